@@ -1,0 +1,368 @@
+#include "engine/cel/checker/checker.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "engine/cel/checker/overloads.h"
+
+namespace reconnect::cel {
+
+using google::protobuf::Descriptor;
+using google::protobuf::EnumDescriptor;
+using google::protobuf::FieldDescriptor;
+
+CheckerEnv::CheckerEnv(const google::protobuf::DescriptorPool* pool,
+                       std::string container)
+    : pool_(pool), container_(std::move(container)) {}
+
+void CheckerEnv::AddVariable(std::string name, Type type) {
+  variables_[std::move(name)] = std::move(type);
+}
+
+std::vector<std::string> CheckerEnv::Candidates(std::string_view name) const {
+  if (!name.empty() && name[0] == '.') return {std::string(name.substr(1))};
+  std::vector<std::string> out;
+  std::string prefix = container_;
+  while (!prefix.empty()) {
+    out.push_back(absl::StrCat(prefix, ".", std::string(name)));
+    const size_t dot = prefix.rfind('.');
+    prefix = dot == std::string::npos ? "" : prefix.substr(0, dot);
+  }
+  out.emplace_back(name);
+  return out;
+}
+
+const Type* CheckerEnv::FindVariable(const std::string& full_name) const {
+  auto it = variables_.find(full_name);
+  return it == variables_.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+std::optional<Type> BuiltinTypeName(std::string_view n) {
+  if (n == "int") return Type::Int();
+  if (n == "uint") return Type::Uint();
+  if (n == "double") return Type::Double();
+  if (n == "bool") return Type::Bool();
+  if (n == "string") return Type::String();
+  if (n == "bytes") return Type::Bytes();
+  if (n == "list") return Type::List(Type::Dyn());
+  if (n == "map") return Type::Map(Type::Dyn(), Type::Dyn());
+  if (n == "null_type") return Type::Null();
+  if (n == "type") return Type::TypeType();
+  if (n == "dyn") return Type::Dyn();
+  return std::nullopt;
+}
+
+class Checker {
+ public:
+  Checker(const Source& source, const CheckerEnv& env, CheckResult& out)
+      : source_(source), env_(env), out_(out) {}
+
+  Type Visit(const Expr& e) {
+    Type t = VisitInner(e);
+    out_.types[e.id] = t;
+    return t;
+  }
+
+ private:
+  void Error(int32_t offset, std::string message) {
+    out_.issues.push_back({source_.PositionOf(offset), std::move(message)});
+  }
+
+  Type VisitInner(const Expr& e) {
+    switch (e.kind) {
+      case ExprKind::kConstant:
+        return ConstantType(e.constant);
+      case ExprKind::kIdent:
+      case ExprKind::kSelect:
+        if (IsQualifiedChain(e)) return ResolveChain(e);
+        return VisitSelect(e, Visit(*e.operand));
+      case ExprKind::kCall:
+        return VisitCall(e);
+      case ExprKind::kList: {
+        std::optional<Type> elem;
+        for (const auto& a : e.args) {
+          Type t = Visit(*a);
+          if (!elem) {
+            elem = t;
+          } else if (!(*elem == t)) {
+            elem = Type::Dyn();
+          }
+        }
+        return Type::List(elem.value_or(Type::Dyn()));
+      }
+      case ExprKind::kMap: {
+        std::optional<Type> k, v;
+        for (const auto& entry : e.entries) {
+          Type kt = Visit(*entry.key);
+          Type vt = Visit(*entry.value);
+          if (!(kt.is_dyn() || kt.kind() == Type::Kind::kInt ||
+                kt.kind() == Type::Kind::kUint ||
+                kt.kind() == Type::Kind::kBool ||
+                kt.kind() == Type::Kind::kString)) {
+            Error(entry.offset, absl::StrCat("unsupported map key type '",
+                                             kt.ToString(), "'"));
+          }
+          k = (!k || *k == kt) ? kt : Type::Dyn();
+          v = (!v || *v == vt) ? vt : Type::Dyn();
+        }
+        return Type::Map(k.value_or(Type::Dyn()), v.value_or(Type::Dyn()));
+      }
+      case ExprKind::kStruct:
+        return VisitStruct(e);
+      case ExprKind::kComprehension:
+        return VisitComprehension(e);
+    }
+    return Type::Dyn();
+  }
+
+  static Type ConstantType(const Constant& c) {
+    switch (c.index()) {
+      case 0:
+        return Type::Null();
+      case 1:
+        return Type::Bool();
+      case 2:
+        return Type::Int();
+      case 3:
+        return Type::Uint();
+      case 4:
+        return Type::Double();
+      case 5:
+        return Type::String();
+      default:
+        return Type::Bytes();
+    }
+  }
+
+  static bool IsQualifiedChain(const Expr& e) {
+    if (e.kind == ExprKind::kIdent) return true;
+    return e.kind == ExprKind::kSelect && !e.test_only &&
+           IsQualifiedChain(*e.operand);
+  }
+
+  bool IsLocal(const std::string& name) const {
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      if (it->first == name) return true;
+    }
+    return false;
+  }
+  Type LocalType(const std::string& name) const {
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      if (it->first == name) return it->second;
+    }
+    return Type::Dyn();
+  }
+
+  // Resolves an identifier or a chain of selections on one, trying the
+  // longest qualified name first, as CEL's name resolution does.
+  Type ResolveChain(const Expr& top) {
+    std::vector<const Expr*> chain;  // chain[0] is the identifier
+    for (const Expr* n = &top;; n = n->operand.get()) {
+      chain.insert(chain.begin(), n);
+      if (n->kind == ExprKind::kIdent) break;
+    }
+    const std::string& root = chain[0]->name;
+    size_t resolved = 0;  // number of segments resolved as one name
+    Type type;
+    if (IsLocal(root)) {
+      resolved = 1;
+      type = LocalType(root);
+      out_.references[chain[0]->id] = {Reference::Kind::kLocal, root, 0};
+    } else {
+      for (size_t k = chain.size(); k >= 1 && resolved == 0; --k) {
+        std::string name = root;
+        for (size_t i = 1; i < k; ++i)
+          absl::StrAppend(&name, ".", chain[i]->name);
+        if (auto r = ResolveName(name, type)) {
+          out_.references[chain[k - 1]->id] = *r;
+          resolved = k;
+        }
+      }
+    }
+    if (resolved == 0) {
+      Error(chain[0]->offset,
+            absl::StrCat("undeclared reference to '", root, "'",
+                         env_.container().empty()
+                             ? ""
+                             : absl::StrCat(" (in container '",
+                                            env_.container(), "')")));
+      type = Type::Dyn();
+      for (const Expr* n : chain) out_.types[n->id] = Type::Dyn();
+      return Type::Dyn();
+    }
+    out_.types[chain[resolved - 1]->id] = type;
+    for (size_t i = resolved; i < chain.size(); ++i) {
+      type = VisitSelect(*chain[i], type);
+      out_.types[chain[i]->id] = type;
+    }
+    return type;
+  }
+
+  std::optional<Reference> ResolveName(const std::string& name, Type& type) {
+    for (const std::string& full : env_.Candidates(name)) {
+      if (const Type* t = env_.FindVariable(full)) {
+        type = *t;
+        return Reference{Reference::Kind::kVariable, full, 0};
+      }
+      const size_t dot = full.rfind('.');
+      if (dot != std::string::npos) {
+        if (const EnumDescriptor* en =
+                env_.pool()->FindEnumTypeByName(full.substr(0, dot))) {
+          if (const auto* v = en->FindValueByName(full.substr(dot + 1))) {
+            type = Type::Int();
+            return Reference{Reference::Kind::kEnumValue, full, v->number()};
+          }
+        }
+      }
+      if (const Descriptor* d = env_.pool()->FindMessageTypeByName(full)) {
+        type = Type::TypeType();
+        return Reference{Reference::Kind::kTypeName, d->full_name(), 0};
+      }
+    }
+    if (BuiltinTypeName(name)) {
+      type = Type::TypeType();
+      return Reference{Reference::Kind::kTypeName, name, 0};
+    }
+    return std::nullopt;
+  }
+
+  Type VisitSelect(const Expr& e, const Type& operand) {
+    Type result = Type::Dyn();
+    switch (operand.kind()) {
+      case Type::Kind::kDyn:
+        break;
+      case Type::Kind::kMessage: {
+        const FieldDescriptor* f =
+            operand.descriptor()->FindFieldByName(e.name);
+        if (f == nullptr) {
+          Error(e.offset, absl::StrCat("undefined field '", e.name,
+                                       "' on type '", operand.ToString(), "'"));
+        } else {
+          result = FieldType(f);
+        }
+        break;
+      }
+      case Type::Kind::kMap:
+        if (!operand.elem().is_dyn() &&
+            operand.elem().kind() != Type::Kind::kString) {
+          Error(e.offset, absl::StrCat("type '", operand.ToString(),
+                                       "' does not support field selection"));
+        }
+        result = operand.map_value();
+        break;
+      default:
+        Error(e.offset, absl::StrCat("type '", operand.ToString(),
+                                     "' does not support field selection"));
+    }
+    return e.test_only ? Type::Bool() : result;
+  }
+
+  Type VisitStruct(const Expr& e) {
+    const Descriptor* d = nullptr;
+    for (const std::string& full : env_.Candidates(e.name)) {
+      d = env_.pool()->FindMessageTypeByName(full);
+      if (d != nullptr) break;
+    }
+    for (const auto& entry : e.entries) Visit(*entry.value);
+    if (d == nullptr) {
+      Error(e.offset, absl::StrCat("undeclared reference to message type '",
+                                   e.name, "'"));
+      return Type::Dyn();
+    }
+    out_.references[e.id] = {Reference::Kind::kTypeName, d->full_name(), 0};
+    for (const auto& entry : e.entries) {
+      const FieldDescriptor* f = d->FindFieldByName(entry.field);
+      if (f == nullptr) {
+        Error(entry.offset, absl::StrCat("undefined field '", entry.field,
+                                         "' on type '", d->full_name(), "'"));
+        continue;
+      }
+      const Type& vt = out_.types[entry.value->id];
+      const Type ft = FieldType(f);
+      if (!ft.IsAssignableFrom(vt) && vt.kind() != Type::Kind::kNull) {
+        Error(entry.offset,
+              absl::StrCat("expected type of field '", entry.field, "' is '",
+                           ft.ToString(), "' but provided type is '",
+                           vt.ToString(), "'"));
+      }
+    }
+    return MessageCelType(d);
+  }
+
+  Type VisitComprehension(const Expr& e) {
+    const Type range = Visit(*e.range);
+    Type iter = Type::Dyn();
+    if (range.kind() == Type::Kind::kList) {
+      iter = range.elem();
+    } else if (range.kind() == Type::Kind::kMap) {
+      iter = range.elem();
+    } else if (!range.is_dyn()) {
+      Error(e.range->offset,
+            absl::StrCat("expression of type '", range.ToString(),
+                         "' cannot be the range of a comprehension (must be "
+                         "list, map, or dynamic)"));
+    }
+    scopes_.emplace_back(e.iter_var, iter);
+    std::vector<Type> arg_types;
+    for (const auto& a : e.args) arg_types.push_back(Visit(*a));
+    scopes_.pop_back();
+    auto require_bool = [&](size_t i) {
+      if (!Type::Bool().IsAssignableFrom(arg_types[i])) {
+        Error(e.args[i]->offset, absl::StrCat("predicate must be bool, found '",
+                                              arg_types[i].ToString(), "'"));
+      }
+    };
+    switch (e.macro) {
+      case MacroKind::kAll:
+      case MacroKind::kExists:
+      case MacroKind::kExistsOne:
+        require_bool(0);
+        return Type::Bool();
+      case MacroKind::kMap:
+        return Type::List(arg_types[0]);
+      case MacroKind::kMapFilter:
+        require_bool(0);
+        return Type::List(arg_types[1]);
+      case MacroKind::kFilter:
+        require_bool(0);
+        return Type::List(iter);
+    }
+    return Type::Dyn();
+  }
+
+  Type VisitCall(const Expr& e) {
+    std::vector<Type> args;
+    std::optional<Type> target;
+    if (e.operand) target = Visit(*e.operand);
+    for (const auto& a : e.args) args.push_back(Visit(*a));
+    std::string error;
+    std::optional<Type> t =
+        ResolveOverload(e.name, target ? &*target : nullptr, args, error);
+    if (!t) {
+      Error(e.offset, error);
+      return Type::Dyn();
+    }
+    return *t;
+  }
+
+  const Source& source_;
+  const CheckerEnv& env_;
+  CheckResult& out_;
+  std::vector<std::pair<std::string, Type>> scopes_;
+};
+
+}  // namespace
+
+CheckResult Check(const Expr& expr, const Source& source,
+                  const CheckerEnv& env) {
+  CheckResult result;
+  Checker checker(source, env, result);
+  result.type = checker.Visit(expr);
+  return result;
+}
+
+}  // namespace reconnect::cel

@@ -1,0 +1,174 @@
+#ifndef RECONNECT_ENGINE_CEL_COMMON_VALUE_H_
+#define RECONNECT_ENGINE_CEL_COMMON_VALUE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+
+namespace reconnect::cel {
+
+class Value;
+
+// A CEL list. Implementations may view data owned elsewhere (a repeated
+// protobuf field) or own their elements.
+class ListRep {
+ public:
+  virtual ~ListRep() = default;
+  virtual size_t size() const = 0;
+  virtual Value at(size_t i) const = 0;
+};
+
+// A CEL map: entries in insertion (or field) order, with lookup by key.
+class MapRep {
+ public:
+  virtual ~MapRep() = default;
+  virtual size_t size() const = 0;
+  virtual Value key_at(size_t i) const = 0;
+  virtual Value value_at(size_t i) const = 0;
+  // The value under `key`, or nullopt when absent. Keys compare as CEL's
+  // `==` does (1 == 1u == 1.0).
+  virtual std::optional<Value> Find(const Value& key) const = 0;
+};
+
+// A CEL runtime value. Scalars are held inline. Strings, bytes, lists, maps
+// and messages are either borrowed (a pointer into data that outlives the
+// evaluation: the program's constants or the input message) or owned through
+// a shared pointer. Copying a borrowed value costs no allocation and touches
+// no reference count, which matters when many threads evaluate one program.
+class Value {
+ public:
+  enum class Kind : uint8_t {
+    kNull,
+    kBool,
+    kInt,
+    kUint,
+    kDouble,
+    kString,
+    kBytes,
+    kList,
+    kMap,
+    kMessage,
+    kType,
+    kDuration,
+    kTimestamp,
+    kError,
+  };
+
+  Value() : kind_(Kind::kNull) { scalar_.i = 0; }
+
+  static Value Null() { return Value(); }
+  static Value Bool(bool v);
+  static Value Int(int64_t v);
+  static Value Uint(uint64_t v);
+  static Value Double(double v);
+  static Value String(std::string v);
+  static Value StringRef(const std::string* v);  // borrowed
+  static Value Bytes(std::string v);
+  static Value BytesRef(const std::string* v);  // borrowed
+  static Value List(std::shared_ptr<const ListRep> v);
+  static Value ListRef(const ListRep* v);  // borrowed
+  static Value List(std::vector<Value> elements);
+  static Value Map(std::shared_ptr<const MapRep> v);
+  static Value MapRef(const MapRep* v);  // borrowed
+  static Value Message(const google::protobuf::Message* m,
+                       std::shared_ptr<const void> owner = nullptr);
+  // A type value, e.g. `int` or `google.protobuf.Duration`; `name` must
+  // outlive the value (type names are static or owned by the program).
+  static Value Type(std::string_view name);
+  static Value Duration(absl::Duration d);
+  static Value Timestamp(absl::Time t);
+  static Value Error(std::string message);
+
+  Kind kind() const { return kind_; }
+  bool is_error() const { return kind_ == Kind::kError; }
+
+  bool bool_value() const { return scalar_.b; }
+  int64_t int_value() const { return scalar_.i; }
+  uint64_t uint_value() const { return scalar_.u; }
+  double double_value() const { return scalar_.d; }
+  // For kString and kBytes.
+  const std::string& string_value() const {
+    return *static_cast<const std::string*>(scalar_.p);
+  }
+  const ListRep& list() const {
+    return *static_cast<const ListRep*>(scalar_.p);
+  }
+  const MapRep& map() const { return *static_cast<const MapRep*>(scalar_.p); }
+  const google::protobuf::Message& message() const {
+    return *static_cast<const google::protobuf::Message*>(scalar_.p);
+  }
+  std::string_view type_name() const {
+    return {static_cast<const char*>(scalar_.p), nanos_};
+  }
+  absl::Duration duration() const;
+  absl::Time timestamp() const;
+  // For kError.
+  const std::string& error_message() const { return string_value(); }
+  // What keeps the data of an owned value alive; null for borrowed values.
+  const std::shared_ptr<const void>& owner() const { return owner_; }
+
+  // The CEL type name of this value: "int", "list", "reconnect.v1.Pain", ...
+  std::string_view TypeName() const;
+
+  // A readable rendering for rationale texts and command output (strings
+  // unquoted at the top level).
+  std::string DebugString() const;
+
+ private:
+  Kind kind_;
+  // Type-name length, or the nanoseconds of a duration or timestamp.
+  uint32_t nanos_ = 0;
+  union {
+    bool b;
+    int64_t i;
+    uint64_t u;
+    double d;
+    const void* p;
+  } scalar_;
+  std::shared_ptr<const void> owner_;
+};
+
+// CEL equality (`==`): numeric values compare across int, uint and double;
+// lists and maps compare element-wise; messages compare field by field.
+// Returns an error value only where CEL says so (none for equality proper).
+bool ValueEquals(const Value& a, const Value& b);
+
+// Orders two values of comparable kinds: <0, 0, >0; nullopt when the kinds are
+// not comparable (the caller raises "no such overload") or a NaN is involved.
+std::optional<int> CompareValues(const Value& a, const Value& b);
+
+// A list that owns its elements.
+class VectorListRep final : public ListRep {
+ public:
+  explicit VectorListRep(std::vector<Value> v) : elements_(std::move(v)) {}
+  size_t size() const override { return elements_.size(); }
+  Value at(size_t i) const override { return elements_[i]; }
+
+ private:
+  std::vector<Value> elements_;
+};
+
+// A map that owns its entries; lookup is linear, which beats hashing for the
+// handful of entries CEL maps hold in rules.
+class VectorMapRep final : public MapRep {
+ public:
+  explicit VectorMapRep(std::vector<std::pair<Value, Value>> entries)
+      : entries_(std::move(entries)) {}
+  size_t size() const override { return entries_.size(); }
+  Value key_at(size_t i) const override { return entries_[i].first; }
+  Value value_at(size_t i) const override { return entries_[i].second; }
+  std::optional<Value> Find(const Value& key) const override;
+
+ private:
+  std::vector<std::pair<Value, Value>> entries_;
+};
+
+}  // namespace reconnect::cel
+
+#endif  // RECONNECT_ENGINE_CEL_COMMON_VALUE_H_

@@ -1,0 +1,258 @@
+#include "engine/cel/runtime/internal/fields.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace reconnect::cel::runtime_internal {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+Value ReadRepeatedElement(const Message& m, const FieldDescriptor* f, int i,
+                          const std::shared_ptr<const void>& owner) {
+  const Reflection* r = m.GetReflection();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+      return Value::Int(r->GetRepeatedInt32(m, f, i));
+    case FieldDescriptor::CPPTYPE_INT64:
+      return Value::Int(r->GetRepeatedInt64(m, f, i));
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return Value::Uint(r->GetRepeatedUInt32(m, f, i));
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return Value::Uint(r->GetRepeatedUInt64(m, f, i));
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return Value::Double(r->GetRepeatedFloat(m, f, i));
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return Value::Double(r->GetRepeatedDouble(m, f, i));
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return Value::Bool(r->GetRepeatedBool(m, f, i));
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return Value::Int(r->GetRepeatedEnumValue(m, f, i));
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string scratch;
+      const std::string& s = r->GetRepeatedStringReference(m, f, i, &scratch);
+      if (&s == &scratch) {
+        return f->type() == FieldDescriptor::TYPE_BYTES
+                   ? Value::Bytes(scratch)
+                   : Value::String(scratch);
+      }
+      return f->type() == FieldDescriptor::TYPE_BYTES ? Value::BytesRef(&s)
+                                                      : Value::StringRef(&s);
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return MessageToValue(r->GetRepeatedMessage(m, f, i), owner);
+  }
+  return Value::Error("unsupported field type");
+}
+
+// A view of a repeated field as a CEL list.
+class RepeatedFieldList final : public ListRep {
+ public:
+  RepeatedFieldList(const Message& m, const FieldDescriptor* f,
+                    std::shared_ptr<const void> owner)
+      : m_(m), f_(f), owner_(std::move(owner)) {}
+  size_t size() const override {
+    return static_cast<size_t>(m_.GetReflection()->FieldSize(m_, f_));
+  }
+  Value at(size_t i) const override {
+    return ReadRepeatedElement(m_, f_, static_cast<int>(i), owner_);
+  }
+
+ private:
+  const Message& m_;
+  const FieldDescriptor* f_;
+  std::shared_ptr<const void> owner_;
+};
+
+// A view of a protobuf map field (a repeated entry message) as a CEL map.
+class MapFieldMap final : public MapRep {
+ public:
+  MapFieldMap(const Message& m, const FieldDescriptor* f,
+              std::shared_ptr<const void> owner)
+      : m_(m),
+        f_(f),
+        key_(f->message_type()->map_key()),
+        value_(f->message_type()->map_value()),
+        owner_(std::move(owner)) {}
+  size_t size() const override {
+    return static_cast<size_t>(m_.GetReflection()->FieldSize(m_, f_));
+  }
+  Value key_at(size_t i) const override {
+    return ReadField(Entry(i), key_, owner_);
+  }
+  Value value_at(size_t i) const override {
+    return ReadField(Entry(i), value_, owner_);
+  }
+  std::optional<Value> Find(const Value& key) const override {
+    const size_t n = size();
+    for (size_t i = 0; i < n; ++i) {
+      if (ValueEquals(key_at(i), key)) return value_at(i);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const Message& Entry(size_t i) const {
+    return m_.GetReflection()->GetRepeatedMessage(m_, f_, static_cast<int>(i));
+  }
+  const Message& m_;
+  const FieldDescriptor* f_;
+  const FieldDescriptor* key_;
+  const FieldDescriptor* value_;
+  std::shared_ptr<const void> owner_;
+};
+
+// google.protobuf.Struct as a CEL map(string, dyn).
+class StructMap final : public MapRep {
+ public:
+  StructMap(const Message& m, std::shared_ptr<const void> owner)
+      : m_(m),
+        fields_(m.GetDescriptor()->FindFieldByName("fields")),
+        owner_(std::move(owner)) {}
+  size_t size() const override {
+    return static_cast<size_t>(m_.GetReflection()->FieldSize(m_, fields_));
+  }
+  Value key_at(size_t i) const override {
+    const Message& e = Entry(i);
+    return ReadField(e, e.GetDescriptor()->map_key(), owner_);
+  }
+  Value value_at(size_t i) const override {
+    const Message& e = Entry(i);
+    return ReadField(e, e.GetDescriptor()->map_value(), owner_);
+  }
+  std::optional<Value> Find(const Value& key) const override {
+    if (key.kind() != Value::Kind::kString) return std::nullopt;
+    const size_t n = size();
+    for (size_t i = 0; i < n; ++i) {
+      if (key_at(i).string_value() == key.string_value()) return value_at(i);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const Message& Entry(size_t i) const {
+    return m_.GetReflection()->GetRepeatedMessage(m_, fields_,
+                                                  static_cast<int>(i));
+  }
+  const Message& m_;
+  const FieldDescriptor* fields_;
+  std::shared_ptr<const void> owner_;
+};
+
+Value ProtoValueToValue(const Message& m,
+                        const std::shared_ptr<const void>& owner) {
+  const Descriptor* d = m.GetDescriptor();
+  const Reflection* r = m.GetReflection();
+  const google::protobuf::OneofDescriptor* kind = d->FindOneofByName("kind");
+  const FieldDescriptor* set = r->GetOneofFieldDescriptor(m, kind);
+  if (set == nullptr || set->name() == "null_value") return Value::Null();
+  if (set->name() == "number_value") return Value::Double(r->GetDouble(m, set));
+  if (set->name() == "bool_value") return Value::Bool(r->GetBool(m, set));
+  if (set->name() == "string_value") return ReadField(m, set, owner);
+  if (set->name() == "struct_value") {
+    return Value::Map(
+        std::make_shared<const StructMap>(r->GetMessage(m, set), owner));
+  }
+  const Message& list = r->GetMessage(m, set);
+  return Value::List(std::make_shared<const RepeatedFieldList>(
+      list, list.GetDescriptor()->FindFieldByName("values"), owner));
+}
+
+}  // namespace
+
+Value MessageToValue(const Message& m,
+                     const std::shared_ptr<const void>& owner) {
+  const Descriptor* d = m.GetDescriptor();
+  if (d->file()->name().rfind("google/protobuf/", 0) != 0) {
+    return Value::Message(&m, owner);
+  }
+  const std::string& n = d->full_name();
+  const Reflection* r = m.GetReflection();
+  if (n == "google.protobuf.Timestamp" || n == "google.protobuf.Duration") {
+    const int64_t secs = r->GetInt64(m, d->FindFieldByName("seconds"));
+    const int32_t nanos = r->GetInt32(m, d->FindFieldByName("nanos"));
+    if (n == "google.protobuf.Duration") {
+      return Value::Duration(absl::Seconds(secs) + absl::Nanoseconds(nanos));
+    }
+    return Value::Timestamp(absl::FromUnixSeconds(secs) +
+                            absl::Nanoseconds(nanos));
+  }
+  if (n == "google.protobuf.Value") return ProtoValueToValue(m, owner);
+  if (n == "google.protobuf.Struct") {
+    return Value::Map(std::make_shared<const StructMap>(m, owner));
+  }
+  if (n == "google.protobuf.ListValue") {
+    return Value::List(std::make_shared<const RepeatedFieldList>(
+        m, d->FindFieldByName("values"), owner));
+  }
+  if (d->well_known_type() >= Descriptor::WELLKNOWNTYPE_DOUBLEVALUE &&
+      d->well_known_type() <= Descriptor::WELLKNOWNTYPE_BOOLVALUE) {
+    return ReadField(m, d->FindFieldByName("value"), owner);
+  }
+  return Value::Message(&m, owner);
+}
+
+Value ReadField(const Message& m, const FieldDescriptor* f,
+                const std::shared_ptr<const void>& owner) {
+  const Reflection* r = m.GetReflection();
+  if (f->is_map()) {
+    return Value::Map(std::make_shared<const MapFieldMap>(m, f, owner));
+  }
+  if (f->is_repeated()) {
+    return Value::List(std::make_shared<const RepeatedFieldList>(m, f, owner));
+  }
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+      return Value::Int(r->GetInt32(m, f));
+    case FieldDescriptor::CPPTYPE_INT64:
+      return Value::Int(r->GetInt64(m, f));
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return Value::Uint(r->GetUInt32(m, f));
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return Value::Uint(r->GetUInt64(m, f));
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return Value::Double(r->GetFloat(m, f));
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return Value::Double(r->GetDouble(m, f));
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return Value::Bool(r->GetBool(m, f));
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return Value::Int(r->GetEnumValue(m, f));
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string scratch;
+      const std::string& s = r->GetStringReference(m, f, &scratch);
+      const bool bytes = f->type() == FieldDescriptor::TYPE_BYTES;
+      if (&s == &scratch)
+        return bytes ? Value::Bytes(scratch) : Value::String(scratch);
+      return bytes ? Value::BytesRef(&s) : Value::StringRef(&s);
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE: {
+      const Descriptor* d = f->message_type();
+      // An unset wrapper field is null, as CEL specifies.
+      if (d->well_known_type() >= Descriptor::WELLKNOWNTYPE_DOUBLEVALUE &&
+          d->well_known_type() <= Descriptor::WELLKNOWNTYPE_BOOLVALUE &&
+          !r->HasField(m, f)) {
+        return Value::Null();
+      }
+      if (d->well_known_type() == Descriptor::WELLKNOWNTYPE_VALUE &&
+          !r->HasField(m, f)) {
+        return Value::Null();
+      }
+      return MessageToValue(r->GetMessage(m, f), owner);
+    }
+  }
+  return Value::Error(
+      absl::StrCat("unsupported field type for '", f->name(), "'"));
+}
+
+bool HasField(const Message& m, const FieldDescriptor* f) {
+  const Reflection* r = m.GetReflection();
+  if (f->is_repeated()) return r->FieldSize(m, f) > 0;
+  return r->HasField(m, f);
+}
+
+}  // namespace reconnect::cel::runtime_internal

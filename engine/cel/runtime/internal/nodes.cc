@@ -1,0 +1,488 @@
+#include "engine/cel/runtime/internal/nodes.h"
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
+#include "engine/cel/runtime/internal/fields.h"
+
+namespace reconnect::cel::runtime_internal {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+Frame::Frame(const ExpressionSet& s)
+    : set(s),
+      inputs(s.inputs_, nullptr),
+      variables(s.variables_),
+      facts(s.facts_.size()),
+      fact_loaded(s.facts_.size(), 0),
+      defs(s.def_roots_.size()),
+      def_state(s.def_roots_.size(), 0),
+      locals(s.locals_) {}
+
+const Value& Frame::Fact(int slot) {
+  if (!fact_loaded[slot]) {
+    const FactPath& path = set.facts_[slot];
+    const Message* m = inputs[path.input];
+    if (m == nullptr) {
+      facts[slot] = Value::Error("input is not bound");
+    } else {
+      for (size_t i = 0; i + 1 < path.fields.size(); ++i) {
+        m = &m->GetReflection()->GetMessage(*m, path.fields[i]);
+      }
+      facts[slot] = ReadField(*m, path.fields.back(), nullptr);
+    }
+    fact_loaded[slot] = 1;
+  }
+  return facts[slot];
+}
+
+Value Frame::Def(int index) {
+  if (!def_state[index]) {
+    defs[index] = set.roots_[set.def_roots_[index]]->Eval(*this);
+    def_state[index] = 1;
+  }
+  return defs[index];
+}
+
+namespace {
+
+// Returns a copy that borrows the data of `v` rather than sharing ownership,
+// so that reading a constant touches no reference count.
+Value Borrow(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kString:
+      return Value::StringRef(&v.string_value());
+    case Value::Kind::kBytes:
+      return Value::BytesRef(&v.string_value());
+    case Value::Kind::kList:
+      return Value::ListRef(&v.list());
+    case Value::Kind::kMap:
+      return Value::MapRef(&v.map());
+    default:
+      return v;
+  }
+}
+
+class ConstantNode final : public Node {
+ public:
+  explicit ConstantNode(Value v) : v_(std::move(v)), borrowed_(Borrow(v_)) {}
+  Value Eval(Frame&) const override { return borrowed_; }
+
+ private:
+  Value v_;
+  Value borrowed_;
+};
+
+class FactNode final : public Node {
+ public:
+  explicit FactNode(int slot) : slot_(slot) {}
+  Value Eval(Frame& f) const override { return f.Fact(slot_); }
+
+ private:
+  int slot_;
+};
+
+class InputNode final : public Node {
+ public:
+  explicit InputNode(int index) : index_(index) {}
+  Value Eval(Frame& f) const override {
+    const Message* m = f.inputs[index_];
+    if (m == nullptr) return Value::Error("input is not bound");
+    return MessageToValue(*m, nullptr);
+  }
+
+ private:
+  int index_;
+};
+
+class VariableNode final : public Node {
+ public:
+  explicit VariableNode(int index) : index_(index) {}
+  Value Eval(Frame& f) const override { return f.variables[index_]; }
+
+ private:
+  int index_;
+};
+
+class DefinitionNode final : public Node {
+ public:
+  explicit DefinitionNode(int index) : index_(index) {}
+  Value Eval(Frame& f) const override { return f.Def(index_); }
+
+ private:
+  int index_;
+};
+
+class LocalNode final : public Node {
+ public:
+  explicit LocalNode(int slot) : slot_(slot) {}
+  Value Eval(Frame& f) const override { return f.locals[slot_]; }
+
+ private:
+  int slot_;
+};
+
+class SelectNode final : public Node {
+ public:
+  SelectNode(NodePtr operand, std::string name, const FieldDescriptor* field,
+             bool test_only)
+      : operand_(std::move(operand)),
+        name_(std::move(name)),
+        key_(Value::StringRef(&name_)),
+        field_(field),
+        test_only_(test_only) {}
+
+  Value Eval(Frame& f) const override {
+    Value v = operand_->Eval(f);
+    switch (v.kind()) {
+      case Value::Kind::kError:
+        return v;
+      case Value::Kind::kMessage: {
+        const Message& m = v.message();
+        const FieldDescriptor* fd = field_;
+        if (fd == nullptr || fd->containing_type() != m.GetDescriptor()) {
+          fd = m.GetDescriptor()->FindFieldByName(name_);
+        }
+        if (fd == nullptr) {
+          return Value::Error(absl::StrCat("no such field '", name_, "'"));
+        }
+        if (test_only_) return Value::Bool(HasField(m, fd));
+        // Sub-values share ownership with the message value, if it has one.
+        return ReadFieldOf(v, m, fd);
+      }
+      case Value::Kind::kMap: {
+        std::optional<Value> found = v.map().Find(key_);
+        if (test_only_) return Value::Bool(found.has_value());
+        if (!found) return Value::Error(absl::StrCat("no such key: ", name_));
+        return *found;
+      }
+      default:
+        return Value::Error(absl::StrCat("type '", std::string(v.TypeName()),
+                                         "' does not support field selection"));
+    }
+  }
+
+ private:
+  static Value ReadFieldOf(const Value& holder, const Message& m,
+                           const FieldDescriptor* fd) {
+    // Values read from an owned message must keep it alive; a borrowed
+    // message (an input) outlives the evaluation.
+    return ReadField(m, fd, OwnerOf(holder));
+  }
+  static const std::shared_ptr<const void>& OwnerOf(const Value& v) {
+    return v.owner();
+  }
+
+  NodePtr operand_;
+  std::string name_;
+  Value key_;
+  const FieldDescriptor* field_;
+  bool test_only_;
+};
+
+class CallNode final : public Node {
+ public:
+  CallNode(Function fn, std::vector<NodePtr> args)
+      : fn_(fn), args_(std::move(args)) {}
+  Value Eval(Frame& f) const override {
+    absl::InlinedVector<Value, 3> values;
+    values.reserve(args_.size());
+    for (const auto& a : args_) values.push_back(a->Eval(f));
+    return Apply(fn_, values.data(), values.size(), f.set.limits());
+  }
+
+ private:
+  Function fn_;
+  std::vector<NodePtr> args_;
+};
+
+Value LogicalOverloadError(const char* fn, const Value& a, const Value& b) {
+  return Value::Error(absl::StrCat("no matching overload for '", fn,
+                                   "' applied to (", std::string(a.TypeName()),
+                                   ", ", std::string(b.TypeName()), ")"));
+}
+
+// CEL's && and || are commutative over errors: a definite answer from either
+// side wins over an error from the other.
+class AndNode final : public Node {
+ public:
+  AndNode(NodePtr a, NodePtr b) : a_(std::move(a)), b_(std::move(b)) {}
+  Value Eval(Frame& f) const override {
+    Value l = a_->Eval(f);
+    if (l.kind() == Value::Kind::kBool && !l.bool_value()) return l;
+    Value r = b_->Eval(f);
+    if (r.kind() == Value::Kind::kBool && !r.bool_value()) return r;
+    if (l.kind() == Value::Kind::kBool && r.kind() == Value::Kind::kBool)
+      return r;
+    if (l.is_error()) return l;
+    if (r.is_error()) return r;
+    return LogicalOverloadError("_&&_", l, r);
+  }
+
+ private:
+  NodePtr a_, b_;
+};
+
+class OrNode final : public Node {
+ public:
+  OrNode(NodePtr a, NodePtr b) : a_(std::move(a)), b_(std::move(b)) {}
+  Value Eval(Frame& f) const override {
+    Value l = a_->Eval(f);
+    if (l.kind() == Value::Kind::kBool && l.bool_value()) return l;
+    Value r = b_->Eval(f);
+    if (r.kind() == Value::Kind::kBool && r.bool_value()) return r;
+    if (l.kind() == Value::Kind::kBool && r.kind() == Value::Kind::kBool)
+      return r;
+    if (l.is_error()) return l;
+    if (r.is_error()) return r;
+    return LogicalOverloadError("_||_", l, r);
+  }
+
+ private:
+  NodePtr a_, b_;
+};
+
+class ConditionalNode final : public Node {
+ public:
+  ConditionalNode(NodePtr c, NodePtr a, NodePtr b)
+      : c_(std::move(c)), a_(std::move(a)), b_(std::move(b)) {}
+  Value Eval(Frame& f) const override {
+    Value c = c_->Eval(f);
+    if (c.is_error()) return c;
+    if (c.kind() != Value::Kind::kBool) {
+      return Value::Error(
+          absl::StrCat("no matching overload for '_?_:_' applied to (",
+                       std::string(c.TypeName()), ", ...)"));
+    }
+    return c.bool_value() ? a_->Eval(f) : b_->Eval(f);
+  }
+
+ private:
+  NodePtr c_, a_, b_;
+};
+
+class MatchesConstantNode final : public Node {
+ public:
+  MatchesConstantNode(NodePtr s, std::unique_ptr<RE2> re)
+      : s_(std::move(s)), re_(std::move(re)) {}
+  Value Eval(Frame& f) const override {
+    Value s = s_->Eval(f);
+    if (s.is_error()) return s;
+    if (s.kind() != Value::Kind::kString) {
+      return Value::Error(
+          absl::StrCat("no matching overload for 'matches' applied to (",
+                       std::string(s.TypeName()), ", string)"));
+    }
+    return Value::Bool(RE2::PartialMatch(s.string_value(), *re_));
+  }
+
+ private:
+  NodePtr s_;
+  std::unique_ptr<RE2> re_;
+};
+
+class ListNode final : public Node {
+ public:
+  explicit ListNode(std::vector<NodePtr> elems) : elems_(std::move(elems)) {}
+  Value Eval(Frame& f) const override {
+    std::vector<Value> out;
+    out.reserve(elems_.size());
+    for (const auto& e : elems_) {
+      Value v = e->Eval(f);
+      if (v.is_error()) return v;
+      out.push_back(std::move(v));
+    }
+    return Value::List(std::move(out));
+  }
+
+ private:
+  std::vector<NodePtr> elems_;
+};
+
+class MapNode final : public Node {
+ public:
+  explicit MapNode(std::vector<std::pair<NodePtr, NodePtr>> entries)
+      : entries_(std::move(entries)) {}
+  Value Eval(Frame& f) const override {
+    std::vector<std::pair<Value, Value>> out;
+    out.reserve(entries_.size());
+    for (const auto& [k, v] : entries_) {
+      Value key = k->Eval(f);
+      if (key.is_error()) return key;
+      switch (key.kind()) {
+        case Value::Kind::kInt:
+        case Value::Kind::kUint:
+        case Value::Kind::kBool:
+        case Value::Kind::kString:
+          break;
+        default:
+          return Value::Error(absl::StrCat("unsupported key type: ",
+                                           std::string(key.TypeName())));
+      }
+      Value val = v->Eval(f);
+      if (val.is_error()) return val;
+      for (const auto& [existing, unused] : out) {
+        if (ValueEquals(existing, key)) {
+          return Value::Error(
+              absl::StrCat("Failed with repeated key: ", key.DebugString()));
+        }
+      }
+      out.emplace_back(std::move(key), std::move(val));
+    }
+    return Value::Map(std::make_shared<const VectorMapRep>(std::move(out)));
+  }
+
+ private:
+  std::vector<std::pair<NodePtr, NodePtr>> entries_;
+};
+
+class ComprehensionNode final : public Node {
+ public:
+  ComprehensionNode(MacroKind macro, NodePtr range, int slot, NodePtr first,
+                    NodePtr second)
+      : macro_(macro),
+        range_(std::move(range)),
+        slot_(slot),
+        first_(std::move(first)),
+        second_(std::move(second)) {}
+
+  Value Eval(Frame& f) const override {
+    Value range = range_->Eval(f);
+    if (range.is_error()) return range;
+    size_t n;
+    if (range.kind() == Value::Kind::kList) {
+      n = range.list().size();
+    } else if (range.kind() == Value::Kind::kMap) {
+      n = range.map().size();
+    } else {
+      return Value::Error(
+          absl::StrCat("expression of type '", std::string(range.TypeName()),
+                       "' cannot be the range of a comprehension"));
+    }
+    std::optional<Value> error;
+    int64_t count = 0;
+    std::vector<Value> out;
+    const int64_t limit = f.set.limits().max_iterations;
+    for (size_t i = 0; i < n; ++i) {
+      if (++f.iterations > limit) {
+        return Value::Error(absl::StrCat("comprehension iterations exceed ",
+                                         limit, " (limit max_iterations)"));
+      }
+      f.locals[slot_] = range.kind() == Value::Kind::kList
+                            ? range.list().at(i)
+                            : range.map().key_at(i);
+      Value p = first_->Eval(f);
+      switch (macro_) {
+        case MacroKind::kAll:
+          if (p.kind() == Value::Kind::kBool) {
+            if (!p.bool_value()) return p;
+          } else if (!error) {
+            error = p.is_error() ? p : PredicateError(p);
+          }
+          break;
+        case MacroKind::kExists:
+          if (p.kind() == Value::Kind::kBool) {
+            if (p.bool_value()) return p;
+          } else if (!error) {
+            error = p.is_error() ? p : PredicateError(p);
+          }
+          break;
+        case MacroKind::kExistsOne:
+          if (p.kind() != Value::Kind::kBool)
+            return p.is_error() ? p : PredicateError(p);
+          if (p.bool_value()) ++count;
+          break;
+        case MacroKind::kMap:
+          if (p.is_error()) return p;
+          out.push_back(std::move(p));
+          break;
+        case MacroKind::kMapFilter:
+        case MacroKind::kFilter:
+          if (p.kind() != Value::Kind::kBool)
+            return p.is_error() ? p : PredicateError(p);
+          if (p.bool_value()) {
+            if (macro_ == MacroKind::kFilter) {
+              out.push_back(f.locals[slot_]);
+            } else {
+              Value t = second_->Eval(f);
+              if (t.is_error()) return t;
+              out.push_back(std::move(t));
+            }
+          }
+          break;
+      }
+    }
+    switch (macro_) {
+      case MacroKind::kAll:
+        return error ? *error : Value::Bool(true);
+      case MacroKind::kExists:
+        return error ? *error : Value::Bool(false);
+      case MacroKind::kExistsOne:
+        return Value::Bool(count == 1);
+      default:
+        return Value::List(std::move(out));
+    }
+  }
+
+ private:
+  static Value PredicateError(const Value& p) {
+    return Value::Error(absl::StrCat("predicate result is '",
+                                     std::string(p.TypeName()),
+                                     "', expected bool"));
+  }
+  MacroKind macro_;
+  NodePtr range_;
+  int slot_;
+  NodePtr first_;
+  NodePtr second_;
+};
+
+}  // namespace
+
+NodePtr MakeConstant(Value v) {
+  return std::make_unique<ConstantNode>(std::move(v));
+}
+NodePtr MakeFact(int slot) { return std::make_unique<FactNode>(slot); }
+NodePtr MakeInput(int index) { return std::make_unique<InputNode>(index); }
+NodePtr MakeVariable(int index) {
+  return std::make_unique<VariableNode>(index);
+}
+NodePtr MakeDefinition(int index) {
+  return std::make_unique<DefinitionNode>(index);
+}
+NodePtr MakeLocal(int slot) { return std::make_unique<LocalNode>(slot); }
+NodePtr MakeSelect(NodePtr operand, std::string name,
+                   const FieldDescriptor* field, bool test_only) {
+  return std::make_unique<SelectNode>(std::move(operand), std::move(name),
+                                      field, test_only);
+}
+NodePtr MakeCall(Function fn, std::vector<NodePtr> args) {
+  return std::make_unique<CallNode>(fn, std::move(args));
+}
+NodePtr MakeAnd(NodePtr a, NodePtr b) {
+  return std::make_unique<AndNode>(std::move(a), std::move(b));
+}
+NodePtr MakeOr(NodePtr a, NodePtr b) {
+  return std::make_unique<OrNode>(std::move(a), std::move(b));
+}
+NodePtr MakeConditional(NodePtr c, NodePtr a, NodePtr b) {
+  return std::make_unique<ConditionalNode>(std::move(c), std::move(a),
+                                           std::move(b));
+}
+NodePtr MakeMatchesConstant(NodePtr subject, std::unique_ptr<RE2> re) {
+  return std::make_unique<MatchesConstantNode>(std::move(subject),
+                                               std::move(re));
+}
+NodePtr MakeList(std::vector<NodePtr> elems) {
+  return std::make_unique<ListNode>(std::move(elems));
+}
+NodePtr MakeMap(std::vector<std::pair<NodePtr, NodePtr>> entries) {
+  return std::make_unique<MapNode>(std::move(entries));
+}
+NodePtr MakeComprehension(MacroKind macro, NodePtr range, int local_slot,
+                          NodePtr first, NodePtr second) {
+  return std::make_unique<ComprehensionNode>(
+      macro, std::move(range), local_slot, std::move(first), std::move(second));
+}
+
+}  // namespace reconnect::cel::runtime_internal

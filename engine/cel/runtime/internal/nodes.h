@@ -1,0 +1,65 @@
+#ifndef RECONNECT_ENGINE_CEL_RUNTIME_INTERNAL_NODES_H_
+#define RECONNECT_ENGINE_CEL_RUNTIME_INTERNAL_NODES_H_
+
+#include <memory>
+#include <vector>
+
+#include "engine/cel/common/ast.h"
+#include "engine/cel/common/value.h"
+#include "engine/cel/runtime/internal/functions.h"
+#include "engine/cel/runtime/program.h"
+#include "re2/re2.h"
+
+namespace reconnect::cel::runtime_internal {
+
+// The state of one evaluation. Facts and definitions are computed lazily and
+// at most once; locals hold comprehension variables by pre-assigned slot.
+struct Frame {
+  explicit Frame(const ExpressionSet& s);
+
+  const Value& Fact(int slot);
+  Value Def(int index);
+
+  const ExpressionSet& set;
+  std::vector<const google::protobuf::Message*> inputs;
+  std::vector<Value> variables;
+  std::vector<Value> facts;
+  std::vector<uint8_t> fact_loaded;
+  std::vector<Value> defs;
+  std::vector<uint8_t> def_state;  // 0: not yet, 1: done
+  std::vector<Value> locals;
+  int64_t iterations = 0;
+};
+
+// A planned expression node: every name is resolved, every constant folded.
+class Node {
+ public:
+  virtual ~Node() = default;
+  virtual Value Eval(Frame& f) const = 0;
+};
+using NodePtr = std::unique_ptr<Node>;
+
+NodePtr MakeConstant(Value v);  // `v` must outlive the node's set
+NodePtr MakeFact(int slot);
+NodePtr MakeInput(int index);
+NodePtr MakeVariable(int index);
+NodePtr MakeDefinition(int index);
+NodePtr MakeLocal(int slot);
+// `field` is the resolved field when the operand's message type is known
+// statically; null means look the name up at run time.
+NodePtr MakeSelect(NodePtr operand, std::string name,
+                   const google::protobuf::FieldDescriptor* field,
+                   bool test_only);
+NodePtr MakeCall(Function fn, std::vector<NodePtr> args);
+NodePtr MakeAnd(NodePtr a, NodePtr b);
+NodePtr MakeOr(NodePtr a, NodePtr b);
+NodePtr MakeConditional(NodePtr c, NodePtr a, NodePtr b);
+NodePtr MakeMatchesConstant(NodePtr subject, std::unique_ptr<RE2> re);
+NodePtr MakeList(std::vector<NodePtr> elems);
+NodePtr MakeMap(std::vector<std::pair<NodePtr, NodePtr>> entries);
+NodePtr MakeComprehension(MacroKind macro, NodePtr range, int local_slot,
+                          NodePtr first, NodePtr second);
+
+}  // namespace reconnect::cel::runtime_internal
+
+#endif  // RECONNECT_ENGINE_CEL_RUNTIME_INTERNAL_NODES_H_

@@ -1,0 +1,380 @@
+#include "engine/cel/runtime/program.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "engine/cel/checker/checker.h"
+#include "engine/cel/parser/parser.h"
+#include "engine/cel/runtime/internal/functions.h"
+#include "engine/cel/runtime/internal/nodes.h"
+
+namespace reconnect::cel {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using runtime_internal::NodePtr;
+
+ExpressionSet::~ExpressionSet() = default;
+
+struct ExpressionSetBuilder::State {
+  State(const google::protobuf::DescriptorPool* pool, std::string container,
+        Limits l)
+      : env(pool, std::move(container)), set(new ExpressionSet()) {
+    set->limits_ = l;
+  }
+
+  struct Binding {
+    enum class Kind { kInput, kVariable, kConstant, kDefinition } kind;
+    int index = 0;           // input, variable or definition index
+    Value constant;          // kConstant
+    std::vector<int> facts;  // kDefinition: facts it reads
+  };
+
+  CheckerEnv env;
+  std::unique_ptr<ExpressionSet> set;
+  absl::flat_hash_map<std::string, Binding> bindings;
+  std::vector<const Descriptor*> input_types;
+  absl::flat_hash_map<std::string, int> fact_slots;  // "input:path" -> slot
+};
+
+namespace runtime_internal {
+
+// Plans one checked expression into runtime nodes.
+class Planner {
+ public:
+  Planner(ExpressionSetBuilder::State& st, const CheckResult& check,
+          const Source& source, std::vector<Issue>& issues,
+          std::vector<int>& facts)
+      : st_(st),
+        check_(check),
+        source_(source),
+        issues_(issues),
+        facts_(facts) {}
+
+  NodePtr Plan(const Expr& e) {
+    switch (e.kind) {
+      case ExprKind::kConstant:
+        return PlanConstant(e.constant);
+      case ExprKind::kIdent:
+      case ExprKind::kSelect:
+        return PlanNameOrSelect(e);
+      case ExprKind::kCall:
+        return PlanCall(e);
+      case ExprKind::kList: {
+        std::vector<NodePtr> elems;
+        for (const auto& a : e.args) elems.push_back(Plan(*a));
+        return runtime_internal::MakeList(std::move(elems));
+      }
+      case ExprKind::kMap: {
+        std::vector<std::pair<NodePtr, NodePtr>> entries;
+        for (const auto& en : e.entries) {
+          if (en.optional) Unsupported(en.offset, "optional map entries");
+          entries.emplace_back(Plan(*en.key), Plan(*en.value));
+        }
+        return runtime_internal::MakeMap(std::move(entries));
+      }
+      case ExprKind::kStruct:
+        Unsupported(e.offset, "message construction (Type{...})");
+        return runtime_internal::MakeConstant(Value::Null());
+      case ExprKind::kComprehension: {
+        NodePtr range = Plan(*e.range);
+        const int slot = static_cast<int>(st_.set->locals_++);
+        locals_.emplace_back(e.iter_var, slot);
+        NodePtr first = Plan(*e.args[0]);
+        NodePtr second = e.args.size() > 1 ? Plan(*e.args[1]) : nullptr;
+        locals_.pop_back();
+        return runtime_internal::MakeComprehension(e.macro, std::move(range),
+                                                   slot, std::move(first),
+                                                   std::move(second));
+      }
+    }
+    return runtime_internal::MakeConstant(Value::Null());
+  }
+
+ private:
+  void Unsupported(int32_t offset, std::string_view what) {
+    issues_.push_back(
+        {source_.PositionOf(offset),
+         absl::StrCat(std::string(what),
+                      " is outside the CEL subset this engine evaluates")});
+  }
+
+  static NodePtr PlanConstant(const Constant& c) {
+    switch (c.index()) {
+      case 0:
+        return runtime_internal::MakeConstant(Value::Null());
+      case 1:
+        return runtime_internal::MakeConstant(Value::Bool(std::get<bool>(c)));
+      case 2:
+        return runtime_internal::MakeConstant(Value::Int(std::get<int64_t>(c)));
+      case 3:
+        return runtime_internal::MakeConstant(
+            Value::Uint(std::get<uint64_t>(c)));
+      case 4:
+        return runtime_internal::MakeConstant(
+            Value::Double(std::get<double>(c)));
+      case 5:
+        return runtime_internal::MakeConstant(
+            Value::String(std::get<std::string>(c)));
+      default:
+        return runtime_internal::MakeConstant(
+            Value::Bytes(std::get<BytesConstant>(c).value));
+    }
+  }
+
+  const Type* TypeOf(const Expr& e) const {
+    auto it = check_.types.find(e.id);
+    return it == check_.types.end() ? nullptr : &it->second;
+  }
+
+  int LocalSlot(const std::string& name) const {
+    for (auto it = locals_.rbegin(); it != locals_.rend(); ++it) {
+      if (it->first == name) return it->second;
+    }
+    return -1;
+  }
+
+  void NoteFact(int slot) {
+    if (std::find(facts_.begin(), facts_.end(), slot) == facts_.end()) {
+      facts_.push_back(slot);
+    }
+  }
+
+  int FactSlot(int input, std::vector<const FieldDescriptor*> fields) {
+    std::string display;
+    for (const auto* f : fields)
+      absl::StrAppend(&display, display.empty() ? "" : ".", f->name());
+    const std::string key = absl::StrCat(input, ":", display);
+    auto [it, inserted] = st_.fact_slots.try_emplace(
+        key, static_cast<int>(st_.set->facts_.size()));
+    if (inserted) {
+      st_.set->facts_.push_back({input, std::move(fields), std::move(display)});
+    }
+    return it->second;
+  }
+
+  // Plans an identifier or a selection. A chain of singular fields from an
+  // input becomes one fact slot, read once per evaluation.
+  NodePtr PlanNameOrSelect(const Expr& e) {
+    auto ref = check_.references.find(e.id);
+    if (ref != check_.references.end()) return PlanReference(e, ref->second);
+    if (e.kind == ExprKind::kIdent) {
+      // Only reachable when checking failed; keep planning total.
+      return runtime_internal::MakeConstant(
+          Value::Error("undeclared reference"));
+    }
+    // Try to extend a fact path.
+    int input = -1;
+    std::vector<const FieldDescriptor*> fields;
+    bool quiet = false;
+    if (FactPathOf(e, input, fields)) {
+      const int slot = FactSlot(input, fields);
+      if (quiet_ == 0) NoteFact(slot);
+      if (!e.test_only) return runtime_internal::MakeFact(slot);
+      // has(a.b.c) reads the presence of c: report c, not the message b.
+      quiet = true;
+    }
+    if (quiet) ++quiet_;
+    NodePtr operand = Plan(*e.operand);
+    if (quiet) --quiet_;
+    const FieldDescriptor* field = nullptr;
+    if (const Type* t = TypeOf(*e.operand);
+        t && t->kind() == Type::Kind::kMessage) {
+      field = t->descriptor()->FindFieldByName(e.name);
+    }
+    return runtime_internal::MakeSelect(std::move(operand), e.name, field,
+                                        e.test_only);
+  }
+
+  // Whether `e` is a field path from an input through singular message
+  // fields (the last field may be of any kind).
+  bool FactPathOf(const Expr& e, int& input,
+                  std::vector<const FieldDescriptor*>& fields) {
+    if (e.kind != ExprKind::kSelect) return false;
+    const Expr& op = *e.operand;
+    const Type* t = TypeOf(op);
+    if (t == nullptr || t->kind() != Type::Kind::kMessage) return false;
+    const FieldDescriptor* f = t->descriptor()->FindFieldByName(e.name);
+    if (f == nullptr) return false;
+    auto ref = check_.references.find(op.id);
+    if (ref != check_.references.end()) {
+      if (ref->second.kind != Reference::Kind::kVariable) return false;
+      auto b = st_.bindings.find(ref->second.name);
+      if (b == st_.bindings.end() ||
+          b->second.kind !=
+              ExpressionSetBuilder::State::Binding::Kind::kInput) {
+        return false;
+      }
+      input = b->second.index;
+      fields = {f};
+      return true;
+    }
+    if (op.test_only || !FactPathOf(op, input, fields)) return false;
+    fields.push_back(f);
+    return true;
+  }
+
+  NodePtr PlanReference(const Expr& e, const Reference& r) {
+    using Binding = ExpressionSetBuilder::State::Binding;
+    switch (r.kind) {
+      case Reference::Kind::kLocal:
+        return runtime_internal::MakeLocal(LocalSlot(r.name));
+      case Reference::Kind::kEnumValue:
+        return runtime_internal::MakeConstant(Value::Int(r.enum_value));
+      case Reference::Kind::kTypeName: {
+        auto name = std::make_shared<const std::string>(r.name);
+        st_.set->keep_alive_.push_back(name);
+        return runtime_internal::MakeConstant(Value::Type(*name));
+      }
+      case Reference::Kind::kVariable:
+        break;
+    }
+    const Binding& b = st_.bindings.at(r.name);
+    switch (b.kind) {
+      case Binding::Kind::kInput:
+        return runtime_internal::MakeInput(b.index);
+      case Binding::Kind::kVariable:
+        return runtime_internal::MakeVariable(b.index);
+      case Binding::Kind::kConstant:
+        return runtime_internal::MakeConstant(b.constant);
+      case Binding::Kind::kDefinition:
+        for (int f : b.facts) NoteFact(f);
+        return runtime_internal::MakeDefinition(b.index);
+    }
+    return nullptr;
+  }
+
+  NodePtr PlanCall(const Expr& e) {
+    using runtime_internal::Function;
+    std::vector<NodePtr> args;
+    if (e.operand) args.push_back(Plan(*e.operand));
+    for (const auto& a : e.args) args.push_back(Plan(*a));
+    if (e.name == "_&&_")
+      return runtime_internal::MakeAnd(std::move(args[0]), std::move(args[1]));
+    if (e.name == "_||_")
+      return runtime_internal::MakeOr(std::move(args[0]), std::move(args[1]));
+    if (e.name == "_?_:_") {
+      return runtime_internal::MakeConditional(
+          std::move(args[0]), std::move(args[1]), std::move(args[2]));
+    }
+    std::optional<Function> fn = runtime_internal::LookupFunction(e.name);
+    if (!fn) {
+      issues_.push_back(
+          {source_.PositionOf(e.offset),
+           absl::StrCat("undeclared reference to '", e.name, "'")});
+      return runtime_internal::MakeConstant(Value::Null());
+    }
+    // A constant pattern is compiled once, at load.
+    const Expr* pattern = e.args.empty() ? nullptr : e.args.back().get();
+    if (*fn == Function::kMatches && args.size() == 2 && pattern != nullptr &&
+        pattern->kind == ExprKind::kConstant &&
+        std::holds_alternative<std::string>(pattern->constant)) {
+      std::string error;
+      auto re = runtime_internal::CompileRegex(
+          std::get<std::string>(pattern->constant), st_.set->limits_, error);
+      if (!re) {
+        issues_.push_back({source_.PositionOf(pattern->offset), error});
+        return runtime_internal::MakeConstant(Value::Null());
+      }
+      return runtime_internal::MakeMatchesConstant(std::move(args[0]),
+                                                   std::move(re));
+    }
+    return runtime_internal::MakeCall(*fn, std::move(args));
+  }
+
+  ExpressionSetBuilder::State& st_;
+  const CheckResult& check_;
+  const Source& source_;
+  std::vector<Issue>& issues_;
+  std::vector<int>& facts_;
+  std::vector<std::pair<std::string, int>> locals_;
+  int quiet_ = 0;  // >0 while planning the operand of a has() on a fact
+};
+
+}  // namespace runtime_internal
+
+ExpressionSetBuilder::ExpressionSetBuilder(
+    const google::protobuf::DescriptorPool* pool, std::string container,
+    Limits limits)
+    : state_(std::make_unique<State>(pool, std::move(container), limits)) {}
+
+ExpressionSetBuilder::~ExpressionSetBuilder() = default;
+
+int ExpressionSetBuilder::DeclareInput(std::string name,
+                                       const Descriptor* type) {
+  const int index = static_cast<int>(state_->set->inputs_++);
+  state_->env.AddVariable(name, Type::Message(type));
+  state_->bindings[std::move(name)] = {
+      State::Binding::Kind::kInput, index, {}, {}};
+  return index;
+}
+
+int ExpressionSetBuilder::DeclareVariable(std::string name, Type type) {
+  const int index = static_cast<int>(state_->set->variables_++);
+  state_->env.AddVariable(name, std::move(type));
+  state_->bindings[std::move(name)] = {
+      State::Binding::Kind::kVariable, index, {}, {}};
+  return index;
+}
+
+void ExpressionSetBuilder::DeclareConstant(std::string name, Value value,
+                                           Type type) {
+  state_->env.AddVariable(name, std::move(type));
+  state_->bindings[std::move(name)] = {
+      State::Binding::Kind::kConstant, 0, std::move(value), {}};
+}
+
+void ExpressionSetBuilder::DeclareDefinition(std::string name,
+                                             const Compiled& c) {
+  const int index = static_cast<int>(state_->set->def_roots_.size());
+  state_->set->def_roots_.push_back(c.id);
+  state_->env.AddVariable(name, c.type);
+  state_->bindings[std::move(name)] = {
+      State::Binding::Kind::kDefinition, index, {}, c.facts};
+}
+
+ExpressionSetBuilder::Compiled ExpressionSetBuilder::Compile(
+    std::string_view text) {
+  Compiled out;
+  Source source{std::string(text)};
+  ParseResult parsed = Parse(source, state_->set->limits_.parser);
+  if (!parsed.issues.empty()) {
+    out.issues = std::move(parsed.issues);
+    return out;
+  }
+  CheckResult checked = Check(*parsed.expr, source, state_->env);
+  if (!checked.issues.empty()) {
+    out.issues = std::move(checked.issues);
+    return out;
+  }
+  runtime_internal::Planner planner(*state_, checked, source, out.issues,
+                                    out.facts);
+  NodePtr root = planner.Plan(*parsed.expr);
+  if (!out.issues.empty()) return out;
+  out.type = checked.type;
+  out.id = static_cast<int>(state_->set->roots_.size());
+  state_->set->roots_.push_back(std::move(root));
+  return out;
+}
+
+std::shared_ptr<const ExpressionSet> ExpressionSetBuilder::Build() {
+  return std::shared_ptr<const ExpressionSet>(state_->set.release());
+}
+
+Evaluation::Evaluation(const ExpressionSet& set)
+    : frame_(std::make_unique<runtime_internal::Frame>(set)) {}
+Evaluation::~Evaluation() = default;
+
+void Evaluation::SetInput(int index, const google::protobuf::Message& message) {
+  frame_->inputs[index] = &message;
+}
+void Evaluation::SetVariable(int index, Value value) {
+  frame_->variables[index] = std::move(value);
+}
+Value Evaluation::Evaluate(int id) {
+  return frame_->set.roots_[id]->Eval(*frame_);
+}
+const Value& Evaluation::Fact(int slot) { return frame_->Fact(slot); }
+
+}  // namespace reconnect::cel

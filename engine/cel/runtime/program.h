@@ -1,0 +1,131 @@
+#ifndef RECONNECT_ENGINE_CEL_RUNTIME_PROGRAM_H_
+#define RECONNECT_ENGINE_CEL_RUNTIME_PROGRAM_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/cel/checker/types.h"
+#include "engine/cel/common/source.h"
+#include "engine/cel/common/value.h"
+#include "engine/cel/runtime/options.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+
+namespace reconnect::cel {
+
+namespace runtime_internal {
+class Node;
+class Planner;
+struct Frame;
+}  // namespace runtime_internal
+
+// A path of fields from an input message, read at most once per evaluation.
+struct FactPath {
+  int input = 0;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  // Dotted field names below the input, e.g. "scores.pcs_total".
+  std::string display;
+};
+
+// A set of compiled expressions that share inputs, constants, definitions
+// and fact slots. Immutable and thread-safe once built: any number of
+// threads may evaluate it at once, each through its own Evaluation.
+class ExpressionSet {
+ public:
+  ~ExpressionSet();
+  ExpressionSet(const ExpressionSet&) = delete;
+  ExpressionSet& operator=(const ExpressionSet&) = delete;
+
+  const std::vector<FactPath>& facts() const { return facts_; }
+  const Limits& limits() const { return limits_; }
+  size_t size() const { return roots_.size(); }
+
+ private:
+  friend class ExpressionSetBuilder;
+  friend class Evaluation;
+  friend struct runtime_internal::Frame;
+  friend class runtime_internal::Planner;
+  ExpressionSet() = default;
+
+  Limits limits_;
+  std::vector<std::unique_ptr<runtime_internal::Node>> roots_;
+  std::vector<FactPath> facts_;
+  std::vector<int> def_roots_;  // definition index -> expression id
+  size_t inputs_ = 0;
+  size_t variables_ = 0;
+  size_t locals_ = 0;
+  // Values that nodes borrow; kept alive as long as the set.
+  std::vector<std::shared_ptr<const void>> keep_alive_;
+};
+
+// Compiles expressions into an ExpressionSet. Not thread-safe.
+class ExpressionSetBuilder {
+ public:
+  // `pool` holds the input message types and enums; it must outlive the
+  // builder and the set. `container` qualifies names as in CEL.
+  ExpressionSetBuilder(const google::protobuf::DescriptorPool* pool,
+                       std::string container, Limits limits = {});
+  ~ExpressionSetBuilder();
+  ExpressionSetBuilder(const ExpressionSetBuilder&) = delete;
+  ExpressionSetBuilder& operator=(const ExpressionSetBuilder&) = delete;
+
+  // A variable bound per evaluation to a message of type `type`. Field paths
+  // from it become fact slots. Returns its index for Evaluation::SetInput.
+  int DeclareInput(std::string name, const google::protobuf::Descriptor* type);
+  // A variable bound per evaluation to any value. Returns its index.
+  int DeclareVariable(std::string name, Type type);
+  // A named constant, folded into the programs that use it.
+  void DeclareConstant(std::string name, Value value, Type type);
+
+  struct Compiled {
+    int id = -1;  // -1 when `issues` is not empty
+    Type type;
+    std::vector<Issue> issues;
+    // The fact slots the expression reads, directly or through definitions.
+    std::vector<int> facts;
+  };
+  // Parses, checks and plans one expression. Issues carry line:col within
+  // `text`.
+  Compiled Compile(std::string_view text);
+
+  // Makes `name` stand for the compiled expression `c` in later compilations;
+  // its value is computed at most once per evaluation.
+  void DeclareDefinition(std::string name, const Compiled& c);
+
+  // Finishes the set. The builder must not be used afterwards.
+  std::shared_ptr<const ExpressionSet> Build();
+
+  struct State;  // opaque; defined in program.cc
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+// One evaluation over an ExpressionSet: holds the inputs, the fact and
+// definition caches, and the iteration budget. Not thread-safe; cheap to
+// create. The inputs must outlive the Evaluation and any value it returns.
+class Evaluation {
+ public:
+  explicit Evaluation(const ExpressionSet& set);
+  ~Evaluation();
+  Evaluation(const Evaluation&) = delete;
+  Evaluation& operator=(const Evaluation&) = delete;
+
+  void SetInput(int index, const google::protobuf::Message& message);
+  void SetVariable(int index, Value value);
+
+  // Evaluates expression `id`. A CEL error is an error value, never a throw.
+  Value Evaluate(int id);
+
+  // The value of fact slot `slot` (read once, then cached).
+  const Value& Fact(int slot);
+
+ private:
+  std::unique_ptr<runtime_internal::Frame> frame_;
+};
+
+}  // namespace reconnect::cel
+
+#endif  // RECONNECT_ENGINE_CEL_RUNTIME_PROGRAM_H_

@@ -1,0 +1,105 @@
+#ifndef RECONNECT_ENGINE_RULESET_INTERNAL_COMPILED_H_
+#define RECONNECT_ENGINE_RULESET_INTERNAL_COMPILED_H_
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/cel/runtime/program.h"
+#include "engine/ruleset/rule_set.h"
+
+namespace reconnect::ruleset::ruleset_internal {
+
+// The kinds of item a rule can recommend or suppress. Their order is the
+// index into per-kind arrays below.
+enum ItemKindIndex : int {
+  kTechnique = 0,
+  kDiscipline,
+  kPrompt,
+  kAlert,
+  kConsideration,
+  kItemKinds,
+};
+
+// The JSON key of each kind in "recommend" and "suppress", and in the catalog.
+inline constexpr std::array<const char*, kItemKinds> kKindKeys = {
+    "techniques", "disciplines", "prompts", "alerts", "considerations"};
+
+struct CatalogItem {
+  std::string code;
+  std::string display;  // display text (techniques, disciplines, components)
+  std::string text;     // prompt, alert and consideration texts
+  std::vector<std::string> tags;
+  int component = -1;            // techniques
+  std::vector<int> disciplines;  // techniques: who can deliver
+  int audience = 0;              // prompts: reconnect.v1.Audience
+  int severity = 0;              // alerts: reconnect.v1.Severity
+};
+
+struct Component {
+  std::string code;
+  std::string display;
+};
+
+// A piece of a rationale template: literal text, or a CEL expression.
+struct TemplatePart {
+  std::string text;
+  int expression = -1;
+};
+
+struct CompiledRule {
+  std::string id;
+  std::string title;
+  std::string source;
+  int priority = 0;
+  int when = -1;
+  std::vector<TemplatePart> rationale;
+  std::array<std::vector<int>, kItemKinds> recommend;
+  // Per kind, a mask over catalog entries this rule suppresses (empty: none).
+  std::array<std::vector<bool>, kItemKinds> suppress;
+  bool suppresses_anything = false;
+  std::vector<int> facts;  // fact slots read by `when` and the rationale
+};
+
+struct SummaryLabels {
+  std::string alerts = "Alerts";
+  std::string components = "Components";
+  std::string gaps = "Skills gaps";
+  std::string held = "Held";
+  std::string empty = "No recommendations";
+};
+
+class CompiledRuleSetImpl final : public CompiledRuleSet {
+ public:
+  const RuleSetMetadata& metadata() const override { return metadata_; }
+  const std::string& digest() const override { return digest_; }
+  const std::string& canonical_content() const override { return canonical_; }
+  const std::string& input_type() const override { return input_type_; }
+  size_t rule_count() const override { return rules_.size(); }
+  const std::string& rule_id(size_t i) const override { return rules_[i].id; }
+  std::vector<InputViolation> ValidateInput(
+      const google::protobuf::Message& input) const override;
+  void Evaluate(const google::protobuf::Message& input,
+                reconnect::v1::Recommendation& out,
+                std::vector<size_t>* fired) const override;
+
+  RuleSetMetadata metadata_;
+  std::string digest_;
+  std::string canonical_;
+  std::string input_type_;
+  std::shared_ptr<const cel::ExpressionSet> expressions_;
+  int input_index_ = 0;
+  int team_expression_ = -1;  // list(string) of discipline codes, or -1
+  std::string team_path_;     // for violations, e.g. "care_team.disciplines"
+  std::vector<Component> components_;
+  std::array<std::vector<CatalogItem>, kItemKinds> catalog_;
+  // Rules sorted by priority, highest first (ties keep file order).
+  std::vector<CompiledRule> rules_;
+  std::string gap_suggestion_;
+  SummaryLabels labels_;
+};
+
+}  // namespace reconnect::ruleset::ruleset_internal
+
+#endif  // RECONNECT_ENGINE_RULESET_INTERNAL_COMPILED_H_

@@ -1,0 +1,124 @@
+#include "engine/ruleset/internal/source_file.h"
+
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+
+namespace reconnect::ruleset::ruleset_internal {
+
+std::pair<int, int> SourceFile::LineColumn(size_t offset) const {
+  int line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      col = 1;
+    } else if ((c & 0xC0) != 0x80) {
+      ++col;
+    }
+  }
+  return {line, col};
+}
+
+size_t SourceFile::FindString(std::string_view value, size_t from) const {
+  const std::string literal =
+      nlohmann::json(std::string(value))
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  size_t pos = text.find(literal, from);
+  if (pos == std::string::npos) {
+    // Authors may escape differently (e.g. \u00e9); fall back to the raw text.
+    pos = text.find(absl::StrCat("\"", std::string(value), "\""), from);
+  }
+  return pos;
+}
+
+RuleSetIssue SourceFile::IssueAt(size_t offset, std::string rule_id,
+                                 std::string message) const {
+  RuleSetIssue issue;
+  issue.file = relative_path;
+  if (offset != std::string::npos) {
+    std::tie(issue.line, issue.column) = LineColumn(offset);
+  }
+  issue.rule_id = std::move(rule_id);
+  issue.message = std::move(message);
+  return issue;
+}
+
+std::pair<int, int> SourceFile::ExpressionPosition(size_t literal_offset,
+                                                   int line, int column) const {
+  // Walk the literal's raw text, counting decoded code points; a JSON string
+  // holds no raw newline, so an expression line maps to an escaped "\n".
+  size_t i = literal_offset + 1;
+  int cur_line = 1, cur_col = 1;
+  while (i < text.size() && text[i] != '"') {
+    if (cur_line == line && cur_col == column) break;
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      const char e = text[i + 1];
+      i += e == 'u' ? 6 : 2;
+      if (e == 'n') {
+        ++cur_line;
+        cur_col = 1;
+        continue;
+      }
+    } else {
+      ++i;
+      while (i < text.size() &&
+             (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) {
+        ++i;
+      }
+    }
+    ++cur_col;
+  }
+  return LineColumn(i);
+}
+
+std::optional<SourceFile> ReadJsonFile(const std::filesystem::path& dir,
+                                       const std::string& relative,
+                                       int64_t max_bytes,
+                                       std::vector<RuleSetIssue>& issues) {
+  SourceFile f;
+  f.relative_path = relative;
+  const std::filesystem::path path = dir / relative;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    issues.push_back(
+        {relative, 0, 0, "", absl::StrCat("cannot read file: ", ec.message())});
+    return std::nullopt;
+  }
+  if (static_cast<int64_t>(size) > max_bytes) {
+    issues.push_back({relative, 0, 0, "",
+                      absl::StrCat("file is ", size, " bytes, more than the ",
+                                   max_bytes, " allowed (max_file_bytes)")});
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (!in && !in.eof()) {
+    issues.push_back({relative, 0, 0, "", "cannot read file"});
+    return std::nullopt;
+  }
+  f.text = buf.str();
+  // The JSON library reports errors by exception; it is caught here, in the
+  // one place that parses rule files, and becomes an issue.
+  try {
+    f.root = nlohmann::json::parse(f.text, nullptr, /*allow_exceptions=*/true,
+                                   /*ignore_comments=*/true);
+  } catch (const nlohmann::json::parse_error& e) {
+    const size_t at = e.byte > 0 ? e.byte - 1 : 0;
+    std::string what = e.what();
+    // Drop the library's "[json.exception.parse_error.101] parse error at
+    // line 3, column 5: " prefix; the position is reported in our form.
+    if (const size_t colon = what.find(": "); colon != std::string::npos) {
+      what = what.substr(colon + 2);
+    }
+    issues.push_back(f.IssueAt(at, "", absl::StrCat("invalid JSON: ", what)));
+    return std::nullopt;
+  }
+  return f;
+}
+
+}  // namespace reconnect::ruleset::ruleset_internal

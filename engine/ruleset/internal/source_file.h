@@ -1,0 +1,48 @@
+#ifndef RECONNECT_ENGINE_RULESET_INTERNAL_SOURCE_FILE_H_
+#define RECONNECT_ENGINE_RULESET_INTERNAL_SOURCE_FILE_H_
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/ruleset/rule_set.h"
+#include "nlohmann/json.hpp"
+
+namespace reconnect::ruleset::ruleset_internal {
+
+// One rule-set file: its text (for positions) and its parsed JSON.
+struct SourceFile {
+  std::string relative_path;
+  std::string text;
+  nlohmann::json root;
+
+  // 1-based line and column (in code points) of byte `offset`.
+  std::pair<int, int> LineColumn(size_t offset) const;
+
+  // The byte offset of the first JSON string literal spelling `value`, at or
+  // after `from`; npos when absent. Used to give positions to values, since
+  // the JSON library keeps none.
+  size_t FindString(std::string_view value, size_t from = 0) const;
+
+  // An issue positioned at `offset` (npos: no position).
+  RuleSetIssue IssueAt(size_t offset, std::string rule_id,
+                       std::string message) const;
+
+  // The position of code point (line, column) of an expression whose source
+  // is the JSON string literal at `literal_offset`.
+  std::pair<int, int> ExpressionPosition(size_t literal_offset, int line,
+                                         int column) const;
+};
+
+// Reads and parses `dir/relative`, allowing comments. On failure appends an
+// issue with the position the parser reports and returns nullopt.
+std::optional<SourceFile> ReadJsonFile(const std::filesystem::path& dir,
+                                       const std::string& relative,
+                                       int64_t max_bytes,
+                                       std::vector<RuleSetIssue>& issues);
+
+}  // namespace reconnect::ruleset::ruleset_internal
+
+#endif  // RECONNECT_ENGINE_RULESET_INTERNAL_SOURCE_FILE_H_

@@ -1,0 +1,116 @@
+#ifndef RECONNECT_ENGINE_RULESET_RULE_SET_H_
+#define RECONNECT_ENGINE_RULESET_RULE_SET_H_
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/cel/runtime/options.h"
+#include "google/protobuf/message.h"
+#include "reconnect/v1/recommendation.pb.h"
+
+namespace reconnect::ruleset {
+
+// A rule author's mistake: what is wrong and where. Issues are data; a load
+// collects all of them so that an author sees every problem at once.
+struct RuleSetIssue {
+  std::string file;  // relative to the rule-set directory
+  int line = 0;      // 1-based; 0 when not known
+  int column = 0;
+  std::string rule_id;  // empty when not inside a rule
+  std::string message;
+
+  // "file:line:col: rule 'id': message"
+  std::string ToString() const;
+};
+
+struct RuleSetMetadata {
+  std::string id;
+  std::string version;
+  std::string status;  // draft, active or retired
+  std::string effective_date;
+  std::string title;
+  std::vector<std::string> authors;
+  std::vector<std::string> approvers;
+};
+
+struct LoadOptions {
+  cel::Limits limits;
+  // Largest rule-set file accepted, in bytes.
+  int64_t max_file_bytes = 4 << 20;
+};
+
+// A field-level problem with one input, found against the rule set's
+// catalog (e.g. a discipline code the catalog does not know).
+struct InputViolation {
+  std::string field;
+  std::string description;
+};
+
+// A rule set compiled for evaluation: every expression parsed, checked and
+// planned, every catalog code resolved. Immutable; evaluate it from any
+// number of threads at once.
+class CompiledRuleSet {
+ public:
+  virtual ~CompiledRuleSet() = default;
+
+  virtual const RuleSetMetadata& metadata() const = 0;
+  // Hex SHA-256 of the canonical content (independent of formatting and
+  // comments in the files).
+  virtual const std::string& digest() const = 0;
+  // The canonical content the digest covers, as compact JSON.
+  virtual const std::string& canonical_content() const = 0;
+  // The full name of the input message type, e.g. "reconnect.v1.Assessment".
+  virtual const std::string& input_type() const = 0;
+  virtual size_t rule_count() const = 0;
+  virtual const std::string& rule_id(size_t i) const = 0;
+
+  // Checks `input` against what the catalog knows (coded values that must
+  // name catalog entries). Empty when the input is acceptable.
+  virtual std::vector<InputViolation> ValidateInput(
+      const google::protobuf::Message& input) const = 0;
+
+  // Evaluates every rule on `input` (which must be of input_type()). Fills
+  // `out` and, when not null, the indices of the rules that fired.
+  virtual void Evaluate(const google::protobuf::Message& input,
+                        reconnect::v1::Recommendation& out,
+                        std::vector<size_t>* fired = nullptr) const = 0;
+};
+
+struct LoadResult {
+  // Null when `issues` is not empty.
+  std::shared_ptr<const CompiledRuleSet> rule_set;
+  std::vector<RuleSetIssue> issues;
+};
+
+// Loads, checks and compiles the rule set in directory `dir`. Never throws;
+// every problem is an issue with its file and position.
+LoadResult LoadRuleSet(const std::filesystem::path& dir,
+                       const LoadOptions& options = {});
+
+// A rule set's own test cases, run against its compiled form.
+struct TestCaseResult {
+  std::string file;
+  std::string name;
+  std::vector<std::string> failures;  // empty when the case passed
+};
+
+struct TestReport {
+  std::vector<TestCaseResult> cases;
+  std::vector<RuleSetIssue> issues;  // malformed test files or cases
+  std::vector<std::string> rules_never_fired;
+  size_t rules_total = 0;
+  size_t passed() const;
+  size_t failed() const;
+};
+
+// Runs the cases under `dir`/tests against `rule_set`.
+TestReport RunRuleSetTests(const std::filesystem::path& dir,
+                           const CompiledRuleSet& rule_set,
+                           const LoadOptions& options = {});
+
+}  // namespace reconnect::ruleset
+
+#endif  // RECONNECT_ENGINE_RULESET_RULE_SET_H_

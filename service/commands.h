@@ -1,0 +1,36 @@
+#ifndef RECONNECT_SERVICE_COMMANDS_H_
+#define RECONNECT_SERVICE_COMMANDS_H_
+
+#include <string>
+
+namespace reconnect::service {
+
+// The `reconnect` subcommands. Each returns the process exit code: 0 on
+// success, 1 when the input or the rule set has problems (all reported),
+// 2 on a usage error.
+
+// Loads and checks a rule set; prints every issue as file:line:col.
+int RunLint(const std::string& dir);
+
+// Runs a rule set's own test cases and prints rule coverage. Fails when a
+// case fails or coverage is below `min_coverage_percent`.
+int RunTest(const std::string& dir, double min_coverage_percent);
+
+// Evaluates one assessment (protobuf JSON, from `file` or "-" for stdin)
+// and prints the response as JSON.
+int RunEval(const std::string& dir, const std::string& file);
+
+struct ServeOptions {
+  std::string rules_dir;
+  std::string listen;
+  bool insecure = false;
+  int max_receive_bytes = 0;
+  int shutdown_grace_seconds = 0;
+};
+
+// Serves DecisionSupport, health and reflection until SIGINT or SIGTERM.
+int RunServe(const ServeOptions& options);
+
+}  // namespace reconnect::service
+
+#endif  // RECONNECT_SERVICE_COMMANDS_H_

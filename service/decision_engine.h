@@ -1,0 +1,40 @@
+#ifndef RECONNECT_SERVICE_DECISION_ENGINE_H_
+#define RECONNECT_SERVICE_DECISION_ENGINE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "reconnect/v1/decision_support.pb.h"
+#include "service/request_validator.h"
+#include "service/rule_set_registry.h"
+
+namespace reconnect::service {
+
+// One decision, from request to response: validates the request, picks the
+// pinned or active rule set, evaluates, and stamps the response with a
+// decision id and the rule set's id, version and digest. The gRPC service and
+// the `eval` command share it, so both answer the same way. Thread-safe.
+class DecisionEngine {
+ public:
+  // `registry` must outlive the engine.
+  explicit DecisionEngine(const RuleSetRegistry& registry);
+
+  // INVALID_ARGUMENT with `violations` filled for a bad request; NOT_FOUND
+  // for a pinned version that is not loaded; UNAVAILABLE when no rule set is
+  // loaded.
+  absl::StatusOr<v1::EvaluateResponse> Evaluate(
+      const v1::EvaluateRequest& request,
+      std::vector<FieldViolation>& violations) const;
+
+ private:
+  const RuleSetRegistry& registry_;
+  const EvaluateRequestValidator validator_;
+};
+
+// A random (version 4) UUID from OpenSSL's generator.
+absl::StatusOr<std::string> NewDecisionId();
+
+}  // namespace reconnect::service
+
+#endif  // RECONNECT_SERVICE_DECISION_ENGINE_H_

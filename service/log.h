@@ -1,0 +1,20 @@
+#ifndef RECONNECT_SERVICE_LOG_H_
+#define RECONNECT_SERVICE_LOG_H_
+
+#include <string_view>
+
+#include "nlohmann/json.hpp"
+
+namespace reconnect::service {
+
+enum class LogLevel { kInfo, kWarning, kError };
+
+// Writes one structured JSON line to stderr: time, level, event and fields.
+// Callers pass identifiers and counts only, never assessment content.
+// Thread-safe.
+void Log(LogLevel level, std::string_view event,
+         nlohmann::json fields = nlohmann::json::object());
+
+}  // namespace reconnect::service
+
+#endif  // RECONNECT_SERVICE_LOG_H_

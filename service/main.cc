@@ -1,0 +1,79 @@
+// The `reconnect` command: serve, eval, lint and test, in the manner of `opa`.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "service/commands.h"
+
+ABSL_FLAG(std::string, rules, "", "Rule-set directory (serve, eval).");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "Address to serve on (serve). Port 0 picks a free port.");
+ABSL_FLAG(bool, insecure, false,
+          "Allow plaintext on a non-loopback address (serve). Logs a warning.");
+ABSL_FLAG(int, max_receive_bytes, 256 * 1024,
+          "Largest request message accepted, in bytes (serve); gRPC's own "
+          "default is 4 MiB.");
+ABSL_FLAG(
+    int, shutdown_grace_seconds, 10,
+    "Seconds that calls in flight may take to finish after SIGTERM (serve).");
+ABSL_FLAG(
+    double, min_coverage, 0,
+    "Fail `test` when fewer than this percentage of rules fire in some case.");
+
+namespace {
+
+constexpr char kUsage[] = R"(reconnect: Re-Connect clinical decision support.
+
+Usage:
+  reconnect serve --rules DIR [--listen ADDR]   serve DecisionSupport over gRPC
+  reconnect eval --rules DIR FILE|-             evaluate one assessment (protobuf JSON)
+  reconnect lint DIR                            load and check a rule set
+  reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases)";
+
+int UsageError(const std::string& message) {
+  std::cerr << "reconnect: " << message << "\n\n" << kUsage << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() < 2) return UsageError("no command given");
+  const std::string command = positional[1];
+  const std::vector<std::string> args(positional.begin() + 2, positional.end());
+  using namespace reconnect::service;
+  if (command == "lint" || command == "test") {
+    if (args.size() != 1)
+      return UsageError(command + " takes one rule-set directory");
+    return command == "lint"
+               ? RunLint(args[0])
+               : RunTest(args[0], absl::GetFlag(FLAGS_min_coverage));
+  }
+  if (command == "eval") {
+    if (absl::GetFlag(FLAGS_rules).empty())
+      return UsageError("eval needs --rules DIR");
+    if (args.size() != 1)
+      return UsageError("eval takes one assessment file, or - for stdin");
+    return RunEval(absl::GetFlag(FLAGS_rules), args[0]);
+  }
+  if (command == "serve") {
+    if (absl::GetFlag(FLAGS_rules).empty())
+      return UsageError("serve needs --rules DIR");
+    if (!args.empty()) return UsageError("serve takes no arguments");
+    ServeOptions options;
+    options.rules_dir = absl::GetFlag(FLAGS_rules);
+    options.listen = absl::GetFlag(FLAGS_listen);
+    options.insecure = absl::GetFlag(FLAGS_insecure);
+    options.max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes);
+    options.shutdown_grace_seconds =
+        absl::GetFlag(FLAGS_shutdown_grace_seconds);
+    return RunServe(options);
+  }
+  return UsageError("unknown command '" + command + "'");
+}

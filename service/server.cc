@@ -1,0 +1,117 @@
+#include <csignal>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/ruleset/rule_set.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "service/commands.h"
+#include "service/decision_engine.h"
+#include "service/decision_support_service.h"
+#include "service/log.h"
+#include "service/rule_set_registry.h"
+
+namespace reconnect::service {
+
+namespace {
+
+// Loopback addresses may be served in plaintext; anything else needs TLS or
+// an explicit --insecure.
+bool IsLoopback(const std::string& address) {
+  return absl::StartsWith(address, "127.") ||
+         absl::StartsWith(address, "localhost:") ||
+         absl::StartsWith(address, "[::1]:") ||
+         absl::StartsWith(address, "ipv4:127.") ||
+         absl::StartsWith(address, "ipv6:[::1]:");
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& options) {
+  if (!IsLoopback(options.listen) && !options.insecure) {
+    Log(LogLevel::kError, "refused_plaintext",
+        {{"listen", options.listen},
+         {"reason",
+          "plaintext is allowed only on loopback; pass --insecure to "
+          "override"}});
+    return 2;
+  }
+  if (options.insecure) {
+    Log(LogLevel::kWarning, "insecure_listener",
+        {{"listen", options.listen},
+         {"reason", "serving plaintext beyond loopback"}});
+  }
+  // Block the stop signals before gRPC starts its threads, so that only the
+  // sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ruleset::LoadResult loaded = ruleset::LoadRuleSet(options.rules_dir);
+  if (!loaded.rule_set) {
+    for (const auto& issue : loaded.issues) {
+      Log(LogLevel::kError, "rule_set_issue", {{"issue", issue.ToString()}});
+    }
+    Log(LogLevel::kError, "rule_set_refused",
+        {{"dir", options.rules_dir}, {"problems", loaded.issues.size()}});
+    return 1;
+  }
+  // A version that fails its own test cases is not served.
+  ruleset::TestReport tests =
+      ruleset::RunRuleSetTests(options.rules_dir, *loaded.rule_set);
+  if (tests.failed() > 0 || !tests.issues.empty()) {
+    Log(LogLevel::kError, "rule_set_refused",
+        {{"dir", options.rules_dir},
+         {"failed_cases", tests.failed()},
+         {"problems", tests.issues.size()}});
+    return 1;
+  }
+  const auto& meta = loaded.rule_set->metadata();
+  Log(LogLevel::kInfo, "rule_set_loaded",
+      {{"id", meta.id},
+       {"version", meta.version},
+       {"digest", loaded.rule_set->digest()},
+       {"rules", loaded.rule_set->rule_count()},
+       {"test_cases", tests.cases.size()}});
+
+  RuleSetRegistry registry;
+  registry.Add(loaded.rule_set, /*activate=*/true);
+  DecisionEngine engine(registry);
+  DecisionSupportService service(engine);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    Log(LogLevel::kError, "listen_failed", {{"listen", options.listen}});
+    return 1;
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+  const std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  Log(LogLevel::kInfo, "serving",
+      {{"address", absl::StrCat(host, ":", port)}, {"port", port}});
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  Log(LogLevel::kInfo, "draining",
+      {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+       {"grace_seconds", options.shutdown_grace_seconds}});
+  server->GetHealthCheckService()->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::seconds(options.shutdown_grace_seconds));
+  server->Wait();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace reconnect::service
