@@ -186,10 +186,11 @@ class RuleSetCompiler {
     if (const json* labels = r.Member("summary_labels")) {
       ObjectReader lr(f, *labels, "summary_labels", "",
                       r.KeyOffset("summary_labels"), issues_);
-      lr.RejectUnknownKeys({"alerts", "components", "gaps", "held", "empty"});
+      lr.RejectUnknownKeys({"alerts", "components", "prompts", "gaps", "held", "empty"});
       auto& l = out_->labels_;
       for (auto [key, dest] : {std::pair{"alerts", &l.alerts},
                                {"components", &l.components},
+                               {"prompts", &l.prompts},
                                {"gaps", &l.gaps},
                                {"held", &l.held},
                                {"empty", &l.empty}}) {
@@ -510,9 +511,10 @@ class RuleSetCompiler {
       }
     });
     each("alerts", [&](ObjectReader& er, const std::string& code) {
-      er.RejectUnknownKeys({"code", "text", "severity", "tags"});
+      er.RejectUnknownKeys({"code", "title", "text", "severity", "tags"});
       CatalogItem* item = add_item(kAlert, er, code);
       if (item == nullptr) return;
+      item->display = er.String("title", true);
       item->text = er.String("text", true);
       const std::string severity = er.String("severity", true);
       static const std::map<std::string, int> kSeverities = {

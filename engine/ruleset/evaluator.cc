@@ -269,6 +269,7 @@ class Assembly {
     for (int i : items) {
       v1::Alert* a = out_.add_alerts();
       a->set_code(cat[i].code);
+      a->set_title(cat[i].display);
       a->set_text(cat[i].text);
       a->set_severity(static_cast<v1::Severity>(cat[i].severity));
       FillRationale(a->mutable_rationale(), contrib_[kAlert][i]);
@@ -310,7 +311,7 @@ class Assembly {
     if (out_.alerts_size() > 0) {
       std::vector<std::string> alerts;
       for (const auto& a : out_.alerts()) {
-        if (a.severity() >= v1::SEVERITY_WARNING) alerts.push_back(a.code());
+        if (a.severity() >= v1::SEVERITY_WARNING) alerts.push_back(a.title());
       }
       if (!alerts.empty())
         parts.push_back(
@@ -324,6 +325,9 @@ class Assembly {
       }
       parts.push_back(
           absl::StrCat(l.components, ": ", absl::StrJoin(comps, ", ")));
+    }
+    if (out_.prompts_size() > 0) {
+      parts.push_back(absl::StrCat(l.prompts, ": ", out_.prompts_size()));
     }
     if (out_.skills_gaps_size() > 0) {
       parts.push_back(absl::StrCat(l.gaps, ": ", out_.skills_gaps_size()));

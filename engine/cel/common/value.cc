@@ -1,5 +1,6 @@
 #include "engine/cel/common/value.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "absl/strings/escaping.h"
@@ -167,16 +168,8 @@ namespace {
 std::string FormatDouble(double d) {
   if (std::isnan(d)) return "NaN";
   if (std::isinf(d)) return d > 0 ? "+infinity" : "-infinity";
-  std::string s = absl::StrFormat("%.17g", d);
-  // Prefer the shortest representation that round-trips.
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::string t = absl::StrFormat("%.*g", prec, d);
-    if (std::strtod(t.c_str(), nullptr) == d) {
-      s = t;
-      break;
-    }
-  }
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  std::string s = ShortestDouble(d);
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
   return s;
 }
 
@@ -314,6 +307,12 @@ std::optional<int> CompareNumbers(const Value& a, const Value& b) {
 }
 
 }  // namespace
+
+std::string ShortestDouble(double d) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), d);
+  return std::string(buf, r.ptr);
+}
 
 std::string Value::DebugString() const {
   std::string out;

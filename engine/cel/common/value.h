@@ -143,6 +143,10 @@ bool ValueEquals(const Value& a, const Value& b);
 // not comparable (the caller raises "no such overload") or a NaN is involved.
 std::optional<int> CompareValues(const Value& a, const Value& b);
 
+// The shortest decimal text that reads back as exactly `d` ("1500", "0.1",
+// "1e+300"); finite values only.
+std::string ShortestDouble(double d);
+
 // A list that owns its elements.
 class VectorListRep final : public ListRep {
  public:

@@ -274,6 +274,8 @@ class Lexer {
       }
       if (!triple && (c == '\n' || c == '\r')) {
         Error(open, "unterminated string literal (newline in string)");
+        // Stop here: whatever follows would only produce confusing errors.
+        pos_ = text_.size();
         break;
       }
       if (c == '\\' && !raw) {

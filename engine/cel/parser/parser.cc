@@ -353,8 +353,8 @@ class Parser {
   }
 
   ExprPtr ParseUnary() {
-    DepthGuard guard(this, Cur().offset);
     if (At(TokenKind::kNot)) {
+      DepthGuard guard(this, Cur().offset);
       const int32_t off = Cur().offset;
       ++pos_;
       std::vector<ExprPtr> args;
@@ -362,6 +362,7 @@ class Parser {
       return Call("!_", off, std::move(args));
     }
     if (At(TokenKind::kMinus)) {
+      DepthGuard guard(this, Cur().offset);
       const int32_t off = Cur().offset;
       ++pos_;
       // A minus directly before an integer literal is part of the literal, so
@@ -487,7 +488,9 @@ class Parser {
     if (!macro)
       return Call(std::move(name), off, std::move(args), std::move(target));
     if (args[0]->kind != ExprKind::kIdent) {
-      Fail(args[0]->offset,
+      const Expr* start = args[0].get();
+      while (start->operand) start = start->operand.get();
+      Fail(std::min(start->offset, args[0]->offset),
            absl::StrCat(name,
                         "() macro: the first argument must be a simple "
                         "variable name"));

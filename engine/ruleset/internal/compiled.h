@@ -65,6 +65,7 @@ struct CompiledRule {
 struct SummaryLabels {
   std::string alerts = "Alerts";
   std::string components = "Components";
+  std::string prompts = "Prompts";
   std::string gaps = "Skills gaps";
   std::string held = "Held";
   std::string empty = "No recommendations";

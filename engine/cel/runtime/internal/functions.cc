@@ -224,11 +224,7 @@ bool IsValidUtf8(const std::string& s) {
 std::string FormatDoubleForString(double d) {
   if (std::isnan(d)) return "NaN";
   if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::string t = absl::StrFormat("%.*g", prec, d);
-    if (std::strtod(t.c_str(), nullptr) == d) return t;
-  }
-  return absl::StrFormat("%.17g", d);
+  return ShortestDouble(d);
 }
 
 std::string FormatCelDuration(absl::Duration d) {
