@@ -263,11 +263,15 @@ class RuleSetCompiler {
             absl::StrCat("param name '", name, "' must be lower_snake_case"),
             at);
       }
-      if (r.String("doc", true).empty()) continue;
+      if (r.String("doc", true).empty()) {
+        DeclarePoisoned(absl::StrCat("params.", name));
+        continue;
+      }
       const std::string type = r.String("type", true);
       const json* v = r.Member("value");
       if (v == nullptr) {
         r.Error(absl::StrCat("param '", name, "': \"value\" is required"));
+        DeclarePoisoned(absl::StrCat("params.", name));
         continue;
       }
       std::optional<std::pair<cel::Value, cel::Type>> value =
@@ -278,6 +282,7 @@ class RuleSetCompiler {
                 "param '", name, "': value ", v->dump(), " is not of type '",
                 type, "' (int, double, string, bool, list(int), list(string))"),
             r.KeyOffset("value"));
+        DeclarePoisoned(absl::StrCat("params.", name));
         continue;
       }
       builder_->DeclareConstant(absl::StrCat("params.", name),
@@ -352,6 +357,7 @@ class RuleSetCompiler {
       if (!parsed.issues.empty()) {
         ReportExpressionIssues(f, "", absl::StrCat("def '", name, "'"), d.lines,
                                parsed.issues);
+        DeclarePoisoned(absl::StrCat("defs.", name));
         continue;
       }
       CollectDefReferences(*parsed.expr, d.deps);
@@ -371,6 +377,7 @@ class RuleSetCompiler {
                                        absl::StrJoin(path, " -> "))));
             path.pop_back();
             state[name] = 2;
+            DeclarePoisoned(absl::StrCat("defs.", name));
             return;
           }
           state[name] = 1;
@@ -382,8 +389,11 @@ class RuleSetCompiler {
           const Def& d = it->second;
           auto c = CompileExpression(f, "", absl::StrCat("def '", name, "'"),
                                      d.text, d.lines);
-          if (c.id >= 0)
+          if (c.id >= 0) {
             builder_->DeclareDefinition(absl::StrCat("defs.", name), c);
+          } else {
+            DeclarePoisoned(absl::StrCat("defs.", name));
+          }
         };
     for (const auto& [name, unused] : defs) {
       std::vector<std::string> path;
@@ -590,14 +600,20 @@ class RuleSetCompiler {
       ReadRationale(f, r, rule);
       ReadItems(f, r, "recommend", rule, /*suppress=*/false);
       ReadItems(f, r, "suppress", rule, /*suppress=*/true);
-      bool recommends = false;
-      for (const auto& v : rule.recommend)
-        recommends = recommends || !v.empty();
-      if (!recommends && !rule.suppresses_anything) {
+      if (!r.Member("recommend") && !r.Member("suppress")) {
         r.Error("a rule must recommend or suppress something");
       }
       out_->rules_.push_back(std::move(rule));
     }
+  }
+
+  // Declares a name whose definition is broken (already reported), so that
+  // expressions using it are still checked without a cascade of
+  // "undeclared reference" issues. The rule set will not load anyway.
+  void DeclarePoisoned(const std::string& name) {
+    builder_->DeclareConstant(
+        name, cel::Value::Error(absl::StrCat(name, " is invalid")),
+        cel::Type::Dyn());
   }
 
   static void AddFacts(std::vector<int>& into, const std::vector<int>& facts) {
