@@ -55,20 +55,24 @@ absl::StatusOr<v1::EvaluateResponse> DecisionEngine::Evaluate(
          "pin a rule set with both rule_set_id and rule_set_version, or "
          "neither"});
   }
+  // The rule set is resolved even when the request has schema violations,
+  // so that the caller hears about every problem in one answer.
+  const bool pin_is_valid =
+      request.rule_set_id().empty() == request.rule_set_version().empty();
   std::shared_ptr<const ruleset::CompiledRuleSet> rule_set;
-  if (violations.empty()) {
-    if (request.rule_set_id().empty()) {
-      rule_set = registry_.Active();
-      if (!rule_set) return absl::UnavailableError("no rule set is loaded");
-    } else {
-      rule_set =
-          registry_.Find(request.rule_set_id(), request.rule_set_version());
-      if (!rule_set) {
-        return absl::NotFoundError(
-            absl::StrCat("rule set '", request.rule_set_id(), "' version '",
-                         request.rule_set_version(), "' is not loaded"));
-      }
+  if (pin_is_valid && request.rule_set_id().empty()) {
+    rule_set = registry_.Active();
+    if (!rule_set) return absl::UnavailableError("no rule set is loaded");
+  } else if (pin_is_valid) {
+    rule_set =
+        registry_.Find(request.rule_set_id(), request.rule_set_version());
+    if (!rule_set) {
+      return absl::NotFoundError(
+          absl::StrCat("rule set '", request.rule_set_id(), "' version '",
+                       request.rule_set_version(), "' is not loaded"));
     }
+  }
+  if (rule_set && request.has_assessment()) {
     for (auto& v : rule_set->ValidateInput(request.assessment())) {
       violations.push_back(
           {absl::StrCat("assessment.", v.field), std::move(v.description)});

@@ -96,7 +96,10 @@ int RunServe(const ServeOptions& options) {
     Log(LogLevel::kError, "listen_failed", {{"listen", options.listen}});
     return 1;
   }
+  // Both the overall status ("") and the service's own name are reported.
   server->GetHealthCheckService()->SetServingStatus(true);
+  server->GetHealthCheckService()->SetServingStatus(
+      v1::DecisionSupport::service_full_name(), true);
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   Log(LogLevel::kInfo, "serving",
       {{"address", absl::StrCat(host, ":", port)}, {"port", port}});

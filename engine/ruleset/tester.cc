@@ -110,16 +110,18 @@ TestReport RunRuleSetTests(const std::filesystem::path& dir,
       TestCaseResult result{rel, name, {}};
       const json* input_json = cr.Member("assessment");
       if (input_json == nullptr || !input_json->is_object()) {
-        cr.Error("\"assessment\" must be an object in protobuf JSON form");
+        cr.Error(absl::StrCat(
+            "test case '", name,
+            "': \"assessment\" must be an object in protobuf JSON form"));
         continue;
       }
       std::unique_ptr<google::protobuf::Message> input(prototype->New());
       const auto status = google::protobuf::util::JsonStringToMessage(
           input_json->dump(), input.get());
       if (!status.ok()) {
-        cr.Error(absl::StrCat("\"assessment\" is not a valid ",
-                              rule_set.input_type(), ": ",
-                              status.message().as_string()),
+        cr.Error(absl::StrCat(
+                     "test case '", name, "': \"assessment\" is not a valid ",
+                     rule_set.input_type(), ": ", status.message().as_string()),
                  cr.KeyOffset("assessment"));
         continue;
       }

@@ -1,0 +1,338 @@
+// End to end: `reconnect serve` in its own process, called over a real gRPC
+// channel for Evaluate, health checking and server reflection.
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "reconnect/v1/decision_support.grpc.pb.h"
+#include "tests/testing/server_process.h"
+
+namespace reconnect {
+namespace {
+
+using google::protobuf::UnknownFieldSet;
+using testing_util::ServerProcess;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+grpc::ByteBuffer ToBuffer(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::string FromBuffer(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  (void)buffer.Dump(&slices);
+  std::string out;
+  for (const auto& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+// The health and reflection protocols are spoken through a generic stub:
+// messages are built and read with protobuf's wire-format field sets, by
+// the field numbers that grpc.health.v1 and grpc.reflection.v1alpha define.
+class ServerE2ETest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess(
+        {RECONNECT_BINARY, "serve", "--rules",
+         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect", "--listen",
+         "127.0.0.1:0", "--shutdown_grace_seconds=5"});
+    auto serving = server_->WaitForEvent("serving", std::chrono::seconds(30));
+    ASSERT_TRUE(serving.has_value()) << "server did not start";
+    address_ = new std::string((*serving)["address"].get<std::string>());
+    channel_ = new std::shared_ptr<grpc::Channel>(
+        grpc::CreateChannel(*address_, grpc::InsecureChannelCredentials()));
+  }
+  static void TearDownTestSuite() {
+    delete channel_;
+    delete address_;
+    delete server_;
+  }
+
+  static grpc::Status UnaryGeneric(const std::string& method,
+                                   const std::string& request,
+                                   std::string& response) {
+    grpc::GenericStub stub(*channel_);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    grpc::ByteBuffer req = ToBuffer(request), resp;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&ctx, method, grpc::StubOptions(), &req, &resp,
+                   [&](grpc::Status s) { done.set_value(std::move(s)); });
+    grpc::Status s = done.get_future().get();
+    response = FromBuffer(resp);
+    return s;
+  }
+
+  static v1::EvaluateRequest ExampleRequest(const std::string& name) {
+    v1::EvaluateRequest request;
+    const std::string json =
+        ReadFile(std::string(RECONNECT_SOURCE_DIR) + "/examples/" + name);
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
+                    json, request.mutable_assessment())
+                    .ok());
+    request.set_calling_system("e2e-test");
+    return request;
+  }
+
+  static grpc::Status Evaluate(const v1::EvaluateRequest& request,
+                               v1::EvaluateResponse& response) {
+    auto stub = v1::DecisionSupport::NewStub(*channel_);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    return stub->Evaluate(&ctx, request, &response);
+  }
+
+  static ServerProcess* server_;
+  static std::string* address_;
+  static std::shared_ptr<grpc::Channel>* channel_;
+};
+
+ServerProcess* ServerE2ETest::server_ = nullptr;
+std::string* ServerE2ETest::address_ = nullptr;
+std::shared_ptr<grpc::Channel>* ServerE2ETest::channel_ = nullptr;
+
+TEST_F(ServerE2ETest, EvaluateReturnsARecommendationWithItsProvenance) {
+  v1::EvaluateResponse response;
+  const grpc::Status s =
+      Evaluate(ExampleRequest("safeguarding-disclosure.json"), response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_THAT(response.decision_id(),
+              testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-["
+                                    "89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+  EXPECT_EQ(response.rule_set().id(), "reconnect");
+  EXPECT_EQ(response.rule_set().version(), "1.0.0");
+  EXPECT_THAT(response.rule_set().digest(),
+              testing::MatchesRegex("[0-9a-f]{64}"));
+  const auto& rec = response.recommendation();
+  ASSERT_GE(rec.alerts_size(), 1);
+  EXPECT_EQ(rec.alerts(0).code(), "safeguarding");
+  EXPECT_EQ(rec.alerts(0).severity(), v1::SEVERITY_CRITICAL);
+  EXPECT_FALSE(rec.alerts(0).rationale().reasons(0).rule_id().empty());
+  bool gap_for_psychology = false;
+  for (const auto& g : rec.skills_gaps())
+    gap_for_psychology |= g.code() == "clinical_psychology";
+  EXPECT_TRUE(gap_for_psychology);
+
+  v1::EvaluateResponse again;
+  ASSERT_TRUE(
+      Evaluate(ExampleRequest("safeguarding-disclosure.json"), again).ok());
+  EXPECT_NE(again.decision_id(), response.decision_id());
+  EXPECT_EQ(again.recommendation().SerializeAsString(),
+            rec.SerializeAsString());
+}
+
+TEST_F(ServerE2ETest, InvalidRequestListsEveryFieldViolation) {
+  v1::EvaluateRequest request = ExampleRequest("no-partner.json");
+  request.mutable_assessment()->mutable_scores()->set_pcs_total(60);
+  request.mutable_assessment()->mutable_care_team()->add_disciplines("surgery");
+  v1::EvaluateResponse response;
+  const grpc::Status s = Evaluate(request, response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(s.error_details()));
+  google::rpc::BadRequest bad;
+  ASSERT_TRUE(rich.details(0).UnpackTo(&bad));
+  std::vector<std::string> fields;
+  for (const auto& v : bad.field_violations()) fields.push_back(v.field());
+  EXPECT_THAT(fields,
+              testing::ElementsAre("assessment.scores.pcs_total",
+                                   "assessment.care_team.disciplines[0]"));
+}
+
+TEST_F(ServerE2ETest, MissingAssessmentAndUnknownPin) {
+  v1::EvaluateResponse response;
+  EXPECT_EQ(Evaluate(v1::EvaluateRequest(), response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::EvaluateRequest pinned = ExampleRequest("no-partner.json");
+  pinned.set_rule_set_id("reconnect");
+  pinned.set_rule_set_version("9.9.9");
+  const grpc::Status s = Evaluate(pinned, response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message(),
+            "rule set 'reconnect' version '9.9.9' is not loaded");
+  pinned.set_rule_set_version("1.0.0");
+  EXPECT_TRUE(Evaluate(pinned, response).ok());
+}
+
+TEST_F(ServerE2ETest, OversizeMessageIsRefused) {
+  v1::EvaluateRequest request = ExampleRequest("no-partner.json");
+  request.mutable_assessment()->mutable_pain()->set_notes(
+      std::string(300 * 1024, 'x'));
+  v1::EvaluateResponse response;
+  EXPECT_EQ(Evaluate(request, response).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(ServerE2ETest, HealthReportsServing) {
+  for (const std::string service : {"", "reconnect.v1.DecisionSupport"}) {
+    UnknownFieldSet req;
+    if (!service.empty())
+      req.AddLengthDelimited(1, service);  // HealthCheckRequest.service
+    std::string req_bytes;
+    req.SerializeToString(&req_bytes);
+    std::string resp_bytes;
+    const grpc::Status s =
+        UnaryGeneric("/grpc.health.v1.Health/Check", req_bytes, resp_bytes);
+    ASSERT_TRUE(s.ok()) << service << ": " << s.error_message();
+    UnknownFieldSet resp;
+    ASSERT_TRUE(resp.ParseFromString(resp_bytes));
+    ASSERT_EQ(resp.field_count(), 1);
+    EXPECT_EQ(resp.field(0).number(), 1);   // HealthCheckResponse.status
+    EXPECT_EQ(resp.field(0).varint(), 1u);  // SERVING
+  }
+}
+
+// Sends one reflection request on the bidirectional stream and returns the
+// single response.
+std::string ReflectionCall(const std::shared_ptr<grpc::Channel>& channel,
+                           const std::string& request) {
+  class Reactor
+      : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    explicit Reactor(const std::string& request)
+        : request_(ToBuffer(request)) {}
+    void Start() {
+      StartWrite(&request_);
+      StartRead(&response_);
+      StartCall();
+    }
+    void OnWriteDone(bool) override { StartWritesDone(); }
+    void OnReadDone(bool ok) override {
+      got_ = ok ? FromBuffer(response_) : "";
+    }
+    void OnDone(const grpc::Status& s) override {
+      done_.set_value(s.ok() ? got_ : "error: " + s.error_message());
+    }
+    grpc::ClientContext ctx;
+    std::future<std::string> result() { return done_.get_future(); }
+
+   private:
+    grpc::ByteBuffer request_, response_;
+    std::string got_;
+    std::promise<std::string> done_;
+  };
+  grpc::GenericStub stub(channel);
+  Reactor reactor(request);
+  reactor.ctx.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(10));
+  auto future = reactor.result();
+  stub.PrepareBidiStreamingCall(
+      &reactor.ctx,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      grpc::StubOptions(), &reactor);
+  reactor.Start();
+  return future.get();
+}
+
+TEST_F(ServerE2ETest, ReflectionListsAndDescribesTheServices) {
+  UnknownFieldSet list;
+  list.AddLengthDelimited(7, "");  // ServerReflectionRequest.list_services
+  std::string bytes;
+  list.SerializeToString(&bytes);
+  UnknownFieldSet resp;
+  ASSERT_TRUE(resp.ParseFromString(ReflectionCall(*channel_, bytes)));
+  std::vector<std::string> names;
+  for (int i = 0; i < resp.field_count(); ++i) {
+    if (resp.field(i).number() != 6) continue;  // list_services_response
+    UnknownFieldSet services;
+    ASSERT_TRUE(services.ParseFromString(resp.field(i).length_delimited()));
+    for (int j = 0; j < services.field_count(); ++j) {
+      UnknownFieldSet service;  // ServiceResponse { string name = 1; }
+      ASSERT_TRUE(
+          service.ParseFromString(services.field(j).length_delimited()));
+      names.push_back(service.field(0).length_delimited());
+    }
+  }
+  EXPECT_THAT(names, testing::IsSupersetOf({"reconnect.v1.DecisionSupport",
+                                            "grpc.health.v1.Health"}));
+
+  UnknownFieldSet by_symbol;
+  by_symbol.AddLengthDelimited(
+      4, "reconnect.v1.DecisionSupport");  // file_containing_symbol
+  by_symbol.SerializeToString(&bytes);
+  UnknownFieldSet files_resp;
+  ASSERT_TRUE(files_resp.ParseFromString(ReflectionCall(*channel_, bytes)));
+  bool found_service = false;
+  for (int i = 0; i < files_resp.field_count(); ++i) {
+    if (files_resp.field(i).number() != 4)
+      continue;  // file_descriptor_response
+    UnknownFieldSet files;
+    ASSERT_TRUE(files.ParseFromString(files_resp.field(i).length_delimited()));
+    for (int j = 0; j < files.field_count(); ++j) {
+      google::protobuf::FileDescriptorProto file;
+      ASSERT_TRUE(file.ParseFromString(files.field(j).length_delimited()));
+      for (const auto& svc : file.service()) {
+        if (svc.name() == "DecisionSupport" &&
+            svc.method(0).name() == "Evaluate")
+          found_service = true;
+      }
+    }
+  }
+  EXPECT_TRUE(found_service);
+}
+
+TEST_F(ServerE2ETest, LogsCarryNoAssessmentContent) {
+  // Run last in this suite's order of definition: the canary went through
+  // Evaluate above as a free-text field in a refused request.
+  v1::EvaluateRequest request = ExampleRequest("no-partner.json");
+  request.mutable_assessment()->mutable_relationship()->set_notes(
+      "CANARY-7f3a-relationship-notes");
+  request.mutable_assessment()->mutable_scores()->set_pcs_total(99);
+  v1::EvaluateResponse response;
+  EXPECT_EQ(Evaluate(request, response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request.mutable_assessment()->mutable_scores()->clear_pcs_total();
+  EXPECT_TRUE(Evaluate(request, response).ok());
+  server_->WaitForEvent("never-logged", std::chrono::milliseconds(300));
+  for (const auto& line : server_->lines()) {
+    EXPECT_THAT(line, testing::Not(testing::HasSubstr("CANARY-7f3a")));
+  }
+}
+
+TEST(ServerLifecycleTest, SigtermDrainsAndExitsZero) {
+  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
+                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+                        "--listen", "127.0.0.1:0",
+                        "--shutdown_grace_seconds=2"});
+  ASSERT_TRUE(
+      server.WaitForEvent("serving", std::chrono::seconds(30)).has_value());
+  EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(10)), 0);
+  bool stopped = false;
+  for (const auto& line : server.lines())
+    stopped |= line.find("\"event\":\"stopped\"") != std::string::npos;
+  EXPECT_TRUE(stopped);
+}
+
+TEST(ServerLifecycleTest, BrokenRuleSetIsRefusedWithANonZeroExit) {
+  ServerProcess server({RECONNECT_BINARY, "serve", "--rules", "/nonexistent",
+                        "--listen", "127.0.0.1:0"});
+  auto refused =
+      server.WaitForEvent("rule_set_refused", std::chrono::seconds(30));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(server.Stop(0, std::chrono::seconds(10)), 1);
+}
+
+}  // namespace
+}  // namespace reconnect

@@ -1,0 +1,202 @@
+#include <string>
+#include <vector>
+
+#include "engine/ruleset/rule_set.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "reconnect/v1/assessment.pb.h"
+#include "tests/testing/temp_rule_set.h"
+
+namespace reconnect::ruleset {
+namespace {
+
+using testing::ElementsAre;
+using testing::IsEmpty;
+using testing_util::TempRuleSet;
+
+std::shared_ptr<const CompiledRuleSet> Load(const TempRuleSet& rs) {
+  LoadResult r = LoadRuleSet(rs.dir());
+  for (const auto& i : r.issues) ADD_FAILURE() << i.ToString();
+  return r.rule_set;
+}
+
+v1::Recommendation Evaluate(const CompiledRuleSet& rs,
+                            const std::string& json) {
+  v1::Assessment a;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &a).ok())
+      << json;
+  v1::Recommendation out;
+  rs.Evaluate(a, out);
+  return out;
+}
+
+std::vector<std::string> TechniqueCodes(const v1::Recommendation& r) {
+  std::vector<std::string> out;
+  for (const auto& c : r.components()) {
+    for (const auto& t : c.techniques()) out.push_back(t.code());
+  }
+  return out;
+}
+
+constexpr char kTwoRules[] = R"json({"rules": [
+  {"id": "r.low", "title": "Low", "when": "true", "priority": 1,
+   "recommend": {"techniques": ["t1", "t2"], "prompts": ["p1"]}, "rationale": "low", "source": "s"},
+  {"id": "r.guard", "title": "Guard", "when": "has(assessment.scores.pcs_total)", "priority": 10,
+   "recommend": {"alerts": ["a1"]}, "suppress": {"techniques": ["tag:x"], "prompts": ["*"]},
+   "rationale": "guard", "source": "s"}
+]})json";
+
+TEST(RuleSetEvaluatorTest, HigherPriorityRuleHoldsBackLowerPriorityItems) {
+  TempRuleSet rs;
+  rs.Write("rules/main.json", kTwoRules);
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+
+  const v1::Recommendation quiet = Evaluate(*compiled, "{}");
+  EXPECT_THAT(TechniqueCodes(quiet), ElementsAre("t1", "t2"));
+  EXPECT_THAT(quiet.held(), IsEmpty());
+
+  const v1::Recommendation held =
+      Evaluate(*compiled, R"({"scores": {"pcsTotal": 1}})");
+  EXPECT_THAT(TechniqueCodes(held), ElementsAre("t2"));
+  EXPECT_EQ(held.prompts_size(), 0);
+  ASSERT_EQ(held.held_size(), 2);
+  EXPECT_EQ(held.held(0).code(), "t1");
+  EXPECT_EQ(held.held(0).kind(), v1::ITEM_KIND_TECHNIQUE);
+  EXPECT_THAT(held.held(0).recommended_by(), ElementsAre("r.low"));
+  EXPECT_EQ(held.held(0).held_by().reasons(0).rule_id(), "r.guard");
+  EXPECT_EQ(held.held(1).code(), "p1");
+  ASSERT_EQ(held.alerts_size(), 1);
+  EXPECT_EQ(held.alerts(0).severity(), v1::SEVERITY_CRITICAL);
+  EXPECT_EQ(held.alerts(0).title(), "A1");
+}
+
+TEST(RuleSetEvaluatorTest, EqualPriorityDoesNotSuppress) {
+  TempRuleSet rs;
+  std::string rules = kTwoRules;
+  rules.replace(rules.find("\"priority\": 10"), 14, "\"priority\": 1");
+  rs.Write("rules/main.json", rules);
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+  const v1::Recommendation r =
+      Evaluate(*compiled, R"({"scores": {"pcsTotal": 1}})");
+  EXPECT_THAT(TechniqueCodes(r), ElementsAre("t1", "t2"));
+  EXPECT_THAT(r.held(), IsEmpty());
+}
+
+TEST(RuleSetEvaluatorTest, RationaleIsRenderedWithTheFactsRead) {
+  TempRuleSet rs;
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+  const v1::Recommendation r =
+      Evaluate(*compiled, R"({"scores": {"pcsTotal": 33}})");
+  ASSERT_EQ(r.components_size(), 1);
+  const auto& reason = r.components(0).techniques(0).rationale().reasons(0);
+  EXPECT_EQ(reason.rule_id(), "r.high");
+  EXPECT_EQ(reason.reason(), "PCS 33 >= 30");
+  ASSERT_EQ(reason.facts_size(), 1);
+  EXPECT_EQ(reason.facts(0).path(), "scores.pcs_total");
+  EXPECT_TRUE(reason.facts(0).present());
+  EXPECT_EQ(reason.facts(0).value().number_value(), 33);
+}
+
+TEST(RuleSetEvaluatorTest, SkillsGapsAgainstTheCareTeam) {
+  TempRuleSet rs;
+  rs.Write("rules/main.json", R"({"rules": [
+    {"id": "r.all", "title": "All", "when": "true", "priority": 1,
+     "recommend": {"techniques": ["t1", "t2"], "disciplines": ["d2"]}, "rationale": "x", "source": "s"}]})");
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+
+  // No team given: no gaps, every able discipline listed.
+  const v1::Recommendation unknown = Evaluate(*compiled, "{}");
+  EXPECT_THAT(unknown.skills_gaps(), IsEmpty());
+  ASSERT_EQ(unknown.disciplines_size(), 2);
+  EXPECT_FALSE(unknown.disciplines(0).in_team());
+
+  const v1::Recommendation team =
+      Evaluate(*compiled, R"({"careTeam": {"disciplines": ["d1"]}})");
+  ASSERT_EQ(team.skills_gaps_size(), 2);
+  EXPECT_EQ(team.skills_gaps(0).kind(), v1::ITEM_KIND_TECHNIQUE);
+  EXPECT_EQ(team.skills_gaps(0).code(), "t2");
+  EXPECT_THAT(team.skills_gaps(0).disciplines_able(), ElementsAre("d2"));
+  EXPECT_EQ(team.skills_gaps(0).suggestion(), "Missing T2: D2");
+  EXPECT_EQ(team.skills_gaps(1).kind(), v1::ITEM_KIND_DISCIPLINE);
+  EXPECT_EQ(team.skills_gaps(1).code(), "d2");
+  ASSERT_EQ(team.disciplines_size(), 1);
+  EXPECT_EQ(team.disciplines(0).code(), "d1");
+  EXPECT_TRUE(team.disciplines(0).in_team());
+  EXPECT_THAT(team.disciplines(0).techniques(), ElementsAre("t1"));
+}
+
+TEST(RuleSetEvaluatorTest, UnknownTeamDisciplineIsAnInputViolation) {
+  TempRuleSet rs;
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+  v1::Assessment a;
+  a.mutable_care_team()->add_disciplines("d1");
+  a.mutable_care_team()->add_disciplines("surgery");
+  const auto violations = compiled->ValidateInput(a);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "care_team.disciplines[1]");
+  EXPECT_EQ(violations[0].description,
+            "unknown discipline code; expected one of: d1, d2");
+}
+
+TEST(RuleSetEvaluatorTest, RuntimeErrorIsReportedAndTheRuleDoesNotFire) {
+  TempRuleSet rs;
+  rs.Write("rules/main.json", R"({"rules": [
+    {"id": "r.ext", "title": "Ext", "when": "assessment.extensions['site'] == 'x'", "priority": 1,
+     "recommend": {"techniques": ["t1"]}, "rationale": "x", "source": "s"}]})");
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+  const v1::Recommendation missing = Evaluate(*compiled, "{}");
+  EXPECT_THAT(TechniqueCodes(missing), IsEmpty());
+  ASSERT_EQ(missing.evaluation_issues_size(), 1);
+  EXPECT_EQ(missing.evaluation_issues(0).rule_id(), "r.ext");
+  EXPECT_EQ(missing.evaluation_issues(0).message(), "no such key: site");
+  const v1::Recommendation present =
+      Evaluate(*compiled, R"({"extensions": {"site": "x"}})");
+  EXPECT_THAT(TechniqueCodes(present), ElementsAre("t1"));
+  EXPECT_THAT(present.evaluation_issues(), IsEmpty());
+}
+
+TEST(RuleSetEvaluatorTest, SameInputSameOutput) {
+  TempRuleSet rs;
+  rs.Write("rules/main.json", kTwoRules);
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+  const std::string input = R"({"scores": {"pcsTotal": 1}})";
+  EXPECT_EQ(Evaluate(*compiled, input).SerializeAsString(),
+            Evaluate(*compiled, input).SerializeAsString());
+}
+
+TEST(RuleSetTesterTest, ReportsFailuresAndCoverage) {
+  TempRuleSet rs;
+  rs.Write("rules/main.json", kTwoRules);
+  rs.Write("tests/cases.json", R"({"cases": [
+    {"name": "passes", "assessment": {}, "expect": {"techniques": ["t1"]}},
+    {"name": "fails", "assessment": {}, "expect": {"techniques": ["t9"]}, "expect_not": {"prompts": ["p1"]}},
+    {"name": "bad input", "assessment": {"scores": {"nope": 1}}}
+  ]})");
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+  TestReport report = RunRuleSetTests(rs.dir(), *compiled);
+  ASSERT_EQ(report.cases.size(), 2u);
+  EXPECT_THAT(report.cases[0].failures, IsEmpty());
+  EXPECT_THAT(
+      report.cases[1].failures,
+      ElementsAre("expected techniques 't9'", "did not expect prompts 'p1'"));
+  ASSERT_EQ(report.issues.size(), 1u);
+  EXPECT_THAT(report.issues[0].ToString(),
+              testing::HasSubstr(
+                  "tests/cases.json:4:27: test case 'bad input': "
+                  "\"assessment\" is not a valid reconnect.v1.Assessment"));
+  EXPECT_THAT(report.rules_never_fired, ElementsAre("r.guard"));
+  EXPECT_EQ(report.passed(), 1u);
+  EXPECT_EQ(report.failed(), 1u);
+}
+
+}  // namespace
+}  // namespace reconnect::ruleset
