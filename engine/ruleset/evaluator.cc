@@ -26,7 +26,9 @@ class Assembly {
       contrib_[k].resize(rs.catalog_[k].size());
       held_by_[k].resize(rs.catalog_[k].size());
     }
-    reasons_.resize(rs.rules_.size());
+    reason_text_.resize(rs.rules_.size());
+    reason_rendered_.resize(rs.rules_.size(), false);
+    fact_cited_.resize(rs.expressions_->facts().size(), false);
   }
 
   void Run(std::vector<size_t>* fired_out) {
@@ -38,6 +40,7 @@ class Assembly {
     EmitAlerts();
     EmitConsiderations();
     EmitHeld();
+    EmitFacts();
     EmitSummary();
   }
 
@@ -109,13 +112,11 @@ class Assembly {
     }
   }
 
-  const v1::RuleReason& Reason(int r) {
-    if (!reasons_[r]) {
-      const CompiledRule& rule = rs_.rules_[r];
-      v1::RuleReason reason;
-      reason.set_rule_id(rule.id);
-      std::string text;
-      for (const TemplatePart& p : rule.rationale) {
+  // The rendered rationale of rule `r`, computed at most once.
+  const std::string& ReasonText(int r) {
+    if (!reason_rendered_[r]) {
+      std::string& text = reason_text_[r];
+      for (const TemplatePart& p : rs_.rules_[r].rationale) {
         if (p.expression < 0) {
           text += p.text;
         } else {
@@ -123,20 +124,39 @@ class Assembly {
           text += v.is_error() ? "(not available)" : v.DebugString();
         }
       }
-      reason.set_reason(std::move(text));
-      for (int slot : rule.facts) {
-        const cel::FactPath& path = rs_.expressions_->facts()[slot];
-        v1::Fact* fact = reason.add_facts();
-        fact->set_path(path.display);
-        fact->set_present(FactToJson(input_, path, fact->mutable_value()));
-      }
-      reasons_[r] = std::move(reason);
+      reason_rendered_[r] = true;
     }
-    return *reasons_[r];
+    return reason_text_[r];
   }
 
+  // Cites each rule's reason and the paths of the facts it read; the fact
+  // values are emitted once, in EmitFacts.
   void FillRationale(v1::Rationale* out, const RuleList& rules) {
-    for (int r : rules) *out->add_reasons() = Reason(r);
+    const auto& facts = rs_.expressions_->facts();
+    for (int r : rules) {
+      v1::RuleReason* reason = out->add_reasons();
+      reason->set_rule_id(rs_.rules_[r].id);
+      reason->set_reason(ReasonText(r));
+      for (int slot : rs_.rules_[r].facts) {
+        reason->add_fact_paths(facts[slot].display);
+        fact_cited_[slot] = true;
+      }
+    }
+  }
+
+  void EmitFacts() {
+    const auto& facts = rs_.expressions_->facts();
+    std::vector<int> cited;
+    for (size_t slot = 0; slot < facts.size(); ++slot) {
+      if (fact_cited_[slot]) cited.push_back(static_cast<int>(slot));
+    }
+    std::sort(cited.begin(), cited.end(),
+              [&](int a, int b) { return facts[a].display < facts[b].display; });
+    for (int slot : cited) {
+      v1::Fact* fact = out_.add_facts();
+      fact->set_path(facts[slot].display);
+      fact->set_present(FactToJson(input_, facts[slot], fact->mutable_value()));
+    }
   }
 
   void EmitTechniquesAndSkills() {
@@ -345,7 +365,9 @@ class Assembly {
   std::array<std::vector<RuleList>, kItemKinds> contrib_;
   std::array<std::vector<RuleList>, kItemKinds> recommended_;
   std::array<std::vector<RuleList>, kItemKinds> held_by_;
-  std::vector<std::optional<v1::RuleReason>> reasons_;
+  std::vector<std::string> reason_text_;
+  std::vector<bool> reason_rendered_;
+  std::vector<bool> fact_cited_;
   std::vector<bool> team_;
   bool team_given_ = false;
 };

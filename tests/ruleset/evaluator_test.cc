@@ -1,9 +1,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/ruleset/internal/fact_json.h"
 #include "engine/ruleset/rule_set.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "reconnect/v1/assessment.pb.h"
 #include "tests/testing/temp_rule_set.h"
@@ -95,10 +97,11 @@ TEST(RuleSetEvaluatorTest, RationaleIsRenderedWithTheFactsRead) {
   const auto& reason = r.components(0).techniques(0).rationale().reasons(0);
   EXPECT_EQ(reason.rule_id(), "r.high");
   EXPECT_EQ(reason.reason(), "PCS 33 >= 30");
-  ASSERT_EQ(reason.facts_size(), 1);
-  EXPECT_EQ(reason.facts(0).path(), "scores.pcs_total");
-  EXPECT_TRUE(reason.facts(0).present());
-  EXPECT_EQ(reason.facts(0).value().number_value(), 33);
+  EXPECT_THAT(reason.fact_paths(), ElementsAre("scores.pcs_total"));
+  ASSERT_EQ(r.facts_size(), 1);
+  EXPECT_EQ(r.facts(0).path(), "scores.pcs_total");
+  EXPECT_TRUE(r.facts(0).present());
+  EXPECT_EQ(r.facts(0).value().number_value(), 33);
 }
 
 TEST(RuleSetEvaluatorTest, SkillsGapsAgainstTheCareTeam) {
@@ -196,6 +199,51 @@ TEST(RuleSetTesterTest, ReportsFailuresAndCoverage) {
   EXPECT_THAT(report.rules_never_fired, ElementsAre("r.guard"));
   EXPECT_EQ(report.passed(), 1u);
   EXPECT_EQ(report.failed(), 1u);
+}
+
+}  // namespace
+}  // namespace reconnect::ruleset
+
+namespace reconnect::ruleset {
+namespace {
+
+// Facts are converted to JSON values by reflection for speed; they must
+// match what protobuf's own JSON mapping writes for the same fields.
+TEST(FactJsonTest, MatchesProtobufJsonMapping) {
+  v1::Assessment a;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(R"({
+    "assessedAt": "2026-03-04T10:00:00.500Z",
+    "beliefs": [{"code": "BELIEF_CODE_PAIN_MEANS_HARM", "patientWords": "It tears."}, {"code": "BELIEF_CODE_OTHER"}],
+    "medicines": [{"medicineClass": "MEDICINE_CLASS_OPIOID", "name": "x", "timingProblem": true}],
+    "scores": {"pcsTotal": 0, "fsfiTotal": 20.5},
+    "extensions": {"site": "north", "list": [1, "a", null], "obj": {"k": true}},
+    "redFlags": ["RED_FLAG_NEW_MASS"],
+    "cultural": {"interpreterNeeded": true, "considerations": ["CULTURAL_CONSIDERATION_MODESTY"]}
+  })", &a).ok());
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(a, &json).ok());
+  google::protobuf::Value expected;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &expected).ok());
+  const auto& want = expected.struct_value().fields();
+
+  const auto* d = v1::Assessment::descriptor();
+  for (const char* field : {"assessed_at", "beliefs", "medicines", "scores", "extensions", "red_flags", "cultural"}) {
+    cel::FactPath path{0, {d->FindFieldByName(field)}, field};
+    google::protobuf::Value got;
+    EXPECT_TRUE(ruleset_internal::FactToJson(a, path, &got)) << field;
+    const auto it = want.find(path.fields[0]->json_name());
+    ASSERT_NE(it, want.end()) << field;
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, it->second))
+        << field << "\n got: " << got.ShortDebugString() << "\nwant: " << it->second.ShortDebugString();
+  }
+  // A nested optional score that is set to zero is present; an unset one is not.
+  cel::FactPath pcs{0, {d->FindFieldByName("scores"), v1::Scores::descriptor()->FindFieldByName("pcs_total")}, "scores.pcs_total"};
+  cel::FactPath tsk{0, {d->FindFieldByName("scores"), v1::Scores::descriptor()->FindFieldByName("tsk17_total")}, "scores.tsk17_total"};
+  google::protobuf::Value v;
+  EXPECT_TRUE(ruleset_internal::FactToJson(a, pcs, &v));
+  EXPECT_EQ(v.number_value(), 0);
+  EXPECT_FALSE(ruleset_internal::FactToJson(a, tsk, &v));
+  EXPECT_TRUE(v.has_null_value());
 }
 
 }  // namespace
