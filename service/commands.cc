@@ -121,10 +121,10 @@ int RunEval(const std::string& dir, const std::string& file) {
   registry.Add(rs, /*activate=*/true);
   DecisionEngine engine(registry);
   std::vector<FieldViolation> violations;
-  absl::StatusOr<v1::EvaluateResponse> response =
-      engine.Evaluate(request, violations);
-  if (!response.ok()) {
-    std::cerr << file << ": " << response.status().message() << "\n";
+  v1::EvaluateResponse response;
+  const absl::Status status = engine.Evaluate(request, response, violations);
+  if (!status.ok()) {
+    std::cerr << file << ": " << status.message() << "\n";
     for (const auto& v : violations)
       std::cerr << file << ": " << v.field << ": " << v.description << "\n";
     return 1;
@@ -132,7 +132,7 @@ int RunEval(const std::string& dir, const std::string& file) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   std::string json;
-  if (!google::protobuf::util::MessageToJsonString(*response, &json, options)
+  if (!google::protobuf::util::MessageToJsonString(response, &json, options)
            .ok()) {
     std::cerr << "cannot print the response as JSON\n";
     return 1;

@@ -29,8 +29,8 @@ absl::StatusOr<std::string> NewDecisionId() {
       b[12], b[13], b[14], b[15]);
 }
 
-absl::StatusOr<v1::EvaluateResponse> DecisionEngine::Evaluate(
-    const v1::EvaluateRequest& request,
+absl::Status DecisionEngine::Evaluate(
+    const v1::EvaluateRequest& request, v1::EvaluateResponse& response,
     std::vector<FieldViolation>& violations) const {
   if (!request.has_assessment()) {
     violations.push_back({"assessment", "is required"});
@@ -84,14 +84,13 @@ absl::StatusOr<v1::EvaluateResponse> DecisionEngine::Evaluate(
   }
   absl::StatusOr<std::string> id = NewDecisionId();
   if (!id.ok()) return id.status();
-  v1::EvaluateResponse response;
   response.set_decision_id(*std::move(id));
   auto* ref = response.mutable_rule_set();
   ref->set_id(rule_set->metadata().id);
   ref->set_version(rule_set->metadata().version);
   ref->set_digest(rule_set->digest());
   rule_set->Evaluate(request.assessment(), *response.mutable_recommendation());
-  return response;
+  return absl::OkStatus();
 }
 
 }  // namespace reconnect::service

@@ -20,12 +20,13 @@ class DecisionEngine {
   // `registry` must outlive the engine.
   explicit DecisionEngine(const RuleSetRegistry& registry);
 
+  // Fills `response` (which may live on an arena). Returns
   // INVALID_ARGUMENT with `violations` filled for a bad request; NOT_FOUND
   // for a pinned version that is not loaded; UNAVAILABLE when no rule set is
   // loaded.
-  absl::StatusOr<v1::EvaluateResponse> Evaluate(
-      const v1::EvaluateRequest& request,
-      std::vector<FieldViolation>& violations) const;
+  absl::Status Evaluate(const v1::EvaluateRequest& request,
+                        v1::EvaluateResponse& response,
+                        std::vector<FieldViolation>& violations) const;
 
  private:
   const RuleSetRegistry& registry_;

@@ -10,17 +10,15 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
     v1::EvaluateResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::vector<FieldViolation> violations;
-  absl::StatusOr<v1::EvaluateResponse> result =
-      engine_.Evaluate(*request, violations);
+  const absl::Status result = engine_.Evaluate(*request, *response, violations);
   if (!result.ok()) {
     // Field names only: violations never carry the submitted values.
     Log(LogLevel::kWarning, "evaluate_failed",
-        {{"code", absl::StatusCodeToString(result.status().code())},
+        {{"code", absl::StatusCodeToString(result.code())},
          {"violations", violations.size()}});
-    reactor->Finish(ToGrpcStatus(result.status(), violations));
+    reactor->Finish(ToGrpcStatus(result, violations));
     return reactor;
   }
-  *response = *std::move(result);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

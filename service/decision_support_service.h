@@ -2,6 +2,7 @@
 #define RECONNECT_SERVICE_DECISION_SUPPORT_SERVICE_H_
 
 #include "reconnect/v1/decision_support.grpc.pb.h"
+#include "service/arena_message_allocator.h"
 #include "service/decision_engine.h"
 
 namespace reconnect::service {
@@ -14,7 +15,9 @@ class DecisionSupportService final
  public:
   // `engine` must outlive the service.
   explicit DecisionSupportService(const DecisionEngine& engine)
-      : engine_(engine) {}
+      : engine_(engine) {
+    SetMessageAllocatorFor_Evaluate(&allocator_);
+  }
 
   grpc::ServerUnaryReactor* Evaluate(grpc::CallbackServerContext* context,
                                      const v1::EvaluateRequest* request,
@@ -22,6 +25,7 @@ class DecisionSupportService final
 
  private:
   const DecisionEngine& engine_;
+  ArenaMessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse> allocator_;
 };
 
 }  // namespace reconnect::service

@@ -97,28 +97,32 @@ void EvaluateRequestValidator::ValidateWith(
   const Reflection* r = m.GetReflection();
   for (const FieldPlan& p : plans_[plan]) {
     const FieldDescriptor* f = p.field;
-    const std::string path =
-        absl::StrCat(prefix, prefix.empty() ? "" : ".", f->name());
     const int count =
         f->is_repeated() ? r->FieldSize(m, f) : (r->HasField(m, f) ? 1 : 0);
     if (count == 0) continue;
+    // Paths are built only when needed: for a violation, or to descend.
+    auto path = [&] {
+      return absl::StrCat(prefix, prefix.empty() ? "" : ".", f->name());
+    };
     if (p.has_limits && p.limits.has_max_items() && f->is_repeated() &&
         count > static_cast<int>(p.limits.max_items())) {
-      out.push_back({path, absl::StrCat("has ", count, " items; at most ",
-                                        p.limits.max_items(), " are allowed")});
+      out.push_back(
+          {path(), absl::StrCat("has ", count, " items; at most ",
+                                p.limits.max_items(), " are allowed")});
       continue;
     }
     if (f->is_map()) continue;
     for (int i = 0; i < count; ++i) {
       const int index = f->is_repeated() ? i : -1;
-      const std::string at =
-          f->is_repeated() ? absl::StrCat(path, "[", i, "]") : path;
+      auto at = [&] {
+        return f->is_repeated() ? absl::StrCat(path(), "[", i, "]") : path();
+      };
       if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
         const int v = f->is_repeated() ? r->GetRepeatedEnumValue(m, f, i)
                                        : r->GetEnumValue(m, f);
         if (f->enum_type()->FindValueByNumber(v) == nullptr) {
-          out.push_back({at, absl::StrCat("unknown ", f->enum_type()->name(),
-                                          " value ", v)});
+          out.push_back({at(), absl::StrCat("unknown ", f->enum_type()->name(),
+                                            " value ", v)});
         }
       }
       double v;
@@ -126,7 +130,7 @@ void EvaluateRequestValidator::ValidateWith(
         if ((p.limits.has_min() && v < p.limits.min()) ||
             (p.limits.has_max() && v > p.limits.max())) {
           out.push_back(
-              {at,
+              {at(),
                absl::StrCat(
                    "must be between ",
                    p.limits.has_min() ? FormatBound(p.limits.min()) : "-inf",
@@ -142,14 +146,14 @@ void EvaluateRequestValidator::ValidateWith(
                              : r->GetStringReference(m, f, &scratch);
         if (s.size() > p.limits.max_length()) {
           out.push_back(
-              {at, absl::StrCat("is ", s.size(), " bytes long; at most ",
-                                p.limits.max_length(), " are allowed")});
+              {at(), absl::StrCat("is ", s.size(), " bytes long; at most ",
+                                  p.limits.max_length(), " are allowed")});
         }
       }
       if (p.nested >= 0) {
         const Message& sub = f->is_repeated() ? r->GetRepeatedMessage(m, f, i)
                                               : r->GetMessage(m, f);
-        ValidateWith(p.nested, sub, at, out);
+        ValidateWith(p.nested, sub, at(), out);
       }
     }
   }
