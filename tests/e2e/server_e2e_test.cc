@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/temp_rule_set.h"
 
 namespace reconnect {
 namespace {
@@ -331,6 +332,19 @@ TEST(ServerLifecycleTest, BrokenRuleSetIsRefusedWithANonZeroExit) {
   auto refused =
       server.WaitForEvent("rule_set_refused", std::chrono::seconds(30));
   ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(server.Stop(0, std::chrono::seconds(10)), 1);
+}
+
+TEST(ServerLifecycleTest, RuleSetFailingItsOwnCasesIsNotServed) {
+  testing_util::TempRuleSet rs;
+  rs.Write("tests/cases.json", R"({"cases": [
+    {"name": "wrong on purpose", "assessment": {}, "expect": {"techniques": ["t1"]}}]})");
+  ServerProcess server({RECONNECT_BINARY, "serve", "--rules", rs.dir().string(),
+                        "--listen", "127.0.0.1:0"});
+  auto refused =
+      server.WaitForEvent("rule_set_refused", std::chrono::seconds(30));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ((*refused)["failed_cases"], 1);
   EXPECT_EQ(server.Stop(0, std::chrono::seconds(10)), 1);
 }
 
