@@ -186,7 +186,8 @@ class RuleSetCompiler {
     if (const json* labels = r.Member("summary_labels")) {
       ObjectReader lr(f, *labels, "summary_labels", "",
                       r.KeyOffset("summary_labels"), issues_);
-      lr.RejectUnknownKeys({"alerts", "components", "prompts", "gaps", "held", "empty"});
+      lr.RejectUnknownKeys(
+          {"alerts", "components", "prompts", "gaps", "held", "empty"});
       auto& l = out_->labels_;
       for (auto [key, dest] : {std::pair{"alerts", &l.alerts},
                                {"components", &l.components},
@@ -414,14 +415,9 @@ class RuleSetCompiler {
                 r.KeyOffset(key));
         return;
       }
-      size_t from = r.KeyOffset(key);
+      ruleset_internal::ListEntryLocator locate(f, r.KeyOffset(key));
       for (const json& e : *list) {
-        const std::string code =
-            e.is_object() && e.contains("code") && e["code"].is_string()
-                ? e["code"].get<std::string>()
-                : "";
-        const size_t at = code.empty() ? from : f.FindString(code, from);
-        if (at != std::string::npos) from = at;
+        const auto [code, at] = locate.Next(e, "code");
         ObjectReader er(f, e,
                         absl::StrCat("catalog ", key, " entry '", code, "'"),
                         "", at, issues_);
@@ -555,14 +551,9 @@ class RuleSetCompiler {
       fr.Error("a rule file must hold {\"rules\": [ ... ]}");
       return;
     }
-    size_t from = 0;
+    ruleset_internal::ListEntryLocator locate(f, 0);
     for (const json& rj : *rules) {
-      const std::string id =
-          rj.is_object() && rj.contains("id") && rj["id"].is_string()
-              ? rj["id"].get<std::string>()
-              : "";
-      const size_t at = id.empty() ? from : f.FindString(id, from);
-      if (at != std::string::npos) from = at + 1;
+      const auto [id, at] = locate.Next(rj, "id");
       ObjectReader r(f, rj, "rule", id, at, issues_);
       if (!r.ok()) continue;
       if (id.empty()) {

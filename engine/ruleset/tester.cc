@@ -90,14 +90,9 @@ TestReport RunRuleSetTests(const std::filesystem::path& dir,
       fr.Error("a test file must hold {\"cases\": [ ... ]}");
       continue;
     }
-    size_t from = 0;
+    ruleset_internal::ListEntryLocator locate(*f, 0);
     for (const json& cj : *cases) {
-      const std::string name =
-          cj.is_object() && cj.contains("name") && cj["name"].is_string()
-              ? cj["name"].get<std::string>()
-              : "";
-      const size_t at = name.empty() ? from : f->FindString(name, from);
-      if (at != std::string::npos) from = at + 1;
+      const auto [name, at] = locate.Next(cj, "name");
       ObjectReader cr(*f, cj, absl::StrCat("test case '", name, "'"), "", at,
                       report.issues);
       if (!cr.ok()) continue;

@@ -74,6 +74,18 @@ std::pair<int, int> SourceFile::ExpressionPosition(size_t literal_offset,
   return LineColumn(i);
 }
 
+ListEntryLocator::Entry ListEntryLocator::Next(const nlohmann::json& entry,
+                                               const char* key) {
+  Entry e{"", from_};
+  if (entry.is_object()) {
+    auto it = entry.find(key);
+    if (it != entry.end() && it->is_string()) e.key = it->get<std::string>();
+  }
+  if (!e.key.empty()) e.offset = file_.FindString(e.key, from_);
+  if (e.offset != std::string::npos && !e.key.empty()) from_ = e.offset + 1;
+  return e;
+}
+
 std::optional<SourceFile> ReadJsonFile(const std::filesystem::path& dir,
                                        const std::string& relative,
                                        int64_t max_bytes,

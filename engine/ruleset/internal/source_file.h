@@ -36,6 +36,26 @@ struct SourceFile {
                                          int column) const;
 };
 
+// Finds the entries of a JSON list in the file text, in order, by a string
+// each entry holds (its "id", "code" or "name"), to give them positions.
+class ListEntryLocator {
+ public:
+  // Searches from byte `from` of `file`.
+  ListEntryLocator(const SourceFile& file, size_t from)
+      : file_(file), from_(from) {}
+
+  struct Entry {
+    std::string key;  // the entry's string member; empty when absent
+    size_t offset;    // where that string is spelt; else the search point
+  };
+  // Locates `entry`, whose identifying string is its member `key`.
+  Entry Next(const nlohmann::json& entry, const char* key);
+
+ private:
+  const SourceFile& file_;
+  size_t from_;
+};
+
 // Reads and parses `dir/relative`, allowing comments. On failure appends an
 // issue with the position the parser reports and returns nullopt.
 std::optional<SourceFile> ReadJsonFile(const std::filesystem::path& dir,

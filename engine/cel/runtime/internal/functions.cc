@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "engine/cel/common/utf8.h"
 
 namespace reconnect::cel::runtime_internal {
 namespace {
@@ -174,51 +175,6 @@ Value MulDivMod(Function fn, const Value& a, const Value& b) {
   }
   const Value args[] = {a, b};
   return NoOverload(name, args, 2);
-}
-
-int64_t CodePoints(const std::string& s) {
-  int64_t n = 0;
-  for (char c : s) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
-
-bool IsValidUtf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    int n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else
-      return false;
-    for (int k = 1; k <= n; ++k) {
-      if (i + k >= s.size()) return false;
-      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-        (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
 }
 
 std::string FormatDoubleForString(double d) {
@@ -661,7 +617,7 @@ Value Apply(Function fn, const Value* args, size_t n, const Limits& limits) {
     case Function::kSize:
       switch (args[0].kind()) {
         case K::kString:
-          return Value::Int(CodePoints(args[0].string_value()));
+          return Value::Int(CountCodePoints(args[0].string_value()));
         case K::kBytes:
           return Value::Int(
               static_cast<int64_t>(args[0].string_value().size()));
