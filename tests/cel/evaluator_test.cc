@@ -17,76 +17,117 @@ struct Case {
 
 class EvalTest : public testing::TestWithParam<Case> {};
 
-TEST_P(EvalTest, Evaluates) { EXPECT_EQ(EvalCel(GetParam().expr), GetParam().expected) << GetParam().expr; }
+TEST_P(EvalTest, Evaluates) {
+  EXPECT_EQ(EvalCel(GetParam().expr), GetParam().expected) << GetParam().expr;
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Arithmetic, EvalTest,
-    testing::Values(
-        Case{"1 + 2 * 3", "int: 7"}, Case{"7 / 2", "int: 3"}, Case{"-7 / 2", "int: -3"},
-        Case{"-7 % 3", "int: -1"}, Case{"7u / 2u", "uint: 3u"}, Case{"7.0 / 2.0", "double: 3.5"},
-        Case{"1.0 / 0.0", "double: +infinity"},
-        Case{"9223372036854775807 + 1", "error: integer overflow"},
-        Case{"-9223372036854775808 - 1", "error: integer overflow"},
-        Case{"-(-9223372036854775808)", "error: integer overflow"},
-        Case{"-9223372036854775808 / -1", "error: integer overflow"},
-        Case{"0u - 1u", "error: unsigned integer overflow"},
-        Case{"1 / 0", "error: division by zero"}, Case{"1 % 0", "error: modulus by zero"},
-        Case{"18446744073709551615u * 2u", "error: unsigned integer overflow"}));
+    testing::Values(Case{"1 + 2 * 3", "int: 7"}, Case{"7 / 2", "int: 3"},
+                    Case{"-7 / 2", "int: -3"}, Case{"-7 % 3", "int: -1"},
+                    Case{"7u / 2u", "uint: 3u"},
+                    Case{"7.0 / 2.0", "double: 3.5"},
+                    Case{"1.0 / 0.0", "double: +infinity"},
+                    Case{"9223372036854775807 + 1", "error: integer overflow"},
+                    Case{"-9223372036854775808 - 1", "error: integer overflow"},
+                    Case{"-(-9223372036854775808)", "error: integer overflow"},
+                    Case{"-9223372036854775808 / -1",
+                         "error: integer overflow"},
+                    Case{"0u - 1u", "error: unsigned integer overflow"},
+                    Case{"1 / 0", "error: division by zero"},
+                    Case{"1 % 0", "error: modulus by zero"},
+                    Case{"18446744073709551615u * 2u",
+                         "error: unsigned integer overflow"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Types, EvalTest,
     testing::Values(
-        Case{"1 + 1u", "issues: 1:3: found no matching overload for '_+_' applied to '(int, uint)'"},
-        Case{"1 + 1.0", "issues: 1:3: found no matching overload for '_+_' applied to '(int, double)'"},
-        Case{"'a' + 1", "issues: 1:5: found no matching overload for '_+_' applied to '(string, int)'"},
-        Case{"x + 1", "error: no matching overload for '_+_' applied to (null_type, int)"},
-        Case{"1 == 1.0", "bool: true"}, Case{"1 == 1u", "bool: true"}, Case{"1u < 2.5", "bool: true"},
-        Case{"-1 < 1u", "bool: true"}, Case{"9223372036854775807 < 9223372036854775808.0", "bool: true"},
+        Case{"1 + 1u",
+             "issues: 1:3: found no matching overload for '_+_' applied to "
+             "'(int, uint)'"},
+        Case{"1 + 1.0",
+             "issues: 1:3: found no matching overload for '_+_' applied to "
+             "'(int, double)'"},
+        Case{"'a' + 1",
+             "issues: 1:5: found no matching overload for '_+_' applied to "
+             "'(string, int)'"},
+        Case{"x + 1",
+             "error: no matching overload for '_+_' applied to (null_type, "
+             "int)"},
+        Case{"1 == 1.0", "bool: true"}, Case{"1 == 1u", "bool: true"},
+        Case{"1u < 2.5", "bool: true"}, Case{"-1 < 1u", "bool: true"},
+        Case{"9223372036854775807 < 9223372036854775808.0", "bool: true"},
         Case{"type(1) == int", "bool: true"}, Case{"type(1u)", "type: uint"},
-        Case{"type('s') == string", "bool: true"}, Case{"type([]) == list", "bool: true"},
-        Case{"int(3.9)", "int: 3"}, Case{"int(-3.9)", "int: -3"}, Case{"uint(-1)", "error: range error: negative int cannot be uint"},
-        Case{"int(1e19)", "error: range error: double value does not fit in int"},
-        Case{"int('42')", "int: 42"}, Case{"int('4x')", "error: cannot convert string to int: \"4x\""},
+        Case{"type('s') == string", "bool: true"},
+        Case{"type([]) == list", "bool: true"}, Case{"int(3.9)", "int: 3"},
+        Case{"int(-3.9)", "int: -3"},
+        Case{"uint(-1)", "error: range error: negative int cannot be uint"},
+        Case{"int(1e19)",
+             "error: range error: double value does not fit in int"},
+        Case{"int('42')", "int: 42"},
+        Case{"int('4x')", "error: cannot convert string to int: \"4x\""},
         Case{"double(3)", "double: 3.0"}, Case{"string(1.5)", "string: 1.5"},
         Case{"string(2u)", "string: 2"}, Case{"string(b'abc')", "string: abc"},
-        Case{"string(b'\\xff')", "error: invalid UTF-8 in bytes, cannot convert to string"},
-        Case{"bool('true') && !bool('f')", "bool: true"}, Case{"dyn(1) + 1", "int: 2"},
-        Case{"null == null", "bool: true"}, Case{"1 == 'a'", "issues: 1:3: found no matching overload for '_==_' applied to '(int, string)'"},
+        Case{"string(b'\\xff')",
+             "error: invalid UTF-8 in bytes, cannot convert to string"},
+        Case{"bool('true') && !bool('f')", "bool: true"},
+        Case{"dyn(1) + 1", "int: 2"}, Case{"null == null", "bool: true"},
+        Case{"1 == 'a'",
+             "issues: 1:3: found no matching overload for '_==_' applied to "
+             "'(int, string)'"},
         Case{"dyn(1) == 'a'", "bool: false"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Logic, EvalTest,
     testing::Values(
         // && and || are commutative over errors (CEL spec).
-        Case{"false && (1 / 0 == 1)", "bool: false"}, Case{"(1 / 0 == 1) && false", "bool: false"},
-        Case{"true || (1 / 0 == 1)", "bool: true"}, Case{"(1 / 0 == 1) || true", "bool: true"},
+        Case{"false && (1 / 0 == 1)", "bool: false"},
+        Case{"(1 / 0 == 1) && false", "bool: false"},
+        Case{"true || (1 / 0 == 1)", "bool: true"},
+        Case{"(1 / 0 == 1) || true", "bool: true"},
         Case{"(1 / 0 == 1) && true", "error: division by zero"},
         Case{"false || (1 / 0 == 1)", "error: division by zero"},
-        Case{"true ? 1 : 1 / 0", "int: 1"}, Case{"x ? 1 : 2", "error: no matching overload for '_?_:_' applied to (null_type, ...)"},
-        Case{"!true", "bool: false"}, Case{"x && true", "error: no matching overload for '_&&_' applied to (null_type, bool)"}));
+        Case{"true ? 1 : 1 / 0", "int: 1"},
+        Case{"x ? 1 : 2",
+             "error: no matching overload for '_?_:_' applied to (null_type, "
+             "...)"},
+        Case{"!true", "bool: false"},
+        Case{"x && true",
+             "error: no matching overload for '_&&_' applied to (null_type, "
+             "bool)"}));
 
 INSTANTIATE_TEST_SUITE_P(
     StringsAndLists, EvalTest,
     testing::Values(
         Case{"size('héllo')", "int: 5"}, Case{"size(b'h\\xc3\\xa9')", "int: 3"},
-        Case{"'hello'.contains('ell')", "bool: true"}, Case{"'hello'.startsWith('he')", "bool: true"},
-        Case{"'hello'.endsWith('lo')", "bool: true"}, Case{"'hello'.matches('^h.*o$')", "bool: true"},
-        Case{"matches('abc', 'b')", "bool: true"}, Case{"'abc'.matches('(')", "issues: 1:15: invalid regular expression: missing ): ("},
+        Case{"'hello'.contains('ell')", "bool: true"},
+        Case{"'hello'.startsWith('he')", "bool: true"},
+        Case{"'hello'.endsWith('lo')", "bool: true"},
+        Case{"'hello'.matches('^h.*o$')", "bool: true"},
+        Case{"matches('abc', 'b')", "bool: true"},
+        Case{"'abc'.matches('(')",
+             "issues: 1:15: invalid regular expression: missing ): ("},
         Case{"'a' < 'b'", "bool: true"}, Case{"'a' + 'b'", "string: ab"},
         Case{"[1, 2] + [3]", "list: [1, 2, 3]"}, Case{"[1, 2][1]", "int: 2"},
-        Case{"[1, 2][2]", "error: index out of range: 2"}, Case{"2 in [1, 2]", "bool: true"},
-        Case{"size([1, 2, 3])", "int: 3"}, Case{"[1, 2].size()", "int: 2"},
-        Case{"{'a': 1}['a']", "int: 1"}, Case{"{'a': 1}['b']", "error: no such key: b"},
-        Case{"{'a': 1}.a", "int: 1"}, Case{"has({'a': 1}.a)", "bool: true"}, Case{"has({'a': 1}.b)", "bool: false"},
-        Case{"'a' in {'a': 1}", "bool: true"}, Case{"{1: 'x'}[1u]", "string: x"},
+        Case{"[1, 2][2]", "error: index out of range: 2"},
+        Case{"2 in [1, 2]", "bool: true"}, Case{"size([1, 2, 3])", "int: 3"},
+        Case{"[1, 2].size()", "int: 2"}, Case{"{'a': 1}['a']", "int: 1"},
+        Case{"{'a': 1}['b']", "error: no such key: b"},
+        Case{"{'a': 1}.a", "int: 1"}, Case{"has({'a': 1}.a)", "bool: true"},
+        Case{"has({'a': 1}.b)", "bool: false"},
+        Case{"'a' in {'a': 1}", "bool: true"},
+        Case{"{1: 'x'}[1u]", "string: x"},
         Case{"{1: 1, 1u: 2}", "error: Failed with repeated key: 1u"},
-        Case{"[1, 2] == [1, 2]", "bool: true"}, Case{"{'a': [1]} == {'a': [1]}", "bool: true"}));
+        Case{"[1, 2] == [1, 2]", "bool: true"},
+        Case{"{'a': [1]} == {'a': [1]}", "bool: true"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Macros, EvalTest,
     testing::Values(
-        Case{"[1, 2, 3].all(i, i > 0)", "bool: true"}, Case{"[1, 2, 3].exists(i, i > 2)", "bool: true"},
-        Case{"[1, 2, 3].exists_one(i, i > 1)", "bool: false"}, Case{"[1, 2, 3].map(i, i * 2)", "list: [2, 4, 6]"},
+        Case{"[1, 2, 3].all(i, i > 0)", "bool: true"},
+        Case{"[1, 2, 3].exists(i, i > 2)", "bool: true"},
+        Case{"[1, 2, 3].exists_one(i, i > 1)", "bool: false"},
+        Case{"[1, 2, 3].map(i, i * 2)", "list: [2, 4, 6]"},
         Case{"[1, 2, 3].map(i, i > 1, i * 10)", "list: [20, 30]"},
         Case{"[1, 2, 3].filter(i, i % 2 == 1)", "list: [1, 3]"},
         Case{"{'a': 1, 'b': 2}.all(k, k in ['a', 'b'])", "bool: true"},
@@ -95,7 +136,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"[0, 1].all(i, 1 / i == 1)", "error: division by zero"},
         Case{"[1, 0].all(i, i != 0 && 1 / i > 0)", "bool: false"},
         Case{"[[1, 2], [3]].map(l, l.map(i, i + 1))", "list: [[2, 3], [4]]"},
-        Case{"[1].all(i, i)", "issues: 1:12: predicate must be bool, found 'int'"}));
+        Case{"[1].all(i, i)",
+             "issues: 1:12: predicate must be bool, found 'int'"}));
 
 INSTANTIATE_TEST_SUITE_P(
     TimeValues, EvalTest,
@@ -107,9 +149,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"timestamp('2026-01-02T03:04:05Z').getDate()", "int: 2"},
         Case{"timestamp('2026-01-04T00:00:00Z').getDayOfWeek()", "int: 0"},
         Case{"timestamp('2026-01-02T03:04:05Z').getHours('+05:30')", "int: 8"},
-        Case{"timestamp('2026-01-02T00:00:00Z') - timestamp('2026-01-01T00:00:00Z') == duration('24h')", "bool: true"},
-        Case{"timestamp('2026-01-01T00:00:00Z') + duration('1h') > timestamp('2026-01-01T00:00:00Z')", "bool: true"},
-        Case{"timestamp('not a time')", "error: cannot parse timestamp: \"not a time\""},
+        Case{"timestamp('2026-01-02T00:00:00Z') - "
+             "timestamp('2026-01-01T00:00:00Z') == duration('24h')",
+             "bool: true"},
+        Case{"timestamp('2026-01-01T00:00:00Z') + duration('1h') > "
+             "timestamp('2026-01-01T00:00:00Z')",
+             "bool: true"},
+        Case{"timestamp('not a time')",
+             "error: cannot parse timestamp: \"not a time\""},
         Case{"int(timestamp('1970-01-01T00:01:00Z'))", "int: 60"}));
 
 INSTANTIATE_TEST_SUITE_P(
@@ -117,20 +164,63 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         Case{"params.limit + 1", "int: 31"},
         Case{"ActivityPattern.ACTIVITY_PATTERN_BOOM_BUST", "int: 2"},
-        Case{"reconnect.v1.ActivityPattern.ACTIVITY_PATTERN_BOOM_BUST", "int: 2"},
-        Case{".reconnect.v1.ActivityPattern.ACTIVITY_PATTERN_AVOIDANCE", "int: 3"},
-        Case{"nope + 1", "issues: 1:1: undeclared reference to 'nope' (in container 'reconnect.v1')"},
-        Case{"params.missing", "issues: 1:1: undeclared reference to 'params' (in container 'reconnect.v1')"},
-        Case{"size(1)", "issues: 1:1: found no matching overload for 'size' applied to '(int)'"},
+        Case{"reconnect.v1.ActivityPattern.ACTIVITY_PATTERN_BOOM_BUST",
+             "int: 2"},
+        Case{".reconnect.v1.ActivityPattern.ACTIVITY_PATTERN_AVOIDANCE",
+             "int: 3"},
+        Case{"nope + 1",
+             "issues: 1:1: undeclared reference to 'nope' (in container "
+             "'reconnect.v1')"},
+        Case{"params.missing",
+             "issues: 1:1: undeclared reference to 'params' (in container "
+             "'reconnect.v1')"},
+        Case{"size(1)",
+             "issues: 1:1: found no matching overload for 'size' applied to "
+             "'(int)'"},
         Case{"foo(1)", "issues: 1:1: undeclared reference to 'foo'"},
-        Case{"assessment.scores.pcs", "issues: 1:18: undefined field 'pcs' on type 'reconnect.v1.Scores'"},
-        Case{"assessment.pain.average_nrs.x", "issues: 1:28: type 'int' does not support field selection"},
-        Case{"[1].map(y, y + 1)[0] + y", "issues: 1:24: undeclared reference to 'y' (in container 'reconnect.v1')"},
-        Case{"Scores{pcs_total: 1}", "issues: 1:7: message construction (Type{...}) is outside the CEL subset this engine evaluates"}));
+        Case{"assessment.scores.pcs",
+             "issues: 1:18: undefined field 'pcs' on type "
+             "'reconnect.v1.Scores'"},
+        Case{"assessment.pain.average_nrs.x",
+             "issues: 1:28: type 'int' does not support field selection"},
+        Case{"[1].map(y, y + 1)[0] + y",
+             "issues: 1:24: undeclared reference to 'y' (in container "
+             "'reconnect.v1')"},
+        Case{"Scores{pcs: 1}",
+             "issues: 1:8: undefined field 'pcs' on type "
+             "'reconnect.v1.Scores'"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    MessageConstruction, EvalTest,
+    testing::Values(
+        Case{"Scores{pcs_total: 31}.pcs_total", "int: 31"},
+        Case{"has(Scores{pcs_total: 0}.pcs_total)", "bool: true"},
+        Case{"has(Scores{}.pcs_total)", "bool: false"},
+        Case{"Scores{pcs_total: 9999999999}",
+             "error: range error: 9999999999 does not fit field 'pcs_total'"},
+        Case{"Scores{pcs_total: 'x'}",
+             "issues: 1:8: expected type of field 'pcs_total' is 'int' but "
+             "provided type is 'string'"},
+        Case{"Belief{code: BeliefCode.BELIEF_CODE_OTHER, patient_words: "
+             "'x'}.code",
+             "int: 6"},
+        Case{"Assessment{red_flags: "
+             "[RedFlag.RED_FLAG_NEW_MASS]}.red_flags.size()",
+             "int: 1"},
+        Case{"Assessment{assessed_at: "
+             "timestamp('2026-05-01T00:00:00Z')}.assessed_at.getMonth()",
+             "int: 4"},
+        Case{"Assessment{extensions: {'a': 1, 'b': [true]}}.extensions.b[0]",
+             "bool: true"},
+        Case{"google.protobuf.Int32Value{value: 3}", "int: 3"},
+        Case{"Scores{pcs_total: 1} == Scores{pcs_total: 1}", "bool: true"},
+        Case{"Scores{pcs_total: 1} == Scores{pcs_total: 2}", "bool: false"},
+        Case{"type(Scores{}) == reconnect.v1.Scores", "bool: true"}));
 
 v1::Assessment FromJson(const std::string& json) {
   v1::Assessment a;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &a).ok()) << json;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &a).ok())
+      << json;
   return a;
 }
 
@@ -155,37 +245,54 @@ TEST(EvalFieldsTest, EnumsRepeatedFieldsAndMessages) {
     "beliefs": [{"code": "BELIEF_CODE_PAIN_MEANS_HARM", "patientWords": "It tears."}],
     "scores": {"fsfiTotal": 20.5},
     "careTeam": {"disciplines": ["physiotherapy"]}})");
-  EXPECT_EQ(EvalCel("assessment.activity_pattern == ActivityPattern.ACTIVITY_PATTERN_BOOM_BUST", a), "bool: true");
+  EXPECT_EQ(EvalCel("assessment.activity_pattern == "
+                    "ActivityPattern.ACTIVITY_PATTERN_BOOM_BUST",
+                    a),
+            "bool: true");
   EXPECT_EQ(EvalCel("size(assessment.red_flags)", a), "int: 2");
-  EXPECT_EQ(EvalCel("RedFlag.RED_FLAG_PREGNANCY in assessment.red_flags", a), "bool: true");
-  EXPECT_EQ(EvalCel("assessment.beliefs[0].patient_words", a), "string: It tears.");
-  EXPECT_EQ(EvalCel("assessment.beliefs.exists(b, b.code == BeliefCode.BELIEF_CODE_PAIN_MEANS_HARM)", a), "bool: true");
+  EXPECT_EQ(EvalCel("RedFlag.RED_FLAG_PREGNANCY in assessment.red_flags", a),
+            "bool: true");
+  EXPECT_EQ(EvalCel("assessment.beliefs[0].patient_words", a),
+            "string: It tears.");
+  EXPECT_EQ(EvalCel("assessment.beliefs.exists(b, b.code == "
+                    "BeliefCode.BELIEF_CODE_PAIN_MEANS_HARM)",
+                    a),
+            "bool: true");
   EXPECT_EQ(EvalCel("assessment.scores.fsfi_total <= 26.55", a), "bool: true");
-  EXPECT_EQ(EvalCel("'physiotherapy' in assessment.care_team.disciplines", a), "bool: true");
-  EXPECT_EQ(EvalCel("assessment.beliefs[1]", a), "error: index out of range: 1");
+  EXPECT_EQ(EvalCel("'physiotherapy' in assessment.care_team.disciplines", a),
+            "bool: true");
+  EXPECT_EQ(EvalCel("assessment.beliefs[1]", a),
+            "error: index out of range: 1");
 }
 
 TEST(EvalFieldsTest, ExtensionsMapOfJsonValues) {
-  const auto a = FromJson(R"({"extensions": {"site_code": "north", "visits": 3, "flags": [true, null]}})");
+  const auto a = FromJson(
+      R"({"extensions": {"site_code": "north", "visits": 3, "flags": [true, null]}})");
   EXPECT_EQ(EvalCel("assessment.extensions['site_code']", a), "string: north");
   EXPECT_EQ(EvalCel("assessment.extensions.visits + 1.0", a), "double: 4.0");
-  EXPECT_EQ(EvalCel("assessment.extensions['flags'][1] == null", a), "bool: true");
-  EXPECT_EQ(EvalCel("assessment.extensions['missing']", a), "error: no such key: missing");
+  EXPECT_EQ(EvalCel("assessment.extensions['flags'][1] == null", a),
+            "bool: true");
+  EXPECT_EQ(EvalCel("assessment.extensions['missing']", a),
+            "error: no such key: missing");
   EXPECT_EQ(EvalCel("has(assessment.extensions.site_code)", a), "bool: true");
 }
 
 TEST(EvalFieldsTest, TimestampField) {
   const auto a = FromJson(R"({"assessedAt": "2026-03-04T10:00:00Z"})");
   EXPECT_EQ(EvalCel("assessment.assessed_at.getFullYear()", a), "int: 2026");
-  EXPECT_EQ(EvalCel("assessment.assessed_at < timestamp('2027-01-01T00:00:00Z')", a), "bool: true");
+  EXPECT_EQ(
+      EvalCel("assessment.assessed_at < timestamp('2027-01-01T00:00:00Z')", a),
+      "bool: true");
 }
 
 TEST(EvalLimitsTest, ComprehensionIterationsAreBounded) {
   Limits limits;
   limits.max_iterations = 100;
-  const std::string nested = "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, b)).size()";
-  EXPECT_EQ(EvalCel(nested, {}, Value::Null(), limits),
-            "error: comprehension iterations exceed 100 (limit max_iterations)");
+  const std::string nested =
+      "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, b)).size()";
+  EXPECT_EQ(
+      EvalCel(nested, {}, Value::Null(), limits),
+      "error: comprehension iterations exceed 100 (limit max_iterations)");
   limits.max_iterations = 110;
   EXPECT_EQ(EvalCel(nested, {}, Value::Null(), limits), "int: 10");
 }
@@ -195,7 +302,8 @@ TEST(EvalLimitsTest, ValueSizeIsBounded) {
   limits.max_value_size = 1000;
   // Doubling a string quickly would exhaust memory without the limit.
   std::string doubling = "'0123456789'";
-  for (int i = 0; i < 10; ++i) doubling = "(" + doubling + " + " + doubling + ")";
+  for (int i = 0; i < 10; ++i)
+    doubling = "(" + doubling + " + " + doubling + ")";
   EXPECT_THAT(EvalCel("size(" + doubling + ")", {}, Value::Null(), limits),
               testing::HasSubstr("(limit max_value_size)"));
 }
@@ -203,11 +311,14 @@ TEST(EvalLimitsTest, ValueSizeIsBounded) {
 TEST(EvalLimitsTest, RegexProgramSizeIsBounded) {
   Limits limits;
   limits.max_regex_program_size = 50;
-  EXPECT_EQ(EvalCel("'aaa'.matches('a+')", {}, Value::Null(), limits), "bool: true");
-  EXPECT_THAT(EvalCel("'aaa'.matches('(a|b|c|d){1,20}')", {}, Value::Null(), limits),
-              testing::HasSubstr("(limit max_regex_program_size)"));
+  EXPECT_EQ(EvalCel("'aaa'.matches('a+')", {}, Value::Null(), limits),
+            "bool: true");
+  EXPECT_THAT(
+      EvalCel("'aaa'.matches('(a|b|c|d){1,20}')", {}, Value::Null(), limits),
+      testing::HasSubstr("(limit max_regex_program_size)"));
   // A pattern built at run time meets the same limit.
-  EXPECT_THAT(EvalCel("'aaa'.matches('(a|b|c|d)' + '{1,20}')", {}, Value::Null(), limits),
+  EXPECT_THAT(EvalCel("'aaa'.matches('(a|b|c|d)' + '{1,20}')", {},
+                      Value::Null(), limits),
               testing::StartsWith("error: regular expression program size"));
 }
 

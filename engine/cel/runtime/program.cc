@@ -8,6 +8,7 @@
 #include "engine/cel/parser/parser.h"
 #include "engine/cel/runtime/internal/functions.h"
 #include "engine/cel/runtime/internal/nodes.h"
+#include "google/protobuf/dynamic_message.h"
 
 namespace reconnect::cel {
 
@@ -16,6 +17,18 @@ using google::protobuf::FieldDescriptor;
 using runtime_internal::NodePtr;
 
 ExpressionSet::~ExpressionSet() = default;
+
+const google::protobuf::Message* ExpressionSet::Prototype(const Descriptor* d) {
+  if (d->file()->pool() == google::protobuf::DescriptorPool::generated_pool()) {
+    return google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+        d);
+  }
+  if (!dynamic_factory_) {
+    dynamic_factory_ =
+        std::make_shared<google::protobuf::DynamicMessageFactory>();
+  }
+  return dynamic_factory_->GetPrototype(d);
+}
 
 struct ExpressionSetBuilder::State {
   State(const google::protobuf::DescriptorPool* pool, std::string container,
@@ -75,8 +88,7 @@ class Planner {
         return runtime_internal::MakeMap(std::move(entries));
       }
       case ExprKind::kStruct:
-        Unsupported(e.offset, "message construction (Type{...})");
-        return runtime_internal::MakeConstant(Value::Null());
+        return PlanStruct(e);
       case ExprKind::kComprehension: {
         NodePtr range = Plan(*e.range);
         const int slot = static_cast<int>(st_.set->locals_++);
@@ -98,6 +110,18 @@ class Planner {
         {source_.PositionOf(offset),
          absl::StrCat(std::string(what),
                       " is outside the CEL subset this engine evaluates")});
+  }
+
+  NodePtr PlanStruct(const Expr& e) {
+    const Descriptor* d =
+        st_.env.pool()->FindMessageTypeByName(check_.references.at(e.id).name);
+    std::vector<std::pair<const FieldDescriptor*, NodePtr>> fields;
+    for (const auto& en : e.entries) {
+      if (en.optional) Unsupported(en.offset, "optional field initializers");
+      fields.emplace_back(d->FindFieldByName(en.field), Plan(*en.value));
+    }
+    return runtime_internal::MakeStruct(st_.set->Prototype(d),
+                                        std::move(fields));
   }
 
   static NodePtr PlanConstant(const Constant& c) {

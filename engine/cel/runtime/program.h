@@ -56,6 +56,11 @@ class ExpressionSet {
   size_t inputs_ = 0;
   size_t variables_ = 0;
   size_t locals_ = 0;
+  // The prototype to create messages of type `d` from: the generated one, or
+  // one from a dynamic factory this set owns for descriptors of other pools.
+  const google::protobuf::Message* Prototype(
+      const google::protobuf::Descriptor* d);
+  std::shared_ptr<google::protobuf::MessageFactory> dynamic_factory_;
   // Values that nodes borrow; kept alive as long as the set.
   std::vector<std::shared_ptr<const void>> keep_alive_;
 };

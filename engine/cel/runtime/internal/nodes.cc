@@ -3,6 +3,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/cel/runtime/internal/fields.h"
+#include "engine/cel/runtime/internal/message_builder.h"
 
 namespace reconnect::cel::runtime_internal {
 
@@ -299,6 +300,29 @@ class ListNode final : public Node {
   std::vector<NodePtr> elems_;
 };
 
+class StructNode final : public Node {
+ public:
+  StructNode(const Message* prototype,
+             std::vector<std::pair<const FieldDescriptor*, NodePtr>> fields)
+      : prototype_(prototype), fields_(std::move(fields)) {}
+  Value Eval(Frame& f) const override {
+    std::shared_ptr<Message> m(prototype_->New());
+    for (const auto& [field, node] : fields_) {
+      const Value v = node->Eval(f);
+      if (v.is_error()) return v;
+      if (std::string error = SetFieldFromValue(*m, field, v); !error.empty()) {
+        return Value::Error(std::move(error));
+      }
+    }
+    const Message& ref = *m;
+    return MessageToValue(ref, std::move(m));
+  }
+
+ private:
+  const Message* prototype_;
+  std::vector<std::pair<const FieldDescriptor*, NodePtr>> fields_;
+};
+
 class MapNode final : public Node {
  public:
   explicit MapNode(std::vector<std::pair<NodePtr, NodePtr>> entries)
@@ -475,6 +499,11 @@ NodePtr MakeMatchesConstant(NodePtr subject, std::unique_ptr<RE2> re) {
 }
 NodePtr MakeList(std::vector<NodePtr> elems) {
   return std::make_unique<ListNode>(std::move(elems));
+}
+NodePtr MakeStruct(
+    const Message* prototype,
+    std::vector<std::pair<const FieldDescriptor*, NodePtr>> fields) {
+  return std::make_unique<StructNode>(prototype, std::move(fields));
 }
 NodePtr MakeMap(std::vector<std::pair<NodePtr, NodePtr>> entries) {
   return std::make_unique<MapNode>(std::move(entries));

@@ -56,6 +56,11 @@ NodePtr MakeOr(NodePtr a, NodePtr b);
 NodePtr MakeConditional(NodePtr c, NodePtr a, NodePtr b);
 NodePtr MakeMatchesConstant(NodePtr subject, std::unique_ptr<RE2> re);
 NodePtr MakeList(std::vector<NodePtr> elems);
+// Builds a new message from `prototype`, one field per entry.
+NodePtr MakeStruct(
+    const google::protobuf::Message* prototype,
+    std::vector<std::pair<const google::protobuf::FieldDescriptor*, NodePtr>>
+        fields);
 NodePtr MakeMap(std::vector<std::pair<NodePtr, NodePtr>> entries);
 NodePtr MakeComprehension(MacroKind macro, NodePtr range, int local_slot,
                           NodePtr first, NodePtr second);
