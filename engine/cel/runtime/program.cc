@@ -77,7 +77,8 @@ class Planner {
       case ExprKind::kList: {
         std::vector<NodePtr> elems;
         for (const auto& a : e.args) elems.push_back(Plan(*a));
-        return runtime_internal::MakeList(std::move(elems));
+        const bool constant = AllConstant(elems);
+        return Fold(runtime_internal::MakeList(std::move(elems)), constant);
       }
       case ExprKind::kMap: {
         std::vector<std::pair<NodePtr, NodePtr>> entries;
@@ -85,7 +86,11 @@ class Planner {
           if (en.optional) Unsupported(en.offset, "optional map entries");
           entries.emplace_back(Plan(*en.key), Plan(*en.value));
         }
-        return runtime_internal::MakeMap(std::move(entries));
+        bool constant = true;
+        for (const auto& [k, v] : entries) {
+          constant = constant && k->constant() && v->constant();
+        }
+        return Fold(runtime_internal::MakeMap(std::move(entries)), constant);
       }
       case ExprKind::kStruct:
         return PlanStruct(e);
@@ -122,6 +127,29 @@ class Planner {
     }
     return runtime_internal::MakeStruct(st_.set->Prototype(d),
                                         std::move(fields));
+  }
+
+  static bool AllConstant(const std::vector<NodePtr>& nodes) {
+    for (const auto& n : nodes) {
+      if (!n->constant()) return false;
+    }
+    return true;
+  }
+
+  // Evaluates, at plan time, a node whose inputs are all constants, so that
+  // list literals, conversions such as timestamp('...') and arithmetic on
+  // params cost nothing per evaluation. A node whose value is an error is
+  // left to raise it at run time, where CEL's error semantics apply.
+  NodePtr Fold(NodePtr node, bool inputs_constant) {
+    if (!inputs_constant) return node;
+    runtime_internal::Frame frame(*st_.set);
+    Value v = node->Eval(frame);
+    if (v.is_error()) return node;
+    // The value may borrow strings from the node's constant inputs; they
+    // live as long as the set.
+    st_.set->keep_alive_.push_back(
+        std::shared_ptr<const void>(std::move(node)));
+    return runtime_internal::MakeConstant(std::move(v));
   }
 
   static NodePtr PlanConstant(const Constant& c) {
@@ -304,7 +332,8 @@ class Planner {
       return runtime_internal::MakeMatchesConstant(std::move(args[0]),
                                                    std::move(re));
     }
-    return runtime_internal::MakeCall(*fn, std::move(args));
+    const bool constant = AllConstant(args);
+    return Fold(runtime_internal::MakeCall(*fn, std::move(args)), constant);
   }
 
   ExpressionSetBuilder::State& st_;

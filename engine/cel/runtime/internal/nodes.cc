@@ -68,6 +68,7 @@ class ConstantNode final : public Node {
  public:
   explicit ConstantNode(Value v) : v_(std::move(v)), borrowed_(Borrow(v_)) {}
   Value Eval(Frame&) const override { return borrowed_; }
+  const Value* constant() const override { return &v_; }
 
  private:
   Value v_;

@@ -36,6 +36,8 @@ class Node {
  public:
   virtual ~Node() = default;
   virtual Value Eval(Frame& f) const = 0;
+  // The node's value when it is a constant, known at plan time.
+  virtual const Value* constant() const { return nullptr; }
 };
 using NodePtr = std::unique_ptr<Node>;
 
