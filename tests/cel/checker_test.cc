@@ -1,0 +1,123 @@
+#include "engine/cel/checker/checker.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "engine/cel/parser/parser.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "reconnect/v1/assessment.pb.h"
+
+namespace reconnect::cel {
+namespace {
+
+// "type" of a well-typed expression, or "line:col: message" issues.
+std::string CheckToString(const std::string& text) {
+  CheckerEnv env(google::protobuf::DescriptorPool::generated_pool(),
+                 "reconnect.v1");
+  env.AddVariable("assessment", Type::Message(v1::Assessment::descriptor()));
+  env.AddVariable("params.cut", Type::Int());
+  env.AddVariable("names", Type::List(Type::String()));
+  env.AddVariable("counts", Type::Map(Type::String(), Type::Int()));
+  env.AddVariable("d", Type::Dyn());
+  Source source(text);
+  ParseResult parsed = Parse(source);
+  if (!parsed.issues.empty()) return "parse error";
+  CheckResult r = Check(*parsed.expr, source, env);
+  if (!r.issues.empty()) return FormatIssues(r.issues);
+  return r.type.ToString();
+}
+
+struct Case {
+  std::string expr;
+  std::string expected;
+};
+
+class CheckerTest : public testing::TestWithParam<Case> {};
+
+TEST_P(CheckerTest, InfersTypeOrReports) {
+  EXPECT_EQ(CheckToString(GetParam().expr), GetParam().expected)
+      << GetParam().expr;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Types, CheckerTest,
+    testing::Values(
+        Case{"1 + 2", "int"}, Case{"1u * 2u", "uint"},
+        Case{"1.5 / 2.0", "double"}, Case{"'a' + 'b'", "string"},
+        Case{"b'a' + b'b'", "bytes"}, Case{"[1, 2]", "list(int)"},
+        Case{"[1, 'a']", "list(dyn)"}, Case{"{'a': 1}", "map(string, int)"},
+        Case{"{'a': 1, 'b': 'x'}", "map(string, dyn)"}, Case{"[]", "list(dyn)"},
+        Case{"true ? 1 : 2", "int"}, Case{"true ? 1 : 'a'", "dyn"},
+        Case{"true ? null : 1", "int"}, Case{"names[0]", "string"},
+        Case{"counts['a']", "int"}, Case{"counts.a", "int"},
+        Case{"d.anything", "dyn"}, Case{"d + 1", "int"},
+        Case{"size(names)", "int"}, Case{"names.map(n, size(n))", "list(int)"},
+        Case{"names.filter(n, n != '')", "list(string)"},
+        Case{"names.exists(n, n == 'x')", "bool"},
+        Case{"counts.all(k, k != '')", "bool"}, Case{"type(1)", "type"},
+        Case{"int", "type"},
+        Case{"timestamp('2026-01-01T00:00:00Z')", "google.protobuf.Timestamp"},
+        Case{"duration('1s') + duration('2s')", "google.protobuf.Duration"},
+        Case{"assessment", "reconnect.v1.Assessment"},
+        Case{"assessment.scores", "reconnect.v1.Scores"},
+        Case{"assessment.scores.pcs_total", "int"},
+        Case{"assessment.scores.fsfi_total", "double"},
+        Case{"has(assessment.scores.pcs_total)", "bool"},
+        Case{"assessment.red_flags", "list(int)"},
+        Case{"assessment.beliefs[0].patient_words", "string"},
+        Case{"assessment.extensions", "map(string, dyn)"},
+        Case{"assessment.assessed_at", "google.protobuf.Timestamp"},
+        Case{"ActivityPattern.ACTIVITY_PATTERN_BOOM_BUST", "int"},
+        Case{"params.cut", "int"},
+        Case{"Scores{pcs_total: 1}", "reconnect.v1.Scores"},
+        Case{"google.protobuf.Int32Value{value: 1}", "int"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, CheckerTest,
+    testing::Values(
+        Case{"1 + 'a'",
+             "1:3: found no matching overload for '_+_' applied to '(int, "
+             "string)'"},
+        Case{"-'a'",
+             "1:1: found no matching overload for '-_' applied to '(string)'"},
+        Case{"!1",
+             "1:1: found no matching overload for '!_' applied to '(int)'"},
+        Case{"1 ? 2 : 3",
+             "1:3: found no matching overload for '_?_:_' applied to '(int, "
+             "int, int)'"},
+        Case{"names['a']",
+             "1:6: found no matching overload for '_[_]' applied to "
+             "'(list(string), string)'"},
+        Case{"1 in names",
+             "1:3: found no matching overload for '@in' applied to '(int, "
+             "list(string))'"},
+        Case{"'a'.size(1)",
+             "1:5: found no matching overload for 'size' applied to "
+             "'string.(int)'"},
+        Case{"nope",
+             "1:1: undeclared reference to 'nope' (in container "
+             "'reconnect.v1')"},
+        Case{"nope(1)", "1:1: undeclared reference to 'nope'"},
+        Case{"assessment.nope",
+             "1:11: undefined field 'nope' on type 'reconnect.v1.Assessment'"},
+        Case{"assessment.scores.pcs_total.x",
+             "1:28: type 'int' does not support field selection"},
+        Case{"names.all(n, 1)", "1:14: predicate must be bool, found 'int'"},
+        Case{"(1).all(n, true)",
+             "1:2: expression of type 'int' cannot be the range of a "
+             "comprehension (must be list, map, or dynamic)"},
+        Case{"{[1]: 2}", "1:2: unsupported map key type 'list(int)'"},
+        Case{"Nope{a: 1}", "1:5: undeclared reference to message type 'Nope'"},
+        Case{"Scores{pcs_total: 'x'}",
+             "1:8: expected type of field 'pcs_total' is 'int' but provided "
+             "type is 'string'"},
+        // Every problem is reported, not just the first.
+        Case{
+            "nope + assessment.nope",
+            "1:1: undeclared reference to 'nope' (in container "
+            "'reconnect.v1')\n"
+            "1:18: undefined field 'nope' on type 'reconnect.v1.Assessment'"}));
+
+}  // namespace
+}  // namespace reconnect::cel
