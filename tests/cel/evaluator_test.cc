@@ -213,6 +213,13 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"Assessment{extensions: {'a': 1, 'b': [true]}}.extensions.b[0]",
              "bool: true"},
         Case{"google.protobuf.Int32Value{value: 3}", "int: 3"},
+        // Strings read from a message built in the expression keep it alive.
+        Case{"google.protobuf.StringValue{value: 'foo'}", "string: foo"},
+        Case{"Belief{patient_words: 'it tears'}.patient_words + '!'",
+             "string: it tears!"},
+        Case{"[Belief{patient_words: 'a'}, Belief{patient_words: 'b'}].map(b, "
+             "b.patient_words)",
+             "list: [\"a\", \"b\"]"},
         Case{"Scores{pcs_total: 1} == Scores{pcs_total: 1}", "bool: true"},
         Case{"Scores{pcs_total: 1} == Scores{pcs_total: 2}", "bool: false"},
         Case{"type(Scores{}) == reconnect.v1.Scores", "bool: true"}));

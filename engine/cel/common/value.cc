@@ -43,10 +43,12 @@ Value Value::String(std::string v) {
   r.owner_ = std::move(owned);
   return r;
 }
-Value Value::StringRef(const std::string* v) {
+Value Value::StringRef(const std::string* v,
+                       std::shared_ptr<const void> owner) {
   Value r;
   r.kind_ = Kind::kString;
   r.scalar_.p = v;
+  r.owner_ = std::move(owner);
   return r;
 }
 Value Value::Bytes(std::string v) {
@@ -54,8 +56,8 @@ Value Value::Bytes(std::string v) {
   r.kind_ = Kind::kBytes;
   return r;
 }
-Value Value::BytesRef(const std::string* v) {
-  Value r = StringRef(v);
+Value Value::BytesRef(const std::string* v, std::shared_ptr<const void> owner) {
+  Value r = StringRef(v, std::move(owner));
   r.kind_ = Kind::kBytes;
   return r;
 }

@@ -68,9 +68,13 @@ class Value {
   static Value Uint(uint64_t v);
   static Value Double(double v);
   static Value String(std::string v);
-  static Value StringRef(const std::string* v);  // borrowed
+  // Borrowed: `v` must outlive the value, unless `owner` (when not null)
+  // keeps it alive, as for a string inside a message built at run time.
+  static Value StringRef(const std::string* v,
+                         std::shared_ptr<const void> owner = nullptr);
   static Value Bytes(std::string v);
-  static Value BytesRef(const std::string* v);  // borrowed
+  static Value BytesRef(const std::string* v,
+                        std::shared_ptr<const void> owner = nullptr);
   static Value List(std::shared_ptr<const ListRep> v);
   static Value ListRef(const ListRep* v);  // borrowed
   static Value List(std::vector<Value> elements);

@@ -40,8 +40,9 @@ Value ReadRepeatedElement(const Message& m, const FieldDescriptor* f, int i,
                    ? Value::Bytes(scratch)
                    : Value::String(scratch);
       }
-      return f->type() == FieldDescriptor::TYPE_BYTES ? Value::BytesRef(&s)
-                                                      : Value::StringRef(&s);
+      return f->type() == FieldDescriptor::TYPE_BYTES
+                 ? Value::BytesRef(&s, owner)
+                 : Value::StringRef(&s, owner);
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
       return MessageToValue(r->GetRepeatedMessage(m, f, i), owner);
@@ -228,7 +229,7 @@ Value ReadField(const Message& m, const FieldDescriptor* f,
       const bool bytes = f->type() == FieldDescriptor::TYPE_BYTES;
       if (&s == &scratch)
         return bytes ? Value::Bytes(scratch) : Value::String(scratch);
-      return bytes ? Value::BytesRef(&s) : Value::StringRef(&s);
+      return bytes ? Value::BytesRef(&s, owner) : Value::StringRef(&s, owner);
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       const Descriptor* d = f->message_type();

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/struct.pb.h"
 
 namespace reconnect::cel::runtime_internal {
 namespace {
@@ -20,6 +19,40 @@ std::string TypeError(const FieldDescriptor* f, const Value& v) {
   return absl::StrCat("field '", f->name(),
                       "' cannot be set from a value of type ",
                       std::string(v.TypeName()));
+}
+
+std::string ToProtoValue(Message& out, const Value& v);
+
+// Fills a google.protobuf.ListValue (of whatever pool `out` belongs to).
+std::string ToProtoList(Message& out, const Value& v) {
+  const FieldDescriptor* values =
+      out.GetDescriptor()->FindFieldByName("values");
+  for (size_t i = 0; i < v.list().size(); ++i) {
+    Message* e = out.GetReflection()->AddMessage(&out, values);
+    if (std::string err = ToProtoValue(*e, v.list().at(i)); !err.empty())
+      return err;
+  }
+  return "";
+}
+
+// Fills a google.protobuf.Struct from a map with string keys.
+std::string ToProtoStruct(Message& out, const Value& v) {
+  const FieldDescriptor* fields =
+      out.GetDescriptor()->FindFieldByName("fields");
+  for (size_t i = 0; i < v.map().size(); ++i) {
+    const Value key = v.map().key_at(i);
+    if (key.kind() != K::kString)
+      return "google.protobuf.Struct keys must be strings";
+    Message* entry = out.GetReflection()->AddMessage(&out, fields);
+    entry->GetReflection()->SetString(entry, entry->GetDescriptor()->map_key(),
+                                      key.string_value());
+    Message* value = entry->GetReflection()->MutableMessage(
+        entry, entry->GetDescriptor()->map_value());
+    if (std::string err = ToProtoValue(*value, v.map().value_at(i));
+        !err.empty())
+      return err;
+  }
+  return "";
 }
 
 // Writes a dynamic value into a google.protobuf.Value message.
@@ -47,36 +80,12 @@ std::string ToProtoValue(Message& out, const Value& v) {
     case K::kString:
       r->SetString(&out, d->FindFieldByName("string_value"), v.string_value());
       return "";
-    case K::kList: {
-      Message* list = r->MutableMessage(&out, d->FindFieldByName("list_value"));
-      const FieldDescriptor* values =
-          list->GetDescriptor()->FindFieldByName("values");
-      for (size_t i = 0; i < v.list().size(); ++i) {
-        Message* e = list->GetReflection()->AddMessage(list, values);
-        if (std::string err = ToProtoValue(*e, v.list().at(i)); !err.empty())
-          return err;
-      }
-      return "";
-    }
-    case K::kMap: {
-      Message* st = r->MutableMessage(&out, d->FindFieldByName("struct_value"));
-      const FieldDescriptor* fields =
-          st->GetDescriptor()->FindFieldByName("fields");
-      for (size_t i = 0; i < v.map().size(); ++i) {
-        const Value key = v.map().key_at(i);
-        if (key.kind() != K::kString)
-          return "google.protobuf.Struct keys must be strings";
-        Message* entry = st->GetReflection()->AddMessage(st, fields);
-        entry->GetReflection()->SetString(
-            entry, entry->GetDescriptor()->map_key(), key.string_value());
-        Message* value = entry->GetReflection()->MutableMessage(
-            entry, entry->GetDescriptor()->map_value());
-        if (std::string err = ToProtoValue(*value, v.map().value_at(i));
-            !err.empty())
-          return err;
-      }
-      return "";
-    }
+    case K::kList:
+      return ToProtoList(
+          *r->MutableMessage(&out, d->FindFieldByName("list_value")), v);
+    case K::kMap:
+      return ToProtoStruct(
+          *r->MutableMessage(&out, d->FindFieldByName("struct_value")), v);
     default:
       return absl::StrCat("a value of type ", std::string(v.TypeName()),
                           " cannot be a google.protobuf.Value");
@@ -115,22 +124,11 @@ std::string SetMessage(Message& target, const FieldDescriptor* f,
     case Descriptor::WELLKNOWNTYPE_VALUE:
       return ToProtoValue(target, v);
     case Descriptor::WELLKNOWNTYPE_STRUCT:
-    case Descriptor::WELLKNOWNTYPE_LISTVALUE: {
-      google::protobuf::Value tmp;
-      if (std::string err = ToProtoValue(tmp, v); !err.empty()) return err;
-      const bool is_struct =
-          d->well_known_type() == Descriptor::WELLKNOWNTYPE_STRUCT;
-      if (is_struct != tmp.has_struct_value() ||
-          is_struct == tmp.has_list_value()) {
-        return TypeError(f, v);
-      }
-      if (is_struct) {
-        target.CopyFrom(tmp.struct_value());
-      } else {
-        target.CopyFrom(tmp.list_value());
-      }
-      return "";
-    }
+      if (v.kind() != K::kMap) return TypeError(f, v);
+      return ToProtoStruct(target, v);
+    case Descriptor::WELLKNOWNTYPE_LISTVALUE:
+      if (v.kind() != K::kList) return TypeError(f, v);
+      return ToProtoList(target, v);
     default:
       break;
   }

@@ -1,0 +1,448 @@
+// Runs the CEL conformance suite (exported by export.mjs) against engine/cel
+// and enforces a committed baseline of minimum passes per file.
+//
+//   conformance_runner DATA_DIR BASELINE_JSON REPORT_JSON [--write_baseline]
+//
+// The test messages and TestAllTypes come from the package's descriptors,
+// loaded at run time into a DescriptorPool; nothing is generated or copied.
+
+#include <cmath>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/cel/runtime/internal/fields.h"
+#include "engine/cel/runtime/program.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "nlohmann/json.hpp"
+
+namespace reconnect::conformance {
+namespace {
+
+using cel::Value;
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+// Files of optional CEL extensions this engine does not offer.
+const std::map<std::string, std::string>& SkippedFiles() {
+  static const auto* files = new std::map<std::string, std::string>{
+      {"string_ext", "strings extension library (not offered)"},
+      {"math_ext", "math extension library (not offered)"},
+      {"optionals", "optional values extension (not offered)"},
+      {"bindings_ext", "cel.bind extension (not offered)"},
+      {"block_ext", "cel.block extension (not offered)"},
+      {"encoders_ext", "encoders extension library (not offered)"},
+  };
+  return *files;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Reflection helpers by field name, so the runner depends only on the
+// descriptors the package ships.
+const FieldDescriptor* Field(const Message& m, const char* name) {
+  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  if (f == nullptr) {
+    std::cerr << "conformance data: " << m.GetDescriptor()->full_name()
+              << " has no field " << name << "\n";
+    std::exit(2);
+  }
+  return f;
+}
+bool Has(const Message& m, const char* name) {
+  return m.GetReflection()->HasField(m, Field(m, name));
+}
+std::string Str(const Message& m, const char* name) {
+  return m.GetReflection()->GetString(m, Field(m, name));
+}
+bool Bool(const Message& m, const char* name) {
+  return m.GetReflection()->GetBool(m, Field(m, name));
+}
+const Message& Msg(const Message& m, const char* name) {
+  return m.GetReflection()->GetMessage(m, Field(m, name));
+}
+const FieldDescriptor* SetOneof(const Message& m, const char* oneof) {
+  return m.GetReflection()->GetOneofFieldDescriptor(
+      m, m.GetDescriptor()->FindOneofByName(oneof));
+}
+
+class Runner {
+ public:
+  explicit Runner(const std::string& data) : factory_(&pool_) {
+    google::protobuf::FileDescriptorSet set;
+    if (!set.ParseFromString(ReadFile(data + "/descriptors.pb")))
+      Fatal("cannot read descriptors.pb");
+    for (const auto& file : set.file()) {
+      if (pool_.BuildFile(file) == nullptr)
+        Fatal("cannot build " + file.name());
+    }
+    test_file_ =
+        pool_.FindMessageTypeByName("cel.expr.conformance.test.SimpleTestFile");
+    if (test_file_ == nullptr) Fatal("SimpleTestFile is not in descriptors.pb");
+  }
+
+  std::unique_ptr<Message> LoadFile(const std::string& path) {
+    std::unique_ptr<Message> m(factory_.GetPrototype(test_file_)->New());
+    if (!m->ParseFromString(ReadFile(path))) Fatal("cannot parse " + path);
+    return m;
+  }
+
+  struct Outcome {
+    enum Kind { kPass, kFail, kSkip } kind;
+    std::string reason;
+  };
+
+  Outcome Run(const Message& test) {
+    strings_.clear();
+    if (Bool(test, "check_only"))
+      return {Outcome::kSkip, "check_only: compared by the checking suite"};
+    const FieldDescriptor* matcher = SetOneof(test, "result_matcher");
+    if (matcher &&
+        (matcher->name() == "unknown" || matcher->name() == "any_unknowns")) {
+      return {Outcome::kSkip, "unknown values are not tracked by this engine"};
+    }
+    cel::Limits limits;
+    cel::ExpressionSetBuilder builder(&pool_, Str(test, "container"), limits);
+    std::map<std::string, int> vars;
+    const Reflection* r = test.GetReflection();
+    const FieldDescriptor* env = Field(test, "type_env");
+    for (int i = 0; i < r->FieldSize(test, env); ++i) {
+      const Message& decl = r->GetRepeatedMessage(test, env, i);
+      if (Has(decl, "function"))
+        return {Outcome::kSkip, "declares custom functions"};
+      vars[Str(decl, "name")] = builder.DeclareVariable(
+          Str(decl, "name"), ConvertType(Msg(Msg(decl, "ident"), "type")));
+    }
+    std::vector<std::pair<int, Value>> bound;
+    const FieldDescriptor* bindings = Field(test, "bindings");
+    for (int i = 0; i < r->FieldSize(test, bindings); ++i) {
+      const Message& entry = r->GetRepeatedMessage(test, bindings, i);
+      const std::string name = entry.GetReflection()->GetString(
+          entry, entry.GetDescriptor()->map_key());
+      const Message& expr_value = entry.GetReflection()->GetMessage(
+          entry, entry.GetDescriptor()->map_value());
+      if (!Has(expr_value, "value"))
+        return {Outcome::kSkip, "binds an error or unknown"};
+      std::string error;
+      Value v = ConvertValue(Msg(expr_value, "value"), error);
+      if (!error.empty()) return {Outcome::kFail, "binding: " + error};
+      if (!vars.count(name))
+        vars[name] = builder.DeclareVariable(name, cel::Type::Dyn());
+      bound.emplace_back(vars[name], std::move(v));
+    }
+    auto compiled = builder.Compile(Str(test, "expr"));
+    const std::string kind = matcher ? matcher->name() : "value";
+    const bool expects_error =
+        kind == "eval_error" || kind == "any_eval_errors";
+    if (compiled.id < 0) {
+      if (expects_error) return {Outcome::kPass, ""};
+      return {Outcome::kFail, "compile: " + cel::FormatIssues(compiled.issues)};
+    }
+    auto set = builder.Build();
+    cel::Evaluation ev(*set);
+    for (auto& [index, v] : bound) ev.SetVariable(index, v);
+    const Value got = ev.Evaluate(compiled.id);
+    if (expects_error) {
+      if (got.is_error()) return {Outcome::kPass, ""};
+      return {Outcome::kFail, "expected an error, got " + Describe(got)};
+    }
+    if (got.is_error())
+      return {Outcome::kFail, "error: " + got.error_message()};
+    Value want = Value::Bool(true);
+    if (matcher && (kind == "value" || kind == "typed_result")) {
+      const Message& expected = kind == "value"
+                                    ? Msg(test, "value")
+                                    : Msg(Msg(test, "typed_result"), "result");
+      std::string error;
+      want = ConvertValue(expected, error);
+      if (!error.empty()) return {Outcome::kFail, "expected value: " + error};
+    }
+    if (!StrictEquals(got, want)) {
+      return {Outcome::kFail, absl::StrCat("expected ", Describe(want),
+                                           ", got ", Describe(got))};
+    }
+    return {Outcome::kPass, ""};
+  }
+
+ private:
+  [[noreturn]] static void Fatal(const std::string& message) {
+    std::cerr << "conformance: " << message << "\n";
+    std::exit(2);
+  }
+
+  static std::string Describe(const Value& v) {
+    return absl::StrCat(std::string(v.TypeName()), " ", v.DebugString());
+  }
+
+  cel::Type ConvertType(const Message& t) {
+    const FieldDescriptor* k = SetOneof(t, "type_kind");
+    if (k == nullptr) return cel::Type::Dyn();
+    const std::string n = k->name();
+    const Reflection* r = t.GetReflection();
+    if (n == "primitive") {
+      switch (r->GetEnumValue(t, k)) {
+        case 1:
+          return cel::Type::Bool();
+        case 2:
+          return cel::Type::Int();
+        case 3:
+          return cel::Type::Uint();
+        case 4:
+          return cel::Type::Double();
+        case 5:
+          return cel::Type::String();
+        case 6:
+          return cel::Type::Bytes();
+      }
+    }
+    if (n == "well_known") {
+      switch (r->GetEnumValue(t, k)) {
+        case 2:
+          return cel::Type::Timestamp();
+        case 3:
+          return cel::Type::Duration();
+      }
+    }
+    if (n == "null") return cel::Type::Null();
+    if (n == "list_type")
+      return cel::Type::List(
+          ConvertType(Msg(Msg(t, "list_type"), "elem_type")));
+    if (n == "map_type") {
+      const Message& m = Msg(t, "map_type");
+      return cel::Type::Map(ConvertType(Msg(m, "key_type")),
+                            ConvertType(Msg(m, "value_type")));
+    }
+    if (n == "message_type") {
+      if (const Descriptor* d = pool_.FindMessageTypeByName(r->GetString(t, k)))
+        return cel::MessageCelType(d);
+    }
+    if (n == "type") return cel::Type::TypeType();
+    return cel::Type::Dyn();  // wrappers, type params, abstract types
+  }
+
+  Value ConvertValue(const Message& v, std::string& error) {
+    const FieldDescriptor* k = SetOneof(v, "kind");
+    if (k == nullptr) {
+      error = "empty value";
+      return Value::Null();
+    }
+    const Reflection* r = v.GetReflection();
+    const std::string n = k->name();
+    if (n == "null_value") return Value::Null();
+    if (n == "bool_value") return Value::Bool(r->GetBool(v, k));
+    if (n == "int64_value") return Value::Int(r->GetInt64(v, k));
+    if (n == "uint64_value") return Value::Uint(r->GetUInt64(v, k));
+    if (n == "double_value") return Value::Double(r->GetDouble(v, k));
+    if (n == "string_value") return Value::String(r->GetString(v, k));
+    if (n == "bytes_value") return Value::Bytes(r->GetString(v, k));
+    if (n == "enum_value") {
+      const Message& e = r->GetMessage(v, k);
+      return Value::Int(e.GetReflection()->GetInt32(e, Field(e, "value")));
+    }
+    if (n == "type_value") {
+      strings_.push_back(r->GetString(v, k));
+      return Value::Type(strings_.back());
+    }
+    if (n == "list_value") {
+      const Message& list = r->GetMessage(v, k);
+      const FieldDescriptor* values = Field(list, "values");
+      std::vector<Value> out;
+      for (int i = 0; i < list.GetReflection()->FieldSize(list, values); ++i) {
+        out.push_back(ConvertValue(
+            list.GetReflection()->GetRepeatedMessage(list, values, i), error));
+      }
+      return Value::List(std::move(out));
+    }
+    if (n == "map_value") {
+      const Message& map = r->GetMessage(v, k);
+      const FieldDescriptor* entries = Field(map, "entries");
+      std::vector<std::pair<Value, Value>> out;
+      for (int i = 0; i < map.GetReflection()->FieldSize(map, entries); ++i) {
+        const Message& e =
+            map.GetReflection()->GetRepeatedMessage(map, entries, i);
+        out.emplace_back(ConvertValue(Msg(e, "key"), error),
+                         ConvertValue(Msg(e, "value"), error));
+      }
+      return Value::Map(
+          std::make_shared<const cel::VectorMapRep>(std::move(out)));
+    }
+    if (n == "object_value") {
+      const Message& any = r->GetMessage(v, k);
+      const std::string url = Str(any, "type_url");
+      const Descriptor* d =
+          pool_.FindMessageTypeByName(url.substr(url.rfind('/') + 1));
+      if (d == nullptr) {
+        error = "unknown type " + url;
+        return Value::Null();
+      }
+      std::shared_ptr<Message> m(factory_.GetPrototype(d)->New());
+      if (!m->ParseFromString(Str(any, "value"))) {
+        error = "cannot parse " + url;
+        return Value::Null();
+      }
+      const Message& ref = *m;
+      return cel::runtime_internal::MessageToValue(ref, std::move(m));
+    }
+    error = "unsupported value kind " + n;
+    return Value::Null();
+  }
+
+  // Equality that also requires the same kinds (1 and 1u differ here).
+  static bool StrictEquals(const Value& a, const Value& b) {
+    if (a.kind() != b.kind()) return false;
+    switch (a.kind()) {
+      case Value::Kind::kDouble:
+        if (std::isnan(a.double_value()) && std::isnan(b.double_value()))
+          return true;
+        return a.double_value() == b.double_value();
+      case Value::Kind::kList:
+        if (a.list().size() != b.list().size()) return false;
+        for (size_t i = 0; i < a.list().size(); ++i) {
+          if (!StrictEquals(a.list().at(i), b.list().at(i))) return false;
+        }
+        return true;
+      case Value::Kind::kMap:
+        if (a.map().size() != b.map().size()) return false;
+        for (size_t i = 0; i < a.map().size(); ++i) {
+          auto other = b.map().Find(a.map().key_at(i));
+          if (!other || !StrictEquals(a.map().value_at(i), *other))
+            return false;
+        }
+        return true;
+      default:
+        return cel::ValueEquals(a, b);
+    }
+  }
+
+  google::protobuf::DescriptorPool pool_;
+  google::protobuf::DynamicMessageFactory factory_;
+  const Descriptor* test_file_ = nullptr;
+  std::deque<std::string> strings_;
+};
+
+}  // namespace
+}  // namespace reconnect::conformance
+
+int main(int argc, char** argv) {
+  using reconnect::conformance::Runner;
+  if (argc < 4) {
+    std::cerr << "usage: conformance_runner DATA_DIR BASELINE_JSON REPORT_JSON "
+                 "[--write_baseline]\n";
+    return 2;
+  }
+  const std::string data = argv[1], baseline_path = argv[2],
+                    report_path = argv[3];
+  const bool write_baseline =
+      argc > 4 && std::string(argv[4]) == "--write_baseline";
+  Runner runner(data);
+  nlohmann::json report = {{"files", nlohmann::json::object()},
+                           {"skipped", nlohmann::json::array()},
+                           {"failures", nlohmann::json::array()}};
+  std::ifstream names(data + "/files.txt");
+  std::string name;
+  size_t total_pass = 0, total_fail = 0, total_skip = 0;
+  std::printf("%-16s %6s %6s %6s %7s\n", "file", "pass", "fail", "skip",
+              "pass%");
+  while (std::getline(names, name)) {
+    if (name.empty()) continue;
+    auto file = runner.LoadFile(data + "/" + name + ".pb");
+    const auto* sections = file->GetDescriptor()->FindFieldByName("section");
+    const auto& skipped = reconnect::conformance::SkippedFiles();
+    size_t pass = 0, fail = 0, skip = 0;
+    for (int s = 0; s < file->GetReflection()->FieldSize(*file, sections);
+         ++s) {
+      const auto& section =
+          file->GetReflection()->GetRepeatedMessage(*file, sections, s);
+      const auto* tests = section.GetDescriptor()->FindFieldByName("test");
+      const std::string section_name = section.GetReflection()->GetString(
+          section, section.GetDescriptor()->FindFieldByName("name"));
+      for (int t = 0; t < section.GetReflection()->FieldSize(section, tests);
+           ++t) {
+        const auto& test =
+            section.GetReflection()->GetRepeatedMessage(section, tests, t);
+        const std::string id = absl::StrCat(
+            name, "/", section_name, "/",
+            test.GetReflection()->GetString(
+                test, test.GetDescriptor()->FindFieldByName("name")));
+        Runner::Outcome o;
+        if (auto it = skipped.find(name); it != skipped.end()) {
+          o = {Runner::Outcome::kSkip, it->second};
+        } else {
+          o = runner.Run(test);
+        }
+        switch (o.kind) {
+          case Runner::Outcome::kPass:
+            ++pass;
+            break;
+          case Runner::Outcome::kFail:
+            ++fail;
+            report["failures"].push_back({{"test", id}, {"reason", o.reason}});
+            break;
+          case Runner::Outcome::kSkip:
+            ++skip;
+            report["skipped"].push_back({{"test", id}, {"reason", o.reason}});
+            break;
+        }
+      }
+    }
+    const size_t run = pass + fail;
+    std::printf(
+        "%-16s %6zu %6zu %6zu %6.1f%%\n", name.c_str(), pass, fail, skip,
+        run ? 100.0 * static_cast<double>(pass) / static_cast<double>(run)
+            : 0.0);
+    report["files"][name] = {{"pass", pass}, {"fail", fail}, {"skip", skip}};
+    total_pass += pass;
+    total_fail += fail;
+    total_skip += skip;
+  }
+  std::ofstream(report_path) << report.dump(1) << "\n";
+  std::cout << "report: " << report_path
+            << " (every failure and skip, with its reason)\n";
+
+  if (write_baseline) {
+    nlohmann::json baseline = nlohmann::json::object();
+    for (auto& [file, counts] : report["files"].items())
+      baseline[file] = counts["pass"];
+    std::ofstream(baseline_path) << baseline.dump(1) << "\n";
+    std::cout << "baseline written: " << baseline_path << "\n";
+  }
+  // Correctness only ratchets up: no file may pass fewer tests than its
+  // committed baseline.
+  const auto baseline =
+      nlohmann::json::parse(std::ifstream(baseline_path), nullptr, false);
+  if (!baseline.is_object()) {
+    std::cerr << baseline_path
+              << ": not a JSON object of minimum passes per file\n";
+    return 2;
+  }
+  int regressions = 0;
+  for (auto& [file, min] : baseline.items()) {
+    const size_t got = report["files"].contains(file)
+                           ? report["files"][file]["pass"].get<size_t>()
+                           : 0;
+    if (got < min.get<size_t>()) {
+      std::cout << "REGRESSION " << file << ": " << got << " passed, baseline "
+                << min << "\n";
+      ++regressions;
+    }
+  }
+  std::cout << "conformance: " << total_pass << " passed, " << total_fail
+            << " failed, " << total_skip << " skipped; " << regressions
+            << " file(s) below baseline\n";
+  return regressions == 0 ? 0 : 1;
+}
