@@ -10,7 +10,8 @@
 namespace reconnect::cel {
 namespace {
 
-std::string ParseToString(const std::string& text, const ParserOptions& options = {}) {
+std::string ParseToString(const std::string& text,
+                          const ParserOptions& options = {}) {
   Source source(text);
   ParseResult r = Parse(source, options);
   if (!r.issues.empty()) return absl::StrCat("ERROR ", FormatIssues(r.issues));
@@ -25,7 +26,8 @@ struct Golden {
 class ParserGoldenTest : public testing::TestWithParam<Golden> {};
 
 TEST_P(ParserGoldenTest, Parses) {
-  EXPECT_EQ(ParseToString(GetParam().input), GetParam().expected) << GetParam().input;
+  EXPECT_EQ(ParseToString(GetParam().input), GetParam().expected)
+      << GetParam().input;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -37,16 +39,14 @@ INSTANTIATE_TEST_SUITE_P(
         Golden{"a && b || c && d", "_||_(_&&_(a, b), _&&_(c, d))"},
         Golden{"a || b || c || d", "_||_(_||_(a, b), _||_(c, d))"},
         Golden{"a ? b : c ? d : e", "_?_:_(a, b, _?_:_(c, d, e))"},
-        Golden{"!!a", "!_(!_(a))"},
-        Golden{"-x", "-_(x)"},
+        Golden{"!!a", "!_(!_(a))"}, Golden{"-x", "-_(x)"},
         Golden{"--1", "-_(-1)"},
         Golden{"-9223372036854775808", "-9223372036854775808"},
         Golden{"1u + 0x1F + 0xAu", "_+_(_+_(1u, 31), 10u)"},
         Golden{"1.5e3 + .5 + 2e-1", "_+_(_+_(1500.0, 0.5), 0.2)"},
         Golden{"x in [1, 2,]", "@in(x, [1, 2])"},
         Golden{"{'a': 1, 2: true}", "{\"a\": 1, 2: true}"},
-        Golden{"a.b.c", "a.b.c"},
-        Golden{".a.b", ".a.b"},
+        Golden{"a.b.c", "a.b.c"}, Golden{".a.b", ".a.b"},
         Golden{"a[0]['k']", "_[_](_[_](a, 0), \"k\")"},
         Golden{"has(a.b)", "a.b~test"},
         Golden{"a.size() > 0", "_>_(a.size(), 0)"},
@@ -58,11 +58,18 @@ INSTANTIATE_TEST_SUITE_P(
         Golden{"l.map(x, x > 1, x * 2)", "l.map(x, _>_(x, 1), _*_(x, 2))"},
         Golden{"l.filter(x, x > 1)", "l.filter(x, _>_(x, 1))"},
         Golden{"pkg.Msg{f: 1, g: 'x'}", "pkg.Msg{f: 1, g: \"x\"}"},
-        Golden{"'\\x41\\u00e9\\101\\n' + r'\\n'", "_+_(\"A\\xc3\\xa9\\x41\\n\", \"\\\\n\")"},
+        Golden{"'\\x41\\u00e9\\101\\n' + r'\\n'",
+               "_+_(\"A\\xc3\\xa9\\x41\\n\", \"\\\\n\")"},
         Golden{"b'\\xff'", "b\"\\xff\""},
         Golden{"'''multi\nline'''", "\"multi\\nline\""},
         Golden{"a // comment\n + 1", "_+_(a, 1)"},
-        Golden{"true && false != null", "_&&_(true, _!=_(false, null))"}));
+        Golden{"true && false != null", "_&&_(true, _!=_(false, null))"},
+        // Reserved words may name fields and methods, just not variables.
+        Golden{"a.while + a.if()", "_+_(a.while, a.if())"},
+        Golden{"Msg{for: 1}", "Msg{for: 1}"},
+        // Backticks quote field names that are not identifiers.
+        Golden{"a.`content-type`", "a.content-type"},
+        Golden{"has(a.`b.c`)", "a.b.c~test"}));
 
 struct ErrorCase {
   std::string input;
@@ -72,7 +79,8 @@ struct ErrorCase {
 class ParserErrorTest : public testing::TestWithParam<ErrorCase> {};
 
 TEST_P(ParserErrorTest, ReportsMessageAndPosition) {
-  EXPECT_EQ(ParseToString(GetParam().input), "ERROR " + GetParam().expected) << GetParam().input;
+  EXPECT_EQ(ParseToString(GetParam().input), "ERROR " + GetParam().expected)
+      << GetParam().input;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -80,29 +88,45 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         ErrorCase{"1 +", "1:4: syntax error: unexpected end of expression"},
         ErrorCase{"(1 + 2", "1:7: expected ')', found end of expression"},
-        ErrorCase{"a.", "1:3: expected a field or method name after '.', found end of expression"},
+        ErrorCase{"a.",
+                  "1:3: expected a field or method name after '.', found end "
+                  "of expression"},
         ErrorCase{"1 = 2", "1:3: unexpected character '='"},
         ErrorCase{"'abc", "1:1: unterminated string literal"},
-        ErrorCase{"'a\nb'", "1:1: unterminated string literal (newline in string)"},
+        ErrorCase{"'a\nb'",
+                  "1:1: unterminated string literal (newline in string)"},
         ErrorCase{"'\\q'", "1:2: invalid escape sequence"},
-        ErrorCase{"b'\\u0041'", "1:3: \\u and \\U escapes are not allowed in bytes literals"},
-        ErrorCase{"9223372036854775808", "1:1: integer literal out of range: 9223372036854775808"},
+        ErrorCase{"b'\\u0041'",
+                  "1:3: \\u and \\U escapes are not allowed in bytes literals"},
+        ErrorCase{"9223372036854775808",
+                  "1:1: integer literal out of range: 9223372036854775808"},
         ErrorCase{"18446744073709551616u",
-                  "1:1: unsigned integer literal out of range: 18446744073709551616u"},
+                  "1:1: unsigned integer literal out of range: "
+                  "18446744073709551616u"},
         ErrorCase{"x + while", "1:5: reserved identifier 'while'"},
-        ErrorCase{"has(a)", "1:1: has() macro: the argument must be a field selection, e.g. has(a.b)"},
+        ErrorCase{"has(a)",
+                  "1:1: has() macro: the argument must be a field selection, "
+                  "e.g. has(a.b)"},
         ErrorCase{"l.all(x.y, true)",
-                  "1:7: all() macro: the first argument must be a simple variable name"},
+                  "1:7: all() macro: the first argument must be a simple "
+                  "variable name"},
         ErrorCase{"1\n  + )", "2:5: syntax error: unexpected ')'"},
         ErrorCase{"12abc", "1:3: malformed number literal"},
-        ErrorCase{"a # b", "1:3: unexpected character '#'"}));
+        ErrorCase{"a # b", "1:3: unexpected character '#'"},
+        ErrorCase{"while(1)", "1:1: reserved identifier 'while'"},
+        ErrorCase{"a.`b", "1:3: unterminated quoted identifier"},
+        ErrorCase{"a.``", "1:3: empty quoted identifier"}));
 
 TEST(ParserLimitsTest, NestingDepthIsRefused) {
   ParserOptions options;
   options.max_depth = 10;
-  EXPECT_EQ(ParseToString(std::string(9, '(') + "1" + std::string(9, ')'), options), "1");
-  EXPECT_THAT(ParseToString(std::string(20, '(') + "1" + std::string(20, ')'), options),
-              testing::HasSubstr("nesting exceeds the maximum depth of 10 (limit max_depth)"));
+  EXPECT_EQ(
+      ParseToString(std::string(9, '(') + "1" + std::string(9, ')'), options),
+      "1");
+  EXPECT_THAT(
+      ParseToString(std::string(20, '(') + "1" + std::string(20, ')'), options),
+      testing::HasSubstr(
+          "nesting exceeds the maximum depth of 10 (limit max_depth)"));
 }
 
 TEST(ParserLimitsTest, DeepUnaryChainIsRefusedNotCrashed) {
@@ -126,9 +150,11 @@ TEST(ParserLimitsTest, LongLogicalChainIsBalancedAndAccepted) {
 TEST(ParserLimitsTest, CodePointLimit) {
   ParserOptions options;
   options.max_code_points = 10;
-  EXPECT_EQ(ParseToString("'ééééé'", options), "\"\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\"");
+  EXPECT_EQ(ParseToString("'ééééé'", options),
+            "\"\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\"");
   EXPECT_EQ(ParseToString("'éééééééééé'", options),
-            "ERROR 1:1: expression is longer than 10 code points (limit max_code_points)");
+            "ERROR 1:1: expression is longer than 10 code points (limit "
+            "max_code_points)");
 }
 
 TEST(ParserLimitsTest, NodeLimit) {
@@ -140,11 +166,13 @@ TEST(ParserLimitsTest, NodeLimit) {
 }
 
 TEST(ParserTest, RejectsInvalidUtf8) {
-  EXPECT_EQ(ParseToString("'\xff'"), "ERROR 1:1: expression is not valid UTF-8");
+  EXPECT_EQ(ParseToString("'\xff'"),
+            "ERROR 1:1: expression is not valid UTF-8");
 }
 
 TEST(ParserTest, ColumnsCountCodePoints) {
-  EXPECT_EQ(ParseToString("'é' + )"), "ERROR 1:7: syntax error: unexpected ')'");
+  EXPECT_EQ(ParseToString("'é' + )"),
+            "ERROR 1:7: syntax error: unexpected ')'");
 }
 
 }  // namespace

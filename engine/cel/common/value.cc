@@ -256,43 +256,16 @@ std::optional<int> CompareNumbers(const Value& a, const Value& b) {
   using K = Value::Kind;
   auto cmp = [](auto x, auto y) { return x < y ? -1 : (x > y ? 1 : 0); };
   if (a.kind() == K::kDouble || b.kind() == K::kDouble) {
-    if (a.kind() == K::kDouble && b.kind() == K::kDouble) {
-      if (std::isnan(a.double_value()) || std::isnan(b.double_value())) {
-        return std::nullopt;
-      }
-      return cmp(a.double_value(), b.double_value());
-    }
-    const bool a_is_double = a.kind() == K::kDouble;
-    const double d = a_is_double ? a.double_value() : b.double_value();
-    const Value& other = a_is_double ? b : a;
-    if (std::isnan(d)) return std::nullopt;
-    int r;
-    if (other.kind() == K::kInt) {
-      const int64_t i = other.int_value();
-      if (d < -9223372036854775808.0) {
-        r = 1;
-      } else if (d >= 9223372036854775808.0) {
-        r = -1;
-      } else {
-        const double t = std::trunc(d);
-        const int64_t di = static_cast<int64_t>(t);
-        r = cmp(i, di);
-        if (r == 0) r = cmp(0.0, d - t);
-      }
-    } else {
-      const uint64_t u = other.uint_value();
-      if (d < 0) {
-        r = 1;
-      } else if (d >= 18446744073709551616.0) {
-        r = -1;
-      } else {
-        const double t = std::trunc(d);
-        const uint64_t du = static_cast<uint64_t>(t);
-        r = cmp(u, du);
-        if (r == 0) r = cmp(0.0, d - t);
-      }
-    }
-    return a_is_double ? -r : r;
+    // As the reference implementation does, an int or uint meets a double
+    // as a double (so 2^63-1 equals 2^63.0, which it rounds to).
+    auto as_double = [](const Value& v) {
+      return v.kind() == K::kDouble ? v.double_value()
+             : v.kind() == K::kInt  ? static_cast<double>(v.int_value())
+                                    : static_cast<double>(v.uint_value());
+    };
+    const double x = as_double(a), y = as_double(b);
+    if (std::isnan(x) || std::isnan(y)) return std::nullopt;
+    return cmp(x, y);
   }
   if (a.kind() == K::kInt && b.kind() == K::kInt) {
     return cmp(a.int_value(), b.int_value());

@@ -132,17 +132,37 @@ class Lexer {
       } else if (t.text == "in") {
         t.kind = TokenKind::kIn;
       } else {
+        // Reserved words are identifiers here; the parser refuses them
+        // only where CEL does (not as field or method names).
         t.kind = TokenKind::kIdent;
-        for (std::string_view w : kReservedWords) {
-          if (t.text == w) {
-            Error(t.offset,
-                  absl::StrCat("reserved identifier '", std::string(w), "'"));
-          }
-        }
       }
       return true;
     }
+    if (c == '`') return LexQuotedIdentifier(t);
     return LexPunctuation(t);
+  }
+
+  // A field name in backticks, e.g. a.`content-type`.
+  bool LexQuotedIdentifier(Token& t) {
+    Advance();
+    const size_t start = pos_;
+    while (pos_ < text_.size() && Peek() != '`' && Peek() != '\n' &&
+           Peek() != '\r') {
+      Advance();
+    }
+    if (Peek() != '`') {
+      Error(t.offset, "unterminated quoted identifier");
+      pos_ = text_.size();
+      return false;
+    }
+    t.text = text_.substr(start, pos_ - start);
+    Advance();
+    if (t.text.empty()) {
+      Error(t.offset, "empty quoted identifier");
+      return false;
+    }
+    t.kind = TokenKind::kQuotedIdent;
+    return true;
   }
 
   bool LexPunctuation(Token& t) {
@@ -387,6 +407,13 @@ class Lexer {
 };
 
 }  // namespace
+
+bool IsReservedWord(std::string_view word) {
+  for (std::string_view w : kReservedWords) {
+    if (word == w) return true;
+  }
+  return false;
+}
 
 std::vector<Token> Lex(const Source& source, std::vector<Issue>& issues) {
   return Lexer(source, issues).Run();

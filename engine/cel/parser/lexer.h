@@ -13,11 +13,12 @@ namespace reconnect::cel::parser_internal {
 enum class TokenKind : uint8_t {
   kEnd,
   kIdent,
-  kInt,     // text holds the digits (decimal or 0x-hex), without sign
-  kUint,    // as kInt, suffix removed
-  kDouble,  // text holds the literal
-  kString,  // text holds the decoded value
-  kBytes,   // text holds the decoded value
+  kQuotedIdent,  // `field-name`: text holds the name without backticks
+  kInt,          // text holds the digits (decimal or 0x-hex), without sign
+  kUint,         // as kInt, suffix removed
+  kDouble,       // text holds the literal
+  kString,       // text holds the decoded value
+  kBytes,        // text holds the decoded value
   kTrue,
   kFalse,
   kNull,
@@ -59,6 +60,10 @@ struct Token {
 // (bad characters, bad escapes, unterminated strings, reserved words) are
 // appended to `issues`; lexing continues past them where it can.
 std::vector<Token> Lex(const Source& source, std::vector<Issue>& issues);
+
+// Whether `word` is one of CEL's reserved words (as, break, const, ...),
+// which cannot name a variable or a global function.
+bool IsReservedWord(std::string_view word);
 
 }  // namespace reconnect::cel::parser_internal
 

@@ -345,7 +345,8 @@ class Parser {
       if (At(TokenKind::kDot)) {
         const int32_t off = Cur().offset;
         ++pos_;
-        if (!At(TokenKind::kIdent)) {
+        const bool quoted = At(TokenKind::kQuotedIdent);
+        if (!At(TokenKind::kIdent) && !quoted) {
           Fail(Cur().offset, absl::StrCat("expected a field or method name "
                                           "after '.', found ",
                                           Describe(Cur())));
@@ -353,7 +354,7 @@ class Parser {
         std::string name = Cur().text;
         const int32_t name_off = Cur().offset;
         ++pos_;
-        if (At(TokenKind::kLParen)) {
+        if (At(TokenKind::kLParen) && !quoted) {
           ++pos_;
           std::vector<ExprPtr> args = ParseArgs(TokenKind::kRParen, "')'");
           e = ReceiverCall(std::move(name), name_off, std::move(e),
@@ -400,7 +401,7 @@ class Parser {
     while (!At(TokenKind::kRBrace)) {
       Entry entry;
       entry.optional = Accept(TokenKind::kQuestion);
-      if (!At(TokenKind::kIdent)) {
+      if (!At(TokenKind::kIdent) && !At(TokenKind::kQuotedIdent)) {
         Fail(Cur().offset,
              absl::StrCat("expected a field name, found ", Describe(Cur())));
       }
@@ -502,6 +503,10 @@ class Parser {
                                             "'.', found ",
                                             Describe(Cur())));
           }
+        }
+        if (parser_internal::IsReservedWord(Cur().text)) {
+          Fail(Cur().offset,
+               absl::StrCat("reserved identifier '", Cur().text, "'"));
         }
         name += Cur().text;
         ++pos_;
