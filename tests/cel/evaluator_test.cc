@@ -338,3 +338,29 @@ TEST(EvalVariablesTest, DynamicVariable) {
 
 }  // namespace
 }  // namespace reconnect::cel
+
+namespace reconnect::cel {
+namespace {
+
+TEST(CompileUncheckedTest, DefersNameAndTypeErrorsToRunTime) {
+  ExpressionSetBuilder builder(
+      google::protobuf::DescriptorPool::generated_pool(), "");
+  auto checked = builder.Compile("x || true");
+  EXPECT_THAT(checked.issues, testing::Not(testing::IsEmpty()));
+  auto short_circuit = builder.CompileUnchecked("x || true");
+  auto unbound = builder.CompileUnchecked("x");
+  auto no_function = builder.CompileUnchecked("a.nope() || true");
+  auto mismatch = builder.CompileUnchecked("1 + 'a'");
+  ASSERT_GE(mismatch.id, 0);
+  auto set = builder.Build();
+  Evaluation ev(*set);
+  EXPECT_EQ(ev.Evaluate(short_circuit.id).DebugString(), "true");
+  EXPECT_EQ(ev.Evaluate(unbound.id).error_message(),
+            "undeclared reference to 'x'");
+  EXPECT_EQ(ev.Evaluate(no_function.id).DebugString(), "true");
+  EXPECT_EQ(ev.Evaluate(mismatch.id).error_message(),
+            "no matching overload for '_+_' applied to (int, string)");
+}
+
+}  // namespace
+}  // namespace reconnect::cel

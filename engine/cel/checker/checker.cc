@@ -52,7 +52,6 @@ std::optional<Type> BuiltinTypeName(std::string_view n) {
   if (n == "map") return Type::Map(Type::Dyn(), Type::Dyn());
   if (n == "null_type") return Type::Null();
   if (n == "type") return Type::TypeType();
-  if (n == "dyn") return Type::Dyn();
   return std::nullopt;
 }
 

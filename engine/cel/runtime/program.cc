@@ -58,12 +58,13 @@ class Planner {
  public:
   Planner(ExpressionSetBuilder::State& st, const CheckResult& check,
           const Source& source, std::vector<Issue>& issues,
-          std::vector<int>& facts)
+          std::vector<int>& facts, bool lenient)
       : st_(st),
         check_(check),
         source_(source),
         issues_(issues),
-        facts_(facts) {}
+        facts_(facts),
+        lenient_(lenient) {}
 
   NodePtr Plan(const Expr& e) {
     switch (e.kind) {
@@ -212,9 +213,9 @@ class Planner {
     auto ref = check_.references.find(e.id);
     if (ref != check_.references.end()) return PlanReference(e, ref->second);
     if (e.kind == ExprKind::kIdent) {
-      // Only reachable when checking failed; keep planning total.
+      // Reachable in unchecked mode only: an error if evaluated.
       return runtime_internal::MakeConstant(
-          Value::Error("undeclared reference"));
+          Value::Error(absl::StrCat("undeclared reference to '", e.name, "'")));
     }
     // Try to extend a fact path.
     int input = -1;
@@ -312,9 +313,11 @@ class Planner {
     }
     std::optional<Function> fn = runtime_internal::LookupFunction(e.name);
     if (!fn) {
-      issues_.push_back(
-          {source_.PositionOf(e.offset),
-           absl::StrCat("undeclared reference to '", e.name, "'")});
+      std::string message =
+          absl::StrCat("undeclared reference to '", e.name, "'");
+      if (lenient_)
+        return runtime_internal::MakeConstant(Value::Error(std::move(message)));
+      issues_.push_back({source_.PositionOf(e.offset), std::move(message)});
       return runtime_internal::MakeConstant(Value::Null());
     }
     // A constant pattern is compiled once, at load.
@@ -342,7 +345,8 @@ class Planner {
   std::vector<Issue>& issues_;
   std::vector<int>& facts_;
   std::vector<std::pair<std::string, int>> locals_;
-  int quiet_ = 0;  // >0 while planning the operand of a has() on a fact
+  int quiet_ = 0;
+  const bool lenient_;  // >0 while planning the operand of a has() on a fact
 };
 
 }  // namespace runtime_internal
@@ -389,6 +393,16 @@ void ExpressionSetBuilder::DeclareDefinition(std::string name,
 
 ExpressionSetBuilder::Compiled ExpressionSetBuilder::Compile(
     std::string_view text) {
+  return CompileImpl(text, /*checked=*/true);
+}
+
+ExpressionSetBuilder::Compiled ExpressionSetBuilder::CompileUnchecked(
+    std::string_view text) {
+  return CompileImpl(text, /*checked=*/false);
+}
+
+ExpressionSetBuilder::Compiled ExpressionSetBuilder::CompileImpl(
+    std::string_view text, bool checked_mode) {
   Compiled out;
   Source source{std::string(text)};
   ParseResult parsed = Parse(source, state_->set->limits_.parser);
@@ -397,12 +411,12 @@ ExpressionSetBuilder::Compiled ExpressionSetBuilder::Compile(
     return out;
   }
   CheckResult checked = Check(*parsed.expr, source, state_->env);
-  if (!checked.issues.empty()) {
+  if (checked_mode && !checked.issues.empty()) {
     out.issues = std::move(checked.issues);
     return out;
   }
   runtime_internal::Planner planner(*state_, checked, source, out.issues,
-                                    out.facts);
+                                    out.facts, /*lenient=*/!checked_mode);
   NodePtr root = planner.Plan(*parsed.expr);
   if (!out.issues.empty()) return out;
   out.type = checked.type;

@@ -95,6 +95,12 @@ class ExpressionSetBuilder {
   // `text`.
   Compiled Compile(std::string_view text);
 
+  // As Compile, but without enforcing the type check: names that do not
+  // resolve and calls that match no overload become errors raised when (and
+  // only if) they are evaluated, as CEL specifies for unchecked expressions.
+  // For tools and conformance; rule sets are always checked.
+  Compiled CompileUnchecked(std::string_view text);
+
   // Makes `name` stand for the compiled expression `c` in later compilations;
   // its value is computed at most once per evaluation.
   void DeclareDefinition(std::string name, const Compiled& c);
@@ -105,6 +111,7 @@ class ExpressionSetBuilder {
   struct State;  // opaque; defined in program.cc
 
  private:
+  Compiled CompileImpl(std::string_view text, bool checked);
   std::unique_ptr<State> state_;
 };
 
