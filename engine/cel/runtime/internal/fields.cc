@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/dynamic_message.h"
 
 namespace reconnect::cel::runtime_internal {
 namespace {
@@ -165,6 +166,15 @@ Value ProtoValueToValue(const Message& m,
 
 }  // namespace
 
+const Message* PrototypeFor(const Descriptor* d) {
+  if (d->file()->pool() == google::protobuf::DescriptorPool::generated_pool()) {
+    return google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+        d);
+  }
+  static auto* factory = new google::protobuf::DynamicMessageFactory();
+  return factory->GetPrototype(d);
+}
+
 Value MessageToValue(const Message& m,
                      const std::shared_ptr<const void>& owner) {
   const Descriptor* d = m.GetDescriptor();
@@ -173,6 +183,25 @@ Value MessageToValue(const Message& m,
   }
   const std::string& n = d->full_name();
   const Reflection* r = m.GetReflection();
+  if (n == "google.protobuf.Any") {
+    // An Any is its content: unpack it (a wrapper inside becomes its value).
+    const std::string url = r->GetString(m, d->FindFieldByName("type_url"));
+    if (url.empty()) return Value::Error("google.protobuf.Any has no type_url");
+    const Descriptor* inner = d->file()->pool()->FindMessageTypeByName(
+        url.substr(url.rfind('/') + 1));
+    if (inner == nullptr) {
+      return Value::Error(
+          absl::StrCat("google.protobuf.Any holds unknown type ", url));
+    }
+    std::shared_ptr<Message> unpacked(PrototypeFor(inner)->New());
+    if (!unpacked->ParseFromString(
+            r->GetString(m, d->FindFieldByName("value")))) {
+      return Value::Error(
+          absl::StrCat("google.protobuf.Any holds an invalid ", url));
+    }
+    const Message& ref = *unpacked;
+    return MessageToValue(ref, std::move(unpacked));
+  }
   if (n == "google.protobuf.Timestamp" || n == "google.protobuf.Duration") {
     const int64_t secs = r->GetInt64(m, d->FindFieldByName("seconds"));
     const int32_t nanos = r->GetInt32(m, d->FindFieldByName("nanos"));
@@ -239,7 +268,8 @@ Value ReadField(const Message& m, const FieldDescriptor* f,
           !r->HasField(m, f)) {
         return Value::Null();
       }
-      if (d->well_known_type() == Descriptor::WELLKNOWNTYPE_VALUE &&
+      if ((d->well_known_type() == Descriptor::WELLKNOWNTYPE_VALUE ||
+           d->well_known_type() == Descriptor::WELLKNOWNTYPE_ANY) &&
           !r->HasField(m, f)) {
         return Value::Null();
       }

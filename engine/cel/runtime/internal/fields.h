@@ -22,6 +22,11 @@ Value ReadField(const google::protobuf::Message& m,
 Value MessageToValue(const google::protobuf::Message& m,
                      const std::shared_ptr<const void>& owner);
 
+// The prototype for messages of type `d`: the generated class for the
+// generated pool, a dynamic message otherwise. Thread-safe.
+const google::protobuf::Message* PrototypeFor(
+    const google::protobuf::Descriptor* d);
+
 // CEL's has(): presence of a field as protobuf defines it (repeated and map
 // fields: non-empty).
 bool HasField(const google::protobuf::Message& m,

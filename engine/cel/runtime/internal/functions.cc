@@ -183,22 +183,6 @@ std::string FormatDoubleForString(double d) {
   return ShortestDouble(d);
 }
 
-std::string FormatCelDuration(absl::Duration d) {
-  // CEL renders durations as seconds with a trailing "s", e.g. "1.5s".
-  const int64_t ns = absl::ToInt64Nanoseconds(d);
-  const int64_t secs = ns / 1'000'000'000;
-  int64_t frac = ns % 1'000'000'000;
-  std::string out = (ns < 0 && secs == 0) ? "-" : "";
-  absl::StrAppend(&out, secs);
-  if (frac != 0) {
-    if (frac < 0) frac = -frac;
-    std::string f = absl::StrFormat("%09d", frac);
-    while (!f.empty() && f.back() == '0') f.pop_back();
-    absl::StrAppend(&out, ".", f);
-  }
-  return out + "s";
-}
-
 Value ToInt(const Value& v) {
   switch (v.kind()) {
     case K::kInt:
@@ -298,10 +282,9 @@ Value ToString(const Value& v) {
       }
       return Value::String(v.string_value());
     case K::kTimestamp:
-      return Value::String(absl::FormatTime(
-          "%Y-%m-%d%ET%H:%M:%E*SZ", v.timestamp(), absl::UTCTimeZone()));
+      return Value::String(FormatTimestampText(v.timestamp()));
     case K::kDuration:
-      return Value::String(FormatCelDuration(v.duration()));
+      return Value::String(FormatDurationText(v.duration()));
     default:
       return NoOverload("string", &v, 1);
   }
@@ -506,6 +489,26 @@ Value Compare(Function fn, const Value& a, const Value& b) {
 }
 
 }  // namespace
+
+std::string FormatDurationText(absl::Duration d) {
+  // CEL renders durations as seconds with a trailing "s", e.g. "1.5s".
+  const int64_t ns = absl::ToInt64Nanoseconds(d);
+  const int64_t secs = ns / 1'000'000'000;
+  int64_t frac = ns % 1'000'000'000;
+  std::string out = (ns < 0 && secs == 0) ? "-" : "";
+  absl::StrAppend(&out, secs);
+  if (frac != 0) {
+    if (frac < 0) frac = -frac;
+    std::string f = absl::StrFormat("%09d", frac);
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    absl::StrAppend(&out, ".", f);
+  }
+  return out + "s";
+}
+
+std::string FormatTimestampText(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
 
 std::optional<Function> LookupFunction(std::string_view name) {
   static const auto* table =

@@ -56,6 +56,11 @@ enum class Function : uint8_t {
 
 std::optional<Function> LookupFunction(std::string_view name);
 
+// The text forms CEL's string() gives, which are also the protobuf JSON
+// forms: "1.5s" and "2026-01-02T03:04:05.5Z".
+std::string FormatDurationText(absl::Duration d);
+std::string FormatTimestampText(absl::Time t);
+
 // Applies a strict function: an error argument is returned as the result.
 // For receiver-style calls, args[0] is the receiver.
 Value Apply(Function fn, const Value* args, size_t n, const Limits& limits);

@@ -3,8 +3,13 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "engine/cel/runtime/internal/fields.h"
+#include "engine/cel/runtime/internal/functions.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace reconnect::cel::runtime_internal {
 namespace {
@@ -22,6 +27,71 @@ std::string TypeError(const FieldDescriptor* f, const Value& v) {
 }
 
 std::string ToProtoValue(Message& out, const Value& v);
+std::string SetMessage(Message& target, const FieldDescriptor* f,
+                       const Value& v);
+
+constexpr int64_t kMaxJsonInt = (int64_t{1} << 53) - 1;
+
+// The well-known type that carries a value of kind `k` inside an Any.
+const char* AnyCarrier(K k) {
+  switch (k) {
+    case K::kBool:
+      return "google.protobuf.BoolValue";
+    case K::kInt:
+      return "google.protobuf.Int64Value";
+    case K::kUint:
+      return "google.protobuf.UInt64Value";
+    case K::kDouble:
+      return "google.protobuf.DoubleValue";
+    case K::kString:
+      return "google.protobuf.StringValue";
+    case K::kBytes:
+      return "google.protobuf.BytesValue";
+    case K::kList:
+      return "google.protobuf.ListValue";
+    case K::kMap:
+      return "google.protobuf.Struct";
+    case K::kTimestamp:
+      return "google.protobuf.Timestamp";
+    case K::kDuration:
+      return "google.protobuf.Duration";
+    case K::kNull:
+      return "google.protobuf.Value";
+    default:
+      return nullptr;
+  }
+}
+
+// Packs `v` into the google.protobuf.Any `target`.
+std::string PackAny(Message& target, const FieldDescriptor* f, const Value& v) {
+  std::string bytes;
+  std::string type;
+  if (v.kind() == K::kMessage) {
+    type = v.message().GetDescriptor()->full_name();
+    bytes = v.message().SerializeAsString();
+  } else {
+    const char* carrier = AnyCarrier(v.kind());
+    const Descriptor* d =
+        carrier ? target.GetDescriptor()->file()->pool()->FindMessageTypeByName(
+                      carrier)
+                : nullptr;
+    if (d == nullptr) {
+      return absl::StrCat("field '", f->name(),
+                          "' cannot hold a value of type ",
+                          std::string(v.TypeName()));
+    }
+    std::unique_ptr<Message> inner(PrototypeFor(d)->New());
+    if (std::string err = SetMessage(*inner, f, v); !err.empty()) return err;
+    type = d->full_name();
+    bytes = inner->SerializeAsString();
+  }
+  const Reflection* r = target.GetReflection();
+  r->SetString(&target, target.GetDescriptor()->FindFieldByName("type_url"),
+               "type.googleapis.com/" + type);
+  r->SetString(&target, target.GetDescriptor()->FindFieldByName("value"),
+               std::move(bytes));
+  return "";
+}
 
 // Fills a google.protobuf.ListValue (of whatever pool `out` belongs to).
 std::string ToProtoList(Message& out, const Value& v) {
@@ -67,12 +137,23 @@ std::string ToProtoValue(Message& out, const Value& v) {
       r->SetBool(&out, d->FindFieldByName("bool_value"), v.bool_value());
       return "";
     case K::kInt:
-      r->SetDouble(&out, d->FindFieldByName("number_value"),
-                   static_cast<double>(v.int_value()));
+      // Integers beyond what a JSON number holds exactly become strings.
+      if (v.int_value() > kMaxJsonInt || v.int_value() < -kMaxJsonInt) {
+        r->SetString(&out, d->FindFieldByName("string_value"),
+                     absl::StrCat(v.int_value()));
+      } else {
+        r->SetDouble(&out, d->FindFieldByName("number_value"),
+                     static_cast<double>(v.int_value()));
+      }
       return "";
     case K::kUint:
-      r->SetDouble(&out, d->FindFieldByName("number_value"),
-                   static_cast<double>(v.uint_value()));
+      if (v.uint_value() > static_cast<uint64_t>(kMaxJsonInt)) {
+        r->SetString(&out, d->FindFieldByName("string_value"),
+                     absl::StrCat(v.uint_value()));
+      } else {
+        r->SetDouble(&out, d->FindFieldByName("number_value"),
+                     static_cast<double>(v.uint_value()));
+      }
       return "";
     case K::kDouble:
       r->SetDouble(&out, d->FindFieldByName("number_value"), v.double_value());
@@ -86,6 +167,32 @@ std::string ToProtoValue(Message& out, const Value& v) {
     case K::kMap:
       return ToProtoStruct(
           *r->MutableMessage(&out, d->FindFieldByName("struct_value")), v);
+    case K::kBytes:
+      r->SetString(&out, d->FindFieldByName("string_value"),
+                   absl::Base64Escape(v.string_value()));
+      return "";
+    case K::kTimestamp:
+      r->SetString(&out, d->FindFieldByName("string_value"),
+                   FormatTimestampText(v.timestamp()));
+      return "";
+    case K::kDuration:
+      r->SetString(&out, d->FindFieldByName("string_value"),
+                   FormatDurationText(v.duration()));
+      return "";
+    case K::kMessage: {
+      // Any other message: protobuf's own JSON mapping, carried across
+      // descriptor pools as bytes of google.protobuf.Value.
+      std::string json;
+      google::protobuf::Value generated;
+      if (!google::protobuf::util::MessageToJsonString(v.message(), &json)
+               .ok() ||
+          !google::protobuf::util::JsonStringToMessage(json, &generated).ok() ||
+          !out.ParseFromString(generated.SerializeAsString())) {
+        return absl::StrCat("a ", std::string(v.TypeName()),
+                            " cannot be converted to JSON");
+      }
+      return "";
+    }
     default:
       return absl::StrCat("a value of type ", std::string(v.TypeName()),
                           " cannot be a google.protobuf.Value");
@@ -123,6 +230,8 @@ std::string SetMessage(Message& target, const FieldDescriptor* f,
     }
     case Descriptor::WELLKNOWNTYPE_VALUE:
       return ToProtoValue(target, v);
+    case Descriptor::WELLKNOWNTYPE_ANY:
+      return PackAny(target, f, v);
     case Descriptor::WELLKNOWNTYPE_STRUCT:
       if (v.kind() != K::kMap) return TypeError(f, v);
       return ToProtoStruct(target, v);
@@ -251,6 +360,10 @@ std::string SetFieldFromValue(Message& m, const FieldDescriptor* f,
     return "";
   }
   if (f->is_repeated()) {
+    if (v.kind() == K::kNull) {
+      return absl::StrCat("field '", f->name(),
+                          "' is repeated and cannot be null");
+    }
     if (v.kind() != K::kList) return TypeError(f, v);
     for (size_t i = 0; i < v.list().size(); ++i) {
       if (std::string e = SetScalar(m, f, v.list().at(i), true); !e.empty())
@@ -258,12 +371,20 @@ std::string SetFieldFromValue(Message& m, const FieldDescriptor* f,
     }
     return "";
   }
-  // null leaves a message field unset (for wrappers, that is CEL's null),
-  // except for google.protobuf.Value, where it is the JSON null.
+  // null leaves a message field unset (for wrappers, that is CEL's null);
+  // for google.protobuf.Value it is the JSON null; a list or struct cannot
+  // be null.
   if (v.kind() == K::kNull &&
-      f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
-      f->message_type()->well_known_type() != Descriptor::WELLKNOWNTYPE_VALUE) {
-    return "";
+      f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+    switch (f->message_type()->well_known_type()) {
+      case Descriptor::WELLKNOWNTYPE_VALUE:
+        break;  // the JSON null
+      case Descriptor::WELLKNOWNTYPE_LISTVALUE:
+      case Descriptor::WELLKNOWNTYPE_STRUCT:
+        return absl::StrCat("field '", f->name(), "' cannot be null");
+      default:
+        return "";
+    }
   }
   return SetScalar(m, f, v, false);
 }
