@@ -139,7 +139,18 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"[1, 0].all(i, i != 0 && 1 / i > 0)", "bool: false"},
         Case{"[[1, 2], [3]].map(l, l.map(i, i + 1))", "list: [[2, 3], [4]]"},
         Case{"[1].all(i, i)",
-             "issues: 1:12: predicate must be bool, found 'int'"}));
+             "issues: 1:12: predicate must be bool, found 'int'"},
+        // Two-variable forms: (index, element) over lists, (key, value) over
+        // maps.
+        Case{"['a', 'b'].all(i, v, i < 2 && v != '')", "bool: true"},
+        Case{"{'a': 1, 'b': 2}.exists(k, v, k == 'b' && v == 2)", "bool: true"},
+        Case{"[5, 7, 8].existsOne(i, v, v % 5 == i)", "bool: true"},
+        Case{"[2, 4, 6].transformList(i, v, v / 2 + i)", "list: [1, 3, 5]"},
+        Case{"[2, 4, 6].transformList(i, v, i != 1, v)", "list: [2, 6]"},
+        Case{"{'a': 1}.transformMap(k, v, v * 10)", "map: {\"a\": 10}"},
+        Case{"{'a': 1, 'b': 2}.transformMap(k, v, k == 'b', v)",
+             "map: {\"b\": 2}"},
+        Case{"[0].transformList(i, v, 1 / v)", "error: division by zero"}));
 
 INSTANTIATE_TEST_SUITE_P(
     TimeValues, EvalTest,

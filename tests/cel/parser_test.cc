@@ -57,6 +57,9 @@ INSTANTIATE_TEST_SUITE_P(
         Golden{"l.map(x, x * 2)", "l.map(x, _*_(x, 2))"},
         Golden{"l.map(x, x > 1, x * 2)", "l.map(x, _>_(x, 1), _*_(x, 2))"},
         Golden{"l.filter(x, x > 1)", "l.filter(x, _>_(x, 1))"},
+        Golden{"m.transformMap(k, v, v + 1)",
+               "m.transformMap(k, v, _+_(v, 1))"},
+        Golden{"l.exists(i, v, v > i)", "l.exists(i, v, _>_(v, i))"},
         Golden{"pkg.Msg{f: 1, g: 'x'}", "pkg.Msg{f: 1, g: \"x\"}"},
         Golden{"'\\x41\\u00e9\\101\\n' + r'\\n'",
                "_+_(\"A\\xc3\\xa9\\x41\\n\", \"\\\\n\")"},
@@ -115,7 +118,10 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"a # b", "1:3: unexpected character '#'"},
         ErrorCase{"while(1)", "1:1: reserved identifier 'while'"},
         ErrorCase{"a.`b", "1:3: unterminated quoted identifier"},
-        ErrorCase{"a.``", "1:3: empty quoted identifier"}));
+        ErrorCase{"a.``", "1:3: empty quoted identifier"},
+        ErrorCase{"l.all(i, v.w, true)",
+                  "1:11: all() macro: the second argument must be a simple "
+                  "variable name"}));
 
 TEST(ParserLimitsTest, NestingDepthIsRefused) {
   ParserOptions options;

@@ -305,10 +305,24 @@ class Checker {
                          "' cannot be the range of a comprehension (must be "
                          "list, map, or dynamic)"));
     }
+    // Two-variable forms bind (index, element) over a list and (key, value)
+    // over a map.
+    const bool two = IsTwoVariableMacro(e.macro);
+    Type second = Type::Dyn();
+    if (two) {
+      if (range.kind() == Type::Kind::kList) {
+        second = iter;
+        iter = Type::Int();
+      } else if (range.kind() == Type::Kind::kMap) {
+        second = range.map_value();
+      }
+    }
     scopes_.emplace_back(e.iter_var, iter);
+    if (two) scopes_.emplace_back(e.iter_var2, second);
     std::vector<Type> arg_types;
     for (const auto& a : e.args) arg_types.push_back(Visit(*a));
     scopes_.pop_back();
+    if (two) scopes_.pop_back();
     auto require_bool = [&](size_t i) {
       if (!Type::Bool().IsAssignableFrom(arg_types[i])) {
         Error(e.args[i]->offset, absl::StrCat("predicate must be bool, found '",
@@ -329,6 +343,21 @@ class Checker {
       case MacroKind::kFilter:
         require_bool(0);
         return Type::List(iter);
+      case MacroKind::kAll2:
+      case MacroKind::kExists2:
+      case MacroKind::kExistsOne2:
+        require_bool(0);
+        return Type::Bool();
+      case MacroKind::kTransformList:
+        return Type::List(arg_types[0]);
+      case MacroKind::kTransformListFilter:
+        require_bool(0);
+        return Type::List(arg_types[1]);
+      case MacroKind::kTransformMap:
+        return Type::Map(iter, arg_types[0]);
+      case MacroKind::kTransformMapFilter:
+        require_bool(0);
+        return Type::Map(iter, arg_types[1]);
     }
     return Type::Dyn();
   }

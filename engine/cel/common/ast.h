@@ -40,7 +40,18 @@ enum class MacroKind : uint8_t {
   kMap,        // e.map(x, t)
   kMapFilter,  // e.map(x, p, t)
   kFilter,
+  // Two-variable forms: over a list (index, element) or a map (key, value).
+  kAll2,                 // e.all(i, v, p)
+  kExists2,              // e.exists(i, v, p)
+  kExistsOne2,           // e.existsOne(i, v, p)
+  kTransformList,        // e.transformList(i, v, t)
+  kTransformListFilter,  // e.transformList(i, v, p, t)
+  kTransformMap,         // e.transformMap(k, v, t)
+  kTransformMapFilter,   // e.transformMap(k, v, p, t)
 };
+
+// Whether a macro binds two variables (iter_var and iter_var2).
+inline bool IsTwoVariableMacro(MacroKind k) { return k >= MacroKind::kAll2; }
 
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
@@ -78,6 +89,7 @@ struct Expr {
   // and/or transform.
   MacroKind macro = MacroKind::kAll;
   std::string iter_var;
+  std::string iter_var2;  // two-variable macros only
   ExprPtr range;
 };
 

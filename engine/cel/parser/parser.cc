@@ -442,6 +442,20 @@ class Parser {
     if (name == "map" && args.size() == 2) macro = MacroKind::kMap;
     if (name == "map" && args.size() == 3) macro = MacroKind::kMapFilter;
     if (name == "filter" && args.size() == 2) macro = MacroKind::kFilter;
+    if (name == "existsOne" && args.size() == 2) macro = MacroKind::kExistsOne;
+    if (name == "all" && args.size() == 3) macro = MacroKind::kAll2;
+    if (name == "exists" && args.size() == 3) macro = MacroKind::kExists2;
+    if ((name == "existsOne" || name == "exists_one") && args.size() == 3) {
+      macro = MacroKind::kExistsOne2;
+    }
+    if (name == "transformList" && args.size() == 3)
+      macro = MacroKind::kTransformList;
+    if (name == "transformList" && args.size() == 4)
+      macro = MacroKind::kTransformListFilter;
+    if (name == "transformMap" && args.size() == 3)
+      macro = MacroKind::kTransformMap;
+    if (name == "transformMap" && args.size() == 4)
+      macro = MacroKind::kTransformMapFilter;
     if (!macro)
       return Call(std::move(name), off, std::move(args), std::move(target));
     if (args[0]->kind != ExprKind::kIdent) {
@@ -452,13 +466,22 @@ class Parser {
                         "() macro: the first argument must be a simple "
                         "variable name"));
     }
+    const size_t vars = IsTwoVariableMacro(*macro) ? 2 : 1;
+    if (vars == 2 && args[1]->kind != ExprKind::kIdent) {
+      Fail(args[1]->offset,
+           absl::StrCat(name,
+                        "() macro: the second argument must be a simple "
+                        "variable name"));
+    }
     int d = DepthOf(target);
-    for (size_t i = 1; i < args.size(); ++i) d = std::max(d, DepthOf(args[i]));
+    for (size_t i = vars; i < args.size(); ++i)
+      d = std::max(d, DepthOf(args[i]));
     ExprPtr c = NewExpr(ExprKind::kComprehension, off);
     c->macro = *macro;
     c->iter_var = args[0]->name;
+    if (vars == 2) c->iter_var2 = args[1]->name;
     c->range = std::move(target);
-    for (size_t i = 1; i < args.size(); ++i)
+    for (size_t i = vars; i < args.size(); ++i)
       c->args.push_back(std::move(args[i]));
     return Finish(std::move(c), d);
   }

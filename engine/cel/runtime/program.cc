@@ -98,13 +98,17 @@ class Planner {
       case ExprKind::kComprehension: {
         NodePtr range = Plan(*e.range);
         const int slot = static_cast<int>(st_.set->locals_++);
+        const bool two = IsTwoVariableMacro(e.macro);
+        const int slot2 = two ? static_cast<int>(st_.set->locals_++) : -1;
         locals_.emplace_back(e.iter_var, slot);
+        if (two) locals_.emplace_back(e.iter_var2, slot2);
         NodePtr first = Plan(*e.args[0]);
         NodePtr second = e.args.size() > 1 ? Plan(*e.args[1]) : nullptr;
         locals_.pop_back();
-        return runtime_internal::MakeComprehension(e.macro, std::move(range),
-                                                   slot, std::move(first),
-                                                   std::move(second));
+        if (two) locals_.pop_back();
+        return runtime_internal::MakeComprehension(
+            e.macro, std::move(range), slot, slot2, std::move(first),
+            std::move(second));
       }
     }
     return runtime_internal::MakeConstant(Value::Null());

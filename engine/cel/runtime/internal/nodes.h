@@ -64,8 +64,9 @@ NodePtr MakeStruct(
     std::vector<std::pair<const google::protobuf::FieldDescriptor*, NodePtr>>
         fields);
 NodePtr MakeMap(std::vector<std::pair<NodePtr, NodePtr>> entries);
+// `local_slot2` holds the second variable of two-variable macros (else -1).
 NodePtr MakeComprehension(MacroKind macro, NodePtr range, int local_slot,
-                          NodePtr first, NodePtr second);
+                          int local_slot2, NodePtr first, NodePtr second);
 
 }  // namespace reconnect::cel::runtime_internal
 
