@@ -2,6 +2,7 @@
 #define RECONNECT_SERVICE_COMMANDS_H_
 
 #include <string>
+#include <vector>
 
 namespace reconnect::service {
 
@@ -19,6 +20,14 @@ int RunTest(const std::string& dir, double min_coverage_percent);
 // Evaluates one assessment (protobuf JSON, from `file` or "-" for stdin)
 // and prints the response as JSON.
 int RunEval(const std::string& dir, const std::string& file);
+
+// Evaluates one CEL expression and prints "type: value" (or the error with
+// its position). With `rules_dir`, the expression sees the rule set's
+// params, defs and an `assessment` read from `assessment_file`.
+// `variables` are NAME=JSON pairs.
+int RunExpr(const std::string& expression,
+            const std::vector<std::string>& variables,
+            const std::string& rules_dir, const std::string& assessment_file);
 
 struct ServeOptions {
   std::string rules_dir;

@@ -20,6 +20,9 @@ ABSL_FLAG(int, max_receive_bytes, 256 * 1024,
 ABSL_FLAG(
     int, shutdown_grace_seconds, 10,
     "Seconds that calls in flight may take to finish after SIGTERM (serve).");
+ABSL_FLAG(std::string, assessment, "",
+          "An assessment (protobuf JSON) for `expr --rules` to bind as "
+          "`assessment`.");
 ABSL_FLAG(
     double, min_coverage, 0,
     "Fail `test` when fewer than this percentage of rules fire in some case.");
@@ -32,17 +35,39 @@ Usage:
   reconnect serve --rules DIR [--listen ADDR]   serve DecisionSupport over gRPC
   reconnect eval --rules DIR FILE|-             evaluate one assessment (protobuf JSON)
   reconnect lint DIR                            load and check a rule set
-  reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases)";
+  reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases
+  reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
+                                                evaluate one CEL expression)";
 
 int UsageError(const std::string& message) {
   std::cerr << "reconnect: " << message << "\n\n" << kUsage << "\n";
   return 2;
 }
 
+// Takes every `--var NAME=JSON` (or `--var=NAME=JSON`) out of argv: the
+// flag repeats, and JSON values hold commas that a list flag would split.
+std::vector<std::string> ExtractVars(int& argc, char** argv) {
+  std::vector<std::string> vars;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--var" && i + 1 < argc) {
+      vars.push_back(argv[++i]);
+    } else if (arg.rfind("--var=", 0) == 0) {
+      vars.push_back(arg.substr(6));
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+  return vars;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  const std::vector<std::string> vars = ExtractVars(argc, argv);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() < 2) return UsageError("no command given");
   const std::string command = positional[1];
@@ -55,6 +80,12 @@ int main(int argc, char** argv) {
                ? RunLint(args[0])
                : RunTest(args[0], absl::GetFlag(FLAGS_min_coverage));
   }
+  if (command == "expr") {
+    if (args.size() != 1) return UsageError("expr takes one expression");
+    return RunExpr(args[0], vars, absl::GetFlag(FLAGS_rules),
+                   absl::GetFlag(FLAGS_assessment));
+  }
+  if (!vars.empty()) return UsageError("--var goes with expr");
   if (command == "eval") {
     if (absl::GetFlag(FLAGS_rules).empty())
       return UsageError("eval needs --rules DIR");

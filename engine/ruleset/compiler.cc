@@ -93,8 +93,22 @@ class RuleSetCompiler {
         options_(options),
         out_(std::make_unique<CompiledRuleSetImpl>()) {}
 
-  LoadResult Run() {
+  // An expression compiled after the rule set's own, for EvaluateExpression.
+  struct Extra {
+    const std::string* text = nullptr;
+    const std::vector<std::pair<std::string, cel::Value>>* variables = nullptr;
+    std::vector<int> variable_indices;
+    cel::ExpressionSetBuilder::Compiled compiled;
+  };
+
+  LoadResult Run(Extra* extra = nullptr) {
     LoadResult result;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir_, ec)) {
+      result.issues.push_back(
+          {dir_.string(), 0, 0, "", "not a rule-set directory"});
+      return result;
+    }
     auto meta =
         ReadJsonFile(dir_, kMetadataFile, options_.max_file_bytes, issues_);
     auto catalog =
@@ -129,6 +143,13 @@ class RuleSetCompiler {
     if (!issues_.empty()) {
       result.issues = std::move(issues_);
       return result;
+    }
+    if (extra != nullptr) {
+      for (const auto& [name, value] : *extra->variables) {
+        extra->variable_indices.push_back(
+            builder_->DeclareVariable(name, cel::Type::Dyn()));
+      }
+      extra->compiled = builder_->Compile(*extra->text);
     }
     std::stable_sort(out_->rules_.begin(), out_->rules_.end(),
                      [](const CompiledRule& a, const CompiledRule& b) {
@@ -640,6 +661,12 @@ class RuleSetCompiler {
                   at);
         }
       } else {
+        // The template's expressions have no position of their own in the
+        // file; their errors point at the "rationale" key.
+        const auto [line, column] = f.LineColumn(at);
+        for (const auto& site : c.sites) {
+          SetErrorLocation(site.first, f, line, column);
+        }
         rule.rationale.push_back({"", c.id});
         AddFacts(rule.facts, c.facts);
       }
@@ -701,8 +728,47 @@ class RuleSetCompiler {
       const std::string& context, const std::string& text,
       const std::vector<size_t>& lines) {
     auto c = builder_->Compile(text);
-    if (c.id < 0) ReportExpressionIssues(f, rule_id, context, lines, c.issues);
+    if (c.id < 0) {
+      ReportExpressionIssues(f, rule_id, context, lines, c.issues);
+    } else {
+      RecordErrorSites(f, lines, c.sites);
+    }
     return c;
+  }
+
+  // The file position of `p` in an expression whose text is the string
+  // literal at lines[0], or one literal per line; (0, 0) when unknown.
+  static std::pair<int, int> FilePosition(const SourceFile& f,
+                                          const std::vector<size_t>& lines,
+                                          const cel::SourcePosition& p) {
+    if (lines.empty()) return {0, 0};
+    const bool one_literal = lines.size() == 1;
+    const size_t lit =
+        one_literal ? lines[0]
+                    : lines[std::min<size_t>(p.line - 1, lines.size() - 1)];
+    if (lit == std::string::npos) return {0, 0};
+    return one_literal ? f.ExpressionPosition(lit, p.line, p.column)
+                       : f.ExpressionPosition(lit, 1, p.column);
+  }
+
+  // Remembers where in the files each error site of an expression is, so
+  // that evaluation issues can name it.
+  void RecordErrorSites(
+      const SourceFile& f, const std::vector<size_t>& lines,
+      const std::vector<std::pair<uint32_t, cel::SourcePosition>>& sites) {
+    for (const auto& [site, position] : sites) {
+      const auto [line, column] = FilePosition(f, lines, position);
+      SetErrorLocation(site, f, line, column);
+    }
+  }
+
+  void SetErrorLocation(uint32_t site, const SourceFile& f, int line,
+                        int column) {
+    auto& locations = out_->error_locations_;
+    if (locations.size() <= site) locations.resize(site + 1);
+    locations[site] =
+        line == 0 ? f.relative_path
+                  : absl::StrCat(f.relative_path, ":", line, ":", column);
   }
 
   void ReportExpressionIssues(const SourceFile& f, const std::string& rule_id,
@@ -714,19 +780,7 @@ class RuleSetCompiler {
       issue.file = f.relative_path;
       issue.rule_id = rule_id;
       issue.message = absl::StrCat(context, ": ", i.message);
-      if (!lines.empty()) {
-        const bool one_literal = lines.size() == 1;
-        const size_t lit = one_literal
-                               ? lines[0]
-                               : lines[std::min<size_t>(i.position.line - 1,
-                                                        lines.size() - 1)];
-        if (lit != std::string::npos) {
-          std::tie(issue.line, issue.column) =
-              one_literal ? f.ExpressionPosition(lit, i.position.line,
-                                                 i.position.column)
-                          : f.ExpressionPosition(lit, 1, i.position.column);
-        }
-      }
+      std::tie(issue.line, issue.column) = FilePosition(f, lines, i.position);
       issues_.push_back(std::move(issue));
     }
   }
@@ -743,14 +797,56 @@ class RuleSetCompiler {
 
 }  // namespace
 
+ExpressionResult EvaluateExpression(
+    const std::filesystem::path& dir, const std::string& expression,
+    const std::vector<std::pair<std::string, cel::Value>>& variables,
+    const google::protobuf::Message* input, const LoadOptions& options) {
+  ExpressionResult out;
+  RuleSetCompiler::Extra extra;
+  extra.text = &expression;
+  extra.variables = &variables;
+  LoadResult loaded = RuleSetCompiler(dir, options).Run(&extra);
+  if (!loaded.rule_set) {
+    out.issues = std::move(loaded.issues);
+    return out;
+  }
+  for (const cel::Issue& i : extra.compiled.issues) {
+    out.issues.push_back(
+        {"<expr>", i.position.line, i.position.column, "", i.message});
+  }
+  if (!out.issues.empty()) return out;
+  const auto& impl = static_cast<const CompiledRuleSetImpl&>(*loaded.rule_set);
+  if (input != nullptr &&
+      input->GetDescriptor()->full_name() != impl.input_type()) {
+    out.issues.push_back(
+        {"<input>", 0, 0, "",
+         absl::StrCat("the input must be a ", impl.input_type())});
+    return out;
+  }
+  cel::Evaluation ev(*impl.expressions_);
+  if (input != nullptr) ev.SetInput(impl.input_index_, *input);
+  for (size_t i = 0; i < variables.size(); ++i) {
+    ev.SetVariable(extra.variable_indices[i], variables[i].second);
+  }
+  out.type = extra.compiled.type.ToString();
+  out.value = ev.Evaluate(extra.compiled.id);
+  out.keep_alive = loaded.rule_set;
+  if (out.value.is_error()) {
+    for (const auto& [site, position] : extra.compiled.sites) {
+      if (site == out.value.error_site()) {
+        out.error_location =
+            absl::StrCat("<expr>:", position.line, ":", position.column);
+      }
+    }
+    if (out.error_location.empty()) {
+      out.error_location = impl.ErrorLocation(out.value);
+    }
+  }
+  return out;
+}
+
 LoadResult LoadRuleSet(const std::filesystem::path& dir,
                        const LoadOptions& options) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    LoadResult r;
-    r.issues.push_back({dir.string(), 0, 0, "", "not a rule-set directory"});
-    return r;
-  }
   return RuleSetCompiler(dir, options).Run();
 }
 

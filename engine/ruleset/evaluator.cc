@@ -55,6 +55,7 @@ class Assembly {
       } else {
         auto* issue = out_.add_evaluation_issues();
         issue->set_rule_id(rule.id);
+        issue->set_location(rs_.ErrorLocation(v));
         issue->set_message(v.is_error()
                                ? v.error_message()
                                : absl::StrCat("condition gave ",
@@ -150,8 +151,9 @@ class Assembly {
     for (size_t slot = 0; slot < facts.size(); ++slot) {
       if (fact_cited_[slot]) cited.push_back(static_cast<int>(slot));
     }
-    std::sort(cited.begin(), cited.end(),
-              [&](int a, int b) { return facts[a].display < facts[b].display; });
+    std::sort(cited.begin(), cited.end(), [&](int a, int b) {
+      return facts[a].display < facts[b].display;
+    });
     for (int slot : cited) {
       v1::Fact* fact = out_.add_facts();
       fact->set_path(facts[slot].display);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/cel/common/value.h"
 #include "engine/cel/runtime/options.h"
 #include "google/protobuf/message.h"
 #include "reconnect/v1/recommendation.pb.h"
@@ -89,6 +90,28 @@ struct LoadResult {
 // every problem is an issue with its file and position.
 LoadResult LoadRuleSet(const std::filesystem::path& dir,
                        const LoadOptions& options = {});
+
+// One expression evaluated exactly as a rule's condition sees it: with the
+// rule set's params, defs, container and input. For rule authors' tools.
+struct ExpressionResult {
+  // Problems with the rule set, or with the expression (file "<expr>").
+  std::vector<RuleSetIssue> issues;
+  std::string type;  // the checked type, e.g. "int" or "list(string)"
+  cel::Value value;  // a CEL error value when evaluation failed
+  // For an error value: where it arose, "<expr>:line:col" or, inside a
+  // definition, "file:line:col" in the rule set.
+  std::string error_location;
+  // What `value` may borrow from; keep it while using `value`.
+  std::shared_ptr<const void> keep_alive;
+};
+
+// Compiles `expression` in the environment of the rule set in `dir`, with
+// extra dynamic `variables`, and evaluates it on `input` (which may be null
+// when the expression does not read the input).
+ExpressionResult EvaluateExpression(
+    const std::filesystem::path& dir, const std::string& expression,
+    const std::vector<std::pair<std::string, cel::Value>>& variables,
+    const google::protobuf::Message* input, const LoadOptions& options = {});
 
 // A rule set's own test cases, run against its compiled form.
 struct TestCaseResult {

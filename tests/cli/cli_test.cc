@@ -129,6 +129,106 @@ TEST(CliTest, EvalWithBrokenRuleSet) {
   EXPECT_THAT(r.err, HasSubstr("/nonexistent: not a rule-set directory"));
 }
 
+TEST(CliTest, ExprPrintsTypeAndValue) {
+  CommandResult r = Reconnect("expr '1 + 2'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "int: 3\n");
+  r = Reconnect("expr '[1, 2u, \"a\", 2.5, null, {\"k\": true}]'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "list: [1, 2u, \"a\", 2.5, null, {\"k\": true}]\n");
+  r = Reconnect("expr 'duration(\"90m\") > duration(\"1h\")'");
+  EXPECT_EQ(r.out, "bool: true\n");
+}
+
+TEST(CliTest, ExprBindsJsonVariables) {
+  // Whole numbers bind as int, so that int arithmetic works on them.
+  CommandResult r = Reconnect("expr 'n * 2' --var n=3");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "int: 6\n");
+  r = Reconnect(
+      "expr 'x.scores.filter(s, s > limit).size()' "
+      "--var 'x={\"scores\": [1, 5, 9.5]}' --var=limit=4");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "int: 2\n");
+  r = Reconnect("expr 'n' --var n=18446744073709551615");
+  EXPECT_EQ(r.out, "uint: 18446744073709551615u\n");
+}
+
+TEST(CliTest, ExprErrorsNameTheirPosition) {
+  CommandResult r = Reconnect("expr '1 +'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "<expr>:1:4: syntax error: unexpected end of expression\n");
+  EXPECT_EQ(r.out, "");
+  r = Reconnect("expr 'y + 1'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "<expr>:1:1: undeclared reference to 'y'\n");
+  // An evaluation error names the operation where it arose, not where it
+  // surfaced.
+  r = Reconnect("expr '[1, 2, 3].map(x, 10 / (x - 2)).size() > 0'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "<expr>:1:21: evaluation error: division by zero\n");
+  r = Reconnect("expr 'm.a[5]' --var 'm={\"a\": [1]}'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "<expr>:1:4: evaluation error: index out of range: 5\n");
+}
+
+TEST(CliTest, ExprRejectsBadArguments) {
+  CommandResult r = Reconnect("expr n --var 'n={bad'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "--var n: not valid JSON\n");
+  r = Reconnect("expr n --var noequals");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "--var noequals: expected NAME=JSON\n");
+  r = Reconnect("expr 1 --assessment examples/no-partner.json");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--assessment needs --rules"));
+  EXPECT_EQ(Reconnect("expr").exit_code, 2);
+  EXPECT_EQ(Reconnect("expr 1 2").exit_code, 2);
+  r = Reconnect("eval --rules rules/reconnect --var n=1 -", "{}");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--var goes with expr"));
+}
+
+TEST(CliTest, ExprSeesTheRuleSetAsARuleDoes) {
+  CommandResult r = Reconnect("expr --rules rules/reconnect 'params.pcs_high'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "int: 30\n");
+  r = Reconnect(
+      "expr --rules rules/reconnect "
+      "--assessment examples/catastrophising-performance-beliefs.json "
+      "'[defs.consent_given, assessment.scores.pcs_total >= params.pcs_high]'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "list: [true, true]\n");
+  // Without --assessment, the assessment is empty: absent, not an error.
+  r = Reconnect(
+      "expr --rules rules/reconnect 'has(assessment.scores.pcs_total)'");
+  EXPECT_EQ(r.out, "bool: false\n");
+  // Enum names resolve in the rule set's container, as in rules.
+  r = Reconnect(
+      "expr --rules rules/reconnect "
+      "'IntimacyConsent.INTIMACY_CONSENT_GIVEN == 1'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(CliTest, ExprWithRulesReportsErrors) {
+  CommandResult r = Reconnect("expr --rules rules/reconnect 'assessment.nope'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "<expr>:1:11: undefined field 'nope' on type "
+            "'reconnect.v1.Assessment'\n");
+  r = Reconnect("expr --rules /nonexistent 1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("/nonexistent: not a rule-set directory"));
+  r = Reconnect("expr --rules rules/reconnect --assessment /nonexistent 1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("/nonexistent: cannot open file"));
+  r = Reconnect("expr --rules rules/reconnect --assessment - 1",
+                R"({"bogus": 1})");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("-: not a valid reconnect.v1.Assessment"));
+  EXPECT_THAT(r.err, HasSubstr("bogus"));
+}
+
 TEST(CliTest, UsageErrors) {
   EXPECT_EQ(Reconnect("").exit_code, 2);
   const CommandResult unknown = Reconnect("frobnicate");

@@ -147,6 +147,25 @@ TEST(RuleSetEvaluatorTest, UnknownTeamDisciplineIsAnInputViolation) {
             "unknown discipline code; expected one of: d1, d2");
 }
 
+TEST(RuleSetEvaluatorTest, RuntimeErrorInADefinitionNamesTheDefinition) {
+  TempRuleSet rs;
+  rs.Write("defs.json", R"({
+  "ratio": {"doc": "d",
+    "expr": "100 / assessment.scores.pcs_total"}})");
+  rs.Write("rules/main.json", R"({"rules": [
+    {"id": "r.ratio", "title": "R", "when": "defs.ratio > 1", "priority": 1,
+     "recommend": {"techniques": ["t1"]}, "rationale": "x", "source": "s"}]})");
+  rs.Write("tests/cases.json", R"({"cases": [
+  {"name": "r", "assessment": {"scores": {"pcs_total": 20}}, "expect": {"techniques": ["t1"]}}]})");
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+  const v1::Recommendation r = Evaluate(*compiled, "{}");
+  ASSERT_EQ(r.evaluation_issues_size(), 1);
+  EXPECT_EQ(r.evaluation_issues(0).rule_id(), "r.ratio");
+  EXPECT_EQ(r.evaluation_issues(0).message(), "division by zero");
+  EXPECT_EQ(r.evaluation_issues(0).location(), "defs.json:3:18");
+}
+
 TEST(RuleSetEvaluatorTest, RuntimeErrorIsReportedAndTheRuleDoesNotFire) {
   TempRuleSet rs;
   rs.Write("rules/main.json", R"({"rules": [
@@ -159,6 +178,8 @@ TEST(RuleSetEvaluatorTest, RuntimeErrorIsReportedAndTheRuleDoesNotFire) {
   ASSERT_EQ(missing.evaluation_issues_size(), 1);
   EXPECT_EQ(missing.evaluation_issues(0).rule_id(), "r.ext");
   EXPECT_EQ(missing.evaluation_issues(0).message(), "no such key: site");
+  // The index operation, in the rule's file: line 2, column 67 is the `[`.
+  EXPECT_EQ(missing.evaluation_issues(0).location(), "rules/main.json:2:67");
   const v1::Recommendation present =
       Evaluate(*compiled, R"({"extensions": {"site": "x"}})");
   EXPECT_THAT(TechniqueCodes(present), ElementsAre("t1"));
@@ -219,26 +240,39 @@ TEST(FactJsonTest, MatchesProtobufJsonMapping) {
     "extensions": {"site": "north", "list": [1, "a", null], "obj": {"k": true}},
     "redFlags": ["RED_FLAG_NEW_MASS"],
     "cultural": {"interpreterNeeded": true, "considerations": ["CULTURAL_CONSIDERATION_MODESTY"]}
-  })", &a).ok());
+  })",
+                                                          &a)
+                  .ok());
   std::string json;
   ASSERT_TRUE(google::protobuf::util::MessageToJsonString(a, &json).ok());
   google::protobuf::Value expected;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &expected).ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(json, &expected).ok());
   const auto& want = expected.struct_value().fields();
 
   const auto* d = v1::Assessment::descriptor();
-  for (const char* field : {"assessed_at", "beliefs", "medicines", "scores", "extensions", "red_flags", "cultural"}) {
+  for (const char* field : {"assessed_at", "beliefs", "medicines", "scores",
+                            "extensions", "red_flags", "cultural"}) {
     cel::FactPath path{0, {d->FindFieldByName(field)}, field};
     google::protobuf::Value got;
     EXPECT_TRUE(ruleset_internal::FactToJson(a, path, &got)) << field;
     const auto it = want.find(path.fields[0]->json_name());
     ASSERT_NE(it, want.end()) << field;
-    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, it->second))
-        << field << "\n got: " << got.ShortDebugString() << "\nwant: " << it->second.ShortDebugString();
+    EXPECT_TRUE(
+        google::protobuf::util::MessageDifferencer::Equals(got, it->second))
+        << field << "\n got: " << got.ShortDebugString()
+        << "\nwant: " << it->second.ShortDebugString();
   }
-  // A nested optional score that is set to zero is present; an unset one is not.
-  cel::FactPath pcs{0, {d->FindFieldByName("scores"), v1::Scores::descriptor()->FindFieldByName("pcs_total")}, "scores.pcs_total"};
-  cel::FactPath tsk{0, {d->FindFieldByName("scores"), v1::Scores::descriptor()->FindFieldByName("tsk17_total")}, "scores.tsk17_total"};
+  // A nested optional score that is set to zero is present; an unset one is
+  // not.
+  cel::FactPath pcs{0,
+                    {d->FindFieldByName("scores"),
+                     v1::Scores::descriptor()->FindFieldByName("pcs_total")},
+                    "scores.pcs_total"};
+  cel::FactPath tsk{0,
+                    {d->FindFieldByName("scores"),
+                     v1::Scores::descriptor()->FindFieldByName("tsk17_total")},
+                    "scores.tsk17_total"};
   google::protobuf::Value v;
   EXPECT_TRUE(ruleset_internal::FactToJson(a, pcs, &v));
   EXPECT_EQ(v.number_value(), 0);

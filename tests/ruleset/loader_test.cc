@@ -1,6 +1,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/ruleset/rule_set.h"
 #include "gmock/gmock.h"
@@ -39,34 +40,44 @@ TEST(LoaderTest, LoadsAValidRuleSet) {
 TEST(LoaderTest, DigestIgnoresFormattingAndCommentsButNotContent) {
   TempRuleSet rs;
   const std::string before = LoadRuleSet(rs.dir()).rule_set->digest();
-  rs.Write("params.json", "// a comment\n{\n  \"cut\":   {\"doc\": \"a cut-off\", \"value\": 30, \"type\": \"int\"}\n}\n");
+  rs.Write("params.json",
+           "// a comment\n{\n  \"cut\":   {\"doc\": \"a cut-off\", \"value\": "
+           "30, \"type\": \"int\"}\n}\n");
   EXPECT_EQ(LoadRuleSet(rs.dir()).rule_set->digest(), before);
-  rs.Write("params.json", R"({"cut": {"type": "int", "value": 31, "doc": "a cut-off"}})");
+  rs.Write("params.json",
+           R"({"cut": {"type": "int", "value": 31, "doc": "a cut-off"}})");
   EXPECT_NE(LoadRuleSet(rs.dir()).rule_set->digest(), before);
 }
 
 TEST(LoaderTest, MissingDirectory) {
   LoadResult r = LoadRuleSet("/nonexistent/rule-set");
   ASSERT_EQ(r.issues.size(), 1u);
-  EXPECT_EQ(r.issues[0].ToString(), "/nonexistent/rule-set: not a rule-set directory");
+  EXPECT_EQ(r.issues[0].ToString(),
+            "/nonexistent/rule-set: not a rule-set directory");
 }
 
 TEST(LoaderTest, InvalidJsonNamesLineAndColumn) {
   TempRuleSet rs;
   rs.Write("catalog.json", "{\n  \"components\": [,]\n}");
-  EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr("catalog.json:2:18: invalid JSON: syntax error")));
+  EXPECT_THAT(
+      Issues(rs),
+      ElementsAre(HasSubstr("catalog.json:2:18: invalid JSON: syntax error")));
 }
 
 TEST(LoaderTest, MissingRequiredFile) {
   TempRuleSet rs;
   std::filesystem::remove(rs.dir() / "catalog.json");
-  EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr("catalog.json: cannot read file")));
+  EXPECT_THAT(Issues(rs),
+              ElementsAre(HasSubstr("catalog.json: cannot read file")));
 }
 
 TEST(LoaderTest, OversizeFileIsRefused) {
   TempRuleSet rs;
   rs.Write("rules/big.json", "{\"rules\": []}" + std::string(5 << 20, ' '));
-  EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr("rules/big.json: file is 5242893 bytes, more than the 4194304 allowed (max_file_bytes)")));
+  EXPECT_THAT(
+      Issues(rs),
+      ElementsAre(HasSubstr("rules/big.json: file is 5242893 bytes, more than "
+                            "the 4194304 allowed (max_file_bytes)")));
 }
 
 TEST(LoaderTest, UnknownFieldInConditionHasFileLineColumnAndRule) {
@@ -76,8 +87,33 @@ TEST(LoaderTest, UnknownFieldInConditionHasFileLineColumnAndRule) {
    "when": "assessment.scores.pcs_totl > 1",
    "recommend": {"techniques": ["t1"]}, "rationale": "x", "source": "test"}
 ]})");
-  EXPECT_THAT(Issues(rs), ElementsAre("rules/main.json:3:30: rule 'r.bad': when: undefined field "
-                                      "'pcs_totl' on type 'reconnect.v1.Scores'"));
+  EXPECT_THAT(
+      Issues(rs),
+      ElementsAre("rules/main.json:3:30: rule 'r.bad': when: undefined field "
+                  "'pcs_totl' on type 'reconnect.v1.Scores'"));
+}
+
+TEST(LoaderTest, PositionsHoldOnLongLinesWithMultiByteText) {
+  // Positions come from an index of the file; a one-line file longer than
+  // its stride, with multi-byte text before the error, must still count
+  // columns in code points.
+  TempRuleSet rs;
+  const std::string title(600, 'x');
+  rs.Write(
+      "rules/main.json",
+      R"({"rules": [{"id": "r.bad", "title": "é)" + title +
+          R"(", "priority": 1, "when": "assessment.scores.pcs_totl > 1", )"
+          R"("recommend": {"techniques": ["t1"]}, "rationale": "x", "source": "s"}]})");
+  const std::string prefix = R"({"rules": [{"id": "r.bad", "title": "é)" +
+                             title +
+                             R"(", "priority": 1, "when": "assessment.scores.)";
+  // The error points at the "." that selects the field: the prefix's last
+  // code point. The prefix has one code point fewer than bytes, for the "é".
+  const int column = static_cast<int>(prefix.size()) - 1;
+  EXPECT_THAT(Issues(rs), ElementsAre(absl::StrCat(
+                              "rules/main.json:1:", column,
+                              ": rule 'r.bad': when: undefined field "
+                              "'pcs_totl' on type 'reconnect.v1.Scores'")));
 }
 
 TEST(LoaderTest, MultiLineConditionPositionsPointIntoTheRightLine) {
@@ -88,7 +124,9 @@ TEST(LoaderTest, MultiLineConditionPositionsPointIntoTheRightLine) {
             "&& nope"],
    "recommend": {"techniques": ["t1"]}, "rationale": "x", "source": "test"}
 ]})");
-  EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr("rules/main.json:4:17: rule 'r.bad': when: undeclared reference to 'nope'")));
+  EXPECT_THAT(Issues(rs),
+              ElementsAre(HasSubstr("rules/main.json:4:17: rule 'r.bad': when: "
+                                    "undeclared reference to 'nope'")));
 }
 
 TEST(LoaderTest, EveryProblemIsReportedTogether) {
@@ -104,14 +142,23 @@ TEST(LoaderTest, EveryProblemIsReportedTogether) {
    "rationale": "{{ nope }}", "source": "s"},
   {"id": "r.four", "title": "Four", "when": "true", "rationale": "x", "source": "s"}
 ]})");
-  EXPECT_THAT(Issues(rs),
-              ElementsAre(HasSubstr("rules/main.json:2:46: rule 'r.one': when: found no matching overload for '_+_' applied to '(int, string)'"),
-                          HasSubstr("rules/main.json:2:83: rule 'r.one': unknown techniques code 't9'"),
-                          HasSubstr("rules/main.json:4:51: rule 'r.two': rule: unknown key \"wehn\""),
-                          HasSubstr("rules/main.json:6:10: rule 'r.two': duplicate rule id 'r.two'"),
-                          HasSubstr("rule 'r.three': \"when\" must be a bool expression, found 'int'"),
-                          HasSubstr("rule 'r.three': rationale expression {{ nope }}: 1:2: undeclared reference to 'nope'"),
-                          HasSubstr("rules/main.json:10:10: rule 'r.four': a rule must recommend or suppress something")));
+  EXPECT_THAT(
+      Issues(rs),
+      ElementsAre(
+          HasSubstr("rules/main.json:2:46: rule 'r.one': when: found no "
+                    "matching overload for '_+_' applied to '(int, string)'"),
+          HasSubstr("rules/main.json:2:83: rule 'r.one': unknown techniques "
+                    "code 't9'"),
+          HasSubstr(
+              "rules/main.json:4:51: rule 'r.two': rule: unknown key \"wehn\""),
+          HasSubstr(
+              "rules/main.json:6:10: rule 'r.two': duplicate rule id 'r.two'"),
+          HasSubstr("rule 'r.three': \"when\" must be a bool expression, found "
+                    "'int'"),
+          HasSubstr("rule 'r.three': rationale expression {{ nope }}: 1:2: "
+                    "undeclared reference to 'nope'"),
+          HasSubstr("rules/main.json:10:10: rule 'r.four': a rule must "
+                    "recommend or suppress something")));
 }
 
 TEST(LoaderTest, DefCycleIsReported) {
@@ -121,15 +168,20 @@ TEST(LoaderTest, DefCycleIsReported) {
   "b": {"expr": "defs.a", "doc": "b"},
   "high": {"expr": "true", "doc": "h"}
 })");
-  EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr("defs.json:2:3: defs form a cycle: a -> b -> a")));
+  EXPECT_THAT(
+      Issues(rs),
+      ElementsAre(HasSubstr("defs.json:2:3: defs form a cycle: a -> b -> a")));
 }
 
 TEST(LoaderTest, ParamOfTheWrongType) {
   TempRuleSet rs;
-  rs.Write("params.json", R"({"cut": {"type": "int", "value": "thirty", "doc": "a cut-off"}})");
+  rs.Write(
+      "params.json",
+      R"({"cut": {"type": "int", "value": "thirty", "doc": "a cut-off"}})");
   // Only the one problem: expressions using the broken param do not cascade.
-  EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr(
-      "params.json:1:25: param 'cut': value \"thirty\" is not of type 'int'")));
+  EXPECT_THAT(Issues(rs),
+              ElementsAre(HasSubstr("params.json:1:25: param 'cut': value "
+                                    "\"thirty\" is not of type 'int'")));
 }
 
 TEST(LoaderTest, CatalogReferencesAreChecked) {
@@ -142,38 +194,51 @@ TEST(LoaderTest, CatalogReferencesAreChecked) {
   "prompts": [{"code": "p1", "text": "P1", "audience": "everyone"}],
   "alerts": [{"code": "a1", "title": "A", "text": "A", "severity": "loud"}]
 })");
-  EXPECT_THAT(Issues(rs),
-              testing::IsSupersetOf({HasSubstr("technique 't1': unknown component 'c9'"),
-                                     HasSubstr("technique 't1': unknown discipline 'd9'"),
-                                     HasSubstr("duplicate techniques code 't1'"),
-                                     HasSubstr("\"audience\" must be clinician, patient, partner or team"),
-                                     HasSubstr("\"severity\" must be info, warning or critical")}));
+  EXPECT_THAT(
+      Issues(rs),
+      testing::IsSupersetOf(
+          {HasSubstr("technique 't1': unknown component 'c9'"),
+           HasSubstr("technique 't1': unknown discipline 'd9'"),
+           HasSubstr("duplicate techniques code 't1'"),
+           HasSubstr(
+               "\"audience\" must be clinician, patient, partner or team"),
+           HasSubstr("\"severity\" must be info, warning or critical")}));
 }
 
 TEST(LoaderTest, MetadataIsValidated) {
   TempRuleSet rs;
-  rs.Write("ruleset.json", R"({"id": "Bad Id", "version": "1.0", "status": "live",
+  rs.Write("ruleset.json",
+           R"({"id": "Bad Id", "version": "1.0", "status": "live",
     "input": {"name": "assessment", "type": "reconnect.v1.Nope"}, "gap_suggestion": "x"})");
-  EXPECT_THAT(Issues(rs),
-              ElementsAre(HasSubstr("\"id\" must be lower-case"),
-                          HasSubstr("\"version\" must be a semantic version"),
-                          HasSubstr("\"status\" must be draft, active or retired"),
-                          HasSubstr("input type 'reconnect.v1.Nope' is not a known message type")));
+  EXPECT_THAT(
+      Issues(rs),
+      ElementsAre(
+          HasSubstr("\"id\" must be lower-case"),
+          HasSubstr("\"version\" must be a semantic version"),
+          HasSubstr("\"status\" must be draft, active or retired"),
+          HasSubstr(
+              "input type 'reconnect.v1.Nope' is not a known message type")));
 }
 
 TEST(LoaderTest, TeamMustBeAListOfStrings) {
   TempRuleSet rs;
-  rs.Write("ruleset.json", R"({"id": "test", "version": "1.0.0", "status": "draft",
+  rs.Write("ruleset.json",
+           R"({"id": "test", "version": "1.0.0", "status": "draft",
     "input": {"name": "assessment", "type": "reconnect.v1.Assessment"},
     "team": "assessment.pain", "gap_suggestion": "x"})");
-  EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr("\"team\" must be a list(string) of discipline codes, found 'reconnect.v1.Pain'")));
+  EXPECT_THAT(
+      Issues(rs),
+      ElementsAre(HasSubstr("\"team\" must be a list(string) of discipline "
+                            "codes, found 'reconnect.v1.Pain'")));
 }
 
 TEST(LoaderTest, HostileExpressionIsRefusedAtLoad) {
   TempRuleSet rs;
-  rs.Write("rules/main.json", "{\"rules\": [{\"id\": \"r.deep\", \"title\": \"t\", \"when\": \"" +
-                                  std::string(5000, '(') + "true" + std::string(5000, ')') +
-                                  "\", \"recommend\": {\"prompts\": [\"p1\"]}, \"rationale\": \"x\", \"source\": \"s\"}]}");
+  rs.Write("rules/main.json",
+           "{\"rules\": [{\"id\": \"r.deep\", \"title\": \"t\", \"when\": \"" +
+               std::string(5000, '(') + "true" + std::string(5000, ')') +
+               "\", \"recommend\": {\"prompts\": [\"p1\"]}, \"rationale\": "
+               "\"x\", \"source\": \"s\"}]}");
   EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr("(limit max_depth)")));
 }
 

@@ -114,6 +114,10 @@ class Value {
   absl::Time timestamp() const;
   // For kError.
   const std::string& error_message() const { return string_value(); }
+  // Where the error arose: an index an ExpressionSet resolves to a line and
+  // column; 0 when unknown.
+  uint32_t error_site() const { return nanos_; }
+  void set_error_site(uint32_t site) { nanos_ = site; }
   // What keeps the data of an owned value alive; null for borrowed values.
   const std::shared_ptr<const void>& owner() const { return owner_; }
 
@@ -126,7 +130,8 @@ class Value {
 
  private:
   Kind kind_;
-  // Type-name length, or the nanoseconds of a duration or timestamp.
+  // Type-name length, the nanoseconds of a duration or timestamp, or the
+  // site of an error.
   uint32_t nanos_ = 0;
   union {
     bool b;

@@ -18,6 +18,15 @@ using runtime_internal::NodePtr;
 
 ExpressionSet::~ExpressionSet() = default;
 
+std::optional<ExpressionSet::ErrorSite> ExpressionSet::SiteOf(
+    const Value& error) const {
+  if (!error.is_error() || error.error_site() == 0 ||
+      error.error_site() >= sites_.size()) {
+    return std::nullopt;
+  }
+  return sites_[error.error_site()];
+}
+
 const google::protobuf::Message* ExpressionSet::Prototype(const Descriptor* d) {
   if (d->file()->pool() == google::protobuf::DescriptorPool::generated_pool()) {
     return google::protobuf::MessageFactory::generated_factory()->GetPrototype(
@@ -66,7 +75,20 @@ class Planner {
         facts_(facts),
         lenient_(lenient) {}
 
+  // Plans `e`, and marks the errors that arise in it with its position.
   NodePtr Plan(const Expr& e) {
+    NodePtr node = PlanNode(e);
+    if (e.kind != ExprKind::kConstant) {
+      auto& sites = st_.set->sites_;
+      node->set_site(static_cast<uint32_t>(sites.size()));
+      sites.push_back({static_cast<int>(st_.set->roots_.size()),
+                       source_.PositionOf(e.offset)});
+    }
+    return node;
+  }
+
+ private:
+  NodePtr PlanNode(const Expr& e) {
     switch (e.kind) {
       case ExprKind::kConstant:
         return PlanConstant(e.constant);
@@ -114,7 +136,6 @@ class Planner {
     return runtime_internal::MakeConstant(Value::Null());
   }
 
- private:
   void Unsupported(int32_t offset, std::string_view what) {
     issues_.push_back(
         {source_.PositionOf(offset),
@@ -419,12 +440,20 @@ ExpressionSetBuilder::Compiled ExpressionSetBuilder::CompileImpl(
     out.issues = std::move(checked.issues);
     return out;
   }
+  const size_t sites_before = state_->set->sites_.size();
   runtime_internal::Planner planner(*state_, checked, source, out.issues,
                                     out.facts, /*lenient=*/!checked_mode);
   NodePtr root = planner.Plan(*parsed.expr);
-  if (!out.issues.empty()) return out;
+  if (!out.issues.empty()) {
+    state_->set->sites_.resize(sites_before);
+    return out;
+  }
   out.type = checked.type;
   out.id = static_cast<int>(state_->set->roots_.size());
+  for (size_t i = sites_before; i < state_->set->sites_.size(); ++i) {
+    out.sites.emplace_back(static_cast<uint32_t>(i),
+                           state_->set->sites_[i].position);
+  }
   state_->set->roots_.push_back(std::move(root));
   return out;
 }

@@ -2,6 +2,7 @@
 #define RECONNECT_ENGINE_CEL_RUNTIME_PROGRAM_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,15 @@ class ExpressionSet {
   const Limits& limits() const { return limits_; }
   size_t size() const { return roots_.size(); }
 
+  // Where an error value arose: the id of the expression (a definition's
+  // own, when it arose there) and the line and column in that expression's
+  // text. Nullopt for errors that are not from this set.
+  struct ErrorSite {
+    int expression = -1;
+    SourcePosition position;
+  };
+  std::optional<ErrorSite> SiteOf(const Value& error) const;
+
  private:
   friend class ExpressionSetBuilder;
   friend class Evaluation;
@@ -52,6 +62,7 @@ class ExpressionSet {
   Limits limits_;
   std::vector<std::unique_ptr<runtime_internal::Node>> roots_;
   std::vector<FactPath> facts_;
+  std::vector<ErrorSite> sites_ = {ErrorSite{}};  // site 0: unknown
   std::vector<int> def_roots_;  // definition index -> expression id
   size_t inputs_ = 0;
   size_t variables_ = 0;
@@ -90,6 +101,9 @@ class ExpressionSetBuilder {
     std::vector<Issue> issues;
     // The fact slots the expression reads, directly or through definitions.
     std::vector<int> facts;
+    // The error sites of this expression, with their line and column in
+    // `text` (see ExpressionSet::SiteOf).
+    std::vector<std::pair<uint32_t, SourcePosition>> sites;
   };
   // Parses, checks and plans one expression. Issues carry line:col within
   // `text`.

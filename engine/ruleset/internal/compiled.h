@@ -99,6 +99,16 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   std::vector<CompiledRule> rules_;
   std::string gap_suggestion_;
   SummaryLabels labels_;
+  // "file:line:col" of each error site of `expressions_`, by site index.
+  std::vector<std::string> error_locations_;
+
+  // Where the error value `v` arose in the rule set's files; empty when
+  // unknown.
+  std::string ErrorLocation(const cel::Value& v) const {
+    const uint32_t site = v.is_error() ? v.error_site() : 0;
+    return site != 0 && site < error_locations_.size() ? error_locations_[site]
+                                                       : std::string();
+  }
 };
 
 }  // namespace reconnect::ruleset::ruleset_internal

@@ -1,5 +1,6 @@
 #include "engine/ruleset/internal/source_file.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -9,17 +10,39 @@
 namespace reconnect::ruleset::ruleset_internal {
 
 std::pair<int, int> SourceFile::LineColumn(size_t offset) const {
-  int line = 1, col = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
-      ++line;
-      col = 1;
-    } else if ((c & 0xC0) != 0x80) {
-      ++col;
+  constexpr size_t kStride = 256;
+  auto is_lead = [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  };
+  if (checkpoints_.empty()) {
+    int line = 1, col = 1;
+    size_t last = 0;
+    checkpoints_.push_back({0, 1, 1});
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+        checkpoints_.push_back({i + 1, line, col});
+        last = i + 1;
+        continue;
+      }
+      if (is_lead(text[i])) ++col;
+      if (i + 1 - last >= kStride) {
+        checkpoints_.push_back({i + 1, line, col});
+        last = i + 1;
+      }
     }
   }
-  return {line, col};
+  offset = std::min(offset, text.size());
+  const auto next = std::upper_bound(
+      checkpoints_.begin(), checkpoints_.end(), offset,
+      [](size_t o, const Checkpoint& c) { return o < c.offset; });
+  const Checkpoint& from = *(next - 1);
+  int col = from.column;
+  for (size_t i = from.offset; i < offset; ++i) {
+    if (is_lead(text[i])) ++col;
+  }
+  return {from.line, col};
 }
 
 size_t SourceFile::FindString(std::string_view value, size_t from) const {

@@ -34,6 +34,17 @@ struct SourceFile {
   // is the JSON string literal at `literal_offset`.
   std::pair<int, int> ExpressionPosition(size_t literal_offset, int line,
                                          int column) const;
+
+ private:
+  // The line and column at each line start and every 256 bytes within long
+  // lines, built on first use: a position costs a binary search and a short
+  // scan, however long the file or its lines.
+  struct Checkpoint {
+    size_t offset;
+    int line;
+    int column;
+  };
+  mutable std::vector<Checkpoint> checkpoints_;
 };
 
 // Finds the entries of a JSON list in the file text, in order, by a string

@@ -67,7 +67,7 @@ Value Borrow(const Value& v) {
 class ConstantNode final : public Node {
  public:
   explicit ConstantNode(Value v) : v_(std::move(v)), borrowed_(Borrow(v_)) {}
-  Value Eval(Frame&) const override { return borrowed_; }
+  Value DoEval(Frame&) const override { return borrowed_; }
   const Value* constant() const override { return &v_; }
 
  private:
@@ -78,7 +78,7 @@ class ConstantNode final : public Node {
 class FactNode final : public Node {
  public:
   explicit FactNode(int slot) : slot_(slot) {}
-  Value Eval(Frame& f) const override { return f.Fact(slot_); }
+  Value DoEval(Frame& f) const override { return f.Fact(slot_); }
 
  private:
   int slot_;
@@ -87,7 +87,7 @@ class FactNode final : public Node {
 class InputNode final : public Node {
  public:
   explicit InputNode(int index) : index_(index) {}
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     const Message* m = f.inputs[index_];
     if (m == nullptr) return Value::Error("input is not bound");
     return MessageToValue(*m, nullptr);
@@ -100,7 +100,7 @@ class InputNode final : public Node {
 class VariableNode final : public Node {
  public:
   explicit VariableNode(int index) : index_(index) {}
-  Value Eval(Frame& f) const override { return f.variables[index_]; }
+  Value DoEval(Frame& f) const override { return f.variables[index_]; }
 
  private:
   int index_;
@@ -109,7 +109,7 @@ class VariableNode final : public Node {
 class DefinitionNode final : public Node {
  public:
   explicit DefinitionNode(int index) : index_(index) {}
-  Value Eval(Frame& f) const override { return f.Def(index_); }
+  Value DoEval(Frame& f) const override { return f.Def(index_); }
 
  private:
   int index_;
@@ -118,7 +118,7 @@ class DefinitionNode final : public Node {
 class LocalNode final : public Node {
  public:
   explicit LocalNode(int slot) : slot_(slot) {}
-  Value Eval(Frame& f) const override { return f.locals[slot_]; }
+  Value DoEval(Frame& f) const override { return f.locals[slot_]; }
 
  private:
   int slot_;
@@ -134,7 +134,7 @@ class SelectNode final : public Node {
         field_(field),
         test_only_(test_only) {}
 
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     Value v = operand_->Eval(f);
     switch (v.kind()) {
       case Value::Kind::kError:
@@ -186,7 +186,7 @@ class CallNode final : public Node {
  public:
   CallNode(Function fn, std::vector<NodePtr> args)
       : fn_(fn), args_(std::move(args)) {}
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     absl::InlinedVector<Value, 3> values;
     values.reserve(args_.size());
     for (const auto& a : args_) values.push_back(a->Eval(f));
@@ -209,7 +209,7 @@ Value LogicalOverloadError(const char* fn, const Value& a, const Value& b) {
 class AndNode final : public Node {
  public:
   AndNode(NodePtr a, NodePtr b) : a_(std::move(a)), b_(std::move(b)) {}
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     Value l = a_->Eval(f);
     if (l.kind() == Value::Kind::kBool && !l.bool_value()) return l;
     Value r = b_->Eval(f);
@@ -228,7 +228,7 @@ class AndNode final : public Node {
 class OrNode final : public Node {
  public:
   OrNode(NodePtr a, NodePtr b) : a_(std::move(a)), b_(std::move(b)) {}
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     Value l = a_->Eval(f);
     if (l.kind() == Value::Kind::kBool && l.bool_value()) return l;
     Value r = b_->Eval(f);
@@ -248,7 +248,7 @@ class ConditionalNode final : public Node {
  public:
   ConditionalNode(NodePtr c, NodePtr a, NodePtr b)
       : c_(std::move(c)), a_(std::move(a)), b_(std::move(b)) {}
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     Value c = c_->Eval(f);
     if (c.is_error()) return c;
     if (c.kind() != Value::Kind::kBool) {
@@ -267,7 +267,7 @@ class MatchesConstantNode final : public Node {
  public:
   MatchesConstantNode(NodePtr s, std::unique_ptr<RE2> re)
       : s_(std::move(s)), re_(std::move(re)) {}
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     Value s = s_->Eval(f);
     if (s.is_error()) return s;
     if (s.kind() != Value::Kind::kString) {
@@ -286,7 +286,7 @@ class MatchesConstantNode final : public Node {
 class ListNode final : public Node {
  public:
   explicit ListNode(std::vector<NodePtr> elems) : elems_(std::move(elems)) {}
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     std::vector<Value> out;
     out.reserve(elems_.size());
     for (const auto& e : elems_) {
@@ -306,7 +306,7 @@ class StructNode final : public Node {
   StructNode(const Message* prototype,
              std::vector<std::pair<const FieldDescriptor*, NodePtr>> fields)
       : prototype_(prototype), fields_(std::move(fields)) {}
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     std::shared_ptr<Message> m(prototype_->New());
     for (const auto& [field, node] : fields_) {
       const Value v = node->Eval(f);
@@ -328,7 +328,7 @@ class MapNode final : public Node {
  public:
   explicit MapNode(std::vector<std::pair<NodePtr, NodePtr>> entries)
       : entries_(std::move(entries)) {}
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     std::vector<std::pair<Value, Value>> out;
     out.reserve(entries_.size());
     for (const auto& [k, v] : entries_) {
@@ -376,7 +376,7 @@ class ComprehensionNode final : public Node {
         first_(std::move(first)),
         second_(std::move(second)) {}
 
-  Value Eval(Frame& f) const override {
+  Value DoEval(Frame& f) const override {
     Value range = range_->Eval(f);
     if (range.is_error()) return range;
     const bool is_list = range.kind() == Value::Kind::kList;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/base/optimization.h"
 #include "engine/cel/common/ast.h"
 #include "engine/cel/common/value.h"
 #include "engine/cel/runtime/internal/functions.h"
@@ -35,9 +36,25 @@ struct Frame {
 class Node {
  public:
   virtual ~Node() = default;
-  virtual Value Eval(Frame& f) const = 0;
+  // An error that arises in this node (rather than passing through it from
+  // an operand) is marked with the node's site, so that it can be traced to
+  // its line and column.
+  Value Eval(Frame& f) const {
+    Value v = DoEval(f);
+    if (ABSL_PREDICT_FALSE(v.is_error()) && v.error_site() == 0) {
+      v.set_error_site(site_);
+    }
+    return v;
+  }
   // The node's value when it is a constant, known at plan time.
   virtual const Value* constant() const { return nullptr; }
+  void set_site(uint32_t site) { site_ = site; }
+
+ protected:
+  virtual Value DoEval(Frame& f) const = 0;
+
+ private:
+  uint32_t site_ = 0;
 };
 using NodePtr = std::unique_ptr<Node>;
 
