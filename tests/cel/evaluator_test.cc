@@ -317,6 +317,38 @@ TEST(EvalLimitsTest, ComprehensionIterationsAreBounded) {
   EXPECT_EQ(EvalCel(nested, {}, Value::Null(), limits), "int: 10");
 }
 
+TEST(EvalLimitsTest, EvaluationCostIsBounded) {
+  // A search over a large string in a loop: few iterations, little memory,
+  // but the work grows with the string. The cost budget stops it.
+  const cel::Value big = cel::Value::String(std::string(64 * 1024, 'a'));
+  const std::string search =
+      "[1, 2, 3, 4, 5, 6, 7, 8].all(i, !x.contains('b'))";
+  Limits limits;
+  limits.max_cost = 10'000;
+  EXPECT_EQ(EvalCel(search, {}, big, limits),
+            "error: evaluation cost exceeds 10000 (limit max_cost)");
+  // Each contains() over 64 KiB costs 2048: eight of them fit in 20,000.
+  limits.max_cost = 20'000;
+  EXPECT_EQ(EvalCel(search, {}, big, limits), "bool: true");
+  // The same for matches() with a constant pattern.
+  limits.max_cost = 10'000;
+  EXPECT_EQ(EvalCel("[1, 2, 3, 4, 5, 6, 7, 8].all(i, !x.matches('b'))", {}, big,
+                    limits),
+            "error: evaluation cost exceeds 10000 (limit max_cost)");
+  // Every node counts, so a budget of a few nodes stops even small work, and
+  // an error cannot be absorbed by && or || once the budget is spent.
+  limits.max_cost = 5;
+  EXPECT_EQ(
+      EvalCel("x + x + x + x + x + x == 6 || true", {}, Value::Int(1), limits),
+      "error: evaluation cost exceeds 5 (limit max_cost)");
+  limits.max_cost = 100;
+  EXPECT_EQ(
+      EvalCel("x + x + x + x + x + x == 6 || true", {}, Value::Int(1), limits),
+      "bool: true");
+  // The default budget leaves ordinary expressions alone.
+  EXPECT_EQ(EvalCel(search, {}, big), "bool: true");
+}
+
 TEST(EvalLimitsTest, ValueSizeIsBounded) {
   Limits limits;
   limits.max_value_size = 1000;

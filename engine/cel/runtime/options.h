@@ -19,6 +19,12 @@ struct Limits {
   int64_t max_value_size = 1 << 20;
   // Largest compiled regular expression (RE2 program size) for matches().
   int max_regex_program_size = 1000;
+  // The evaluation cost budget, over all expressions evaluated through the
+  // same Evaluation: each node evaluated costs 1, and a function call costs
+  // as well one per list or map element and one per 32 bytes of string
+  // passed to it. It bounds the time of work that no other limit catches,
+  // such as string searches over large values in long comprehensions.
+  int64_t max_cost = 1'000'000;
 };
 
 }  // namespace reconnect::cel

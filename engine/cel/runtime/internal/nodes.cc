@@ -18,7 +18,13 @@ Frame::Frame(const ExpressionSet& s)
       fact_loaded(s.facts_.size(), 0),
       defs(s.def_roots_.size()),
       def_state(s.def_roots_.size(), 0),
-      locals(s.locals_) {}
+      locals(s.locals_),
+      max_cost(s.limits_.max_cost) {}
+
+Value CostExceeded(const Frame& f) {
+  return Value::Error(absl::StrCat("evaluation cost exceeds ", f.max_cost,
+                                   " (limit max_cost)"));
+}
 
 const Value& Frame::Fact(int slot) {
   if (!fact_loaded[slot]) {
@@ -190,6 +196,24 @@ class CallNode final : public Node {
     absl::InlinedVector<Value, 3> values;
     values.reserve(args_.size());
     for (const auto& a : args_) values.push_back(a->Eval(f));
+    // Work that grows with the size of the arguments costs in proportion.
+    for (const Value& v : values) {
+      switch (v.kind()) {
+        case Value::Kind::kString:
+        case Value::Kind::kBytes:
+          f.cost += static_cast<int64_t>(v.string_value().size() / 32);
+          break;
+        case Value::Kind::kList:
+          f.cost += static_cast<int64_t>(v.list().size());
+          break;
+        case Value::Kind::kMap:
+          f.cost += static_cast<int64_t>(v.map().size());
+          break;
+        default:
+          break;
+      }
+    }
+    if (f.cost > f.max_cost) return CostExceeded(f);
     return Apply(fn_, values.data(), values.size(), f.set.limits());
   }
 
@@ -275,6 +299,8 @@ class MatchesConstantNode final : public Node {
           absl::StrCat("no matching overload for 'matches' applied to (",
                        std::string(s.TypeName()), ", string)"));
     }
+    f.cost += static_cast<int64_t>(s.string_value().size() / 32);
+    if (f.cost > f.max_cost) return CostExceeded(f);
     return Value::Bool(RE2::PartialMatch(s.string_value(), *re_));
   }
 

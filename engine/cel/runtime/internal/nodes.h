@@ -30,7 +30,12 @@ struct Frame {
   std::vector<uint8_t> def_state;  // 0: not yet, 1: done
   std::vector<Value> locals;
   int64_t iterations = 0;
+  int64_t cost = 0;
+  const int64_t max_cost;
 };
+
+// The error for an evaluation over its cost budget.
+Value CostExceeded(const Frame& f);
 
 // A planned expression node: every name is resolved, every constant folded.
 class Node {
@@ -40,6 +45,7 @@ class Node {
   // an operand) is marked with the node's site, so that it can be traced to
   // its line and column.
   Value Eval(Frame& f) const {
+    if (ABSL_PREDICT_FALSE(++f.cost > f.max_cost)) return CostExceeded(f);
     Value v = DoEval(f);
     if (ABSL_PREDICT_FALSE(v.is_error()) && v.error_site() == 0) {
       v.set_error_site(site_);
