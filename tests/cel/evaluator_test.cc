@@ -405,5 +405,25 @@ TEST(CompileUncheckedTest, DefersNameAndTypeErrorsToRunTime) {
             "no matching overload for '_+_' applied to (int, string)");
 }
 
+// Found by fuzz_eval: a standard function called with the wrong number of
+// arguments, which only an unchecked expression can do, read past its
+// arguments. It is now an error raised when evaluated.
+TEST(CompileUncheckedTest, WrongArgumentCountIsAnError) {
+  ExpressionSetBuilder builder(
+      google::protobuf::DescriptorPool::generated_pool(), "");
+  auto none = builder.CompileUnchecked("size()");
+  auto extra = builder.CompileUnchecked("[1].size(2)");
+  auto absorbed = builder.CompileUnchecked("int() == 1 || true");
+  EXPECT_THAT(builder.Compile("size()").issues,
+              testing::Not(testing::IsEmpty()));
+  auto set = builder.Build();
+  Evaluation ev(*set);
+  EXPECT_EQ(ev.Evaluate(none.id).error_message(),
+            "no matching overload for 'size' with 0 argument(s)");
+  EXPECT_EQ(ev.Evaluate(extra.id).error_message(),
+            "no matching overload for 'size' with 2 argument(s)");
+  EXPECT_EQ(ev.Evaluate(absorbed.id).DebugString(), "true");
+}
+
 }  // namespace
 }  // namespace reconnect::cel

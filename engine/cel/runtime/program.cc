@@ -144,15 +144,38 @@ class Planner {
   }
 
   NodePtr PlanStruct(const Expr& e) {
+    // Checked expressions name a known type and its fields; an unchecked
+    // one may not, and then raises the checker's complaint when evaluated.
+    const auto ref = check_.references.find(e.id);
     const Descriptor* d =
-        st_.env.pool()->FindMessageTypeByName(check_.references.at(e.id).name);
+        ref == check_.references.end()
+            ? nullptr
+            : st_.env.pool()->FindMessageTypeByName(ref->second.name);
+    if (d == nullptr) {
+      return Unresolved(e, absl::StrCat("unknown message type '", e.name, "'"));
+    }
     std::vector<std::pair<const FieldDescriptor*, NodePtr>> fields;
     for (const auto& en : e.entries) {
       if (en.optional) Unsupported(en.offset, "optional field initializers");
-      fields.emplace_back(d->FindFieldByName(en.field), Plan(*en.value));
+      const FieldDescriptor* field = d->FindFieldByName(en.field);
+      if (field == nullptr) {
+        return Unresolved(e, absl::StrCat("undefined field '", en.field,
+                                          "' on type '", d->full_name(), "'"));
+      }
+      fields.emplace_back(field, Plan(*en.value));
     }
     return runtime_internal::MakeStruct(st_.set->Prototype(d),
                                         std::move(fields));
+  }
+
+  // A name the checker could not resolve: an error raised at evaluation in
+  // an unchecked expression, an issue otherwise.
+  NodePtr Unresolved(const Expr& e, std::string message) {
+    if (lenient_) {
+      return runtime_internal::MakeConstant(Value::Error(std::move(message)));
+    }
+    issues_.push_back({source_.PositionOf(e.offset), std::move(message)});
+    return runtime_internal::MakeConstant(Value::Null());
   }
 
   static bool AllConstant(const std::vector<NodePtr>& nodes) {
@@ -337,13 +360,11 @@ class Planner {
           std::move(args[0]), std::move(args[1]), std::move(args[2]));
     }
     std::optional<Function> fn = runtime_internal::LookupFunction(e.name);
-    if (!fn) {
-      std::string message =
-          absl::StrCat("undeclared reference to '", e.name, "'");
-      if (lenient_)
-        return runtime_internal::MakeConstant(Value::Error(std::move(message)));
-      issues_.push_back({source_.PositionOf(e.offset), std::move(message)});
-      return runtime_internal::MakeConstant(Value::Null());
+    if (!fn || !runtime_internal::TakesArguments(*fn, args.size())) {
+      return Unresolved(
+          e, fn ? absl::StrCat("no matching overload for '", e.name, "' with ",
+                               args.size(), " argument(s)")
+                : absl::StrCat("undeclared reference to '", e.name, "'"));
     }
     // A constant pattern is compiled once, at load.
     const Expr* pattern = e.args.empty() ? nullptr : e.args.back().get();

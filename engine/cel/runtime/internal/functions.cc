@@ -559,6 +559,38 @@ std::optional<Function> LookupFunction(std::string_view name) {
   return it->second;
 }
 
+bool TakesArguments(Function fn, size_t n) {
+  switch (fn) {
+    case Function::kNeg:
+    case Function::kNot:
+    case Function::kSize:
+    case Function::kToInt:
+    case Function::kToUint:
+    case Function::kToDouble:
+    case Function::kToString:
+    case Function::kToBytes:
+    case Function::kToBool:
+    case Function::kType:
+    case Function::kDyn:
+    case Function::kDuration:
+    case Function::kTimestamp:
+      return n == 1;
+    case Function::kGetFullYear:
+    case Function::kGetMonth:
+    case Function::kGetDayOfYear:
+    case Function::kGetDayOfMonth:
+    case Function::kGetDate:
+    case Function::kGetDayOfWeek:
+    case Function::kGetHours:
+    case Function::kGetMinutes:
+    case Function::kGetSeconds:
+    case Function::kGetMilliseconds:
+      return n == 1 || n == 2;  // with an optional time zone
+    default:
+      return n == 2;
+  }
+}
+
 std::unique_ptr<RE2> CompileRegex(const std::string& pattern,
                                   const Limits& limits, std::string& error) {
   RE2::Options options;

@@ -56,6 +56,11 @@ enum class Function : uint8_t {
 
 std::optional<Function> LookupFunction(std::string_view name);
 
+// Whether `fn` takes `n` arguments (a receiver counts as one). The checker
+// guarantees it for checked expressions; the planner tests it for unchecked
+// ones, so that Apply never reads past its arguments.
+bool TakesArguments(Function fn, size_t n);
+
 // The text forms CEL's string() gives, which are also the protobuf JSON
 // forms: "1.5s" and "2026-01-02T03:04:05.5Z".
 std::string FormatDurationText(absl::Duration d);
