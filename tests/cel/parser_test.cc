@@ -108,8 +108,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "18446744073709551616u"},
         ErrorCase{"x + while", "1:5: reserved identifier 'while'"},
         ErrorCase{"has(a)",
-                  "1:1: has() macro: the argument must be a field selection, "
+                  "1:5: has() macro: the argument must be a field selection, "
                   "e.g. has(a.b)"},
+        ErrorCase{"[1].map(__result__, 2)",
+                  "1:9: map() macro: iteration variable overwrites the "
+                  "accumulator variable '__result__'"},
+        ErrorCase{"1.99e90000009",
+                  "1:1: double literal out of range: 1.99e90000009"},
         ErrorCase{"l.all(x.y, true)",
                   "1:7: all() macro: the first argument must be a simple "
                   "variable name"},

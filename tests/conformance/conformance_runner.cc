@@ -12,17 +12,20 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/cel/parser/parser.h"
 #include "engine/cel/runtime/internal/fields.h"
 #include "engine/cel/runtime/program.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "nlohmann/json.hpp"
+#include "re2/re2.h"
 
 namespace reconnect::conformance {
 namespace {
@@ -355,6 +358,51 @@ class Runner {
 }  // namespace
 }  // namespace reconnect::conformance
 
+namespace reconnect::conformance {
+namespace {
+
+// The parsing suite: every expression cel-go parsed must parse here; every
+// one it refused must be refused here, with the first error at the same
+// line and column.
+struct ParsingOutcome {
+  std::optional<bool> pass;  // nullopt: skipped, for `reason`
+  std::string reason;
+};
+
+ParsingOutcome RunParsingTest(const nlohmann::json& test) {
+  const cel::Source source(test["expr"].get<std::string>());
+  const cel::ParseResult parsed = cel::Parse(source);
+  if (test["parsed"].get<bool>()) {
+    if (parsed.issues.empty()) return {true, ""};
+    return {false, "expected to parse: " + cel::FormatIssues(parsed.issues)};
+  }
+  int line = 0, column = 0;
+  const std::string error = test["error"].get<std::string>();
+  if (!RE2::PartialMatch(error, R"(ERROR: [^:]*:(-?\d+):(\d+):)", &line,
+                         &column)) {
+    return {false, "no position in the expected error: " + error};
+  }
+  if (line < 1) {
+    return {std::nullopt, "cel-go reports this error without a position"};
+  }
+  if (error.find("unsupported syntax") != std::string::npos) {
+    return {std::nullopt,
+            "cel-go ran this test with optional or backtick syntax turned "
+            "off; the CEL spec has both, so the parser accepts them"};
+  }
+  if (parsed.issues.empty()) {
+    return {false,
+            absl::StrCat("expected a parse error at ", line, ":", column)};
+  }
+  const cel::SourcePosition got = parsed.issues.front().position;
+  if (got.line == line && got.column == column) return {true, ""};
+  return {false, absl::StrCat("expected the first error at ", line, ":", column,
+                              ", got ", cel::FormatIssues(parsed.issues))};
+}
+
+}  // namespace
+}  // namespace reconnect::conformance
+
 int main(int argc, char** argv) {
   using reconnect::conformance::Runner;
   if (argc < 4) {
@@ -428,6 +476,36 @@ int main(int argc, char** argv) {
         run ? 100.0 * static_cast<double>(pass) / static_cast<double>(run)
             : 0.0);
     report["files"][name] = {{"pass", pass}, {"fail", fail}, {"skip", skip}};
+    total_pass += pass;
+    total_fail += fail;
+    total_skip += skip;
+  }
+  if (std::ifstream parsing_file(data + "/parsing.json"); parsing_file) {
+    const auto tests = nlohmann::json::parse(parsing_file, nullptr, false);
+    size_t pass = 0, fail = 0, skip = 0;
+    for (const auto& test : tests) {
+      const auto o = reconnect::conformance::RunParsingTest(test);
+      if (!o.pass.has_value()) {
+        ++skip;
+        report["skipped"].push_back(
+            {{"test", "parsing_suite/" + test["name"].get<std::string>()},
+             {"reason", o.reason}});
+      } else if (*o.pass) {
+        ++pass;
+      } else {
+        ++fail;
+        report["failures"].push_back(
+            {{"test", "parsing_suite/" + test["name"].get<std::string>()},
+             {"reason", o.reason}});
+      }
+    }
+    std::printf("%-16s %6zu %6zu %6zu %6.1f%%\n", "parsing_suite", pass, fail,
+                skip,
+                pass + fail ? 100.0 * static_cast<double>(pass) /
+                                  static_cast<double>(pass + fail)
+                            : 0.0);
+    report["files"]["parsing_suite"] = {
+        {"pass", pass}, {"fail", fail}, {"skip", skip}};
     total_pass += pass;
     total_fail += fail;
     total_skip += skip;

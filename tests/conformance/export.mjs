@@ -19,7 +19,7 @@ if (!prefix || !out) {
 const require = createRequire(join(prefix, 'package.json'));
 const { create, toBinary } = require('@bufbuild/protobuf');
 const { FileDescriptorSetSchema } = require('@bufbuild/protobuf/wkt');
-const { getConformanceSuite } = require('@bufbuild/cel-spec/testdata/tests.js');
+const { getConformanceSuite, getParsingSuite } = require('@bufbuild/cel-spec/testdata/tests.js');
 const simple = require('@bufbuild/cel-spec/cel/expr/conformance/test/simple_pb.js');
 const proto3 = require('@bufbuild/cel-spec/cel/expr/conformance/proto3/test_all_types_pb.js');
 const proto2 = require('@bufbuild/cel-spec/cel/expr/conformance/proto2/test_all_types_pb.js');
@@ -62,4 +62,17 @@ for (const fileSuite of getConformanceSuite().suites) {
   names.push(fileSuite.name);
 }
 writeFileSync(join(out, 'files.txt'), names.join('\n') + '\n');
-console.log(`exported ${names.length} conformance files and ${files.length} descriptors to ${out}`);
+
+// The parsing suite (expressions from cel-go's parser tests): each with the
+// AST when cel-go parsed it, and otherwise cel-go's errors with positions.
+function flatten(suite, prefixName, acc) {
+  for (const t of suite.tests) {
+    acc.push({ section: prefixName, name: t.name, expr: t.original.expr,
+               parsed: t.ast !== undefined, error: t.error ?? '' });
+  }
+  for (const s of suite.suites) flatten(s, prefixName ? `${prefixName}/${s.name}` : s.name, acc);
+  return acc;
+}
+const parsing = flatten(getParsingSuite(), '', []);
+writeFileSync(join(out, 'parsing.json'), JSON.stringify(parsing, null, 1));
+console.log(`exported ${names.length} conformance files, ${parsing.length} parsing tests and ${files.length} descriptors to ${out}`);

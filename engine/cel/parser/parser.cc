@@ -473,6 +473,16 @@ class Parser {
                         "() macro: the second argument must be a simple "
                         "variable name"));
     }
+    // CEL's comprehensions keep their result in `__result__`; a variable of
+    // that name would overwrite it.
+    for (size_t i = 0; i < vars; ++i) {
+      if (args[i]->kind == ExprKind::kIdent && args[i]->name == "__result__") {
+        Fail(args[i]->offset,
+             absl::StrCat(name,
+                          "() macro: iteration variable overwrites the "
+                          "accumulator variable '__result__'"));
+      }
+    }
     int d = DepthOf(target);
     for (size_t i = vars; i < args.size(); ++i)
       d = std::max(d, DepthOf(args[i]));
@@ -550,7 +560,7 @@ class Parser {
 
   ExprPtr HasMacro(int32_t off, std::vector<ExprPtr> args) {
     if (args.size() != 1 || args[0]->kind != ExprKind::kSelect) {
-      Fail(off,
+      Fail(args.size() == 1 ? args[0]->offset : off,
            "has() macro: the argument must be a field selection, e.g. "
            "has(a.b)");
     }
@@ -631,6 +641,8 @@ class Parser {
         const double v = std::strtod(text.c_str(), &end);
         if (end != text.c_str() + text.size()) {
           Fail(off, absl::StrCat("malformed double literal: ", text));
+        } else if (std::isinf(v)) {
+          Fail(off, absl::StrCat("double literal out of range: ", text));
         }
         e->constant = v;
         break;
