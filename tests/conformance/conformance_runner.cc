@@ -127,9 +127,8 @@ class Runner {
 
   Outcome Run(const Message& test) {
     strings_.clear();
-    if (Bool(test, "check_only"))
-      return {Outcome::kSkip, "check_only: compared by the checking suite"};
     const FieldDescriptor* matcher = SetOneof(test, "result_matcher");
+    if (Bool(test, "check_only")) return RunCheckOnly(test, matcher);
     if (matcher &&
         (matcher->name() == "unknown" || matcher->name() == "any_unknowns")) {
       return {Outcome::kSkip, "unknown values are not tracked by this engine"};
@@ -207,6 +206,81 @@ class Runner {
 
   static std::string Describe(const Value& v) {
     return absl::StrCat(std::string(v.TypeName()), " ", v.DebugString());
+  }
+
+  // A check_only test: the expression must type-check to the deduced type.
+  Outcome RunCheckOnly(const Message& test, const FieldDescriptor* matcher) {
+    if (matcher == nullptr || matcher->name() != "typed_result" ||
+        !Has(Msg(test, "typed_result"), "deduced_type")) {
+      return {Outcome::kSkip, "check_only without a deduced type"};
+    }
+    std::string want;
+    if (!TypeText(Msg(Msg(test, "typed_result"), "deduced_type"), want)) {
+      return {Outcome::kSkip,
+              "the deduced type uses wrappers, type parameters or abstract "
+              "types, which this checker models as dyn"};
+    }
+    cel::ExpressionSetBuilder builder(&pool_, Str(test, "container"));
+    const Reflection* r = test.GetReflection();
+    const FieldDescriptor* env = Field(test, "type_env");
+    for (int i = 0; i < r->FieldSize(test, env); ++i) {
+      const Message& decl = r->GetRepeatedMessage(test, env, i);
+      if (Has(decl, "function"))
+        return {Outcome::kSkip, "declares custom functions"};
+      builder.DeclareVariable(Str(decl, "name"),
+                              ConvertType(Msg(Msg(decl, "ident"), "type")));
+    }
+    const auto compiled = builder.Compile(Str(test, "expr"));
+    if (compiled.id < 0)
+      return {Outcome::kFail, "check: " + cel::FormatIssues(compiled.issues)};
+    const std::string got = compiled.type.ToString();
+    if (got == want) return {Outcome::kPass, ""};
+    return {Outcome::kFail,
+            absl::StrCat("deduced type ", got, ", expected ", want)};
+  }
+
+  // The cel.expr.Type `t` in this checker's notation; false when it uses a
+  // kind this checker does not model.
+  bool TypeText(const Message& t, std::string& out) {
+    const FieldDescriptor* k = SetOneof(t, "type_kind");
+    if (k == nullptr) return false;
+    const std::string n = k->name();
+    const Reflection* r = t.GetReflection();
+    static const char* const kPrimitives[] = {
+        "", "bool", "int", "uint", "double", "string", "bytes"};
+    if (n == "primitive") {
+      const int v = r->GetEnumValue(t, k);
+      if (v < 1 || v > 6) return false;
+      out = kPrimitives[v];
+      return true;
+    }
+    if (n == "well_known") {
+      const int v = r->GetEnumValue(t, k);
+      if (v == 2) out = "google.protobuf.Timestamp";
+      if (v == 3) out = "google.protobuf.Duration";
+      return v == 2 || v == 3;
+    }
+    if (n == "null") return (out = "null_type"), true;
+    if (n == "dyn") return (out = "dyn"), true;
+    if (n == "type") return (out = "type"), true;
+    if (n == "message_type") return (out = r->GetString(t, k)), true;
+    if (n == "list_type") {
+      std::string elem;
+      if (!TypeText(Msg(Msg(t, "list_type"), "elem_type"), elem)) return false;
+      out = "list(" + elem + ")";
+      return true;
+    }
+    if (n == "map_type") {
+      std::string key, value;
+      const Message& m = Msg(t, "map_type");
+      if (!TypeText(Msg(m, "key_type"), key) ||
+          !TypeText(Msg(m, "value_type"), value)) {
+        return false;
+      }
+      out = "map(" + key + ", " + value + ")";
+      return true;
+    }
+    return false;
   }
 
   cel::Type ConvertType(const Message& t) {
