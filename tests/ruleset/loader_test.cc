@@ -226,10 +226,9 @@ TEST(LoaderTest, TeamMustBeAListOfStrings) {
            R"({"id": "test", "version": "1.0.0", "status": "draft",
     "input": {"name": "assessment", "type": "reconnect.v1.Assessment"},
     "team": "assessment.pain", "gap_suggestion": "x"})");
-  EXPECT_THAT(
-      Issues(rs),
-      ElementsAre(HasSubstr("\"team\" must be a list(string) of discipline "
-                            "codes, found 'reconnect.v1.Pain'")));
+  EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr(
+                              "\"team\" must be a list(string) of discipline "
+                              "codes, found 'reconnect.v1.Pain'")));
 }
 
 TEST(LoaderTest, HostileExpressionIsRefusedAtLoad) {
