@@ -180,12 +180,11 @@ int RunExpr(const std::string& expression,
               << issue.ToString() << "\n";
   }
   if (!result.issues.empty()) return 1;
-  return PrintExprResult(
-      result.value, result.value.is_error() &&
-                            result.error_location.rfind("<expr>", 0) != 0 &&
-                            !result.error_location.empty()
-                        ? rules_dir + "/" + result.error_location
-                        : result.error_location);
+  // Locations in the rule set are relative to it; "<expr>" ones are not.
+  const std::string& at = result.error_location;
+  return PrintExprResult(result.value, at.empty() || at.rfind("<expr>", 0) == 0
+                                           ? at
+                                           : rules_dir + "/" + at);
 }
 
 int RunLint(const std::string& dir) {

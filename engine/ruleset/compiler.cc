@@ -831,16 +831,11 @@ ExpressionResult EvaluateExpression(
   out.type = extra.compiled.type.ToString();
   out.value = ev.Evaluate(extra.compiled.id);
   out.keep_alive = loaded.rule_set;
-  if (out.value.is_error()) {
-    for (const auto& [site, position] : extra.compiled.sites) {
-      if (site == out.value.error_site()) {
-        out.error_location =
-            absl::StrCat("<expr>:", position.line, ":", position.column);
-      }
-    }
-    if (out.error_location.empty()) {
-      out.error_location = impl.ErrorLocation(out.value);
-    }
+  if (const auto site = impl.expressions_->SiteOf(out.value)) {
+    out.error_location = site->expression == extra.compiled.id
+                             ? absl::StrCat("<expr>:", site->position.line, ":",
+                                            site->position.column)
+                             : impl.ErrorLocation(out.value);
   }
   return out;
 }

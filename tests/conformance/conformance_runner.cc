@@ -136,15 +136,9 @@ class Runner {
     cel::Limits limits;
     cel::ExpressionSetBuilder builder(&pool_, Str(test, "container"), limits);
     std::map<std::string, int> vars;
+    if (!DeclareTypeEnv(test, builder, vars))
+      return {Outcome::kSkip, "declares custom functions"};
     const Reflection* r = test.GetReflection();
-    const FieldDescriptor* env = Field(test, "type_env");
-    for (int i = 0; i < r->FieldSize(test, env); ++i) {
-      const Message& decl = r->GetRepeatedMessage(test, env, i);
-      if (Has(decl, "function"))
-        return {Outcome::kSkip, "declares custom functions"};
-      vars[Str(decl, "name")] = builder.DeclareVariable(
-          Str(decl, "name"), ConvertType(Msg(Msg(decl, "ident"), "type")));
-    }
     std::vector<std::pair<int, Value>> bound;
     const FieldDescriptor* bindings = Field(test, "bindings");
     for (int i = 0; i < r->FieldSize(test, bindings); ++i) {
@@ -208,6 +202,21 @@ class Runner {
     return absl::StrCat(std::string(v.TypeName()), " ", v.DebugString());
   }
 
+  // Declares the test's variables in `builder`, recording their indices in
+  // `vars`; false when it declares functions, which this engine cannot take.
+  bool DeclareTypeEnv(const Message& test, cel::ExpressionSetBuilder& builder,
+                      std::map<std::string, int>& vars) {
+    const Reflection* r = test.GetReflection();
+    const FieldDescriptor* env = Field(test, "type_env");
+    for (int i = 0; i < r->FieldSize(test, env); ++i) {
+      const Message& decl = r->GetRepeatedMessage(test, env, i);
+      if (Has(decl, "function")) return false;
+      vars[Str(decl, "name")] = builder.DeclareVariable(
+          Str(decl, "name"), ConvertType(Msg(Msg(decl, "ident"), "type")));
+    }
+    return true;
+  }
+
   // A check_only test: the expression must type-check to the deduced type.
   Outcome RunCheckOnly(const Message& test, const FieldDescriptor* matcher) {
     if (matcher == nullptr || matcher->name() != "typed_result" ||
@@ -221,15 +230,9 @@ class Runner {
               "types, which this checker models as dyn"};
     }
     cel::ExpressionSetBuilder builder(&pool_, Str(test, "container"));
-    const Reflection* r = test.GetReflection();
-    const FieldDescriptor* env = Field(test, "type_env");
-    for (int i = 0; i < r->FieldSize(test, env); ++i) {
-      const Message& decl = r->GetRepeatedMessage(test, env, i);
-      if (Has(decl, "function"))
-        return {Outcome::kSkip, "declares custom functions"};
-      builder.DeclareVariable(Str(decl, "name"),
-                              ConvertType(Msg(Msg(decl, "ident"), "type")));
-    }
+    std::map<std::string, int> vars;
+    if (!DeclareTypeEnv(test, builder, vars))
+      return {Outcome::kSkip, "declares custom functions"};
     const auto compiled = builder.Compile(Str(test, "expr"));
     if (compiled.id < 0)
       return {Outcome::kFail, "check: " + cel::FormatIssues(compiled.issues)};
