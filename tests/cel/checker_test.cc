@@ -32,6 +32,8 @@ struct Case {
   std::string expr;
   std::string expected;
 };
+// Names each case by its expression in test listings.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.expr; }
 
 class CheckerTest : public testing::TestWithParam<Case> {};
 
@@ -71,7 +73,21 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"ActivityPattern.ACTIVITY_PATTERN_BOOM_BUST", "int"},
         Case{"params.cut", "int"},
         Case{"Scores{pcs_total: 1}", "reconnect.v1.Scores"},
-        Case{"google.protobuf.Int32Value{value: 1}", "int"}));
+        Case{"google.protobuf.Int32Value{value: 1}", "wrapper(int)"},
+        Case{"google.protobuf.Int32Value{value: 1} + 1", "int"},
+        Case{"[google.protobuf.Int32Value{value: 1}, 2]", "list(wrapper(int))"},
+        Case{"true ? google.protobuf.Int32Value{value: 1} : null",
+             "wrapper(int)"},
+        // Empty literals take the type they are joined with.
+        Case{"[[], [1]]", "list(list(int))"}, Case{"[] + [1]", "list(int)"},
+        Case{"[[[]], []]", "list(list(list(dyn)))"},
+        Case{"{}", "map(dyn, dyn)"},
+        Case{"[{}, {'a': 1}]", "list(map(string, int))"},
+        Case{"[].map(x, x)[0].foo", "dyn"},
+        Case{"[1] + [dyn('a')]", "list(dyn)"},
+        Case{"[1] + ['a']",
+             "1:5: found no matching overload for '_+_' applied to "
+             "'(list(int), list(string))'"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Errors, CheckerTest,
@@ -93,12 +109,12 @@ INSTANTIATE_TEST_SUITE_P(
              "1:3: found no matching overload for '@in' applied to '(int, "
              "list(string))'"},
         Case{"'a'.size(1)",
-             "1:5: found no matching overload for 'size' applied to "
+             "1:9: found no matching overload for 'size' applied to "
              "'string.(int)'"},
         Case{"nope",
              "1:1: undeclared reference to 'nope' (in container "
              "'reconnect.v1')"},
-        Case{"nope(1)", "1:1: undeclared reference to 'nope'"},
+        Case{"nope(1)", "1:5: undeclared reference to 'nope'"},
         Case{"assessment.nope",
              "1:11: undefined field 'nope' on type 'reconnect.v1.Assessment'"},
         Case{"assessment.scores.pcs_total.x",
@@ -118,6 +134,42 @@ INSTANTIATE_TEST_SUITE_P(
             "1:1: undeclared reference to 'nope' (in container "
             "'reconnect.v1')\n"
             "1:18: undefined field 'nope' on type 'reconnect.v1.Assessment'"}));
+
+// Declared functions, with type parameters bound afresh at each call.
+std::string CheckWithFunctions(const std::string& text) {
+  CheckerEnv env(google::protobuf::DescriptorPool::generated_pool(), "ns");
+  const Type t = Type::TypeParam("T");
+  env.AddFunction("set", {false, {Type::List(t)}, Type::Abstract("set", {t})});
+  env.AddFunction("ns.first", {false, {Type::Abstract("set", {t})}, t});
+  env.AddFunction("pair", {true, {t, t}, Type::List(t)});
+  Source source(text);
+  ParseResult parsed = Parse(source);
+  if (!parsed.issues.empty()) return "parse error";
+  CheckResult r = Check(*parsed.expr, source, env);
+  if (!r.issues.empty()) return FormatIssues(r.issues);
+  return r.type.ToString();
+}
+
+TEST(CheckerFunctionsTest, BindsTypeParameters) {
+  EXPECT_EQ(CheckWithFunctions("set([1, 2])"), "set(int)");
+  EXPECT_EQ(CheckWithFunctions("set([])"), "set(dyn)");
+  EXPECT_EQ(CheckWithFunctions("first(set(['a']))"), "string");
+  EXPECT_EQ(CheckWithFunctions("ns.first(set([1u]))"), "uint");
+  EXPECT_EQ(CheckWithFunctions("1.pair(2)"), "list(int)");
+  EXPECT_EQ(CheckWithFunctions("1.pair(dyn(2))"), "list(dyn)");
+  EXPECT_EQ(CheckWithFunctions("set([1]) == set([2])"), "bool");
+}
+
+TEST(CheckerFunctionsTest, RejectsConflictingBindings) {
+  EXPECT_EQ(CheckWithFunctions("1.pair('a')"),
+            "1:7: found no matching overload for 'pair' applied to "
+            "'int.(string)'");
+  EXPECT_EQ(CheckWithFunctions("set([1]) == set(['a'])"),
+            "1:10: found no matching overload for '_==_' applied to "
+            "'(set(int), set(string))'");
+  EXPECT_EQ(CheckWithFunctions("set(1)"),
+            "1:4: found no matching overload for 'set' applied to '(int)'");
+}
 
 }  // namespace
 }  // namespace reconnect::cel

@@ -14,6 +14,8 @@ struct Case {
   std::string expr;
   std::string expected;
 };
+// Names each case by its expression in test listings.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.expr; }
 
 class EvalTest : public testing::TestWithParam<Case> {};
 
@@ -188,9 +190,9 @@ INSTANTIATE_TEST_SUITE_P(
              "issues: 1:1: undeclared reference to 'params' (in container "
              "'reconnect.v1')"},
         Case{"size(1)",
-             "issues: 1:1: found no matching overload for 'size' applied to "
+             "issues: 1:5: found no matching overload for 'size' applied to "
              "'(int)'"},
-        Case{"foo(1)", "issues: 1:1: undeclared reference to 'foo'"},
+        Case{"foo(1)", "issues: 1:4: undeclared reference to 'foo'"},
         Case{"assessment.scores.pcs",
              "issues: 1:18: undefined field 'pcs' on type "
              "'reconnect.v1.Scores'"},

@@ -17,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/cel/checker/checker.h"
 #include "engine/cel/parser/parser.h"
 #include "engine/cel/runtime/internal/fields.h"
 #include "engine/cel/runtime/program.h"
@@ -189,6 +191,16 @@ class Runner {
       return {Outcome::kFail, absl::StrCat("expected ", Describe(want),
                                            ", got ", Describe(got))};
     }
+    if (kind == "typed_result" &&
+        Has(Msg(test, "typed_result"), "deduced_type")) {
+      auto type = ConvertType(Msg(Msg(test, "typed_result"), "deduced_type"));
+      if (!type) return {Outcome::kFail, "cannot read the deduced type"};
+      if (compiled.type.ToString() != type->ToString()) {
+        return {Outcome::kFail,
+                absl::StrCat("deduced type ", compiled.type.ToString(),
+                             ", expected ", type->ToString())};
+      }
+    }
     return {Outcome::kPass, ""};
   }
 
@@ -203,7 +215,8 @@ class Runner {
   }
 
   // Declares the test's variables in `builder`, recording their indices in
-  // `vars`; false when it declares functions, which this engine cannot take.
+  // `vars`; false when it declares functions, which this engine's runtime
+  // does not take (it evaluates the standard library only).
   bool DeclareTypeEnv(const Message& test, cel::ExpressionSetBuilder& builder,
                       std::map<std::string, int>& vars) {
     const Reflection* r = test.GetReflection();
@@ -212,7 +225,50 @@ class Runner {
       const Message& decl = r->GetRepeatedMessage(test, env, i);
       if (Has(decl, "function")) return false;
       vars[Str(decl, "name")] = builder.DeclareVariable(
-          Str(decl, "name"), ConvertType(Msg(Msg(decl, "ident"), "type")));
+          Str(decl, "name"), ConvertType(Msg(Msg(decl, "ident"), "type"))
+                                 .value_or(cel::Type::Dyn()));
+    }
+    return true;
+  }
+
+  // Declares the test's variables and functions in a checker environment;
+  // false, with `why` set, for a declaration whose types this runner cannot
+  // read.
+  bool DeclareCheckerEnv(const Message& test, cel::CheckerEnv& env,
+                         std::string& why) {
+    const Reflection* r = test.GetReflection();
+    const FieldDescriptor* field = Field(test, "type_env");
+    for (int i = 0; i < r->FieldSize(test, field); ++i) {
+      const Message& decl = r->GetRepeatedMessage(test, field, i);
+      const std::string name = Str(decl, "name");
+      if (!Has(decl, "function")) {
+        auto t = ConvertType(Msg(Msg(decl, "ident"), "type"));
+        if (!t)
+          return (why = "declares " + name + " with an unknown type"), false;
+        env.AddVariable(name, *t);
+        continue;
+      }
+      const Message& fn = Msg(decl, "function");
+      const FieldDescriptor* overloads = Field(fn, "overloads");
+      const Reflection* fr = fn.GetReflection();
+      for (int j = 0; j < fr->FieldSize(fn, overloads); ++j) {
+        const Message& o = fr->GetRepeatedMessage(fn, overloads, j);
+        cel::Overload overload;
+        overload.receiver = Bool(o, "is_instance_function");
+        const FieldDescriptor* params = Field(o, "params");
+        for (int k = 0; k < o.GetReflection()->FieldSize(o, params); ++k) {
+          auto t =
+              ConvertType(o.GetReflection()->GetRepeatedMessage(o, params, k));
+          if (!t)
+            return (why = "declares " + name + " with an unknown type"), false;
+          overload.params.push_back(*t);
+        }
+        auto result = ConvertType(Msg(o, "result_type"));
+        if (!result)
+          return (why = "declares " + name + " with an unknown type"), false;
+        overload.result = *result;
+        env.AddFunction(name, std::move(overload));
+      }
     }
     return true;
   }
@@ -223,113 +279,104 @@ class Runner {
         !Has(Msg(test, "typed_result"), "deduced_type")) {
       return {Outcome::kSkip, "check_only without a deduced type"};
     }
-    std::string want;
-    if (!TypeText(Msg(Msg(test, "typed_result"), "deduced_type"), want)) {
+    if (absl::StrContains(Str(test, "expr"), "optional.")) {
       return {Outcome::kSkip,
-              "the deduced type uses wrappers, type parameters or abstract "
-              "types, which this checker models as dyn"};
+              "uses the optional values extension (optional.of, "
+              "optional.none), which this engine does not offer"};
     }
-    cel::ExpressionSetBuilder builder(&pool_, Str(test, "container"));
-    std::map<std::string, int> vars;
-    if (!DeclareTypeEnv(test, builder, vars))
-      return {Outcome::kSkip, "declares custom functions"};
-    const auto compiled = builder.Compile(Str(test, "expr"));
-    if (compiled.id < 0)
-      return {Outcome::kFail, "check: " + cel::FormatIssues(compiled.issues)};
-    const std::string got = compiled.type.ToString();
-    if (got == want) return {Outcome::kPass, ""};
-    return {Outcome::kFail,
-            absl::StrCat("deduced type ", got, ", expected ", want)};
+    auto want = ConvertType(Msg(Msg(test, "typed_result"), "deduced_type"));
+    if (!want) return {Outcome::kFail, "cannot read the deduced type"};
+    cel::CheckerEnv env(&pool_, Str(test, "container"));
+    std::string why;
+    if (!DeclareCheckerEnv(test, env, why)) return {Outcome::kFail, why};
+    cel::Source source(Str(test, "expr"));
+    cel::ParseResult parsed = cel::Parse(source);
+    if (!parsed.issues.empty())
+      return {Outcome::kFail, "parse: " + cel::FormatIssues(parsed.issues)};
+    cel::CheckResult checked = cel::Check(*parsed.expr, source, env);
+    if (!checked.issues.empty())
+      return {Outcome::kFail, "check: " + cel::FormatIssues(checked.issues)};
+    const std::string got = checked.type.ToString();
+    if (got == want->ToString()) return {Outcome::kPass, ""};
+    return {Outcome::kFail, absl::StrCat("deduced type ", got, ", expected ",
+                                         want->ToString())};
   }
 
-  // The cel.expr.Type `t` in this checker's notation; false when it uses a
-  // kind this checker does not model.
-  bool TypeText(const Message& t, std::string& out) {
+  // The cel.expr.Type `t` as this checker's type; nullopt for a kind it
+  // does not model (function types, errors).
+  std::optional<cel::Type> ConvertType(const Message& t) {
     const FieldDescriptor* k = SetOneof(t, "type_kind");
-    if (k == nullptr) return false;
+    if (k == nullptr) return std::nullopt;
     const std::string n = k->name();
     const Reflection* r = t.GetReflection();
-    static const char* const kPrimitives[] = {
-        "", "bool", "int", "uint", "double", "string", "bytes"};
-    if (n == "primitive") {
-      const int v = r->GetEnumValue(t, k);
-      if (v < 1 || v > 6) return false;
-      out = kPrimitives[v];
-      return true;
-    }
-    if (n == "well_known") {
-      const int v = r->GetEnumValue(t, k);
-      if (v == 2) out = "google.protobuf.Timestamp";
-      if (v == 3) out = "google.protobuf.Duration";
-      return v == 2 || v == 3;
-    }
-    if (n == "null") return (out = "null_type"), true;
-    if (n == "dyn") return (out = "dyn"), true;
-    if (n == "type") return (out = "type"), true;
-    if (n == "message_type") return (out = r->GetString(t, k)), true;
-    if (n == "list_type") {
-      std::string elem;
-      if (!TypeText(Msg(Msg(t, "list_type"), "elem_type"), elem)) return false;
-      out = "list(" + elem + ")";
-      return true;
-    }
-    if (n == "map_type") {
-      std::string key, value;
-      const Message& m = Msg(t, "map_type");
-      if (!TypeText(Msg(m, "key_type"), key) ||
-          !TypeText(Msg(m, "value_type"), value)) {
-        return false;
-      }
-      out = "map(" + key + ", " + value + ")";
-      return true;
-    }
-    return false;
-  }
-
-  cel::Type ConvertType(const Message& t) {
-    const FieldDescriptor* k = SetOneof(t, "type_kind");
-    if (k == nullptr) return cel::Type::Dyn();
-    const std::string n = k->name();
-    const Reflection* r = t.GetReflection();
-    if (n == "primitive") {
+    if (n == "primitive" || n == "wrapper") {
+      std::optional<cel::Type> p;
       switch (r->GetEnumValue(t, k)) {
         case 1:
-          return cel::Type::Bool();
+          p = cel::Type::Bool();
+          break;
         case 2:
-          return cel::Type::Int();
+          p = cel::Type::Int();
+          break;
         case 3:
-          return cel::Type::Uint();
+          p = cel::Type::Uint();
+          break;
         case 4:
-          return cel::Type::Double();
+          p = cel::Type::Double();
+          break;
         case 5:
-          return cel::Type::String();
+          p = cel::Type::String();
+          break;
         case 6:
-          return cel::Type::Bytes();
+          p = cel::Type::Bytes();
+          break;
       }
+      if (p && n == "wrapper") return cel::Type::Wrapper(*p);
+      return p;
     }
     if (n == "well_known") {
       switch (r->GetEnumValue(t, k)) {
+        case 1:
+          return cel::Type::Dyn();  // Any: whatever it holds
         case 2:
           return cel::Type::Timestamp();
         case 3:
           return cel::Type::Duration();
       }
+      return std::nullopt;
     }
     if (n == "null") return cel::Type::Null();
-    if (n == "list_type")
-      return cel::Type::List(
-          ConvertType(Msg(Msg(t, "list_type"), "elem_type")));
+    if (n == "dyn") return cel::Type::Dyn();
+    if (n == "type") return cel::Type::TypeType();
+    if (n == "type_param") return cel::Type::TypeParam(r->GetString(t, k));
+    if (n == "list_type") {
+      auto elem = ConvertType(Msg(Msg(t, "list_type"), "elem_type"));
+      if (!elem) return std::nullopt;
+      return cel::Type::List(*elem);
+    }
     if (n == "map_type") {
       const Message& m = Msg(t, "map_type");
-      return cel::Type::Map(ConvertType(Msg(m, "key_type")),
-                            ConvertType(Msg(m, "value_type")));
+      auto key = ConvertType(Msg(m, "key_type"));
+      auto value = ConvertType(Msg(m, "value_type"));
+      if (!key || !value) return std::nullopt;
+      return cel::Type::Map(*key, *value);
+    }
+    if (n == "abstract_type") {
+      const Message& a = Msg(t, "abstract_type");
+      const FieldDescriptor* pf = Field(a, "parameter_types");
+      std::vector<cel::Type> params;
+      for (int i = 0; i < a.GetReflection()->FieldSize(a, pf); ++i) {
+        auto p = ConvertType(a.GetReflection()->GetRepeatedMessage(a, pf, i));
+        if (!p) return std::nullopt;
+        params.push_back(*p);
+      }
+      return cel::Type::Abstract(Str(a, "name"), std::move(params));
     }
     if (n == "message_type") {
       if (const Descriptor* d = pool_.FindMessageTypeByName(r->GetString(t, k)))
         return cel::MessageCelType(d);
     }
-    if (n == "type") return cel::Type::TypeType();
-    return cel::Type::Dyn();  // wrappers, type params, abstract types
+    return std::nullopt;
   }
 
   Value ConvertValue(const Message& v, std::string& error) {

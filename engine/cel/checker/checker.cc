@@ -39,6 +39,16 @@ const Type* CheckerEnv::FindVariable(const std::string& full_name) const {
   return it == variables_.end() ? nullptr : &it->second;
 }
 
+void CheckerEnv::AddFunction(std::string name, Overload overload) {
+  functions_[std::move(name)].push_back(std::move(overload));
+}
+
+const std::vector<Overload>* CheckerEnv::FindFunction(
+    const std::string& full_name) const {
+  auto it = functions_.find(full_name);
+  return it == functions_.end() ? nullptr : &it->second;
+}
+
 namespace {
 
 std::optional<Type> BuiltinTypeName(std::string_view n) {
@@ -82,19 +92,12 @@ class Checker {
       case ExprKind::kCall:
         return VisitCall(e);
       case ExprKind::kList: {
-        std::optional<Type> elem;
-        for (const auto& a : e.args) {
-          Type t = Visit(*a);
-          if (!elem) {
-            elem = t;
-          } else if (!(*elem == t)) {
-            elem = Type::Dyn();
-          }
-        }
-        return Type::List(elem.value_or(Type::Dyn()));
+        Type elem = Type::Free();
+        for (const auto& a : e.args) elem = Join(elem, Visit(*a));
+        return Type::List(elem);
       }
       case ExprKind::kMap: {
-        std::optional<Type> k, v;
+        Type k = Type::Free(), v = Type::Free();
         for (const auto& entry : e.entries) {
           Type kt = Visit(*entry.key);
           Type vt = Visit(*entry.value);
@@ -105,10 +108,10 @@ class Checker {
             Error(entry.offset, absl::StrCat("unsupported map key type '",
                                              kt.ToString(), "'"));
           }
-          k = (!k || *k == kt) ? kt : Type::Dyn();
-          v = (!v || *v == vt) ? vt : Type::Dyn();
+          k = Join(k, kt);
+          v = Join(v, vt);
         }
-        return Type::Map(k.value_or(Type::Dyn()), v.value_or(Type::Dyn()));
+        return Type::Map(k, v);
       }
       case ExprKind::kStruct:
         return VisitStruct(e);
@@ -233,6 +236,7 @@ class Checker {
     Type result = Type::Dyn();
     switch (operand.kind()) {
       case Type::Kind::kDyn:
+      case Type::Kind::kFree:
         break;
       case Type::Kind::kMessage: {
         const FieldDescriptor* f =
@@ -362,14 +366,43 @@ class Checker {
     return Type::Dyn();
   }
 
+  // For `a.b.f(x)`: the declared function `a.b.f`, when `a.b` is a name
+  // rather than a value, resolved in the container.
+  const std::vector<Overload>* QualifiedFunction(const Expr& e) {
+    if (!e.operand || !IsQualifiedChain(*e.operand)) return nullptr;
+    std::string name = e.name;
+    const Expr* n = e.operand.get();
+    for (; n->kind == ExprKind::kSelect; n = n->operand.get()) {
+      name = absl::StrCat(n->name, ".", name);
+    }
+    if (IsLocal(n->name)) return nullptr;
+    name = absl::StrCat(n->name, ".", name);
+    for (const std::string& full : env_.Candidates(name)) {
+      if (env_.FindVariable(full.substr(0, full.rfind('.')))) return nullptr;
+      if (const auto* f = env_.FindFunction(full)) return f;
+    }
+    return nullptr;
+  }
+
+  const std::vector<Overload>* DeclaredFunction(const std::string& name) {
+    for (const std::string& full : env_.Candidates(name)) {
+      if (const auto* f = env_.FindFunction(full)) return f;
+    }
+    return nullptr;
+  }
+
   Type VisitCall(const Expr& e) {
     std::vector<Type> args;
     std::optional<Type> target;
-    if (e.operand) target = Visit(*e.operand);
+    const std::vector<Overload>* declared = QualifiedFunction(e);
+    if (declared == nullptr) {
+      if (e.operand) target = Visit(*e.operand);
+      declared = DeclaredFunction(e.name);
+    }
     for (const auto& a : e.args) args.push_back(Visit(*a));
     std::string error;
-    std::optional<Type> t =
-        ResolveOverload(e.name, target ? &*target : nullptr, args, error);
+    std::optional<Type> t = ResolveOverload(e.name, target ? &*target : nullptr,
+                                            args, declared, error);
     if (!t) {
       Error(e.offset, error);
       return Type::Dyn();

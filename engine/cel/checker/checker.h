@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "engine/cel/checker/overloads.h"
 #include "engine/cel/checker/types.h"
 #include "engine/cel/common/ast.h"
 #include "engine/cel/common/source.h"
@@ -23,17 +24,23 @@ class CheckerEnv {
              std::string container);
 
   void AddVariable(std::string name, Type type);
+  // Declares a function beyond the standard library, for type-checking
+  // only: the runtime evaluates the standard library alone, so tools that
+  // check expressions against a wider environment use this.
+  void AddFunction(std::string name, Overload overload);
   const google::protobuf::DescriptorPool* pool() const { return pool_; }
   const std::string& container() const { return container_; }
 
   // The candidate full names of `name`, most qualified first.
   std::vector<std::string> Candidates(std::string_view name) const;
   const Type* FindVariable(const std::string& full_name) const;
+  const std::vector<Overload>* FindFunction(const std::string& full_name) const;
 
  private:
   const google::protobuf::DescriptorPool* pool_;
   std::string container_;
   absl::flat_hash_map<std::string, Type> variables_;
+  absl::flat_hash_map<std::string, std::vector<Overload>> functions_;
 };
 
 // What an identifier, or a qualified name written as a select chain, refers to.

@@ -9,11 +9,7 @@ namespace {
 
 using K = Type::Kind;
 
-struct Signature {
-  bool receiver;
-  std::vector<Type> params;  // receiver first when `receiver`
-  Type result;
-};
+using Signature = Overload;
 
 std::vector<Signature> Sigs(bool receiver, std::vector<std::vector<Type>> ps,
                             Type result) {
@@ -115,6 +111,8 @@ std::string ArgList(const Type* target, const std::vector<Type>& args) {
 }
 
 bool IsComparableForEquality(const Type& a, const Type& b) {
+  if (a.kind() == K::kWrapper) return IsComparableForEquality(a.elem(), b);
+  if (b.kind() == K::kWrapper) return IsComparableForEquality(a, b.elem());
   if (a.is_dyn() || b.is_dyn()) return true;
   if (a.kind() == K::kNull || b.kind() == K::kNull) return true;
   if (a.is_numeric() && b.is_numeric()) return true;
@@ -127,10 +125,73 @@ bool IsComparableForEquality(const Type& a, const Type& b) {
   return a.IsAssignableFrom(b);
 }
 
+using Bindings = absl::flat_hash_map<std::string, Type>;
+
+// Whether an argument of type `arg` fits parameter `param`, binding the
+// parameter's type parameters in `b`. A type parameter bound twice takes
+// the join of its two bindings, so that dyn and a concrete type give dyn,
+// as CEL's flexible type-parameter assignment does.
+bool Match(const Type& param, const Type& arg, Bindings& b) {
+  switch (param.kind()) {
+    case K::kTypeParam: {
+      auto [it, inserted] = b.try_emplace(param.name(), arg);
+      if (inserted) return true;
+      auto u = Unify(it->second, arg);
+      if (!u) return false;
+      it->second = *u;
+      return true;
+    }
+    case K::kList:
+      if (arg.kind() == K::kList) return Match(param.elem(), arg.elem(), b);
+      break;
+    case K::kMap:
+      if (arg.kind() == K::kMap) {
+        return Match(param.elem(), arg.elem(), b) &&
+               Match(param.map_value(), arg.map_value(), b);
+      }
+      break;
+    case K::kAbstract:
+      if (arg.kind() == K::kAbstract && arg.name() == param.name() &&
+          arg.params().size() == param.params().size()) {
+        for (size_t i = 0; i < arg.params().size(); ++i) {
+          if (!Match(param.params()[i], arg.params()[i], b)) return false;
+        }
+        return true;
+      }
+      break;
+    default:
+      break;
+  }
+  return param.IsAssignableFrom(arg);
+}
+
+// `t` with its type parameters replaced by their bindings; an unbound one
+// is free.
+Type Substitute(const Type& t, const Bindings& b) {
+  switch (t.kind()) {
+    case K::kTypeParam: {
+      auto it = b.find(t.name());
+      return it == b.end() ? Type::Free() : it->second;
+    }
+    case K::kList:
+      return Type::List(Substitute(t.elem(), b));
+    case K::kMap:
+      return Type::Map(Substitute(t.elem(), b), Substitute(t.map_value(), b));
+    case K::kAbstract: {
+      std::vector<Type> params;
+      for (const Type& p : t.params()) params.push_back(Substitute(p, b));
+      return Type::Abstract(t.name(), std::move(params));
+    }
+    default:
+      return t;
+  }
+}
+
 }  // namespace
 
 std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
                                     const std::vector<Type>& args,
+                                    const std::vector<Overload>* declared,
                                     std::string& error) {
   auto no_overload = [&]() -> std::optional<Type> {
     error = absl::StrCat("found no matching overload for '", name,
@@ -145,10 +206,11 @@ std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
     }
     if (name == "_?_:_" && args.size() == 3) {
       if (!Type::Bool().IsAssignableFrom(args[0])) return no_overload();
-      if (args[1] == args[2]) return args[1];
+      // A null branch leaves the other's type, nullable or not, so that
+      // `c ? x : null` reads as x's type.
       if (args[1].kind() == K::kNull) return args[2];
       if (args[2].kind() == K::kNull) return args[1];
-      return Type::Dyn();
+      return Join(args[1], args[2]);
     }
     if (name == "_[_]" && args.size() == 2) {
       const Type& c = args[0];
@@ -174,8 +236,9 @@ std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
     }
     if (name == "_+_" && args.size() == 2 && args[0].kind() == K::kList &&
         args[1].kind() == K::kList) {
-      if (args[0] == args[1]) return args[0];
-      return Type::List(Type::Dyn());
+      auto elem = Unify(args[0].elem(), args[1].elem());
+      if (!elem) return no_overload();
+      return Type::List(*elem);
     }
     if (name == "size" && args.size() == 1 &&
         (args[0].kind() == K::kList || args[0].kind() == K::kMap)) {
@@ -186,7 +249,9 @@ std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
     return Type::Int();
   }
   auto it = Table().find(name);
-  if (it == Table().end()) {
+  const std::vector<Signature>* standard =
+      it == Table().end() ? nullptr : &it->second;
+  if (standard == nullptr && declared == nullptr) {
     error = absl::StrCat("undeclared reference to '", name, "'");
     return std::nullopt;
   }
@@ -194,18 +259,19 @@ std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
   if (target) actual.push_back(*target);
   actual.insert(actual.end(), args.begin(), args.end());
   std::optional<Type> result;
-  for (const Signature& sig : it->second) {
-    if (sig.receiver != (target != nullptr)) continue;
-    if (sig.params.size() != actual.size()) continue;
-    bool ok = true;
-    for (size_t k = 0; k < actual.size() && ok; ++k) {
-      ok = sig.params[k].IsAssignableFrom(actual[k]);
-    }
-    if (!ok) continue;
-    if (!result) {
-      result = sig.result;
-    } else if (!(*result == sig.result)) {
-      result = Type::Dyn();
+  for (const auto* sigs : {standard, declared}) {
+    if (sigs == nullptr) continue;
+    for (const Signature& sig : *sigs) {
+      if (sig.receiver != (target != nullptr)) continue;
+      if (sig.params.size() != actual.size()) continue;
+      Bindings bindings;
+      bool ok = true;
+      for (size_t k = 0; k < actual.size() && ok; ++k) {
+        ok = Match(sig.params[k], actual[k], bindings);
+      }
+      if (!ok) continue;
+      Type r = Substitute(sig.result, bindings);
+      result = result ? Join(*result, r) : r;
     }
   }
   if (!result) return no_overload();

@@ -9,11 +9,21 @@
 
 namespace reconnect::cel {
 
-// The result type of calling the standard function or operator `name` on
-// `target` (null for a global call) and `args`, or nullopt with `error` set
-// when no overload matches or the function is not declared.
+// One signature of a function. Parameter and result types may use type
+// parameters (Type::TypeParam), bound afresh at each call.
+struct Overload {
+  bool receiver = false;     // called as `target.f(args)`
+  std::vector<Type> params;  // the receiver first when `receiver`
+  Type result;
+};
+
+// The result type of calling function or operator `name` on `target` (null
+// for a global call) and `args`: the standard library's overloads, then
+// `declared` (may be null). Nullopt, with `error` set, when no overload
+// matches or the function is not declared.
 std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
                                     const std::vector<Type>& args,
+                                    const std::vector<Overload>* declared,
                                     std::string& error);
 
 }  // namespace reconnect::cel

@@ -23,6 +23,22 @@ Type Type::Message(const Descriptor* d) {
   t.message_ = d;
   return t;
 }
+Type Type::Wrapper(Type primitive) {
+  Type t(Kind::kWrapper);
+  t.first_ = std::make_shared<const Type>(std::move(primitive));
+  return t;
+}
+Type Type::Abstract(std::string name, std::vector<Type> params) {
+  Type t(Kind::kAbstract);
+  t.name_ = std::make_shared<const std::string>(std::move(name));
+  t.params_ = std::make_shared<const std::vector<Type>>(std::move(params));
+  return t;
+}
+Type Type::TypeParam(std::string name) {
+  Type t(Kind::kTypeParam);
+  t.name_ = std::make_shared<const std::string>(std::move(name));
+  return t;
+}
 
 std::string Type::ToString() const {
   switch (kind_) {
@@ -55,14 +71,106 @@ std::string Type::ToString() const {
       return "google.protobuf.Duration";
     case Kind::kTimestamp:
       return "google.protobuf.Timestamp";
+    case Kind::kWrapper:
+      return absl::StrCat("wrapper(", first_->ToString(), ")");
+    case Kind::kAbstract: {
+      if (params_->empty()) return *name_;
+      std::string out = absl::StrCat(*name_, "(");
+      for (size_t i = 0; i < params_->size(); ++i) {
+        absl::StrAppend(&out, i ? ", " : "", (*params_)[i].ToString());
+      }
+      return absl::StrCat(out, ")");
+    }
+    case Kind::kTypeParam:
+      return *name_;
+    case Kind::kFree:
+      return "dyn";
   }
   return "dyn";
 }
 
+namespace {
+
+bool IsNullable(const Type& t) {
+  switch (t.kind()) {
+    case Type::Kind::kNull:
+    case Type::Kind::kMessage:
+    case Type::Kind::kWrapper:
+    case Type::Kind::kAbstract:
+    case Type::Kind::kDuration:
+    case Type::Kind::kTimestamp:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool SameConstructor(const Type& a, const Type& b) {
+  return a.kind() == Type::Kind::kAbstract &&
+         b.kind() == Type::Kind::kAbstract && a.name() == b.name() &&
+         a.params().size() == b.params().size();
+}
+
+}  // namespace
+
+std::optional<Type> Unify(const Type& a, const Type& b) {
+  using K = Type::Kind;
+  if (a.kind() == K::kFree) return b;
+  if (b.kind() == K::kFree) return a;
+  if (a.kind() == K::kDyn || b.kind() == K::kDyn) return Type::Dyn();
+  if (a == b) return a;
+  if (a.kind() == K::kNull && IsNullable(b)) return b;
+  if (b.kind() == K::kNull && IsNullable(a)) return a;
+  if (a.kind() == K::kWrapper && a.elem() == b) return a;
+  if (b.kind() == K::kWrapper && b.elem() == a) return b;
+  if (a.kind() == K::kList && b.kind() == K::kList) {
+    auto e = Unify(a.elem(), b.elem());
+    if (!e) return std::nullopt;
+    return Type::List(*e);
+  }
+  if (a.kind() == K::kMap && b.kind() == K::kMap) {
+    auto k = Unify(a.elem(), b.elem());
+    auto v = Unify(a.map_value(), b.map_value());
+    if (!k || !v) return std::nullopt;
+    return Type::Map(*k, *v);
+  }
+  if (SameConstructor(a, b)) {
+    std::vector<Type> params;
+    for (size_t i = 0; i < a.params().size(); ++i) {
+      auto p = Unify(a.params()[i], b.params()[i]);
+      if (!p) return std::nullopt;
+      params.push_back(*p);
+    }
+    return Type::Abstract(a.name(), std::move(params));
+  }
+  return std::nullopt;
+}
+
+Type Join(const Type& a, const Type& b) {
+  return Unify(a, b).value_or(Type::Dyn());
+}
+
 bool Type::IsAssignableFrom(const Type& other) const {
   if (is_dyn() || other.is_dyn()) return true;
+  if (kind_ == Kind::kTypeParam || other.kind_ == Kind::kTypeParam) {
+    return true;
+  }
+  if (kind_ == Kind::kWrapper) {
+    if (other.kind_ == Kind::kNull) return true;
+    if (other.kind_ != Kind::kWrapper) return first_->IsAssignableFrom(other);
+  } else if (other.kind_ == Kind::kWrapper) {
+    return IsAssignableFrom(*other.first_);
+  }
   if (kind_ != other.kind_) return false;
   switch (kind_) {
+    case Kind::kWrapper:
+      return first_->IsAssignableFrom(*other.first_);
+    case Kind::kAbstract:
+      if (!SameConstructor(*this, other)) return false;
+      for (size_t i = 0; i < params_->size(); ++i) {
+        if (!(*params_)[i].IsAssignableFrom((*other.params_)[i])) return false;
+      }
+      return true;
     case Kind::kList:
       return first_->IsAssignableFrom(*other.first_);
     case Kind::kMap:
@@ -84,6 +192,12 @@ bool operator==(const Type& a, const Type& b) {
       return *a.first_ == *b.first_ && *a.second_ == *b.second_;
     case Type::Kind::kMessage:
       return a.message_ == b.message_;
+    case Type::Kind::kWrapper:
+      return *a.first_ == *b.first_;
+    case Type::Kind::kAbstract:
+      return *a.name_ == *b.name_ && *a.params_ == *b.params_;
+    case Type::Kind::kTypeParam:
+      return *a.name_ == *b.name_;
     default:
       return true;
   }
@@ -98,19 +212,19 @@ Type MessageCelType(const Descriptor* d) {
     return Type::Map(Type::String(), Type::Dyn());
   if (n == "google.protobuf.ListValue") return Type::List(Type::Dyn());
   if (n == "google.protobuf.Any") return Type::Dyn();
-  if (n == "google.protobuf.BoolValue") return Type::Bool();
+  if (n == "google.protobuf.BoolValue") return Type::Wrapper(Type::Bool());
   if (n == "google.protobuf.Int32Value" || n == "google.protobuf.Int64Value") {
-    return Type::Int();
+    return Type::Wrapper(Type::Int());
   }
   if (n == "google.protobuf.UInt32Value" ||
       n == "google.protobuf.UInt64Value") {
-    return Type::Uint();
+    return Type::Wrapper(Type::Uint());
   }
   if (n == "google.protobuf.FloatValue" || n == "google.protobuf.DoubleValue") {
-    return Type::Double();
+    return Type::Wrapper(Type::Double());
   }
-  if (n == "google.protobuf.StringValue") return Type::String();
-  if (n == "google.protobuf.BytesValue") return Type::Bytes();
+  if (n == "google.protobuf.StringValue") return Type::Wrapper(Type::String());
+  if (n == "google.protobuf.BytesValue") return Type::Wrapper(Type::Bytes());
   return Type::Message(d);
 }
 

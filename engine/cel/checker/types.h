@@ -2,7 +2,9 @@
 #define RECONNECT_ENGINE_CEL_CHECKER_TYPES_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "google/protobuf/descriptor.h"
 
@@ -10,6 +12,16 @@ namespace reconnect::cel {
 
 // A CEL type as the checker sees it. `dyn` is the type of anything whose type
 // is known only at run time; it is assignable to and from every type.
+//
+// Beyond the types of values, the checker models:
+//  - wrapper(T): a protobuf wrapper field (google.protobuf.Int64Value, ...),
+//    a T that may be null;
+//  - abstract types such as set(T), named with type parameters, which only
+//    declared functions produce;
+//  - type parameters (T), in function declarations only;
+//  - the free type: not yet constrained, such as the element of `[]`. It
+//    takes the type it is joined with (`[[], [1]]` is list(list(int))) and
+//    otherwise reads as dyn.
 class Type {
  public:
   enum class Kind : uint8_t {
@@ -27,6 +39,10 @@ class Type {
     kType,
     kDuration,
     kTimestamp,
+    kWrapper,
+    kAbstract,
+    kTypeParam,
+    kFree,
   };
 
   Type() = default;
@@ -44,23 +60,34 @@ class Type {
   static Type List(Type elem);
   static Type Map(Type key, Type value);
   static Type Message(const google::protobuf::Descriptor* d);
+  // `primitive` is bool, int, uint, double, string or bytes.
+  static Type Wrapper(Type primitive);
+  static Type Abstract(std::string name, std::vector<Type> params);
+  static Type TypeParam(std::string name);
+  static Type Free() { return Type(Kind::kFree); }
 
   Kind kind() const { return kind_; }
-  bool is_dyn() const { return kind_ == Kind::kDyn; }
+  // Dyn, or free: either way, anything may be done with it.
+  bool is_dyn() const { return kind_ == Kind::kDyn || kind_ == Kind::kFree; }
   bool is_numeric() const {
     return kind_ == Kind::kInt || kind_ == Kind::kUint ||
            kind_ == Kind::kDouble;
   }
-  // For lists: the element type; for maps: the key type.
+  // For lists: the element type; for maps: the key type; for wrappers: the
+  // wrapped primitive.
   const Type& elem() const { return *first_; }
   const Type& map_value() const { return *second_; }
   const google::protobuf::Descriptor* descriptor() const { return message_; }
+  // For abstract types and type parameters.
+  const std::string& name() const { return *name_; }
+  const std::vector<Type>& params() const { return *params_; }
 
   // "int", "list(string)", "map(string, dyn)", "reconnect.v1.Pain", ...
   std::string ToString() const;
 
   // Whether a value of type `other` may be used where this type is expected,
-  // with `dyn` matching anything at any depth.
+  // with `dyn` matching anything at any depth, and a wrapper interchangeable
+  // with its primitive.
   bool IsAssignableFrom(const Type& other) const;
 
   friend bool operator==(const Type& a, const Type& b);
@@ -71,11 +98,22 @@ class Type {
   std::shared_ptr<const Type> first_;
   std::shared_ptr<const Type> second_;
   const google::protobuf::Descriptor* message_ = nullptr;
+  std::shared_ptr<const std::string> name_;
+  std::shared_ptr<const std::vector<Type>> params_;
 };
 
+// The most specific type that values of both `a` and `b` have, as for the
+// elements of one list literal or the two branches of `?:`; nullopt when
+// none does short of dyn. Free types take the other side; dyn absorbs
+// anything; null joins a nullable type (message, wrapper, timestamp,
+// duration, abstract); a wrapper joins its primitive.
+std::optional<Type> Unify(const Type& a, const Type& b);
+// Unify, falling back to dyn.
+Type Join(const Type& a, const Type& b);
+
 // The CEL type of a protobuf field, with the well-known types mapped to their
-// CEL meaning (Timestamp to timestamp, Value to dyn, wrappers to their
-// primitive, Struct to map(string, dyn)). Enum fields are ints.
+// CEL meaning (Timestamp to timestamp, Value to dyn, Int64Value to
+// wrapper(int), Struct to map(string, dyn)). Enum fields are ints.
 Type FieldType(const google::protobuf::FieldDescriptor* field);
 // As FieldType, for one element of a repeated field or the whole singular one.
 Type SingularFieldType(const google::protobuf::FieldDescriptor* field);

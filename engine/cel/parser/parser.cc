@@ -352,12 +352,13 @@ class Parser {
                                           Describe(Cur())));
         }
         std::string name = Cur().text;
-        const int32_t name_off = Cur().offset;
         ++pos_;
         if (At(TokenKind::kLParen) && !quoted) {
+          // A call sits at its '(', as in cel-go, so that positions agree.
+          const int32_t call_off = Cur().offset;
           ++pos_;
           std::vector<ExprPtr> args = ParseArgs(TokenKind::kRParen, "')'");
-          e = ReceiverCall(std::move(name), name_off, std::move(e),
+          e = ReceiverCall(std::move(name), call_off, std::move(e),
                            std::move(args));
         } else {
           const int d = DepthOf(e);
@@ -544,10 +545,11 @@ class Parser {
         name += Cur().text;
         ++pos_;
         if (At(TokenKind::kLParen)) {
+          const int32_t call_off = Cur().offset;
           ++pos_;
           std::vector<ExprPtr> args = ParseArgs(TokenKind::kRParen, "')'");
-          if (name == "has") return HasMacro(off, std::move(args));
-          return Call(std::move(name), off, std::move(args));
+          if (name == "has") return HasMacro(call_off, std::move(args));
+          return Call(std::move(name), call_off, std::move(args));
         }
         ExprPtr e = NewExpr(ExprKind::kIdent, off);
         e->name = std::move(name);
