@@ -22,6 +22,7 @@ struct Golden {
   std::string input;
   std::string expected;
 };
+void PrintTo(const Golden& g, std::ostream* os) { *os << g.input; }
 
 class ParserGoldenTest : public testing::TestWithParam<Golden> {};
 
@@ -78,6 +79,7 @@ struct ErrorCase {
   std::string input;
   std::string expected;  // "line:col: message"
 };
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.input; }
 
 class ParserErrorTest : public testing::TestWithParam<ErrorCase> {};
 
@@ -98,9 +100,19 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"'abc", "1:1: unterminated string literal"},
         ErrorCase{"'a\nb'",
                   "1:1: unterminated string literal (newline in string)"},
-        ErrorCase{"'\\q'", "1:2: invalid escape sequence"},
+        // Escape errors sit at the literal, as in cel-go, and quote it.
+        ErrorCase{"'\\q'", "1:1: invalid escape sequence: '\\q'"},
+        ErrorCase{"x + 'ab\\xZ1'",
+                  "1:5: invalid escape sequence: expected hexadecimal "
+                  "digits: '\\xZ'"},
+        // A syntax error before the first bad character is reported first.
+        ErrorCase{"* @a",
+                  "1:1: syntax error: unexpected '*'\n1:3: unexpected "
+                  "character '@'"},
+        ErrorCase{"a.`$b`", "1:3: invalid character in quoted identifier: '$'"},
         ErrorCase{"b'\\u0041'",
-                  "1:3: \\u and \\U escapes are not allowed in bytes literals"},
+                  "1:1: \\u and \\U escapes are not allowed in bytes literals: "
+                  "'\\u0041'"},
         ErrorCase{"9223372036854775808",
                   "1:1: integer literal out of range: 9223372036854775808"},
         ErrorCase{"18446744073709551616u",
@@ -116,7 +128,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"1.99e90000009",
                   "1:1: double literal out of range: 1.99e90000009"},
         ErrorCase{"l.all(x.y, true)",
-                  "1:7: all() macro: the first argument must be a simple "
+                  "1:8: all() macro: the first argument must be a simple "
                   "variable name"},
         ErrorCase{"1\n  + )", "2:5: syntax error: unexpected ')'"},
         ErrorCase{"12abc", "1:3: malformed number literal"},

@@ -161,6 +161,16 @@ class Lexer {
       Error(t.offset, "empty quoted identifier");
       return false;
     }
+    // CEL allows letters, digits and _ . - / and space between backticks.
+    for (const char ch : t.text) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) &&
+          std::string_view("_.-/ ").find(ch) == std::string_view::npos) {
+        Error(t.offset,
+              absl::StrCat("invalid character in quoted identifier: '",
+                           std::string(1, ch), "'"));
+        return false;
+      }
+    }
     t.kind = TokenKind::kQuotedIdent;
     return true;
   }
@@ -299,7 +309,7 @@ class Lexer {
         break;
       }
       if (c == '\\' && !raw) {
-        LexEscape(out, bytes);
+        LexEscape(out, bytes, t.offset);
         continue;
       }
       const size_t start = pos_;
@@ -309,8 +319,19 @@ class Lexer {
     t.text = std::move(out);
   }
 
-  void LexEscape(std::string& out, bool bytes) {
-    const int32_t at = cp_;
+  // An escape error is reported at the start of its literal, as cel-go
+  // does, and quotes the offending escape.
+  void LexEscape(std::string& out, bool bytes, int32_t literal) {
+    const size_t escape_start = pos_;
+    // `through_current`: the escape ends with the character at pos_.
+    auto fail = [&](std::string_view what, bool through_current = true) {
+      const size_t end =
+          std::min(pos_ + (through_current ? 1 : 0), text_.size());
+      Error(literal, absl::StrCat(std::string(what), ": '",
+                                  std::string(text_.substr(escape_start,
+                                                           end - escape_start)),
+                                  "'"));
+    };
     Advance();  // the backslash
     const char c = Peek();
     auto simple = [&](char v) {
@@ -352,7 +373,7 @@ class Lexer {
       for (int i = 0; i < n; ++i) {
         const int h = HexValue(Peek());
         if (h < 0) {
-          Error(at, "invalid escape sequence: expected hexadecimal digits");
+          fail("invalid escape sequence: expected hexadecimal digits");
           return;
         }
         v = v * 16 + static_cast<uint32_t>(h);
@@ -367,11 +388,11 @@ class Lexer {
         return;
       }
       if (bytes) {
-        Error(at, "\\u and \\U escapes are not allowed in bytes literals");
+        fail("\\u and \\U escapes are not allowed in bytes literals", false);
         return;
       }
       if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-        Error(at, "invalid escape sequence: not a Unicode scalar value");
+        fail("invalid escape sequence: not a Unicode scalar value", false);
         return;
       }
       AppendUtf8(v, out);
@@ -382,7 +403,7 @@ class Lexer {
       for (int i = 0; i < 3; ++i) {
         const char d = Peek();
         if (d < '0' || d > '7') {
-          Error(at, "invalid escape sequence: expected three octal digits");
+          fail("invalid escape sequence: expected three octal digits");
           return;
         }
         v = v * 8 + static_cast<uint32_t>(d - '0');
@@ -395,7 +416,7 @@ class Lexer {
       }
       return;
     }
-    Error(at, "invalid escape sequence");
+    fail("invalid escape sequence");
     if (pos_ < text_.size()) Advance();
   }
 

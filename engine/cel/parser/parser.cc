@@ -460,9 +460,7 @@ class Parser {
     if (!macro)
       return Call(std::move(name), off, std::move(args), std::move(target));
     if (args[0]->kind != ExprKind::kIdent) {
-      const Expr* start = args[0].get();
-      while (start->operand) start = start->operand.get();
-      Fail(std::min(start->offset, args[0]->offset),
+      Fail(args[0]->offset,
            absl::StrCat(name,
                         "() macro: the first argument must be a simple "
                         "variable name"));
@@ -694,9 +692,9 @@ ParseResult Parse(const Source& source, const ParserOptions& options) {
                       " code points (limit max_code_points)")});
     return result;
   }
+  std::vector<Issue> lex_issues;
   std::vector<parser_internal::Token> tokens =
-      parser_internal::Lex(source, result.issues);
-  if (!result.issues.empty()) return result;
+      parser_internal::Lex(source, lex_issues);
   Parser parser(source, options, std::move(tokens), result.issues);
   try {
     result.expr = parser.ParseAll();
@@ -704,6 +702,24 @@ ParseResult Parse(const Source& source, const ParserOptions& options) {
     result.expr = nullptr;
   }
   result.next_id = parser.next_id();
+  if (!lex_issues.empty()) {
+    // The tokens lack what could not be lexed, so a syntax error after the
+    // first bad character may be an echo of it; one before it is real and
+    // comes first, so that the first error is the leftmost.
+    auto before = [](const Issue& a, const Issue& b) {
+      return a.position.line != b.position.line
+                 ? a.position.line < b.position.line
+                 : a.position.column < b.position.column;
+    };
+    std::vector<Issue> issues;
+    if (!result.issues.empty() &&
+        before(result.issues.front(), lex_issues.front())) {
+      issues.push_back(std::move(result.issues.front()));
+    }
+    for (auto& i : lex_issues) issues.push_back(std::move(i));
+    result.issues = std::move(issues);
+    result.expr = nullptr;
+  }
   return result;
 }
 
