@@ -84,7 +84,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"{}", "map(dyn, dyn)"},
         Case{"[{}, {'a': 1}]", "list(map(string, int))"},
         Case{"[].map(x, x)[0].foo", "dyn"},
-        Case{"[1] + [dyn('a')]", "list(dyn)"},
+        // What is read out of an empty literal is dyn, not a wildcard.
+        Case{"{}.map(c, [c, type(c)])", "list(list(dyn))"},
+        Case{"[[][0], 1]", "list(dyn)"}, Case{"[1] + [dyn('a')]", "list(dyn)"},
         Case{"[1] + ['a']",
              "1:5: found no matching overload for '_+_' applied to "
              "'(list(int), list(string))'"}));

@@ -204,6 +204,84 @@ class Runner {
     return {Outcome::kPass, ""};
   }
 
+  // A test of the checking suite, against cel-go's deduced type or errors
+  // (`want`): the type must match, or the first error's line and column.
+  Outcome RunChecking(const Message& test, const nlohmann::json& want) {
+    const std::string error = want.value("error", "");
+    if (absl::StrContains(test.ShortDebugString(), "google.expr.") ||
+        absl::StrContains(error, "google.expr.")) {
+      return {Outcome::kSkip,
+              "uses cel-go's own test messages (google.expr.*), whose "
+              "descriptors the suite does not carry"};
+    }
+    if (absl::StrContains(error, "unsupported syntax")) {
+      return {Outcome::kSkip,
+              "cel-go ran this test with optional syntax turned off"};
+    }
+    if (absl::StrContains(test.ShortDebugString(), "optional_type")) {
+      return {Outcome::kSkip,
+              "uses the optional values extension, which this engine does "
+              "not offer"};
+    }
+    if (RE2::PartialMatch(error,
+                          R"(overload for '_[<>]=?_' applied to )"
+                          R"('\((int|uint|double), (int|uint|double)\)')")) {
+      return {Outcome::kSkip,
+              "cel-go ran this test with cross-type numeric comparisons "
+              "turned off; CEL's spec has them (see the comparisons "
+              "section), and so does this engine"};
+    }
+    cel::CheckerEnv env(&pool_, Str(test, "container"));
+    std::string why;
+    if (!DeclareCheckerEnv(test, env, why)) return {Outcome::kFail, why};
+    cel::Source source(Str(test, "expr"));
+    cel::ParseResult parsed = cel::Parse(source);
+    std::vector<cel::Issue> issues = parsed.issues;
+    cel::Type type;
+    if (issues.empty()) {
+      cel::CheckResult checked = cel::Check(*parsed.expr, source, env);
+      issues = std::move(checked.issues);
+      type = checked.type;
+    }
+    if (!error.empty()) {
+      int line = 0, column = 0;
+      if (!RE2::PartialMatch(error, R"(ERROR: [^:]*:(-?\d+):(\d+):)", &line,
+                             &column)) {
+        return {Outcome::kFail, "no position in the expected error: " + error};
+      }
+      if (issues.empty()) {
+        return {Outcome::kFail,
+                absl::StrCat("expected an error at ", line, ":", column,
+                             ", got type ", type.ToString())};
+      }
+      const cel::SourcePosition got = issues.front().position;
+      if (got.line == line && got.column == column) return {Outcome::kPass, ""};
+      return {Outcome::kFail,
+              absl::StrCat("expected the first error at ", line, ":", column,
+                           ", got ", cel::FormatIssues(issues))};
+    }
+    if (!issues.empty()) {
+      bool only_undeclared = true;
+      for (const auto& i : issues) {
+        only_undeclared = only_undeclared &&
+                          absl::StartsWith(i.message, "undeclared reference");
+      }
+      if (only_undeclared) {
+        return {Outcome::kSkip,
+                "uses declarations of cel-go's test environment that the "
+                "suite does not carry: " +
+                    cel::FormatIssues(issues)};
+      }
+      return {Outcome::kFail, "check: " + cel::FormatIssues(issues)};
+    }
+    // cel-go writes the null type as `null`.
+    std::string expected = want.value("type", "");
+    if (expected == "null") expected = "null_type";
+    if (type.ToString() == expected) return {Outcome::kPass, ""};
+    return {Outcome::kFail, absl::StrCat("deduced type ", type.ToString(),
+                                         ", expected ", expected)};
+  }
+
  private:
   [[noreturn]] static void Fatal(const std::string& message) {
     std::cerr << "conformance: " << message << "\n";
@@ -638,6 +716,50 @@ int main(int argc, char** argv) {
                                   static_cast<double>(pass + fail)
                             : 0.0);
     report["files"]["parsing_suite"] = {
+        {"pass", pass}, {"fail", fail}, {"skip", skip}};
+    total_pass += pass;
+    total_fail += fail;
+    total_skip += skip;
+  }
+  if (std::ifstream expected_file(data + "/checking.json"); expected_file) {
+    const auto expected = nlohmann::json::parse(expected_file, nullptr, false);
+    auto file = runner.LoadFile(data + "/checking.pb");
+    const auto* sections = file->GetDescriptor()->FindFieldByName("section");
+    const auto& section =
+        file->GetReflection()->GetRepeatedMessage(*file, sections, 0);
+    const auto* tests = section.GetDescriptor()->FindFieldByName("test");
+    const int n = section.GetReflection()->FieldSize(section, tests);
+    if (!expected.is_array() || expected.size() != static_cast<size_t>(n)) {
+      std::cerr << "conformance: checking.json does not match checking.pb\n";
+      return 2;
+    }
+    size_t pass = 0, fail = 0, skip = 0;
+    for (int t = 0; t < n; ++t) {
+      const auto o = runner.RunChecking(
+          section.GetReflection()->GetRepeatedMessage(section, tests, t),
+          expected[t]);
+      const std::string id =
+          "checking_suite/" + expected[t].value("name", std::to_string(t));
+      switch (o.kind) {
+        case Runner::Outcome::kPass:
+          ++pass;
+          break;
+        case Runner::Outcome::kFail:
+          ++fail;
+          report["failures"].push_back({{"test", id}, {"reason", o.reason}});
+          break;
+        case Runner::Outcome::kSkip:
+          ++skip;
+          report["skipped"].push_back({{"test", id}, {"reason", o.reason}});
+          break;
+      }
+    }
+    std::printf("%-16s %6zu %6zu %6zu %6.1f%%\n", "checking_suite", pass, fail,
+                skip,
+                pass + fail ? 100.0 * static_cast<double>(pass) /
+                                  static_cast<double>(pass + fail)
+                            : 0.0);
+    report["files"]["checking_suite"] = {
         {"pass", pass}, {"fail", fail}, {"skip", skip}};
     total_pass += pass;
     total_fail += fail;

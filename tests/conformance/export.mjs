@@ -5,6 +5,9 @@
 //   OUT/<file>.pb        one cel.expr.conformance.test.SimpleTestFile per
 //                        file of the suite (basic, macros, ...)
 //   OUT/files.txt        the file names, one a line
+//   OUT/parsing.json     the parsing suite: expressions, and cel-go's errors
+//   OUT/checking.pb      the checking suite's tests, as one SimpleTestFile
+//   OUT/checking.json    for each of them in order, cel-go's type or errors
 //
 //   node tests/conformance/export.mjs NODE_PREFIX OUT
 import { createRequire } from 'node:module';
@@ -19,7 +22,7 @@ if (!prefix || !out) {
 const require = createRequire(join(prefix, 'package.json'));
 const { create, toBinary } = require('@bufbuild/protobuf');
 const { FileDescriptorSetSchema } = require('@bufbuild/protobuf/wkt');
-const { getConformanceSuite, getParsingSuite } = require('@bufbuild/cel-spec/testdata/tests.js');
+const { getConformanceSuite, getParsingSuite, getCheckingSuite } = require('@bufbuild/cel-spec/testdata/tests.js');
 const simple = require('@bufbuild/cel-spec/cel/expr/conformance/test/simple_pb.js');
 const proto3 = require('@bufbuild/cel-spec/cel/expr/conformance/proto3/test_all_types_pb.js');
 const proto2 = require('@bufbuild/cel-spec/cel/expr/conformance/proto2/test_all_types_pb.js');
@@ -75,4 +78,24 @@ function flatten(suite, prefixName, acc) {
 }
 const parsing = flatten(getParsingSuite(), '', []);
 writeFileSync(join(out, 'parsing.json'), JSON.stringify(parsing, null, 1));
-console.log(`exported ${names.length} conformance files, ${parsing.length} parsing tests and ${files.length} descriptors to ${out}`);
+
+// The checking suite (from cel-go's checker tests): each test with the type
+// cel-go deduced, or cel-go's errors with positions.
+const checking = flatten(getCheckingSuite(), '', []);
+const checkingTests = [];
+const checkingExpected = [];
+(function collect(suite) {
+  for (const t of suite.tests) {
+    checkingTests.push(t.original);
+    checkingExpected.push({ name: t.name, type: t.type ?? '', error: t.error ?? '' });
+  }
+  for (const s of suite.suites) collect(s);
+})(getCheckingSuite());
+writeFileSync(join(out, 'checking.pb'), toBinary(simple.SimpleTestFileSchema,
+  create(simple.SimpleTestFileSchema, {
+    name: 'checking',
+    section: [{ name: 'checking', test: checkingTests }],
+  })));
+writeFileSync(join(out, 'checking.json'), JSON.stringify(checkingExpected, null, 1));
+console.log(`exported ${names.length} conformance files, ${parsing.length} parsing tests, ` +
+            `${checking.length} checking tests and ${files.length} descriptors to ${out}`);

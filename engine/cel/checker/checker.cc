@@ -237,6 +237,7 @@ class Checker {
     switch (operand.kind()) {
       case Type::Kind::kDyn:
       case Type::Kind::kFree:
+      case Type::Kind::kTypeParam:
         break;
       case Type::Kind::kMessage: {
         const FieldDescriptor* f =
@@ -255,7 +256,7 @@ class Checker {
           Error(e.offset, absl::StrCat("type '", operand.ToString(),
                                        "' does not support field selection"));
         }
-        result = operand.map_value();
+        result = ElementRead(operand.map_value());
         break;
       default:
         Error(e.offset, absl::StrCat("type '", operand.ToString(),
@@ -300,9 +301,9 @@ class Checker {
     const Type range = Visit(*e.range);
     Type iter = Type::Dyn();
     if (range.kind() == Type::Kind::kList) {
-      iter = range.elem();
+      iter = ElementRead(range.elem());
     } else if (range.kind() == Type::Kind::kMap) {
-      iter = range.elem();
+      iter = ElementRead(range.elem());
     } else if (!range.is_dyn()) {
       Error(e.range->offset,
             absl::StrCat("expression of type '", range.ToString(),
@@ -318,7 +319,7 @@ class Checker {
         second = iter;
         iter = Type::Int();
       } else if (range.kind() == Type::Kind::kMap) {
-        second = range.map_value();
+        second = ElementRead(range.map_value());
       }
     }
     scopes_.emplace_back(e.iter_var, iter);

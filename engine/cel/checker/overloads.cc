@@ -217,11 +217,11 @@ std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
       if (c.is_dyn()) return Type::Dyn();
       if (c.kind() == K::kList) {
         if (!args[1].is_dyn() && !args[1].is_numeric()) return no_overload();
-        return c.elem();
+        return ElementRead(c.elem());
       }
       if (c.kind() == K::kMap) {
         if (!IsComparableForEquality(c.elem(), args[1])) return no_overload();
-        return c.map_value();
+        return ElementRead(c.map_value());
       }
       return no_overload();
     }

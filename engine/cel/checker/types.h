@@ -67,8 +67,12 @@ class Type {
   static Type Free() { return Type(Kind::kFree); }
 
   Kind kind() const { return kind_; }
-  // Dyn, or free: either way, anything may be done with it.
-  bool is_dyn() const { return kind_ == Kind::kDyn || kind_ == Kind::kFree; }
+  // Dyn, free, or a type parameter (the declared type of a variable that
+  // may hold anything): either way, anything may be done with it.
+  bool is_dyn() const {
+    return kind_ == Kind::kDyn || kind_ == Kind::kFree ||
+           kind_ == Kind::kTypeParam;
+  }
   bool is_numeric() const {
     return kind_ == Kind::kInt || kind_ == Kind::kUint ||
            kind_ == Kind::kDouble;
@@ -110,6 +114,11 @@ class Type {
 std::optional<Type> Unify(const Type& a, const Type& b);
 // Unify, falling back to dyn.
 Type Join(const Type& a, const Type& b);
+// The type of a value read out of a container of element type `t`: a free
+// element (of `[]`, say) is no constraint on what is read, so dyn.
+inline Type ElementRead(const Type& t) {
+  return t.kind() == Type::Kind::kFree ? Type::Dyn() : t;
+}
 
 // The CEL type of a protobuf field, with the well-known types mapped to their
 // CEL meaning (Timestamp to timestamp, Value to dyn, Int64Value to
