@@ -427,5 +427,57 @@ TEST(CompileUncheckedTest, WrongArgumentCountIsAnError) {
   EXPECT_EQ(ev.Evaluate(absorbed.id).DebugString(), "true");
 }
 
+// Enums are ints by default (CEL's legacy typing, which rule sets use).
+TEST(EnumTest, LegacyEnumsAreInts) {
+  v1::Assessment a;
+  a.mutable_pain()->add_sites(v1::PAIN_SITE_PELVIS);
+  EXPECT_EQ(EvalCel("PainSite.PAIN_SITE_PELVIS"), "int: 2");
+  EXPECT_EQ(EvalCel("assessment.pain.sites[0] == 2", a), "bool: true");
+  EXPECT_EQ(EvalCel("type(PainSite.PAIN_SITE_PELVIS) == int"), "bool: true");
+}
+
+// Under strong enum typing, enum values have their enum's type.
+std::string Strong(const std::string& expr, const v1::Assessment& a = {}) {
+  return EvalCel(expr, a, Value::Null(), Limits{}, /*strong_enums=*/true);
+}
+
+TEST(EnumTest, StrongEnumsHaveTheirType) {
+  v1::Assessment a;
+  a.mutable_pain()->add_sites(v1::PAIN_SITE_PELVIS);
+  EXPECT_EQ(Strong("PainSite.PAIN_SITE_PELVIS"),
+            "reconnect.v1.PainSite: reconnect.v1.PainSite.PAIN_SITE_PELVIS");
+  EXPECT_EQ(Strong("type(PainSite.PAIN_SITE_PELVIS) == PainSite"),
+            "bool: true");
+  EXPECT_EQ(Strong("assessment.pain.sites[0] == PainSite.PAIN_SITE_PELVIS", a),
+            "bool: true");
+  EXPECT_EQ(Strong("int(assessment.pain.sites[0])", a), "int: 2");
+  EXPECT_EQ(Strong("PainSite(2) == PainSite.PAIN_SITE_PELVIS"), "bool: true");
+  EXPECT_EQ(Strong("PainSite('PAIN_SITE_ABDOMEN')"),
+            "reconnect.v1.PainSite: reconnect.v1.PainSite.PAIN_SITE_ABDOMEN");
+  EXPECT_EQ(Strong("PainSite(99)"),
+            "reconnect.v1.PainSite: "
+            "reconnect.v1.PainSite(99)");
+  EXPECT_EQ(Strong("Pain{sites: [PainSite.PAIN_SITE_VULVA_VAGINA]}.sites[0]"),
+            "reconnect.v1.PainSite: "
+            "reconnect.v1.PainSite.PAIN_SITE_VULVA_VAGINA");
+}
+
+TEST(EnumTest, StrongEnumErrors) {
+  EXPECT_EQ(Strong("PainSite(5000000000)"),
+            "error: range error: 5000000000 is not a value of enum "
+            "reconnect.v1.PainSite");
+  EXPECT_EQ(Strong("PainSite('NOPE')"),
+            "error: invalid name 'NOPE' for enum reconnect.v1.PainSite");
+  EXPECT_EQ(Strong("PainSite(x)"),
+            "error: no matching overload for 'reconnect.v1.PainSite' applied "
+            "to 'null_type'");
+  EXPECT_EQ(Strong("PainSite.PAIN_SITE_PELVIS == 2"),
+            "issues: 1:27: found no matching overload for '_==_' applied to "
+            "'(reconnect.v1.PainSite, int)'");
+  EXPECT_EQ(Strong("PainSite(1.5)"),
+            "issues: 1:9: found no matching overload for "
+            "'reconnect.v1.PainSite' applied to '(double)'");
+}
+
 }  // namespace
 }  // namespace reconnect::cel

@@ -51,21 +51,6 @@ const std::map<std::string, std::string>& SkippedFiles() {
   return *files;
 }
 
-// Sections that test a semantic choice other than this engine's.
-const std::map<std::string, std::string>& SkippedSections() {
-  static const auto* sections = new std::map<std::string, std::string>{
-      {"enums/strong_proto2",
-       "strong enum typing; this engine follows CEL's legacy enum semantics "
-       "(enums are ints), "
-       "as cel-go does by default"},
-      {"enums/strong_proto3",
-       "strong enum typing; this engine follows CEL's legacy enum semantics "
-       "(enums are ints), "
-       "as cel-go does by default"},
-  };
-  return *sections;
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
@@ -127,8 +112,11 @@ class Runner {
     std::string reason;
   };
 
-  Outcome Run(const Message& test) {
+  // `strong_enums`: the test is of a strong-enum section, which CEL runs
+  // with enum values typed by their enum.
+  Outcome Run(const Message& test, bool strong_enums) {
     strings_.clear();
+    strong_enums_ = strong_enums;
     const FieldDescriptor* matcher = SetOneof(test, "result_matcher");
     if (Bool(test, "check_only")) return RunCheckOnly(test, matcher);
     if (matcher &&
@@ -137,6 +125,7 @@ class Runner {
     }
     cel::Limits limits;
     cel::ExpressionSetBuilder builder(&pool_, Str(test, "container"), limits);
+    if (strong_enums) builder.UseStrongEnums();
     std::map<std::string, int> vars;
     if (!DeclareTypeEnv(test, builder, vars))
       return {Outcome::kSkip, "declares custom functions"};
@@ -474,7 +463,14 @@ class Runner {
     if (n == "bytes_value") return Value::Bytes(r->GetString(v, k));
     if (n == "enum_value") {
       const Message& e = r->GetMessage(v, k);
-      return Value::Int(e.GetReflection()->GetInt32(e, Field(e, "value")));
+      const int32_t number = e.GetReflection()->GetInt32(e, Field(e, "value"));
+      if (!strong_enums_) return Value::Int(number);
+      const auto* type = pool_.FindEnumTypeByName(Str(e, "type"));
+      if (type == nullptr) {
+        error = "unknown enum type " + Str(e, "type");
+        return Value::Null();
+      }
+      return Value::Enum(type, number);
     }
     if (n == "type_value") {
       strings_.push_back(r->GetString(v, k));
@@ -555,6 +551,7 @@ class Runner {
   google::protobuf::DynamicMessageFactory factory_;
   const Descriptor* test_file_ = nullptr;
   std::deque<std::string> strings_;
+  bool strong_enums_ = false;
 };
 
 }  // namespace
@@ -656,15 +653,11 @@ int main(int argc, char** argv) {
             test.GetReflection()->GetString(
                 test, test.GetDescriptor()->FindFieldByName("name")));
         Runner::Outcome o;
-        const auto& skipped_sections =
-            reconnect::conformance::SkippedSections();
         if (auto it = skipped.find(name); it != skipped.end()) {
           o = {Runner::Outcome::kSkip, it->second};
-        } else if (auto sit = skipped_sections.find(name + "/" + section_name);
-                   sit != skipped_sections.end()) {
-          o = {Runner::Outcome::kSkip, sit->second};
         } else {
-          o = runner.Run(test);
+          o = runner.Run(test, name == "enums" &&
+                                   absl::StartsWith(section_name, "strong_"));
         }
         switch (o.kind) {
           case Runner::Outcome::kPass:

@@ -215,7 +215,7 @@ class Checker {
         if (const EnumDescriptor* en =
                 env_.pool()->FindEnumTypeByName(full.substr(0, dot))) {
           if (const auto* v = en->FindValueByName(full.substr(dot + 1))) {
-            type = Type::Int();
+            type = env_.strong_enums() ? Type::Enum(en) : Type::Int();
             return Reference{Reference::Kind::kEnumValue, full, v->number()};
           }
         }
@@ -223,6 +223,12 @@ class Checker {
       if (const Descriptor* d = env_.pool()->FindMessageTypeByName(full)) {
         type = Type::TypeType();
         return Reference{Reference::Kind::kTypeName, d->full_name(), 0};
+      }
+      if (env_.strong_enums()) {
+        if (const EnumDescriptor* en = env_.pool()->FindEnumTypeByName(full)) {
+          type = Type::TypeType();
+          return Reference{Reference::Kind::kTypeName, en->full_name(), 0};
+        }
       }
     }
     if (BuiltinTypeName(name)) {
@@ -246,7 +252,7 @@ class Checker {
           Error(e.offset, absl::StrCat("undefined field '", e.name,
                                        "' on type '", operand.ToString(), "'"));
         } else {
-          result = FieldType(f);
+          result = FieldType(f, env_.strong_enums());
         }
         break;
       }
@@ -286,7 +292,7 @@ class Checker {
         continue;
       }
       const Type& vt = out_.types[entry.value->id];
-      const Type ft = FieldType(f);
+      const Type ft = FieldType(f, env_.strong_enums());
       if (!ft.IsAssignableFrom(vt) && vt.kind() != Type::Kind::kNull) {
         Error(entry.offset,
               absl::StrCat("expected type of field '", entry.field, "' is '",
@@ -392,7 +398,40 @@ class Checker {
     return nullptr;
   }
 
+  // Under strong enum typing, `E(x)` or `pkg.E(x)` for an enum type E.
+  const EnumDescriptor* EnumConversion(const Expr& e) {
+    if (!env_.strong_enums() || e.args.size() != 1) return nullptr;
+    std::string name = e.name;
+    if (e.operand) {
+      if (!IsQualifiedChain(*e.operand)) return nullptr;
+      const Expr* n = e.operand.get();
+      for (; n->kind == ExprKind::kSelect; n = n->operand.get()) {
+        name = absl::StrCat(n->name, ".", name);
+      }
+      if (IsLocal(n->name)) return nullptr;
+      name = absl::StrCat(n->name, ".", name);
+    }
+    for (const std::string& full : env_.Candidates(name)) {
+      if (const EnumDescriptor* en = env_.pool()->FindEnumTypeByName(full)) {
+        return en;
+      }
+    }
+    return nullptr;
+  }
+
   Type VisitCall(const Expr& e) {
+    if (const EnumDescriptor* en = EnumConversion(e)) {
+      const Type arg = Visit(*e.args[0]);
+      if (!arg.is_dyn() && arg.kind() != Type::Kind::kInt &&
+          arg.kind() != Type::Kind::kString) {
+        Error(e.offset,
+              absl::StrCat("found no matching overload for '", en->full_name(),
+                           "' applied to '(", arg.ToString(), ")'"));
+        return Type::Dyn();
+      }
+      out_.references[e.id] = {Reference::Kind::kTypeName, en->full_name(), 0};
+      return Type::Enum(en);
+    }
     std::vector<Type> args;
     std::optional<Type> target;
     const std::vector<Overload>* declared = QualifiedFunction(e);

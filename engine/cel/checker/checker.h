@@ -29,6 +29,9 @@ class CheckerEnv {
   // check expressions against a wider environment use this.
   void AddFunction(std::string name, Overload overload);
   const google::protobuf::DescriptorPool* pool() const { return pool_; }
+  // Strong enum typing (see ExpressionSetBuilder::UseStrongEnums).
+  void set_strong_enums(bool on) { strong_enums_ = on; }
+  bool strong_enums() const { return strong_enums_; }
   const std::string& container() const { return container_; }
 
   // The candidate full names of `name`, most qualified first.
@@ -39,6 +42,7 @@ class CheckerEnv {
  private:
   const google::protobuf::DescriptorPool* pool_;
   std::string container_;
+  bool strong_enums_ = false;
   absl::flat_hash_map<std::string, Type> variables_;
   absl::flat_hash_map<std::string, std::vector<Overload>> functions_;
 };
@@ -47,7 +51,9 @@ class CheckerEnv {
 struct Reference {
   enum class Kind : uint8_t { kVariable, kLocal, kEnumValue, kTypeName };
   Kind kind = Kind::kVariable;
-  std::string name;        // resolved full name
+  // Resolved full name. On a call, kTypeName names the enum type the call
+  // converts to (strong enum typing).
+  std::string name;
   int64_t enum_value = 0;  // kEnumValue
 };
 

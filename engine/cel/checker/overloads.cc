@@ -240,6 +240,9 @@ std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
       if (!elem) return no_overload();
       return Type::List(*elem);
     }
+    if (name == "int" && args.size() == 1 && args[0].kind() == K::kEnum) {
+      return Type::Int();
+    }
     if (name == "size" && args.size() == 1 &&
         (args[0].kind() == K::kList || args[0].kind() == K::kMap)) {
       return Type::Int();

@@ -34,6 +34,11 @@ Type Type::Abstract(std::string name, std::vector<Type> params) {
   t.params_ = std::make_shared<const std::vector<Type>>(std::move(params));
   return t;
 }
+Type Type::Enum(const google::protobuf::EnumDescriptor* e) {
+  Type t(Kind::kEnum);
+  t.enum_ = e;
+  return t;
+}
 Type Type::TypeParam(std::string name) {
   Type t(Kind::kTypeParam);
   t.name_ = std::make_shared<const std::string>(std::move(name));
@@ -85,6 +90,8 @@ std::string Type::ToString() const {
       return *name_;
     case Kind::kFree:
       return "dyn";
+    case Kind::kEnum:
+      return enum_->full_name();
   }
   return "dyn";
 }
@@ -178,6 +185,8 @@ bool Type::IsAssignableFrom(const Type& other) const {
              second_->IsAssignableFrom(*other.second_);
     case Kind::kMessage:
       return message_ == other.message_;
+    case Kind::kEnum:
+      return enum_ == other.enum_;
     default:
       return true;
   }
@@ -198,6 +207,8 @@ bool operator==(const Type& a, const Type& b) {
       return *a.name_ == *b.name_ && *a.params_ == *b.params_;
     case Type::Kind::kTypeParam:
       return *a.name_ == *b.name_;
+    case Type::Kind::kEnum:
+      return a.enum_ == b.enum_;
     default:
       return true;
   }
@@ -228,11 +239,12 @@ Type MessageCelType(const Descriptor* d) {
   return Type::Message(d);
 }
 
-Type SingularFieldType(const FieldDescriptor* f) {
+Type SingularFieldType(const FieldDescriptor* f, bool strong_enums) {
   switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return strong_enums ? Type::Enum(f->enum_type()) : Type::Int();
     case FieldDescriptor::CPPTYPE_INT32:
     case FieldDescriptor::CPPTYPE_INT64:
-    case FieldDescriptor::CPPTYPE_ENUM:
       return Type::Int();
     case FieldDescriptor::CPPTYPE_UINT32:
     case FieldDescriptor::CPPTYPE_UINT64:
@@ -251,13 +263,14 @@ Type SingularFieldType(const FieldDescriptor* f) {
   return Type::Dyn();
 }
 
-Type FieldType(const FieldDescriptor* f) {
+Type FieldType(const FieldDescriptor* f, bool strong_enums) {
   if (f->is_map()) {
-    return Type::Map(SingularFieldType(f->message_type()->map_key()),
-                     SingularFieldType(f->message_type()->map_value()));
+    return Type::Map(
+        SingularFieldType(f->message_type()->map_key(), strong_enums),
+        SingularFieldType(f->message_type()->map_value(), strong_enums));
   }
-  if (f->is_repeated()) return Type::List(SingularFieldType(f));
-  return SingularFieldType(f);
+  if (f->is_repeated()) return Type::List(SingularFieldType(f, strong_enums));
+  return SingularFieldType(f, strong_enums);
 }
 
 }  // namespace reconnect::cel

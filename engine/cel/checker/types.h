@@ -43,6 +43,7 @@ class Type {
     kAbstract,
     kTypeParam,
     kFree,
+    kEnum,  // under strong enum typing only
   };
 
   Type() = default;
@@ -65,6 +66,7 @@ class Type {
   static Type Abstract(std::string name, std::vector<Type> params);
   static Type TypeParam(std::string name);
   static Type Free() { return Type(Kind::kFree); }
+  static Type Enum(const google::protobuf::EnumDescriptor* e);
 
   Kind kind() const { return kind_; }
   // Dyn, free, or a type parameter (the declared type of a variable that
@@ -82,6 +84,9 @@ class Type {
   const Type& elem() const { return *first_; }
   const Type& map_value() const { return *second_; }
   const google::protobuf::Descriptor* descriptor() const { return message_; }
+  const google::protobuf::EnumDescriptor* enum_descriptor() const {
+    return enum_;
+  }
   // For abstract types and type parameters.
   const std::string& name() const { return *name_; }
   const std::vector<Type>& params() const { return *params_; }
@@ -102,6 +107,7 @@ class Type {
   std::shared_ptr<const Type> first_;
   std::shared_ptr<const Type> second_;
   const google::protobuf::Descriptor* message_ = nullptr;
+  const google::protobuf::EnumDescriptor* enum_ = nullptr;
   std::shared_ptr<const std::string> name_;
   std::shared_ptr<const std::vector<Type>> params_;
 };
@@ -122,10 +128,13 @@ inline Type ElementRead(const Type& t) {
 
 // The CEL type of a protobuf field, with the well-known types mapped to their
 // CEL meaning (Timestamp to timestamp, Value to dyn, Int64Value to
-// wrapper(int), Struct to map(string, dyn)). Enum fields are ints.
-Type FieldType(const google::protobuf::FieldDescriptor* field);
+// wrapper(int), Struct to map(string, dyn)). Enum fields are ints, or of
+// their enum type when `strong_enums`.
+Type FieldType(const google::protobuf::FieldDescriptor* field,
+               bool strong_enums = false);
 // As FieldType, for one element of a repeated field or the whole singular one.
-Type SingularFieldType(const google::protobuf::FieldDescriptor* field);
+Type SingularFieldType(const google::protobuf::FieldDescriptor* field,
+                       bool strong_enums = false);
 // The CEL type of a message-typed value of descriptor `d`.
 Type MessageCelType(const google::protobuf::Descriptor* d);
 

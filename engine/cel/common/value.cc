@@ -126,6 +126,15 @@ Value Value::Error(std::string message) {
   return r;
 }
 
+Value Value::Enum(const google::protobuf::EnumDescriptor* type,
+                  int32_t number) {
+  Value r;
+  r.kind_ = Kind::kEnum;
+  r.scalar_.p = type;
+  r.nanos_ = static_cast<uint32_t>(number);
+  return r;
+}
+
 absl::Duration Value::duration() const { return absl::Nanoseconds(scalar_.i); }
 absl::Time Value::timestamp() const {
   return absl::FromUnixSeconds(scalar_.i) + absl::Nanoseconds(nanos_);
@@ -161,6 +170,8 @@ std::string_view Value::TypeName() const {
       return "google.protobuf.Timestamp";
     case Kind::kError:
       return "error";
+    case Kind::kEnum:
+      return enum_type()->full_name();
   }
   return "unknown";
 }
@@ -242,6 +253,14 @@ void Render(const Value& v, bool quote, std::string& out) {
     case Value::Kind::kError:
       absl::StrAppend(&out, "error: ", v.error_message());
       break;
+    case Value::Kind::kEnum:
+      if (const auto* ev = v.enum_type()->FindValueByNumber(v.enum_number())) {
+        absl::StrAppend(&out, v.enum_type()->full_name(), ".", ev->name());
+      } else {
+        absl::StrAppend(&out, v.enum_type()->full_name(), "(", v.enum_number(),
+                        ")");
+      }
+      break;
   }
 }
 
@@ -312,6 +331,9 @@ bool ValueEquals(const Value& a, const Value& b) {
       return a.string_value() == b.string_value();
     case K::kType:
       return a.type_name() == b.type_name();
+    case K::kEnum:
+      return a.enum_type() == b.enum_type() &&
+             a.enum_number() == b.enum_number();
     case K::kDuration:
       return a.duration() == b.duration();
     case K::kTimestamp:

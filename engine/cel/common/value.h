@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 
 namespace reconnect::cel {
@@ -58,6 +59,9 @@ class Value {
     kDuration,
     kTimestamp,
     kError,
+    // A value of a protobuf enum type, under strong enum typing only; with
+    // CEL's default (legacy) typing, enum values are ints.
+    kEnum,
   };
 
   Value() : kind_(Kind::kNull) { scalar_.i = 0; }
@@ -88,6 +92,9 @@ class Value {
   static Value Duration(absl::Duration d);
   static Value Timestamp(absl::Time t);
   static Value Error(std::string message);
+  // `type` must outlive the value (descriptors live as long as their pool).
+  static Value Enum(const google::protobuf::EnumDescriptor* type,
+                    int32_t number);
 
   Kind kind() const { return kind_; }
   bool is_error() const { return kind_ == Kind::kError; }
@@ -112,6 +119,11 @@ class Value {
   }
   absl::Duration duration() const;
   absl::Time timestamp() const;
+  // For kEnum.
+  const google::protobuf::EnumDescriptor* enum_type() const {
+    return static_cast<const google::protobuf::EnumDescriptor*>(scalar_.p);
+  }
+  int32_t enum_number() const { return static_cast<int32_t>(nanos_); }
   // For kError.
   const std::string& error_message() const { return string_value(); }
   // Where the error arose: an index an ExpressionSet resolves to a line and
@@ -130,8 +142,8 @@ class Value {
 
  private:
   Kind kind_;
-  // Type-name length, the nanoseconds of a duration or timestamp, or the
-  // site of an error.
+  // Type-name length, the nanoseconds of a duration or timestamp, the
+  // number of an enum value, or the site of an error.
   uint32_t nanos_ = 0;
   union {
     bool b;

@@ -322,6 +322,12 @@ class Planner {
       case Reference::Kind::kLocal:
         return runtime_internal::MakeLocal(LocalSlot(r.name));
       case Reference::Kind::kEnumValue:
+        if (st_.set->strong_enums_) {
+          const auto* type = st_.env.pool()->FindEnumTypeByName(
+              r.name.substr(0, r.name.rfind('.')));
+          return runtime_internal::MakeConstant(
+              Value::Enum(type, static_cast<int32_t>(r.enum_value)));
+        }
         return runtime_internal::MakeConstant(Value::Int(r.enum_value));
       case Reference::Kind::kTypeName: {
         auto name = std::make_shared<const std::string>(r.name);
@@ -348,6 +354,18 @@ class Planner {
 
   NodePtr PlanCall(const Expr& e) {
     using runtime_internal::Function;
+    // A call the checker resolved to an enum type is a conversion to it.
+    if (auto ref = check_.references.find(e.id);
+        ref != check_.references.end() &&
+        ref->second.kind == Reference::Kind::kTypeName && e.args.size() == 1) {
+      if (const auto* type =
+              st_.env.pool()->FindEnumTypeByName(ref->second.name)) {
+        NodePtr arg = Plan(*e.args[0]);
+        const bool constant = arg->constant() != nullptr;
+        return Fold(runtime_internal::MakeEnumConversion(type, std::move(arg)),
+                    constant);
+      }
+    }
     std::vector<NodePtr> args;
     if (e.operand) args.push_back(Plan(*e.operand));
     for (const auto& a : e.args) args.push_back(Plan(*a));
@@ -419,6 +437,11 @@ int ExpressionSetBuilder::DeclareVariable(std::string name, Type type) {
   state_->bindings[std::move(name)] = {
       State::Binding::Kind::kVariable, index, {}, {}};
   return index;
+}
+
+void ExpressionSetBuilder::UseStrongEnums() {
+  state_->set->strong_enums_ = true;
+  state_->env.set_strong_enums(true);
 }
 
 void ExpressionSetBuilder::DeclareConstant(std::string name, Value value,

@@ -42,6 +42,9 @@ class ExpressionSet {
   const std::vector<FactPath>& facts() const { return facts_; }
   const Limits& limits() const { return limits_; }
   size_t size() const { return roots_.size(); }
+  // Whether enum values are typed by their enum (see
+  // ExpressionSetBuilder::UseStrongEnums) rather than ints.
+  bool strong_enums() const { return strong_enums_; }
 
   // Where an error value arose: the id of the expression (a definition's
   // own, when it arose there) and the line and column in that expression's
@@ -60,6 +63,7 @@ class ExpressionSet {
   ExpressionSet() = default;
 
   Limits limits_;
+  bool strong_enums_ = false;
   std::vector<std::unique_ptr<runtime_internal::Node>> roots_;
   std::vector<FactPath> facts_;
   std::vector<ErrorSite> sites_ = {ErrorSite{}};  // site 0: unknown
@@ -94,6 +98,13 @@ class ExpressionSetBuilder {
   int DeclareVariable(std::string name, Type type);
   // A named constant, folded into the programs that use it.
   void DeclareConstant(std::string name, Value value, Type type);
+
+  // Types enum values by their enum, as CEL's strong enum typing does:
+  // `Color.RED` and enum fields are values of type `Color`, `Color(1)` and
+  // `Color('RED')` convert, and `int(c)` gives the number. By default enums
+  // are ints (CEL's legacy typing, as cel-go and cel-cpp default to), which
+  // is what rule sets use. Call before compiling anything.
+  void UseStrongEnums();
 
   struct Compiled {
     int id = -1;  // -1 when `issues` is not empty

@@ -14,7 +14,8 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 
 Value ReadRepeatedElement(const Message& m, const FieldDescriptor* f, int i,
-                          const std::shared_ptr<const void>& owner) {
+                          const std::shared_ptr<const void>& owner,
+                          bool strong_enums) {
   const Reflection* r = m.GetReflection();
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
@@ -32,6 +33,9 @@ Value ReadRepeatedElement(const Message& m, const FieldDescriptor* f, int i,
     case FieldDescriptor::CPPTYPE_BOOL:
       return Value::Bool(r->GetRepeatedBool(m, f, i));
     case FieldDescriptor::CPPTYPE_ENUM:
+      if (strong_enums) {
+        return Value::Enum(f->enum_type(), r->GetRepeatedEnumValue(m, f, i));
+      }
       return Value::Int(r->GetRepeatedEnumValue(m, f, i));
     case FieldDescriptor::CPPTYPE_STRING: {
       std::string scratch;
@@ -55,31 +59,34 @@ Value ReadRepeatedElement(const Message& m, const FieldDescriptor* f, int i,
 class RepeatedFieldList final : public ListRep {
  public:
   RepeatedFieldList(const Message& m, const FieldDescriptor* f,
-                    std::shared_ptr<const void> owner)
-      : m_(m), f_(f), owner_(std::move(owner)) {}
+                    std::shared_ptr<const void> owner, bool strong_enums)
+      : m_(m), f_(f), owner_(std::move(owner)), strong_enums_(strong_enums) {}
   size_t size() const override {
     return static_cast<size_t>(m_.GetReflection()->FieldSize(m_, f_));
   }
   Value at(size_t i) const override {
-    return ReadRepeatedElement(m_, f_, static_cast<int>(i), owner_);
+    return ReadRepeatedElement(m_, f_, static_cast<int>(i), owner_,
+                               strong_enums_);
   }
 
  private:
   const Message& m_;
   const FieldDescriptor* f_;
   std::shared_ptr<const void> owner_;
+  const bool strong_enums_;
 };
 
 // A view of a protobuf map field (a repeated entry message) as a CEL map.
 class MapFieldMap final : public MapRep {
  public:
   MapFieldMap(const Message& m, const FieldDescriptor* f,
-              std::shared_ptr<const void> owner)
+              std::shared_ptr<const void> owner, bool strong_enums)
       : m_(m),
         f_(f),
         key_(f->message_type()->map_key()),
         value_(f->message_type()->map_value()),
-        owner_(std::move(owner)) {}
+        owner_(std::move(owner)),
+        strong_enums_(strong_enums) {}
   size_t size() const override {
     return static_cast<size_t>(m_.GetReflection()->FieldSize(m_, f_));
   }
@@ -87,7 +94,7 @@ class MapFieldMap final : public MapRep {
     return ReadField(Entry(i), key_, owner_);
   }
   Value value_at(size_t i) const override {
-    return ReadField(Entry(i), value_, owner_);
+    return ReadField(Entry(i), value_, owner_, strong_enums_);
   }
   std::optional<Value> Find(const Value& key) const override {
     const size_t n = size();
@@ -106,6 +113,7 @@ class MapFieldMap final : public MapRep {
   const FieldDescriptor* key_;
   const FieldDescriptor* value_;
   std::shared_ptr<const void> owner_;
+  const bool strong_enums_;
 };
 
 // google.protobuf.Struct as a CEL map(string, dyn).
@@ -161,7 +169,8 @@ Value ProtoValueToValue(const Message& m,
   }
   const Message& list = r->GetMessage(m, set);
   return Value::List(std::make_shared<const RepeatedFieldList>(
-      list, list.GetDescriptor()->FindFieldByName("values"), owner));
+      list, list.GetDescriptor()->FindFieldByName("values"), owner,
+      /*strong_enums=*/false));
 }
 
 }  // namespace
@@ -217,7 +226,7 @@ Value MessageToValue(const Message& m,
   }
   if (n == "google.protobuf.ListValue") {
     return Value::List(std::make_shared<const RepeatedFieldList>(
-        m, d->FindFieldByName("values"), owner));
+        m, d->FindFieldByName("values"), owner, /*strong_enums=*/false));
   }
   if (d->well_known_type() >= Descriptor::WELLKNOWNTYPE_DOUBLEVALUE &&
       d->well_known_type() <= Descriptor::WELLKNOWNTYPE_BOOLVALUE) {
@@ -227,13 +236,15 @@ Value MessageToValue(const Message& m,
 }
 
 Value ReadField(const Message& m, const FieldDescriptor* f,
-                const std::shared_ptr<const void>& owner) {
+                const std::shared_ptr<const void>& owner, bool strong_enums) {
   const Reflection* r = m.GetReflection();
   if (f->is_map()) {
-    return Value::Map(std::make_shared<const MapFieldMap>(m, f, owner));
+    return Value::Map(
+        std::make_shared<const MapFieldMap>(m, f, owner, strong_enums));
   }
   if (f->is_repeated()) {
-    return Value::List(std::make_shared<const RepeatedFieldList>(m, f, owner));
+    return Value::List(
+        std::make_shared<const RepeatedFieldList>(m, f, owner, strong_enums));
   }
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
@@ -251,6 +262,8 @@ Value ReadField(const Message& m, const FieldDescriptor* f,
     case FieldDescriptor::CPPTYPE_BOOL:
       return Value::Bool(r->GetBool(m, f));
     case FieldDescriptor::CPPTYPE_ENUM:
+      if (strong_enums)
+        return Value::Enum(f->enum_type(), r->GetEnumValue(m, f));
       return Value::Int(r->GetEnumValue(m, f));
     case FieldDescriptor::CPPTYPE_STRING: {
       std::string scratch;

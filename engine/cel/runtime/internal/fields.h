@@ -12,10 +12,12 @@ namespace reconnect::cel::runtime_internal {
 // borrowed from `m`; `owner` (null when `m` outlives the evaluation) keeps
 // `m` alive for values that escape. Repeated and map fields become list and
 // map views without copying the elements. Well-known types take their CEL
-// meaning (Timestamp, Duration, Value, Struct, ListValue, wrappers).
+// meaning (Timestamp, Duration, Value, Struct, ListValue, wrappers). Enum
+// fields read as ints, or as enum values when `strong_enums`.
 Value ReadField(const google::protobuf::Message& m,
                 const google::protobuf::FieldDescriptor* f,
-                const std::shared_ptr<const void>& owner);
+                const std::shared_ptr<const void>& owner,
+                bool strong_enums = false);
 
 // Converts a message-typed value to its CEL meaning: a well-known type to its
 // value, any other message to a message value.

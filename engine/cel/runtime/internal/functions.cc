@@ -187,6 +187,8 @@ Value ToInt(const Value& v) {
   switch (v.kind()) {
     case K::kInt:
       return v;
+    case K::kEnum:
+      return Value::Int(v.enum_number());
     case K::kUint:
       if (v.uint_value() >
           static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {

@@ -256,6 +256,11 @@ std::string SetScalar(Message& m, const FieldDescriptor* f, const Value& v,
                       bool repeated) {
   const Reflection* r = m.GetReflection();
   auto int_in = [&](int64_t lo, int64_t hi, int64_t& out) -> std::string {
+    // An enum value (strong enum typing) sets a field of its own enum type.
+    if (v.kind() == K::kEnum && f->enum_type() == v.enum_type()) {
+      out = v.enum_number();
+      return "";
+    }
     if (v.kind() != K::kInt) return TypeError(f, v);
     if (v.int_value() < lo || v.int_value() > hi) {
       return absl::StrCat("range error: ", v.int_value(),

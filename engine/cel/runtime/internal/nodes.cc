@@ -1,5 +1,7 @@
 #include "engine/cel/runtime/internal/nodes.h"
 
+#include <limits>
+
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/cel/runtime/internal/fields.h"
@@ -36,7 +38,8 @@ const Value& Frame::Fact(int slot) {
       for (size_t i = 0; i + 1 < path.fields.size(); ++i) {
         m = &m->GetReflection()->GetMessage(*m, path.fields[i]);
       }
-      facts[slot] = ReadField(*m, path.fields.back(), nullptr);
+      facts[slot] =
+          ReadField(*m, path.fields.back(), nullptr, set.strong_enums());
     }
     fact_loaded[slot] = 1;
   }
@@ -156,7 +159,7 @@ class SelectNode final : public Node {
         }
         if (test_only_) return Value::Bool(HasField(m, fd));
         // Sub-values share ownership with the message value, if it has one.
-        return ReadFieldOf(v, m, fd);
+        return ReadFieldOf(v, m, fd, f.set.strong_enums());
       }
       case Value::Kind::kMap: {
         std::optional<Value> found = v.map().Find(key_);
@@ -172,10 +175,10 @@ class SelectNode final : public Node {
 
  private:
   static Value ReadFieldOf(const Value& holder, const Message& m,
-                           const FieldDescriptor* fd) {
+                           const FieldDescriptor* fd, bool strong_enums) {
     // Values read from an owned message must keep it alive; a borrowed
     // message (an input) outlives the evaluation.
-    return ReadField(m, fd, OwnerOf(holder));
+    return ReadField(m, fd, OwnerOf(holder), strong_enums);
   }
   static const std::shared_ptr<const void>& OwnerOf(const Value& v) {
     return v.owner();
@@ -535,6 +538,55 @@ NodePtr MakeSelect(NodePtr operand, std::string name,
 }
 NodePtr MakeCall(Function fn, std::vector<NodePtr> args) {
   return std::make_unique<CallNode>(fn, std::move(args));
+}
+
+namespace {
+
+class EnumConversionNode final : public Node {
+ public:
+  EnumConversionNode(const google::protobuf::EnumDescriptor* type, NodePtr arg)
+      : type_(type), arg_(std::move(arg)) {}
+
+  Value DoEval(Frame& f) const override {
+    Value v = arg_->Eval(f);
+    switch (v.kind()) {
+      case Value::Kind::kError:
+        return v;
+      case Value::Kind::kInt:
+        if (v.int_value() < std::numeric_limits<int32_t>::min() ||
+            v.int_value() > std::numeric_limits<int32_t>::max()) {
+          return Value::Error(absl::StrCat("range error: ", v.int_value(),
+                                           " is not a value of enum ",
+                                           type_->full_name()));
+        }
+        return Value::Enum(type_, static_cast<int32_t>(v.int_value()));
+      case Value::Kind::kString:
+        if (const auto* ev = type_->FindValueByName(v.string_value())) {
+          return Value::Enum(type_, ev->number());
+        }
+        return Value::Error(absl::StrCat("invalid name '", v.string_value(),
+                                         "' for enum ", type_->full_name()));
+      case Value::Kind::kEnum:
+        if (v.enum_type() == type_) return v;
+        break;
+      default:
+        break;
+    }
+    return Value::Error(absl::StrCat("no matching overload for '",
+                                     type_->full_name(), "' applied to '",
+                                     std::string(v.TypeName()), "'"));
+  }
+
+ private:
+  const google::protobuf::EnumDescriptor* type_;
+  NodePtr arg_;
+};
+
+}  // namespace
+
+NodePtr MakeEnumConversion(const google::protobuf::EnumDescriptor* type,
+                           NodePtr arg) {
+  return std::make_unique<EnumConversionNode>(type, std::move(arg));
 }
 NodePtr MakeAnd(NodePtr a, NodePtr b) {
   return std::make_unique<AndNode>(std::move(a), std::move(b));

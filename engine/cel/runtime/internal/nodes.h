@@ -76,6 +76,10 @@ NodePtr MakeSelect(NodePtr operand, std::string name,
                    const google::protobuf::FieldDescriptor* field,
                    bool test_only);
 NodePtr MakeCall(Function fn, std::vector<NodePtr> args);
+// `Type(x)` for an enum type under strong enum typing: from an int in the
+// int32 range, or from the name of one of its values.
+NodePtr MakeEnumConversion(const google::protobuf::EnumDescriptor* type,
+                           NodePtr arg);
 NodePtr MakeAnd(NodePtr a, NodePtr b);
 NodePtr MakeOr(NodePtr a, NodePtr b);
 NodePtr MakeConditional(NodePtr c, NodePtr a, NodePtr b);
