@@ -11,6 +11,7 @@
 #include "engine/ruleset/rule_set.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
+#include "service/audit_store.h"
 #include "service/decision_engine.h"
 #include "service/rule_set_registry.h"
 
@@ -267,6 +268,22 @@ int RunEval(const std::string& dir, const std::string& file) {
     return 1;
   }
   std::cout << json;
+  return 0;
+}
+
+int RunAuditVerify(const std::string& path) {
+  auto report = VerifyAuditTrail(path);
+  if (!report.ok()) {
+    std::cerr << "reconnect: " << report.status().message() << "\n";
+    return 2;
+  }
+  if (!report->ok()) {
+    std::cout << "audit trail BROKEN at record " << *report->broken_sequence
+              << ": " << report->problem << "\n";
+    return 1;
+  }
+  std::cout << "audit trail intact: " << report->records << " record(s); head "
+            << report->head_sequence << " sha256:" << report->head_hash << "\n";
   return 0;
 }
 

@@ -35,10 +35,16 @@ struct ServeOptions {
   bool insecure = false;
   int max_receive_bytes = 0;
   int shutdown_grace_seconds = 0;
+  // The audit store's SQLite file, or "off" (decisions are not recorded).
+  std::string audit;
 };
 
 // Serves DecisionSupport, health and reflection until SIGINT or SIGTERM.
 int RunServe(const ServeOptions& options);
+
+// `reconnect audit verify FILE`: checks the audit trail in a store file.
+// Exit status 0 when intact, 1 when broken, 2 when it cannot be read.
+int RunAuditVerify(const std::string& path);
 
 }  // namespace reconnect::service
 

@@ -3,19 +3,23 @@
 
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "service/arena_message_allocator.h"
+#include "service/audit_store.h"
 #include "service/decision_engine.h"
 
 namespace reconnect::service {
 
 // The DecisionSupport gRPC service (callback API). Evaluation takes
 // microseconds and never blocks, so it runs on the gRPC thread that received
-// the call; the handler only delegates to the DecisionEngine.
+// the call. With an audit store, the answer goes out only once its record is
+// committed: the handler queues the record and returns, and the store's
+// writer thread finishes the call (no gRPC thread waits on the disk).
 class DecisionSupportService final
     : public v1::DecisionSupport::CallbackService {
  public:
-  // `engine` must outlive the service.
-  explicit DecisionSupportService(const DecisionEngine& engine)
-      : engine_(engine) {
+  // `engine` and `audit` (null: decisions are not recorded) must outlive the
+  // service.
+  DecisionSupportService(const DecisionEngine& engine, AuditStore* audit)
+      : engine_(engine), audit_(audit) {
     SetMessageAllocatorFor_Evaluate(&allocator_);
   }
 
@@ -25,6 +29,7 @@ class DecisionSupportService final
 
  private:
   const DecisionEngine& engine_;
+  AuditStore* const audit_;
   ArenaMessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse> allocator_;
 };
 

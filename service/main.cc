@@ -20,6 +20,10 @@ ABSL_FLAG(int, max_receive_bytes, 256 * 1024,
 ABSL_FLAG(
     int, shutdown_grace_seconds, 10,
     "Seconds that calls in flight may take to finish after SIGTERM (serve).");
+ABSL_FLAG(std::string, audit, "reconnect-audit.db",
+          "The audit store, a SQLite file every decision is recorded in "
+          "before it is returned (serve); `off` records nothing, for local "
+          "experiments only.");
 ABSL_FLAG(std::string, assessment, "",
           "An assessment (protobuf JSON) for `expr --rules` to bind as "
           "`assessment`.");
@@ -37,7 +41,8 @@ Usage:
   reconnect lint DIR                            load and check a rule set
   reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases
   reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
-                                                evaluate one CEL expression)";
+                                                evaluate one CEL expression
+  reconnect audit verify FILE                   check an audit store's trail)";
 
 int UsageError(const std::string& message) {
   std::cerr << "reconnect: " << message << "\n\n" << kUsage << "\n";
@@ -86,6 +91,11 @@ int main(int argc, char** argv) {
                    absl::GetFlag(FLAGS_assessment));
   }
   if (!vars.empty()) return UsageError("--var goes with expr");
+  if (command == "audit") {
+    if (args.size() != 2 || args[0] != "verify")
+      return UsageError("audit takes: verify FILE");
+    return RunAuditVerify(args[1]);
+  }
   if (command == "eval") {
     if (absl::GetFlag(FLAGS_rules).empty())
       return UsageError("eval needs --rules DIR");
@@ -104,6 +114,7 @@ int main(int argc, char** argv) {
     options.max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes);
     options.shutdown_grace_seconds =
         absl::GetFlag(FLAGS_shutdown_grace_seconds);
+    options.audit = absl::GetFlag(FLAGS_audit);
     return RunServe(options);
   }
   return UsageError("unknown command '" + command + "'");

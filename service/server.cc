@@ -7,6 +7,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "service/audit_store.h"
 #include "service/commands.h"
 #include "service/decision_engine.h"
 #include "service/decision_support_service.h"
@@ -78,10 +79,37 @@ int RunServe(const ServeOptions& options) {
        {"rules", loaded.rule_set->rule_count()},
        {"test_cases", tests.cases.size()}});
 
+  // The audit store: every answer is recorded before it is returned.
+  std::unique_ptr<AuditStore> audit;
+  if (options.audit == "off") {
+    Log(LogLevel::kWarning, "audit_disabled",
+        {{"reason",
+          "--audit=off: decisions are NOT recorded and cannot be audited or "
+          "replayed; for local experiments only, never for clinical use"}});
+  } else {
+    auto opened = AuditStore::Open({options.audit, 0});
+    if (!opened.ok()) {
+      Log(LogLevel::kError, "audit_store_failed",
+          {{"path", options.audit},
+           {"reason", std::string(opened.status().message())}});
+      return 1;
+    }
+    audit = *std::move(opened);
+    if (auto s = audit->RecordRuleSet(loaded.rule_set->digest(), meta.id,
+                                      meta.version,
+                                      loaded.rule_set->canonical_content());
+        !s.ok()) {
+      Log(LogLevel::kError, "audit_store_failed",
+          {{"path", options.audit}, {"reason", std::string(s.message())}});
+      return 1;
+    }
+    Log(LogLevel::kInfo, "audit_store_opened", {{"path", options.audit}});
+  }
+
   RuleSetRegistry registry;
   registry.Add(loaded.rule_set, /*activate=*/true);
   DecisionEngine engine(registry);
-  DecisionSupportService service(engine);
+  DecisionSupportService service(engine, audit.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -97,9 +125,20 @@ int RunServe(const ServeOptions& options) {
     return 1;
   }
   // Both the overall status ("") and the service's own name are reported.
-  server->GetHealthCheckService()->SetServingStatus(true);
-  server->GetHealthCheckService()->SetServingStatus(
-      v1::DecisionSupport::service_full_name(), true);
+  // Without a writable audit store the service cannot answer, so health
+  // follows the store.
+  auto set_serving = [health = server->GetHealthCheckService()](bool ok) {
+    health->SetServingStatus(ok);
+    health->SetServingStatus(v1::DecisionSupport::service_full_name(), ok);
+  };
+  set_serving(true);
+  if (audit) {
+    audit->OnHealthChange([set_serving](bool ok) {
+      Log(ok ? LogLevel::kInfo : LogLevel::kError,
+          ok ? "audit_store_recovered" : "audit_store_unwritable");
+      set_serving(ok);
+    });
+  }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   Log(LogLevel::kInfo, "serving",
       {{"address", absl::StrCat(host, ":", port)}, {"port", port}});
@@ -109,7 +148,8 @@ int RunServe(const ServeOptions& options) {
   Log(LogLevel::kInfo, "draining",
       {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
        {"grace_seconds", options.shutdown_grace_seconds}});
-  server->GetHealthCheckService()->SetServingStatus(false);
+  if (audit) audit->OnHealthChange(nullptr);
+  set_serving(false);
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(options.shutdown_grace_seconds));
   server->Wait();

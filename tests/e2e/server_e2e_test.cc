@@ -2,6 +2,7 @@
 // channel for Evaluate, health checking and server reflection.
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -53,10 +54,13 @@ std::string FromBuffer(const grpc::ByteBuffer& buffer) {
 class ServerE2ETest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/server_e2e_test.XXXXXX";
+    dir_ = new std::string(mkdtemp(tmpl));
     server_ = new ServerProcess(
         {RECONNECT_BINARY, "serve", "--rules",
          std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect", "--listen",
-         "127.0.0.1:0", "--shutdown_grace_seconds=5"});
+         "127.0.0.1:0", "--shutdown_grace_seconds=5", "--audit",
+         *dir_ + "/audit.db"});
     auto serving = server_->WaitForEvent("serving", std::chrono::seconds(30));
     ASSERT_TRUE(serving.has_value()) << "server did not start";
     address_ = new std::string((*serving)["address"].get<std::string>());
@@ -67,6 +71,8 @@ class ServerE2ETest : public testing::Test {
     delete channel_;
     delete address_;
     delete server_;
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
   }
 
   static grpc::Status UnaryGeneric(const std::string& method,
@@ -106,11 +112,13 @@ class ServerE2ETest : public testing::Test {
   }
 
   static ServerProcess* server_;
+  static std::string* dir_;  // holds the audit store
   static std::string* address_;
   static std::shared_ptr<grpc::Channel>* channel_;
 };
 
 ServerProcess* ServerE2ETest::server_ = nullptr;
+std::string* ServerE2ETest::dir_ = nullptr;
 std::string* ServerE2ETest::address_ = nullptr;
 std::shared_ptr<grpc::Channel>* ServerE2ETest::channel_ = nullptr;
 
@@ -315,7 +323,7 @@ TEST_F(ServerE2ETest, LogsCarryNoAssessmentContent) {
 TEST(ServerLifecycleTest, SigtermDrainsAndExitsZero) {
   ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
                         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
-                        "--listen", "127.0.0.1:0",
+                        "--listen", "127.0.0.1:0", "--audit=off",
                         "--shutdown_grace_seconds=2"});
   ASSERT_TRUE(
       server.WaitForEvent("serving", std::chrono::seconds(30)).has_value());
@@ -340,7 +348,7 @@ TEST(ServerLifecycleTest, RuleSetFailingItsOwnCasesIsNotServed) {
   rs.Write("tests/cases.json", R"({"cases": [
     {"name": "wrong on purpose", "assessment": {}, "expect": {"techniques": ["t1"]}}]})");
   ServerProcess server({RECONNECT_BINARY, "serve", "--rules", rs.dir().string(),
-                        "--listen", "127.0.0.1:0"});
+                        "--listen", "127.0.0.1:0", "--audit=off"});
   auto refused =
       server.WaitForEvent("rule_set_refused", std::chrono::seconds(30));
   ASSERT_TRUE(refused.has_value());

@@ -1,0 +1,273 @@
+// The audit trail end to end: `reconnect serve` with a real SQLite store in
+// its own process, called over gRPC, killed, restarted and verified with
+// `reconnect audit verify`.
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "reconnect/v1/decision_support.grpc.pb.h"
+#include "tests/testing/server_process.h"
+
+namespace reconnect {
+namespace {
+
+using testing_util::ServerProcess;
+
+class AuditE2ETest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/audit_e2e_test.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store_ = dir_ + "/audit.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<ServerProcess> Start() {
+    auto server = std::make_unique<ServerProcess>(std::vector<std::string>{
+        RECONNECT_BINARY, "serve", "--rules",
+        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect", "--listen",
+        "127.0.0.1:0", "--audit", store_});
+    auto serving = server->WaitForEvent("serving", std::chrono::seconds(30));
+    EXPECT_TRUE(serving.has_value()) << "server did not start";
+    if (serving) address_ = (*serving)["address"].get<std::string>();
+    return server;
+  }
+
+  static v1::EvaluateRequest Request(const std::string& example) {
+    std::ifstream in(std::string(RECONNECT_SOURCE_DIR) + "/examples/" +
+                     example);
+    std::stringstream json;
+    json << in.rdbuf();
+    v1::EvaluateRequest request;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
+                    json.str(), request.mutable_assessment())
+                    .ok());
+    request.set_calling_system("audit-e2e");
+    return request;
+  }
+
+  // Runs `reconnect audit verify` on the store: exit status and output.
+  std::pair<int, std::string> Verify() {
+    const std::string cmd =
+        std::string(RECONNECT_BINARY) + " audit verify " + store_ + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof(buf), p)) out += buf;
+    const int status = pclose(p);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  }
+
+  // The decision ids in the store.
+  std::set<std::string> StoredIds() {
+    std::set<std::string> ids;
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(store_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_close(db);
+      return ids;
+    }
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT decision_id FROM decisions", -1, &st,
+                       nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      ids.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ids;
+  }
+
+  std::string dir_;
+  std::string store_;
+  std::string address_;
+};
+
+TEST_F(AuditE2ETest, EveryAnswerIsRecordedAsSubmittedAndReturned) {
+  auto server = Start();
+  auto channel =
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  auto stub = v1::DecisionSupport::NewStub(channel);
+  const v1::EvaluateRequest request = Request("no-partner.json");
+  std::vector<v1::EvaluateResponse> responses(12);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (size_t i = 0; i < responses.size(); ++i) {
+    threads.emplace_back([&, i] {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+      if (stub->Evaluate(&ctx, request, &responses[i]).ok()) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(ok.load(), 12);
+  // Close the connection first: a drain waits for connected clients.
+  stub.reset();
+  channel.reset();
+  EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(10)), 0);
+
+  auto [status, out] = Verify();
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_THAT(out, testing::HasSubstr("intact: 12 record(s)"));
+
+  // Each record holds the assessment as submitted and the answer returned.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(store_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  for (const auto& response : responses) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT calling_system, rule_set_digest, assessment,"
+                       " recommendation FROM decisions WHERE decision_id = ?",
+                       -1, &st, nullptr);
+    sqlite3_bind_text(st, 1, response.decision_id().c_str(), -1,
+                      SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW) << response.decision_id();
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                 "audit-e2e");
+    EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)),
+              response.rule_set().digest());
+    v1::Assessment assessment;
+    ASSERT_TRUE(assessment.ParseFromArray(sqlite3_column_blob(st, 2),
+                                          sqlite3_column_bytes(st, 2)));
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        assessment, request.assessment()));
+    v1::Recommendation recommendation;
+    ASSERT_TRUE(recommendation.ParseFromArray(sqlite3_column_blob(st, 3),
+                                              sqlite3_column_bytes(st, 3)));
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        recommendation, response.recommendation()));
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+}
+
+// Clients call Evaluate under load while the server is killed with SIGKILL
+// at random moments. After every restart, each decision id a client
+// received is in the store, and the trail verifies.
+TEST_F(AuditE2ETest, NoAnswerWithoutItsRecordAcrossKills) {
+  constexpr int kRounds = 20;
+  constexpr int kClients = 4;
+  std::mt19937 random(20261125);
+  std::set<std::string> received;
+  std::mutex mu;
+  const v1::EvaluateRequest request = Request("red-flag-bleeding.json");
+  for (int round = 0; round < kRounds; ++round) {
+    auto server = Start();
+    ASSERT_FALSE(address_.empty());
+    auto channel =
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&] {
+        auto stub = v1::DecisionSupport::NewStub(channel);
+        while (!stop.load()) {
+          grpc::ClientContext ctx;
+          ctx.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(2));
+          v1::EvaluateResponse response;
+          if (stub->Evaluate(&ctx, request, &response).ok()) {
+            std::lock_guard<std::mutex> lock(mu);
+            received.insert(response.decision_id());
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(
+        std::uniform_int_distribution<int>(20, 250)(random)));
+    EXPECT_EQ(server->Stop(SIGKILL, std::chrono::seconds(10)), 128 + SIGKILL);
+    stop = true;
+    for (auto& t : clients) t.join();
+
+    auto [status, out] = Verify();
+    ASSERT_EQ(status, 0) << "round " << round << ": " << out;
+    const std::set<std::string> stored = StoredIds();
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& id : received) {
+      ASSERT_TRUE(stored.count(id)) << "round " << round << ": decision " << id
+                                    << " was answered but not recorded";
+    }
+  }
+  EXPECT_GT(received.size(), static_cast<size_t>(kRounds));
+}
+
+TEST_F(AuditE2ETest, AnUnopenableStoreStopsTheServer) {
+  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
+                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+                        "--listen", "127.0.0.1:0", "--audit",
+                        dir_ + "/missing/dir/audit.db"});
+  auto failed =
+      server.WaitForEvent("audit_store_failed", std::chrono::seconds(30));
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_THAT((*failed)["reason"].get<std::string>(),
+              testing::HasSubstr("missing/dir/audit.db"));
+  EXPECT_EQ(server.Stop(0, std::chrono::seconds(10)), 1);
+}
+
+TEST_F(AuditE2ETest, AuditOffIsLoud) {
+  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
+                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+                        "--listen", "127.0.0.1:0", "--audit=off"});
+  auto warning =
+      server.WaitForEvent("audit_disabled", std::chrono::seconds(30));
+  ASSERT_TRUE(warning.has_value());
+  EXPECT_EQ((*warning)["level"], "warning");
+  EXPECT_THAT((*warning)["reason"].get<std::string>(),
+              testing::HasSubstr("NOT recorded"));
+  EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(10)), 0);
+}
+
+TEST_F(AuditE2ETest, VerifyReportsABrokenTrailAndBadFiles) {
+  {
+    auto server = Start();
+    auto stub = v1::DecisionSupport::NewStub(
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    for (int i = 0; i < 3; ++i) {
+      grpc::ClientContext ctx;
+      v1::EvaluateResponse response;
+      ASSERT_TRUE(
+          stub->Evaluate(&ctx, Request("no-partner.json"), &response).ok());
+    }
+    stub.reset();
+    EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(10)), 0);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(store_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM decisions WHERE sequence = 2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto [status, out] = Verify();
+  EXPECT_EQ(status, 1);
+  EXPECT_THAT(out, testing::HasSubstr("BROKEN at record 2"));
+
+  store_ = dir_ + "/not-a-store.db";
+  std::ofstream(store_) << "not sqlite";
+  auto [bad_status, bad_out] = Verify();
+  EXPECT_EQ(bad_status, 2);
+  EXPECT_THAT(bad_out, testing::HasSubstr("not-a-store.db"));
+}
+
+}  // namespace
+}  // namespace reconnect
