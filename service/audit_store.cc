@@ -221,6 +221,7 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(Options options) {
   if (auto s = store->LoadHead(); !s.ok()) return s;  // destructor closes
   store->ApplyPageLimit();
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  store->completer_ = std::thread([s = store.get()] { s->CompleterLoop(); });
   return store;
 }
 
@@ -237,6 +238,12 @@ AuditStore::~AuditStore() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    writer_done_ = true;
+  }
+  completed_cv_.notify_all();
+  if (completer_.joinable()) completer_.join();
   sqlite3_close(db_);
 }
 
@@ -326,9 +333,29 @@ void AuditStore::WriterLoop() {
       if (Probe().ok()) SetHealthy(true);
       continue;
     }
-    const absl::Status status = WriteBatch(batch);
+    absl::Status status = WriteBatch(batch);
     SetHealthy(status.ok());
-    for (Pending& p : batch) p.done(status);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      completed_.push_back({std::move(batch), std::move(status)});
+    }
+    completed_cv_.notify_one();
+  }
+}
+
+void AuditStore::CompleterLoop() {
+  while (true) {
+    std::deque<Completed> ready;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      completed_cv_.wait(
+          lock, [this] { return writer_done_ || !completed_.empty(); });
+      if (completed_.empty()) return;  // the writer is done, and so are we
+      ready.swap(completed_);
+    }
+    for (Completed& c : ready) {
+      for (Pending& p : c.batch) p.done(c.status);
+    }
   }
 }
 

@@ -73,8 +73,9 @@ class AuditStore {
 
   using Done = std::function<void(const absl::Status&)>;
   // Queues `record` (its sequence and hashes are assigned here). `done` runs
-  // on the writer thread once the record is committed (OK) or could not be
-  // (UNAVAILABLE, nothing of it stored). Never blocks on the disk.
+  // on the store's completion thread once the record is committed (OK) or
+  // could not be (UNAVAILABLE, nothing of it stored). Never blocks on the
+  // disk.
   void Append(DecisionRecord record, Done done);
 
   // Stores a rule-set version by digest (once; later calls are no-ops).
@@ -104,6 +105,7 @@ class AuditStore {
   AuditStore(Options options, sqlite3* db);
   absl::Status LoadHead();
   void WriterLoop();
+  void CompleterLoop();
   absl::Status WriteBatch(std::vector<Pending>& batch);
   absl::Status Probe();
   void SetHealthy(bool healthy);
@@ -124,7 +126,18 @@ class AuditStore {
   std::atomic<bool> healthy_{true};
   std::atomic<int64_t> pending_max_pages_{-1};
   std::atomic<int64_t> transactions_{0};
+  // Committed (or failed) batches whose callers are yet to hear: the
+  // completer thread tells them, so that the writer can start the next
+  // commit while responses go out.
+  struct Completed {
+    std::vector<Pending> batch;
+    absl::Status status;
+  };
+  std::deque<Completed> completed_;  // guarded by mu_
+  std::condition_variable completed_cv_;
+  bool writer_done_ = false;  // guarded by mu_
   std::thread writer_;
+  std::thread completer_;
 };
 
 // Checks the trail in the store at `path`, opened read-only: every sequence

@@ -37,6 +37,8 @@ struct ServeOptions {
   int shutdown_grace_seconds = 0;
   // The audit store's SQLite file, or "off" (decisions are not recorded).
   std::string audit;
+  // Benchmarks only: Evaluate answers empty at once (see bench/).
+  bool empty_handler_for_benchmark = false;
 };
 
 // Serves DecisionSupport, health and reflection until SIGINT or SIGTERM.

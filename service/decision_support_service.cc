@@ -30,6 +30,10 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
     grpc::CallbackServerContext* context, const v1::EvaluateRequest* request,
     v1::EvaluateResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (empty_handler_) {
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
   std::vector<FieldViolation> violations;
   const absl::Status result = engine_.Evaluate(*request, *response, violations);
   if (!result.ok()) {

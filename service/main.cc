@@ -24,6 +24,9 @@ ABSL_FLAG(std::string, audit, "reconnect-audit.db",
           "The audit store, a SQLite file every decision is recorded in "
           "before it is returned (serve); `off` records nothing, for local "
           "experiments only.");
+ABSL_FLAG(bool, empty_handler_for_benchmark, false,
+          "Answer Evaluate with empty responses, evaluating nothing (serve); "
+          "for measuring gRPC's own cost in benchmarks only.");
 ABSL_FLAG(std::string, assessment, "",
           "An assessment (protobuf JSON) for `expr --rules` to bind as "
           "`assessment`.");
@@ -115,6 +118,8 @@ int main(int argc, char** argv) {
     options.shutdown_grace_seconds =
         absl::GetFlag(FLAGS_shutdown_grace_seconds);
     options.audit = absl::GetFlag(FLAGS_audit);
+    options.empty_handler_for_benchmark =
+        absl::GetFlag(FLAGS_empty_handler_for_benchmark);
     return RunServe(options);
   }
   return UsageError("unknown command '" + command + "'");

@@ -110,6 +110,11 @@ int RunServe(const ServeOptions& options) {
   registry.Add(loaded.rule_set, /*activate=*/true);
   DecisionEngine engine(registry);
   DecisionSupportService service(engine, audit.get());
+  if (options.empty_handler_for_benchmark) {
+    Log(LogLevel::kWarning, "empty_handler_for_benchmark",
+        {{"reason", "Evaluate answers empty responses; for benchmarks only"}});
+    service.UseEmptyHandlerForBenchmark();
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Evaluate throughput and latency over gRPC, in one run, for three servers
+# of the same binary: the audit store on (a SQLite file), --audit=off, and
+# an empty handler (gRPC's own cost). Prints each, and the audit-on /
+# empty-handler throughput ratio (DESIGN.md's target: at least 0.8).
+#   bash bench/service_bench.sh [SECONDS] [CHANNELS] [OUTSTANDING]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-10}"
+channels="${2:-4}"
+outstanding="${3:-16}"
+bin=build/release
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+run() {  # NAME SERVE-FLAGS...
+  local name="$1"
+  shift
+  "$bin/reconnect" serve --rules rules/reconnect --listen 127.0.0.1:0 "$@" \
+    2>"$work/$name.log" &
+  local pid=$!
+  local address=""
+  for _ in $(seq 1 300); do
+    address="$(grep -o '"address":"[^"]*"' "$work/$name.log" | head -1 | cut -d'"' -f4 || true)"
+    [[ -n "$address" ]] && break
+    sleep 0.1
+  done
+  if [[ -z "$address" ]]; then
+    echo "service_bench: $name did not start" >&2
+    cat "$work/$name.log" >&2
+    kill "$pid" 2>/dev/null || true
+    return 1
+  fi
+  local result
+  result="$("$bin/reconnect_load" --target "$address" \
+    --assessment examples/catastrophising-performance-beliefs.json \
+    --channels "$channels" --outstanding "$outstanding" --seconds "$seconds")"
+  kill -TERM "$pid"
+  wait "$pid" || true
+  echo "$name $result"
+  echo "$result" >"$work/$name.json"
+}
+
+run audit_on --audit "$work/audit.db"
+run audit_off --audit=off
+run empty_handler --audit=off --empty_handler_for_benchmark
+field() {  # NAME KEY
+  grep -o "\"$2\":[0-9.e+-]*" "$work/$1.json" | cut -d: -f2
+}
+for name in audit_on audit_off empty_handler; do
+  printf '%-14s %10.0f calls/s  p50 %8.0f us  p99 %8.0f us  errors %s\n' "$name" \
+    "$(field "$name" calls_per_second)" "$(field "$name" p50_us)" \
+    "$(field "$name" p99_us)" "$(field "$name" errors)"
+done
+awk -v a="$(field audit_on calls_per_second)" -v e="$(field empty_handler calls_per_second)" \
+  'BEGIN { printf "audit_on / empty_handler throughput: %.2f\n", a / e }'
