@@ -532,4 +532,88 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
   return report;
 }
 
+absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(
+    const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return absl::NotFoundError(
+        absl::StrCat("cannot open audit store ", path, ": ", message));
+  }
+  Statement version(db, "PRAGMA user_version");
+  if (version.Step() != SQLITE_ROW || version.Int(0) != kSchemaVersion) {
+    sqlite3_close(db);
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " is not an audit store of schema version ", kSchemaVersion));
+  }
+  return std::unique_ptr<AuditReader>(new AuditReader(db));
+}
+
+AuditReader::~AuditReader() { sqlite3_close(db_); }
+
+absl::StatusOr<DecisionRecord> AuditReader::GetDecision(
+    const std::string& decision_id) {
+  Statement row(db_,
+                "SELECT sequence, decision_id, time_micros, calling_system,"
+                " caller, rule_set_digest, assessment, recommendation,"
+                " prev_hash, hash FROM decisions WHERE decision_id = ?");
+  row.BindText(1, decision_id);
+  const int step = row.Step();
+  if (step == SQLITE_DONE) {
+    return absl::NotFoundError(
+        absl::StrCat("the audit store holds no decision ", decision_id));
+  }
+  if (step != SQLITE_ROW) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", row.Error()));
+  }
+  DecisionRecord r;
+  r.sequence = row.Int(0);
+  r.decision_id = row.Bytes(1);
+  r.time_micros = row.Int(2);
+  r.calling_system = row.Bytes(3);
+  r.caller = row.Bytes(4);
+  r.rule_set_digest = row.Bytes(5);
+  r.assessment = row.Bytes(6);
+  r.recommendation = row.Bytes(7);
+  r.prev_hash = row.Bytes(8);
+  r.hash = row.Bytes(9);
+  return r;
+}
+
+absl::StatusOr<std::string> AuditReader::GetRuleSetContent(
+    const std::string& digest) {
+  Statement row(db_, "SELECT content FROM rule_sets WHERE digest = ?");
+  row.BindText(1, digest);
+  const int step = row.Step();
+  if (step == SQLITE_ROW) return row.Bytes(0);
+  if (step == SQLITE_DONE) {
+    return absl::NotFoundError(
+        absl::StrCat("the audit store holds no rule set ", digest));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("cannot read the audit store: ", row.Error()));
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, std::string>>>
+AuditReader::ListDecisionIds(int64_t after, int limit) {
+  Statement rows(db_,
+                 "SELECT sequence, decision_id FROM decisions"
+                 " WHERE sequence > ? ORDER BY sequence LIMIT ?");
+  rows.Bind(1, after).Bind(2, limit);
+  std::vector<std::pair<int64_t, std::string>> ids;
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    ids.emplace_back(rows.Int(0), rows.Bytes(1));
+  }
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return ids;
+}
+
 }  // namespace reconnect::service

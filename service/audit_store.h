@@ -140,6 +140,29 @@ class AuditStore {
   std::thread completer_;
 };
 
+// Read access to a store file (read-only; safe while a server writes it).
+class AuditReader {
+ public:
+  static absl::StatusOr<std::unique_ptr<AuditReader>> Open(
+      const std::string& path);
+  ~AuditReader();
+  AuditReader(const AuditReader&) = delete;
+  AuditReader& operator=(const AuditReader&) = delete;
+
+  // NOT_FOUND when the store holds no such decision.
+  absl::StatusOr<DecisionRecord> GetDecision(const std::string& decision_id);
+  // The canonical content of the rule set with `digest`.
+  absl::StatusOr<std::string> GetRuleSetContent(const std::string& digest);
+  // (sequence, decision id) in sequence order, after sequence `after`, at
+  // most `limit`.
+  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ListDecisionIds(
+      int64_t after, int limit);
+
+ private:
+  explicit AuditReader(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
 // Checks the trail in the store at `path`, opened read-only: every sequence
 // number present from 1 on, each record's hash, each link to the previous
 // record, and the head recorded with the last commit.

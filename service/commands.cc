@@ -13,6 +13,7 @@
 #include "nlohmann/json.hpp"
 #include "service/audit_store.h"
 #include "service/decision_engine.h"
+#include "service/replay.h"
 #include "service/rule_set_registry.h"
 
 namespace reconnect::service {
@@ -285,6 +286,61 @@ int RunAuditVerify(const std::string& path) {
   std::cout << "audit trail intact: " << report->records << " record(s); head "
             << report->head_sequence << " sha256:" << report->head_hash << "\n";
   return 0;
+}
+
+int RunReplay(const std::string& path, const std::string& decision_id) {
+  auto reader = AuditReader::Open(path);
+  if (!reader.ok()) {
+    std::cerr << "reconnect: " << reader.status().message() << "\n";
+    return 2;
+  }
+  Replayer replayer(**reader);
+  auto report = [](const ReplayResult& r) {
+    if (r.identical) {
+      std::cout << "decision " << r.decision_id << ": identical (rule set "
+                << r.rule_set_digest << ")\n";
+    } else {
+      std::cout << "decision " << r.decision_id << ": DIFFERS (rule set "
+                << r.rule_set_digest << "); recorded vs replayed:\n"
+                << r.differences;
+    }
+  };
+  if (!decision_id.empty()) {
+    auto r = replayer.Replay(decision_id);
+    if (!r.ok()) {
+      std::cerr << "reconnect: " << r.status().message() << "\n";
+      return 2;
+    }
+    report(*r);
+    return r->identical ? 0 : 1;
+  }
+  // Every decision, in pages, with progress on stderr.
+  int64_t after = 0, total = 0, differ = 0;
+  while (true) {
+    auto page = (*reader)->ListDecisionIds(after, 1000);
+    if (!page.ok()) {
+      std::cerr << "reconnect: " << page.status().message() << "\n";
+      return 2;
+    }
+    if (page->empty()) break;
+    for (const auto& [sequence, id] : *page) {
+      auto r = replayer.Replay(id);
+      if (!r.ok()) {
+        std::cerr << "reconnect: " << r.status().message() << "\n";
+        return 2;
+      }
+      ++total;
+      if (!r->identical) {
+        ++differ;
+        report(*r);
+      }
+      after = sequence;
+    }
+    std::cerr << "replayed " << total << " decision(s)\n";
+  }
+  std::cout << "replayed " << total << " decision(s): " << total - differ
+            << " identical, " << differ << " differ\n";
+  return differ == 0 ? 0 : 1;
 }
 
 }  // namespace reconnect::service

@@ -48,6 +48,12 @@ int RunServe(const ServeOptions& options);
 // Exit status 0 when intact, 1 when broken, 2 when it cannot be read.
 int RunAuditVerify(const std::string& path);
 
+// `reconnect replay FILE [DECISION_ID]`: re-evaluates one recorded decision,
+// or every one, with the rule set that made it, and reports whether the
+// output is identical or exactly what differs. Exit status 0 when all are
+// identical, 1 when any differs, 2 on errors.
+int RunReplay(const std::string& path, const std::string& decision_id);
+
 }  // namespace reconnect::service
 
 #endif  // RECONNECT_SERVICE_COMMANDS_H_

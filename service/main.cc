@@ -45,7 +45,8 @@ Usage:
   reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases
   reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
                                                 evaluate one CEL expression
-  reconnect audit verify FILE                   check an audit store's trail)";
+  reconnect audit verify FILE                   check an audit store's trail
+  reconnect replay FILE [DECISION_ID]           re-evaluate recorded decisions)";
 
 int UsageError(const std::string& message) {
   std::cerr << "reconnect: " << message << "\n\n" << kUsage << "\n";
@@ -98,6 +99,12 @@ int main(int argc, char** argv) {
     if (args.size() != 2 || args[0] != "verify")
       return UsageError("audit takes: verify FILE");
     return RunAuditVerify(args[1]);
+  }
+  if (command == "replay") {
+    if (args.empty() || args.size() > 2)
+      return UsageError(
+          "replay takes a store file and, optionally, a decision id");
+    return RunReplay(args[0], args.size() == 2 ? args[1] : "");
   }
   if (command == "eval") {
     if (absl::GetFlag(FLAGS_rules).empty())

@@ -1,12 +1,16 @@
 // Loads a rule-set directory and compiles it: metadata, params, defs,
 // catalog and rules, in that order, collecting every issue on the way.
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/cel/parser/parser.h"
@@ -843,6 +847,61 @@ ExpressionResult EvaluateExpression(
 LoadResult LoadRuleSet(const std::filesystem::path& dir,
                        const LoadOptions& options) {
   return RuleSetCompiler(dir, options).Run();
+}
+
+LoadResult LoadCanonicalRuleSet(const std::string& canonical_content,
+                                const std::string& expected_digest,
+                                const LoadOptions& options) {
+  LoadResult out;
+  auto fail = [&](std::string message) {
+    out.issues.push_back({"<canonical>", 0, 0, "", std::move(message)});
+    return out;
+  };
+  const json doc = json::parse(canonical_content, nullptr, false);
+  if (!doc.is_object() || !doc.contains("ruleset") ||
+      !doc.contains("catalog") || !doc.contains("rules") ||
+      !doc["rules"].is_object()) {
+    return fail("not the canonical content of a rule set");
+  }
+  // The loader reads directories, so the files are laid out again in a
+  // private temporary one. Rule-file names are data: only rules/NAME.json.
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "reconnect-canonical.XXXXXX")
+          .string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return fail("cannot create a temporary directory to rebuild it in");
+  }
+  const std::filesystem::path dir = tmpl;
+  auto write = [&](const std::string& rel, const json& root) {
+    std::ofstream f(dir / rel);
+    f << root.dump(1);
+    return static_cast<bool>(f);
+  };
+  std::error_code ec;
+  std::filesystem::create_directory(dir / kRulesDir, ec);
+  bool ok = !ec && write(kMetadataFile, doc["ruleset"]) &&
+            write(kCatalogFile, doc["catalog"]) &&
+            write(kParamsFile, doc.value("params", json::object())) &&
+            write(kDefsFile, doc.value("defs", json::object()));
+  for (const auto& [rel, root] : doc["rules"].items()) {
+    if (!RE2::FullMatch(rel, R"(rules/[A-Za-z0-9_.-]+\.json)") ||
+        absl::StrContains(rel, "..")) {
+      std::filesystem::remove_all(dir, ec);
+      return fail(absl::StrCat("unexpected rule file name '", rel, "'"));
+    }
+    ok = ok && write(rel, root);
+  }
+  if (ok) out = LoadRuleSet(dir, options);
+  std::filesystem::remove_all(dir, ec);
+  if (!ok) return fail("cannot write the temporary rule-set files");
+  if (out.rule_set && !expected_digest.empty() &&
+      out.rule_set->digest() != expected_digest) {
+    const std::string got = out.rule_set->digest();
+    out.rule_set = nullptr;
+    return fail(absl::StrCat("the content rebuilds to digest ", got,
+                             ", not the expected ", expected_digest));
+  }
+  return out;
 }
 
 }  // namespace reconnect::ruleset

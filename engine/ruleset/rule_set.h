@@ -91,6 +91,15 @@ struct LoadResult {
 LoadResult LoadRuleSet(const std::filesystem::path& dir,
                        const LoadOptions& options = {});
 
+// Rebuilds a rule set from its canonical content (CompiledRuleSet::
+// canonical_content(), as the audit store keeps it), so that a past
+// decision can be replayed with the exact rules that made it. An issue
+// when the content is malformed, or does not reproduce `expected_digest`
+// (when not empty).
+LoadResult LoadCanonicalRuleSet(const std::string& canonical_content,
+                                const std::string& expected_digest = "",
+                                const LoadOptions& options = {});
+
 // One expression evaluated exactly as a rule's condition sees it: with the
 // rule set's params, defs, container and input. For rule authors' tools.
 struct ExpressionResult {

@@ -241,5 +241,42 @@ TEST(LoaderTest, HostileExpressionIsRefusedAtLoad) {
   EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr("(limit max_depth)")));
 }
 
+// The audit store keeps rule sets as canonical content; replay rebuilds
+// them from it, and must get the same rules back.
+TEST(CanonicalTest, RebuildsTheSameRuleSet) {
+  LoadResult original =
+      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect");
+  ASSERT_NE(original.rule_set, nullptr);
+  const std::string& content = original.rule_set->canonical_content();
+  LoadResult again = LoadCanonicalRuleSet(content, original.rule_set->digest());
+  ASSERT_NE(again.rule_set, nullptr)
+      << (again.issues.empty() ? "" : again.issues[0].ToString());
+  EXPECT_EQ(again.rule_set->digest(), original.rule_set->digest());
+  EXPECT_EQ(again.rule_set->canonical_content(), content);
+  EXPECT_EQ(again.rule_set->rule_count(), original.rule_set->rule_count());
+}
+
+TEST(CanonicalTest, RefusesWhatIsNotCanonicalContent) {
+  auto first_issue = [](const std::string& content,
+                        const std::string& digest = "") {
+    LoadResult r = LoadCanonicalRuleSet(content, digest);
+    EXPECT_EQ(r.rule_set, nullptr);
+    return r.issues.empty() ? std::string() : r.issues[0].ToString();
+  };
+  EXPECT_THAT(first_issue("not json"),
+              HasSubstr("not the canonical content of a rule set"));
+  EXPECT_THAT(first_issue(R"({"ruleset": {}, "catalog": {}, "rules": []})"),
+              HasSubstr("not the canonical content"));
+  EXPECT_THAT(first_issue(R"({"ruleset": {}, "catalog": {},
+                              "rules": {"../../etc/x.json": {}}})"),
+              HasSubstr("unexpected rule file name '../../etc/x.json'"));
+  LoadResult original =
+      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect");
+  ASSERT_NE(original.rule_set, nullptr);
+  EXPECT_THAT(
+      first_issue(original.rule_set->canonical_content(), std::string(64, '0')),
+      HasSubstr("not the expected 0000"));
+}
+
 }  // namespace
 }  // namespace reconnect::ruleset
