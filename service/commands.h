@@ -37,6 +37,8 @@ struct ServeOptions {
   int shutdown_grace_seconds = 0;
   // The audit store's SQLite file, or "off" (decisions are not recorded).
   std::string audit;
+  // How often to look for changed rule files (0: only on SIGHUP).
+  int reload_poll_seconds = 2;
   // Benchmarks only: Evaluate answers empty at once (see bench/).
   bool empty_handler_for_benchmark = false;
 };

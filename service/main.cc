@@ -9,7 +9,9 @@
 #include "absl/flags/usage.h"
 #include "service/commands.h"
 
-ABSL_FLAG(std::string, rules, "", "Rule-set directory (serve, eval).");
+ABSL_FLAG(std::string, rules, "",
+          "Rule-set directory (serve, eval). For serve, either one rule set "
+          "or a directory whose subdirectories are its versions.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve on (serve). Port 0 picks a free port.");
 ABSL_FLAG(bool, insecure, false,
@@ -24,6 +26,9 @@ ABSL_FLAG(std::string, audit, "reconnect-audit.db",
           "The audit store, a SQLite file every decision is recorded in "
           "before it is returned (serve); `off` records nothing, for local "
           "experiments only.");
+ABSL_FLAG(int, reload_poll_seconds, 2,
+          "Seconds between checks for changed rule files, which reload them "
+          "as SIGHUP does (serve); 0 reloads on SIGHUP only.");
 ABSL_FLAG(bool, empty_handler_for_benchmark, false,
           "Answer Evaluate with empty responses, evaluating nothing (serve); "
           "for measuring gRPC's own cost in benchmarks only.");
@@ -125,6 +130,7 @@ int main(int argc, char** argv) {
     options.shutdown_grace_seconds =
         absl::GetFlag(FLAGS_shutdown_grace_seconds);
     options.audit = absl::GetFlag(FLAGS_audit);
+    options.reload_poll_seconds = absl::GetFlag(FLAGS_reload_poll_seconds);
     options.empty_handler_for_benchmark =
         absl::GetFlag(FLAGS_empty_handler_for_benchmark);
     return RunServe(options);

@@ -32,4 +32,18 @@ std::shared_ptr<const ruleset::CompiledRuleSet> RuleSetRegistry::Find(
   return nullptr;
 }
 
+void RuleSetRegistry::Replace(
+    std::vector<std::shared_ptr<const ruleset::CompiledRuleSet>> versions,
+    std::shared_ptr<const ruleset::CompiledRuleSet> active) {
+  absl::MutexLock lock(&mu_);
+  versions_ = std::move(versions);
+  active_ = std::move(active);
+}
+
+std::vector<std::shared_ptr<const ruleset::CompiledRuleSet>>
+RuleSetRegistry::All() const {
+  absl::MutexLock lock(&mu_);
+  return versions_;
+}
+
 }  // namespace reconnect::service

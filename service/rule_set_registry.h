@@ -28,6 +28,13 @@ class RuleSetRegistry {
   std::shared_ptr<const ruleset::CompiledRuleSet> Find(
       const std::string& id, const std::string& version) const;
 
+  // Replaces every version and the active one in one step: a call sees
+  // either the old set or the new, never a mix.
+  void Replace(
+      std::vector<std::shared_ptr<const ruleset::CompiledRuleSet>> versions,
+      std::shared_ptr<const ruleset::CompiledRuleSet> active);
+  std::vector<std::shared_ptr<const ruleset::CompiledRuleSet>> All() const;
+
  private:
   mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<const ruleset::CompiledRuleSet>> versions_

@@ -13,6 +13,7 @@
 #include "service/decision_support_service.h"
 #include "service/log.h"
 #include "service/rule_set_registry.h"
+#include "service/rule_set_versions.h"
 
 namespace reconnect::service {
 
@@ -44,40 +45,14 @@ int RunServe(const ServeOptions& options) {
         {{"listen", options.listen},
          {"reason", "serving plaintext beyond loopback"}});
   }
-  // Block the stop signals before gRPC starts its threads, so that only the
-  // sigwait below receives them.
+  // Block the signals before gRPC starts its threads, so that only the
+  // sigtimedwait below receives them.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  ruleset::LoadResult loaded = ruleset::LoadRuleSet(options.rules_dir);
-  if (!loaded.rule_set) {
-    for (const auto& issue : loaded.issues) {
-      Log(LogLevel::kError, "rule_set_issue", {{"issue", issue.ToString()}});
-    }
-    Log(LogLevel::kError, "rule_set_refused",
-        {{"dir", options.rules_dir}, {"problems", loaded.issues.size()}});
-    return 1;
-  }
-  // A version that fails its own test cases is not served.
-  ruleset::TestReport tests =
-      ruleset::RunRuleSetTests(options.rules_dir, *loaded.rule_set);
-  if (tests.failed() > 0 || !tests.issues.empty()) {
-    Log(LogLevel::kError, "rule_set_refused",
-        {{"dir", options.rules_dir},
-         {"failed_cases", tests.failed()},
-         {"problems", tests.issues.size()}});
-    return 1;
-  }
-  const auto& meta = loaded.rule_set->metadata();
-  Log(LogLevel::kInfo, "rule_set_loaded",
-      {{"id", meta.id},
-       {"version", meta.version},
-       {"digest", loaded.rule_set->digest()},
-       {"rules", loaded.rule_set->rule_count()},
-       {"test_cases", tests.cases.size()}});
 
   // The audit store: every answer is recorded before it is returned.
   std::unique_ptr<AuditStore> audit;
@@ -95,19 +70,17 @@ int RunServe(const ServeOptions& options) {
       return 1;
     }
     audit = *std::move(opened);
-    if (auto s = audit->RecordRuleSet(loaded.rule_set->digest(), meta.id,
-                                      meta.version,
-                                      loaded.rule_set->canonical_content());
-        !s.ok()) {
-      Log(LogLevel::kError, "audit_store_failed",
-          {{"path", options.audit}, {"reason", std::string(s.message())}});
-      return 1;
-    }
     Log(LogLevel::kInfo, "audit_store_opened", {{"path", options.audit}});
   }
 
   RuleSetRegistry registry;
-  registry.Add(loaded.rule_set, /*activate=*/true);
+  RuleSetVersions versions(options.rules_dir, registry, audit.get());
+  if (!versions.Reload()) {
+    Log(LogLevel::kError, "no_rule_set_served",
+        {{"dir", options.rules_dir},
+         {"reason", "no version under it loads and passes its test cases"}});
+    return 1;
+  }
   DecisionEngine engine(registry);
   DecisionSupportService service(engine, audit.get());
   if (options.empty_handler_for_benchmark) {
@@ -148,8 +121,28 @@ int RunServe(const ServeOptions& options) {
   Log(LogLevel::kInfo, "serving",
       {{"address", absl::StrCat(host, ":", port)}, {"port", port}});
 
+  // SIGHUP, or a change to the files (polled), reloads the rule sets;
+  // SIGINT and SIGTERM drain and stop.
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (true) {
+    if (options.reload_poll_seconds > 0) {
+      const timespec poll = {options.reload_poll_seconds, 0};
+      sig = sigtimedwait(&signals, nullptr, &poll);
+    } else if (sigwait(&signals, &sig) != 0) {
+      sig = -1;
+    }
+    if (sig == SIGINT || sig == SIGTERM) break;
+    if (sig == SIGHUP ||
+        (sig < 0 && options.reload_poll_seconds > 0 && versions.Changed())) {
+      Log(LogLevel::kInfo, "rule_set_reload",
+          {{"cause", sig == SIGHUP ? "SIGHUP" : "files changed"}});
+      if (!versions.Reload()) {
+        Log(LogLevel::kError, "rule_set_reload_refused",
+            {{"reason",
+              "no version loads; the versions loaded before keep serving"}});
+      }
+    }
+  }
   Log(LogLevel::kInfo, "draining",
       {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
        {"grace_seconds", options.shutdown_grace_seconds}});

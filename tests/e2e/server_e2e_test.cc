@@ -352,7 +352,9 @@ TEST(ServerLifecycleTest, RuleSetFailingItsOwnCasesIsNotServed) {
   auto refused =
       server.WaitForEvent("rule_set_refused", std::chrono::seconds(30));
   ASSERT_TRUE(refused.has_value());
-  EXPECT_EQ((*refused)["failed_cases"], 1);
+  EXPECT_EQ((*refused)["problems"], 1);
+  EXPECT_THAT((*refused)["first_problem"].get<std::string>(),
+              testing::HasSubstr("wrong on purpose"));
   EXPECT_EQ(server.Stop(0, std::chrono::seconds(10)), 1);
 }
 

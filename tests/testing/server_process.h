@@ -81,6 +81,7 @@ class ServerProcess {
   }
 
   const std::vector<std::string>& lines() const { return lines_; }
+  pid_t pid() const { return pid_; }
 
  private:
   bool ReadLine(std::string& line,
