@@ -616,4 +616,71 @@ AuditReader::ListDecisionIds(int64_t after, int limit) {
   return ids;
 }
 
+absl::StatusOr<std::vector<DecisionRecord>> AuditReader::ListDecisions(
+    const DecisionQuery& q) {
+  // Unset filters match everything, so one statement serves every query.
+  Statement rows(
+      db_, q.metadata_only
+               ? "SELECT sequence, decision_id, time_micros, calling_system,"
+                 " caller, rule_set_digest, x'', x'', prev_hash, hash"
+                 " FROM decisions WHERE sequence > ?1"
+                 " AND (?2 = 0 OR time_micros >= ?2) AND (?3 = 0 OR "
+                 "time_micros < ?3)"
+                 " AND (?4 = '' OR rule_set_digest = ?4)"
+                 " AND (?5 = '' OR calling_system = ?5)"
+                 " ORDER BY sequence LIMIT ?6"
+               : "SELECT sequence, decision_id, time_micros, calling_system,"
+                 " caller, rule_set_digest, assessment, recommendation,"
+                 " prev_hash, hash"
+                 " FROM decisions WHERE sequence > ?1"
+                 " AND (?2 = 0 OR time_micros >= ?2) AND (?3 = 0 OR "
+                 "time_micros < ?3)"
+                 " AND (?4 = '' OR rule_set_digest = ?4)"
+                 " AND (?5 = '' OR calling_system = ?5)"
+                 " ORDER BY sequence LIMIT ?6");
+  rows.Bind(1, q.after_sequence)
+      .Bind(2, q.start_micros)
+      .Bind(3, q.end_micros)
+      .BindText(4, q.rule_set_digest)
+      .BindText(5, q.calling_system)
+      .Bind(6, q.limit);
+  std::vector<DecisionRecord> out;
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    DecisionRecord r;
+    r.sequence = rows.Int(0);
+    r.decision_id = rows.Bytes(1);
+    r.time_micros = rows.Int(2);
+    r.calling_system = rows.Bytes(3);
+    r.caller = rows.Bytes(4);
+    r.rule_set_digest = rows.Bytes(5);
+    r.assessment = rows.Bytes(6);
+    r.recommendation = rows.Bytes(7);
+    r.prev_hash = rows.Bytes(8);
+    r.hash = rows.Bytes(9);
+    out.push_back(std::move(r));
+  }
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredRuleSet>> AuditReader::ListRuleSets() {
+  Statement rows(db_,
+                 "SELECT digest, id, version, first_recorded_micros"
+                 " FROM rule_sets ORDER BY id, version");
+  std::vector<StoredRuleSet> out;
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    out.push_back({rows.Bytes(0), rows.Bytes(1), rows.Bytes(2), rows.Int(3)});
+  }
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return out;
+}
+
 }  // namespace reconnect::service

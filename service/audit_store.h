@@ -140,6 +140,25 @@ class AuditStore {
   std::thread completer_;
 };
 
+// Which recorded decisions to list.
+struct DecisionQuery {
+  int64_t start_micros = 0;     // inclusive; 0: open
+  int64_t end_micros = 0;       // exclusive; 0: open
+  std::string rule_set_digest;  // empty: any
+  std::string calling_system;   // empty: any
+  int64_t after_sequence = 0;   // paging: only records after this one
+  int limit = 50;
+  bool metadata_only = false;  // leave out assessment and recommendation
+};
+
+// A rule-set version as the store recorded it.
+struct StoredRuleSet {
+  std::string digest;
+  std::string id;
+  std::string version;
+  int64_t first_recorded_micros = 0;
+};
+
 // Read access to a store file (read-only; safe while a server writes it).
 class AuditReader {
  public:
@@ -153,6 +172,11 @@ class AuditReader {
   absl::StatusOr<DecisionRecord> GetDecision(const std::string& decision_id);
   // The canonical content of the rule set with `digest`.
   absl::StatusOr<std::string> GetRuleSetContent(const std::string& digest);
+  // Decisions matching `query`, in sequence order.
+  absl::StatusOr<std::vector<DecisionRecord>> ListDecisions(
+      const DecisionQuery& query);
+  // Every rule-set version recorded, by id and version.
+  absl::StatusOr<std::vector<StoredRuleSet>> ListRuleSets();
   // (sequence, decision id) in sequence order, after sequence `after`, at
   // most `limit`.
   absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ListDecisionIds(

@@ -31,20 +31,18 @@ absl::StatusOr<ReplayResult> Replayer::Replay(const std::string& decision_id) {
   auto rule_set = RuleSet(record->rule_set_digest);
   if (!rule_set.ok()) return rule_set.status();
   v1::Assessment assessment;
-  v1::Recommendation recorded;
+  ReplayResult result;
   if (!assessment.ParseFromString(record->assessment) ||
-      !recorded.ParseFromString(record->recommendation)) {
+      !result.recorded.ParseFromString(record->recommendation)) {
     return absl::DataLossError(absl::StrCat(
         "decision ", decision_id, ": the recorded messages do not parse"));
   }
-  v1::Recommendation again;
-  (*rule_set)->Evaluate(assessment, again);
-  ReplayResult result;
+  (*rule_set)->Evaluate(assessment, result.replayed);
   result.decision_id = decision_id;
   result.rule_set_digest = record->rule_set_digest;
   google::protobuf::util::MessageDifferencer differ;
   differ.ReportDifferencesToString(&result.differences);
-  result.identical = differ.Compare(recorded, again);
+  result.identical = differ.Compare(result.recorded, result.replayed);
   return result;
 }
 

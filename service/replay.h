@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/ruleset/rule_set.h"
+#include "reconnect/v1/recommendation.pb.h"
 #include "service/audit_store.h"
 
 namespace reconnect::service {
@@ -19,6 +20,8 @@ struct ReplayResult {
   bool identical = false;
   // When not identical: what differs, field by field, recorded first.
   std::string differences;
+  v1::Recommendation recorded;
+  v1::Recommendation replayed;
 };
 
 // Re-evaluates recorded decisions with the exact rule sets that made them

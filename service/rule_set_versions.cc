@@ -68,6 +68,11 @@ std::string RuleSetVersions::Fingerprint() const {
   return out;
 }
 
+std::vector<RuleSetVersions::Refusal> RuleSetVersions::refusals() const {
+  std::lock_guard<std::mutex> lock(refusals_mu_);
+  return refusals_;
+}
+
 bool RuleSetVersions::Changed() const { return Fingerprint() != fingerprint_; }
 
 bool RuleSetVersions::Reload() {
@@ -152,6 +157,9 @@ bool RuleSetVersions::Reload() {
     versions.push_back(rs);
   }
   if (versions.empty()) {
+    Log(LogLevel::kError, "rule_sets_reloaded",
+        {{"versions", 0}, {"refused", refusals.size()}});
+    std::lock_guard<std::mutex> lock(refusals_mu_);
     refusals_ = std::move(refusals);
     return false;
   }
@@ -167,7 +175,10 @@ bool RuleSetVersions::Reload() {
   }
   registry_.Replace(versions, active);
   by_dir_ = std::move(by_dir);
-  refusals_ = std::move(refusals);
+  {
+    std::lock_guard<std::mutex> lock(refusals_mu_);
+    refusals_ = std::move(refusals);
+  }
   for (const auto& v : versions) {
     Log(LogLevel::kInfo, "rule_set_loaded",
         {{"id", v->metadata().id},
@@ -177,6 +188,12 @@ bool RuleSetVersions::Reload() {
          {"rules", v->rule_count()},
          {"active", v == active}});
   }
+  // Last, once the swap and the refusals are in place.
+  Log(LogLevel::kInfo, "rule_sets_reloaded",
+      {{"versions", versions.size()},
+       {"refused", refusals_.size()},
+       {"active",
+        absl::StrCat(active->metadata().id, " ", active->metadata().version)}});
   return true;
 }
 

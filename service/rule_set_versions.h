@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,8 @@ class RuleSetVersions {
     std::string dir;
     std::vector<std::string> problems;
   };
-  const std::vector<Refusal>& refusals() const { return refusals_; }
+  // The refusals of the last reload. Thread-safe.
+  std::vector<Refusal> refusals() const;
 
  private:
   std::string Fingerprint() const;
@@ -51,7 +53,8 @@ class RuleSetVersions {
   // What each version directory last loaded successfully.
   std::map<std::string, std::shared_ptr<const ruleset::CompiledRuleSet>>
       by_dir_;
-  std::vector<Refusal> refusals_;
+  mutable std::mutex refusals_mu_;
+  std::vector<Refusal> refusals_;  // guarded by refusals_mu_
   std::string fingerprint_;
 };
 

@@ -11,6 +11,7 @@
 #include "service/commands.h"
 #include "service/decision_engine.h"
 #include "service/decision_support_service.h"
+#include "service/governance_service.h"
 #include "service/log.h"
 #include "service/rule_set_registry.h"
 #include "service/rule_set_versions.h"
@@ -97,6 +98,9 @@ int RunServe(const ServeOptions& options) {
                            &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   builder.RegisterService(&service);
+  GovernanceService governance(registry, versions,
+                               audit ? options.audit : std::string());
+  builder.RegisterService(&governance);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     Log(LogLevel::kError, "listen_failed", {{"listen", options.listen}});

@@ -260,6 +260,40 @@ TEST_F(AuditStoreTest, FullDiskFailsAppendsThenRecovers) {
   EXPECT_EQ(report->records, 2);  // the failed record left nothing behind
 }
 
+TEST_F(AuditStoreTest, ReaderListsByFilter) {
+  FillWith(6);  // times 1'700'000'000'000'001 .. 006
+  auto reader = AuditReader::Open(path_);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto list = [&](DecisionQuery q) {
+    std::vector<int64_t> seqs;
+    auto r = (*reader)->ListDecisions(q);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (r.ok()) {
+      for (const auto& d : *r) seqs.push_back(d.sequence);
+    }
+    return seqs;
+  };
+  DecisionQuery q;
+  EXPECT_THAT(list(q), ::testing::ElementsAre(1, 2, 3, 4, 5, 6));
+  q.start_micros = 1'700'000'000'000'003;
+  q.end_micros = 1'700'000'000'000'005;
+  EXPECT_THAT(list(q), ::testing::ElementsAre(3, 4));
+  q = {};
+  q.start_micros = 1'800'000'000'000'000;
+  EXPECT_THAT(list(q), ::testing::IsEmpty());
+  q = {};
+  q.after_sequence = 4;
+  q.limit = 1;
+  EXPECT_THAT(list(q), ::testing::ElementsAre(5));
+  q = {};
+  q.calling_system = "other";
+  EXPECT_THAT(list(q), ::testing::IsEmpty());
+  auto stored = (*reader)->ListRuleSets();
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].version, "1.0.0");
+}
+
 TEST_F(AuditStoreTest, RefusesNewerSchemaAndNonStores) {
   Tamper("PRAGMA user_version = 99");
   auto store = AuditStore::Open({path_, 0});

@@ -1,0 +1,377 @@
+#include "service/governance_service.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/status_mapping.h"
+
+namespace reconnect::service {
+
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+
+grpc::Status Invalid(std::vector<FieldViolation> violations) {
+  return ToGrpcStatus(
+      absl::InvalidArgumentError(absl::StrCat(
+          "the request has ", violations.size(), " invalid field(s)")),
+      violations);
+}
+
+// The page size asked for, checked.
+int PageSize(int asked, std::vector<FieldViolation>& violations) {
+  if (asked < 0 || asked > kMaxPageSize) {
+    violations.push_back(
+        {"page_size", absl::StrCat("must be between 0 and ", kMaxPageSize,
+                                   " (0 means ", kDefaultPageSize, ")")});
+    return kDefaultPageSize;
+  }
+  return asked == 0 ? kDefaultPageSize : asked;
+}
+
+// Page tokens are the position after which the next page starts, as a
+// decimal number; anything else is refused.
+int64_t PageToken(const std::string& token,
+                  std::vector<FieldViolation>& violations) {
+  if (token.empty()) return 0;
+  int64_t position = 0;
+  if (!absl::SimpleAtoi(token, &position) || position < 0) {
+    violations.push_back(
+        {"page_token", "is not a token from a previous response"});
+    return 0;
+  }
+  return position;
+}
+
+void FillSummary(const ruleset::CompiledRuleSet& rs, bool active,
+                 v1::RuleSetSummary& out) {
+  const auto& m = rs.metadata();
+  out.set_id(m.id);
+  out.set_version(m.version);
+  out.set_status(m.status);
+  out.set_digest(rs.digest());
+  out.set_title(m.title);
+  out.set_effective_date(m.effective_date);
+  for (const auto& a : m.authors) out.add_authors(a);
+  for (const auto& a : m.approvers) out.add_approvers(a);
+  out.set_loaded(true);
+  out.set_active(active);
+  out.set_rule_count(static_cast<int32_t>(rs.rule_count()));
+}
+
+grpc::Status FillDecision(const DecisionRecord& r, bool with_content,
+                          v1::Decision& out) {
+  out.set_decision_id(r.decision_id);
+  out.set_sequence(r.sequence);
+  *out.mutable_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(r.time_micros);
+  out.set_calling_system(r.calling_system);
+  out.set_caller(r.caller);
+  out.set_rule_set_digest(r.rule_set_digest);
+  out.set_hash(absl::BytesToHexString(r.hash));
+  if (with_content &&
+      (!out.mutable_assessment()->ParseFromString(r.assessment) ||
+       !out.mutable_recommendation()->ParseFromString(r.recommendation))) {
+    return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                        absl::StrCat("decision ", r.decision_id,
+                                     ": the recorded messages do not parse"));
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+GovernanceService::GovernanceService(const RuleSetRegistry& registry,
+                                     const RuleSetVersions& versions,
+                                     std::string audit_path)
+    : registry_(registry),
+      versions_(versions),
+      audit_path_(std::move(audit_path)) {
+  worker_ = std::thread([this] {
+    while (true) {
+      std::function<void()> work;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        work = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      work();
+    }
+  });
+}
+
+GovernanceService::~GovernanceService() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+grpc::ServerUnaryReactor* GovernanceService::Run(
+    grpc::CallbackServerContext* ctx, std::function<grpc::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(
+        [reactor, work = std::move(work)] { reactor->Finish(work()); });
+  }
+  cv_.notify_one();
+  return reactor;
+}
+
+absl::StatusOr<AuditReader*> GovernanceService::Reader() {
+  if (audit_path_.empty()) {
+    return absl::FailedPreconditionError(
+        "the audit store is off (--audit=off): no decisions are recorded");
+  }
+  if (!reader_) {
+    auto reader = AuditReader::Open(audit_path_);
+    if (!reader.ok()) return reader.status();
+    reader_ = *std::move(reader);
+    replayer_ = std::make_unique<Replayer>(*reader_);
+  }
+  return reader_.get();
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ListRuleSets(
+    grpc::CallbackServerContext* ctx, const v1::ListRuleSetsRequest* request,
+    v1::ListRuleSetsResponse* response) {
+  std::vector<FieldViolation> violations;
+  const int size = PageSize(request->page_size(), violations);
+  const int64_t offset = PageToken(request->page_token(), violations);
+  if (!violations.empty()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(Invalid(std::move(violations)));
+    return reactor;
+  }
+  return Run(ctx, [this, size, offset, response] {
+    // Loaded versions, then versions only the store remembers; by id and
+    // version.
+    std::map<std::pair<std::string, std::string>, v1::RuleSetSummary> all;
+    const auto active = registry_.Active();
+    for (const auto& rs : registry_.All()) {
+      FillSummary(*rs, rs == active,
+                  all[{rs->metadata().id, rs->metadata().version}]);
+    }
+    if (!audit_path_.empty()) {
+      auto reader = Reader();
+      if (!reader.ok()) return ToGrpcStatus(reader.status());
+      auto stored = (*reader)->ListRuleSets();
+      if (!stored.ok()) return ToGrpcStatus(stored.status());
+      for (const auto& s : *stored) {
+        auto [it, inserted] = all.try_emplace({s.id, s.version});
+        if (!inserted) continue;
+        it->second.set_id(s.id);
+        it->second.set_version(s.version);
+        it->second.set_digest(s.digest);
+      }
+    }
+    int64_t i = 0;
+    for (auto& [key, summary] : all) {
+      if (i++ < offset) continue;
+      if (response->rule_sets_size() == size) {
+        response->set_next_page_token(absl::StrCat(offset + size));
+        break;
+      }
+      *response->add_rule_sets() = std::move(summary);
+    }
+    for (const auto& r : versions_.refusals()) {
+      auto* out = response->add_refusals();
+      out->set_dir(r.dir);
+      for (const auto& p : r.problems) out->add_problems(p);
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::GetRuleSet(
+    grpc::CallbackServerContext* ctx, const v1::GetRuleSetRequest* request,
+    v1::GetRuleSetResponse* response) {
+  std::vector<FieldViolation> violations;
+  const bool by_digest = !request->digest().empty();
+  const bool by_version = !request->id().empty() || !request->version().empty();
+  if (by_digest == by_version) {
+    violations.push_back(
+        {"digest", "give either the digest, or the id and version"});
+  } else if (by_version &&
+             (request->id().empty() || request->version().empty())) {
+    violations.push_back({request->id().empty() ? "id" : "version",
+                          "id and version go together"});
+  }
+  if (!violations.empty()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(Invalid(std::move(violations)));
+    return reactor;
+  }
+  return Run(ctx, [this, request, response, by_digest] {
+    const auto active = registry_.Active();
+    for (const auto& rs : registry_.All()) {
+      const bool match = by_digest
+                             ? rs->digest() == request->digest()
+                             : rs->metadata().id == request->id() &&
+                                   rs->metadata().version == request->version();
+      if (match) {
+        FillSummary(*rs, rs == active, *response->mutable_rule_set());
+        response->set_canonical_content(rs->canonical_content());
+        return grpc::Status::OK;
+      }
+    }
+    if (by_digest && !audit_path_.empty()) {
+      auto reader = Reader();
+      if (!reader.ok()) return ToGrpcStatus(reader.status());
+      auto content = (*reader)->GetRuleSetContent(request->digest());
+      if (content.ok()) {
+        auto stored = (*reader)->ListRuleSets();
+        if (stored.ok()) {
+          for (const auto& s : *stored) {
+            if (s.digest != request->digest()) continue;
+            response->mutable_rule_set()->set_id(s.id);
+            response->mutable_rule_set()->set_version(s.version);
+          }
+        }
+        response->mutable_rule_set()->set_digest(request->digest());
+        response->set_canonical_content(*std::move(content));
+        return grpc::Status::OK;
+      }
+      if (content.status().code() != absl::StatusCode::kNotFound) {
+        return ToGrpcStatus(content.status());
+      }
+    }
+    return grpc::Status(
+        grpc::StatusCode::NOT_FOUND,
+        by_digest ? absl::StrCat("no rule set has digest ", request->digest())
+                  : absl::StrCat("rule set '", request->id(), "' version '",
+                                 request->version(), "' is not loaded"));
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::GetDecision(
+    grpc::CallbackServerContext* ctx, const v1::GetDecisionRequest* request,
+    v1::Decision* response) {
+  if (request->decision_id().empty()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(Invalid({{"decision_id", "is required"}}));
+    return reactor;
+  }
+  return Run(ctx, [this, request, response] {
+    auto reader = Reader();
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    auto record = (*reader)->GetDecision(request->decision_id());
+    if (!record.ok()) return ToGrpcStatus(record.status());
+    return FillDecision(*record, /*with_content=*/true, *response);
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ListDecisions(
+    grpc::CallbackServerContext* ctx, const v1::ListDecisionsRequest* request,
+    v1::ListDecisionsResponse* response) {
+  std::vector<FieldViolation> violations;
+  DecisionQuery query;
+  query.limit = PageSize(request->page_size(), violations);
+  query.after_sequence = PageToken(request->page_token(), violations);
+  using google::protobuf::util::TimeUtil;
+  auto time_of = [&](const google::protobuf::Timestamp& t,
+                     const std::string& field) -> int64_t {
+    // 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+    if (t.seconds() < -62135596800 || t.seconds() > 253402300799 ||
+        t.nanos() < 0 || t.nanos() > 999999999) {
+      violations.push_back({field, "is not a valid timestamp"});
+      return 0;
+    }
+    return TimeUtil::TimestampToMicroseconds(t);
+  };
+  if (request->has_start_time()) {
+    query.start_micros = time_of(request->start_time(), "start_time");
+  }
+  if (request->has_end_time()) {
+    query.end_micros = time_of(request->end_time(), "end_time");
+  }
+  if (query.start_micros != 0 && query.end_micros != 0 &&
+      query.end_micros <= query.start_micros) {
+    violations.push_back({"end_time", "must be after start_time"});
+  }
+  query.rule_set_digest = request->rule_set_digest();
+  query.calling_system = request->calling_system();
+  query.metadata_only = request->metadata_only();
+  if (!violations.empty()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(Invalid(std::move(violations)));
+    return reactor;
+  }
+  return Run(ctx, [this, query, response] {
+    auto reader = Reader();
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    DecisionQuery page = query;
+    page.limit = query.limit + 1;  // one more: is there a next page?
+    auto records = (*reader)->ListDecisions(page);
+    if (!records.ok()) return ToGrpcStatus(records.status());
+    for (size_t i = 0; i < records->size(); ++i) {
+      if (i == static_cast<size_t>(query.limit)) {
+        response->set_next_page_token(absl::StrCat((*records)[i - 1].sequence));
+        break;
+      }
+      grpc::Status s = FillDecision((*records)[i], !query.metadata_only,
+                                    *response->add_decisions());
+      if (!s.ok()) return s;
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ReplayDecision(
+    grpc::CallbackServerContext* ctx, const v1::ReplayDecisionRequest* request,
+    v1::ReplayDecisionResponse* response) {
+  if (request->decision_id().empty()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(Invalid({{"decision_id", "is required"}}));
+    return reactor;
+  }
+  return Run(ctx, [this, request, response] {
+    auto reader = Reader();
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    auto result = replayer_->Replay(request->decision_id());
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    response->set_decision_id(result->decision_id);
+    response->set_rule_set_digest(result->rule_set_digest);
+    response->set_identical(result->identical);
+    response->set_differences(result->differences);
+    *response->mutable_recorded() = result->recorded;
+    *response->mutable_replayed() = result->replayed;
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::VerifyAuditTrail(
+    grpc::CallbackServerContext* ctx, const v1::VerifyAuditTrailRequest*,
+    v1::VerifyAuditTrailResponse* response) {
+  return Run(ctx, [this, response] {
+    if (audit_path_.empty()) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "the audit store is off (--audit=off)");
+    }
+    auto report = service::VerifyAuditTrail(audit_path_);
+    if (!report.ok()) return ToGrpcStatus(report.status());
+    response->set_intact(report->ok());
+    response->set_records(report->records);
+    response->set_head_sequence(report->head_sequence);
+    response->set_head_hash(report->head_hash);
+    if (report->broken_sequence) {
+      response->set_first_broken_sequence(*report->broken_sequence);
+    }
+    response->set_problem(report->problem);
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace reconnect::service

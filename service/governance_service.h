@@ -1,0 +1,77 @@
+#ifndef RECONNECT_SERVICE_GOVERNANCE_SERVICE_H_
+#define RECONNECT_SERVICE_GOVERNANCE_SERVICE_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "reconnect/v1/governance.grpc.pb.h"
+#include "service/audit_store.h"
+#include "service/replay.h"
+#include "service/rule_set_registry.h"
+#include "service/rule_set_versions.h"
+
+namespace reconnect::service {
+
+// The Governance gRPC service (callback API). Its reads go to the audit
+// store's file and can take a while, so each call is validated on the gRPC
+// thread and then answered from the service's own worker thread: no gRPC
+// thread waits on the disk.
+class GovernanceService final : public v1::Governance::CallbackService {
+ public:
+  // `registry` and `versions` must outlive the service. `audit_path` is the
+  // store's file, or empty when the audit store is off (decision methods
+  // then answer FAILED_PRECONDITION).
+  GovernanceService(const RuleSetRegistry& registry,
+                    const RuleSetVersions& versions, std::string audit_path);
+  ~GovernanceService() override;
+
+  grpc::ServerUnaryReactor* ListRuleSets(
+      grpc::CallbackServerContext* ctx, const v1::ListRuleSetsRequest* request,
+      v1::ListRuleSetsResponse* response) override;
+  grpc::ServerUnaryReactor* GetRuleSet(
+      grpc::CallbackServerContext* ctx, const v1::GetRuleSetRequest* request,
+      v1::GetRuleSetResponse* response) override;
+  grpc::ServerUnaryReactor* GetDecision(grpc::CallbackServerContext* ctx,
+                                        const v1::GetDecisionRequest* request,
+                                        v1::Decision* response) override;
+  grpc::ServerUnaryReactor* ListDecisions(
+      grpc::CallbackServerContext* ctx, const v1::ListDecisionsRequest* request,
+      v1::ListDecisionsResponse* response) override;
+  grpc::ServerUnaryReactor* ReplayDecision(
+      grpc::CallbackServerContext* ctx,
+      const v1::ReplayDecisionRequest* request,
+      v1::ReplayDecisionResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyAuditTrail(
+      grpc::CallbackServerContext* ctx,
+      const v1::VerifyAuditTrailRequest* request,
+      v1::VerifyAuditTrailResponse* response) override;
+
+ private:
+  // Runs `work` on the worker thread, then finishes the call with its
+  // status.
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx,
+                                std::function<grpc::Status()> work);
+  // The store reader, opened on first use (worker thread only).
+  absl::StatusOr<AuditReader*> Reader();
+
+  const RuleSetRegistry& registry_;
+  const RuleSetVersions& versions_;
+  const std::string audit_path_;
+  std::unique_ptr<AuditReader> reader_;
+  std::unique_ptr<Replayer> replayer_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  std::thread worker_;
+};
+
+}  // namespace reconnect::service
+
+#endif  // RECONNECT_SERVICE_GOVERNANCE_SERVICE_H_

@@ -1,0 +1,323 @@
+// The Governance gRPC service over a real process and a real audit store:
+// rule-set versions, recorded decisions, replay and trail verification,
+// with the argument errors each method gives.
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "reconnect/v1/decision_support.grpc.pb.h"
+#include "reconnect/v1/governance.grpc.pb.h"
+#include "tests/testing/server_process.h"
+
+namespace reconnect {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using google::protobuf::util::TimeUtil;
+using testing::HasSubstr;
+using testing_util::ServerProcess;
+namespace fs = std::filesystem;
+
+// The fields a google.rpc.BadRequest in `s` names.
+std::vector<std::string> BadFields(const grpc::Status& s) {
+  google::rpc::Status rich;
+  std::vector<std::string> fields;
+  if (!rich.ParseFromString(s.error_details())) return fields;
+  for (const auto& any : rich.details()) {
+    google::rpc::BadRequest bad;
+    if (any.UnpackTo(&bad)) {
+      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
+    }
+  }
+  return fields;
+}
+
+class GovernanceE2ETest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/governance_e2e_test.XXXXXX";
+    root_ = new fs::path(mkdtemp(tmpl));
+    AddVersion("a", "1.0.0", "retired");
+    AddVersion("b", "1.1.0", "active");
+    server_ = new ServerProcess(
+        {RECONNECT_BINARY, "serve", "--rules", (*root_ / "versions").string(),
+         "--listen", "127.0.0.1:0", "--audit", (*root_ / "audit.db").string(),
+         "--reload_poll_seconds=0"});
+    auto serving = server_->WaitForEvent("serving", std::chrono::seconds(30));
+    ASSERT_TRUE(serving.has_value());
+    auto channel = grpc::CreateChannel((*serving)["address"].get<std::string>(),
+                                       grpc::InsecureChannelCredentials());
+    governance_ = v1::Governance::NewStub(channel).release();
+    decisions_ = v1::DecisionSupport::NewStub(channel).release();
+    // Three decisions from one system on the active version, two from
+    // another pinned to the retired one.
+    responses_ = new std::vector<v1::EvaluateResponse>();
+    for (int i = 0; i < 5; ++i) {
+      v1::EvaluateRequest request = Request();
+      request.set_calling_system(i < 3 ? "ehr-a" : "ehr-b");
+      if (i >= 3) {
+        request.set_rule_set_id("reconnect");
+        request.set_rule_set_version("1.0.0");
+      }
+      grpc::ClientContext ctx;
+      v1::EvaluateResponse response;
+      ASSERT_TRUE(decisions_->Evaluate(&ctx, request, &response).ok());
+      responses_->push_back(response);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete governance_;
+    delete decisions_;
+    delete responses_;
+    delete server_;
+    fs::remove_all(*root_);
+    delete root_;
+  }
+
+  static void AddVersion(const std::string& name, const std::string& version,
+                         const std::string& status) {
+    const fs::path dir = *root_ / "versions" / name;
+    fs::create_directories(dir.parent_path());
+    fs::copy(fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect", dir,
+             fs::copy_options::recursive);
+    std::ifstream in(dir / "ruleset.json");
+    std::stringstream s;
+    s << in.rdbuf();
+    in.close();
+    std::ofstream(dir / "ruleset.json") << absl::StrReplaceAll(
+        s.str(),
+        {{"\"version\": \"1.0.0\"", "\"version\": \"" + version + "\""},
+         {"\"status\": \"active\"", "\"status\": \"" + status + "\""}});
+  }
+
+  static v1::EvaluateRequest Request() {
+    std::ifstream in(std::string(RECONNECT_SOURCE_DIR) +
+                     "/examples/avoidance-touch-intolerance.json");
+    std::stringstream json;
+    json << in.rdbuf();
+    v1::EvaluateRequest request;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
+                    json.str(), request.mutable_assessment())
+                    .ok());
+    return request;
+  }
+
+  template <typename Req, typename Resp, typename Method>
+  static grpc::Status Call(Method method, const Req& request, Resp& response) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    return (governance_->*method)(&ctx, request, &response);
+  }
+
+  static fs::path* root_;
+  static ServerProcess* server_;
+  static v1::Governance::Stub* governance_;
+  static v1::DecisionSupport::Stub* decisions_;
+  static std::vector<v1::EvaluateResponse>* responses_;
+};
+
+fs::path* GovernanceE2ETest::root_ = nullptr;
+ServerProcess* GovernanceE2ETest::server_ = nullptr;
+v1::Governance::Stub* GovernanceE2ETest::governance_ = nullptr;
+v1::DecisionSupport::Stub* GovernanceE2ETest::decisions_ = nullptr;
+std::vector<v1::EvaluateResponse>* GovernanceE2ETest::responses_ = nullptr;
+
+TEST_F(GovernanceE2ETest, ListsRuleSetsInPages) {
+  v1::ListRuleSetsRequest request;
+  v1::ListRuleSetsResponse page;
+  ASSERT_TRUE(Call(&v1::Governance::Stub::ListRuleSets, request, page).ok());
+  ASSERT_EQ(page.rule_sets_size(), 2);
+  EXPECT_EQ(page.rule_sets(0).version(), "1.0.0");
+  EXPECT_FALSE(page.rule_sets(0).active());
+  EXPECT_EQ(page.rule_sets(0).status(), "retired");
+  EXPECT_EQ(page.rule_sets(1).version(), "1.1.0");
+  EXPECT_TRUE(page.rule_sets(1).active());
+  EXPECT_TRUE(page.rule_sets(1).loaded());
+  EXPECT_EQ(page.rule_sets(1).digest(), (*responses_)[0].rule_set().digest());
+  EXPECT_EQ(page.next_page_token(), "");
+
+  request.set_page_size(1);
+  ASSERT_TRUE(Call(&v1::Governance::Stub::ListRuleSets, request, page).ok());
+  ASSERT_EQ(page.rule_sets_size(), 1);
+  ASSERT_NE(page.next_page_token(), "");
+  request.set_page_token(page.next_page_token());
+  v1::ListRuleSetsResponse second;
+  ASSERT_TRUE(Call(&v1::Governance::Stub::ListRuleSets, request, second).ok());
+  ASSERT_EQ(second.rule_sets_size(), 1);
+  EXPECT_EQ(second.rule_sets(0).version(), "1.1.0");
+  EXPECT_EQ(second.next_page_token(), "");
+
+  request.set_page_size(5000);
+  request.set_page_token("not-a-token");
+  const grpc::Status bad =
+      Call(&v1::Governance::Stub::ListRuleSets, request, page);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(BadFields(bad),
+              testing::UnorderedElementsAre("page_size", "page_token"));
+}
+
+TEST_F(GovernanceE2ETest, GetsARuleSetByDigestOrVersion) {
+  v1::GetRuleSetRequest request;
+  v1::GetRuleSetResponse response;
+  request.set_digest((*responses_)[3].rule_set().digest());
+  ASSERT_TRUE(Call(&v1::Governance::Stub::GetRuleSet, request, response).ok());
+  EXPECT_EQ(response.rule_set().version(), "1.0.0");
+  EXPECT_THAT(response.canonical_content(), HasSubstr("\"rules\""));
+
+  request.Clear();
+  request.set_id("reconnect");
+  request.set_version("1.1.0");
+  ASSERT_TRUE(Call(&v1::Governance::Stub::GetRuleSet, request, response).ok());
+  EXPECT_EQ(response.rule_set().digest(), (*responses_)[0].rule_set().digest());
+
+  request.Clear();
+  EXPECT_EQ(
+      BadFields(Call(&v1::Governance::Stub::GetRuleSet, request, response)),
+      std::vector<std::string>{"digest"});
+  request.set_id("reconnect");
+  EXPECT_EQ(
+      BadFields(Call(&v1::Governance::Stub::GetRuleSet, request, response)),
+      std::vector<std::string>{"version"});
+  request.Clear();
+  request.set_digest(std::string(64, 'f'));
+  EXPECT_EQ(
+      Call(&v1::Governance::Stub::GetRuleSet, request, response).error_code(),
+      grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(GovernanceE2ETest, GetsADecisionAsSubmittedAndAnswered) {
+  v1::GetDecisionRequest request;
+  v1::Decision decision;
+  request.set_decision_id((*responses_)[1].decision_id());
+  ASSERT_TRUE(Call(&v1::Governance::Stub::GetDecision, request, decision).ok());
+  EXPECT_EQ(decision.sequence(), 2);
+  EXPECT_EQ(decision.calling_system(), "ehr-a");
+  EXPECT_TRUE(MessageDifferencer::Equals(decision.assessment(),
+                                         Request().assessment()));
+  EXPECT_TRUE(MessageDifferencer::Equals(decision.recommendation(),
+                                         (*responses_)[1].recommendation()));
+  EXPECT_EQ(decision.hash().size(), 64u);
+
+  request.set_decision_id("no-such-decision");
+  EXPECT_EQ(
+      Call(&v1::Governance::Stub::GetDecision, request, decision).error_code(),
+      grpc::StatusCode::NOT_FOUND);
+  request.clear_decision_id();
+  EXPECT_EQ(
+      BadFields(Call(&v1::Governance::Stub::GetDecision, request, decision)),
+      std::vector<std::string>{"decision_id"});
+}
+
+TEST_F(GovernanceE2ETest, ListsDecisionsByFilterAndPage) {
+  auto ids = [](const v1::ListDecisionsResponse& r) {
+    std::vector<std::string> out;
+    for (const auto& d : r.decisions()) out.push_back(d.decision_id());
+    return out;
+  };
+  v1::ListDecisionsRequest request;
+  v1::ListDecisionsResponse response;
+  ASSERT_TRUE(
+      Call(&v1::Governance::Stub::ListDecisions, request, response).ok());
+  EXPECT_EQ(response.decisions_size(), 5);
+
+  request.set_calling_system("ehr-b");
+  ASSERT_TRUE(
+      Call(&v1::Governance::Stub::ListDecisions, request, response).ok());
+  EXPECT_THAT(ids(response),
+              testing::ElementsAre((*responses_)[3].decision_id(),
+                                   (*responses_)[4].decision_id()));
+
+  request.Clear();
+  request.set_rule_set_digest((*responses_)[0].rule_set().digest());
+  request.set_page_size(2);
+  request.set_metadata_only(true);
+  std::vector<std::string> all;
+  for (int pages = 0; pages < 5; ++pages) {
+    ASSERT_TRUE(
+        Call(&v1::Governance::Stub::ListDecisions, request, response).ok());
+    for (const auto& d : response.decisions()) {
+      EXPECT_FALSE(d.has_assessment());
+      all.push_back(d.decision_id());
+    }
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  EXPECT_THAT(all, testing::ElementsAre((*responses_)[0].decision_id(),
+                                        (*responses_)[1].decision_id(),
+                                        (*responses_)[2].decision_id()));
+
+  request.Clear();
+  *request.mutable_start_time() =
+      TimeUtil::GetCurrentTime() + TimeUtil::SecondsToDuration(2);
+  v1::ListDecisionsResponse none;  // an empty answer leaves a reused one be
+  ASSERT_TRUE(Call(&v1::Governance::Stub::ListDecisions, request, none).ok());
+  EXPECT_EQ(none.decisions_size(), 0);
+  *request.mutable_end_time() = TimeUtil::SecondsToTimestamp(1);
+  request.set_page_size(-1);
+  const grpc::Status bad =
+      Call(&v1::Governance::Stub::ListDecisions, request, response);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(BadFields(bad),
+              testing::UnorderedElementsAre("page_size", "end_time"));
+}
+
+TEST_F(GovernanceE2ETest, ReplaysAndVerifies) {
+  for (const auto& r : *responses_) {
+    v1::ReplayDecisionRequest request;
+    v1::ReplayDecisionResponse response;
+    request.set_decision_id(r.decision_id());
+    ASSERT_TRUE(
+        Call(&v1::Governance::Stub::ReplayDecision, request, response).ok());
+    EXPECT_TRUE(response.identical()) << response.differences();
+    EXPECT_EQ(response.rule_set_digest(), r.rule_set().digest());
+    EXPECT_TRUE(
+        MessageDifferencer::Equals(response.replayed(), r.recommendation()));
+  }
+  v1::VerifyAuditTrailRequest request;
+  v1::VerifyAuditTrailResponse response;
+  ASSERT_TRUE(
+      Call(&v1::Governance::Stub::VerifyAuditTrail, request, response).ok());
+  EXPECT_TRUE(response.intact()) << response.problem();
+  EXPECT_GE(response.records(), 5);
+  EXPECT_EQ(response.head_hash().size(), 64u);
+}
+
+TEST_F(GovernanceE2ETest, RefusedReloadsAreVisible) {
+  AddVersion("c", "2.0.0", "active");
+  std::ofstream(*root_ / "versions/c/rules/team.json") << "{ broken";
+  kill(server_->pid(), SIGHUP);
+  auto reloaded =
+      server_->WaitForEvent("rule_sets_reloaded", std::chrono::seconds(30));
+  ASSERT_TRUE(reloaded.has_value());
+  EXPECT_EQ((*reloaded)["refused"], 1);
+  v1::ListRuleSetsRequest request;
+  v1::ListRuleSetsResponse response;
+  ASSERT_TRUE(
+      Call(&v1::Governance::Stub::ListRuleSets, request, response).ok());
+  ASSERT_EQ(response.refusals_size(), 1);
+  EXPECT_THAT(response.refusals(0).dir(), HasSubstr("versions/c"));
+  ASSERT_GE(response.refusals(0).problems_size(), 1);
+  EXPECT_THAT(response.refusals(0).problems(0), HasSubstr("team.json"));
+  // The versions before it still serve, the active one unchanged.
+  EXPECT_EQ(response.rule_sets_size(), 2);
+  fs::remove_all(*root_ / "versions/c");
+}
+
+}  // namespace
+}  // namespace reconnect
