@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/cel/runtime/program.h"
+#include "engine/ruleset/diff.h"
 #include "engine/ruleset/rule_set.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
@@ -341,6 +342,63 @@ int RunReplay(const std::string& path, const std::string& decision_id) {
   std::cout << "replayed " << total << " decision(s): " << total - differ
             << " identical, " << differ << " differ\n";
   return differ == 0 ? 0 : 1;
+}
+
+int RunDiff(const std::string& from, const std::string& to,
+            const std::string& store) {
+  std::unique_ptr<AuditReader> reader;
+  if (!store.empty()) {
+    auto opened = AuditReader::Open(store);
+    if (!opened.ok()) {
+      std::cerr << "reconnect: " << opened.status().message() << "\n";
+      return 2;
+    }
+    reader = *std::move(opened);
+  }
+  // One side's canonical content: a digest in the store, or a directory.
+  auto content = [&](const std::string& side) -> absl::StatusOr<std::string> {
+    if (reader) return reader->GetRuleSetContent(side);
+    ruleset::LoadResult loaded = ruleset::LoadRuleSet(side);
+    if (!loaded.rule_set) {
+      std::string why = loaded.issues.empty()
+                            ? "cannot be loaded"
+                            : loaded.issues.front().ToString();
+      return absl::InvalidArgumentError(absl::StrCat(
+          why, " (", loaded.issues.size(), " problem(s); see reconnect lint ",
+          side, ")"));
+    }
+    return loaded.rule_set->canonical_content();
+  };
+  auto a = content(from);
+  auto b = a.ok() ? content(to) : a;
+  if (!a.ok() || !b.ok()) {
+    std::cerr << "reconnect: " << (a.ok() ? b : a).status().message() << "\n";
+    return 2;
+  }
+  auto diff = ruleset::DiffRuleSets(*a, *b);
+  if (!diff.ok()) {
+    std::cerr << "reconnect: " << diff.status().message() << "\n";
+    return 2;
+  }
+  if (diff->empty()) {
+    std::cout << "no differences\n";
+    return 0;
+  }
+  auto change = [](const ruleset::FieldChange& c, const char* indent) {
+    std::cout << indent << c.path << ": "
+              << (c.before.empty() ? "(absent)" : c.before) << " -> "
+              << (c.after.empty() ? "(absent)" : c.after) << "\n";
+  };
+  for (const auto& id : diff->rules_added) std::cout << "+ rule " << id << "\n";
+  for (const auto& id : diff->rules_removed) {
+    std::cout << "- rule " << id << "\n";
+  }
+  for (const auto& rc : diff->rules_changed) {
+    std::cout << "~ rule " << rc.rule_id << "\n";
+    for (const auto& f : rc.fields) change(f, "    ");
+  }
+  for (const auto& c : diff->changes) change(c, "~ ");
+  return 1;
 }
 
 }  // namespace reconnect::service

@@ -50,6 +50,12 @@ int RunServe(const ServeOptions& options);
 // Exit status 0 when intact, 1 when broken, 2 when it cannot be read.
 int RunAuditVerify(const std::string& path);
 
+// `reconnect diff FROM TO [--store FILE]`: what changed between two rule-set
+// versions, given as directories or, with a store, as digests. Exit status
+// 0 when they are the same, 1 when they differ, 2 on errors.
+int RunDiff(const std::string& from, const std::string& to,
+            const std::string& store);
+
 // `reconnect replay FILE [DECISION_ID]`: re-evaluates one recorded decision,
 // or every one, with the rule set that made it, and reports whether the
 // output is identical or exactly what differs. Exit status 0 when all are

@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "engine/ruleset/diff.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/status_mapping.h"
 
@@ -195,64 +196,111 @@ grpc::ServerUnaryReactor* GovernanceService::ListRuleSets(
   });
 }
 
+void GovernanceService::ValidateSelector(
+    const v1::GetRuleSetRequest& selector, const std::string& prefix,
+    std::vector<FieldViolation>& violations) {
+  const bool by_digest = !selector.digest().empty();
+  const bool by_version = !selector.id().empty() || !selector.version().empty();
+  if (by_digest == by_version) {
+    violations.push_back(
+        {prefix + "digest", "give either the digest, or the id and version"});
+  } else if (by_version &&
+             (selector.id().empty() || selector.version().empty())) {
+    violations.push_back({prefix + (selector.id().empty() ? "id" : "version"),
+                          "id and version go together"});
+  }
+}
+
+grpc::Status GovernanceService::Lookup(const v1::GetRuleSetRequest& selector,
+                                       v1::GetRuleSetResponse& out) {
+  const bool by_digest = !selector.digest().empty();
+  const auto active = registry_.Active();
+  for (const auto& rs : registry_.All()) {
+    const bool match = by_digest
+                           ? rs->digest() == selector.digest()
+                           : rs->metadata().id == selector.id() &&
+                                 rs->metadata().version == selector.version();
+    if (match) {
+      FillSummary(*rs, rs == active, *out.mutable_rule_set());
+      out.set_canonical_content(rs->canonical_content());
+      return grpc::Status::OK;
+    }
+  }
+  if (by_digest && !audit_path_.empty()) {
+    auto reader = Reader();
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    auto content = (*reader)->GetRuleSetContent(selector.digest());
+    if (content.ok()) {
+      auto stored = (*reader)->ListRuleSets();
+      if (!stored.ok()) return ToGrpcStatus(stored.status());
+      for (const auto& s : *stored) {
+        if (s.digest != selector.digest()) continue;
+        out.mutable_rule_set()->set_id(s.id);
+        out.mutable_rule_set()->set_version(s.version);
+      }
+      out.mutable_rule_set()->set_digest(selector.digest());
+      out.set_canonical_content(*std::move(content));
+      return grpc::Status::OK;
+    }
+    if (content.status().code() != absl::StatusCode::kNotFound) {
+      return ToGrpcStatus(content.status());
+    }
+  }
+  return grpc::Status(
+      grpc::StatusCode::NOT_FOUND,
+      by_digest ? absl::StrCat("no rule set has digest ", selector.digest())
+                : absl::StrCat("rule set '", selector.id(), "' version '",
+                               selector.version(), "' is not loaded"));
+}
+
 grpc::ServerUnaryReactor* GovernanceService::GetRuleSet(
     grpc::CallbackServerContext* ctx, const v1::GetRuleSetRequest* request,
     v1::GetRuleSetResponse* response) {
   std::vector<FieldViolation> violations;
-  const bool by_digest = !request->digest().empty();
-  const bool by_version = !request->id().empty() || !request->version().empty();
-  if (by_digest == by_version) {
-    violations.push_back(
-        {"digest", "give either the digest, or the id and version"});
-  } else if (by_version &&
-             (request->id().empty() || request->version().empty())) {
-    violations.push_back({request->id().empty() ? "id" : "version",
-                          "id and version go together"});
-  }
+  ValidateSelector(*request, "", violations);
   if (!violations.empty()) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     reactor->Finish(Invalid(std::move(violations)));
     return reactor;
   }
-  return Run(ctx, [this, request, response, by_digest] {
-    const auto active = registry_.Active();
-    for (const auto& rs : registry_.All()) {
-      const bool match = by_digest
-                             ? rs->digest() == request->digest()
-                             : rs->metadata().id == request->id() &&
-                                   rs->metadata().version == request->version();
-      if (match) {
-        FillSummary(*rs, rs == active, *response->mutable_rule_set());
-        response->set_canonical_content(rs->canonical_content());
-        return grpc::Status::OK;
-      }
+  return Run(ctx,
+             [this, request, response] { return Lookup(*request, *response); });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::DiffRuleSets(
+    grpc::CallbackServerContext* ctx, const v1::DiffRuleSetsRequest* request,
+    v1::DiffRuleSetsResponse* response) {
+  std::vector<FieldViolation> violations;
+  ValidateSelector(request->from(), "from.", violations);
+  ValidateSelector(request->to(), "to.", violations);
+  if (!violations.empty()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(Invalid(std::move(violations)));
+    return reactor;
+  }
+  return Run(ctx, [this, request, response] {
+    v1::GetRuleSetResponse from, to;
+    if (grpc::Status s = Lookup(request->from(), from); !s.ok()) return s;
+    if (grpc::Status s = Lookup(request->to(), to); !s.ok()) return s;
+    auto diff =
+        ruleset::DiffRuleSets(from.canonical_content(), to.canonical_content());
+    if (!diff.ok()) return ToGrpcStatus(diff.status());
+    response->set_from_digest(from.rule_set().digest());
+    response->set_to_digest(to.rule_set().digest());
+    for (const auto& id : diff->rules_added) response->add_rules_added(id);
+    for (const auto& id : diff->rules_removed) response->add_rules_removed(id);
+    auto fill = [](const ruleset::FieldChange& c, v1::FieldChange& out) {
+      out.set_path(c.path);
+      out.set_before(c.before);
+      out.set_after(c.after);
+    };
+    for (const auto& rc : diff->rules_changed) {
+      auto* out = response->add_rules_changed();
+      out->set_rule_id(rc.rule_id);
+      for (const auto& f : rc.fields) fill(f, *out->add_fields());
     }
-    if (by_digest && !audit_path_.empty()) {
-      auto reader = Reader();
-      if (!reader.ok()) return ToGrpcStatus(reader.status());
-      auto content = (*reader)->GetRuleSetContent(request->digest());
-      if (content.ok()) {
-        auto stored = (*reader)->ListRuleSets();
-        if (stored.ok()) {
-          for (const auto& s : *stored) {
-            if (s.digest != request->digest()) continue;
-            response->mutable_rule_set()->set_id(s.id);
-            response->mutable_rule_set()->set_version(s.version);
-          }
-        }
-        response->mutable_rule_set()->set_digest(request->digest());
-        response->set_canonical_content(*std::move(content));
-        return grpc::Status::OK;
-      }
-      if (content.status().code() != absl::StatusCode::kNotFound) {
-        return ToGrpcStatus(content.status());
-      }
-    }
-    return grpc::Status(
-        grpc::StatusCode::NOT_FOUND,
-        by_digest ? absl::StrCat("no rule set has digest ", request->digest())
-                  : absl::StrCat("rule set '", request->id(), "' version '",
-                                 request->version(), "' is not loaded"));
+    for (const auto& c : diff->changes) fill(c, *response->add_changes());
+    return grpc::Status::OK;
   });
 }
 

@@ -12,6 +12,7 @@
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "service/audit_store.h"
 #include "service/replay.h"
+#include "service/request_validator.h"
 #include "service/rule_set_registry.h"
 #include "service/rule_set_versions.h"
 
@@ -36,6 +37,9 @@ class GovernanceService final : public v1::Governance::CallbackService {
   grpc::ServerUnaryReactor* GetRuleSet(
       grpc::CallbackServerContext* ctx, const v1::GetRuleSetRequest* request,
       v1::GetRuleSetResponse* response) override;
+  grpc::ServerUnaryReactor* DiffRuleSets(
+      grpc::CallbackServerContext* ctx, const v1::DiffRuleSetsRequest* request,
+      v1::DiffRuleSetsResponse* response) override;
   grpc::ServerUnaryReactor* GetDecision(grpc::CallbackServerContext* ctx,
                                         const v1::GetDecisionRequest* request,
                                         v1::Decision* response) override;
@@ -56,6 +60,14 @@ class GovernanceService final : public v1::Governance::CallbackService {
   // status.
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx,
                                 std::function<grpc::Status()> work);
+  // A rule set picked by digest, or id and version (`prefix` names the
+  // request field in violations).
+  static void ValidateSelector(const v1::GetRuleSetRequest& selector,
+                               const std::string& prefix,
+                               std::vector<FieldViolation>& violations);
+  // Finds it among the loaded versions, then in the store (worker thread).
+  grpc::Status Lookup(const v1::GetRuleSetRequest& selector,
+                      v1::GetRuleSetResponse& out);
   // The store reader, opened on first use (worker thread only).
   absl::StatusOr<AuditReader*> Reader();
 

@@ -32,6 +32,9 @@ ABSL_FLAG(int, reload_poll_seconds, 2,
 ABSL_FLAG(bool, empty_handler_for_benchmark, false,
           "Answer Evaluate with empty responses, evaluating nothing (serve); "
           "for measuring gRPC's own cost in benchmarks only.");
+ABSL_FLAG(std::string, store, "",
+          "An audit store file (diff: compare rule-set digests recorded in "
+          "it instead of directories).");
 ABSL_FLAG(std::string, assessment, "",
           "An assessment (protobuf JSON) for `expr --rules` to bind as "
           "`assessment`.");
@@ -51,7 +54,8 @@ Usage:
   reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
                                                 evaluate one CEL expression
   reconnect audit verify FILE                   check an audit store's trail
-  reconnect replay FILE [DECISION_ID]           re-evaluate recorded decisions)";
+  reconnect replay FILE [DECISION_ID]           re-evaluate recorded decisions
+  reconnect diff FROM TO [--store FILE]         compare two rule-set versions)";
 
 int UsageError(const std::string& message) {
   std::cerr << "reconnect: " << message << "\n\n" << kUsage << "\n";
@@ -104,6 +108,11 @@ int main(int argc, char** argv) {
     if (args.size() != 2 || args[0] != "verify")
       return UsageError("audit takes: verify FILE");
     return RunAuditVerify(args[1]);
+  }
+  if (command == "diff") {
+    if (args.size() != 2)
+      return UsageError("diff takes two rule-set directories (or digests)");
+    return RunDiff(args[0], args[1], absl::GetFlag(FLAGS_store));
   }
   if (command == "replay") {
     if (args.empty() || args.size() > 2)

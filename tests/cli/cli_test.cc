@@ -229,6 +229,43 @@ TEST(CliTest, ExprWithRulesReportsErrors) {
   EXPECT_THAT(r.err, HasSubstr("bogus"));
 }
 
+// Two versions differing in one rule field and the metadata: the diff names
+// each change with its path and both values.
+TEST(CliTest, DiffNamesEveryChange) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("reconnect-diff-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::copy(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+                        dir, std::filesystem::copy_options::recursive);
+  auto edit = [&](const std::string& file, const std::string& from,
+                  const std::string& to) {
+    std::string text = Slurp(dir / file);
+    const size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    std::ofstream(dir / file) << text;
+  };
+  edit("ruleset.json", "\"version\": \"1.0.0\"", "\"version\": \"1.1.0\"");
+  edit("rules/consent.json", "\"priority\": 1000", "\"priority\": 999");
+  edit("params.json", "\"value\": 30,", "\"value\": 31,");
+
+  const CommandResult diff = Reconnect("diff rules/reconnect " + dir.string());
+  EXPECT_EQ(diff.exit_code, 1) << diff.err;
+  EXPECT_THAT(diff.out, HasSubstr("~ rule consent.not_asked\n"
+                                  "    priority: 1000 -> 999"));
+  EXPECT_THAT(diff.out, HasSubstr("~ ruleset.version: \"1.0.0\" -> "
+                                  "\"1.1.0\""));
+  EXPECT_THAT(diff.out, HasSubstr("~ params.pcs_high.value: 30 -> 31"));
+  const CommandResult same = Reconnect("diff rules/reconnect rules/reconnect");
+  EXPECT_EQ(same.exit_code, 0);
+  EXPECT_EQ(same.out, "no differences\n");
+  const CommandResult broken = Reconnect("diff rules/reconnect /nonexistent");
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_THAT(broken.err, HasSubstr("not a rule-set directory"));
+  EXPECT_EQ(Reconnect("diff rules/reconnect").exit_code, 2);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, UsageErrors) {
   EXPECT_EQ(Reconnect("").exit_code, 2);
   const CommandResult unknown = Reconnect("frobnicate");

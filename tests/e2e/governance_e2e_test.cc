@@ -201,6 +201,36 @@ TEST_F(GovernanceE2ETest, GetsARuleSetByDigestOrVersion) {
       grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(GovernanceE2ETest, DiffsTwoVersions) {
+  v1::DiffRuleSetsRequest request;
+  v1::DiffRuleSetsResponse response;
+  request.mutable_from()->set_id("reconnect");
+  request.mutable_from()->set_version("1.0.0");
+  request.mutable_to()->set_digest((*responses_)[0].rule_set().digest());
+  ASSERT_TRUE(
+      Call(&v1::Governance::Stub::DiffRuleSets, request, response).ok());
+  EXPECT_EQ(response.to_digest(), (*responses_)[0].rule_set().digest());
+  EXPECT_EQ(response.rules_added_size(), 0);
+  EXPECT_EQ(response.rules_changed_size(), 0);
+  std::vector<std::string> paths;
+  for (const auto& c : response.changes()) paths.push_back(c.path());
+  EXPECT_THAT(paths,
+              testing::IsSupersetOf({"ruleset.version", "ruleset.status"}));
+  for (const auto& c : response.changes()) {
+    if (c.path() == "ruleset.status") {
+      EXPECT_EQ(c.before(), "\"retired\"");
+      EXPECT_EQ(c.after(), "\"active\"");
+    }
+  }
+  request.mutable_from()->clear_version();
+  request.mutable_to()->set_id("reconnect");
+  const grpc::Status bad =
+      Call(&v1::Governance::Stub::DiffRuleSets, request, response);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(BadFields(bad),
+              testing::UnorderedElementsAre("from.version", "to.digest"));
+}
+
 TEST_F(GovernanceE2ETest, GetsADecisionAsSubmittedAndAnswered) {
   v1::GetDecisionRequest request;
   v1::Decision decision;
