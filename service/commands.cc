@@ -5,8 +5,11 @@
 #include <iostream>
 #include <limits>
 #include <sstream>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "engine/cel/runtime/program.h"
 #include "engine/ruleset/diff.h"
 #include "engine/ruleset/rule_set.h"
@@ -14,6 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "service/audit_store.h"
 #include "service/decision_engine.h"
+#include "service/impact.h"
 #include "service/replay.h"
 #include "service/rule_set_registry.h"
 
@@ -363,9 +367,9 @@ int RunDiff(const std::string& from, const std::string& to,
       std::string why = loaded.issues.empty()
                             ? "cannot be loaded"
                             : loaded.issues.front().ToString();
-      return absl::InvalidArgumentError(absl::StrCat(
-          why, " (", loaded.issues.size(), " problem(s); see reconnect lint ",
-          side, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(why, " (", loaded.issues.size(),
+                       " problem(s); see reconnect lint ", side, ")"));
     }
     return loaded.rule_set->canonical_content();
   };
@@ -399,6 +403,61 @@ int RunDiff(const std::string& from, const std::string& to,
   }
   for (const auto& c : diff->changes) change(c, "~ ");
   return 1;
+}
+
+int RunImpact(const std::string& store, const std::string& candidate_dir,
+              const ImpactOptions& options) {
+  DecisionQuery query;
+  for (const auto& [text, out, name] :
+       {std::tuple{options.from, &query.start_micros, "--from"},
+        std::tuple{options.to, &query.end_micros, "--to"}}) {
+    if (text.empty()) continue;
+    absl::Time t;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+      std::cerr << "reconnect: " << name << " '" << text
+                << "' is not an RFC 3339 time: " << error << "\n";
+      return 2;
+    }
+    *out = absl::ToUnixMicros(t);
+  }
+  query.calling_system = options.calling_system;
+  ruleset::LoadResult candidate = ruleset::LoadRuleSet(candidate_dir);
+  if (!candidate.rule_set) {
+    std::cerr << "reconnect: the candidate does not load: "
+              << (candidate.issues.empty() ? candidate_dir
+                                           : candidate.issues[0].ToString())
+              << " (" << candidate.issues.size()
+              << " problem(s); see reconnect lint)\n";
+    return 2;
+  }
+  auto reader = AuditReader::Open(store);
+  if (!reader.ok()) {
+    std::cerr << "reconnect: " << reader.status().message() << "\n";
+    return 2;
+  }
+  auto report = AnalyzeImpact(**reader, *candidate.rule_set, query,
+                              options.max_examples, [](int64_t done) {
+                                std::cerr << "evaluated " << done
+                                          << " decision(s)\n";
+                                return true;
+                              });
+  if (!report.ok()) {
+    std::cerr << "reconnect: " << report.status().message() << "\n";
+    return 2;
+  }
+  const auto& meta = candidate.rule_set->metadata();
+  std::cout << "candidate " << meta.id << " " << meta.version << " ("
+            << candidate.rule_set->digest() << ")\n"
+            << "evaluated " << report->evaluated
+            << " recorded decision(s): " << report->changed
+            << " would change\n";
+  for (const auto& item : report->items) {
+    std::cout << item.kind << " " << item.code << ": +" << item.gained << " -"
+              << item.lost << " (e.g. " << absl::StrJoin(item.examples, ", ")
+              << ")\n";
+  }
+  return 0;
 }
 
 }  // namespace reconnect::service

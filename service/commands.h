@@ -56,6 +56,20 @@ int RunAuditVerify(const std::string& path);
 int RunDiff(const std::string& from, const std::string& to,
             const std::string& store);
 
+// `reconnect impact STORE CANDIDATE_DIR [--from T] [--to T]
+// [--calling_system S]`: evaluates a candidate rule set over the decisions
+// recorded in [from, to) and reports how many would change and, per
+// technique, prompt and alert, how many would gain or lose it, with example
+// decision ids. Progress goes to stderr. Exit status 0, or 2 on errors.
+struct ImpactOptions {
+  std::string from;  // RFC 3339; empty: open
+  std::string to;
+  std::string calling_system;
+  int max_examples = 3;
+};
+int RunImpact(const std::string& store, const std::string& candidate_dir,
+              const ImpactOptions& options);
+
 // `reconnect replay FILE [DECISION_ID]`: re-evaluates one recorded decision,
 // or every one, with the rule set that made it, and reports whether the
 // output is identical or exactly what differs. Exit status 0 when all are

@@ -35,6 +35,12 @@ ABSL_FLAG(bool, empty_handler_for_benchmark, false,
 ABSL_FLAG(std::string, store, "",
           "An audit store file (diff: compare rule-set digests recorded in "
           "it instead of directories).");
+ABSL_FLAG(std::string, from, "",
+          "Start of the time range, RFC 3339, inclusive (impact).");
+ABSL_FLAG(std::string, to, "",
+          "End of the time range, RFC 3339, exclusive (impact).");
+ABSL_FLAG(std::string, calling_system, "",
+          "Only decisions from this calling system (impact).");
 ABSL_FLAG(std::string, assessment, "",
           "An assessment (protobuf JSON) for `expr --rules` to bind as "
           "`assessment`.");
@@ -55,7 +61,9 @@ Usage:
                                                 evaluate one CEL expression
   reconnect audit verify FILE                   check an audit store's trail
   reconnect replay FILE [DECISION_ID]           re-evaluate recorded decisions
-  reconnect diff FROM TO [--store FILE]         compare two rule-set versions)";
+  reconnect diff FROM TO [--store FILE]         compare two rule-set versions
+  reconnect impact STORE CANDIDATE_DIR [--from T] [--to T] [--calling_system S]
+                                                what a candidate would change)";
 
 int UsageError(const std::string& message) {
   std::cerr << "reconnect: " << message << "\n\n" << kUsage << "\n";
@@ -113,6 +121,16 @@ int main(int argc, char** argv) {
     if (args.size() != 2)
       return UsageError("diff takes two rule-set directories (or digests)");
     return RunDiff(args[0], args[1], absl::GetFlag(FLAGS_store));
+  }
+  if (command == "impact") {
+    if (args.size() != 2)
+      return UsageError(
+          "impact takes a store file and a candidate rule-set directory");
+    ImpactOptions options;
+    options.from = absl::GetFlag(FLAGS_from);
+    options.to = absl::GetFlag(FLAGS_to);
+    options.calling_system = absl::GetFlag(FLAGS_calling_system);
+    return RunImpact(args[0], args[1], options);
   }
   if (command == "replay") {
     if (args.empty() || args.size() > 2)

@@ -268,6 +268,64 @@ TEST_F(AuditE2ETest, RecordedDecisionsReplayIdentically) {
   EXPECT_THAT(missing_out, testing::HasSubstr("holds no decision no-such-id"));
 }
 
+// A candidate rule set over recorded decisions: the same rules change
+// nothing; a higher catastrophising cut-off loses techniques, with
+// examples.
+TEST_F(AuditE2ETest, ImpactOfACandidateOverRecordedDecisions) {
+  {
+    auto server = Start();
+    auto stub = v1::DecisionSupport::NewStub(
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    for (const auto& entry : std::filesystem::directory_iterator(
+             std::string(RECONNECT_SOURCE_DIR) + "/examples")) {
+      if (entry.path().extension() != ".json") continue;
+      grpc::ClientContext ctx;
+      v1::EvaluateResponse response;
+      ASSERT_TRUE(
+          stub->Evaluate(&ctx, Request(entry.path().filename()), &response)
+              .ok());
+    }
+    stub.reset();
+    EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(10)), 0);
+  }
+  const std::string bundled =
+      std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect";
+  auto [same_status, same_out] = Cli("impact " + store_ + " " + bundled);
+  EXPECT_EQ(same_status, 0) << same_out;
+  EXPECT_THAT(same_out, testing::HasSubstr("0 would change"));
+
+  const std::string candidate = dir_ + "/candidate";
+  std::filesystem::copy(bundled, candidate,
+                        std::filesystem::copy_options::recursive);
+  std::ifstream in(candidate + "/params.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  in.close();
+  std::string params = text.str();
+  const size_t at = params.find("\"value\": 30,");
+  ASSERT_NE(at, std::string::npos);
+  params.replace(at, 12, "\"value\": 52,");
+  std::ofstream(candidate + "/params.json") << params;
+  auto [status, out] = Cli("impact " + store_ + " " + candidate);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_THAT(out, testing::ContainsRegex("evaluated [0-9]+ recorded "
+                                          "decision\\(s\\): [1-9][0-9]* "
+                                          "would change"));
+  EXPECT_THAT(out, testing::ContainsRegex(
+                       "technique [a-z_]+: \\+0 -[1-9][0-9]* \\(e\\.g\\. "
+                       "[0-9a-f-]{36}"));
+  auto [range_status, range_out] =
+      Cli("impact " + store_ + " " + candidate +
+          " --from 2000-01-01T00:00:00Z --to 2000-01-02T00:00:00Z");
+  EXPECT_EQ(range_status, 0);
+  EXPECT_THAT(range_out, testing::HasSubstr("evaluated 0 recorded"));
+  auto [bad_status, bad_out] =
+      Cli("impact " + store_ + " " + candidate + " --from yesterday");
+  EXPECT_EQ(bad_status, 2);
+  EXPECT_THAT(bad_out, testing::HasSubstr("--from 'yesterday' is not an RFC "
+                                          "3339 time"));
+}
+
 TEST_F(AuditE2ETest, AnUnopenableStoreStopsTheServer) {
   ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
                         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
