@@ -1,6 +1,7 @@
 #include "service/governance_service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/diff.h"
 #include "google/protobuf/util/time_util.h"
+#include "service/impact.h"
 #include "service/status_mapping.h"
 
 namespace reconnect::service {
@@ -49,6 +51,34 @@ int64_t PageToken(const std::string& token,
     return 0;
   }
   return position;
+}
+
+// A timestamp as microseconds, checked to lie in 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z.
+int64_t Micros(const google::protobuf::Timestamp& t, const std::string& field,
+               std::vector<FieldViolation>& violations) {
+  if (t.seconds() < -62135596800 || t.seconds() > 253402300799 ||
+      t.nanos() < 0 || t.nanos() > 999999999) {
+    violations.push_back({field, "is not a valid timestamp"});
+    return 0;
+  }
+  return google::protobuf::util::TimeUtil::TimestampToMicroseconds(t);
+}
+
+// The request's [start_time, end_time) into `query`.
+template <typename Request>
+void ReadTimeRange(const Request& request, DecisionQuery& query,
+                   std::vector<FieldViolation>& violations) {
+  if (request.has_start_time()) {
+    query.start_micros = Micros(request.start_time(), "start_time", violations);
+  }
+  if (request.has_end_time()) {
+    query.end_micros = Micros(request.end_time(), "end_time", violations);
+  }
+  if (query.start_micros != 0 && query.end_micros != 0 &&
+      query.end_micros <= query.start_micros) {
+    violations.push_back({"end_time", "must be after start_time"});
+  }
 }
 
 void FillSummary(const ruleset::CompiledRuleSet& rs, bool active,
@@ -328,27 +358,7 @@ grpc::ServerUnaryReactor* GovernanceService::ListDecisions(
   DecisionQuery query;
   query.limit = PageSize(request->page_size(), violations);
   query.after_sequence = PageToken(request->page_token(), violations);
-  using google::protobuf::util::TimeUtil;
-  auto time_of = [&](const google::protobuf::Timestamp& t,
-                     const std::string& field) -> int64_t {
-    // 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
-    if (t.seconds() < -62135596800 || t.seconds() > 253402300799 ||
-        t.nanos() < 0 || t.nanos() > 999999999) {
-      violations.push_back({field, "is not a valid timestamp"});
-      return 0;
-    }
-    return TimeUtil::TimestampToMicroseconds(t);
-  };
-  if (request->has_start_time()) {
-    query.start_micros = time_of(request->start_time(), "start_time");
-  }
-  if (request->has_end_time()) {
-    query.end_micros = time_of(request->end_time(), "end_time");
-  }
-  if (query.start_micros != 0 && query.end_micros != 0 &&
-      query.end_micros <= query.start_micros) {
-    violations.push_back({"end_time", "must be after start_time"});
-  }
+  ReadTimeRange(*request, query, violations);
   query.rule_set_digest = request->rule_set_digest();
   query.calling_system = request->calling_system();
   query.metadata_only = request->metadata_only();
@@ -398,6 +408,165 @@ grpc::ServerUnaryReactor* GovernanceService::ReplayDecision(
     *response->mutable_replayed() = result->replayed;
     return grpc::Status::OK;
   });
+}
+
+// Streams an impact analysis: the analysis runs on the service's worker
+// thread and queues messages; writes go out one at a time, as gRPC requires.
+class GovernanceService::ImpactReactor final
+    : public grpc::ServerWriteReactor<v1::AnalyzeImpactResponse> {
+ public:
+  ImpactReactor(GovernanceService& service,
+                const v1::AnalyzeImpactRequest& request, DecisionQuery query,
+                int max_examples)
+      : service_(service),
+        candidate_(request.candidate()),
+        query_(std::move(query)),
+        max_examples_(max_examples) {}
+
+  void Start() {
+    service_.Post([this] { Close(Work()); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.pop_front();
+    if (!ok) broken_ = true;
+    if (!queue_.empty() && !broken_) {
+      StartWrite(&queue_.front());
+    } else {
+      writing_ = false;
+      MaybeFinish();
+    }
+  }
+  void OnCancel() override { cancelled_ = true; }
+  void OnDone() override { delete this; }
+
+ private:
+  grpc::Status Work() {
+    std::shared_ptr<const ruleset::CompiledRuleSet> candidate;
+    for (const auto& rs : service_.registry_.All()) {
+      if (rs->digest() == candidate_.digest() ||
+          (rs->metadata().id == candidate_.id() &&
+           rs->metadata().version == candidate_.version())) {
+        candidate = rs;
+      }
+    }
+    if (!candidate) {
+      v1::GetRuleSetResponse found;
+      if (grpc::Status s = service_.Lookup(candidate_, found); !s.ok()) {
+        return s;
+      }
+      auto loaded = ruleset::LoadCanonicalRuleSet(found.canonical_content(),
+                                                  found.rule_set().digest());
+      if (!loaded.rule_set) {
+        return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                            "the candidate cannot be rebuilt from the store");
+      }
+      candidate = loaded.rule_set;
+    }
+    auto reader = service_.Reader();
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    auto report = service::AnalyzeImpact(
+        **reader, *candidate, query_, max_examples_, [this](int64_t done) {
+          v1::AnalyzeImpactResponse progress;
+          progress.set_decisions_evaluated(done);
+          Send(std::move(progress));
+          return !cancelled_.load();
+        });
+    if (!report.ok()) return ToGrpcStatus(report.status());
+    v1::AnalyzeImpactResponse result;
+    result.set_done(true);
+    result.set_decisions_evaluated(report->evaluated);
+    result.set_decisions_changed(report->changed);
+    result.set_candidate_digest(candidate->digest());
+    for (const auto& item : report->items) {
+      auto* out = result.add_items();
+      out->set_kind(item.kind);
+      out->set_code(item.code);
+      out->set_gained(item.gained);
+      out->set_lost(item.lost);
+      for (const auto& id : item.examples) out->add_example_decision_ids(id);
+    }
+    Send(std::move(result));
+    return grpc::Status::OK;
+  }
+
+  void Send(v1::AnalyzeImpactResponse message) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (broken_) return;
+    queue_.push_back(std::move(message));
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    }
+  }
+
+  void Close(grpc::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    status_ = std::move(status);
+    MaybeFinish();
+  }
+
+  // Finishes once the work is over and every queued message is written.
+  void MaybeFinish() {
+    if (!closed_ || writing_ || finished_) return;
+    finished_ = true;
+    Finish(broken_ ? grpc::Status(grpc::StatusCode::CANCELLED,
+                                  "the client went away")
+                   : status_);
+  }
+
+  GovernanceService& service_;
+  const v1::GetRuleSetRequest candidate_;
+  const DecisionQuery query_;
+  const int max_examples_;
+  std::atomic<bool> cancelled_{false};
+  std::mutex mu_;
+  std::deque<v1::AnalyzeImpactResponse> queue_;  // guarded by mu_
+  bool writing_ = false;                         // guarded by mu_
+  bool broken_ = false;                          // guarded by mu_
+  bool closed_ = false;                          // guarded by mu_
+  bool finished_ = false;                        // guarded by mu_
+  grpc::Status status_;                          // guarded by mu_
+};
+
+grpc::ServerWriteReactor<v1::AnalyzeImpactResponse>*
+GovernanceService::AnalyzeImpact(grpc::CallbackServerContext*,
+                                 const v1::AnalyzeImpactRequest* request) {
+  std::vector<FieldViolation> violations;
+  ValidateSelector(request->candidate(), "candidate.", violations);
+  DecisionQuery query;
+  ReadTimeRange(*request, query, violations);
+  query.calling_system = request->calling_system();
+  if (request->max_examples() < 0 || request->max_examples() > 100) {
+    violations.push_back({"max_examples", "must be between 0 and 100"});
+  }
+  if (violations.empty() && audit_path_.empty()) {
+    auto* reactor = new ImpactReactor(*this, *request, query, 0);
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                     "the audit store is off (--audit=off): nothing to "
+                     "analyse"));
+    return reactor;
+  }
+  auto* reactor = new ImpactReactor(
+      *this, *request, query,
+      request->max_examples() == 0 ? 3 : request->max_examples());
+  if (!violations.empty()) {
+    reactor->Finish(Invalid(std::move(violations)));
+    return reactor;
+  }
+  reactor->Start();
+  return reactor;
+}
+
+void GovernanceService::Post(std::function<void()> work) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(work));
+  }
+  cv_.notify_one();
 }
 
 grpc::ServerUnaryReactor* GovernanceService::VerifyAuditTrail(

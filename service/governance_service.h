@@ -50,12 +50,18 @@ class GovernanceService final : public v1::Governance::CallbackService {
       grpc::CallbackServerContext* ctx,
       const v1::ReplayDecisionRequest* request,
       v1::ReplayDecisionResponse* response) override;
+  grpc::ServerWriteReactor<v1::AnalyzeImpactResponse>* AnalyzeImpact(
+      grpc::CallbackServerContext* ctx,
+      const v1::AnalyzeImpactRequest* request) override;
   grpc::ServerUnaryReactor* VerifyAuditTrail(
       grpc::CallbackServerContext* ctx,
       const v1::VerifyAuditTrailRequest* request,
       v1::VerifyAuditTrailResponse* response) override;
 
  private:
+  class ImpactReactor;
+  // Runs `work` on the worker thread.
+  void Post(std::function<void()> work);
   // Runs `work` on the worker thread, then finishes the call with its
   // status.
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx,
