@@ -75,6 +75,26 @@ class Statement {
   int rc_;
 };
 
+// The columns of a decisions row, in the order of kDecisionColumns.
+constexpr char kDecisionColumns[] =
+    "sequence, decision_id, time_micros, calling_system, caller,"
+    " rule_set_digest, assessment, recommendation, prev_hash, hash";
+
+DecisionRecord ReadDecision(Statement& row) {
+  DecisionRecord r;
+  r.sequence = row.Int(0);
+  r.decision_id = row.Bytes(1);
+  r.time_micros = row.Int(2);
+  r.calling_system = row.Bytes(3);
+  r.caller = row.Bytes(4);
+  r.rule_set_digest = row.Bytes(5);
+  r.assessment = row.Bytes(6);
+  r.recommendation = row.Bytes(7);
+  r.prev_hash = row.Bytes(8);
+  r.hash = row.Bytes(9);
+  return r;
+}
+
 absl::Status Exec(sqlite3* db, const std::string& sql) {
   char* error = nullptr;
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
@@ -466,25 +486,14 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
     report.problem = std::move(problem);
     return report;
   };
-  Statement rows(db.get(),
-                 "SELECT sequence, decision_id, time_micros, calling_system,"
-                 " caller, rule_set_digest, assessment, recommendation,"
-                 " prev_hash, hash FROM decisions ORDER BY sequence");
+  Statement rows(db.get(), absl::StrCat("SELECT ", kDecisionColumns,
+                                        " FROM decisions ORDER BY sequence")
+                               .c_str());
   int64_t expected = 1;
   std::string prev = ZeroHash();
   int step;
   while ((step = rows.Step()) == SQLITE_ROW) {
-    DecisionRecord r;
-    r.sequence = rows.Int(0);
-    r.decision_id = rows.Bytes(1);
-    r.time_micros = rows.Int(2);
-    r.calling_system = rows.Bytes(3);
-    r.caller = rows.Bytes(4);
-    r.rule_set_digest = rows.Bytes(5);
-    r.assessment = rows.Bytes(6);
-    r.recommendation = rows.Bytes(7);
-    r.prev_hash = rows.Bytes(8);
-    r.hash = rows.Bytes(9);
+    DecisionRecord r = ReadDecision(rows);
     if (r.sequence != expected) {
       return broken(expected,
                     absl::StrCat("record ", expected,
@@ -556,10 +565,9 @@ AuditReader::~AuditReader() { sqlite3_close(db_); }
 
 absl::StatusOr<DecisionRecord> AuditReader::GetDecision(
     const std::string& decision_id) {
-  Statement row(db_,
-                "SELECT sequence, decision_id, time_micros, calling_system,"
-                " caller, rule_set_digest, assessment, recommendation,"
-                " prev_hash, hash FROM decisions WHERE decision_id = ?");
+  Statement row(db_, absl::StrCat("SELECT ", kDecisionColumns,
+                                  " FROM decisions WHERE decision_id = ?")
+                         .c_str());
   row.BindText(1, decision_id);
   const int step = row.Step();
   if (step == SQLITE_DONE) {
@@ -570,18 +578,7 @@ absl::StatusOr<DecisionRecord> AuditReader::GetDecision(
     return absl::UnavailableError(
         absl::StrCat("cannot read the audit store: ", row.Error()));
   }
-  DecisionRecord r;
-  r.sequence = row.Int(0);
-  r.decision_id = row.Bytes(1);
-  r.time_micros = row.Int(2);
-  r.calling_system = row.Bytes(3);
-  r.caller = row.Bytes(4);
-  r.rule_set_digest = row.Bytes(5);
-  r.assessment = row.Bytes(6);
-  r.recommendation = row.Bytes(7);
-  r.prev_hash = row.Bytes(8);
-  r.hash = row.Bytes(9);
-  return r;
+  return ReadDecision(row);
 }
 
 absl::StatusOr<std::string> AuditReader::GetRuleSetContent(
@@ -647,17 +644,7 @@ absl::StatusOr<std::vector<DecisionRecord>> AuditReader::ListDecisions(
   std::vector<DecisionRecord> out;
   int step;
   while ((step = rows.Step()) == SQLITE_ROW) {
-    DecisionRecord r;
-    r.sequence = rows.Int(0);
-    r.decision_id = rows.Bytes(1);
-    r.time_micros = rows.Int(2);
-    r.calling_system = rows.Bytes(3);
-    r.caller = rows.Bytes(4);
-    r.rule_set_digest = rows.Bytes(5);
-    r.assessment = rows.Bytes(6);
-    r.recommendation = rows.Bytes(7);
-    r.prev_hash = rows.Bytes(8);
-    r.hash = rows.Bytes(9);
+    DecisionRecord r = ReadDecision(rows);
     out.push_back(std::move(r));
   }
   if (step != SQLITE_DONE) {

@@ -181,11 +181,7 @@ grpc::ServerUnaryReactor* GovernanceService::ListRuleSets(
   std::vector<FieldViolation> violations;
   const int size = PageSize(request->page_size(), violations);
   const int64_t offset = PageToken(request->page_token(), violations);
-  if (!violations.empty()) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(Invalid(std::move(violations)));
-    return reactor;
-  }
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
   return Run(ctx, [this, size, offset, response] {
     // Loaded versions, then versions only the store remembers; by id and
     // version.
@@ -288,11 +284,7 @@ grpc::ServerUnaryReactor* GovernanceService::GetRuleSet(
     v1::GetRuleSetResponse* response) {
   std::vector<FieldViolation> violations;
   ValidateSelector(*request, "", violations);
-  if (!violations.empty()) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(Invalid(std::move(violations)));
-    return reactor;
-  }
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
   return Run(ctx,
              [this, request, response] { return Lookup(*request, *response); });
 }
@@ -303,11 +295,7 @@ grpc::ServerUnaryReactor* GovernanceService::DiffRuleSets(
   std::vector<FieldViolation> violations;
   ValidateSelector(request->from(), "from.", violations);
   ValidateSelector(request->to(), "to.", violations);
-  if (!violations.empty()) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(Invalid(std::move(violations)));
-    return reactor;
-  }
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
   return Run(ctx, [this, request, response] {
     v1::GetRuleSetResponse from, to;
     if (grpc::Status s = Lookup(request->from(), from); !s.ok()) return s;
@@ -334,13 +322,18 @@ grpc::ServerUnaryReactor* GovernanceService::DiffRuleSets(
   });
 }
 
+grpc::ServerUnaryReactor* GovernanceService::Refuse(
+    grpc::CallbackServerContext* ctx, std::vector<FieldViolation> violations) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(Invalid(std::move(violations)));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* GovernanceService::GetDecision(
     grpc::CallbackServerContext* ctx, const v1::GetDecisionRequest* request,
     v1::Decision* response) {
   if (request->decision_id().empty()) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(Invalid({{"decision_id", "is required"}}));
-    return reactor;
+    return Refuse(ctx, {{"decision_id", "is required"}});
   }
   return Run(ctx, [this, request, response] {
     auto reader = Reader();
@@ -362,11 +355,7 @@ grpc::ServerUnaryReactor* GovernanceService::ListDecisions(
   query.rule_set_digest = request->rule_set_digest();
   query.calling_system = request->calling_system();
   query.metadata_only = request->metadata_only();
-  if (!violations.empty()) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(Invalid(std::move(violations)));
-    return reactor;
-  }
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
   return Run(ctx, [this, query, response] {
     auto reader = Reader();
     if (!reader.ok()) return ToGrpcStatus(reader.status());
@@ -391,9 +380,7 @@ grpc::ServerUnaryReactor* GovernanceService::ReplayDecision(
     grpc::CallbackServerContext* ctx, const v1::ReplayDecisionRequest* request,
     v1::ReplayDecisionResponse* response) {
   if (request->decision_id().empty()) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(Invalid({{"decision_id", "is required"}}));
-    return reactor;
+    return Refuse(ctx, {{"decision_id", "is required"}});
   }
   return Run(ctx, [this, request, response] {
     auto reader = Reader();

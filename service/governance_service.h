@@ -60,6 +60,9 @@ class GovernanceService final : public v1::Governance::CallbackService {
 
  private:
   class ImpactReactor;
+  // Finishes a unary call with INVALID_ARGUMENT naming `violations`.
+  static grpc::ServerUnaryReactor* Refuse(
+      grpc::CallbackServerContext* ctx, std::vector<FieldViolation> violations);
   // Runs `work` on the worker thread.
   void Post(std::function<void()> work);
   // Runs `work` on the worker thread, then finishes the call with its

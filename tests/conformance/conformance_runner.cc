@@ -611,8 +611,54 @@ ParsingOutcome RunParsingTest(const nlohmann::json& test) {
 }  // namespace
 }  // namespace reconnect::conformance
 
+namespace reconnect::conformance {
+namespace {
+
+// Counts one file's (or suite's) outcomes into the report and the totals.
+struct Tally {
+  nlohmann::json& report;
+  size_t& total_pass;
+  size_t& total_fail;
+  size_t& total_skip;
+  size_t pass = 0, fail = 0, skip = 0;
+
+  void Add(const std::string& id, Runner::Outcome::Kind kind,
+           const std::string& reason) {
+    switch (kind) {
+      case Runner::Outcome::kPass:
+        ++pass;
+        break;
+      case Runner::Outcome::kFail:
+        ++fail;
+        report["failures"].push_back({{"test", id}, {"reason", reason}});
+        break;
+      case Runner::Outcome::kSkip:
+        ++skip;
+        report["skipped"].push_back({{"test", id}, {"reason", reason}});
+        break;
+    }
+  }
+
+  // Prints the row, records the counts under `name`, and adds the totals.
+  void Close(const std::string& name) {
+    const size_t run = pass + fail;
+    std::printf(
+        "%-16s %6zu %6zu %6zu %6.1f%%\n", name.c_str(), pass, fail, skip,
+        run ? 100.0 * static_cast<double>(pass) / static_cast<double>(run)
+            : 0.0);
+    report["files"][name] = {{"pass", pass}, {"fail", fail}, {"skip", skip}};
+    total_pass += pass;
+    total_fail += fail;
+    total_skip += skip;
+  }
+};
+
+}  // namespace
+}  // namespace reconnect::conformance
+
 int main(int argc, char** argv) {
   using reconnect::conformance::Runner;
+  using reconnect::conformance::Tally;
   if (argc < 4) {
     std::cerr << "usage: conformance_runner DATA_DIR BASELINE_JSON REPORT_JSON "
                  "[--write_baseline]\n";
@@ -636,7 +682,7 @@ int main(int argc, char** argv) {
     auto file = runner.LoadFile(data + "/" + name + ".pb");
     const auto* sections = file->GetDescriptor()->FindFieldByName("section");
     const auto& skipped = reconnect::conformance::SkippedFiles();
-    size_t pass = 0, fail = 0, skip = 0;
+    Tally tally{report, total_pass, total_fail, total_skip};
     for (int s = 0; s < file->GetReflection()->FieldSize(*file, sections);
          ++s) {
       const auto& section =
@@ -659,60 +705,23 @@ int main(int argc, char** argv) {
           o = runner.Run(test, name == "enums" &&
                                    absl::StartsWith(section_name, "strong_"));
         }
-        switch (o.kind) {
-          case Runner::Outcome::kPass:
-            ++pass;
-            break;
-          case Runner::Outcome::kFail:
-            ++fail;
-            report["failures"].push_back({{"test", id}, {"reason", o.reason}});
-            break;
-          case Runner::Outcome::kSkip:
-            ++skip;
-            report["skipped"].push_back({{"test", id}, {"reason", o.reason}});
-            break;
-        }
+        tally.Add(id, o.kind, o.reason);
       }
     }
-    const size_t run = pass + fail;
-    std::printf(
-        "%-16s %6zu %6zu %6zu %6.1f%%\n", name.c_str(), pass, fail, skip,
-        run ? 100.0 * static_cast<double>(pass) / static_cast<double>(run)
-            : 0.0);
-    report["files"][name] = {{"pass", pass}, {"fail", fail}, {"skip", skip}};
-    total_pass += pass;
-    total_fail += fail;
-    total_skip += skip;
+    tally.Close(name);
   }
   if (std::ifstream parsing_file(data + "/parsing.json"); parsing_file) {
     const auto tests = nlohmann::json::parse(parsing_file, nullptr, false);
-    size_t pass = 0, fail = 0, skip = 0;
+    Tally tally{report, total_pass, total_fail, total_skip};
     for (const auto& test : tests) {
       const auto o = reconnect::conformance::RunParsingTest(test);
-      if (!o.pass.has_value()) {
-        ++skip;
-        report["skipped"].push_back(
-            {{"test", "parsing_suite/" + test["name"].get<std::string>()},
-             {"reason", o.reason}});
-      } else if (*o.pass) {
-        ++pass;
-      } else {
-        ++fail;
-        report["failures"].push_back(
-            {{"test", "parsing_suite/" + test["name"].get<std::string>()},
-             {"reason", o.reason}});
-      }
+      tally.Add("parsing_suite/" + test["name"].get<std::string>(),
+                !o.pass.has_value() ? Runner::Outcome::kSkip
+                : *o.pass           ? Runner::Outcome::kPass
+                                    : Runner::Outcome::kFail,
+                o.reason);
     }
-    std::printf("%-16s %6zu %6zu %6zu %6.1f%%\n", "parsing_suite", pass, fail,
-                skip,
-                pass + fail ? 100.0 * static_cast<double>(pass) /
-                                  static_cast<double>(pass + fail)
-                            : 0.0);
-    report["files"]["parsing_suite"] = {
-        {"pass", pass}, {"fail", fail}, {"skip", skip}};
-    total_pass += pass;
-    total_fail += fail;
-    total_skip += skip;
+    tally.Close("parsing_suite");
   }
   if (std::ifstream expected_file(data + "/checking.json"); expected_file) {
     const auto expected = nlohmann::json::parse(expected_file, nullptr, false);
@@ -726,37 +735,16 @@ int main(int argc, char** argv) {
       std::cerr << "conformance: checking.json does not match checking.pb\n";
       return 2;
     }
-    size_t pass = 0, fail = 0, skip = 0;
+    Tally tally{report, total_pass, total_fail, total_skip};
     for (int t = 0; t < n; ++t) {
       const auto o = runner.RunChecking(
           section.GetReflection()->GetRepeatedMessage(section, tests, t),
           expected[t]);
       const std::string id =
           "checking_suite/" + expected[t].value("name", std::to_string(t));
-      switch (o.kind) {
-        case Runner::Outcome::kPass:
-          ++pass;
-          break;
-        case Runner::Outcome::kFail:
-          ++fail;
-          report["failures"].push_back({{"test", id}, {"reason", o.reason}});
-          break;
-        case Runner::Outcome::kSkip:
-          ++skip;
-          report["skipped"].push_back({{"test", id}, {"reason", o.reason}});
-          break;
-      }
+      tally.Add(id, o.kind, o.reason);
     }
-    std::printf("%-16s %6zu %6zu %6zu %6.1f%%\n", "checking_suite", pass, fail,
-                skip,
-                pass + fail ? 100.0 * static_cast<double>(pass) /
-                                  static_cast<double>(pass + fail)
-                            : 0.0);
-    report["files"]["checking_suite"] = {
-        {"pass", pass}, {"fail", fail}, {"skip", skip}};
-    total_pass += pass;
-    total_fail += fail;
-    total_skip += skip;
+    tally.Close("checking_suite");
   }
   std::ofstream(report_path) << report.dump(1) << "\n";
   std::cout << "report: " << report_path

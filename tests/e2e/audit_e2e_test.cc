@@ -26,6 +26,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
+#include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
 
 namespace reconnect {
@@ -54,16 +55,29 @@ class AuditE2ETest : public testing::Test {
   }
 
   static v1::EvaluateRequest Request(const std::string& example) {
-    std::ifstream in(std::string(RECONNECT_SOURCE_DIR) + "/examples/" +
-                     example);
-    std::stringstream json;
-    json << in.rdbuf();
-    v1::EvaluateRequest request;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
-                    json.str(), request.mutable_assessment())
-                    .ok());
-    request.set_calling_system("audit-e2e");
-    return request;
+    return testing_util::ExampleRequest(example, "audit-e2e");
+  }
+
+  // Evaluates every example once, with a server on the store; returns the
+  // decision ids.
+  std::vector<std::string> RecordEveryExample() {
+    std::vector<std::string> ids;
+    auto server = Start();
+    auto stub = v1::DecisionSupport::NewStub(
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    for (const auto& entry : std::filesystem::directory_iterator(
+             std::string(RECONNECT_SOURCE_DIR) + "/examples")) {
+      if (entry.path().extension() != ".json") continue;
+      grpc::ClientContext ctx;
+      v1::EvaluateResponse response;
+      EXPECT_TRUE(
+          stub->Evaluate(&ctx, Request(entry.path().filename()), &response)
+              .ok());
+      ids.push_back(response.decision_id());
+    }
+    stub.reset();
+    EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(10)), 0);
+    return ids;
   }
 
   // Runs `reconnect audit verify` on the store: exit status and output.
@@ -219,24 +233,7 @@ TEST_F(AuditE2ETest, NoAnswerWithoutItsRecordAcrossKills) {
 // Every recorded decision replays to the identical output with the rule set
 // rebuilt from the store; an altered record shows exactly what differs.
 TEST_F(AuditE2ETest, RecordedDecisionsReplayIdentically) {
-  std::vector<std::string> ids;
-  {
-    auto server = Start();
-    auto stub = v1::DecisionSupport::NewStub(
-        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
-    for (const auto& entry : std::filesystem::directory_iterator(
-             std::string(RECONNECT_SOURCE_DIR) + "/examples")) {
-      if (entry.path().extension() != ".json") continue;
-      grpc::ClientContext ctx;
-      v1::EvaluateResponse response;
-      ASSERT_TRUE(
-          stub->Evaluate(&ctx, Request(entry.path().filename()), &response)
-              .ok());
-      ids.push_back(response.decision_id());
-    }
-    stub.reset();
-    EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(10)), 0);
-  }
+  const std::vector<std::string> ids = RecordEveryExample();
   ASSERT_GE(ids.size(), 8u);
   auto [all_status, all_out] = Cli("replay " + store_);
   EXPECT_EQ(all_status, 0) << all_out;
@@ -272,22 +269,7 @@ TEST_F(AuditE2ETest, RecordedDecisionsReplayIdentically) {
 // nothing; a higher catastrophising cut-off loses techniques, with
 // examples.
 TEST_F(AuditE2ETest, ImpactOfACandidateOverRecordedDecisions) {
-  {
-    auto server = Start();
-    auto stub = v1::DecisionSupport::NewStub(
-        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
-    for (const auto& entry : std::filesystem::directory_iterator(
-             std::string(RECONNECT_SOURCE_DIR) + "/examples")) {
-      if (entry.path().extension() != ".json") continue;
-      grpc::ClientContext ctx;
-      v1::EvaluateResponse response;
-      ASSERT_TRUE(
-          stub->Evaluate(&ctx, Request(entry.path().filename()), &response)
-              .ok());
-    }
-    stub.reset();
-    EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(10)), 0);
-  }
+  ASSERT_GE(RecordEveryExample().size(), 8u);
   const std::string bundled =
       std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect";
   auto [same_status, same_out] = Cli("impact " + store_ + " " + bundled);

@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "reconnect/v1/governance.grpc.pb.h"
+#include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
 
 namespace reconnect {
@@ -107,15 +108,7 @@ class GovernanceE2ETest : public testing::Test {
   }
 
   static v1::EvaluateRequest Request() {
-    std::ifstream in(std::string(RECONNECT_SOURCE_DIR) +
-                     "/examples/avoidance-touch-intolerance.json");
-    std::stringstream json;
-    json << in.rdbuf();
-    v1::EvaluateRequest request;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
-                    json.str(), request.mutable_assessment())
-                    .ok());
-    return request;
+    return testing_util::ExampleRequest("avoidance-touch-intolerance.json", "");
   }
 
   template <typename Req, typename Resp, typename Method>

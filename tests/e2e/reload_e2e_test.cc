@@ -20,6 +20,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
+#include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
 
 namespace reconnect {
@@ -77,15 +78,7 @@ class ReloadE2ETest : public testing::Test {
   }
 
   static v1::EvaluateRequest Request() {
-    std::ifstream in(std::string(RECONNECT_SOURCE_DIR) +
-                     "/examples/no-partner.json");
-    std::stringstream json;
-    json << in.rdbuf();
-    v1::EvaluateRequest request;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
-                    json.str(), request.mutable_assessment())
-                    .ok());
-    return request;
+    return testing_util::ExampleRequest("no-partner.json", "reload-e2e");
   }
 
   grpc::Status Evaluate(const v1::EvaluateRequest& request,

@@ -373,18 +373,28 @@ class Checker {
     return Type::Dyn();
   }
 
-  // For `a.b.f(x)`: the declared function `a.b.f`, when `a.b` is a name
-  // rather than a value, resolved in the container.
-  const std::vector<Overload>* QualifiedFunction(const Expr& e) {
-    if (!e.operand || !IsQualifiedChain(*e.operand)) return nullptr;
+  // The name a call spells when its target is a qualified name rather than
+  // a value (`a.b.f(x)`: "a.b.f"; `f(x)`: "f"); nullopt when the target is
+  // an expression or starts with a comprehension variable.
+  std::optional<std::string> QualifiedCallName(const Expr& e) const {
     std::string name = e.name;
+    if (!e.operand) return name;
+    if (!IsQualifiedChain(*e.operand)) return std::nullopt;
     const Expr* n = e.operand.get();
     for (; n->kind == ExprKind::kSelect; n = n->operand.get()) {
       name = absl::StrCat(n->name, ".", name);
     }
-    if (IsLocal(n->name)) return nullptr;
-    name = absl::StrCat(n->name, ".", name);
-    for (const std::string& full : env_.Candidates(name)) {
+    if (IsLocal(n->name)) return std::nullopt;
+    return absl::StrCat(n->name, ".", name);
+  }
+
+  // For `a.b.f(x)`: the declared function `a.b.f`, when `a.b` is a name
+  // rather than a value, resolved in the container.
+  const std::vector<Overload>* QualifiedFunction(const Expr& e) {
+    if (!e.operand) return nullptr;
+    const auto name = QualifiedCallName(e);
+    if (!name) return nullptr;
+    for (const std::string& full : env_.Candidates(*name)) {
       if (env_.FindVariable(full.substr(0, full.rfind('.')))) return nullptr;
       if (const auto* f = env_.FindFunction(full)) return f;
     }
@@ -401,17 +411,9 @@ class Checker {
   // Under strong enum typing, `E(x)` or `pkg.E(x)` for an enum type E.
   const EnumDescriptor* EnumConversion(const Expr& e) {
     if (!env_.strong_enums() || e.args.size() != 1) return nullptr;
-    std::string name = e.name;
-    if (e.operand) {
-      if (!IsQualifiedChain(*e.operand)) return nullptr;
-      const Expr* n = e.operand.get();
-      for (; n->kind == ExprKind::kSelect; n = n->operand.get()) {
-        name = absl::StrCat(n->name, ".", name);
-      }
-      if (IsLocal(n->name)) return nullptr;
-      name = absl::StrCat(n->name, ".", name);
-    }
-    for (const std::string& full : env_.Candidates(name)) {
+    const auto name = QualifiedCallName(e);
+    if (!name) return nullptr;
+    for (const std::string& full : env_.Candidates(*name)) {
       if (const EnumDescriptor* en = env_.pool()->FindEnumTypeByName(full)) {
         return en;
       }

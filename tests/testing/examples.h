@@ -1,0 +1,32 @@
+#ifndef RECONNECT_TESTS_TESTING_EXAMPLES_H_
+#define RECONNECT_TESTS_TESTING_EXAMPLES_H_
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "reconnect/v1/decision_support.pb.h"
+
+namespace reconnect::testing_util {
+
+// An Evaluate request for examples/NAME (protobuf JSON), from
+// `calling_system`.
+inline v1::EvaluateRequest ExampleRequest(const std::string& name,
+                                          const std::string& calling_system) {
+  std::ifstream in(std::string(RECONNECT_SOURCE_DIR) + "/examples/" + name);
+  std::stringstream json;
+  json << in.rdbuf();
+  v1::EvaluateRequest request;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  json.str(), request.mutable_assessment())
+                  .ok())
+      << name;
+  request.set_calling_system(calling_system);
+  return request;
+}
+
+}  // namespace reconnect::testing_util
+
+#endif  // RECONNECT_TESTS_TESTING_EXAMPLES_H_
