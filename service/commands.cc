@@ -16,6 +16,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "service/audit_store.h"
+#include "service/command_output.h"
 #include "service/decision_engine.h"
 #include "service/impact.h"
 #include "service/replay.h"
@@ -277,20 +278,91 @@ int RunEval(const std::string& dir, const std::string& file) {
   return 0;
 }
 
+int PrintVerifyReport(const VerifyReport& report) {
+  if (!report.ok()) {
+    std::cout << "audit trail BROKEN at record "
+              << report.broken_sequence.value_or(0) << ": " << report.problem
+              << "\n";
+    return 1;
+  }
+  std::cout << "audit trail intact: " << report.records << " record(s); head "
+            << report.head_sequence << " sha256:" << report.head_hash << "\n";
+  return 0;
+}
+
+void PrintReplayResult(const ReplayResult& r) {
+  if (r.identical) {
+    std::cout << "decision " << r.decision_id << ": identical (rule set "
+              << r.rule_set_digest << ")\n";
+  } else {
+    std::cout << "decision " << r.decision_id << ": DIFFERS (rule set "
+              << r.rule_set_digest << "); recorded vs replayed:\n"
+              << r.differences;
+  }
+}
+
+int PrintReplaySummary(int64_t total, int64_t differ) {
+  std::cout << "replayed " << total << " decision(s): " << total - differ
+            << " identical, " << differ << " differ\n";
+  return differ == 0 ? 0 : 1;
+}
+
+int PrintDiff(const ruleset::RuleSetDiff& diff) {
+  if (diff.empty()) {
+    std::cout << "no differences\n";
+    return 0;
+  }
+  auto change = [](const ruleset::FieldChange& c, const char* indent) {
+    std::cout << indent << c.path << ": "
+              << (c.before.empty() ? "(absent)" : c.before) << " -> "
+              << (c.after.empty() ? "(absent)" : c.after) << "\n";
+  };
+  for (const auto& id : diff.rules_added) std::cout << "+ rule " << id << "\n";
+  for (const auto& id : diff.rules_removed)
+    std::cout << "- rule " << id << "\n";
+  for (const auto& rc : diff.rules_changed) {
+    std::cout << "~ rule " << rc.rule_id << "\n";
+    for (const auto& f : rc.fields) change(f, "    ");
+  }
+  for (const auto& c : diff.changes) change(c, "~ ");
+  return 1;
+}
+
+void PrintImpact(const std::string& candidate, const ImpactReport& report) {
+  std::cout << "candidate " << candidate << "\n"
+            << "evaluated " << report.evaluated
+            << " recorded decision(s): " << report.changed << " would change\n";
+  for (const auto& item : report.items) {
+    std::cout << item.kind << " " << item.code << ": +" << item.gained << " -"
+              << item.lost << " (e.g. " << absl::StrJoin(item.examples, ", ")
+              << ")\n";
+  }
+}
+
+bool ParseTimeRange(const ImpactOptions& options, DecisionQuery& query) {
+  for (const auto& [text, out, name] :
+       {std::tuple{options.from, &query.start_micros, "--from"},
+        std::tuple{options.to, &query.end_micros, "--to"}}) {
+    if (text.empty()) continue;
+    absl::Time t;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+      std::cerr << "reconnect: " << name << " '" << text
+                << "' is not an RFC 3339 time: " << error << "\n";
+      return false;
+    }
+    *out = absl::ToUnixMicros(t);
+  }
+  return true;
+}
+
 int RunAuditVerify(const std::string& path) {
   auto report = VerifyAuditTrail(path);
   if (!report.ok()) {
     std::cerr << "reconnect: " << report.status().message() << "\n";
     return 2;
   }
-  if (!report->ok()) {
-    std::cout << "audit trail BROKEN at record " << *report->broken_sequence
-              << ": " << report->problem << "\n";
-    return 1;
-  }
-  std::cout << "audit trail intact: " << report->records << " record(s); head "
-            << report->head_sequence << " sha256:" << report->head_hash << "\n";
-  return 0;
+  return PrintVerifyReport(*report);
 }
 
 int RunReplay(const std::string& path, const std::string& decision_id) {
@@ -300,23 +372,13 @@ int RunReplay(const std::string& path, const std::string& decision_id) {
     return 2;
   }
   Replayer replayer(**reader);
-  auto report = [](const ReplayResult& r) {
-    if (r.identical) {
-      std::cout << "decision " << r.decision_id << ": identical (rule set "
-                << r.rule_set_digest << ")\n";
-    } else {
-      std::cout << "decision " << r.decision_id << ": DIFFERS (rule set "
-                << r.rule_set_digest << "); recorded vs replayed:\n"
-                << r.differences;
-    }
-  };
   if (!decision_id.empty()) {
     auto r = replayer.Replay(decision_id);
     if (!r.ok()) {
       std::cerr << "reconnect: " << r.status().message() << "\n";
       return 2;
     }
-    report(*r);
+    PrintReplayResult(*r);
     return r->identical ? 0 : 1;
   }
   // Every decision, in pages, with progress on stderr.
@@ -337,15 +399,13 @@ int RunReplay(const std::string& path, const std::string& decision_id) {
       ++total;
       if (!r->identical) {
         ++differ;
-        report(*r);
+        PrintReplayResult(*r);
       }
       after = sequence;
     }
     std::cerr << "replayed " << total << " decision(s)\n";
   }
-  std::cout << "replayed " << total << " decision(s): " << total - differ
-            << " identical, " << differ << " differ\n";
-  return differ == 0 ? 0 : 1;
+  return PrintReplaySummary(total, differ);
 }
 
 int RunDiff(const std::string& from, const std::string& to,
@@ -384,43 +444,13 @@ int RunDiff(const std::string& from, const std::string& to,
     std::cerr << "reconnect: " << diff.status().message() << "\n";
     return 2;
   }
-  if (diff->empty()) {
-    std::cout << "no differences\n";
-    return 0;
-  }
-  auto change = [](const ruleset::FieldChange& c, const char* indent) {
-    std::cout << indent << c.path << ": "
-              << (c.before.empty() ? "(absent)" : c.before) << " -> "
-              << (c.after.empty() ? "(absent)" : c.after) << "\n";
-  };
-  for (const auto& id : diff->rules_added) std::cout << "+ rule " << id << "\n";
-  for (const auto& id : diff->rules_removed) {
-    std::cout << "- rule " << id << "\n";
-  }
-  for (const auto& rc : diff->rules_changed) {
-    std::cout << "~ rule " << rc.rule_id << "\n";
-    for (const auto& f : rc.fields) change(f, "    ");
-  }
-  for (const auto& c : diff->changes) change(c, "~ ");
-  return 1;
+  return PrintDiff(*diff);
 }
 
 int RunImpact(const std::string& store, const std::string& candidate_dir,
               const ImpactOptions& options) {
   DecisionQuery query;
-  for (const auto& [text, out, name] :
-       {std::tuple{options.from, &query.start_micros, "--from"},
-        std::tuple{options.to, &query.end_micros, "--to"}}) {
-    if (text.empty()) continue;
-    absl::Time t;
-    std::string error;
-    if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
-      std::cerr << "reconnect: " << name << " '" << text
-                << "' is not an RFC 3339 time: " << error << "\n";
-      return 2;
-    }
-    *out = absl::ToUnixMicros(t);
-  }
+  if (!ParseTimeRange(options, query)) return 2;
   query.calling_system = options.calling_system;
   ruleset::LoadResult candidate = ruleset::LoadRuleSet(candidate_dir);
   if (!candidate.rule_set) {
@@ -447,16 +477,9 @@ int RunImpact(const std::string& store, const std::string& candidate_dir,
     return 2;
   }
   const auto& meta = candidate.rule_set->metadata();
-  std::cout << "candidate " << meta.id << " " << meta.version << " ("
-            << candidate.rule_set->digest() << ")\n"
-            << "evaluated " << report->evaluated
-            << " recorded decision(s): " << report->changed
-            << " would change\n";
-  for (const auto& item : report->items) {
-    std::cout << item.kind << " " << item.code << ": +" << item.gained << " -"
-              << item.lost << " (e.g. " << absl::StrJoin(item.examples, ", ")
-              << ")\n";
-  }
+  PrintImpact(absl::StrCat(meta.id, " ", meta.version, " (",
+                           candidate.rule_set->digest(), ")"),
+              *report);
   return 0;
 }
 

@@ -70,6 +70,16 @@ struct ImpactOptions {
 int RunImpact(const std::string& store, const std::string& candidate_dir,
               const ImpactOptions& options);
 
+// The same four against a running server's Governance service (`--server
+// ADDR`): rule sets are named by digest or as ID@VERSION, and the impact
+// candidate must be loaded in the server or recorded in its store.
+int RunAuditVerifyRemote(const std::string& server);
+int RunReplayRemote(const std::string& server, const std::string& decision_id);
+int RunDiffRemote(const std::string& server, const std::string& from,
+                  const std::string& to);
+int RunImpactRemote(const std::string& server, const std::string& candidate,
+                    const ImpactOptions& options);
+
 // `reconnect replay FILE [DECISION_ID]`: re-evaluates one recorded decision,
 // or every one, with the rule set that made it, and reports whether the
 // output is identical or exactly what differs. Exit status 0 when all are

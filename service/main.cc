@@ -32,6 +32,9 @@ ABSL_FLAG(int, reload_poll_seconds, 2,
 ABSL_FLAG(bool, empty_handler_for_benchmark, false,
           "Answer Evaluate with empty responses, evaluating nothing (serve); "
           "for measuring gRPC's own cost in benchmarks only.");
+ABSL_FLAG(std::string, server, "",
+          "A running server to ask instead of a store file (audit verify, "
+          "replay, diff, impact), e.g. 127.0.0.1:50051.");
 ABSL_FLAG(std::string, store, "",
           "An audit store file (diff: compare rule-set digests recorded in "
           "it instead of directories).");
@@ -63,7 +66,12 @@ Usage:
   reconnect replay FILE [DECISION_ID]           re-evaluate recorded decisions
   reconnect diff FROM TO [--store FILE]         compare two rule-set versions
   reconnect impact STORE CANDIDATE_DIR [--from T] [--to T] [--calling_system S]
-                                                what a candidate would change)";
+                                                what a candidate would change
+  Against a running server, with --server ADDR instead of a store file:
+  reconnect audit verify --server ADDR
+  reconnect replay --server ADDR [DECISION_ID]
+  reconnect diff FROM TO --server ADDR          (digests, or ID@VERSION)
+  reconnect impact --server ADDR CANDIDATE      (a digest, or ID@VERSION))";
 
 int UsageError(const std::string& message) {
   std::cerr << "reconnect: " << message << "\n\n" << kUsage << "\n";
@@ -112,27 +120,42 @@ int main(int argc, char** argv) {
                    absl::GetFlag(FLAGS_assessment));
   }
   if (!vars.empty()) return UsageError("--var goes with expr");
+  const std::string server = absl::GetFlag(FLAGS_server);
   if (command == "audit") {
-    if (args.size() != 2 || args[0] != "verify")
-      return UsageError("audit takes: verify FILE");
-    return RunAuditVerify(args[1]);
+    if (args.empty() || args[0] != "verify" ||
+        args.size() != (server.empty() ? 2u : 1u)) {
+      return UsageError("audit takes: verify FILE, or verify --server ADDR");
+    }
+    return server.empty() ? RunAuditVerify(args[1])
+                          : RunAuditVerifyRemote(server);
   }
   if (command == "diff") {
     if (args.size() != 2)
       return UsageError("diff takes two rule-set directories (or digests)");
+    if (!server.empty()) return RunDiffRemote(server, args[0], args[1]);
     return RunDiff(args[0], args[1], absl::GetFlag(FLAGS_store));
   }
   if (command == "impact") {
-    if (args.size() != 2)
-      return UsageError(
-          "impact takes a store file and a candidate rule-set directory");
     ImpactOptions options;
     options.from = absl::GetFlag(FLAGS_from);
     options.to = absl::GetFlag(FLAGS_to);
     options.calling_system = absl::GetFlag(FLAGS_calling_system);
+    if (!server.empty()) {
+      if (args.size() != 1)
+        return UsageError("impact --server ADDR takes one candidate");
+      return RunImpactRemote(server, args[0], options);
+    }
+    if (args.size() != 2)
+      return UsageError(
+          "impact takes a store file and a candidate rule-set directory");
     return RunImpact(args[0], args[1], options);
   }
   if (command == "replay") {
+    if (!server.empty()) {
+      if (args.size() > 1)
+        return UsageError("replay --server ADDR takes at most a decision id");
+      return RunReplayRemote(server, args.empty() ? "" : args[0]);
+    }
     if (args.empty() || args.size() > 2)
       return UsageError(
           "replay takes a store file and, optionally, a decision id");

@@ -3,6 +3,8 @@
 // with the argument errors each method gives.
 
 #include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
@@ -62,8 +64,9 @@ class GovernanceE2ETest : public testing::Test {
          "--reload_poll_seconds=0"});
     auto serving = server_->WaitForEvent("serving", std::chrono::seconds(30));
     ASSERT_TRUE(serving.has_value());
-    auto channel = grpc::CreateChannel((*serving)["address"].get<std::string>(),
-                                       grpc::InsecureChannelCredentials());
+    address_ = new std::string((*serving)["address"].get<std::string>());
+    auto channel =
+        grpc::CreateChannel(*address_, grpc::InsecureChannelCredentials());
     governance_ = v1::Governance::NewStub(channel).release();
     decisions_ = v1::DecisionSupport::NewStub(channel).release();
     // Three decisions from one system on the active version, two from
@@ -87,6 +90,7 @@ class GovernanceE2ETest : public testing::Test {
     delete decisions_;
     delete responses_;
     delete server_;
+    delete address_;
     fs::remove_all(*root_);
     delete root_;
   }
@@ -119,7 +123,20 @@ class GovernanceE2ETest : public testing::Test {
     return (governance_->*method)(&ctx, request, &response);
   }
 
+  // Runs `reconnect ARGS`: exit status and output (stdout and stderr).
+  static std::pair<int, std::string> Cli(const std::string& args) {
+    const std::string cmd =
+        std::string(RECONNECT_BINARY) + " " + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof(buf), p)) out += buf;
+    const int status = pclose(p);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  }
+
   static fs::path* root_;
+  static std::string* address_;
   static ServerProcess* server_;
   static v1::Governance::Stub* governance_;
   static v1::DecisionSupport::Stub* decisions_;
@@ -127,6 +144,7 @@ class GovernanceE2ETest : public testing::Test {
 };
 
 fs::path* GovernanceE2ETest::root_ = nullptr;
+std::string* GovernanceE2ETest::address_ = nullptr;
 ServerProcess* GovernanceE2ETest::server_ = nullptr;
 v1::Governance::Stub* GovernanceE2ETest::governance_ = nullptr;
 v1::DecisionSupport::Stub* GovernanceE2ETest::decisions_ = nullptr;
@@ -397,6 +415,35 @@ TEST_F(GovernanceE2ETest, AnalyzesACandidatesImpact) {
   ASSERT_TRUE(
       server_->WaitForEvent("rule_sets_reloaded", std::chrono::seconds(30))
           .has_value());
+}
+
+// The governance commands ask a running server as they ask a store file.
+TEST_F(GovernanceE2ETest, CommandsAskARunningServer) {
+  const std::string server = " --server " + *address_;
+  auto [verify, verify_out] = Cli("audit verify" + server);
+  EXPECT_EQ(verify, 0) << verify_out;
+  EXPECT_THAT(verify_out, HasSubstr("audit trail intact: 5 record(s)"));
+  auto [replay, replay_out] = Cli("replay" + server);
+  EXPECT_EQ(replay, 0) << replay_out;
+  EXPECT_THAT(replay_out, HasSubstr("5 identical, 0 differ"));
+  auto [one, one_out] =
+      Cli("replay" + server + " " + (*responses_)[2].decision_id());
+  EXPECT_EQ(one, 0) << one_out;
+  EXPECT_THAT(one_out, HasSubstr(": identical"));
+  auto [diff, diff_out] = Cli("diff reconnect@1.0.0 reconnect@1.1.0" + server);
+  EXPECT_EQ(diff, 1) << diff_out;
+  EXPECT_THAT(diff_out, HasSubstr("~ ruleset.version: \"1.0.0\" -> "
+                                  "\"1.1.0\""));
+  auto [impact, impact_out] = Cli("impact" + server + " reconnect@1.0.0");
+  EXPECT_EQ(impact, 0) << impact_out;
+  EXPECT_THAT(impact_out,
+              HasSubstr("evaluated 5 recorded decision(s): 0 would change"));
+  auto [missing, missing_out] =
+      Cli("diff reconnect@1.0.0 reconnect@9.9.9" + server);
+  EXPECT_EQ(missing, 2);
+  EXPECT_THAT(missing_out, HasSubstr("not loaded (NOT_FOUND)"));
+  auto [usage, usage_out] = Cli("audit verify somefile" + server);
+  EXPECT_EQ(usage, 2);
 }
 
 TEST_F(GovernanceE2ETest, RefusedReloadsAreVisible) {
