@@ -237,20 +237,26 @@ void GovernanceService::ValidateSelector(
   }
 }
 
-grpc::Status GovernanceService::Lookup(const v1::GetRuleSetRequest& selector,
-                                       v1::GetRuleSetResponse& out) {
+std::shared_ptr<const ruleset::CompiledRuleSet> GovernanceService::FindLoaded(
+    const v1::GetRuleSetRequest& selector) const {
   const bool by_digest = !selector.digest().empty();
-  const auto active = registry_.Active();
   for (const auto& rs : registry_.All()) {
     const bool match = by_digest
                            ? rs->digest() == selector.digest()
                            : rs->metadata().id == selector.id() &&
                                  rs->metadata().version == selector.version();
-    if (match) {
-      FillSummary(*rs, rs == active, *out.mutable_rule_set());
-      out.set_canonical_content(rs->canonical_content());
-      return grpc::Status::OK;
-    }
+    if (match) return rs;
+  }
+  return nullptr;
+}
+
+grpc::Status GovernanceService::Lookup(const v1::GetRuleSetRequest& selector,
+                                       v1::GetRuleSetResponse& out) {
+  const bool by_digest = !selector.digest().empty();
+  if (const auto rs = FindLoaded(selector)) {
+    FillSummary(*rs, rs == registry_.Active(), *out.mutable_rule_set());
+    out.set_canonical_content(rs->canonical_content());
+    return grpc::Status::OK;
   }
   if (by_digest && !audit_path_.empty()) {
     auto reader = Reader();
@@ -430,14 +436,8 @@ class GovernanceService::ImpactReactor final
 
  private:
   grpc::Status Work() {
-    std::shared_ptr<const ruleset::CompiledRuleSet> candidate;
-    for (const auto& rs : service_.registry_.All()) {
-      if (rs->digest() == candidate_.digest() ||
-          (rs->metadata().id == candidate_.id() &&
-           rs->metadata().version == candidate_.version())) {
-        candidate = rs;
-      }
-    }
+    std::shared_ptr<const ruleset::CompiledRuleSet> candidate =
+        service_.FindLoaded(candidate_);
     if (!candidate) {
       v1::GetRuleSetResponse found;
       if (grpc::Status s = service_.Lookup(candidate_, found); !s.ok()) {

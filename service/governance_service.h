@@ -74,6 +74,9 @@ class GovernanceService final : public v1::Governance::CallbackService {
   static void ValidateSelector(const v1::GetRuleSetRequest& selector,
                                const std::string& prefix,
                                std::vector<FieldViolation>& violations);
+  // The loaded version it picks; null when none.
+  std::shared_ptr<const ruleset::CompiledRuleSet> FindLoaded(
+      const v1::GetRuleSetRequest& selector) const;
   // Finds it among the loaded versions, then in the store (worker thread).
   grpc::Status Lookup(const v1::GetRuleSetRequest& selector,
                       v1::GetRuleSetResponse& out);

@@ -11,7 +11,17 @@
 namespace reconnect::cel {
 namespace {
 
-// "type" of a well-typed expression, or "line:col: message" issues.
+// "type" of a well-typed expression in `env`, or "line:col: message" issues.
+std::string CheckIn(const CheckerEnv& env, const std::string& text) {
+  Source source(text);
+  ParseResult parsed = Parse(source);
+  if (!parsed.issues.empty()) return "parse error";
+  CheckResult r = Check(*parsed.expr, source, env);
+  if (!r.issues.empty()) return FormatIssues(r.issues);
+  return r.type.ToString();
+}
+
+// CheckIn, with an assessment input and a few variables.
 std::string CheckToString(const std::string& text) {
   CheckerEnv env(google::protobuf::DescriptorPool::generated_pool(),
                  "reconnect.v1");
@@ -20,12 +30,7 @@ std::string CheckToString(const std::string& text) {
   env.AddVariable("names", Type::List(Type::String()));
   env.AddVariable("counts", Type::Map(Type::String(), Type::Int()));
   env.AddVariable("d", Type::Dyn());
-  Source source(text);
-  ParseResult parsed = Parse(source);
-  if (!parsed.issues.empty()) return "parse error";
-  CheckResult r = Check(*parsed.expr, source, env);
-  if (!r.issues.empty()) return FormatIssues(r.issues);
-  return r.type.ToString();
+  return CheckIn(env, text);
 }
 
 struct Case {
@@ -144,12 +149,7 @@ std::string CheckWithFunctions(const std::string& text) {
   env.AddFunction("set", {false, {Type::List(t)}, Type::Abstract("set", {t})});
   env.AddFunction("ns.first", {false, {Type::Abstract("set", {t})}, t});
   env.AddFunction("pair", {true, {t, t}, Type::List(t)});
-  Source source(text);
-  ParseResult parsed = Parse(source);
-  if (!parsed.issues.empty()) return "parse error";
-  CheckResult r = Check(*parsed.expr, source, env);
-  if (!r.issues.empty()) return FormatIssues(r.issues);
-  return r.type.ToString();
+  return CheckIn(env, text);
 }
 
 TEST(CheckerFunctionsTest, BindsTypeParameters) {

@@ -26,6 +26,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
+#include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
 
@@ -83,16 +84,8 @@ class AuditE2ETest : public testing::Test {
   // Runs `reconnect audit verify` on the store: exit status and output.
   std::pair<int, std::string> Verify() { return Cli("audit verify " + store_); }
 
-  // Runs `reconnect ARGS`: exit status and output (stdout and stderr).
   static std::pair<int, std::string> Cli(const std::string& args) {
-    const std::string cmd =
-        std::string(RECONNECT_BINARY) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[512];
-    while (fgets(buf, sizeof(buf), p)) out += buf;
-    const int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+    return testing_util::RunReconnect(args);
   }
 
   // The decision ids in the store.

@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "reconnect/v1/governance.grpc.pb.h"
+#include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
 
@@ -123,16 +124,8 @@ class GovernanceE2ETest : public testing::Test {
     return (governance_->*method)(&ctx, request, &response);
   }
 
-  // Runs `reconnect ARGS`: exit status and output (stdout and stderr).
   static std::pair<int, std::string> Cli(const std::string& args) {
-    const std::string cmd =
-        std::string(RECONNECT_BINARY) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[512];
-    while (fgets(buf, sizeof(buf), p)) out += buf;
-    const int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+    return testing_util::RunReconnect(args);
   }
 
   static fs::path* root_;
