@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "service/auth.h"
+#include "service/tls.h"
+
 namespace reconnect::service {
 
 // The `reconnect` subcommands. Each returns the process exit code: 0 on
@@ -41,6 +44,12 @@ struct ServeOptions {
   int reload_poll_seconds = 2;
   // Benchmarks only: Evaluate answers empty at once (see bench/).
   bool empty_handler_for_benchmark = false;
+  TlsOptions tls;
+  // No policy file: authorization is off (loopback or --insecure only).
+  AuthOptions auth;
+  // A second, plaintext listener that serves only gRPC health, for
+  // Kubernetes probes (which send no client certificate); empty: none.
+  std::string health_listen;
 };
 
 // Serves DecisionSupport, health and reflection until SIGINT or SIGTERM.
@@ -73,11 +82,18 @@ int RunImpact(const std::string& store, const std::string& candidate_dir,
 // The same four against a running server's Governance service (`--server
 // ADDR`): rule sets are named by digest or as ID@VERSION, and the impact
 // candidate must be loaded in the server or recorded in its store.
-int RunAuditVerifyRemote(const std::string& server);
-int RunReplayRemote(const std::string& server, const std::string& decision_id);
-int RunDiffRemote(const std::string& server, const std::string& from,
+struct RemoteOptions {
+  std::string address;
+  ClientTlsOptions tls;
+  // A file holding the bearer token (a JWT) to send; empty: none.
+  std::string token_file;
+};
+int RunAuditVerifyRemote(const RemoteOptions& server);
+int RunReplayRemote(const RemoteOptions& server,
+                    const std::string& decision_id);
+int RunDiffRemote(const RemoteOptions& server, const std::string& from,
                   const std::string& to);
-int RunImpactRemote(const std::string& server, const std::string& candidate,
+int RunImpactRemote(const RemoteOptions& server, const std::string& candidate,
                     const ImpactOptions& options);
 
 // `reconnect replay FILE [DECISION_ID]`: re-evaluates one recorded decision,

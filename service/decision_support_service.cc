@@ -34,6 +34,13 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+  std::string caller;
+  if (grpc::Status s = authorizer_.Authorize(*context, Role::kEvaluator,
+                                             "Evaluate", &caller);
+      !s.ok()) {
+    reactor->Finish(s);
+    return reactor;
+  }
   std::vector<FieldViolation> violations;
   const absl::Status result = engine_.Evaluate(*request, *response, violations);
   if (!result.ok()) {
@@ -54,7 +61,8 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
   record.calling_system = request->calling_system();
-  // Caller identity arrives with authentication; until then it is empty.
+  // Empty when authorization is off.
+  record.caller = std::move(caller);
   record.rule_set_digest = response->rule_set().digest();
   record.assessment = Serialize(request->assessment());
   record.recommendation = Serialize(response->recommendation());

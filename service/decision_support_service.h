@@ -4,6 +4,7 @@
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "service/arena_message_allocator.h"
 #include "service/audit_store.h"
+#include "service/auth.h"
 #include "service/decision_engine.h"
 
 namespace reconnect::service {
@@ -16,10 +17,11 @@ namespace reconnect::service {
 class DecisionSupportService final
     : public v1::DecisionSupport::CallbackService {
  public:
-  // `engine` and `audit` (null: decisions are not recorded) must outlive the
-  // service.
-  DecisionSupportService(const DecisionEngine& engine, AuditStore* audit)
-      : engine_(engine), audit_(audit) {
+  // `engine`, `authorizer` and `audit` (null: decisions are not recorded)
+  // must outlive the service. Callers need the evaluator role.
+  DecisionSupportService(const DecisionEngine& engine, Authorizer& authorizer,
+                         AuditStore* audit)
+      : engine_(engine), authorizer_(authorizer), audit_(audit) {
     SetMessageAllocatorFor_Evaluate(&allocator_);
   }
 
@@ -33,6 +35,7 @@ class DecisionSupportService final
 
  private:
   const DecisionEngine& engine_;
+  Authorizer& authorizer_;
   AuditStore* const audit_;
   bool empty_handler_ = false;
   ArenaMessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse> allocator_;

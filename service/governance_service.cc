@@ -120,10 +120,12 @@ grpc::Status FillDecision(const DecisionRecord& r, bool with_content,
 }  // namespace
 
 GovernanceService::GovernanceService(const RuleSetRegistry& registry,
-                                     const RuleSetVersions& versions,
+                                     RuleSetVersions& versions,
+                                     Authorizer& authorizer,
                                      std::string audit_path)
     : registry_(registry),
       versions_(versions),
+      authorizer_(authorizer),
       audit_path_(std::move(audit_path)) {
   worker_ = std::thread([this] {
     while (true) {
@@ -178,6 +180,7 @@ absl::StatusOr<AuditReader*> GovernanceService::Reader() {
 grpc::ServerUnaryReactor* GovernanceService::ListRuleSets(
     grpc::CallbackServerContext* ctx, const v1::ListRuleSetsRequest* request,
     v1::ListRuleSetsResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "ListRuleSets")) return denied;
   std::vector<FieldViolation> violations;
   const int size = PageSize(request->page_size(), violations);
   const int64_t offset = PageToken(request->page_token(), violations);
@@ -288,6 +291,7 @@ grpc::Status GovernanceService::Lookup(const v1::GetRuleSetRequest& selector,
 grpc::ServerUnaryReactor* GovernanceService::GetRuleSet(
     grpc::CallbackServerContext* ctx, const v1::GetRuleSetRequest* request,
     v1::GetRuleSetResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "GetRuleSet")) return denied;
   std::vector<FieldViolation> violations;
   ValidateSelector(*request, "", violations);
   if (!violations.empty()) return Refuse(ctx, std::move(violations));
@@ -298,6 +302,7 @@ grpc::ServerUnaryReactor* GovernanceService::GetRuleSet(
 grpc::ServerUnaryReactor* GovernanceService::DiffRuleSets(
     grpc::CallbackServerContext* ctx, const v1::DiffRuleSetsRequest* request,
     v1::DiffRuleSetsResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "DiffRuleSets")) return denied;
   std::vector<FieldViolation> violations;
   ValidateSelector(request->from(), "from.", violations);
   ValidateSelector(request->to(), "to.", violations);
@@ -328,6 +333,16 @@ grpc::ServerUnaryReactor* GovernanceService::DiffRuleSets(
   });
 }
 
+grpc::ServerUnaryReactor* GovernanceService::Deny(
+    grpc::CallbackServerContext* ctx, Role role, std::string_view method) {
+  std::string caller;
+  grpc::Status status = authorizer_.Authorize(*ctx, role, method, &caller);
+  if (status.ok()) return nullptr;
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* GovernanceService::Refuse(
     grpc::CallbackServerContext* ctx, std::vector<FieldViolation> violations) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -338,6 +353,7 @@ grpc::ServerUnaryReactor* GovernanceService::Refuse(
 grpc::ServerUnaryReactor* GovernanceService::GetDecision(
     grpc::CallbackServerContext* ctx, const v1::GetDecisionRequest* request,
     v1::Decision* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "GetDecision")) return denied;
   if (request->decision_id().empty()) {
     return Refuse(ctx, {{"decision_id", "is required"}});
   }
@@ -353,6 +369,7 @@ grpc::ServerUnaryReactor* GovernanceService::GetDecision(
 grpc::ServerUnaryReactor* GovernanceService::ListDecisions(
     grpc::CallbackServerContext* ctx, const v1::ListDecisionsRequest* request,
     v1::ListDecisionsResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "ListDecisions")) return denied;
   std::vector<FieldViolation> violations;
   DecisionQuery query;
   query.limit = PageSize(request->page_size(), violations);
@@ -385,6 +402,7 @@ grpc::ServerUnaryReactor* GovernanceService::ListDecisions(
 grpc::ServerUnaryReactor* GovernanceService::ReplayDecision(
     grpc::CallbackServerContext* ctx, const v1::ReplayDecisionRequest* request,
     v1::ReplayDecisionResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "ReplayDecision")) return denied;
   if (request->decision_id().empty()) {
     return Refuse(ctx, {{"decision_id", "is required"}});
   }
@@ -519,8 +537,16 @@ class GovernanceService::ImpactReactor final
 };
 
 grpc::ServerWriteReactor<v1::AnalyzeImpactResponse>*
-GovernanceService::AnalyzeImpact(grpc::CallbackServerContext*,
+GovernanceService::AnalyzeImpact(grpc::CallbackServerContext* ctx,
                                  const v1::AnalyzeImpactRequest* request) {
+  std::string caller;
+  if (grpc::Status s =
+          authorizer_.Authorize(*ctx, Role::kAuditor, "AnalyzeImpact", &caller);
+      !s.ok()) {
+    auto* reactor = new ImpactReactor(*this, *request, DecisionQuery{}, 0);
+    reactor->Finish(s);
+    return reactor;
+  }
   std::vector<FieldViolation> violations;
   ValidateSelector(request->candidate(), "candidate.", violations);
   DecisionQuery query;
@@ -559,6 +585,9 @@ void GovernanceService::Post(std::function<void()> work) {
 grpc::ServerUnaryReactor* GovernanceService::VerifyAuditTrail(
     grpc::CallbackServerContext* ctx, const v1::VerifyAuditTrailRequest*,
     v1::VerifyAuditTrailResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "VerifyAuditTrail")) {
+    return denied;
+  }
   return Run(ctx, [this, response] {
     if (audit_path_.empty()) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
@@ -574,6 +603,44 @@ grpc::ServerUnaryReactor* GovernanceService::VerifyAuditTrail(
       response->set_first_broken_sequence(*report->broken_sequence);
     }
     response->set_problem(report->problem);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ReloadRuleSets(
+    grpc::CallbackServerContext* ctx, const v1::ReloadRuleSetsRequest*,
+    v1::ReloadRuleSetsResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAdmin, "ReloadRuleSets")) return denied;
+  return Run(ctx, [this, response] {
+    response->set_loaded(versions_.Reload());
+    if (const auto active = registry_.Active()) {
+      FillSummary(*active, true, *response->mutable_active());
+    }
+    for (const auto& refusal : versions_.refusals()) {
+      auto* out = response->add_refusals();
+      out->set_dir(refusal.dir);
+      for (const auto& p : refusal.problems) out->add_problems(p);
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ActivateRuleSet(
+    grpc::CallbackServerContext* ctx, const v1::ActivateRuleSetRequest* request,
+    v1::ActivateRuleSetResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAdmin, "ActivateRuleSet")) return denied;
+  std::vector<FieldViolation> violations;
+  if (request->id().empty()) violations.push_back({"id", "is required"});
+  if (request->version().empty()) {
+    violations.push_back({"version", "is required"});
+  }
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
+  return Run(ctx, [this, request, response] {
+    if (absl::Status s = versions_.Activate(request->id(), request->version());
+        !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+    FillSummary(*registry_.Active(), true, *response->mutable_active());
     return grpc::Status::OK;
   });
 }

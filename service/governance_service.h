@@ -11,6 +11,7 @@
 
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "service/audit_store.h"
+#include "service/auth.h"
 #include "service/replay.h"
 #include "service/request_validator.h"
 #include "service/rule_set_registry.h"
@@ -24,11 +25,12 @@ namespace reconnect::service {
 // thread waits on the disk.
 class GovernanceService final : public v1::Governance::CallbackService {
  public:
-  // `registry` and `versions` must outlive the service. `audit_path` is the
-  // store's file, or empty when the audit store is off (decision methods
-  // then answer FAILED_PRECONDITION).
-  GovernanceService(const RuleSetRegistry& registry,
-                    const RuleSetVersions& versions, std::string audit_path);
+  // `registry`, `versions` and `authorizer` must outlive the service.
+  // `audit_path` is the store's file, or empty when the audit store is off
+  // (decision methods then answer FAILED_PRECONDITION). Read methods need
+  // the auditor role; ReloadRuleSets and ActivateRuleSet the admin role.
+  GovernanceService(const RuleSetRegistry& registry, RuleSetVersions& versions,
+                    Authorizer& authorizer, std::string audit_path);
   ~GovernanceService() override;
 
   grpc::ServerUnaryReactor* ListRuleSets(
@@ -57,10 +59,22 @@ class GovernanceService final : public v1::Governance::CallbackService {
       grpc::CallbackServerContext* ctx,
       const v1::VerifyAuditTrailRequest* request,
       v1::VerifyAuditTrailResponse* response) override;
+  grpc::ServerUnaryReactor* ReloadRuleSets(
+      grpc::CallbackServerContext* ctx,
+      const v1::ReloadRuleSetsRequest* request,
+      v1::ReloadRuleSetsResponse* response) override;
+  grpc::ServerUnaryReactor* ActivateRuleSet(
+      grpc::CallbackServerContext* ctx,
+      const v1::ActivateRuleSetRequest* request,
+      v1::ActivateRuleSetResponse* response) override;
 
  private:
   class ImpactReactor;
   // Finishes a unary call with INVALID_ARGUMENT naming `violations`.
+  // A call finished with UNAUTHENTICATED or PERMISSION_DENIED; null when
+  // the caller holds `role`.
+  grpc::ServerUnaryReactor* Deny(grpc::CallbackServerContext* ctx, Role role,
+                                 std::string_view method);
   static grpc::ServerUnaryReactor* Refuse(
       grpc::CallbackServerContext* ctx, std::vector<FieldViolation> violations);
   // Runs `work` on the worker thread.
@@ -84,7 +98,8 @@ class GovernanceService final : public v1::Governance::CallbackService {
   absl::StatusOr<AuditReader*> Reader();
 
   const RuleSetRegistry& registry_;
-  const RuleSetVersions& versions_;
+  RuleSetVersions& versions_;
+  Authorizer& authorizer_;
   const std::string audit_path_;
   std::unique_ptr<AuditReader> reader_;
   std::unique_ptr<Replayer> replayer_;

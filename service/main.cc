@@ -47,6 +47,45 @@ ABSL_FLAG(std::string, calling_system, "",
 ABSL_FLAG(std::string, assessment, "",
           "An assessment (protobuf JSON) for `expr --rules` to bind as "
           "`assessment`.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: the server's (serve), or the client "
+          "certificate to present (--server commands). Re-read as it "
+          "changes.");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM private key of --tls_cert (serve, --server commands).");
+ABSL_FLAG(std::string, client_ca, "",
+          "PEM bundle of the CAs that sign client certificates: mutual TLS "
+          "(serve).");
+ABSL_FLAG(std::string, client_cert, "require",
+          "With --client_ca: `require` a verified client certificate in the "
+          "handshake, or make it `optional` (callers without one present a "
+          "bearer token) (serve).");
+ABSL_FLAG(int, tls_refresh_seconds, 60,
+          "How often the TLS files are re-read, so that rotated certificates "
+          "apply without a restart (serve).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA that signed the server: connect with TLS (--server "
+          "commands).");
+ABSL_FLAG(std::string, token_file, "",
+          "A file holding the bearer token (JWT) to send (--server "
+          "commands).");
+ABSL_FLAG(std::string, policy, "",
+          "Policy file binding caller identities (token subjects, "
+          "certificate names) to roles: evaluator, auditor, admin (serve). "
+          "Without it every caller may do everything, which is allowed only "
+          "on loopback or with --insecure.");
+ABSL_FLAG(std::string, jwks, "",
+          "JWKS file with the RS256/ES256 keys that sign bearer tokens "
+          "(serve). Re-read as it changes.");
+ABSL_FLAG(std::string, jwt_issuer, "",
+          "The `iss` that bearer tokens must carry (serve, with --jwks).");
+ABSL_FLAG(std::string, jwt_audience, "",
+          "The `aud` that bearer tokens must hold (serve, with --jwks).");
+ABSL_FLAG(int, jwt_clock_skew_seconds, 60,
+          "Clock skew allowed when checking `exp` and `nbf` (serve).");
+ABSL_FLAG(std::string, health_listen, "",
+          "A second, plaintext address that serves only gRPC health, for "
+          "Kubernetes probes (serve); empty: none.");
 ABSL_FLAG(
     double, min_coverage, 0,
     "Fail `test` when fewer than this percentage of rules fire in some case.");
@@ -121,18 +160,24 @@ int main(int argc, char** argv) {
   }
   if (!vars.empty()) return UsageError("--var goes with expr");
   const std::string server = absl::GetFlag(FLAGS_server);
+  RemoteOptions remote;
+  remote.address = server;
+  remote.tls.ca_file = absl::GetFlag(FLAGS_tls_ca);
+  remote.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  remote.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  remote.token_file = absl::GetFlag(FLAGS_token_file);
   if (command == "audit") {
     if (args.empty() || args[0] != "verify" ||
         args.size() != (server.empty() ? 2u : 1u)) {
       return UsageError("audit takes: verify FILE, or verify --server ADDR");
     }
     return server.empty() ? RunAuditVerify(args[1])
-                          : RunAuditVerifyRemote(server);
+                          : RunAuditVerifyRemote(remote);
   }
   if (command == "diff") {
     if (args.size() != 2)
       return UsageError("diff takes two rule-set directories (or digests)");
-    if (!server.empty()) return RunDiffRemote(server, args[0], args[1]);
+    if (!server.empty()) return RunDiffRemote(remote, args[0], args[1]);
     return RunDiff(args[0], args[1], absl::GetFlag(FLAGS_store));
   }
   if (command == "impact") {
@@ -143,7 +188,7 @@ int main(int argc, char** argv) {
     if (!server.empty()) {
       if (args.size() != 1)
         return UsageError("impact --server ADDR takes one candidate");
-      return RunImpactRemote(server, args[0], options);
+      return RunImpactRemote(remote, args[0], options);
     }
     if (args.size() != 2)
       return UsageError(
@@ -154,7 +199,7 @@ int main(int argc, char** argv) {
     if (!server.empty()) {
       if (args.size() > 1)
         return UsageError("replay --server ADDR takes at most a decision id");
-      return RunReplayRemote(server, args.empty() ? "" : args[0]);
+      return RunReplayRemote(remote, args.empty() ? "" : args[0]);
     }
     if (args.empty() || args.size() > 2)
       return UsageError(
@@ -183,6 +228,18 @@ int main(int argc, char** argv) {
     options.reload_poll_seconds = absl::GetFlag(FLAGS_reload_poll_seconds);
     options.empty_handler_for_benchmark =
         absl::GetFlag(FLAGS_empty_handler_for_benchmark);
+    options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+    options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+    options.tls.client_ca_file = absl::GetFlag(FLAGS_client_ca);
+    options.tls.client_cert_mode = absl::GetFlag(FLAGS_client_cert);
+    options.tls.refresh_seconds = absl::GetFlag(FLAGS_tls_refresh_seconds);
+    options.auth.policy_file = absl::GetFlag(FLAGS_policy);
+    options.auth.jwks_file = absl::GetFlag(FLAGS_jwks);
+    options.auth.jwt.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+    options.auth.jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
+    options.auth.jwt.clock_skew =
+        absl::Seconds(absl::GetFlag(FLAGS_jwt_clock_skew_seconds));
+    options.health_listen = absl::GetFlag(FLAGS_health_listen);
     return RunServe(options);
   }
   return UsageError("unknown command '" + command + "'");

@@ -1,10 +1,13 @@
 // The governance commands against a running server, through its Governance
 // service: the same questions and the same output as against a store file.
 
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
@@ -12,23 +15,55 @@
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "service/command_output.h"
 #include "service/commands.h"
+#include "service/tls.h"
 
 namespace reconnect::service {
 
 namespace {
 
-// Plaintext, as the server's own loopback default; TLS comes with caller
-// authentication.
-std::unique_ptr<v1::Governance::Stub> Connect(const std::string& server) {
-  return v1::Governance::NewStub(
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
-}
+// A connection to a running server with the caller's credentials: TLS (and
+// a client certificate) when configured, and a bearer token when given.
+class Remote {
+ public:
+  static absl::StatusOr<Remote> Open(const RemoteOptions& options) {
+    auto credentials = MakeChannelCredentials(options.tls);
+    if (!credentials.ok()) return credentials.status();
+    Remote remote;
+    if (!options.token_file.empty()) {
+      std::ifstream in(options.token_file, std::ios::binary);
+      if (!in) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--token_file '", options.token_file, "' cannot be read"));
+      }
+      std::stringstream text;
+      text << in.rdbuf();
+      remote.token_ = std::string(absl::StripAsciiWhitespace(text.str()));
+    }
+    remote.stub_ = v1::Governance::NewStub(
+        grpc::CreateChannel(options.address, *credentials));
+    return remote;
+  }
 
-std::unique_ptr<grpc::ClientContext> Context() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::minutes(10));
-  return ctx;
+  v1::Governance::Stub& governance() { return *stub_; }
+
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::minutes(10));
+    if (!token_.empty()) {
+      ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+    }
+    return ctx;
+  }
+
+ private:
+  std::unique_ptr<v1::Governance::Stub> stub_;
+  std::string token_;
+};
+
+int CannotConnect(const absl::Status& s) {
+  std::cerr << "reconnect: " << s.message() << "\n";
+  return 2;
 }
 
 int Failed(const grpc::Status& s) {
@@ -67,10 +102,12 @@ ruleset::FieldChange FromProto(const v1::FieldChange& c) {
 
 }  // namespace
 
-int RunAuditVerifyRemote(const std::string& server) {
+int RunAuditVerifyRemote(const RemoteOptions& server) {
+  absl::StatusOr<Remote> remote = Remote::Open(server);
+  if (!remote.ok()) return CannotConnect(remote.status());
   v1::VerifyAuditTrailResponse response;
-  auto ctx = Context();
-  grpc::Status s = Connect(server)->VerifyAuditTrail(
+  auto ctx = remote->Context();
+  grpc::Status s = remote->governance().VerifyAuditTrail(
       ctx.get(), v1::VerifyAuditTrailRequest(), &response);
   if (!s.ok()) return Failed(s);
   VerifyReport report;
@@ -84,13 +121,16 @@ int RunAuditVerifyRemote(const std::string& server) {
   return PrintVerifyReport(report);
 }
 
-int RunReplayRemote(const std::string& server, const std::string& decision_id) {
-  auto stub = Connect(server);
+int RunReplayRemote(const RemoteOptions& server,
+                    const std::string& decision_id) {
+  absl::StatusOr<Remote> remote = Remote::Open(server);
+  if (!remote.ok()) return CannotConnect(remote.status());
+  v1::Governance::Stub* stub = &remote->governance();
   auto replay = [&](const std::string& id, ReplayResult& out) {
     v1::ReplayDecisionRequest request;
     request.set_decision_id(id);
     v1::ReplayDecisionResponse response;
-    auto ctx = Context();
+    auto ctx = remote->Context();
     grpc::Status s = stub->ReplayDecision(ctx.get(), request, &response);
     if (s.ok()) out = FromProto(response);
     return s;
@@ -107,7 +147,7 @@ int RunReplayRemote(const std::string& server, const std::string& decision_id) {
   list.set_page_size(1000);
   while (true) {
     v1::ListDecisionsResponse page;
-    auto ctx = Context();
+    auto ctx = remote->Context();
     if (grpc::Status s = stub->ListDecisions(ctx.get(), list, &page); !s.ok()) {
       return Failed(s);
     }
@@ -129,14 +169,17 @@ int RunReplayRemote(const std::string& server, const std::string& decision_id) {
   return PrintReplaySummary(total, differ);
 }
 
-int RunDiffRemote(const std::string& server, const std::string& from,
+int RunDiffRemote(const RemoteOptions& server, const std::string& from,
                   const std::string& to) {
+  absl::StatusOr<Remote> remote = Remote::Open(server);
+  if (!remote.ok()) return CannotConnect(remote.status());
   v1::DiffRuleSetsRequest request;
   *request.mutable_from() = Selector(from);
   *request.mutable_to() = Selector(to);
   v1::DiffRuleSetsResponse response;
-  auto ctx = Context();
-  grpc::Status s = Connect(server)->DiffRuleSets(ctx.get(), request, &response);
+  auto ctx = remote->Context();
+  grpc::Status s =
+      remote->governance().DiffRuleSets(ctx.get(), request, &response);
   if (!s.ok()) return Failed(s);
   ruleset::RuleSetDiff diff;
   diff.rules_added.assign(response.rules_added().begin(),
@@ -154,8 +197,10 @@ int RunDiffRemote(const std::string& server, const std::string& from,
   return PrintDiff(diff);
 }
 
-int RunImpactRemote(const std::string& server, const std::string& candidate,
+int RunImpactRemote(const RemoteOptions& server, const std::string& candidate,
                     const ImpactOptions& options) {
+  absl::StatusOr<Remote> remote = Remote::Open(server);
+  if (!remote.ok()) return CannotConnect(remote.status());
   DecisionQuery range;
   if (!ParseTimeRange(options, range)) return 2;
   using google::protobuf::util::TimeUtil;
@@ -171,8 +216,8 @@ int RunImpactRemote(const std::string& server, const std::string& candidate,
   }
   request.set_calling_system(options.calling_system);
   request.set_max_examples(options.max_examples);
-  auto ctx = Context();
-  auto stream = Connect(server)->AnalyzeImpact(ctx.get(), request);
+  auto ctx = remote->Context();
+  auto stream = remote->governance().AnalyzeImpact(ctx.get(), request);
   v1::AnalyzeImpactResponse message, result;
   while (stream->Read(&message)) {
     if (message.done()) {

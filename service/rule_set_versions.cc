@@ -73,9 +73,34 @@ std::vector<RuleSetVersions::Refusal> RuleSetVersions::refusals() const {
   return refusals_;
 }
 
-bool RuleSetVersions::Changed() const { return Fingerprint() != fingerprint_; }
+bool RuleSetVersions::Changed() const {
+  const std::string now = Fingerprint();
+  std::lock_guard<std::mutex> lock(reload_mu_);
+  return now != fingerprint_;
+}
 
 bool RuleSetVersions::Reload() {
+  std::lock_guard<std::mutex> lock(reload_mu_);
+  return ReloadLocked();
+}
+
+absl::Status RuleSetVersions::Activate(const std::string& id,
+                                       const std::string& version) {
+  std::lock_guard<std::mutex> lock(reload_mu_);
+  std::shared_ptr<const ruleset::CompiledRuleSet> chosen =
+      registry_.Find(id, version);
+  if (chosen == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("rule set ", id, " ", version, " is not loaded"));
+  }
+  activated_ = {id, version};
+  registry_.Replace(registry_.All(), chosen);
+  Log(LogLevel::kInfo, "rule_set_activated",
+      {{"id", id}, {"version", version}, {"digest", chosen->digest()}});
+  return absl::OkStatus();
+}
+
+bool RuleSetVersions::ReloadLocked() {
   fingerprint_ = Fingerprint();
   std::vector<Refusal> refusals;
   std::map<std::string, std::shared_ptr<const ruleset::CompiledRuleSet>> by_dir;
@@ -172,6 +197,23 @@ bool RuleSetVersions::Reload() {
   };
   for (const auto& v : versions) {
     if (!active || better(v, active)) active = v;
+  }
+  // An operator's activation holds while its version is loaded.
+  if (!activated_.first.empty()) {
+    auto chosen =
+        std::find_if(versions.begin(), versions.end(), [&](const auto& v) {
+          return v->metadata().id == activated_.first &&
+                 v->metadata().version == activated_.second;
+        });
+    if (chosen != versions.end()) {
+      active = *chosen;
+    } else {
+      Log(LogLevel::kWarning, "rule_set_activation_ended",
+          {{"id", activated_.first},
+           {"version", activated_.second},
+           {"reason", "the version is no longer loaded"}});
+      activated_ = {};
+    }
   }
   registry_.Replace(versions, active);
   by_dir_ = std::move(by_dir);

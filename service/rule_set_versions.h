@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "engine/ruleset/rule_set.h"
 #include "service/audit_store.h"
 #include "service/rule_set_registry.h"
@@ -33,6 +34,11 @@ class RuleSetVersions {
   // nothing at all could be served (the registry is then left as it was).
   bool Reload();
 
+  // Makes the loaded version `id` `version` the active one until the next
+  // restart, or until a reload no longer holds it. NOT_FOUND when it is not
+  // loaded. Serialised with Reload.
+  absl::Status Activate(const std::string& id, const std::string& version);
+
   // Whether the files under the root changed since the last Reload (by
   // path, size and modification time).
   bool Changed() const;
@@ -47,6 +53,12 @@ class RuleSetVersions {
  private:
   std::string Fingerprint() const;
 
+  bool ReloadLocked();
+
+  mutable std::mutex reload_mu_;  // one Reload or Activate at a time
+  // An operator's choice of active version (id, version); empty when the
+  // rule chooses.
+  std::pair<std::string, std::string> activated_;
   std::filesystem::path root_;
   RuleSetRegistry& registry_;
   AuditStore* audit_;

@@ -15,6 +15,7 @@
 #include "service/log.h"
 #include "service/rule_set_registry.h"
 #include "service/rule_set_versions.h"
+#include "service/tls.h"
 
 namespace reconnect::service {
 
@@ -33,27 +34,70 @@ bool IsLoopback(const std::string& address) {
 }  // namespace
 
 int RunServe(const ServeOptions& options) {
-  if (!IsLoopback(options.listen) && !options.insecure) {
-    Log(LogLevel::kError, "refused_plaintext",
-        {{"listen", options.listen},
-         {"reason",
-          "plaintext is allowed only on loopback; pass --insecure to "
-          "override"}});
-    return 2;
-  }
-  if (options.insecure) {
-    Log(LogLevel::kWarning, "insecure_listener",
-        {{"listen", options.listen},
-         {"reason", "serving plaintext beyond loopback"}});
-  }
-  // Block the signals before gRPC starts its threads, so that only the
-  // sigtimedwait below receives them.
+  // Block the signals before anything starts gRPC's threads (making
+  // credentials does), so that only the sigtimedwait below receives them.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto credentials = MakeServerCredentials(options.tls);
+  if (!credentials.ok()) {
+    Log(LogLevel::kError, "tls_refused",
+        {{"reason", std::string(credentials.status().message())}});
+    return 2;
+  }
+  const bool tls = TlsConfigured(options.tls);
+  const bool loopback = IsLoopback(options.listen);
+  if (!tls && !loopback && !options.insecure) {
+    Log(LogLevel::kError, "refused_plaintext",
+        {{"listen", options.listen},
+         {"reason",
+          "plaintext is allowed only on loopback; configure --tls_cert and "
+          "--tls_key, or pass --insecure to override"}});
+    return 2;
+  }
+  if (!tls && !loopback) {
+    Log(LogLevel::kWarning, "insecure_listener",
+        {{"listen", options.listen},
+         {"reason", "serving plaintext beyond loopback (--insecure)"}});
+  }
+  std::unique_ptr<Authorizer> authorizer;
+  if (options.auth.policy_file.empty()) {
+    if (!options.auth.jwks_file.empty()) {
+      Log(LogLevel::kError, "auth_refused",
+          {{"reason",
+            "--jwks needs --policy: the policy maps token subjects "
+            "to roles"}});
+      return 2;
+    }
+    if (!loopback && !options.insecure) {
+      Log(LogLevel::kError, "auth_refused",
+          {{"listen", options.listen},
+           {"reason",
+            "without --policy every caller may do everything; that is "
+            "allowed only on loopback, or with --insecure"}});
+      return 2;
+    }
+    Log(LogLevel::kWarning, "authorization_off",
+        {{"reason",
+          "no --policy: every caller holds every role and audit records "
+          "name no caller; for local use only"}});
+    authorizer = Authorizer::Off();
+  } else {
+    auto created = Authorizer::Create(options.auth);
+    if (!created.ok()) {
+      Log(LogLevel::kError, "auth_refused",
+          {{"reason", std::string(created.status().message())}});
+      return 2;
+    }
+    authorizer = *std::move(created);
+    Log(LogLevel::kInfo, "authorization_on",
+        {{"policy", options.auth.policy_file},
+         {"bearer_tokens", !options.auth.jwks_file.empty()},
+         {"client_certificates", !options.tls.client_ca_file.empty()}});
+  }
 
   // The audit store: every answer is recorded before it is returned.
   std::unique_ptr<AuditStore> audit;
@@ -83,7 +127,7 @@ int RunServe(const ServeOptions& options) {
     return 1;
   }
   DecisionEngine engine(registry);
-  DecisionSupportService service(engine, audit.get());
+  DecisionSupportService service(engine, *authorizer, audit.get());
   if (options.empty_handler_for_benchmark) {
     Log(LogLevel::kWarning, "empty_handler_for_benchmark",
         {{"reason", "Evaluate answers empty responses; for benchmarks only"}});
@@ -94,11 +138,10 @@ int RunServe(const ServeOptions& options) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   builder.RegisterService(&service);
-  GovernanceService governance(registry, versions,
+  GovernanceService governance(registry, versions, *authorizer,
                                audit ? options.audit : std::string());
   builder.RegisterService(&governance);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -106,12 +149,34 @@ int RunServe(const ServeOptions& options) {
     Log(LogLevel::kError, "listen_failed", {{"listen", options.listen}});
     return 1;
   }
-  // Both the overall status ("") and the service's own name are reported.
-  // Without a writable audit store the service cannot answer, so health
-  // follows the store.
-  auto set_serving = [health = server->GetHealthCheckService()](bool ok) {
-    health->SetServingStatus(ok);
-    health->SetServingStatus(v1::DecisionSupport::service_full_name(), ok);
+  // Kubernetes probes speak plaintext gRPC health and send no client
+  // certificate, so they get a listener of their own that serves nothing
+  // else (the chart's NetworkPolicy admits only the kubelet to it).
+  std::unique_ptr<grpc::Server> health_server;
+  int health_port = 0;
+  if (!options.health_listen.empty()) {
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(
+        options.health_listen, grpc::InsecureServerCredentials(), &health_port);
+    health_server = health_builder.BuildAndStart();
+    if (!health_server || health_port == 0) {
+      Log(LogLevel::kError, "listen_failed",
+          {{"listen", options.health_listen}});
+      return 1;
+    }
+  }
+  // Both the overall status ("") and the service's own name are reported,
+  // on both listeners. Without a writable audit store the service cannot
+  // answer, so health follows the store.
+  auto set_serving = [health = server->GetHealthCheckService(),
+                      probe = health_server
+                                  ? health_server->GetHealthCheckService()
+                                  : nullptr](bool ok) {
+    for (auto* h : {health, probe}) {
+      if (h == nullptr) continue;
+      h->SetServingStatus(ok);
+      h->SetServingStatus(v1::DecisionSupport::service_full_name(), ok);
+    }
   };
   set_serving(true);
   if (audit) {
@@ -123,7 +188,13 @@ int RunServe(const ServeOptions& options) {
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   Log(LogLevel::kInfo, "serving",
-      {{"address", absl::StrCat(host, ":", port)}, {"port", port}});
+      {{"address", absl::StrCat(host, ":", port)},
+       {"port", port},
+       {"tls", tls},
+       {"client_certificates", options.tls.client_ca_file.empty()
+                                   ? "none"
+                                   : options.tls.client_cert_mode},
+       {"health_port", health_port}});
 
   // SIGHUP, or a change to the files (polled), reloads the rule sets;
   // SIGINT and SIGTERM drain and stop.
@@ -136,6 +207,12 @@ int RunServe(const ServeOptions& options) {
       sig = -1;
     }
     if (sig == SIGINT || sig == SIGTERM) break;
+    // The policy and the JWKS follow their files too (keys rotate).
+    if (absl::Status s = authorizer->ReloadIfChanged(); !s.ok()) {
+      Log(LogLevel::kError, "auth_reload_refused",
+          {{"reason", std::string(s.message())},
+           {"still_serving", "the policy and keys loaded before"}});
+    }
     if (sig == SIGHUP ||
         (sig < 0 && options.reload_poll_seconds > 0 && versions.Changed())) {
       Log(LogLevel::kInfo, "rule_set_reload",
@@ -155,6 +232,10 @@ int RunServe(const ServeOptions& options) {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(options.shutdown_grace_seconds));
   server->Wait();
+  if (health_server) {
+    health_server->Shutdown();
+    health_server->Wait();
+  }
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }
