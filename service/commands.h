@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "service/auth.h"
+#include "service/call_limits.h"
 #include "service/tls.h"
 
 namespace reconnect::service {
@@ -50,6 +51,18 @@ struct ServeOptions {
   // A second, plaintext listener that serves only gRPC health, for
   // Kubernetes probes (which send no client certificate); empty: none.
   std::string health_listen;
+  CallLimitOptions limits;
+  // Keepalive: the server pings a connection idle this long, and drops it
+  // when the answer takes longer than the timeout.
+  int keepalive_seconds = 60;
+  int keepalive_timeout_seconds = 20;
+  // Clients that ping more often than this are sent away (GOAWAY).
+  int min_client_ping_interval_seconds = 30;
+  // Connections are closed (gracefully) after this long, so that clients
+  // spread over new replicas; 0: never.
+  int max_connection_age_seconds = 1800;
+  // Memory gRPC may use for its buffers before it pushes back.
+  int max_grpc_memory_mb = 256;
 };
 
 // Serves DecisionSupport, health and reflection until SIGINT or SIGTERM.

@@ -1,6 +1,9 @@
 #include "service/decision_support_service.h"
 
+#include <atomic>
 #include <chrono>
+#include <memory>
+#include <optional>
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -26,12 +29,45 @@ std::string Serialize(const google::protobuf::Message& m) {
 
 }  // namespace
 
+// A call waiting for its audit record, which either the store's completion
+// or the server's deadline finishes, whichever comes first; the other then
+// does nothing (the reactor is gone once the call is finished).
+class DecisionSupportService::PendingCall {
+ public:
+  PendingCall(grpc::ServerUnaryReactor* reactor, CallSlot slot)
+      : reactor_(reactor), slot_(std::move(slot)) {}
+
+  void set_timer(CallLimits& limits, uint64_t id) {
+    limits_ = &limits;
+    timer_ = id;
+  }
+
+  void Finish(const grpc::Status& status) {
+    if (finished_.exchange(true)) return;
+    if (limits_ != nullptr) limits_->Cancel(timer_);
+    slot_.reset();
+    reactor_->Finish(status);
+  }
+
+ private:
+  grpc::ServerUnaryReactor* const reactor_;
+  std::optional<CallSlot> slot_;
+  CallLimits* limits_ = nullptr;
+  uint64_t timer_ = 0;
+  std::atomic<bool> finished_{false};
+};
+
 grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
     grpc::CallbackServerContext* context, const v1::EvaluateRequest* request,
     v1::EvaluateResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (empty_handler_) {
     reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  std::optional<CallSlot> slot = limits_.Admit("Evaluate");
+  if (!slot) {
+    reactor->Finish(Shed());
     return reactor;
   }
   std::string caller;
@@ -66,15 +102,28 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
   record.rule_set_digest = response->rule_set().digest();
   record.assessment = Serialize(request->assessment());
   record.recommendation = Serialize(response->recommendation());
-  audit_->Append(std::move(record), [reactor](const absl::Status& s) {
+  auto call = std::make_shared<PendingCall>(reactor, *std::move(slot));
+  // gRPC holds the call to the client's deadline; a call with none (or one
+  // beyond the maximum) is held to the server's, so that a stalled store
+  // cannot keep it, and its slot, forever. Its record may still commit: a
+  // record without an answer is allowed, an answer without one is not.
+  if (limits_.NeedsTimer(*context)) {
+    call->set_timer(
+        limits_, limits_.Schedule(limits_.Deadline(*context), [call] {
+          call->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                    "the call took longer than the server's "
+                                    "deadline for calls that set none"));
+        }));
+  }
+  audit_->Append(std::move(record), [call](const absl::Status& s) {
     if (s.ok()) {
-      reactor->Finish(grpc::Status::OK);
+      call->Finish(grpc::Status::OK);
       return;
     }
     Log(LogLevel::kError, "audit_write_failed",
         {{"code", absl::StatusCodeToString(s.code())},
          {"reason", std::string(s.message())}});
-    reactor->Finish(grpc::Status(
+    call->Finish(grpc::Status(
         grpc::StatusCode::UNAVAILABLE,
         "the decision could not be recorded in the audit trail, so it was "
         "not returned; retry later"));

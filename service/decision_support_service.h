@@ -5,6 +5,7 @@
 #include "service/arena_message_allocator.h"
 #include "service/audit_store.h"
 #include "service/auth.h"
+#include "service/call_limits.h"
 #include "service/decision_engine.h"
 
 namespace reconnect::service {
@@ -17,11 +18,14 @@ namespace reconnect::service {
 class DecisionSupportService final
     : public v1::DecisionSupport::CallbackService {
  public:
-  // `engine`, `authorizer` and `audit` (null: decisions are not recorded)
-  // must outlive the service. Callers need the evaluator role.
+  // `engine`, `authorizer`, `limits` and `audit` (null: decisions are not
+  // recorded) must outlive the service. Callers need the evaluator role.
   DecisionSupportService(const DecisionEngine& engine, Authorizer& authorizer,
-                         AuditStore* audit)
-      : engine_(engine), authorizer_(authorizer), audit_(audit) {
+                         CallLimits& limits, AuditStore* audit)
+      : engine_(engine),
+        authorizer_(authorizer),
+        limits_(limits),
+        audit_(audit) {
     SetMessageAllocatorFor_Evaluate(&allocator_);
   }
 
@@ -34,8 +38,11 @@ class DecisionSupportService final
                                      v1::EvaluateResponse* response) override;
 
  private:
+  class PendingCall;
+
   const DecisionEngine& engine_;
   Authorizer& authorizer_;
+  CallLimits& limits_;
   AuditStore* const audit_;
   bool empty_handler_ = false;
   ArenaMessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse> allocator_;

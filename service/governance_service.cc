@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "engine/ruleset/diff.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/impact.h"
@@ -20,6 +21,11 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
+
+grpc::Status DeadlineExceeded() {
+  return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                      "the call's deadline passed before it was answered");
+}
 
 grpc::Status Invalid(std::vector<FieldViolation> violations) {
   return ToGrpcStatus(
@@ -121,11 +127,12 @@ grpc::Status FillDecision(const DecisionRecord& r, bool with_content,
 
 GovernanceService::GovernanceService(const RuleSetRegistry& registry,
                                      RuleSetVersions& versions,
-                                     Authorizer& authorizer,
+                                     Authorizer& authorizer, CallLimits& limits,
                                      std::string audit_path)
     : registry_(registry),
       versions_(versions),
       authorizer_(authorizer),
+      limits_(limits),
       audit_path_(std::move(audit_path)) {
   worker_ = std::thread([this] {
     while (true) {
@@ -154,10 +161,19 @@ GovernanceService::~GovernanceService() {
 grpc::ServerUnaryReactor* GovernanceService::Run(
     grpc::CallbackServerContext* ctx, std::function<grpc::Status()> work) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::optional<CallSlot> slot = limits_.Admit("Governance");
+  if (!slot) {
+    reactor->Finish(Shed());
+    return reactor;
+  }
+  // Work still queued when its deadline passes is not started.
+  const absl::Time deadline = limits_.Deadline(*ctx);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(
-        [reactor, work = std::move(work)] { reactor->Finish(work()); });
+    queue_.push_back([reactor, work = std::move(work), deadline,
+                      held = std::make_shared<CallSlot>(*std::move(slot))] {
+      reactor->Finish(absl::Now() < deadline ? work() : DeadlineExceeded());
+    });
   }
   cv_.notify_one();
   return reactor;
@@ -428,11 +444,14 @@ class GovernanceService::ImpactReactor final
  public:
   ImpactReactor(GovernanceService& service,
                 const v1::AnalyzeImpactRequest& request, DecisionQuery query,
-                int max_examples)
+                int max_examples, absl::Time deadline = absl::InfiniteFuture(),
+                std::optional<CallSlot> slot = std::nullopt)
       : service_(service),
         candidate_(request.candidate()),
         query_(std::move(query)),
-        max_examples_(max_examples) {}
+        max_examples_(max_examples),
+        deadline_(deadline),
+        slot_(std::move(slot)) {}
 
   void Start() {
     service_.Post([this] { Close(Work()); });
@@ -476,8 +495,9 @@ class GovernanceService::ImpactReactor final
           v1::AnalyzeImpactResponse progress;
           progress.set_decisions_evaluated(done);
           Send(std::move(progress));
-          return !cancelled_.load();
+          return !cancelled_.load() && absl::Now() < deadline_;
         });
+    if (absl::Now() >= deadline_) return DeadlineExceeded();
     if (!report.ok()) return ToGrpcStatus(report.status());
     v1::AnalyzeImpactResponse result;
     result.set_done(true);
@@ -526,6 +546,8 @@ class GovernanceService::ImpactReactor final
   const v1::GetRuleSetRequest candidate_;
   const DecisionQuery query_;
   const int max_examples_;
+  const absl::Time deadline_;
+  const std::optional<CallSlot> slot_;  // given back when the call is done
   std::atomic<bool> cancelled_{false};
   std::mutex mu_;
   std::deque<v1::AnalyzeImpactResponse> queue_;  // guarded by mu_
@@ -563,9 +585,16 @@ GovernanceService::AnalyzeImpact(grpc::CallbackServerContext* ctx,
                      "analyse"));
     return reactor;
   }
+  std::optional<CallSlot> slot = limits_.Admit("AnalyzeImpact");
+  if (!slot) {
+    auto* reactor = new ImpactReactor(*this, *request, query, 0);
+    reactor->Finish(Shed());
+    return reactor;
+  }
   auto* reactor = new ImpactReactor(
       *this, *request, query,
-      request->max_examples() == 0 ? 3 : request->max_examples());
+      request->max_examples() == 0 ? 3 : request->max_examples(),
+      limits_.Deadline(*ctx), std::move(slot));
   if (!violations.empty()) {
     reactor->Finish(Invalid(std::move(violations)));
     return reactor;

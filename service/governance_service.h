@@ -12,6 +12,7 @@
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "service/audit_store.h"
 #include "service/auth.h"
+#include "service/call_limits.h"
 #include "service/replay.h"
 #include "service/request_validator.h"
 #include "service/rule_set_registry.h"
@@ -25,12 +26,14 @@ namespace reconnect::service {
 // thread waits on the disk.
 class GovernanceService final : public v1::Governance::CallbackService {
  public:
-  // `registry`, `versions` and `authorizer` must outlive the service.
+  // `registry`, `versions`, `authorizer` and `limits` must outlive the
+  // service.
   // `audit_path` is the store's file, or empty when the audit store is off
   // (decision methods then answer FAILED_PRECONDITION). Read methods need
   // the auditor role; ReloadRuleSets and ActivateRuleSet the admin role.
   GovernanceService(const RuleSetRegistry& registry, RuleSetVersions& versions,
-                    Authorizer& authorizer, std::string audit_path);
+                    Authorizer& authorizer, CallLimits& limits,
+                    std::string audit_path);
   ~GovernanceService() override;
 
   grpc::ServerUnaryReactor* ListRuleSets(
@@ -100,6 +103,7 @@ class GovernanceService final : public v1::Governance::CallbackService {
   const RuleSetRegistry& registry_;
   RuleSetVersions& versions_;
   Authorizer& authorizer_;
+  CallLimits& limits_;
   const std::string audit_path_;
   std::unique_ptr<AuditReader> reader_;
   std::unique_ptr<Replayer> replayer_;

@@ -86,6 +86,28 @@ ABSL_FLAG(int, jwt_clock_skew_seconds, 60,
 ABSL_FLAG(std::string, health_listen, "",
           "A second, plaintext address that serves only gRPC health, for "
           "Kubernetes probes (serve); empty: none.");
+ABSL_FLAG(int, max_concurrent_calls, 256,
+          "Calls answered at once (serve); more are shed at once with "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, default_deadline_ms, 10000,
+          "Deadline the server holds a call to when the client sets none "
+          "(serve).");
+ABSL_FLAG(int, max_deadline_ms, 600000,
+          "Longest deadline honoured; longer ones are cut to it (serve).");
+ABSL_FLAG(int, keepalive_seconds, 60,
+          "Ping a connection idle this long; drop it when the answer takes "
+          "longer than --keepalive_timeout_seconds (serve).");
+ABSL_FLAG(int, keepalive_timeout_seconds, 20,
+          "How long a keepalive ping may go unanswered (serve).");
+ABSL_FLAG(int, min_client_ping_interval_seconds, 30,
+          "Clients that ping more often are sent away after two strikes "
+          "(serve).");
+ABSL_FLAG(int, max_connection_age_seconds, 1800,
+          "Close connections gracefully after this long, so clients spread "
+          "over new replicas; 0 never (serve).");
+ABSL_FLAG(int, max_grpc_memory_mb, 256,
+          "Memory gRPC may use for its buffers before it pushes back "
+          "(serve).");
 ABSL_FLAG(
     double, min_coverage, 0,
     "Fail `test` when fewer than this percentage of rules fire in some case.");
@@ -240,6 +262,20 @@ int main(int argc, char** argv) {
     options.auth.jwt.clock_skew =
         absl::Seconds(absl::GetFlag(FLAGS_jwt_clock_skew_seconds));
     options.health_listen = absl::GetFlag(FLAGS_health_listen);
+    options.limits.max_concurrent_calls =
+        absl::GetFlag(FLAGS_max_concurrent_calls);
+    options.limits.default_deadline =
+        absl::Milliseconds(absl::GetFlag(FLAGS_default_deadline_ms));
+    options.limits.max_deadline =
+        absl::Milliseconds(absl::GetFlag(FLAGS_max_deadline_ms));
+    options.keepalive_seconds = absl::GetFlag(FLAGS_keepalive_seconds);
+    options.keepalive_timeout_seconds =
+        absl::GetFlag(FLAGS_keepalive_timeout_seconds);
+    options.min_client_ping_interval_seconds =
+        absl::GetFlag(FLAGS_min_client_ping_interval_seconds);
+    options.max_connection_age_seconds =
+        absl::GetFlag(FLAGS_max_connection_age_seconds);
+    options.max_grpc_memory_mb = absl::GetFlag(FLAGS_max_grpc_memory_mb);
     return RunServe(options);
   }
   return UsageError("unknown command '" + command + "'");

@@ -31,9 +31,40 @@ bool IsLoopback(const std::string& address) {
          absl::StartsWith(address, "ipv6:[::1]:");
 }
 
+// Limits must make sense before anything starts; the error names the flag.
+std::string CheckLimits(const ServeOptions& o) {
+  if (o.max_receive_bytes < 1024) return "--max_receive_bytes must be >= 1024";
+  if (o.limits.max_concurrent_calls < 1) {
+    return "--max_concurrent_calls must be >= 1";
+  }
+  if (o.limits.default_deadline <= absl::ZeroDuration()) {
+    return "--default_deadline_ms must be > 0";
+  }
+  if (o.limits.max_deadline < o.limits.default_deadline) {
+    return "--max_deadline_ms must be >= --default_deadline_ms";
+  }
+  if (o.keepalive_seconds < 1 || o.keepalive_timeout_seconds < 1 ||
+      o.min_client_ping_interval_seconds < 1) {
+    return "--keepalive_seconds, --keepalive_timeout_seconds and "
+           "--min_client_ping_interval_seconds must be >= 1";
+  }
+  if (o.max_connection_age_seconds < 0) {
+    return "--max_connection_age_seconds must be >= 0";
+  }
+  if (o.max_grpc_memory_mb < 16) return "--max_grpc_memory_mb must be >= 16";
+  if (o.shutdown_grace_seconds < 0) {
+    return "--shutdown_grace_seconds must be >= 0";
+  }
+  return "";
+}
+
 }  // namespace
 
 int RunServe(const ServeOptions& options) {
+  if (const std::string problem = CheckLimits(options); !problem.empty()) {
+    Log(LogLevel::kError, "flag_refused", {{"reason", problem}});
+    return 2;
+  }
   // Block the signals before anything starts gRPC's threads (making
   // credentials does), so that only the sigtimedwait below receives them.
   sigset_t signals;
@@ -127,7 +158,8 @@ int RunServe(const ServeOptions& options) {
     return 1;
   }
   DecisionEngine engine(registry);
-  DecisionSupportService service(engine, *authorizer, audit.get());
+  CallLimits limits(options.limits);
+  DecisionSupportService service(engine, *authorizer, limits, audit.get());
   if (options.empty_handler_for_benchmark) {
     Log(LogLevel::kWarning, "empty_handler_for_benchmark",
         {{"reason", "Evaluate answers empty responses; for benchmarks only"}});
@@ -140,8 +172,27 @@ int RunServe(const ServeOptions& options) {
   int port = 0;
   builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  // Keepalive, enforced both ways: idle connections are probed, and clients
+  // that ping too often are sent away after two strikes.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             options.keepalive_seconds * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             options.keepalive_timeout_seconds * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      options.min_client_ping_interval_seconds * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  if (options.max_connection_age_seconds > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               options.max_connection_age_seconds * 1000);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               options.shutdown_grace_seconds * 1000);
+  }
+  grpc::ResourceQuota quota("reconnect");
+  quota.Resize(static_cast<size_t>(options.max_grpc_memory_mb) << 20);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(&service);
-  GovernanceService governance(registry, versions, *authorizer,
+  GovernanceService governance(registry, versions, *authorizer, limits,
                                audit ? options.audit : std::string());
   builder.RegisterService(&governance);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -189,6 +240,8 @@ int RunServe(const ServeOptions& options) {
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   Log(LogLevel::kInfo, "serving",
       {{"address", absl::StrCat(host, ":", port)},
+       {"max_concurrent_calls", options.limits.max_concurrent_calls},
+       {"max_receive_bytes", options.max_receive_bytes},
        {"port", port},
        {"tls", tls},
        {"client_certificates", options.tls.client_ca_file.empty()
