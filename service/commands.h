@@ -52,6 +52,9 @@ struct ServeOptions {
   // Kubernetes probes (which send no client certificate); empty: none.
   std::string health_listen;
   CallLimitOptions limits;
+  // A file holding the key (at least 32 bytes) that patient references are
+  // stored under, as HMAC-SHA256; empty: they are not stored.
+  std::string patient_ref_key_file;
   // Keepalive: the server pings a connection idle this long, and drops it
   // when the answer takes longer than the timeout.
   int keepalive_seconds = 60;

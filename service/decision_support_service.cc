@@ -5,8 +5,12 @@
 #include <memory>
 #include <optional>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "openssl/evp.h"
+#include "openssl/hmac.h"
 #include "service/log.h"
 #include "service/status_mapping.h"
 
@@ -28,6 +32,30 @@ std::string Serialize(const google::protobuf::Message& m) {
 }
 
 }  // namespace
+
+std::string PatientRefHmac(const std::string& key, const std::string& ref) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(ref.data()), ref.size(), mac,
+       &len);
+  return absl::StrCat("hmac-sha256:",
+                      absl::BytesToHexString(absl::string_view(
+                          reinterpret_cast<const char*>(mac), len)));
+}
+
+std::string DecisionSupportService::StoredAssessment(
+    const v1::Assessment& assessment) const {
+  if (assessment.patient_ref().empty()) return Serialize(assessment);
+  // The patient reference is stored only as a keyed HMAC: the same patient
+  // links across decisions for whoever holds the key, and for no one else.
+  v1::Assessment stored = assessment;
+  stored.set_patient_ref(
+      patient_ref_key_.empty()
+          ? std::string()
+          : PatientRefHmac(patient_ref_key_, assessment.patient_ref()));
+  return Serialize(stored);
+}
 
 // A call waiting for its audit record, which either the store's completion
 // or the server's deadline finishes, whichever comes first; the other then
@@ -100,7 +128,7 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
   // Empty when authorization is off.
   record.caller = std::move(caller);
   record.rule_set_digest = response->rule_set().digest();
-  record.assessment = Serialize(request->assessment());
+  record.assessment = StoredAssessment(request->assessment());
   record.recommendation = Serialize(response->recommendation());
   auto call = std::make_shared<PendingCall>(reactor, *std::move(slot));
   // gRPC holds the call to the client's deadline; a call with none (or one

@@ -29,6 +29,10 @@ class DecisionSupportService final
     SetMessageAllocatorFor_Evaluate(&allocator_);
   }
 
+  // The key patient references are stored under (as HMAC-SHA256); without
+  // one they are not stored at all.
+  void SetPatientRefKey(std::string key) { patient_ref_key_ = std::move(key); }
+
   // For benchmarks only: Evaluate answers an empty response at once, so
   // that the cost of gRPC alone can be measured by the same binary.
   void UseEmptyHandlerForBenchmark() { empty_handler_ = true; }
@@ -39,14 +43,21 @@ class DecisionSupportService final
 
  private:
   class PendingCall;
+  // The assessment as recorded: as submitted, but for the patient
+  // reference.
+  std::string StoredAssessment(const v1::Assessment& assessment) const;
 
   const DecisionEngine& engine_;
   Authorizer& authorizer_;
   CallLimits& limits_;
   AuditStore* const audit_;
   bool empty_handler_ = false;
+  std::string patient_ref_key_;
   ArenaMessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse> allocator_;
 };
+
+// "hmac-sha256:" and the hex HMAC-SHA256 of `ref` under `key`.
+std::string PatientRefHmac(const std::string& key, const std::string& ref);
 
 }  // namespace reconnect::service
 

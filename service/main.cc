@@ -86,6 +86,10 @@ ABSL_FLAG(int, jwt_clock_skew_seconds, 60,
 ABSL_FLAG(std::string, health_listen, "",
           "A second, plaintext address that serves only gRPC health, for "
           "Kubernetes probes (serve); empty: none.");
+ABSL_FLAG(std::string, patient_ref_key, "",
+          "A file holding at least 32 random bytes: patient references are "
+          "stored in audit records as their HMAC-SHA256 under it (serve). "
+          "Without it they are not stored.");
 ABSL_FLAG(int, max_concurrent_calls, 256,
           "Calls answered at once (serve); more are shed at once with "
           "RESOURCE_EXHAUSTED.");
@@ -276,6 +280,7 @@ int main(int argc, char** argv) {
     options.max_connection_age_seconds =
         absl::GetFlag(FLAGS_max_connection_age_seconds);
     options.max_grpc_memory_mb = absl::GetFlag(FLAGS_max_grpc_memory_mb);
+    options.patient_ref_key_file = absl::GetFlag(FLAGS_patient_ref_key);
     return RunServe(options);
   }
   return UsageError("unknown command '" + command + "'");

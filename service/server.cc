@@ -1,5 +1,7 @@
 #include <csignal>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -160,6 +162,27 @@ int RunServe(const ServeOptions& options) {
   DecisionEngine engine(registry);
   CallLimits limits(options.limits);
   DecisionSupportService service(engine, *authorizer, limits, audit.get());
+  if (audit) {
+    if (options.patient_ref_key_file.empty()) {
+      Log(LogLevel::kWarning, "patient_ref_not_stored",
+          {{"reason",
+            "no --patient_ref_key: patient references are left out of audit "
+            "records, so decisions cannot be linked to a patient"}});
+    } else {
+      std::ifstream in(options.patient_ref_key_file, std::ios::binary);
+      std::stringstream key;
+      key << in.rdbuf();
+      if (!in || key.str().size() < 32) {
+        Log(LogLevel::kError, "patient_ref_key_refused",
+            {{"path", options.patient_ref_key_file},
+             {"reason", !in ? "cannot be read"
+                            : "holds fewer than 32 bytes; an HMAC key needs "
+                              "at least 32 random bytes"}});
+        return 2;
+      }
+      service.SetPatientRefKey(key.str());
+    }
+  }
   if (options.empty_handler_for_benchmark) {
     Log(LogLevel::kWarning, "empty_handler_for_benchmark",
         {{"reason", "Evaluate answers empty responses; for benchmarks only"}});
