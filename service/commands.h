@@ -39,6 +39,9 @@ struct ServeOptions {
   bool insecure = false;
   int max_receive_bytes = 0;
   int shutdown_grace_seconds = 0;
+  // After SIGTERM, how long readiness reports NOT_SERVING while calls are
+  // still taken, before the listener closes.
+  int drain_delay_seconds = 0;
   // The audit store's SQLite file, or "off" (decisions are not recorded).
   std::string audit;
   // How often to look for changed rule files (0: only on SIGHUP).

@@ -22,6 +22,10 @@ ABSL_FLAG(int, max_receive_bytes, 256 * 1024,
 ABSL_FLAG(
     int, shutdown_grace_seconds, 10,
     "Seconds that calls in flight may take to finish after SIGTERM (serve).");
+ABSL_FLAG(int, drain_delay_seconds, 0,
+          "After SIGTERM, seconds that readiness reports NOT_SERVING while "
+          "calls are still answered, so load balancers stop routing before "
+          "the listener closes (serve).");
 ABSL_FLAG(std::string, audit, "reconnect-audit.db",
           "The audit store, a SQLite file every decision is recorded in "
           "before it is returned (serve); `off` records nothing, for local "
@@ -251,6 +255,7 @@ int main(int argc, char** argv) {
     options.shutdown_grace_seconds =
         absl::GetFlag(FLAGS_shutdown_grace_seconds);
     options.audit = absl::GetFlag(FLAGS_audit);
+    options.drain_delay_seconds = absl::GetFlag(FLAGS_drain_delay_seconds);
     options.reload_poll_seconds = absl::GetFlag(FLAGS_reload_poll_seconds);
     options.empty_handler_for_benchmark =
         absl::GetFlag(FLAGS_empty_handler_for_benchmark);

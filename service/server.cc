@@ -1,7 +1,10 @@
 #include <csignal>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -33,6 +36,39 @@ bool IsLoopback(const std::string& address) {
          absl::StartsWith(address, "ipv6:[::1]:");
 }
 
+// The health reported on both listeners, from the conditions that make it.
+class Health {
+ public:
+  enum Condition { kRuleSet, kAuditStore, kNotDraining, kLive };
+
+  explicit Health(std::vector<grpc::HealthCheckServiceInterface*> services)
+      : services_(std::move(services)) {
+    Publish();
+  }
+
+  void Set(Condition c, bool ok) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ok_[c] == ok) return;
+    ok_[c] = ok;
+    Publish();
+  }
+
+ private:
+  void Publish() {
+    const bool ready = ok_[kRuleSet] && ok_[kAuditStore] && ok_[kNotDraining];
+    for (auto* h : services_) {
+      if (h == nullptr) continue;
+      h->SetServingStatus(ready);
+      h->SetServingStatus(v1::DecisionSupport::service_full_name(), ready);
+      h->SetServingStatus("liveness", ok_[kLive]);
+    }
+  }
+
+  std::mutex mu_;
+  bool ok_[4] = {false, true, true, true};
+  std::vector<grpc::HealthCheckServiceInterface*> services_;
+};
+
 // Limits must make sense before anything starts; the error names the flag.
 std::string CheckLimits(const ServeOptions& o) {
   if (o.max_receive_bytes < 1024) return "--max_receive_bytes must be >= 1024";
@@ -57,6 +93,7 @@ std::string CheckLimits(const ServeOptions& o) {
   if (o.shutdown_grace_seconds < 0) {
     return "--shutdown_grace_seconds must be >= 0";
   }
+  if (o.drain_delay_seconds < 0) return "--drain_delay_seconds must be >= 0";
   return "";
 }
 
@@ -153,11 +190,15 @@ int RunServe(const ServeOptions& options) {
 
   RuleSetRegistry registry;
   RuleSetVersions versions(options.rules_dir, registry, audit.get());
+  // Without a valid rule set the server still starts, but reports
+  // NOT_SERVING (and Evaluate answers UNAVAILABLE) until a version loads: a
+  // broken ConfigMap keeps a pod out of rotation rather than crash-looping.
   if (!versions.Reload()) {
     Log(LogLevel::kError, "no_rule_set_served",
         {{"dir", options.rules_dir},
-         {"reason", "no version under it loads and passes its test cases"}});
-    return 1;
+         {"reason",
+          "no version under it loads and passes its test cases; health is "
+          "NOT_SERVING until one does"}});
   }
   DecisionEngine engine(registry);
   CallLimits limits(options.limits);
@@ -242,22 +283,19 @@ int RunServe(const ServeOptions& options) {
   // Both the overall status ("") and the service's own name are reported,
   // on both listeners. Without a writable audit store the service cannot
   // answer, so health follows the store.
-  auto set_serving = [health = server->GetHealthCheckService(),
-                      probe = health_server
-                                  ? health_server->GetHealthCheckService()
-                                  : nullptr](bool ok) {
-    for (auto* h : {health, probe}) {
-      if (h == nullptr) continue;
-      h->SetServingStatus(ok);
-      h->SetServingStatus(v1::DecisionSupport::service_full_name(), ok);
-    }
-  };
-  set_serving(true);
+  // Readiness ("" and the service's name) needs a rule set, a writable
+  // audit store and no drain in progress; "liveness" stays SERVING while
+  // the process can answer at all, so that a kubelet restarts only a
+  // process that is stuck, not one waiting for a rule set.
+  Health health(
+      {server->GetHealthCheckService(),
+       health_server ? health_server->GetHealthCheckService() : nullptr});
+  health.Set(Health::kRuleSet, registry.Active() != nullptr);
   if (audit) {
-    audit->OnHealthChange([set_serving](bool ok) {
+    audit->OnHealthChange([&health](bool ok) {
       Log(ok ? LogLevel::kInfo : LogLevel::kError,
           ok ? "audit_store_recovered" : "audit_store_unwritable");
-      set_serving(ok);
+      health.Set(Health::kAuditStore, ok);
     });
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
@@ -273,24 +311,27 @@ int RunServe(const ServeOptions& options) {
        {"health_port", health_port}});
 
   // SIGHUP, or a change to the files (polled), reloads the rule sets;
-  // SIGINT and SIGTERM drain and stop.
+  // SIGINT and SIGTERM drain and stop. The loop wakes every second to keep
+  // health in step with reloads made through the Governance API.
   int sig = 0;
+  auto last_poll = std::chrono::steady_clock::now();
   while (true) {
-    if (options.reload_poll_seconds > 0) {
-      const timespec poll = {options.reload_poll_seconds, 0};
-      sig = sigtimedwait(&signals, nullptr, &poll);
-    } else if (sigwait(&signals, &sig) != 0) {
-      sig = -1;
-    }
+    const timespec tick = {1, 0};
+    sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGINT || sig == SIGTERM) break;
-    // The policy and the JWKS follow their files too (keys rotate).
-    if (absl::Status s = authorizer->ReloadIfChanged(); !s.ok()) {
-      Log(LogLevel::kError, "auth_reload_refused",
-          {{"reason", std::string(s.message())},
-           {"still_serving", "the policy and keys loaded before"}});
+    const bool poll_due = options.reload_poll_seconds > 0 &&
+                          std::chrono::steady_clock::now() - last_poll >=
+                              std::chrono::seconds(options.reload_poll_seconds);
+    if (sig == SIGHUP || poll_due) {
+      last_poll = std::chrono::steady_clock::now();
+      // The policy and the JWKS follow their files too (keys rotate).
+      if (absl::Status s = authorizer->ReloadIfChanged(); !s.ok()) {
+        Log(LogLevel::kError, "auth_reload_refused",
+            {{"reason", std::string(s.message())},
+             {"still_serving", "the policy and keys loaded before"}});
+      }
     }
-    if (sig == SIGHUP ||
-        (sig < 0 && options.reload_poll_seconds > 0 && versions.Changed())) {
+    if (sig == SIGHUP || (poll_due && versions.Changed())) {
       Log(LogLevel::kInfo, "rule_set_reload",
           {{"cause", sig == SIGHUP ? "SIGHUP" : "files changed"}});
       if (!versions.Reload()) {
@@ -299,15 +340,25 @@ int RunServe(const ServeOptions& options) {
               "no version loads; the versions loaded before keep serving"}});
       }
     }
+    health.Set(Health::kRuleSet, registry.Active() != nullptr);
   }
+  // Drain: readiness goes NOT_SERVING at once, so that the load balancer
+  // stops sending calls; after --drain_delay_seconds (the time it takes to
+  // notice) the listener closes and calls in flight get the grace period.
   Log(LogLevel::kInfo, "draining",
       {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+       {"drain_delay_seconds", options.drain_delay_seconds},
        {"grace_seconds", options.shutdown_grace_seconds}});
-  if (audit) audit->OnHealthChange(nullptr);
-  set_serving(false);
+  health.Set(Health::kNotDraining, false);
+  if (options.drain_delay_seconds > 0) {
+    std::this_thread::sleep_for(
+        std::chrono::seconds(options.drain_delay_seconds));
+  }
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(options.shutdown_grace_seconds));
   server->Wait();
+  if (audit) audit->OnHealthChange(nullptr);
+  health.Set(Health::kLive, false);
   if (health_server) {
     health_server->Shutdown();
     health_server->Wait();

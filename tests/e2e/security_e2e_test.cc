@@ -13,7 +13,6 @@
 
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
@@ -21,6 +20,7 @@
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
+#include "tests/testing/health.h"
 #include "tests/testing/pki.h"
 #include "tests/testing/server_process.h"
 
@@ -396,36 +396,10 @@ TEST_F(SecurityE2ETest, HealthListenerNeedsNoCertificate) {
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(health_port_),
                           grpc::InsecureChannelCredentials());
-  grpc::GenericStub stub(channel);
-  // grpc.health.v1.HealthCheckRequest{service: ""} is the empty message.
-  grpc::ByteBuffer request, response;
-  grpc::Slice empty("");
-  request = grpc::ByteBuffer(&empty, 1);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status status;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                 &request, &response, [&](grpc::Status s) {
-                   std::lock_guard<std::mutex> lock(mu);
-                   status = s;
-                   done = true;
-                   cv.notify_one();
-                 });
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done; });
-  }
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (const auto& s : slices) {
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+  EXPECT_EQ(testing_util::CheckHealth(channel, ""),
+            testing_util::Serving::kServing);
+  EXPECT_EQ(testing_util::CheckHealth(channel, "liveness"),
+            testing_util::Serving::kServing);
   v1::EvaluateResponse answer;
   auto ectx = Context();
   EXPECT_EQ(v1::DecisionSupport::NewStub(channel)

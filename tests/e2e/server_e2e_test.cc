@@ -7,6 +7,7 @@
 #include <future>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.pb.h"
@@ -18,6 +19,8 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
+#include "sqlite3.h"
+#include "tests/testing/health.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_rule_set.h"
 
@@ -334,28 +337,122 @@ TEST(ServerLifecycleTest, SigtermDrainsAndExitsZero) {
   EXPECT_TRUE(stopped);
 }
 
-TEST(ServerLifecycleTest, BrokenRuleSetIsRefusedWithANonZeroExit) {
-  ServerProcess server({RECONNECT_BINARY, "serve", "--rules", "/nonexistent",
-                        "--listen", "127.0.0.1:0"});
-  auto refused =
-      server.WaitForEvent("rule_set_refused", std::chrono::seconds(30));
-  ASSERT_TRUE(refused.has_value());
-  EXPECT_EQ(server.Stop(0, std::chrono::seconds(10)), 1);
-}
-
-TEST(ServerLifecycleTest, RuleSetFailingItsOwnCasesIsNotServed) {
+TEST(ServerLifecycleTest, WithoutAValidRuleSetItRunsNotServingUntilOneLoads) {
   testing_util::TempRuleSet rs;
+  const std::string good_cases = R"({"cases": []})";
   rs.Write("tests/cases.json", R"({"cases": [
     {"name": "wrong on purpose", "assessment": {}, "expect": {"techniques": ["t1"]}}]})");
   ServerProcess server({RECONNECT_BINARY, "serve", "--rules", rs.dir().string(),
-                        "--listen", "127.0.0.1:0", "--audit=off"});
+                        "--listen", "127.0.0.1:0", "--audit=off",
+                        "--reload_poll_seconds=1"});
   auto refused =
       server.WaitForEvent("rule_set_refused", std::chrono::seconds(30));
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ((*refused)["problems"], 1);
   EXPECT_THAT((*refused)["first_problem"].get<std::string>(),
               testing::HasSubstr("wrong on purpose"));
-  EXPECT_EQ(server.Stop(0, std::chrono::seconds(10)), 1);
+  auto serving = server.WaitForEvent("serving", std::chrono::seconds(30));
+  ASSERT_TRUE(serving.has_value());
+  auto channel = grpc::CreateChannel((*serving)["address"].get<std::string>(),
+                                     grpc::InsecureChannelCredentials());
+  // Up, but not ready: no rule set, so calls are refused.
+  EXPECT_EQ(testing_util::CheckHealth(channel, ""),
+            testing_util::Serving::kNotServing);
+  EXPECT_EQ(testing_util::CheckHealth(channel, "reconnect.v1.DecisionSupport"),
+            testing_util::Serving::kNotServing);
+  EXPECT_EQ(testing_util::CheckHealth(channel, "liveness"),
+            testing_util::Serving::kServing);
+  auto stub = v1::DecisionSupport::NewStub(channel);
+  auto evaluate = [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(5));
+    v1::EvaluateRequest request;
+    request.mutable_assessment()->set_intimacy_consent(
+        v1::INTIMACY_CONSENT_GIVEN);
+    v1::EvaluateResponse response;
+    return stub->Evaluate(&ctx, request, &response);
+  };
+  EXPECT_EQ(evaluate().error_code(), grpc::StatusCode::UNAVAILABLE);
+  // The rule set is fixed: it loads, and the server becomes ready.
+  rs.Write("tests/cases.json", good_cases);
+  ASSERT_TRUE(
+      server.WaitForEvent("rule_sets_reloaded", std::chrono::seconds(30)));
+  bool ready = false;
+  for (int i = 0; i < 50 && !ready; ++i) {
+    ready = testing_util::CheckHealth(channel, "") ==
+            testing_util::Serving::kServing;
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(ready);
+  EXPECT_TRUE(evaluate().ok());
+  channel.reset();
+  stub.reset();
+  EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(15)), 0);
+}
+
+// Graceful drain: SIGTERM turns readiness NOT_SERVING at once, calls keep
+// being answered during the drain delay, a call in flight (held by a locked
+// audit store) is finished within the grace period, and the exit status is
+// 0.
+TEST(ServerLifecycleTest, DrainFinishesCallsInFlightAndExitsZero) {
+  char tmpl[] = "/tmp/drain_e2e_test.XXXXXX";
+  const std::filesystem::path dir = mkdtemp(tmpl);
+  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
+                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+                        "--listen", "127.0.0.1:0", "--audit",
+                        (dir / "audit.db").string(), "--drain_delay_seconds=2",
+                        "--shutdown_grace_seconds=10"});
+  auto serving = server.WaitForEvent("serving", std::chrono::seconds(30));
+  ASSERT_TRUE(serving.has_value());
+  auto channel = grpc::CreateChannel((*serving)["address"].get<std::string>(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::DecisionSupport::NewStub(channel);
+  v1::EvaluateRequest request;
+  request.mutable_assessment()->set_intimacy_consent(
+      v1::INTIMACY_CONSENT_GIVEN);
+  request.set_calling_system("drain-e2e");
+  auto call = [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(20));
+    v1::EvaluateResponse response;
+    return stub->Evaluate(&ctx, request, &response);
+  };
+  ASSERT_TRUE(call().ok());
+  EXPECT_EQ(testing_util::CheckHealth(channel, ""),
+            testing_util::Serving::kServing);
+
+  // Hold the store so that the next call stays in flight.
+  sqlite3* lock = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "audit.db").c_str(), &lock), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(lock, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto in_flight = std::async(std::launch::async, call);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  kill(server.pid(), SIGTERM);
+  ASSERT_TRUE(server.WaitForEvent("draining", std::chrono::seconds(10)));
+  EXPECT_EQ(testing_util::CheckHealth(channel, ""),
+            testing_util::Serving::kNotServing);
+  EXPECT_EQ(testing_util::CheckHealth(channel, "liveness"),
+            testing_util::Serving::kServing);
+  // Released within the store's busy wait: the call in flight completes.
+  ASSERT_EQ(sqlite3_exec(lock, "ROLLBACK", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(lock);
+  const grpc::Status finished = in_flight.get();
+  EXPECT_TRUE(finished.ok()) << finished.error_message();
+  // Still within the drain delay: new calls are answered.
+  EXPECT_TRUE(call().ok());
+  channel.reset();
+  stub.reset();
+  EXPECT_EQ(server.Stop(0, std::chrono::seconds(20)), 0);
+  bool stopped = false;
+  for (const auto& line : server.lines()) {
+    stopped |= line.find("\"event\":\"stopped\"") != std::string::npos;
+  }
+  EXPECT_TRUE(stopped);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

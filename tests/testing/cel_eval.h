@@ -14,17 +14,22 @@ namespace reconnect::testing_util {
 // dynamic variable `x`. Returns "type: value", "error: message" for a CEL
 // error value, or "issues: line:col: message" for a compile-time problem.
 // `strong_enums` compiles with ExpressionSetBuilder::UseStrongEnums.
-inline std::string EvalCel(const std::string& expr, const v1::Assessment& assessment = {},
-                           cel::Value x = cel::Value::Null(), cel::Limits limits = {},
-                           bool strong_enums = false) {
-  cel::ExpressionSetBuilder builder(google::protobuf::DescriptorPool::generated_pool(),
-                                    "reconnect.v1", limits);
+inline std::string EvalCel(const std::string& expr,
+                           const v1::Assessment& assessment = {},
+                           cel::Value x = cel::Value::Null(),
+                           cel::Limits limits = {}, bool strong_enums = false) {
+  cel::ExpressionSetBuilder builder(
+      google::protobuf::DescriptorPool::generated_pool(), "reconnect.v1",
+      limits);
   if (strong_enums) builder.UseStrongEnums();
-  const int input = builder.DeclareInput("assessment", v1::Assessment::descriptor());
+  const int input =
+      builder.DeclareInput("assessment", v1::Assessment::descriptor());
   const int var = builder.DeclareVariable("x", cel::Type::Dyn());
-  builder.DeclareConstant("params.limit", cel::Value::Int(30), cel::Type::Int());
+  builder.DeclareConstant("params.limit", cel::Value::Int(30),
+                          cel::Type::Int());
   auto compiled = builder.Compile(expr);
-  if (compiled.id < 0) return absl::StrCat("issues: ", cel::FormatIssues(compiled.issues));
+  if (compiled.id < 0)
+    return absl::StrCat("issues: ", cel::FormatIssues(compiled.issues));
   auto set = builder.Build();
   cel::Evaluation ev(*set);
   ev.SetInput(input, assessment);

@@ -17,8 +17,8 @@ class TempRuleSet {
   TempRuleSet() {
     const auto* info = testing::UnitTest::GetInstance()->current_test_info();
     dir_ = std::filesystem::temp_directory_path() /
-           ("reconnect-test-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
-            std::to_string(::getpid()));
+           ("reconnect-test-" + std::string(info->test_suite_name()) + "-" +
+            info->name() + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "rules");
     std::filesystem::create_directories(dir_ / "tests");
@@ -29,8 +29,11 @@ class TempRuleSet {
   "team": "assessment.care_team.disciplines",
   "gap_suggestion": "Missing {item}: {disciplines}"
 })");
-    Write("params.json", R"({"cut": {"type": "int", "value": 30, "doc": "a cut-off"}})");
-    Write("defs.json", R"({"high": {"expr": "has(assessment.scores.pcs_total) && assessment.scores.pcs_total >= params.cut", "doc": "high"}})");
+    Write("params.json",
+          R"({"cut": {"type": "int", "value": 30, "doc": "a cut-off"}})");
+    Write(
+        "defs.json",
+        R"({"high": {"expr": "has(assessment.scores.pcs_total) && assessment.scores.pcs_total >= params.cut", "doc": "high"}})");
     Write("catalog.json", R"({
   "components": [{"code": "c1", "display": "C1"}, {"code": "c2", "display": "C2"}],
   "disciplines": [{"code": "d1", "display": "D1"}, {"code": "d2", "display": "D2"}],
