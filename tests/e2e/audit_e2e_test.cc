@@ -28,6 +28,7 @@
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
+#include "tests/testing/health.h"
 #include "tests/testing/server_process.h"
 
 namespace reconnect {
@@ -299,6 +300,48 @@ TEST_F(AuditE2ETest, ImpactOfACandidateOverRecordedDecisions) {
   EXPECT_EQ(bad_status, 2);
   EXPECT_THAT(bad_out, testing::HasSubstr("--from 'yesterday' is not an RFC "
                                           "3339 time"));
+}
+
+// A store that cannot write (here: locked by another writer for longer than
+// SQLite's busy wait) fails calls with UNAVAILABLE and turns health
+// NOT_SERVING; once the lock goes, the service recovers by itself.
+TEST_F(AuditE2ETest, ALockedStoreFailsCallsAndHealthUntilItRecovers) {
+  auto server = Start();
+  auto channel =
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  auto stub = v1::DecisionSupport::NewStub(channel);
+  auto call = [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    v1::EvaluateResponse response;
+    return stub->Evaluate(&ctx, Request("no-partner.json"), &response);
+  };
+  ASSERT_TRUE(call().ok());
+  sqlite3* lock = nullptr;
+  ASSERT_EQ(sqlite3_open(store_.c_str(), &lock), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(lock, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  const grpc::Status failed = call();
+  EXPECT_EQ(failed.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(failed.error_message(), testing::HasSubstr("audit trail"));
+  ASSERT_TRUE(
+      server->WaitForEvent("audit_store_unwritable", std::chrono::seconds(10)));
+  EXPECT_EQ(testing_util::CheckHealth(channel, ""),
+            testing_util::Serving::kNotServing);
+  ASSERT_EQ(sqlite3_exec(lock, "ROLLBACK", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(lock);
+  ASSERT_TRUE(
+      server->WaitForEvent("audit_store_recovered", std::chrono::seconds(30)));
+  EXPECT_EQ(testing_util::CheckHealth(channel, ""),
+            testing_util::Serving::kServing);
+  EXPECT_TRUE(call().ok());
+  stub.reset();
+  channel.reset();
+  EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
+  auto [code, out] = Verify();
+  EXPECT_EQ(code, 0) << out;
 }
 
 TEST_F(AuditE2ETest, AnUnopenableStoreStopsTheServer) {
