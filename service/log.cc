@@ -2,9 +2,11 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpc/support/log.h"
 
 namespace reconnect::service {
 
@@ -26,6 +28,19 @@ void Log(LogLevel level, std::string_view event, nlohmann::json fields) {
   absl::MutexLock lock(&mu);
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
+}
+
+void RouteGrpcLogsToJson() {
+  gpr_set_log_function([](gpr_log_func_args* args) {
+    Log(args->severity == GPR_LOG_SEVERITY_ERROR   ? LogLevel::kError
+        : args->severity == GPR_LOG_SEVERITY_INFO  ? LogLevel::kInfo
+        : args->severity == GPR_LOG_SEVERITY_DEBUG ? LogLevel::kInfo
+                                                   : LogLevel::kWarning,
+        "grpc",
+        {{"message", args->message != nullptr ? args->message : ""},
+         {"source", absl::StrCat(args->file != nullptr ? args->file : "", ":",
+                                 args->line)}});
+  });
 }
 
 }  // namespace reconnect::service

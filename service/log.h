@@ -15,6 +15,10 @@ enum class LogLevel { kInfo, kWarning, kError };
 void Log(LogLevel level, std::string_view event,
          nlohmann::json fields = nlohmann::json::object());
 
+// Routes gRPC's own log messages (handshake failures, transport errors)
+// through Log as "grpc" events, so that every line on stderr is JSON.
+void RouteGrpcLogsToJson();
+
 }  // namespace reconnect::service
 
 #endif  // RECONNECT_SERVICE_LOG_H_

@@ -100,6 +100,7 @@ std::string CheckLimits(const ServeOptions& o) {
 }  // namespace
 
 int RunServe(const ServeOptions& options) {
+  RouteGrpcLogsToJson();
   if (const std::string problem = CheckLimits(options); !problem.empty()) {
     Log(LogLevel::kError, "flag_refused", {{"reason", problem}});
     return 2;

@@ -54,9 +54,9 @@ class LimitsE2ETest : public testing::Test {
     server_ = std::make_unique<ServerProcess>(args);
     auto serving = server_->WaitForEvent("serving", std::chrono::seconds(30));
     ASSERT_TRUE(serving.has_value());
+    address_ = (*serving)["address"].get<std::string>();
     stub_ = v1::DecisionSupport::NewStub(
-        grpc::CreateChannel((*serving)["address"].get<std::string>(),
-                            grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }
 
   // Takes the store's write lock, as another writer would: the server's
@@ -85,6 +85,7 @@ class LimitsE2ETest : public testing::Test {
   }
 
   fs::path dir_;
+  std::string address_;
   sqlite3* lock_ = nullptr;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<v1::DecisionSupport::Stub> stub_;

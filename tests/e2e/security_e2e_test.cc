@@ -264,15 +264,22 @@ TEST_F(SecurityE2ETest, MutualTlsRefusesMissingUntrustedAndExpiredCerts) {
       grpc::StatusCode::PERMISSION_DENIED);
 
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
-  int denials = 0;
+  int denials = 0, handshake_failures = 0;
   for (const auto& line : server->lines()) {
     auto j = nlohmann::json::parse(line, nullptr, false);
+    // gRPC's own messages (the refused handshakes) are JSON lines too.
+    ASSERT_TRUE(j.is_object()) << line;
+    if (j.value("event", "") == "grpc" &&
+        j.value("message", "").find("Handshake failed") != std::string::npos) {
+      ++handshake_failures;
+    }
     if (j.is_object() && j.value("event", "") == "call_denied") {
       ++denials;
       EXPECT_EQ(j["permission_denied_total"], denials);
     }
   }
   EXPECT_EQ(denials, 2);
+  EXPECT_GE(handshake_failures, 3);
 }
 
 TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
@@ -442,6 +449,21 @@ TEST_F(SecurityE2ETest, RotatedServerCertificateIsServedWithoutRestart) {
   EXPECT_EQ(Evaluate(Channel(""), evaluator).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
+}
+
+TEST_F(SecurityE2ETest, PlaintextBeyondLoopbackNeedsInsecureAndSaysSo) {
+  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
+                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+                        "--audit=off", "--listen", "0.0.0.0:0", "--insecure"});
+  auto insecure =
+      server.WaitForEvent("insecure_listener", std::chrono::seconds(30));
+  ASSERT_TRUE(insecure.has_value());
+  EXPECT_EQ((*insecure)["level"], "warning");
+  auto off = server.WaitForEvent("authorization_off", std::chrono::seconds(30));
+  ASSERT_TRUE(off.has_value());
+  EXPECT_EQ((*off)["level"], "warning");
+  ASSERT_TRUE(server.WaitForEvent("serving", std::chrono::seconds(30)));
+  EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(15)), 0);
 }
 
 TEST_F(SecurityE2ETest, BadSecurityConfigurationIsRefusedAtStart) {
