@@ -4,6 +4,7 @@
 //
 //   reconnect_load --target ADDR --assessment FILE [--channels 4]
 //                  [--outstanding 16] [--seconds 10] [--warmup_seconds 1]
+//                  [--tls_ca FILE] [--token_file FILE]
 
 #include <algorithm>
 #include <atomic>
@@ -22,6 +23,7 @@
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "reconnect/v1/decision_support.grpc.pb.h"
+#include "service/tls.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "Server address.");
 ABSL_FLAG(std::string, assessment, "", "Assessment to send (protobuf JSON).");
@@ -29,6 +31,10 @@ ABSL_FLAG(int, channels, 4, "gRPC channels (separate connections).");
 ABSL_FLAG(int, outstanding, 16, "Calls kept in flight per channel.");
 ABSL_FLAG(double, seconds, 10, "Measured duration.");
 ABSL_FLAG(double, warmup_seconds, 1, "Unmeasured warm-up before it.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "CA of the server's certificate: connect with TLS.");
+ABSL_FLAG(std::string, token_file, "",
+          "A bearer token (JWT) to send with every call.");
 
 namespace {
 
@@ -36,6 +42,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Shared {
   reconnect::v1::EvaluateRequest request;
+  std::string token;  // "Bearer ...", or empty
   std::atomic<bool> measuring{false};
   std::atomic<bool> stopping{false};
   std::mutex mu;
@@ -65,6 +72,8 @@ class Slot {
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(10));
+    if (!shared_.token.empty())
+      ctx_->AddMetadata("authorization", shared_.token);
     response_.Clear();
     started_ = Clock::now();
     stub_->async()->Evaluate(ctx_.get(), &shared_.request, &response_,
@@ -124,14 +133,29 @@ int main(int argc, char** argv) {
   }
   shared.request.set_calling_system("load-generator");
 
+  auto credentials = reconnect::service::MakeChannelCredentials(
+      {absl::GetFlag(FLAGS_tls_ca), "", ""});
+  if (!credentials.ok()) {
+    std::cerr << "reconnect_load: " << credentials.status().message() << "\n";
+    return 2;
+  }
+  if (!absl::GetFlag(FLAGS_token_file).empty()) {
+    std::ifstream token(absl::GetFlag(FLAGS_token_file));
+    std::getline(token, shared.token);
+    if (shared.token.empty()) {
+      std::cerr << "reconnect_load: cannot read --token_file\n";
+      return 2;
+    }
+    shared.token = "Bearer " + shared.token;
+  }
   std::vector<std::unique_ptr<reconnect::v1::DecisionSupport::Stub>> stubs;
   for (int c = 0; c < absl::GetFlag(FLAGS_channels); ++c) {
     // A distinct channel argument keeps each channel on its own connection.
     grpc::ChannelArguments args;
     args.SetInt("reconnect.load.channel", c);
-    stubs.push_back(reconnect::v1::DecisionSupport::NewStub(
-        grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
-                                  grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(
+        reconnect::v1::DecisionSupport::NewStub(grpc::CreateCustomChannel(
+            absl::GetFlag(FLAGS_target), *credentials, args)));
   }
   std::vector<std::unique_ptr<Slot>> slots;
   for (auto& stub : stubs) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Evaluate throughput and latency over gRPC, in one run, for three servers
-# of the same binary: the audit store on (a SQLite file), --audit=off, and
-# an empty handler (gRPC's own cost). Prints each, and the audit-on /
+# Evaluate throughput and latency over gRPC, in one run, for four servers
+# of the same binary: the audit store on (a SQLite file), --audit=off, an
+# empty handler (gRPC's own cost), and the audit store on behind TLS with a
+# bearer token on every call and roles checked. Prints each, and the audit-on /
 # empty-handler throughput ratio (DESIGN.md's target: at least 0.8).
 #   bash bench/service_bench.sh [SECONDS] [CHANNELS] [OUTSTANDING]
 set -euo pipefail
@@ -13,8 +14,11 @@ bin=build/release
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-run() {  # NAME SERVE-FLAGS...
+run() {  # NAME [LOAD-FLAGS...] -- SERVE-FLAGS...
   local name="$1"
+  shift
+  local load=()
+  while [[ "$1" != -- ]]; do load+=("$1"); shift; done
   shift
   "$bin/reconnect" serve --rules rules/reconnect --listen 127.0.0.1:0 "$@" \
     2>"$work/$name.log" &
@@ -32,7 +36,7 @@ run() {  # NAME SERVE-FLAGS...
     return 1
   fi
   local result
-  result="$("$bin/reconnect_load" --target "$address" \
+  result="$("$bin/reconnect_load" --target "$address" "${load[@]}" \
     --assessment examples/catastrophising-performance-beliefs.json \
     --channels "$channels" --outstanding "$outstanding" --seconds "$seconds")"
   kill -TERM "$pid"
@@ -41,13 +45,19 @@ run() {  # NAME SERVE-FLAGS...
   echo "$result" >"$work/$name.json"
 }
 
-run audit_on --audit "$work/audit.db"
-run audit_off --audit=off
-run empty_handler --audit=off --empty_handler_for_benchmark
+"$bin/reconnect_make_test_pki" "$work"
+run audit_on -- --audit "$work/audit.db"
+run audit_off -- --audit=off
+run empty_handler -- --audit=off --empty_handler_for_benchmark
+# As deployed: TLS, a bearer token on every call, roles, the audit store on.
+run tls_jwt_audit --tls_ca "$work/ca.pem" --token_file "$work/token.jwt" -- \
+  --audit "$work/audit-tls.db" --tls_cert "$work/server.pem" --tls_key "$work/server.key" \
+  --policy "$work/policy.json" --jwks "$work/jwks.json" \
+  --jwt_issuer https://ehr.example/auth --jwt_audience https://cds.example/reconnect
 field() {  # NAME KEY
   grep -o "\"$2\":[0-9.e+-]*" "$work/$1.json" | cut -d: -f2
 }
-for name in audit_on audit_off empty_handler; do
+for name in audit_on audit_off empty_handler tls_jwt_audit; do
   printf '%-14s %10.0f calls/s  p50 %8.0f us  p99 %8.0f us  errors %s\n' "$name" \
     "$(field "$name" calls_per_second)" "$(field "$name" p50_us)" \
     "$(field "$name" p99_us)" "$(field "$name" errors)"
