@@ -205,6 +205,9 @@ absl::Status Authorizer::ReloadIfChanged() {
   }
   absl::StatusOr<std::shared_ptr<const State>> loaded = Load();
   if (!loaded.ok()) return loaded.status();
+  Log(LogLevel::kInfo, "auth_reloaded",
+      {{"bindings", (*loaded)->policy.size()},
+       {"keys", (*loaded)->verifier ? (*loaded)->verifier->key_count() : 0}});
   {
     absl::MutexLock lock(&mu_);
     state_ = *std::move(loaded);

@@ -451,6 +451,60 @@ TEST_F(SecurityE2ETest, RotatedServerCertificateIsServedWithoutRestart) {
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
 }
 
+// Keys and roles change without a restart: a new JWKS and policy are read
+// on SIGHUP (or when polled), a broken one is refused and the old stays.
+TEST_F(SecurityE2ETest, RotatedKeysAndPolicyApplyWithoutRestart) {
+  Write("rotating-jwks.json", Read(Path("jwks.json")));
+  Write("rotating-policy.json", Read(Path("policy.json")));
+  auto server = Start(
+      "optional", {"--jwks", Path("rotating-jwks.json"), "--policy",
+                   Path("rotating-policy.json"), "--reload_poll_seconds=0"});
+  auto channel = Channel("");
+  const std::string old_token = Token("ehr-east", absl::Minutes(5));
+  ASSERT_TRUE(Evaluate(channel, old_token).ok());
+
+  // The issuer rotates to a new key, and ehr-east becomes an auditor only.
+  Key next = Key::EcP256();
+  Write("rotating-jwks.json",
+        nlohmann::json({{"keys", {next.Jwk("ec-2")}}}).dump());
+  Write("rotating-policy.json", R"({"bindings": [
+      {"jwt_subject": "ehr-east", "roles": ["auditor"]},
+      {"jwt_subject": "ehr-north", "roles": ["evaluator"]}]})");
+  kill(server->pid(), SIGHUP);
+  auto reloaded =
+      server->WaitForEvent("auth_reloaded", std::chrono::seconds(10));
+  ASSERT_TRUE(reloaded.has_value());
+  EXPECT_EQ((*reloaded)["bindings"], 2);
+  EXPECT_EQ((*reloaded)["keys"], 1);
+  // The old key's token no longer verifies (even though it was cached).
+  EXPECT_EQ(Evaluate(channel, old_token).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  auto token = [&](const std::string& subject) {
+    return SignJwt({{"alg", "ES256"}, {"kid", "ec-2"}},
+                   {{"iss", kIssuer},
+                    {"sub", subject},
+                    {"aud", kAudience},
+                    {"exp", now + 300}},
+                   next);
+  };
+  EXPECT_EQ(Evaluate(channel, token("ehr-east")).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Evaluate(channel, token("ehr-north")).ok());
+
+  // A broken policy is refused; the one before keeps deciding.
+  Write("rotating-policy.json", "{ not json");
+  kill(server->pid(), SIGHUP);
+  auto refused =
+      server->WaitForEvent("auth_reload_refused", std::chrono::seconds(10));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_THAT((*refused)["reason"].get<std::string>(),
+              HasSubstr("rotating-policy.json': is not valid JSON"));
+  EXPECT_TRUE(Evaluate(channel, token("ehr-north")).ok());
+  channel.reset();
+  EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
+}
+
 TEST_F(SecurityE2ETest, PlaintextBeyondLoopbackNeedsInsecureAndSaysSo) {
   ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
                         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
