@@ -62,7 +62,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"size(names)", "int"}, Case{"names.map(n, size(n))", "list(int)"},
         Case{"names.filter(n, n != '')", "list(string)"},
         Case{"names.exists(n, n == 'x')", "bool"},
-        Case{"counts.all(k, k != '')", "bool"}, Case{"type(1)", "type"},
+        Case{"counts.all(k, k != '')", "bool"}, Case{"type(1)", "type(int)"},
         Case{"int", "type"},
         Case{"timestamp('2026-01-01T00:00:00Z')", "google.protobuf.Timestamp"},
         Case{"duration('1s') + duration('2s')", "google.protobuf.Duration"},
@@ -89,9 +89,16 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"{}", "map(dyn, dyn)"},
         Case{"[{}, {'a': 1}]", "list(map(string, int))"},
         Case{"[].map(x, x)[0].foo", "dyn"},
-        // What is read out of an empty literal is dyn, not a wildcard.
+        // What is read out of an empty literal is a type variable: bound
+        // by later use, and never to a type that holds it.
         Case{"{}.map(c, [c, type(c)])", "list(list(dyn))"},
-        Case{"[[][0], 1]", "list(dyn)"}, Case{"[1] + [dyn('a')]", "list(dyn)"},
+        Case{"[[][0], 1]", "list(int)"}, Case{"[1] + [dyn('a')]", "list(dyn)"},
+        Case{"[{}.map(c, c, c)] + [{}.map(c, c, c)]", "list(list(bool))"},
+        Case{"[].map(x, [].map(y, x in y && y in x))",
+             "1:33: found no matching overload for '@in' applied to "
+             "'(list(dyn), dyn)'"},
+        Case{"[].map(x, x in [1])", "list(bool)"},
+        Case{"[].filter(x, x)", "list(bool)"},
         Case{"[1] + ['a']",
              "1:5: found no matching overload for '_+_' applied to "
              "'(list(int), list(string))'"}));

@@ -70,10 +70,18 @@ class Checker {
   Checker(const Source& source, const CheckerEnv& env, CheckResult& out)
       : source_(source), env_(env), out_(out) {}
 
+  // The expression's type as known so far (bound variables resolved).
   Type Visit(const Expr& e) {
-    Type t = VisitInner(e);
+    Type t = vars_.Resolve(VisitInner(e));
     out_.types[e.id] = t;
     return t;
+  }
+
+  // Every recorded type with what the whole expression bound, and unbound
+  // variables as dyn.
+  Type Finish(const Type& top) {
+    for (auto& [id, t] : out_.types) t = vars_.Finalize(t);
+    return vars_.Finalize(top);
   }
 
  private:
@@ -92,12 +100,13 @@ class Checker {
       case ExprKind::kCall:
         return VisitCall(e);
       case ExprKind::kList: {
-        Type elem = Type::Free();
+        // `[]`'s element type is unknown until the expression says more.
+        Type elem = vars_.Fresh();
         for (const auto& a : e.args) elem = Join(elem, Visit(*a));
         return Type::List(elem);
       }
       case ExprKind::kMap: {
-        Type k = Type::Free(), v = Type::Free();
+        Type k = vars_.Fresh(), v = vars_.Fresh();
         for (const auto& entry : e.entries) {
           Type kt = Visit(*entry.key);
           Type vt = Visit(*entry.value);
@@ -119,6 +128,10 @@ class Checker {
         return VisitComprehension(e);
     }
     return Type::Dyn();
+  }
+
+  Type Join(const Type& a, const Type& b) {
+    return vars_.Unify(a, b).value_or(Type::Dyn());
   }
 
   static Type ConstantType(const Constant& c) {
@@ -244,6 +257,7 @@ class Checker {
       case Type::Kind::kDyn:
       case Type::Kind::kFree:
       case Type::Kind::kTypeParam:
+      case Type::Kind::kVar:
         break;
       case Type::Kind::kMessage: {
         const FieldDescriptor* f =
@@ -291,7 +305,7 @@ class Checker {
                                          "' on type '", d->full_name(), "'"));
         continue;
       }
-      const Type& vt = out_.types[entry.value->id];
+      const Type vt = vars_.Resolve(out_.types[entry.value->id]);
       const Type ft = FieldType(f, env_.strong_enums());
       if (!ft.IsAssignableFrom(vt) && vt.kind() != Type::Kind::kNull) {
         Error(entry.offset,
@@ -335,7 +349,10 @@ class Checker {
     scopes_.pop_back();
     if (two) scopes_.pop_back();
     auto require_bool = [&](size_t i) {
-      if (!Type::Bool().IsAssignableFrom(arg_types[i])) {
+      // An unknown type used as a predicate is bool.
+      const Type t = vars_.Resolve(arg_types[i]);
+      if (t.kind() == Type::Kind::kVar) vars_.Unify(t, Type::Bool());
+      if (!Type::Bool().IsAssignableFrom(t)) {
         Error(e.args[i]->offset, absl::StrCat("predicate must be bool, found '",
                                               arg_types[i].ToString(), "'"));
       }
@@ -444,7 +461,7 @@ class Checker {
     for (const auto& a : e.args) args.push_back(Visit(*a));
     std::string error;
     std::optional<Type> t = ResolveOverload(e.name, target ? &*target : nullptr,
-                                            args, declared, error);
+                                            args, declared, vars_, error);
     if (!t) {
       Error(e.offset, error);
       return Type::Dyn();
@@ -456,6 +473,7 @@ class Checker {
   const CheckerEnv& env_;
   CheckResult& out_;
   std::vector<std::pair<std::string, Type>> scopes_;
+  TypeVars vars_;
 };
 
 }  // namespace
@@ -464,7 +482,7 @@ CheckResult Check(const Expr& expr, const Source& source,
                   const CheckerEnv& env) {
   CheckResult result;
   Checker checker(source, env, result);
-  result.type = checker.Visit(expr);
+  result.type = checker.Finish(checker.Visit(expr));
   return result;
 }
 

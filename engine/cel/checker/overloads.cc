@@ -189,10 +189,19 @@ Type Substitute(const Type& t, const Bindings& b) {
 
 }  // namespace
 
-std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
-                                    const std::vector<Type>& args,
+std::optional<Type> ResolveOverload(const std::string& name,
+                                    const Type* target_in,
+                                    const std::vector<Type>& args_in,
                                     const std::vector<Overload>* declared,
-                                    std::string& error) {
+                                    TypeVars& vars, std::string& error) {
+  std::vector<Type> args;
+  for (const Type& a : args_in) args.push_back(vars.Resolve(a));
+  std::optional<Type> resolved_target;
+  if (target_in) resolved_target = vars.Resolve(*target_in);
+  const Type* target = resolved_target ? &*resolved_target : nullptr;
+  auto join = [&](const Type& a, const Type& b) {
+    return vars.Unify(a, b).value_or(Type::Dyn());
+  };
   auto no_overload = [&]() -> std::optional<Type> {
     error = absl::StrCat("found no matching overload for '", name,
                          "' applied to '", ArgList(target, args), "'");
@@ -205,12 +214,13 @@ std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
       return Type::Bool();
     }
     if (name == "_?_:_" && args.size() == 3) {
+      if (args[0].kind() == K::kVar) vars.Unify(args[0], Type::Bool());
       if (!Type::Bool().IsAssignableFrom(args[0])) return no_overload();
       // A null branch leaves the other's type, nullable or not, so that
       // `c ? x : null` reads as x's type.
       if (args[1].kind() == K::kNull) return args[2];
       if (args[2].kind() == K::kNull) return args[1];
-      return Join(args[1], args[2]);
+      return join(args[1], args[2]);
     }
     if (name == "_[_]" && args.size() == 2) {
       const Type& c = args[0];
@@ -227,19 +237,36 @@ std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
     }
     if (name == "@in" && args.size() == 2) {
       const Type& c = args[1];
+      if (c.kind() == K::kVar) {
+        // As the first overload that fits: a list of the element's type,
+        // else a map keyed by it; neither when the container would have to
+        // hold itself.
+        if (vars.Unify(c, Type::List(args[0])) ||
+            vars.Unify(c, Type::Map(args[0], vars.Fresh()))) {
+          return Type::Bool();
+        }
+        return no_overload();
+      }
       if (c.is_dyn()) return Type::Bool();
       if (c.kind() == K::kList || c.kind() == K::kMap) {
-        if (!IsComparableForEquality(c.elem(), args[0])) return no_overload();
+        // Binds unknown element or argument types; a mismatch is left to
+        // the comparison rules (1 in [1.0] holds).
+        vars.Unify(c.elem(), args[0]);
+        if (!IsComparableForEquality(vars.Resolve(c.elem()),
+                                     vars.Resolve(args[0]))) {
+          return no_overload();
+        }
         return Type::Bool();
       }
       return no_overload();
     }
     if (name == "_+_" && args.size() == 2 && args[0].kind() == K::kList &&
         args[1].kind() == K::kList) {
-      auto elem = Unify(args[0].elem(), args[1].elem());
+      auto elem = vars.Unify(args[0].elem(), args[1].elem());
       if (!elem) return no_overload();
       return Type::List(*elem);
     }
+    if (name == "type" && args.size() == 1) return Type::TypeOf(args[0]);
     if (name == "int" && args.size() == 1 && args[0].kind() == K::kEnum) {
       return Type::Int();
     }
@@ -274,7 +301,7 @@ std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
       }
       if (!ok) continue;
       Type r = Substitute(sig.result, bindings);
-      result = result ? Join(*result, r) : r;
+      result = result ? join(*result, r) : r;
     }
   }
   if (!result) return no_overload();

@@ -20,11 +20,13 @@ struct Overload {
 // The result type of calling function or operator `name` on `target` (null
 // for a global call) and `args`: the standard library's overloads, then
 // `declared` (may be null). Nullopt, with `error` set, when no overload
-// matches or the function is not declared.
+// matches or the function is not declared. Unbound type variables among
+// the arguments may be bound, as the first overload that fits them would
+// (`y` in `x in y` becomes a list of x's type).
 std::optional<Type> ResolveOverload(const std::string& name, const Type* target,
                                     const std::vector<Type>& args,
                                     const std::vector<Overload>* declared,
-                                    std::string& error);
+                                    TypeVars& vars, std::string& error);
 
 }  // namespace reconnect::cel
 

@@ -39,6 +39,16 @@ Type Type::Enum(const google::protobuf::EnumDescriptor* e) {
   t.enum_ = e;
   return t;
 }
+Type Type::TypeOf(Type of) {
+  Type t(Kind::kType);
+  t.first_ = std::make_shared<const Type>(std::move(of));
+  return t;
+}
+Type Type::Var(int id) {
+  Type t(Kind::kVar);
+  t.var_id_ = id;
+  return t;
+}
 Type Type::TypeParam(std::string name) {
   Type t(Kind::kTypeParam);
   t.name_ = std::make_shared<const std::string>(std::move(name));
@@ -71,7 +81,7 @@ std::string Type::ToString() const {
     case Kind::kMessage:
       return message_->full_name();
     case Kind::kType:
-      return "type";
+      return first_ ? absl::StrCat("type(", first_->ToString(), ")") : "type";
     case Kind::kDuration:
       return "google.protobuf.Duration";
     case Kind::kTimestamp:
@@ -92,6 +102,8 @@ std::string Type::ToString() const {
       return "dyn";
     case Kind::kEnum:
       return enum_->full_name();
+    case Kind::kVar:
+      return "dyn";
   }
   return "dyn";
 }
@@ -120,8 +132,103 @@ bool SameConstructor(const Type& a, const Type& b) {
 
 }  // namespace
 
-std::optional<Type> Unify(const Type& a, const Type& b) {
+Type TypeVars::Fresh() {
+  bound_.emplace_back();
+  return Type::Var(static_cast<int>(bound_.size()) - 1);
+}
+
+Type TypeVars::Resolve(const Type& t) const {
   using K = Type::Kind;
+  switch (t.kind()) {
+    case K::kVar: {
+      const auto& b = bound_[t.var_id()];
+      return b ? Resolve(*b) : t;
+    }
+    case K::kList:
+      return Type::List(Resolve(t.elem()));
+    case K::kMap:
+      return Type::Map(Resolve(t.elem()), Resolve(t.map_value()));
+    case K::kWrapper:
+      return Type::Wrapper(Resolve(t.elem()));
+    case K::kType:
+      return t.has_elem() ? Type::TypeOf(Resolve(t.elem())) : t;
+    case K::kAbstract: {
+      std::vector<Type> params;
+      for (const Type& p : t.params()) params.push_back(Resolve(p));
+      return Type::Abstract(t.name(), std::move(params));
+    }
+    default:
+      return t;
+  }
+}
+
+Type TypeVars::Finalize(const Type& t) const {
+  using K = Type::Kind;
+  const Type r = Resolve(t);
+  switch (r.kind()) {
+    case K::kVar:
+      return Type::Dyn();
+    case K::kList:
+      return Type::List(Finalize(r.elem()));
+    case K::kMap:
+      return Type::Map(Finalize(r.elem()), Finalize(r.map_value()));
+    case K::kType:
+      return r.has_elem() ? Type::TypeOf(Finalize(r.elem())) : r;
+    case K::kAbstract: {
+      std::vector<Type> params;
+      for (const Type& p : r.params()) params.push_back(Finalize(p));
+      return Type::Abstract(r.name(), std::move(params));
+    }
+    default:
+      return r;
+  }
+}
+
+bool TypeVars::Occurs(int id, const Type& t) const {
+  using K = Type::Kind;
+  switch (t.kind()) {
+    case K::kVar:
+      return t.var_id() == id;
+    case K::kList:
+    case K::kWrapper:
+      return Occurs(id, t.elem());
+    case K::kType:
+      return t.has_elem() && Occurs(id, t.elem());
+    case K::kMap:
+      return Occurs(id, t.elem()) || Occurs(id, t.map_value());
+    case K::kAbstract:
+      for (const Type& p : t.params()) {
+        if (Occurs(id, p)) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+std::optional<Type> TypeVars::Unify(const Type& a, const Type& b) {
+  const size_t mark = trail_.size();
+  std::optional<Type> u = UnifyResolved(Resolve(a), Resolve(b));
+  if (!u) {
+    // Undo what this attempt bound.
+    for (size_t i = mark; i < trail_.size(); ++i) bound_[trail_[i]].reset();
+  }
+  trail_.resize(mark);
+  return u;
+}
+
+std::optional<Type> TypeVars::UnifyResolved(const Type& a, const Type& b) {
+  using K = Type::Kind;
+  if (a.kind() == K::kVar || b.kind() == K::kVar) {
+    const Type& var = a.kind() == K::kVar ? a : b;
+    const Type& other = a.kind() == K::kVar ? b : a;
+    if (other.kind() == K::kVar && other.var_id() == var.var_id()) return var;
+    if (other.kind() == K::kFree) return var;
+    if (Occurs(var.var_id(), other)) return std::nullopt;
+    bound_[var.var_id()] = other;
+    trail_.push_back(var.var_id());
+    return other;
+  }
   if (a.kind() == K::kFree) return b;
   if (b.kind() == K::kFree) return a;
   if (a.kind() == K::kDyn || b.kind() == K::kDyn) return Type::Dyn();
@@ -131,26 +238,32 @@ std::optional<Type> Unify(const Type& a, const Type& b) {
   if (a.kind() == K::kWrapper && a.elem() == b) return a;
   if (b.kind() == K::kWrapper && b.elem() == a) return b;
   if (a.kind() == K::kList && b.kind() == K::kList) {
-    auto e = Unify(a.elem(), b.elem());
+    auto e = UnifyResolved(Resolve(a.elem()), Resolve(b.elem()));
     if (!e) return std::nullopt;
     return Type::List(*e);
   }
   if (a.kind() == K::kMap && b.kind() == K::kMap) {
-    auto k = Unify(a.elem(), b.elem());
-    auto v = Unify(a.map_value(), b.map_value());
-    if (!k || !v) return std::nullopt;
+    auto k = UnifyResolved(Resolve(a.elem()), Resolve(b.elem()));
+    if (!k) return std::nullopt;
+    auto v = UnifyResolved(Resolve(a.map_value()), Resolve(b.map_value()));
+    if (!v) return std::nullopt;
     return Type::Map(*k, *v);
   }
   if (SameConstructor(a, b)) {
     std::vector<Type> params;
     for (size_t i = 0; i < a.params().size(); ++i) {
-      auto p = Unify(a.params()[i], b.params()[i]);
+      auto p = UnifyResolved(Resolve(a.params()[i]), Resolve(b.params()[i]));
       if (!p) return std::nullopt;
       params.push_back(*p);
     }
     return Type::Abstract(a.name(), std::move(params));
   }
   return std::nullopt;
+}
+
+std::optional<Type> Unify(const Type& a, const Type& b) {
+  TypeVars none;
+  return none.Unify(a, b);
 }
 
 Type Join(const Type& a, const Type& b) {
@@ -209,6 +322,8 @@ bool operator==(const Type& a, const Type& b) {
       return *a.name_ == *b.name_;
     case Type::Kind::kEnum:
       return a.enum_ == b.enum_;
+    case Type::Kind::kVar:
+      return a.var_id_ == b.var_id_;
     default:
       return true;
   }

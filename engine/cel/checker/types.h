@@ -19,9 +19,11 @@ namespace reconnect::cel {
 //  - abstract types such as set(T), named with type parameters, which only
 //    declared functions produce;
 //  - type parameters (T), in function declarations only;
-//  - the free type: not yet constrained, such as the element of `[]`. It
-//    takes the type it is joined with (`[[], [1]]` is list(list(int))) and
-//    otherwise reads as dyn.
+//  - the free type: a wildcard that takes the type it is joined with and
+//    otherwise reads as dyn (for unbound type parameters of overloads);
+//  - type variables: unknowns of one check, such as the element type of
+//    `[]` or a comprehension variable over it, bound by what the expression
+//    does with them (TypeVars); unbound ones read as dyn.
 class Type {
  public:
   enum class Kind : uint8_t {
@@ -44,6 +46,7 @@ class Type {
     kTypeParam,
     kFree,
     kEnum,  // under strong enum typing only
+    kVar,
   };
 
   Type() = default;
@@ -56,6 +59,8 @@ class Type {
   static Type String() { return Type(Kind::kString); }
   static Type Bytes() { return Type(Kind::kBytes); }
   static Type TypeType() { return Type(Kind::kType); }
+  // The type of the value `type(x)` gives for an x of type `t`.
+  static Type TypeOf(Type t);
   static Type Duration() { return Type(Kind::kDuration); }
   static Type Timestamp() { return Type(Kind::kTimestamp); }
   static Type List(Type elem);
@@ -67,20 +72,22 @@ class Type {
   static Type TypeParam(std::string name);
   static Type Free() { return Type(Kind::kFree); }
   static Type Enum(const google::protobuf::EnumDescriptor* e);
+  static Type Var(int id);
 
   Kind kind() const { return kind_; }
   // Dyn, free, or a type parameter (the declared type of a variable that
   // may hold anything): either way, anything may be done with it.
   bool is_dyn() const {
     return kind_ == Kind::kDyn || kind_ == Kind::kFree ||
-           kind_ == Kind::kTypeParam;
+           kind_ == Kind::kTypeParam || kind_ == Kind::kVar;
   }
   bool is_numeric() const {
     return kind_ == Kind::kInt || kind_ == Kind::kUint ||
            kind_ == Kind::kDouble;
   }
   // For lists: the element type; for maps: the key type; for wrappers: the
-  // wrapped primitive.
+  // wrapped primitive; for the type of a type (when has_elem()), the type.
+  bool has_elem() const { return first_ != nullptr; }
   const Type& elem() const { return *first_; }
   const Type& map_value() const { return *second_; }
   const google::protobuf::Descriptor* descriptor() const { return message_; }
@@ -90,6 +97,8 @@ class Type {
   // For abstract types and type parameters.
   const std::string& name() const { return *name_; }
   const std::vector<Type>& params() const { return *params_; }
+  // For type variables.
+  int var_id() const { return var_id_; }
 
   // "int", "list(string)", "map(string, dyn)", "reconnect.v1.Pain", ...
   std::string ToString() const;
@@ -110,6 +119,29 @@ class Type {
   const google::protobuf::EnumDescriptor* enum_ = nullptr;
   std::shared_ptr<const std::string> name_;
   std::shared_ptr<const std::vector<Type>> params_;
+  int var_id_ = -1;
+};
+
+// The type variables of one check and what they are bound to. Binding is
+// checked for occurrence: a variable is never bound to a type that holds it
+// (`x in y && y in x` over unknown x and y has no type).
+class TypeVars {
+ public:
+  Type Fresh();
+  // `t` with every bound variable replaced by its binding, at any depth.
+  Type Resolve(const Type& t) const;
+  // Resolve, with unbound variables as dyn: the type as reported.
+  Type Finalize(const Type& t) const;
+  // The most specific type that values of both `a` and `b` have, binding
+  // unbound variables to make them agree; nullopt when none does short of
+  // dyn (bindings made on the way are then undone).
+  std::optional<Type> Unify(const Type& a, const Type& b);
+
+ private:
+  std::optional<Type> UnifyResolved(const Type& a, const Type& b);
+  bool Occurs(int id, const Type& t) const;
+  std::vector<std::optional<Type>> bound_;
+  std::vector<int> trail_;  // variables bound by the Unify under way
 };
 
 // The most specific type that values of both `a` and `b` have, as for the
@@ -121,7 +153,7 @@ std::optional<Type> Unify(const Type& a, const Type& b);
 // Unify, falling back to dyn.
 Type Join(const Type& a, const Type& b);
 // The type of a value read out of a container of element type `t`: a free
-// element (of `[]`, say) is no constraint on what is read, so dyn.
+// element is no constraint on what is read, so dyn.
 inline Type ElementRead(const Type& t) {
   return t.kind() == Type::Kind::kFree ? Type::Dyn() : t;
 }
