@@ -200,3 +200,23 @@ TEST(ParserTest, ColumnsCountCodePoints) {
 
 }  // namespace
 }  // namespace reconnect::cel
+
+namespace reconnect::cel {
+namespace {
+
+TEST(ParserTest, ProtoExtensionMacrosAreOptIn) {
+  ParserOptions on;
+  on.proto_extension_macros = true;
+  EXPECT_EQ(ParseToString("proto.getExt(m, pkg.ext)", on), "m.pkg.ext");
+  EXPECT_EQ(ParseToString("proto.hasExt(m, pkg.Scope.ext)", on),
+            "m.pkg.Scope.ext~test");
+  EXPECT_EQ(ParseToString("proto.getExt(m, f(x))", on),
+            "ERROR 1:18: proto.getExt() macro: the second argument must be "
+            "the qualified name of an extension field");
+  // Off by default: an ordinary call on a variable named proto.
+  EXPECT_EQ(ParseToString("proto.getExt(m, pkg.ext)"),
+            "proto.getExt(m, pkg.ext)");
+}
+
+}  // namespace
+}  // namespace reconnect::cel

@@ -113,8 +113,9 @@ class Runner {
   };
 
   // `strong_enums`: the test is of a strong-enum section, which CEL runs
-  // with enum values typed by their enum.
-  Outcome Run(const Message& test, bool strong_enums) {
+  // with enum values typed by their enum. `proto_macros`: the test is of
+  // the protos extension library's file (proto.getExt, proto.hasExt).
+  Outcome Run(const Message& test, bool strong_enums, bool proto_macros) {
     strings_.clear();
     strong_enums_ = strong_enums;
     const FieldDescriptor* matcher = SetOneof(test, "result_matcher");
@@ -124,6 +125,7 @@ class Runner {
       return {Outcome::kSkip, "unknown values are not tracked by this engine"};
     }
     cel::Limits limits;
+    limits.parser.proto_extension_macros = proto_macros;
     cel::ExpressionSetBuilder builder(&pool_, Str(test, "container"), limits);
     if (strong_enums) builder.UseStrongEnums();
     std::map<std::string, int> vars;
@@ -702,8 +704,10 @@ int main(int argc, char** argv) {
         if (auto it = skipped.find(name); it != skipped.end()) {
           o = {Runner::Outcome::kSkip, it->second};
         } else {
-          o = runner.Run(test, name == "enums" &&
-                                   absl::StartsWith(section_name, "strong_"));
+          o = runner.Run(
+              test,
+              name == "enums" && absl::StartsWith(section_name, "strong_"),
+              name == "proto2_ext");
         }
         tally.Add(id, o.kind, o.reason);
       }

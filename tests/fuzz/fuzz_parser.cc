@@ -14,5 +14,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::string(reinterpret_cast<const char*>(data), size));
   const reconnect::cel::ParseResult parsed = reconnect::cel::Parse(source);
   reconnect::fuzz::CheckOutcome(parsed.expr != nullptr, parsed.issues);
+  // Again with the optional macros of the protos extension library.
+  reconnect::cel::ParserOptions options;
+  options.proto_extension_macros = true;
+  const reconnect::cel::ParseResult with_macros =
+      reconnect::cel::Parse(source, options);
+  reconnect::fuzz::CheckOutcome(with_macros.expr != nullptr,
+                                with_macros.issues);
   return 0;
 }

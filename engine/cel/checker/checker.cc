@@ -261,7 +261,7 @@ class Checker {
         break;
       case Type::Kind::kMessage: {
         const FieldDescriptor* f =
-            operand.descriptor()->FindFieldByName(e.name);
+            FindFieldOrExtension(operand.descriptor(), e.name);
         if (f == nullptr) {
           Error(e.offset, absl::StrCat("undefined field '", e.name,
                                        "' on type '", operand.ToString(), "'"));

@@ -354,6 +354,14 @@ Type MessageCelType(const Descriptor* d) {
   return Type::Message(d);
 }
 
+const FieldDescriptor* FindFieldOrExtension(const Descriptor* d,
+                                            const std::string& name) {
+  if (const FieldDescriptor* f = d->FindFieldByName(name)) return f;
+  if (name.find('.') == std::string::npos) return nullptr;
+  const FieldDescriptor* ext = d->file()->pool()->FindExtensionByName(name);
+  return ext != nullptr && ext->containing_type() == d ? ext : nullptr;
+}
+
 Type SingularFieldType(const FieldDescriptor* f, bool strong_enums) {
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_ENUM:

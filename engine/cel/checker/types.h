@@ -170,6 +170,12 @@ Type SingularFieldType(const google::protobuf::FieldDescriptor* field,
 // The CEL type of a message-typed value of descriptor `d`.
 Type MessageCelType(const google::protobuf::Descriptor* d);
 
+// The field of `d` named `name`: a field of its own, or a proto2 extension
+// of it named by its fully qualified name (as in a.`pkg.ext_name`, or
+// a.pkg.ext_name resolved by the checker). Null when neither exists.
+const google::protobuf::FieldDescriptor* FindFieldOrExtension(
+    const google::protobuf::Descriptor* d, const std::string& name);
+
 }  // namespace reconnect::cel
 
 #endif  // RECONNECT_ENGINE_CEL_CHECKER_TYPES_H_

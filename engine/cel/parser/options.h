@@ -15,6 +15,11 @@ struct ParserOptions {
   int32_t max_code_points = 100'000;
   // Maximum number of AST nodes.
   int32_t max_nodes = 10'000;
+  // The macros of CEL's protos extension library: proto.getExt(m, ext) and
+  // proto.hasExt(m, ext), with `ext` an extension's qualified name, read
+  // and test a proto2 extension field (as m.`ext` does). Off by default, as
+  // in other CEL implementations.
+  bool proto_extension_macros = false;
 };
 
 }  // namespace reconnect::cel

@@ -436,6 +436,11 @@ class Parser {
 
   ExprPtr ReceiverCall(std::string name, int32_t off, ExprPtr target,
                        std::vector<ExprPtr> args) {
+    if (options_.proto_extension_macros && target->kind == ExprKind::kIdent &&
+        target->name == "proto" && (name == "getExt" || name == "hasExt") &&
+        args.size() == 2) {
+      return ExtensionMacro(name == "hasExt", std::move(args));
+    }
     std::optional<MacroKind> macro;
     if (name == "all" && args.size() == 2) macro = MacroKind::kAll;
     if (name == "exists" && args.size() == 2) macro = MacroKind::kExists;
@@ -556,6 +561,22 @@ class Parser {
       default:
         Fail(off, Unexpected());
     }
+  }
+
+  // proto.getExt(m, pkg.ext) is m.`pkg.ext`; proto.hasExt, has() of it.
+  ExprPtr ExtensionMacro(bool test_only, std::vector<ExprPtr> args) {
+    if (!IsQualifiedName(*args[1])) {
+      Fail(args[1]->offset,
+           absl::StrCat("proto.", test_only ? "hasExt" : "getExt",
+                        "() macro: the second argument must be the qualified "
+                        "name of an extension field"));
+    }
+    ExprPtr e = NewExpr(ExprKind::kSelect, args[1]->offset);
+    e->name = QualifiedName(*args[1]);
+    e->test_only = test_only;
+    const int d = DepthOf(args[0]);
+    e->operand = std::move(args[0]);
+    return Finish(std::move(e), d);
   }
 
   ExprPtr HasMacro(int32_t off, std::vector<ExprPtr> args) {

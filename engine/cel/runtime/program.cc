@@ -282,7 +282,7 @@ class Planner {
     const FieldDescriptor* field = nullptr;
     if (const Type* t = TypeOf(*e.operand);
         t && t->kind() == Type::Kind::kMessage) {
-      field = t->descriptor()->FindFieldByName(e.name);
+      field = FindFieldOrExtension(t->descriptor(), e.name);
     }
     return runtime_internal::MakeSelect(std::move(operand), e.name, field,
                                         e.test_only);
@@ -296,7 +296,7 @@ class Planner {
     const Expr& op = *e.operand;
     const Type* t = TypeOf(op);
     if (t == nullptr || t->kind() != Type::Kind::kMessage) return false;
-    const FieldDescriptor* f = t->descriptor()->FindFieldByName(e.name);
+    const FieldDescriptor* f = FindFieldOrExtension(t->descriptor(), e.name);
     if (f == nullptr) return false;
     auto ref = check_.references.find(op.id);
     if (ref != check_.references.end()) {

@@ -4,6 +4,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "engine/cel/checker/types.h"
 #include "engine/cel/runtime/internal/fields.h"
 #include "engine/cel/runtime/internal/message_builder.h"
 
@@ -152,7 +153,7 @@ class SelectNode final : public Node {
         const Message& m = v.message();
         const FieldDescriptor* fd = field_;
         if (fd == nullptr || fd->containing_type() != m.GetDescriptor()) {
-          fd = m.GetDescriptor()->FindFieldByName(name_);
+          fd = FindFieldOrExtension(m.GetDescriptor(), name_);
         }
         if (fd == nullptr) {
           return Value::Error(absl::StrCat("no such field '", name_, "'"));
