@@ -115,6 +115,14 @@ int RunDiffRemote(const RemoteOptions& server, const std::string& from,
 int RunImpactRemote(const RemoteOptions& server, const std::string& candidate,
                     const ImpactOptions& options);
 
+// `reconnect admin reload --server ADDR`: reloads every rule-set version
+// now, as SIGHUP does, and prints the refusals and the active version (exit
+// 1 when any version was refused). `reconnect admin activate ID@VERSION
+// --server ADDR`: makes a loaded version the active one. Both need the
+// admin role.
+int RunAdminRemote(const RemoteOptions& server, const std::string& action,
+                   const std::string& rule_set);
+
 // `reconnect replay FILE [DECISION_ID]`: re-evaluates one recorded decision,
 // or every one, with the rule set that made it, and reports whether the
 // output is identical or exactly what differs. Exit status 0 when all are

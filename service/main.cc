@@ -140,7 +140,12 @@ Usage:
   reconnect audit verify --server ADDR
   reconnect replay --server ADDR [DECISION_ID]
   reconnect diff FROM TO --server ADDR          (digests, or ID@VERSION)
-  reconnect impact --server ADDR CANDIDATE      (a digest, or ID@VERSION))";
+  reconnect impact --server ADDR CANDIDATE      (a digest, or ID@VERSION)
+  reconnect admin reload --server ADDR          reload the rule sets now (admin)
+  reconnect admin activate ID@VERSION --server ADDR
+                                                make a loaded version active (admin)
+  TLS and identity for --server: --tls_ca FILE [--tls_cert FILE --tls_key FILE]
+  [--token_file FILE])";
 
 int UsageError(const std::string& message) {
   std::cerr << "reconnect: " << message << "\n\n" << kUsage << "\n";
@@ -203,6 +208,17 @@ int main(int argc, char** argv) {
     }
     return server.empty() ? RunAuditVerify(args[1])
                           : RunAuditVerifyRemote(remote);
+  }
+  if (command == "admin") {
+    if (server.empty()) return UsageError("admin needs --server ADDR");
+    if (args.size() == 1 && args[0] == "reload") {
+      return RunAdminRemote(remote, "reload", "");
+    }
+    if (args.size() == 2 && args[0] == "activate" &&
+        args[1].find('@') != std::string::npos) {
+      return RunAdminRemote(remote, "activate", args[1]);
+    }
+    return UsageError("admin takes: reload, or activate ID@VERSION");
   }
   if (command == "diff") {
     if (args.size() != 2)

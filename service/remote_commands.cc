@@ -244,4 +244,43 @@ int RunImpactRemote(const RemoteOptions& server, const std::string& candidate,
   return 0;
 }
 
+int RunAdminRemote(const RemoteOptions& server, const std::string& action,
+                   const std::string& rule_set) {
+  absl::StatusOr<Remote> remote = Remote::Open(server);
+  if (!remote.ok()) return CannotConnect(remote.status());
+  auto describe = [](const v1::RuleSetSummary& rs) {
+    return absl::StrCat(rs.id(), " ", rs.version(), " (", rs.status(), ", ",
+                        rs.digest(), ")");
+  };
+  auto ctx = remote->Context();
+  if (action == "reload") {
+    v1::ReloadRuleSetsResponse response;
+    grpc::Status s = remote->governance().ReloadRuleSets(
+        ctx.get(), v1::ReloadRuleSetsRequest(), &response);
+    if (!s.ok()) return Failed(s);
+    for (const auto& refusal : response.refusals()) {
+      std::cout << "refused " << refusal.dir() << ":\n";
+      for (const auto& p : refusal.problems()) std::cout << "  " << p << "\n";
+    }
+    if (!response.loaded()) {
+      std::cout << "no version loads; the versions loaded before keep "
+                   "serving\n";
+      return 1;
+    }
+    std::cout << "active: " << describe(response.active()) << "\n";
+    return response.refusals_size() == 0 ? 0 : 1;
+  }
+  // activate ID@VERSION
+  v1::ActivateRuleSetRequest request;
+  const v1::GetRuleSetRequest selector = Selector(rule_set);
+  request.set_id(selector.id());
+  request.set_version(selector.version());
+  v1::ActivateRuleSetResponse response;
+  grpc::Status s =
+      remote->governance().ActivateRuleSet(ctx.get(), request, &response);
+  if (!s.ok()) return Failed(s);
+  std::cout << "active: " << describe(response.active()) << "\n";
+  return 0;
+}
+
 }  // namespace reconnect::service

@@ -274,6 +274,17 @@ TEST(CliTest, UsageErrors) {
   EXPECT_EQ(Reconnect("eval -").exit_code, 2);
   EXPECT_EQ(Reconnect("lint").exit_code, 2);
   EXPECT_NE(Reconnect("lint rules/reconnect --no_such_flag").exit_code, 0);
+  const CommandResult admin = Reconnect("admin reload");
+  EXPECT_EQ(admin.exit_code, 2);
+  EXPECT_THAT(admin.err, HasSubstr("admin needs --server ADDR"));
+  const CommandResult activate =
+      Reconnect("admin activate reconnect --server 127.0.0.1:1");
+  EXPECT_EQ(activate.exit_code, 2);
+  EXPECT_THAT(activate.err, HasSubstr("activate ID@VERSION"));
+  const CommandResult no_ca = Reconnect(
+      "audit verify --server 127.0.0.1:1 --tls_cert a.pem --tls_key a.key");
+  EXPECT_EQ(no_ca.exit_code, 2);
+  EXPECT_THAT(no_ca.err, HasSubstr("need --tls_ca"));
 }
 
 }  // namespace

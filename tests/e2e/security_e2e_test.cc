@@ -377,6 +377,20 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
       "audit verify" + common + " --token_file " + Path("missing.jwt"));
   EXPECT_EQ(code, 2);
   EXPECT_THAT(out, HasSubstr("missing.jwt' cannot be read"));
+  // Administration from the command line: ops may, the auditor may not.
+  Write("ops.jwt", admin);
+  std::tie(code, out) =
+      testing_util::RunReconnect("admin activate reconnect@1.0.0" + common +
+                                 " --token_file " + Path("ops.jwt"));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("active: reconnect 1.0.0"));
+  std::tie(code, out) = testing_util::RunReconnect(
+      "admin reload" + common + " --token_file " + Path("ops.jwt"));
+  EXPECT_EQ(code, 0) << out;
+  std::tie(code, out) = testing_util::RunReconnect(
+      "admin reload" + common + " --token_file " + Path("auditor.jwt"));
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("PERMISSION_DENIED"));
 
   // Refusals are logged with their reason and counted; tokens never are.
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
