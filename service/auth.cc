@@ -1,8 +1,6 @@
 #include "service/auth.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -11,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/security/auth_context.h"
 #include "nlohmann/json.hpp"
+#include "service/files.h"
 #include "service/log.h"
 
 namespace reconnect::service {
@@ -21,18 +20,6 @@ constexpr Role kRoles[] = {Role::kEvaluator, Role::kAuditor, Role::kAdmin};
 constexpr size_t kMaxCachedTokens = 4096;
 
 unsigned Bit(Role role) { return 1u << static_cast<unsigned>(role); }
-
-absl::StatusOr<std::string> ReadFile(const std::string& path,
-                                     const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " '", path, "' cannot be read"));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string FileFingerprint(const std::string& path) {
   if (path.empty()) return "";
@@ -164,7 +151,7 @@ absl::StatusOr<std::shared_ptr<const Authorizer::State>> Authorizer::Load()
     const {
   auto state = std::make_shared<State>();
   absl::StatusOr<std::string> policy_text =
-      ReadFile(options_.policy_file, "the policy file");
+      ReadWholeFile(options_.policy_file, "the policy file");
   if (!policy_text.ok()) return policy_text.status();
   absl::StatusOr<Policy> policy = ParsePolicy(*policy_text);
   if (!policy.ok()) {
@@ -175,7 +162,7 @@ absl::StatusOr<std::shared_ptr<const Authorizer::State>> Authorizer::Load()
   state->policy = *std::move(policy);
   if (!options_.jwks_file.empty()) {
     absl::StatusOr<std::string> jwks =
-        ReadFile(options_.jwks_file, "the JWKS file");
+        ReadWholeFile(options_.jwks_file, "the JWKS file");
     if (!jwks.ok()) return jwks.status();
     absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
         JwtVerifier::Create(*jwks, options_.jwt);
@@ -205,36 +192,37 @@ absl::Status Authorizer::ReloadIfChanged() {
   }
   absl::StatusOr<std::shared_ptr<const State>> loaded = Load();
   if (!loaded.ok()) return loaded.status();
-  Log(LogLevel::kInfo, "auth_reloaded",
-      {{"bindings", (*loaded)->policy.size()},
-       {"keys", (*loaded)->verifier ? (*loaded)->verifier->key_count() : 0}});
+  const size_t bindings = (*loaded)->policy.size();
+  const size_t keys =
+      (*loaded)->verifier ? (*loaded)->verifier->key_count() : 0;
   {
     absl::MutexLock lock(&mu_);
     state_ = *std::move(loaded);
   }
-  absl::MutexLock lock(&cache_mu_);
-  verified_.clear();
+  // Last, so that whoever reads it finds the new policy and keys in force.
+  Log(LogLevel::kInfo, "auth_reloaded",
+      {{"bindings", bindings}, {"keys", keys}});
   return absl::OkStatus();
 }
 
-absl::StatusOr<JwtClaims> Authorizer::VerifyCached(
-    std::string_view token, const JwtVerifier& verifier) {
+absl::StatusOr<JwtClaims> Authorizer::VerifyCached(const std::string& token,
+                                                   const State& state) const {
   const absl::Time now = absl::Now();
   {
-    absl::MutexLock lock(&cache_mu_);
-    auto it = verified_.find(std::string(token));
-    if (it != verified_.end()) {
+    absl::MutexLock lock(&state.cache_mu);
+    auto it = state.verified.find(token);
+    if (it != state.verified.end()) {
       if (now <= it->second.expiry + options_.jwt.clock_skew) {
         return it->second;
       }
-      verified_.erase(it);
+      state.verified.erase(it);
     }
   }
-  absl::StatusOr<JwtClaims> claims = verifier.Verify(token, now);
+  absl::StatusOr<JwtClaims> claims = state.verifier->Verify(token, now);
   if (claims.ok()) {
-    absl::MutexLock lock(&cache_mu_);
-    if (verified_.size() >= kMaxCachedTokens) verified_.clear();
-    verified_.emplace(std::string(token), *claims);
+    absl::MutexLock lock(&state.cache_mu);
+    if (state.verified.size() >= kMaxCachedTokens) state.verified.clear();
+    state.verified.emplace(token, *claims);
   }
   return claims;
 }
@@ -254,9 +242,8 @@ absl::StatusOr<std::string> Authorizer::Authenticate(
       return absl::UnauthenticatedError(
           "a bearer token was sent, but no JWKS is configured (--jwks)");
     }
-    absl::StatusOr<JwtClaims> claims =
-        VerifyCached(std::string(absl::StripAsciiWhitespace(value.substr(7))),
-                     *state.verifier);
+    absl::StatusOr<JwtClaims> claims = VerifyCached(
+        std::string(absl::StripAsciiWhitespace(value.substr(7))), state);
     if (!claims.ok()) return claims.status();
     return absl::StrCat("jwt:", claims->subject);
   }

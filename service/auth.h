@@ -72,6 +72,13 @@ class Authorizer {
   struct State {
     Policy policy;
     std::unique_ptr<JwtVerifier> verifier;  // null without a JWKS
+    // Tokens this verifier accepted already, so that a caller reusing its
+    // access token (as EHRs do for its lifetime) costs one signature check,
+    // not one per call. Bounded (cleared when full); a reload starts a new
+    // state, and so a new cache: rotated-out keys are never trusted again.
+    mutable absl::Mutex cache_mu;
+    mutable absl::flat_hash_map<std::string, JwtClaims> verified
+        ABSL_GUARDED_BY(cache_mu);
   };
   explicit Authorizer(AuthOptions options) : options_(std::move(options)) {}
   absl::StatusOr<std::shared_ptr<const State>> Load() const;
@@ -80,20 +87,14 @@ class Authorizer {
   // The identity of the caller, or UNAUTHENTICATED with the reason.
   absl::StatusOr<std::string> Authenticate(
       const grpc::ServerContextBase& context, const State& state);
-  absl::StatusOr<JwtClaims> VerifyCached(std::string_view token,
-                                         const JwtVerifier& verifier);
+  absl::StatusOr<JwtClaims> VerifyCached(const std::string& token,
+                                         const State& state) const;
 
   const AuthOptions options_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const State> state_ ABSL_GUARDED_BY(mu_);
   // The files' fingerprint at the last load attempt.
   std::string seen_fingerprint_ ABSL_GUARDED_BY(mu_);
-  // Tokens verified already, so that a caller reusing its access token
-  // (as EHRs do for its lifetime) costs one signature check, not one per
-  // call. Bounded; cleared when full or when the keys change.
-  absl::Mutex cache_mu_;
-  absl::flat_hash_map<std::string, JwtClaims> verified_
-      ABSL_GUARDED_BY(cache_mu_);
   std::atomic<uint64_t> unauthenticated_{0};
   std::atomic<uint64_t> denied_{0};
 };

@@ -15,6 +15,7 @@
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "service/command_output.h"
 #include "service/commands.h"
+#include "service/files.h"
 #include "service/tls.h"
 
 namespace reconnect::service {
@@ -30,14 +31,9 @@ class Remote {
     if (!credentials.ok()) return credentials.status();
     Remote remote;
     if (!options.token_file.empty()) {
-      std::ifstream in(options.token_file, std::ios::binary);
-      if (!in) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--token_file '", options.token_file, "' cannot be read"));
-      }
-      std::stringstream text;
-      text << in.rdbuf();
-      remote.token_ = std::string(absl::StripAsciiWhitespace(text.str()));
+      auto token = ReadWholeFile(options.token_file, "--token_file");
+      if (!token.ok()) return token.status();
+      remote.token_ = std::string(absl::StripAsciiWhitespace(*token));
     }
     remote.stub_ = v1::Governance::NewStub(
         grpc::CreateChannel(options.address, *credentials));

@@ -1,5 +1,4 @@
 #include <csignal>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -17,6 +16,7 @@
 #include "service/commands.h"
 #include "service/decision_engine.h"
 #include "service/decision_support_service.h"
+#include "service/files.h"
 #include "service/governance_service.h"
 #include "service/log.h"
 #include "service/rule_set_registry.h"
@@ -216,18 +216,17 @@ int RunServe(const ServeOptions& options) {
             "no --patient_ref_key: patient references are left out of audit "
             "records, so decisions cannot be linked to a patient"}});
     } else {
-      std::ifstream in(options.patient_ref_key_file, std::ios::binary);
-      std::stringstream key;
-      key << in.rdbuf();
-      if (!in || key.str().size() < 32) {
+      auto key =
+          ReadWholeFile(options.patient_ref_key_file, "--patient_ref_key");
+      if (!key.ok() || key->size() < 32) {
         Log(LogLevel::kError, "patient_ref_key_refused",
             {{"path", options.patient_ref_key_file},
-             {"reason", !in ? "cannot be read"
-                            : "holds fewer than 32 bytes; an HMAC key needs "
-                              "at least 32 random bytes"}});
+             {"reason", !key.ok() ? std::string(key.status().message())
+                                  : "holds fewer than 32 bytes; an HMAC key "
+                                    "needs at least 32 random bytes"}});
         return 2;
       }
-      service.SetPatientRefKey(key.str());
+      service.SetPatientRefKey(*std::move(key));
     }
   }
   if (options.empty_handler_for_benchmark) {
@@ -299,9 +298,10 @@ int RunServe(const ServeOptions& options) {
   health.Set(Health::kRuleSet, registry.Active() != nullptr);
   if (audit) {
     audit->OnHealthChange([&health](bool ok) {
+      // Health first: whoever reads the log line sees health agree.
+      health.Set(Health::kAuditStore, ok);
       Log(ok ? LogLevel::kInfo : LogLevel::kError,
           ok ? "audit_store_recovered" : "audit_store_unwritable");
-      health.Set(Health::kAuditStore, ok);
     });
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
@@ -351,11 +351,11 @@ int RunServe(const ServeOptions& options) {
   // Drain: readiness goes NOT_SERVING at once, so that the load balancer
   // stops sending calls; after --drain_delay_seconds (the time it takes to
   // notice) the listener closes and calls in flight get the grace period.
+  health.Set(Health::kNotDraining, false);
   Log(LogLevel::kInfo, "draining",
       {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
        {"drain_delay_seconds", options.drain_delay_seconds},
        {"grace_seconds", options.shutdown_grace_seconds}});
-  health.Set(Health::kNotDraining, false);
   if (options.drain_delay_seconds > 0) {
     std::this_thread::sleep_for(
         std::chrono::seconds(options.drain_delay_seconds));

@@ -1,8 +1,5 @@
 #include "service/tls.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
@@ -10,22 +7,11 @@
 #include "openssl/err.h"
 #include "openssl/pem.h"
 #include "openssl/x509.h"
+#include "service/files.h"
 
 namespace reconnect::service {
 
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path,
-                                     const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " '", path, "' cannot be read"));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 struct BioDeleter {
   void operator()(BIO* b) const { BIO_free(b); }
@@ -47,7 +33,7 @@ std::unique_ptr<BIO, BioDeleter> MemoryBio(const std::string& pem) {
 // none or one does not parse.
 absl::StatusOr<std::vector<X509Ptr>> ReadCertificates(const std::string& path,
                                                       const std::string& what) {
-  absl::StatusOr<std::string> pem = ReadFile(path, what);
+  absl::StatusOr<std::string> pem = ReadWholeFile(path, what);
   if (!pem.ok()) return pem.status();
   auto bio = MemoryBio(*pem);
   std::vector<X509Ptr> certs;
@@ -98,7 +84,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   }
   auto chain = ReadCertificates(options.cert_file, "--tls_cert");
   if (!chain.ok()) return chain.status();
-  absl::StatusOr<std::string> key_pem = ReadFile(options.key_file, "--tls_key");
+  absl::StatusOr<std::string> key_pem =
+      ReadWholeFile(options.key_file, "--tls_key");
   if (!key_pem.ok()) return key_pem.status();
   {
     auto bio = MemoryBio(*key_pem);
@@ -163,14 +150,15 @@ MakeChannelCredentials(const ClientTlsOptions& options) {
         "--tls_cert and --tls_key go together: give both or neither");
   }
   grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> ca = ReadFile(options.ca_file, "--tls_ca");
+  absl::StatusOr<std::string> ca = ReadWholeFile(options.ca_file, "--tls_ca");
   if (!ca.ok()) return ca.status();
   ssl.pem_root_certs = *std::move(ca);
   if (!options.cert_file.empty()) {
     absl::StatusOr<std::string> cert =
-        ReadFile(options.cert_file, "--tls_cert");
+        ReadWholeFile(options.cert_file, "--tls_cert");
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile(options.key_file, "--tls_key");
+    absl::StatusOr<std::string> key =
+        ReadWholeFile(options.key_file, "--tls_key");
     if (!key.ok()) return key.status();
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);

@@ -401,7 +401,7 @@ TEST(ServerLifecycleTest, DrainFinishesCallsInFlightAndExitsZero) {
   ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
                         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
                         "--listen", "127.0.0.1:0", "--audit",
-                        (dir / "audit.db").string(), "--drain_delay_seconds=2",
+                        (dir / "audit.db").string(), "--drain_delay_seconds=4",
                         "--shutdown_grace_seconds=10"});
   auto serving = server.WaitForEvent("serving", std::chrono::seconds(30));
   ASSERT_TRUE(serving.has_value());
