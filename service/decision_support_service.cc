@@ -70,9 +70,11 @@ class DecisionSupportService::PendingCall {
     timer_ = id;
   }
 
-  void Finish(const grpc::Status& status) {
+  // `from_timer`: the server's deadline fired (its timer needs no
+  // cancelling, and set_timer may not have returned yet).
+  void Finish(const grpc::Status& status, bool from_timer = false) {
     if (finished_.exchange(true)) return;
-    if (limits_ != nullptr) limits_->Cancel(timer_);
+    if (!from_timer && limits_ != nullptr) limits_->Cancel(timer_);
     slot_.reset();
     reactor_->Finish(status);
   }
@@ -140,7 +142,8 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
         limits_, limits_.Schedule(limits_.Deadline(*context), [call] {
           call->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                                     "the call took longer than the server's "
-                                    "deadline for calls that set none"));
+                                    "deadline for calls that set none"),
+                       /*from_timer=*/true);
         }));
   }
   audit_->Append(std::move(record), [call](const absl::Status& s) {
