@@ -16,7 +16,11 @@ namespace {
 
 // The schema this binary writes. Older files are migrated on open; newer
 // ones are refused.
-constexpr int kSchemaVersion = 1;
+// 1: the first schema. 2: an index of decisions by caller, for governance
+// queries by caller identity.
+constexpr int kSchemaVersion = 2;
+// Readers (verify, replay, governance) read every version from this one on.
+constexpr int kOldestReadableVersion = 1;
 constexpr auto kProbeInterval = std::chrono::milliseconds(500);
 const std::string& ZeroHash() {
   static const auto* zero = new std::string(32, '\0');
@@ -106,6 +110,8 @@ absl::Status Exec(sqlite3* db, const std::string& sql) {
   return absl::OkStatus();
 }
 
+absl::Status MigrateTo1(sqlite3* db);
+
 absl::Status Migrate(sqlite3* db, const std::string& path) {
   Statement version(db, "PRAGMA user_version");
   if (version.Step() != SQLITE_ROW) {
@@ -120,7 +126,21 @@ absl::Status Migrate(sqlite3* db, const std::string& path) {
                      "); use a newer reconnect"));
   }
   if (have == kSchemaVersion) return absl::OkStatus();
-  // Version 0 (a new file) to 1.
+  // Each step in its own transaction, so that a failure leaves a file of
+  // the version before it.
+  if (have < 1) {
+    if (auto s = MigrateTo1(db); !s.ok()) return s;
+  }
+  return Exec(db,
+              "BEGIN IMMEDIATE;"
+              "CREATE INDEX IF NOT EXISTS decisions_by_caller"
+              "  ON decisions(caller, time_micros);"
+              "PRAGMA user_version = 2;"
+              "COMMIT;");
+}
+
+// Version 0 (a new file) to 1.
+absl::Status MigrateTo1(sqlite3* db) {
   return Exec(db,
               "BEGIN IMMEDIATE;"
               "CREATE TABLE decisions("
@@ -472,9 +492,11 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
                      raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   Statement version(db.get(), "PRAGMA user_version");
-  if (version.Step() != SQLITE_ROW || version.Int(0) != kSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " is not an audit store of schema version ", kSchemaVersion));
+  if (version.Step() != SQLITE_ROW || version.Int(0) < kOldestReadableVersion ||
+      version.Int(0) > kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not an audit store of schema version ",
+                     kOldestReadableVersion, " to ", kSchemaVersion));
   }
   std::set<std::string> rule_sets;
   Statement digests(db.get(), "SELECT digest FROM rule_sets");
@@ -553,10 +575,12 @@ absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(
         absl::StrCat("cannot open audit store ", path, ": ", message));
   }
   Statement version(db, "PRAGMA user_version");
-  if (version.Step() != SQLITE_ROW || version.Int(0) != kSchemaVersion) {
+  if (version.Step() != SQLITE_ROW || version.Int(0) < kOldestReadableVersion ||
+      version.Int(0) > kSchemaVersion) {
     sqlite3_close(db);
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " is not an audit store of schema version ", kSchemaVersion));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not an audit store of schema version ",
+                     kOldestReadableVersion, " to ", kSchemaVersion));
   }
   return std::unique_ptr<AuditReader>(new AuditReader(db));
 }
@@ -616,31 +640,26 @@ AuditReader::ListDecisionIds(int64_t after, int limit) {
 absl::StatusOr<std::vector<DecisionRecord>> AuditReader::ListDecisions(
     const DecisionQuery& q) {
   // Unset filters match everything, so one statement serves every query.
-  Statement rows(
-      db_, q.metadata_only
-               ? "SELECT sequence, decision_id, time_micros, calling_system,"
-                 " caller, rule_set_digest, x'', x'', prev_hash, hash"
-                 " FROM decisions WHERE sequence > ?1"
-                 " AND (?2 = 0 OR time_micros >= ?2) AND (?3 = 0 OR "
-                 "time_micros < ?3)"
-                 " AND (?4 = '' OR rule_set_digest = ?4)"
-                 " AND (?5 = '' OR calling_system = ?5)"
-                 " ORDER BY sequence LIMIT ?6"
-               : "SELECT sequence, decision_id, time_micros, calling_system,"
-                 " caller, rule_set_digest, assessment, recommendation,"
-                 " prev_hash, hash"
-                 " FROM decisions WHERE sequence > ?1"
-                 " AND (?2 = 0 OR time_micros >= ?2) AND (?3 = 0 OR "
-                 "time_micros < ?3)"
-                 " AND (?4 = '' OR rule_set_digest = ?4)"
-                 " AND (?5 = '' OR calling_system = ?5)"
-                 " ORDER BY sequence LIMIT ?6");
+  static constexpr char kWhere[] =
+      " FROM decisions WHERE sequence > ?1"
+      " AND (?2 = 0 OR time_micros >= ?2) AND (?3 = 0 OR time_micros < ?3)"
+      " AND (?4 = '' OR rule_set_digest = ?4)"
+      " AND (?5 = '' OR calling_system = ?5)"
+      " AND (?7 = '' OR caller = ?7)"
+      " ORDER BY sequence LIMIT ?6";
+  const std::string sql = absl::StrCat(
+      "SELECT sequence, decision_id, time_micros, calling_system, caller,"
+      " rule_set_digest, ",
+      q.metadata_only ? "x'', x''" : "assessment, recommendation",
+      ", prev_hash, hash", kWhere);
+  Statement rows(db_, sql.c_str());
   rows.Bind(1, q.after_sequence)
       .Bind(2, q.start_micros)
       .Bind(3, q.end_micros)
       .BindText(4, q.rule_set_digest)
       .BindText(5, q.calling_system)
-      .Bind(6, q.limit);
+      .Bind(6, q.limit)
+      .BindText(7, q.caller);
   std::vector<DecisionRecord> out;
   int step;
   while ((step = rows.Step()) == SQLITE_ROW) {

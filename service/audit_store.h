@@ -146,6 +146,7 @@ struct DecisionQuery {
   int64_t end_micros = 0;       // exclusive; 0: open
   std::string rule_set_digest;  // empty: any
   std::string calling_system;   // empty: any
+  std::string caller;           // the authenticated caller; empty: any
   int64_t after_sequence = 0;   // paging: only records after this one
   int limit = 50;
   bool metadata_only = false;  // leave out assessment and recommendation

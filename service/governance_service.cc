@@ -393,6 +393,7 @@ grpc::ServerUnaryReactor* GovernanceService::ListDecisions(
   ReadTimeRange(*request, query, violations);
   query.rule_set_digest = request->rule_set_digest();
   query.calling_system = request->calling_system();
+  query.caller = request->caller();
   query.metadata_only = request->metadata_only();
   if (!violations.empty()) return Refuse(ctx, std::move(violations));
   return Run(ctx, [this, query, response] {

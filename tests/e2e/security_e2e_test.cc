@@ -331,6 +331,23 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
       GetDecision(channel, auditor, answer.decision_id(), &decision);
   ASSERT_TRUE(read.ok()) << read.error_message();
   EXPECT_EQ(decision.caller(), "jwt:ehr-east");
+  {
+    // The auditor asks which decisions this caller received: both.
+    v1::ListDecisionsRequest list;
+    list.set_caller("jwt:ehr-east");
+    list.set_metadata_only(true);
+    v1::ListDecisionsResponse listed;
+    ASSERT_TRUE(v1::Governance::NewStub(channel)
+                    ->ListDecisions(Context(auditor).get(), list, &listed)
+                    .ok());
+    ASSERT_EQ(listed.decisions_size(), 2);
+    EXPECT_EQ(listed.decisions(0).decision_id(), answer.decision_id());
+    list.set_caller("jwt:nobody");
+    ASSERT_TRUE(v1::Governance::NewStub(channel)
+                    ->ListDecisions(Context(auditor).get(), list, &listed)
+                    .ok());
+    EXPECT_EQ(listed.decisions_size(), 0);
+  }
   EXPECT_EQ(GetDecision(channel, evaluator, answer.decision_id(), &decision)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);

@@ -48,6 +48,7 @@ class AuditStoreTest : public ::testing::Test {
     r.decision_id = absl::StrCat("decision-", i);
     r.time_micros = 1'700'000'000'000'000 + i;
     r.calling_system = "ehr-triage";
+    r.caller = i % 2 == 0 ? "jwt:ehr-east" : "cert:ehr-west.example";
     r.rule_set_digest = "digest-1";
     r.assessment = absl::StrCat("assessment bytes ", i);
     r.recommendation = absl::StrCat("recommendation bytes ", i);
@@ -288,10 +289,60 @@ TEST_F(AuditStoreTest, ReaderListsByFilter) {
   q = {};
   q.calling_system = "other";
   EXPECT_THAT(list(q), ::testing::IsEmpty());
+  q = {};
+  q.caller = "jwt:ehr-east";
+  EXPECT_THAT(list(q), ::testing::ElementsAre(2, 4, 6));
+  q.metadata_only = true;
+  q.start_micros = 1'700'000'000'000'003;
+  EXPECT_THAT(list(q), ::testing::ElementsAre(4, 6));
   auto stored = (*reader)->ListRuleSets();
   ASSERT_TRUE(stored.ok());
   ASSERT_EQ(stored->size(), 1u);
   EXPECT_EQ((*stored)[0].version, "1.0.0");
+}
+
+// A store of schema version 1 (before the caller index) is migrated when a
+// server opens it, and read as it is by the readers until then.
+TEST_F(AuditStoreTest, MigratesAVersion1Store) {
+  FillWith(3);
+  Tamper("DROP INDEX decisions_by_caller; PRAGMA user_version = 1;");
+  auto index_exists = [&] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT count(*) FROM sqlite_master WHERE type = "
+                       "'index' AND name = 'decisions_by_caller'",
+                       -1, &st, nullptr);
+    sqlite3_step(st);
+    const bool exists = sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return exists;
+  };
+  ASSERT_FALSE(index_exists());
+  {
+    auto reader = AuditReader::Open(path_);
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    DecisionQuery q;
+    q.caller = "jwt:ehr-east";
+    auto listed = (*reader)->ListDecisions(q);
+    ASSERT_TRUE(listed.ok());
+    EXPECT_EQ(listed->size(), 1u);
+    auto report = VerifyAuditTrail(path_);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->ok()) << report->problem;
+  }
+  {
+    auto store = AuditStore::Open({path_, 0});
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_TRUE(AppendAndWait(**store, Record(4)).ok());
+  }
+  EXPECT_TRUE(index_exists());
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->problem;
+  EXPECT_EQ(report->records, 4);
 }
 
 TEST_F(AuditStoreTest, RefusesNewerSchemaAndNonStores) {
