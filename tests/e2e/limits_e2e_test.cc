@@ -41,15 +41,8 @@ class LimitsE2ETest : public testing::Test {
   }
 
   void Start(std::vector<std::string> flags) {
-    std::vector<std::string> args = {
-        RECONNECT_BINARY,
-        "serve",
-        "--rules",
-        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
-        "--listen",
-        "127.0.0.1:0",
-        "--audit",
-        (dir_ / "audit.db").string()};
+    std::vector<std::string> args =
+        testing_util::ServeBundled({"--audit", (dir_ / "audit.db").string()});
     args.insert(args.end(), flags.begin(), flags.end());
     server_ = std::make_unique<ServerProcess>(args);
     auto serving = server_->WaitForEvent("serving", std::chrono::seconds(30));
@@ -194,10 +187,7 @@ TEST_F(LimitsE2ETest, NonsenseLimitsAreRefusedNamingTheFlag) {
            {"--default_deadline_ms=0", "--default_deadline_ms"},
            {"--max_deadline_ms=5", "--max_deadline_ms"},
            {"--keepalive_seconds=0", "--keepalive_seconds"}}) {
-    ServerProcess server(
-        {RECONNECT_BINARY, "serve", "--rules",
-         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect", "--audit=off",
-         flag});
+    ServerProcess server(testing_util::ServeBundled({"--audit=off", flag}));
     auto refused =
         server.WaitForEvent("flag_refused", std::chrono::seconds(30));
     ASSERT_TRUE(refused.has_value()) << flag;

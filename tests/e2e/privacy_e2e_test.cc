@@ -92,11 +92,9 @@ TEST(PrivacyE2ETest, NoLogLineHoldsAssessmentContent) {
   const fs::path dir = mkdtemp(tmpl);
   const std::string key(32, 'k');
   std::ofstream(dir / "patient-ref.key") << key;
-  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
-                        "--listen", "127.0.0.1:0", "--audit",
-                        (dir / "audit.db").string(), "--patient_ref_key",
-                        (dir / "patient-ref.key").string()});
+  ServerProcess server(testing_util::ServeBundled(
+      {"--audit", (dir / "audit.db").string(), "--patient_ref_key",
+       (dir / "patient-ref.key").string()}));
   auto serving = server.WaitForEvent("serving", std::chrono::seconds(30));
   ASSERT_TRUE(serving.has_value());
   auto channel = grpc::CreateChannel((*serving)["address"].get<std::string>(),
@@ -191,11 +189,9 @@ TEST(PrivacyE2ETest, AShortPatientRefKeyIsRefused) {
   char tmpl[] = "/tmp/privacy_e2e_test.XXXXXX";
   const fs::path dir = mkdtemp(tmpl);
   std::ofstream(dir / "short.key") << "too-short";
-  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
-                        "--listen", "127.0.0.1:0", "--audit",
-                        (dir / "audit.db").string(), "--patient_ref_key",
-                        (dir / "short.key").string()});
+  ServerProcess server(testing_util::ServeBundled(
+      {"--audit", (dir / "audit.db").string(), "--patient_ref_key",
+       (dir / "short.key").string()}));
   auto refused =
       server.WaitForEvent("patient_ref_key_refused", std::chrono::seconds(30));
   ASSERT_TRUE(refused.has_value());

@@ -111,33 +111,17 @@ class SecurityE2ETest : public testing::Test {
   // Starts a server with TLS; `client_cert` is "require" or "optional".
   std::unique_ptr<ServerProcess> Start(const std::string& client_cert,
                                        std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {
-        RECONNECT_BINARY,
-        "serve",
-        "--rules",
-        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
-        "--listen",
-        "127.0.0.1:0",
-        "--health_listen",
-        "127.0.0.1:0",
-        "--audit",
-        Path(client_cert + "-audit.db"),
-        "--tls_cert",
-        Path("server.pem"),
-        "--tls_key",
-        Path("server.key"),
-        "--client_ca",
-        Path("ca.pem"),
-        "--client_cert",
-        client_cert,
-        "--policy",
-        Path("policy.json"),
-        "--jwks",
-        Path("jwks.json"),
-        "--jwt_issuer",
-        kIssuer,
-        "--jwt_audience",
-        kAudience};
+    std::vector<std::string> args = testing_util::ServeBundled(
+        {"--health_listen", "127.0.0.1:0",
+         "--audit",         Path(client_cert + "-audit.db"),
+         "--tls_cert",      Path("server.pem"),
+         "--tls_key",       Path("server.key"),
+         "--client_ca",     Path("ca.pem"),
+         "--client_cert",   client_cert,
+         "--policy",        Path("policy.json"),
+         "--jwks",          Path("jwks.json"),
+         "--jwt_issuer",    kIssuer,
+         "--jwt_audience",  kAudience});
     args.insert(args.end(), extra.begin(), extra.end());
     auto server = std::make_unique<ServerProcess>(args);
     auto serving = server->WaitForEvent("serving", std::chrono::seconds(30));
@@ -537,9 +521,8 @@ TEST_F(SecurityE2ETest, RotatedKeysAndPolicyApplyWithoutRestart) {
 }
 
 TEST_F(SecurityE2ETest, PlaintextBeyondLoopbackNeedsInsecureAndSaysSo) {
-  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
-                        "--audit=off", "--listen", "0.0.0.0:0", "--insecure"});
+  ServerProcess server(testing_util::ServeBundled(
+      {"--audit=off", "--listen", "0.0.0.0:0", "--insecure"}));
   auto insecure =
       server.WaitForEvent("insecure_listener", std::chrono::seconds(30));
   ASSERT_TRUE(insecure.has_value());
@@ -553,14 +536,7 @@ TEST_F(SecurityE2ETest, PlaintextBeyondLoopbackNeedsInsecureAndSaysSo) {
 
 TEST_F(SecurityE2ETest, BadSecurityConfigurationIsRefusedAtStart) {
   auto start = [](std::vector<std::string> extra) {
-    std::vector<std::string> args = {
-        RECONNECT_BINARY,
-        "serve",
-        "--rules",
-        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
-        "--audit=off",
-        "--listen",
-        "127.0.0.1:0"};
+    std::vector<std::string> args = testing_util::ServeBundled({"--audit=off"});
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<ServerProcess>(args);
   };

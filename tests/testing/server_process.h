@@ -16,6 +16,18 @@
 
 namespace reconnect::testing_util {
 
+// The arguments of `reconnect serve` on the bundled rule set and a free
+// loopback port, then `flags` (a later flag overrides an earlier one).
+inline std::vector<std::string> ServeBundled(
+    const std::vector<std::string>& flags = {}) {
+  std::vector<std::string> args = {
+      RECONNECT_BINARY, "serve",
+      "--rules",        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+      "--listen",       "127.0.0.1:0"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return args;
+}
+
 // Runs `reconnect serve` as a child process on a free loopback port and
 // reads its structured log lines from stderr.
 class ServerProcess {
