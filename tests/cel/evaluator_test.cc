@@ -237,6 +237,12 @@ INSTANTIATE_TEST_SUITE_P(
              "list: [\"a\", \"b\"]"},
         Case{"Scores{pcs_total: 1} == Scores{pcs_total: 1}", "bool: true"},
         Case{"Scores{pcs_total: 1} == Scores{pcs_total: 2}", "bool: false"},
+        // Presence counts where the field has it (proto3 `optional`); -0.0
+        // and 0.0 are the same number.
+        Case{"Scores{pcs_total: 0} == Scores{}", "bool: false"},
+        Case{"Scores{fsfi_total: -0.0} == Scores{}", "bool: false"},
+        Case{"Scores{fsfi_total: -0.0} == Scores{fsfi_total: 0.0}",
+             "bool: true"},
         Case{"type(Scores{}) == reconnect.v1.Scores", "bool: true"}));
 
 v1::Assessment FromJson(const std::string& json) {

@@ -314,6 +314,46 @@ std::string Value::DebugString() const {
   return out;
 }
 
+namespace {
+
+// A float or double field without presence (proto3) that is zero on both
+// sides: one may hold -0.0, which protobuf counts as set (its bits are not
+// zero) while the other is unset, yet they are the same number and, without
+// presence, the same message.
+class SignedZeroIsUnset final
+    : public google::protobuf::util::MessageDifferencer::IgnoreCriteria {
+ public:
+  bool IsIgnored(
+      const google::protobuf::Message& a, const google::protobuf::Message& b,
+      const google::protobuf::FieldDescriptor* f,
+      const std::vector<
+          google::protobuf::util::MessageDifferencer::SpecificField>&)
+      override {
+    using FD = google::protobuf::FieldDescriptor;
+    if (f->is_repeated() || f->has_presence()) return false;
+    if (f->cpp_type() == FD::CPPTYPE_FLOAT) {
+      return a.GetReflection()->GetFloat(a, f) == 0 &&
+             b.GetReflection()->GetFloat(b, f) == 0;
+    }
+    if (f->cpp_type() == FD::CPPTYPE_DOUBLE) {
+      return a.GetReflection()->GetDouble(a, f) == 0 &&
+             b.GetReflection()->GetDouble(b, f) == 0;
+    }
+    return false;
+  }
+};
+
+// Protobuf equality, with presence as protobuf defines it, but for signed
+// zeros in fields without presence (above).
+bool MessagesEqual(const google::protobuf::Message& a,
+                   const google::protobuf::Message& b) {
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.AddIgnoreCriteria(new SignedZeroIsUnset());  // takes ownership
+  return differencer.Compare(a, b);
+}
+
+}  // namespace
+
 bool ValueEquals(const Value& a, const Value& b) {
   using K = Value::Kind;
   if (IsNumeric(a.kind()) && IsNumeric(b.kind())) {
@@ -355,8 +395,7 @@ bool ValueEquals(const Value& a, const Value& b) {
     }
     case K::kMessage:
       return a.message().GetDescriptor() == b.message().GetDescriptor() &&
-             google::protobuf::util::MessageDifferencer::Equals(a.message(),
-                                                                b.message());
+             MessagesEqual(a.message(), b.message());
     default:
       return false;
   }
