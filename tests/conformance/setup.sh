@@ -7,12 +7,5 @@ here="$(cd "$(dirname "$0")" && pwd)"
 build="$1"
 prefix="$build/conformance/npm"
 out="$build/conformance/data"
-mkdir -p "$prefix"
-[[ -f "$prefix/package.json" ]] || echo '{"private": true}' > "$prefix/package.json"
-mapfile -t packages < "$here/versions.txt"
-want="$(printf '%s\n' "${packages[@]}")"
-if [[ ! -f "$prefix/.installed" || "$(cat "$prefix/.installed")" != "$want" ]]; then
-  npm install --silent --no-audit --no-fund --prefix "$prefix" "${packages[@]}"
-  printf '%s' "$want" > "$prefix/.installed"
-fi
+bash "$here/../testing/npm_pinned.sh" "$prefix" "$here/versions.txt"
 node "$here/export.mjs" "$prefix" "$out"

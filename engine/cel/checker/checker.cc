@@ -102,7 +102,7 @@ class Checker {
       case ExprKind::kList: {
         // `[]`'s element type is unknown until the expression says more.
         Type elem = vars_.Fresh();
-        for (const auto& a : e.args) elem = Join(elem, Visit(*a));
+        for (const auto& a : e.args) elem = vars_.Join(elem, Visit(*a));
         return Type::List(elem);
       }
       case ExprKind::kMap: {
@@ -117,8 +117,8 @@ class Checker {
             Error(entry.offset, absl::StrCat("unsupported map key type '",
                                              kt.ToString(), "'"));
           }
-          k = Join(k, kt);
-          v = Join(v, vt);
+          k = vars_.Join(k, kt);
+          v = vars_.Join(v, vt);
         }
         return Type::Map(k, v);
       }
@@ -128,10 +128,6 @@ class Checker {
         return VisitComprehension(e);
     }
     return Type::Dyn();
-  }
-
-  Type Join(const Type& a, const Type& b) {
-    return vars_.Unify(a, b).value_or(Type::Dyn());
   }
 
   static Type ConstantType(const Constant& c) {

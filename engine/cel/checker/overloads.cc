@@ -199,9 +199,6 @@ std::optional<Type> ResolveOverload(const std::string& name,
   std::optional<Type> resolved_target;
   if (target_in) resolved_target = vars.Resolve(*target_in);
   const Type* target = resolved_target ? &*resolved_target : nullptr;
-  auto join = [&](const Type& a, const Type& b) {
-    return vars.Unify(a, b).value_or(Type::Dyn());
-  };
   auto no_overload = [&]() -> std::optional<Type> {
     error = absl::StrCat("found no matching overload for '", name,
                          "' applied to '", ArgList(target, args), "'");
@@ -220,7 +217,7 @@ std::optional<Type> ResolveOverload(const std::string& name,
       // `c ? x : null` reads as x's type.
       if (args[1].kind() == K::kNull) return args[2];
       if (args[2].kind() == K::kNull) return args[1];
-      return join(args[1], args[2]);
+      return vars.Join(args[1], args[2]);
     }
     if (name == "_[_]" && args.size() == 2) {
       const Type& c = args[0];
@@ -301,7 +298,7 @@ std::optional<Type> ResolveOverload(const std::string& name,
       }
       if (!ok) continue;
       Type r = Substitute(sig.result, bindings);
-      result = result ? join(*result, r) : r;
+      result = result ? vars.Join(*result, r) : r;
     }
   }
   if (!result) return no_overload();

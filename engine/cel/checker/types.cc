@@ -266,10 +266,6 @@ std::optional<Type> Unify(const Type& a, const Type& b) {
   return none.Unify(a, b);
 }
 
-Type Join(const Type& a, const Type& b) {
-  return Unify(a, b).value_or(Type::Dyn());
-}
-
 bool Type::IsAssignableFrom(const Type& other) const {
   if (is_dyn() || other.is_dyn()) return true;
   if (kind_ == Kind::kTypeParam || other.kind_ == Kind::kTypeParam) {

@@ -136,6 +136,10 @@ class TypeVars {
   // unbound variables to make them agree; nullopt when none does short of
   // dyn (bindings made on the way are then undone).
   std::optional<Type> Unify(const Type& a, const Type& b);
+  // Unify, falling back to dyn (as for the elements of one list literal).
+  Type Join(const Type& a, const Type& b) {
+    return Unify(a, b).value_or(Type::Dyn());
+  }
 
  private:
   std::optional<Type> UnifyResolved(const Type& a, const Type& b);
@@ -150,8 +154,6 @@ class TypeVars {
 // anything; null joins a nullable type (message, wrapper, timestamp,
 // duration, abstract); a wrapper joins its primitive.
 std::optional<Type> Unify(const Type& a, const Type& b);
-// Unify, falling back to dyn.
-Type Join(const Type& a, const Type& b);
 // The type of a value read out of a container of element type `t`: a free
 // element is no constraint on what is read, so dyn.
 inline Type ElementRead(const Type& t) {
