@@ -60,9 +60,6 @@ class Authorizer {
   // last read. On failure the previous ones stay and the error says why.
   absl::Status ReloadIfChanged();
 
-  uint64_t unauthenticated_count() const { return unauthenticated_.load(); }
-  uint64_t permission_denied_count() const { return denied_.load(); }
-
   // Parsed policy: identity ("jwt:SUB" or "cert:NAME") -> role bits.
   using Policy = std::map<std::string, unsigned>;
   // Parses a policy document; errors name the binding and the field.

@@ -71,9 +71,6 @@ class CallLimits {
   uint64_t Schedule(absl::Time deadline, std::function<void()> expire);
   bool Cancel(uint64_t id);
 
-  int in_flight() const { return in_flight_.load(); }
-  uint64_t shed_count() const { return shed_.load(); }
-
  private:
   friend class CallSlot;
   void Release() { --in_flight_; }
