@@ -1,10 +1,16 @@
 // A closed-loop gRPC load generator for Evaluate: several channels, a fixed
 // number of calls outstanding on each (callback API), for a fixed time.
-// Prints one JSON line: calls per second, latency percentiles, errors.
+// Prints one JSON line: calls per second, latency percentiles, errors, and
+// the CPU time per call of the generator and (with --server_pid, on Linux)
+// of the server, both over the measured window: on a machine they share,
+// these say where the time went.
 //
 //   reconnect_load --target ADDR --assessment FILE [--channels 4]
 //                  [--outstanding 16] [--seconds 10] [--warmup_seconds 1]
-//                  [--tls_ca FILE] [--token_file FILE]
+//                  [--tls_ca FILE] [--token_file FILE] [--server_pid PID]
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,6 +25,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
@@ -35,6 +42,8 @@ ABSL_FLAG(std::string, tls_ca, "",
           "CA of the server's certificate: connect with TLS.");
 ABSL_FLAG(std::string, token_file, "",
           "A bearer token (JWT) to send with every call.");
+ABSL_FLAG(int, server_pid, 0,
+          "The server's process id, to report its CPU time per call.");
 
 namespace {
 
@@ -116,6 +125,38 @@ double Percentile(std::vector<double>& v, double p) {
   return v[i];
 }
 
+// User plus system CPU seconds of this process.
+double OwnCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
+// User plus system CPU seconds of process `pid` (fields 14 and 15 of
+// /proc/PID/stat, in clock ticks); negative when it cannot be read.
+double ProcessCpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  // The command name (field 2) may hold spaces; count fields after it.
+  const size_t close = stat.rfind(')');
+  if (!in || close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    double v = 0;
+    if (i >= 14) {
+      if (!absl::SimpleAtod(field, &v)) return -1;
+      ticks += v;
+    }
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,12 +210,19 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::duration<double>(s));
   };
   sleep_for(absl::GetFlag(FLAGS_warmup_seconds));
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const double server_cpu_start =
+      server_pid > 0 ? ProcessCpuSeconds(server_pid) : -1;
+  const double own_cpu_start = OwnCpuSeconds();
   const auto start = Clock::now();
   shared.measuring = true;
   sleep_for(absl::GetFlag(FLAGS_seconds));
   shared.measuring = false;
   const double elapsed =
       std::chrono::duration<double>(Clock::now() - start).count();
+  const double own_cpu = OwnCpuSeconds() - own_cpu_start;
+  const double server_cpu =
+      server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu_start : -1;
   shared.stopping = true;
   {
     std::unique_lock<std::mutex> lock(shared.mu);
@@ -188,8 +236,19 @@ int main(int argc, char** argv) {
       {"calls_per_second", static_cast<double>(lat.size()) / elapsed},
       {"p50_us", Percentile(lat, 50)},
       {"p99_us", Percentile(lat, 99)},
+      {"generator_cpu_us_per_call",
+       lat.empty() ? 0 : own_cpu * 1e6 / static_cast<double>(lat.size())},
       {"channels", absl::GetFlag(FLAGS_channels)},
       {"outstanding_per_channel", absl::GetFlag(FLAGS_outstanding)}};
+  if (server_pid > 0) {
+    if (server_cpu_start < 0 || server_cpu < 0) {
+      std::cerr << "reconnect_load: cannot read the CPU time of process "
+                << server_pid << " from /proc\n";
+      return 2;
+    }
+    out["server_cpu_us_per_call"] =
+        lat.empty() ? 0 : server_cpu * 1e6 / static_cast<double>(lat.size());
+  }
   std::cout << out.dump() << "\n";
   return shared.errors > 0 ? 1 : 0;
 }
