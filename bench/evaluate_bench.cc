@@ -155,8 +155,8 @@ void BM_AuditAppend(benchmark::State& state) {
       ++in_flight;
     }
     service::DecisionRecord r = proto;
-    r.decision_id = std::to_string(++n);
-    r.time_micros = n;
+    r.decision_id = *service::NewDecisionId();  // as the service makes them
+    r.time_micros = ++n;
     (*store)->Append(std::move(r), [&](const absl::Status&) {
       std::lock_guard<std::mutex> lock(mu);
       --in_flight;

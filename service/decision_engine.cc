@@ -15,13 +15,16 @@ constexpr size_t kMaxRuleSetRefLength = 64;
 DecisionEngine::DecisionEngine(const RuleSetRegistry& registry)
     : registry_(registry), validator_(v1::Assessment::descriptor()) {}
 
-absl::StatusOr<std::string> NewDecisionId() {
+absl::StatusOr<std::string> NewDecisionId(absl::Time now) {
   unsigned char b[16];
-  if (RAND_bytes(b, sizeof(b)) != 1) {
+  if (RAND_bytes(b + 6, sizeof(b) - 6) != 1) {
     return absl::InternalError(
         "the random generator failed to produce a decision id");
   }
-  b[6] = (b[6] & 0x0F) | 0x40;
+  const uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(now));
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+  b[6] = (b[6] & 0x0F) | 0x70;
   b[8] = (b[8] & 0x3F) | 0x80;
   return absl::StrFormat(
       "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",

@@ -131,7 +131,7 @@ TEST_F(ServerE2ETest, EvaluateReturnsARecommendationWithItsProvenance) {
       Evaluate(ExampleRequest("safeguarding-disclosure.json"), response);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_THAT(response.decision_id(),
-              testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-["
+              testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-["
                                     "89ab][0-9a-f]{3}-[0-9a-f]{12}"));
   EXPECT_EQ(response.rule_set().id(), "reconnect");
   EXPECT_EQ(response.rule_set().version(), "1.0.0");
