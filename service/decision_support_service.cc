@@ -9,6 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "openssl/evp.h"
 #include "openssl/hmac.h"
 #include "service/log.h"
@@ -29,6 +32,35 @@ std::string Serialize(const google::protobuf::Message& m) {
     m.SerializeToCodedStream(&coded);
   }
   return out;
+}
+
+google::protobuf::ArenaOptions ArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 16 * 1024;
+  return options;
+}
+
+// `response` (without its recommendation) followed by `recommendation`, the
+// serialised recommendation, as field `recommendation`: the bytes of the
+// whole response, without serialising the recommendation again.
+grpc::ByteBuffer WithRecommendation(const v1::EvaluateResponse& response,
+                                    const std::string& recommendation) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    response.SerializeToCodedStream(&coded);
+    google::protobuf::internal::WireFormatLite::WriteBytes(
+        v1::EvaluateResponse::kRecommendationFieldNumber, recommendation,
+        &coded);
+  }
+  // The slice takes the string over rather than copying it.
+  auto* owned = new std::string(std::move(out));
+  grpc::Slice slice(
+      owned->data(), owned->size(),
+      [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  return grpc::ByteBuffer(&slice, 1);
 }
 
 }  // namespace
@@ -88,13 +120,9 @@ class DecisionSupportService::PendingCall {
 };
 
 grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
-    grpc::CallbackServerContext* context, const v1::EvaluateRequest* request,
-    v1::EvaluateResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (empty_handler_) {
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
   std::optional<CallSlot> slot = limits_.Admit("Evaluate");
   if (!slot) {
     reactor->Finish(Shed());
@@ -107,6 +135,26 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
     reactor->Finish(s);
     return reactor;
   }
+  // A recommendation is many small messages and strings; one arena for the
+  // call's messages, freed in one step on return, costs far less than
+  // allocating them one by one.
+  google::protobuf::Arena arena(ArenaOptions());
+  auto* request =
+      google::protobuf::Arena::CreateMessage<v1::EvaluateRequest>(&arena);
+  grpc::ByteBuffer input(*request_bytes);  // shares the received slices
+  if (!grpc::SerializationTraits<v1::EvaluateRequest>::Deserialize(&input,
+                                                                   request)
+           .ok()) {
+    Log(LogLevel::kWarning, "evaluate_failed",
+        {{"code", "INVALID_ARGUMENT"}, {"reason", "unparsable request"}});
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        "the request is not a reconnect.v1.EvaluateRequest in protobuf "
+        "binary form (malformed, truncated, or nested too deeply)"));
+    return reactor;
+  }
+  auto* response =
+      google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
   std::vector<FieldViolation> violations;
   const absl::Status result = engine_.Evaluate(*request, *response, violations);
   if (!result.ok()) {
@@ -117,6 +165,12 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
     reactor->Finish(ToGrpcStatus(result, violations));
     return reactor;
   }
+  // The recommendation's bytes go both into the record (deterministic, so
+  // that its hash depends only on the message) and, as field
+  // `recommendation`, into the response.
+  std::string recommendation = Serialize(response->recommendation());
+  response->clear_recommendation();
+  *response_bytes = WithRecommendation(*response, recommendation);
   if (audit_ == nullptr) {
     reactor->Finish(grpc::Status::OK);
     return reactor;
@@ -131,7 +185,7 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
   record.caller = std::move(caller);
   record.rule_set_digest = response->rule_set().digest();
   record.assessment = StoredAssessment(request->assessment());
-  record.recommendation = Serialize(response->recommendation());
+  record.recommendation = std::move(recommendation);
   auto call = std::make_shared<PendingCall>(reactor, *std::move(slot));
   // gRPC holds the call to the client's deadline; a call with none (or one
   // beyond the maximum) is held to the server's, so that a stalled store

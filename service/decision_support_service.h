@@ -2,7 +2,6 @@
 #define RECONNECT_SERVICE_DECISION_SUPPORT_SERVICE_H_
 
 #include "reconnect/v1/decision_support.grpc.pb.h"
-#include "service/arena_message_allocator.h"
 #include "service/audit_store.h"
 #include "service/auth.h"
 #include "service/call_limits.h"
@@ -15,8 +14,15 @@ namespace reconnect::service {
 // the call. With an audit store, the answer goes out only once its record is
 // committed: the handler queues the record and returns, and the store's
 // writer thread finishes the call (no gRPC thread waits on the disk).
+//
+// Evaluate is a raw method: the handler parses the request itself (so that a
+// malformed one gets INVALID_ARGUMENT naming what was expected), builds the
+// response on an arena, and serialises the recommendation once, for both the
+// audit record and the wire, while it is still in this thread's cache. What
+// waits for the commit is bytes, not the arena.
 class DecisionSupportService final
-    : public v1::DecisionSupport::CallbackService {
+    : public v1::DecisionSupport::WithRawCallbackMethod_Evaluate<
+          v1::DecisionSupport::Service> {
  public:
   // `engine`, `authorizer`, `limits` and `audit` (null: decisions are not
   // recorded) must outlive the service. Callers need the evaluator role.
@@ -25,21 +31,15 @@ class DecisionSupportService final
       : engine_(engine),
         authorizer_(authorizer),
         limits_(limits),
-        audit_(audit) {
-    SetMessageAllocatorFor_Evaluate(&allocator_);
-  }
+        audit_(audit) {}
 
   // The key patient references are stored under (as HMAC-SHA256); without
   // one they are not stored at all.
   void SetPatientRefKey(std::string key) { patient_ref_key_ = std::move(key); }
 
-  // For benchmarks only: Evaluate answers an empty response at once, so
-  // that the cost of gRPC alone can be measured by the same binary.
-  void UseEmptyHandlerForBenchmark() { empty_handler_ = true; }
-
   grpc::ServerUnaryReactor* Evaluate(grpc::CallbackServerContext* context,
-                                     const v1::EvaluateRequest* request,
-                                     v1::EvaluateResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
 
  private:
   class PendingCall;
@@ -51,9 +51,22 @@ class DecisionSupportService final
   Authorizer& authorizer_;
   CallLimits& limits_;
   AuditStore* const audit_;
-  bool empty_handler_ = false;
   std::string patient_ref_key_;
-  ArenaMessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse> allocator_;
+};
+
+// For benchmarks only (`serve --empty_handler_for_benchmark`): Evaluate
+// answers an empty response at once, so that the cost of gRPC alone can be
+// measured by the same binary. A plain typed handler, as gRPC gives it.
+class EmptyDecisionSupportService final
+    : public v1::DecisionSupport::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Evaluate(grpc::CallbackServerContext* context,
+                                     const v1::EvaluateRequest*,
+                                     v1::EvaluateResponse*) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
 };
 
 // "hmac-sha256:" and the hex HMAC-SHA256 of `ref` under `key`.

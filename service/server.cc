@@ -229,10 +229,10 @@ int RunServe(const ServeOptions& options) {
       service.SetPatientRefKey(*std::move(key));
     }
   }
+  EmptyDecisionSupportService empty_service;
   if (options.empty_handler_for_benchmark) {
     Log(LogLevel::kWarning, "empty_handler_for_benchmark",
         {{"reason", "Evaluate answers empty responses; for benchmarks only"}});
-    service.UseEmptyHandlerForBenchmark();
   }
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -260,7 +260,11 @@ int RunServe(const ServeOptions& options) {
   grpc::ResourceQuota quota("reconnect");
   quota.Resize(static_cast<size_t>(options.max_grpc_memory_mb) << 20);
   builder.SetResourceQuota(quota);
-  builder.RegisterService(&service);
+  if (options.empty_handler_for_benchmark) {
+    builder.RegisterService(&empty_service);
+  } else {
+    builder.RegisterService(&service);
+  }
   GovernanceService governance(registry, versions, *authorizer, limits,
                                audit ? options.audit : std::string());
   builder.RegisterService(&governance);

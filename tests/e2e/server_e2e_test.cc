@@ -188,6 +188,28 @@ TEST_F(ServerE2ETest, MissingAssessmentAndUnknownPin) {
   EXPECT_TRUE(Evaluate(pinned, response).ok());
 }
 
+TEST_F(ServerE2ETest, MalformedRequestBytesAreRefusedClearly) {
+  const std::string method = "/reconnect.v1.DecisionSupport/Evaluate";
+  std::string valid;
+  ASSERT_TRUE(ExampleRequest("no-partner.json").SerializeToString(&valid));
+  const std::string truncated = valid.substr(0, valid.size() - 3);
+  for (const std::string& bytes :
+       {std::string("\xff\xff\xff\xff"), truncated}) {
+    std::string response;
+    const grpc::Status s = UnaryGeneric(method, bytes, response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(),
+                testing::HasSubstr("not a reconnect.v1.EvaluateRequest"));
+    EXPECT_TRUE(response.empty());
+  }
+  // And the same bytes, whole, are answered.
+  std::string response;
+  ASSERT_TRUE(UnaryGeneric(method, valid, response).ok());
+  v1::EvaluateResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(response));
+  EXPECT_GT(parsed.recommendation().components_size(), 0);
+}
+
 TEST_F(ServerE2ETest, OversizeMessageIsRefused) {
   v1::EvaluateRequest request = ExampleRequest("no-partner.json");
   request.mutable_assessment()->mutable_pain()->set_notes(
