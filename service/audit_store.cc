@@ -257,12 +257,80 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(Options options) {
     return close_on_error(s);
   }
   if (auto s = Migrate(db, options.path); !s.ok()) return close_on_error(s);
+  // Checkpoints run on a connection of their own, so that copying the WAL
+  // into the database does not hold up the next commit.
+  sqlite3* checkpoint_db = nullptr;
+  if (sqlite3_open_v2(options.path.c_str(), &checkpoint_db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK ||
+      !Exec(checkpoint_db, "PRAGMA synchronous = FULL").ok()) {
+    std::string message = checkpoint_db ? sqlite3_errmsg(checkpoint_db)
+                                        : "cannot open a second connection";
+    sqlite3_close(checkpoint_db);
+    return close_on_error(absl::UnavailableError(
+        absl::StrCat("audit store ", options.path, ": ", message)));
+  }
   std::unique_ptr<AuditStore> store(new AuditStore(std::move(options), db));
+  store->checkpoint_db_ = checkpoint_db;
   if (auto s = store->LoadHead(); !s.ok()) return s;  // destructor closes
   store->ApplyPageLimit();
+  // Replaces SQLite's automatic checkpoint on the writer's connection.
+  sqlite3_wal_hook(db, &AuditStore::OnWalCommit, store.get());
+  store->checkpointer_ =
+      std::thread([s = store.get()] { s->CheckpointerLoop(); });
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   store->completer_ = std::thread([s = store.get()] { s->CompleterLoop(); });
   return store;
+}
+
+int AuditStore::OnWalCommit(void* self, sqlite3* db, const char* name,
+                            int frames) {
+  auto* store = static_cast<AuditStore*>(self);
+  if (frames >= store->options_.writer_checkpoint_frames) {
+    // The checkpointer has fallen behind (or cannot finish while the writer
+    // keeps appending): copy the WAL now, between two commits, so that the
+    // next transaction can start the WAL over. As SQLite's own automatic
+    // checkpoint does; a failure here leaves the commit intact.
+    if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr) == SQLITE_OK) {
+      store->writer_checkpoints_.fetch_add(1);
+    }
+  } else if (frames >= store->options_.checkpoint_frames) {
+    std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
+    if (!store->checkpoint_wanted_) {
+      store->checkpoint_wanted_ = true;
+      store->checkpoint_cv_.notify_one();
+    }
+  }
+  return SQLITE_OK;
+}
+
+void AuditStore::CheckpointerLoop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(checkpoint_mu_);
+      checkpoint_cv_.wait(lock, [this] {
+        return checkpoint_stopping_ ||
+               (checkpoint_wanted_ && !checkpoint_paused_);
+      });
+      if (checkpoint_stopping_) return;
+      checkpoint_wanted_ = false;
+    }
+    // PASSIVE: copies what no reader still needs, never waits for a lock.
+    // A failure (a full disk) is left for the next round; the writer's own
+    // checkpoint bounds the WAL meanwhile.
+    if (sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr,
+                                  SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr) == SQLITE_OK) {
+      background_checkpoints_.fetch_add(1);
+    }
+  }
+}
+
+void AuditStore::PauseCheckpointerForTest(bool paused) {
+  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  checkpoint_paused_ = paused;
+  checkpoint_cv_.notify_one();
 }
 
 AuditStore::AuditStore(Options options, sqlite3* db)
@@ -284,6 +352,14 @@ AuditStore::~AuditStore() {
   }
   completed_cv_.notify_all();
   if (completer_.joinable()) completer_.join();
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  sqlite3_close(checkpoint_db_);
+  // Last to close, the writer's connection checkpoints what is left.
   sqlite3_close(db_);
 }
 

@@ -114,6 +114,70 @@ TEST_F(AuditStoreTest, ConcurrentAppendsFormOneChain) {
   EXPECT_EQ(report->head_hash.size(), 64u);
 }
 
+// Records of the service's size: several WAL frames each.
+DecisionRecord BigRecord(int i) {
+  DecisionRecord r;
+  r.decision_id = absl::StrCat("big-", i);
+  r.time_micros = 1'700'000'000'000'000 + i;
+  r.calling_system = "ehr-triage";
+  r.rule_set_digest = "digest-1";
+  r.assessment = std::string(300, 'a');
+  r.recommendation = absl::StrCat(std::string(6500, 'r'), i);
+  return r;
+}
+
+TEST_F(AuditStoreTest, CheckpointsRunOnTheirOwnThread) {
+  auto store = AuditStore::Open({.path = path_,
+                                 .checkpoint_frames = 20,
+                                 .writer_checkpoint_frames = 1 << 30});
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(
+      (*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{}").ok());
+  for (int i = 1; i <= 100; ++i) {
+    ASSERT_TRUE(AppendAndWait(**store, BigRecord(i)).ok());
+  }
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*store)->background_checkpoints() == 0 &&
+         std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT((*store)->background_checkpoints(), 0);
+  EXPECT_EQ((*store)->writer_checkpoints(), 0);
+  store->reset();
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->problem;
+  EXPECT_EQ(report->records, 100);
+}
+
+TEST_F(AuditStoreTest, TheWriterBoundsTheWalWhenTheCheckpointerFallsBehind) {
+  constexpr int kBound = 200;  // frames
+  auto store = AuditStore::Open({.path = path_,
+                                 .checkpoint_frames = 20,
+                                 .writer_checkpoint_frames = kBound});
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(
+      (*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{}").ok());
+  (*store)->PauseCheckpointerForTest(true);
+  // About 3,000 frames in all: fifteen times the bound.
+  for (int i = 1; i <= 400; ++i) {
+    ASSERT_TRUE(AppendAndWait(**store, BigRecord(i)).ok());
+  }
+  EXPECT_EQ((*store)->background_checkpoints(), 0);
+  EXPECT_GT((*store)->writer_checkpoints(), 0);
+  // A WAL frame is a 4 KiB page and a 24-byte header; the WAL starts over
+  // after each of the writer's checkpoints, so it never holds much more
+  // than the bound (plus the transaction that crossed it).
+  const auto wal_bytes = std::filesystem::file_size(path_ + "-wal");
+  EXPECT_LE(wal_bytes, (kBound + 20) * (4096 + 24) + 32);
+  (*store)->PauseCheckpointerForTest(false);
+  store->reset();
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->problem;
+  EXPECT_EQ(report->records, 400);
+}
+
 TEST_F(AuditStoreTest, ReopenContinuesTheChain) {
   FillWith(3);
   {
