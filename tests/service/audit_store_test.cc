@@ -43,6 +43,27 @@ class AuditStoreTest : public ::testing::Test {
     return *std::move(store);
   }
 
+  // A store that checkpoints in the background every `background` WAL
+  // frames, and on the writer past `writer` frames.
+  std::unique_ptr<AuditStore> OpenWithCheckpoints(int background, int writer) {
+    auto store = AuditStore::Open({.path = path_,
+                                   .checkpoint_frames = background,
+                                   .writer_checkpoint_frames = writer});
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return nullptr;
+    EXPECT_TRUE(
+        (*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{}").ok());
+    return *std::move(store);
+  }
+
+  // The trail in the (closed) store verifies and holds `records` records.
+  void ExpectIntact(int64_t records) {
+    auto report = VerifyAuditTrail(path_);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->ok()) << report->problem;
+    EXPECT_EQ(report->records, records);
+  }
+
   static DecisionRecord Record(int i) {
     DecisionRecord r;
     r.decision_id = absl::StrCat("decision-", i);
@@ -127,55 +148,41 @@ DecisionRecord BigRecord(int i) {
 }
 
 TEST_F(AuditStoreTest, CheckpointsRunOnTheirOwnThread) {
-  auto store = AuditStore::Open({.path = path_,
-                                 .checkpoint_frames = 20,
-                                 .writer_checkpoint_frames = 1 << 30});
-  ASSERT_TRUE(store.ok()) << store.status();
-  ASSERT_TRUE(
-      (*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{}").ok());
+  auto store = OpenWithCheckpoints(20, 1 << 30);
+  ASSERT_NE(store, nullptr);
   for (int i = 1; i <= 100; ++i) {
-    ASSERT_TRUE(AppendAndWait(**store, BigRecord(i)).ok());
+    ASSERT_TRUE(AppendAndWait(*store, BigRecord(i)).ok());
   }
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while ((*store)->background_checkpoints() == 0 &&
+  while (store->background_checkpoints() == 0 &&
          std::chrono::steady_clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_GT((*store)->background_checkpoints(), 0);
-  EXPECT_EQ((*store)->writer_checkpoints(), 0);
-  store->reset();
-  auto report = VerifyAuditTrail(path_);
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_TRUE(report->ok()) << report->problem;
-  EXPECT_EQ(report->records, 100);
+  EXPECT_GT(store->background_checkpoints(), 0);
+  EXPECT_EQ(store->writer_checkpoints(), 0);
+  store.reset();
+  ExpectIntact(100);
 }
 
 TEST_F(AuditStoreTest, TheWriterBoundsTheWalWhenTheCheckpointerFallsBehind) {
   constexpr int kBound = 200;  // frames
-  auto store = AuditStore::Open({.path = path_,
-                                 .checkpoint_frames = 20,
-                                 .writer_checkpoint_frames = kBound});
-  ASSERT_TRUE(store.ok()) << store.status();
-  ASSERT_TRUE(
-      (*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{}").ok());
-  (*store)->PauseCheckpointerForTest(true);
+  auto store = OpenWithCheckpoints(20, kBound);
+  ASSERT_NE(store, nullptr);
+  store->PauseCheckpointerForTest(true);
   // About 3,000 frames in all: fifteen times the bound.
   for (int i = 1; i <= 400; ++i) {
-    ASSERT_TRUE(AppendAndWait(**store, BigRecord(i)).ok());
+    ASSERT_TRUE(AppendAndWait(*store, BigRecord(i)).ok());
   }
-  EXPECT_EQ((*store)->background_checkpoints(), 0);
-  EXPECT_GT((*store)->writer_checkpoints(), 0);
+  EXPECT_EQ(store->background_checkpoints(), 0);
+  EXPECT_GT(store->writer_checkpoints(), 0);
   // A WAL frame is a 4 KiB page and a 24-byte header; the WAL starts over
   // after each of the writer's checkpoints, so it never holds much more
   // than the bound (plus the transaction that crossed it).
   const auto wal_bytes = std::filesystem::file_size(path_ + "-wal");
   EXPECT_LE(wal_bytes, (kBound + 20) * (4096 + 24) + 32);
-  (*store)->PauseCheckpointerForTest(false);
-  store->reset();
-  auto report = VerifyAuditTrail(path_);
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_TRUE(report->ok()) << report->problem;
-  EXPECT_EQ(report->records, 400);
+  store->PauseCheckpointerForTest(false);
+  store.reset();
+  ExpectIntact(400);
 }
 
 TEST_F(AuditStoreTest, ReopenContinuesTheChain) {
