@@ -130,6 +130,30 @@ bool SameConstructor(const Type& a, const Type& b) {
          a.params().size() == b.params().size();
 }
 
+// `t` with `f` applied to each of its type parameters (list element, map key
+// and value, wrapped type, type of, abstract parameters).
+template <typename F>
+Type MapChildren(const Type& t, F f) {
+  using K = Type::Kind;
+  switch (t.kind()) {
+    case K::kList:
+      return Type::List(f(t.elem()));
+    case K::kMap:
+      return Type::Map(f(t.elem()), f(t.map_value()));
+    case K::kWrapper:
+      return Type::Wrapper(f(t.elem()));
+    case K::kType:
+      return t.has_elem() ? Type::TypeOf(f(t.elem())) : t;
+    case K::kAbstract: {
+      std::vector<Type> params;
+      for (const Type& p : t.params()) params.push_back(f(p));
+      return Type::Abstract(t.name(), std::move(params));
+    }
+    default:
+      return t;
+  }
+}
+
 }  // namespace
 
 Type TypeVars::Fresh() {
@@ -138,50 +162,17 @@ Type TypeVars::Fresh() {
 }
 
 Type TypeVars::Resolve(const Type& t) const {
-  using K = Type::Kind;
-  switch (t.kind()) {
-    case K::kVar: {
-      const auto& b = bound_[t.var_id()];
-      return b ? Resolve(*b) : t;
-    }
-    case K::kList:
-      return Type::List(Resolve(t.elem()));
-    case K::kMap:
-      return Type::Map(Resolve(t.elem()), Resolve(t.map_value()));
-    case K::kWrapper:
-      return Type::Wrapper(Resolve(t.elem()));
-    case K::kType:
-      return t.has_elem() ? Type::TypeOf(Resolve(t.elem())) : t;
-    case K::kAbstract: {
-      std::vector<Type> params;
-      for (const Type& p : t.params()) params.push_back(Resolve(p));
-      return Type::Abstract(t.name(), std::move(params));
-    }
-    default:
-      return t;
+  if (t.kind() == Type::Kind::kVar) {
+    const auto& b = bound_[t.var_id()];
+    return b ? Resolve(*b) : t;
   }
+  return MapChildren(t, [this](const Type& c) { return Resolve(c); });
 }
 
 Type TypeVars::Finalize(const Type& t) const {
-  using K = Type::Kind;
   const Type r = Resolve(t);
-  switch (r.kind()) {
-    case K::kVar:
-      return Type::Dyn();
-    case K::kList:
-      return Type::List(Finalize(r.elem()));
-    case K::kMap:
-      return Type::Map(Finalize(r.elem()), Finalize(r.map_value()));
-    case K::kType:
-      return r.has_elem() ? Type::TypeOf(Finalize(r.elem())) : r;
-    case K::kAbstract: {
-      std::vector<Type> params;
-      for (const Type& p : r.params()) params.push_back(Finalize(p));
-      return Type::Abstract(r.name(), std::move(params));
-    }
-    default:
-      return r;
-  }
+  if (r.kind() == Type::Kind::kVar) return Type::Dyn();
+  return MapChildren(r, [this](const Type& c) { return Finalize(c); });
 }
 
 bool TypeVars::Occurs(int id, const Type& t) const {
