@@ -16,9 +16,9 @@
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "reconnect/v1/assessment.pb.h"
-#include "service/audit_store.h"
-#include "service/decision_engine.h"
-#include "service/rule_set_registry.h"
+#include "service/audit/audit_store.h"
+#include "service/decision/decision_engine.h"
+#include "service/decision/rule_set_registry.h"
 
 namespace reconnect {
 namespace {

@@ -30,7 +30,7 @@
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "reconnect/v1/decision_support.grpc.pb.h"
-#include "service/tls.h"
+#include "service/security/tls.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "Server address.");
 ABSL_FLAG(std::string, assessment, "", "Assessment to send (protobuf JSON).");

@@ -19,7 +19,7 @@
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "reconnect/v1/governance.grpc.pb.h"
-#include "service/decision_support_service.h"
+#include "service/api/decision_support_service.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"

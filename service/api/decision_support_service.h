@@ -1,0 +1,77 @@
+#ifndef RECONNECT_SERVICE_API_DECISION_SUPPORT_SERVICE_H_
+#define RECONNECT_SERVICE_API_DECISION_SUPPORT_SERVICE_H_
+
+#include "reconnect/v1/decision_support.grpc.pb.h"
+#include "service/audit/audit_store.h"
+#include "service/decision/decision_engine.h"
+#include "service/security/auth.h"
+#include "service/security/call_limits.h"
+
+namespace reconnect::service {
+
+// The DecisionSupport gRPC service (callback API). Evaluation takes
+// microseconds and never blocks, so it runs on the gRPC thread that received
+// the call. With an audit store, the answer goes out only once its record is
+// committed: the handler queues the record and returns, and the store's
+// writer thread finishes the call (no gRPC thread waits on the disk).
+//
+// Evaluate is a raw method: the handler parses the request itself (so that a
+// malformed one gets INVALID_ARGUMENT naming what was expected), builds the
+// response on an arena, and serialises the recommendation once, for both the
+// audit record and the wire, while it is still in this thread's cache. What
+// waits for the commit is bytes, not the arena.
+class DecisionSupportService final
+    : public v1::DecisionSupport::WithRawCallbackMethod_Evaluate<
+          v1::DecisionSupport::Service> {
+ public:
+  // `engine`, `authorizer`, `limits` and `audit` (null: decisions are not
+  // recorded) must outlive the service. Callers need the evaluator role.
+  DecisionSupportService(const DecisionEngine& engine, Authorizer& authorizer,
+                         CallLimits& limits, AuditStore* audit)
+      : engine_(engine),
+        authorizer_(authorizer),
+        limits_(limits),
+        audit_(audit) {}
+
+  // The key patient references are stored under (as HMAC-SHA256); without
+  // one they are not stored at all.
+  void SetPatientRefKey(std::string key) { patient_ref_key_ = std::move(key); }
+
+  grpc::ServerUnaryReactor* Evaluate(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
+
+ private:
+  class PendingCall;
+  // The assessment as recorded: as submitted, but for the patient
+  // reference.
+  std::string StoredAssessment(const v1::Assessment& assessment) const;
+
+  const DecisionEngine& engine_;
+  Authorizer& authorizer_;
+  CallLimits& limits_;
+  AuditStore* const audit_;
+  std::string patient_ref_key_;
+};
+
+// For benchmarks only (`serve --empty_handler_for_benchmark`): Evaluate
+// answers an empty response at once, so that the cost of gRPC alone can be
+// measured by the same binary. A plain typed handler, as gRPC gives it.
+class EmptyDecisionSupportService final
+    : public v1::DecisionSupport::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Evaluate(grpc::CallbackServerContext* context,
+                                     const v1::EvaluateRequest*,
+                                     v1::EvaluateResponse*) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+// "hmac-sha256:" and the hex HMAC-SHA256 of `ref` under `key`.
+std::string PatientRefHmac(const std::string& key, const std::string& ref);
+
+}  // namespace reconnect::service
+
+#endif  // RECONNECT_SERVICE_API_DECISION_SUPPORT_SERVICE_H_

@@ -1,0 +1,678 @@
+#include "service/api/governance_service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/ruleset/diff.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/api/status_mapping.h"
+#include "service/audit/impact.h"
+
+namespace reconnect::service {
+
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+
+grpc::Status DeadlineExceeded() {
+  return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                      "the call's deadline passed before it was answered");
+}
+
+grpc::Status Invalid(std::vector<FieldViolation> violations) {
+  return ToGrpcStatus(
+      absl::InvalidArgumentError(absl::StrCat(
+          "the request has ", violations.size(), " invalid field(s)")),
+      violations);
+}
+
+// The page size asked for, checked.
+int PageSize(int asked, std::vector<FieldViolation>& violations) {
+  if (asked < 0 || asked > kMaxPageSize) {
+    violations.push_back(
+        {"page_size", absl::StrCat("must be between 0 and ", kMaxPageSize,
+                                   " (0 means ", kDefaultPageSize, ")")});
+    return kDefaultPageSize;
+  }
+  return asked == 0 ? kDefaultPageSize : asked;
+}
+
+// Page tokens are the position after which the next page starts, as a
+// decimal number; anything else is refused.
+int64_t PageToken(const std::string& token,
+                  std::vector<FieldViolation>& violations) {
+  if (token.empty()) return 0;
+  int64_t position = 0;
+  if (!absl::SimpleAtoi(token, &position) || position < 0) {
+    violations.push_back(
+        {"page_token", "is not a token from a previous response"});
+    return 0;
+  }
+  return position;
+}
+
+// A timestamp as microseconds, checked to lie in 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z.
+int64_t Micros(const google::protobuf::Timestamp& t, const std::string& field,
+               std::vector<FieldViolation>& violations) {
+  if (t.seconds() < -62135596800 || t.seconds() > 253402300799 ||
+      t.nanos() < 0 || t.nanos() > 999999999) {
+    violations.push_back({field, "is not a valid timestamp"});
+    return 0;
+  }
+  return google::protobuf::util::TimeUtil::TimestampToMicroseconds(t);
+}
+
+// The request's [start_time, end_time) into `query`.
+template <typename Request>
+void ReadTimeRange(const Request& request, DecisionQuery& query,
+                   std::vector<FieldViolation>& violations) {
+  if (request.has_start_time()) {
+    query.start_micros = Micros(request.start_time(), "start_time", violations);
+  }
+  if (request.has_end_time()) {
+    query.end_micros = Micros(request.end_time(), "end_time", violations);
+  }
+  if (query.start_micros != 0 && query.end_micros != 0 &&
+      query.end_micros <= query.start_micros) {
+    violations.push_back({"end_time", "must be after start_time"});
+  }
+}
+
+void FillSummary(const ruleset::CompiledRuleSet& rs, bool active,
+                 v1::RuleSetSummary& out) {
+  const auto& m = rs.metadata();
+  out.set_id(m.id);
+  out.set_version(m.version);
+  out.set_status(m.status);
+  out.set_digest(rs.digest());
+  out.set_title(m.title);
+  out.set_effective_date(m.effective_date);
+  for (const auto& a : m.authors) out.add_authors(a);
+  for (const auto& a : m.approvers) out.add_approvers(a);
+  out.set_loaded(true);
+  out.set_active(active);
+  out.set_rule_count(static_cast<int32_t>(rs.rule_count()));
+}
+
+grpc::Status FillDecision(const DecisionRecord& r, bool with_content,
+                          v1::Decision& out) {
+  out.set_decision_id(r.decision_id);
+  out.set_sequence(r.sequence);
+  *out.mutable_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(r.time_micros);
+  out.set_calling_system(r.calling_system);
+  out.set_caller(r.caller);
+  out.set_rule_set_digest(r.rule_set_digest);
+  out.set_hash(absl::BytesToHexString(r.hash));
+  if (with_content &&
+      (!out.mutable_assessment()->ParseFromString(r.assessment) ||
+       !out.mutable_recommendation()->ParseFromString(r.recommendation))) {
+    return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                        absl::StrCat("decision ", r.decision_id,
+                                     ": the recorded messages do not parse"));
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+GovernanceService::GovernanceService(const RuleSetRegistry& registry,
+                                     RuleSetVersions& versions,
+                                     Authorizer& authorizer, CallLimits& limits,
+                                     std::string audit_path)
+    : registry_(registry),
+      versions_(versions),
+      authorizer_(authorizer),
+      limits_(limits),
+      audit_path_(std::move(audit_path)) {
+  worker_ = std::thread([this] {
+    while (true) {
+      std::function<void()> work;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        work = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      work();
+    }
+  });
+}
+
+GovernanceService::~GovernanceService() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+grpc::ServerUnaryReactor* GovernanceService::Run(
+    grpc::CallbackServerContext* ctx, std::function<grpc::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::optional<CallSlot> slot = limits_.Admit("Governance");
+  if (!slot) {
+    reactor->Finish(Shed());
+    return reactor;
+  }
+  // Work still queued when its deadline passes is not started.
+  const absl::Time deadline = limits_.Deadline(*ctx);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back([reactor, work = std::move(work), deadline,
+                      held = std::make_shared<CallSlot>(*std::move(slot))] {
+      reactor->Finish(absl::Now() < deadline ? work() : DeadlineExceeded());
+    });
+  }
+  cv_.notify_one();
+  return reactor;
+}
+
+absl::StatusOr<AuditReader*> GovernanceService::Reader() {
+  if (audit_path_.empty()) {
+    return absl::FailedPreconditionError(
+        "the audit store is off (--audit=off): no decisions are recorded");
+  }
+  if (!reader_) {
+    auto reader = AuditReader::Open(audit_path_);
+    if (!reader.ok()) return reader.status();
+    reader_ = *std::move(reader);
+    replayer_ = std::make_unique<Replayer>(*reader_);
+  }
+  return reader_.get();
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ListRuleSets(
+    grpc::CallbackServerContext* ctx, const v1::ListRuleSetsRequest* request,
+    v1::ListRuleSetsResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "ListRuleSets")) return denied;
+  std::vector<FieldViolation> violations;
+  const int size = PageSize(request->page_size(), violations);
+  const int64_t offset = PageToken(request->page_token(), violations);
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
+  return Run(ctx, [this, size, offset, response] {
+    // Loaded versions, then versions only the store remembers; by id and
+    // version.
+    std::map<std::pair<std::string, std::string>, v1::RuleSetSummary> all;
+    const auto active = registry_.Active();
+    for (const auto& rs : registry_.All()) {
+      FillSummary(*rs, rs == active,
+                  all[{rs->metadata().id, rs->metadata().version}]);
+    }
+    if (!audit_path_.empty()) {
+      auto reader = Reader();
+      if (!reader.ok()) return ToGrpcStatus(reader.status());
+      auto stored = (*reader)->ListRuleSets();
+      if (!stored.ok()) return ToGrpcStatus(stored.status());
+      for (const auto& s : *stored) {
+        auto [it, inserted] = all.try_emplace({s.id, s.version});
+        if (!inserted) continue;
+        it->second.set_id(s.id);
+        it->second.set_version(s.version);
+        it->second.set_digest(s.digest);
+      }
+    }
+    int64_t i = 0;
+    for (auto& [key, summary] : all) {
+      if (i++ < offset) continue;
+      if (response->rule_sets_size() == size) {
+        response->set_next_page_token(absl::StrCat(offset + size));
+        break;
+      }
+      *response->add_rule_sets() = std::move(summary);
+    }
+    for (const auto& r : versions_.refusals()) {
+      auto* out = response->add_refusals();
+      out->set_dir(r.dir);
+      for (const auto& p : r.problems) out->add_problems(p);
+    }
+    return grpc::Status::OK;
+  });
+}
+
+void GovernanceService::ValidateSelector(
+    const v1::GetRuleSetRequest& selector, const std::string& prefix,
+    std::vector<FieldViolation>& violations) {
+  const bool by_digest = !selector.digest().empty();
+  const bool by_version = !selector.id().empty() || !selector.version().empty();
+  if (by_digest == by_version) {
+    violations.push_back(
+        {prefix + "digest", "give either the digest, or the id and version"});
+  } else if (by_version &&
+             (selector.id().empty() || selector.version().empty())) {
+    violations.push_back({prefix + (selector.id().empty() ? "id" : "version"),
+                          "id and version go together"});
+  }
+}
+
+std::shared_ptr<const ruleset::CompiledRuleSet> GovernanceService::FindLoaded(
+    const v1::GetRuleSetRequest& selector) const {
+  const bool by_digest = !selector.digest().empty();
+  for (const auto& rs : registry_.All()) {
+    const bool match = by_digest
+                           ? rs->digest() == selector.digest()
+                           : rs->metadata().id == selector.id() &&
+                                 rs->metadata().version == selector.version();
+    if (match) return rs;
+  }
+  return nullptr;
+}
+
+grpc::Status GovernanceService::Lookup(const v1::GetRuleSetRequest& selector,
+                                       v1::GetRuleSetResponse& out) {
+  const bool by_digest = !selector.digest().empty();
+  if (const auto rs = FindLoaded(selector)) {
+    FillSummary(*rs, rs == registry_.Active(), *out.mutable_rule_set());
+    out.set_canonical_content(rs->canonical_content());
+    return grpc::Status::OK;
+  }
+  if (by_digest && !audit_path_.empty()) {
+    auto reader = Reader();
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    auto content = (*reader)->GetRuleSetContent(selector.digest());
+    if (content.ok()) {
+      auto stored = (*reader)->ListRuleSets();
+      if (!stored.ok()) return ToGrpcStatus(stored.status());
+      for (const auto& s : *stored) {
+        if (s.digest != selector.digest()) continue;
+        out.mutable_rule_set()->set_id(s.id);
+        out.mutable_rule_set()->set_version(s.version);
+      }
+      out.mutable_rule_set()->set_digest(selector.digest());
+      out.set_canonical_content(*std::move(content));
+      return grpc::Status::OK;
+    }
+    if (content.status().code() != absl::StatusCode::kNotFound) {
+      return ToGrpcStatus(content.status());
+    }
+  }
+  return grpc::Status(
+      grpc::StatusCode::NOT_FOUND,
+      by_digest ? absl::StrCat("no rule set has digest ", selector.digest())
+                : absl::StrCat("rule set '", selector.id(), "' version '",
+                               selector.version(), "' is not loaded"));
+}
+
+grpc::ServerUnaryReactor* GovernanceService::GetRuleSet(
+    grpc::CallbackServerContext* ctx, const v1::GetRuleSetRequest* request,
+    v1::GetRuleSetResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "GetRuleSet")) return denied;
+  std::vector<FieldViolation> violations;
+  ValidateSelector(*request, "", violations);
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
+  return Run(ctx,
+             [this, request, response] { return Lookup(*request, *response); });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::DiffRuleSets(
+    grpc::CallbackServerContext* ctx, const v1::DiffRuleSetsRequest* request,
+    v1::DiffRuleSetsResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "DiffRuleSets")) return denied;
+  std::vector<FieldViolation> violations;
+  ValidateSelector(request->from(), "from.", violations);
+  ValidateSelector(request->to(), "to.", violations);
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
+  return Run(ctx, [this, request, response] {
+    v1::GetRuleSetResponse from, to;
+    if (grpc::Status s = Lookup(request->from(), from); !s.ok()) return s;
+    if (grpc::Status s = Lookup(request->to(), to); !s.ok()) return s;
+    auto diff =
+        ruleset::DiffRuleSets(from.canonical_content(), to.canonical_content());
+    if (!diff.ok()) return ToGrpcStatus(diff.status());
+    response->set_from_digest(from.rule_set().digest());
+    response->set_to_digest(to.rule_set().digest());
+    for (const auto& id : diff->rules_added) response->add_rules_added(id);
+    for (const auto& id : diff->rules_removed) response->add_rules_removed(id);
+    auto fill = [](const ruleset::FieldChange& c, v1::FieldChange& out) {
+      out.set_path(c.path);
+      out.set_before(c.before);
+      out.set_after(c.after);
+    };
+    for (const auto& rc : diff->rules_changed) {
+      auto* out = response->add_rules_changed();
+      out->set_rule_id(rc.rule_id);
+      for (const auto& f : rc.fields) fill(f, *out->add_fields());
+    }
+    for (const auto& c : diff->changes) fill(c, *response->add_changes());
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::Deny(
+    grpc::CallbackServerContext* ctx, Role role, std::string_view method) {
+  std::string caller;
+  grpc::Status status = authorizer_.Authorize(*ctx, role, method, &caller);
+  if (status.ok()) return nullptr;
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GovernanceService::Refuse(
+    grpc::CallbackServerContext* ctx, std::vector<FieldViolation> violations) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(Invalid(std::move(violations)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GovernanceService::GetDecision(
+    grpc::CallbackServerContext* ctx, const v1::GetDecisionRequest* request,
+    v1::Decision* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "GetDecision")) return denied;
+  if (request->decision_id().empty()) {
+    return Refuse(ctx, {{"decision_id", "is required"}});
+  }
+  return Run(ctx, [this, request, response] {
+    auto reader = Reader();
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    auto record = (*reader)->GetDecision(request->decision_id());
+    if (!record.ok()) return ToGrpcStatus(record.status());
+    return FillDecision(*record, /*with_content=*/true, *response);
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ListDecisions(
+    grpc::CallbackServerContext* ctx, const v1::ListDecisionsRequest* request,
+    v1::ListDecisionsResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "ListDecisions")) return denied;
+  std::vector<FieldViolation> violations;
+  DecisionQuery query;
+  query.limit = PageSize(request->page_size(), violations);
+  query.after_sequence = PageToken(request->page_token(), violations);
+  ReadTimeRange(*request, query, violations);
+  query.rule_set_digest = request->rule_set_digest();
+  query.calling_system = request->calling_system();
+  query.caller = request->caller();
+  query.metadata_only = request->metadata_only();
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
+  return Run(ctx, [this, query, response] {
+    auto reader = Reader();
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    DecisionQuery page = query;
+    page.limit = query.limit + 1;  // one more: is there a next page?
+    auto records = (*reader)->ListDecisions(page);
+    if (!records.ok()) return ToGrpcStatus(records.status());
+    for (size_t i = 0; i < records->size(); ++i) {
+      if (i == static_cast<size_t>(query.limit)) {
+        response->set_next_page_token(absl::StrCat((*records)[i - 1].sequence));
+        break;
+      }
+      grpc::Status s = FillDecision((*records)[i], !query.metadata_only,
+                                    *response->add_decisions());
+      if (!s.ok()) return s;
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ReplayDecision(
+    grpc::CallbackServerContext* ctx, const v1::ReplayDecisionRequest* request,
+    v1::ReplayDecisionResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "ReplayDecision")) return denied;
+  if (request->decision_id().empty()) {
+    return Refuse(ctx, {{"decision_id", "is required"}});
+  }
+  return Run(ctx, [this, request, response] {
+    auto reader = Reader();
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    auto result = replayer_->Replay(request->decision_id());
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    response->set_decision_id(result->decision_id);
+    response->set_rule_set_digest(result->rule_set_digest);
+    response->set_identical(result->identical);
+    response->set_differences(result->differences);
+    *response->mutable_recorded() = result->recorded;
+    *response->mutable_replayed() = result->replayed;
+    return grpc::Status::OK;
+  });
+}
+
+// Streams an impact analysis: the analysis runs on the service's worker
+// thread and queues messages; writes go out one at a time, as gRPC requires.
+class GovernanceService::ImpactReactor final
+    : public grpc::ServerWriteReactor<v1::AnalyzeImpactResponse> {
+ public:
+  ImpactReactor(GovernanceService& service,
+                const v1::AnalyzeImpactRequest& request, DecisionQuery query,
+                int max_examples, absl::Time deadline = absl::InfiniteFuture(),
+                std::optional<CallSlot> slot = std::nullopt)
+      : service_(service),
+        candidate_(request.candidate()),
+        query_(std::move(query)),
+        max_examples_(max_examples),
+        deadline_(deadline),
+        slot_(std::move(slot)) {}
+
+  void Start() {
+    service_.Post([this] { Close(Work()); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.pop_front();
+    if (!ok) broken_ = true;
+    if (!queue_.empty() && !broken_) {
+      StartWrite(&queue_.front());
+    } else {
+      writing_ = false;
+      MaybeFinish();
+    }
+  }
+  void OnCancel() override { cancelled_ = true; }
+  void OnDone() override { delete this; }
+
+ private:
+  grpc::Status Work() {
+    std::shared_ptr<const ruleset::CompiledRuleSet> candidate =
+        service_.FindLoaded(candidate_);
+    if (!candidate) {
+      v1::GetRuleSetResponse found;
+      if (grpc::Status s = service_.Lookup(candidate_, found); !s.ok()) {
+        return s;
+      }
+      auto loaded = ruleset::LoadCanonicalRuleSet(found.canonical_content(),
+                                                  found.rule_set().digest());
+      if (!loaded.rule_set) {
+        return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                            "the candidate cannot be rebuilt from the store");
+      }
+      candidate = loaded.rule_set;
+    }
+    auto reader = service_.Reader();
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    auto report = service::AnalyzeImpact(
+        **reader, *candidate, query_, max_examples_, [this](int64_t done) {
+          v1::AnalyzeImpactResponse progress;
+          progress.set_decisions_evaluated(done);
+          Send(std::move(progress));
+          return !cancelled_.load() && absl::Now() < deadline_;
+        });
+    if (absl::Now() >= deadline_) return DeadlineExceeded();
+    if (!report.ok()) return ToGrpcStatus(report.status());
+    v1::AnalyzeImpactResponse result;
+    result.set_done(true);
+    result.set_decisions_evaluated(report->evaluated);
+    result.set_decisions_changed(report->changed);
+    result.set_candidate_digest(candidate->digest());
+    for (const auto& item : report->items) {
+      auto* out = result.add_items();
+      out->set_kind(item.kind);
+      out->set_code(item.code);
+      out->set_gained(item.gained);
+      out->set_lost(item.lost);
+      for (const auto& id : item.examples) out->add_example_decision_ids(id);
+    }
+    Send(std::move(result));
+    return grpc::Status::OK;
+  }
+
+  void Send(v1::AnalyzeImpactResponse message) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (broken_) return;
+    queue_.push_back(std::move(message));
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    }
+  }
+
+  void Close(grpc::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    status_ = std::move(status);
+    MaybeFinish();
+  }
+
+  // Finishes once the work is over and every queued message is written.
+  void MaybeFinish() {
+    if (!closed_ || writing_ || finished_) return;
+    finished_ = true;
+    Finish(broken_ ? grpc::Status(grpc::StatusCode::CANCELLED,
+                                  "the client went away")
+                   : status_);
+  }
+
+  GovernanceService& service_;
+  const v1::GetRuleSetRequest candidate_;
+  const DecisionQuery query_;
+  const int max_examples_;
+  const absl::Time deadline_;
+  const std::optional<CallSlot> slot_;  // given back when the call is done
+  std::atomic<bool> cancelled_{false};
+  std::mutex mu_;
+  std::deque<v1::AnalyzeImpactResponse> queue_;  // guarded by mu_
+  bool writing_ = false;                         // guarded by mu_
+  bool broken_ = false;                          // guarded by mu_
+  bool closed_ = false;                          // guarded by mu_
+  bool finished_ = false;                        // guarded by mu_
+  grpc::Status status_;                          // guarded by mu_
+};
+
+grpc::ServerWriteReactor<v1::AnalyzeImpactResponse>*
+GovernanceService::AnalyzeImpact(grpc::CallbackServerContext* ctx,
+                                 const v1::AnalyzeImpactRequest* request) {
+  std::string caller;
+  if (grpc::Status s =
+          authorizer_.Authorize(*ctx, Role::kAuditor, "AnalyzeImpact", &caller);
+      !s.ok()) {
+    auto* reactor = new ImpactReactor(*this, *request, DecisionQuery{}, 0);
+    reactor->Finish(s);
+    return reactor;
+  }
+  std::vector<FieldViolation> violations;
+  ValidateSelector(request->candidate(), "candidate.", violations);
+  DecisionQuery query;
+  ReadTimeRange(*request, query, violations);
+  query.calling_system = request->calling_system();
+  if (request->max_examples() < 0 || request->max_examples() > 100) {
+    violations.push_back({"max_examples", "must be between 0 and 100"});
+  }
+  if (violations.empty() && audit_path_.empty()) {
+    auto* reactor = new ImpactReactor(*this, *request, query, 0);
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                     "the audit store is off (--audit=off): nothing to "
+                     "analyse"));
+    return reactor;
+  }
+  std::optional<CallSlot> slot = limits_.Admit("AnalyzeImpact");
+  if (!slot) {
+    auto* reactor = new ImpactReactor(*this, *request, query, 0);
+    reactor->Finish(Shed());
+    return reactor;
+  }
+  auto* reactor = new ImpactReactor(
+      *this, *request, query,
+      request->max_examples() == 0 ? 3 : request->max_examples(),
+      limits_.Deadline(*ctx), std::move(slot));
+  if (!violations.empty()) {
+    reactor->Finish(Invalid(std::move(violations)));
+    return reactor;
+  }
+  reactor->Start();
+  return reactor;
+}
+
+void GovernanceService::Post(std::function<void()> work) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(work));
+  }
+  cv_.notify_one();
+}
+
+grpc::ServerUnaryReactor* GovernanceService::VerifyAuditTrail(
+    grpc::CallbackServerContext* ctx, const v1::VerifyAuditTrailRequest*,
+    v1::VerifyAuditTrailResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "VerifyAuditTrail")) {
+    return denied;
+  }
+  return Run(ctx, [this, response] {
+    if (audit_path_.empty()) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "the audit store is off (--audit=off)");
+    }
+    auto report = service::VerifyAuditTrail(audit_path_);
+    if (!report.ok()) return ToGrpcStatus(report.status());
+    response->set_intact(report->ok());
+    response->set_records(report->records);
+    response->set_head_sequence(report->head_sequence);
+    response->set_head_hash(report->head_hash);
+    if (report->broken_sequence) {
+      response->set_first_broken_sequence(*report->broken_sequence);
+    }
+    response->set_problem(report->problem);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ReloadRuleSets(
+    grpc::CallbackServerContext* ctx, const v1::ReloadRuleSetsRequest*,
+    v1::ReloadRuleSetsResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAdmin, "ReloadRuleSets")) return denied;
+  return Run(ctx, [this, response] {
+    response->set_loaded(versions_.Reload());
+    if (const auto active = registry_.Active()) {
+      FillSummary(*active, true, *response->mutable_active());
+    }
+    for (const auto& refusal : versions_.refusals()) {
+      auto* out = response->add_refusals();
+      out->set_dir(refusal.dir);
+      for (const auto& p : refusal.problems) out->add_problems(p);
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ActivateRuleSet(
+    grpc::CallbackServerContext* ctx, const v1::ActivateRuleSetRequest* request,
+    v1::ActivateRuleSetResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAdmin, "ActivateRuleSet")) return denied;
+  std::vector<FieldViolation> violations;
+  if (request->id().empty()) violations.push_back({"id", "is required"});
+  if (request->version().empty()) {
+    violations.push_back({"version", "is required"});
+  }
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
+  return Run(ctx, [this, request, response] {
+    if (absl::Status s = versions_.Activate(request->id(), request->version());
+        !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+    FillSummary(*registry_.Active(), true, *response->mutable_active());
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace reconnect::service

@@ -1,0 +1,311 @@
+// The `reconnect` command: serve, eval, lint and test, in the manner of `opa`.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "service/cli/governance_commands.h"
+#include "service/cli/remote_commands.h"
+#include "service/cli/rule_set_commands.h"
+#include "service/cli/serve.h"
+
+ABSL_FLAG(std::string, rules, "",
+          "Rule-set directory (serve, eval). For serve, either one rule set "
+          "or a directory whose subdirectories are its versions.");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "Address to serve on (serve). Port 0 picks a free port.");
+ABSL_FLAG(bool, insecure, false,
+          "Allow plaintext on a non-loopback address (serve). Logs a warning.");
+ABSL_FLAG(int, max_receive_bytes, 256 * 1024,
+          "Largest request message accepted, in bytes (serve); gRPC's own "
+          "default is 4 MiB.");
+ABSL_FLAG(
+    int, shutdown_grace_seconds, 10,
+    "Seconds that calls in flight may take to finish after SIGTERM (serve).");
+ABSL_FLAG(int, drain_delay_seconds, 0,
+          "After SIGTERM, seconds that readiness reports NOT_SERVING while "
+          "calls are still answered, so load balancers stop routing before "
+          "the listener closes (serve).");
+ABSL_FLAG(std::string, audit, "reconnect-audit.db",
+          "The audit store, a SQLite file every decision is recorded in "
+          "before it is returned (serve); `off` records nothing, for local "
+          "experiments only.");
+ABSL_FLAG(int, reload_poll_seconds, 2,
+          "Seconds between checks for changed rule files, which reload them "
+          "as SIGHUP does (serve); 0 reloads on SIGHUP only.");
+ABSL_FLAG(bool, empty_handler_for_benchmark, false,
+          "Answer Evaluate with empty responses, evaluating nothing (serve); "
+          "for measuring gRPC's own cost in benchmarks only.");
+ABSL_FLAG(std::string, server, "",
+          "A running server to ask instead of a store file (audit verify, "
+          "replay, diff, impact), e.g. 127.0.0.1:50051.");
+ABSL_FLAG(std::string, store, "",
+          "An audit store file (diff: compare rule-set digests recorded in "
+          "it instead of directories).");
+ABSL_FLAG(std::string, from, "",
+          "Start of the time range, RFC 3339, inclusive (impact).");
+ABSL_FLAG(std::string, to, "",
+          "End of the time range, RFC 3339, exclusive (impact).");
+ABSL_FLAG(std::string, calling_system, "",
+          "Only decisions from this calling system (impact).");
+ABSL_FLAG(std::string, assessment, "",
+          "An assessment (protobuf JSON) for `expr --rules` to bind as "
+          "`assessment`.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: the server's (serve), or the client "
+          "certificate to present (--server commands). Re-read as it "
+          "changes.");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM private key of --tls_cert (serve, --server commands).");
+ABSL_FLAG(std::string, client_ca, "",
+          "PEM bundle of the CAs that sign client certificates: mutual TLS "
+          "(serve).");
+ABSL_FLAG(std::string, client_cert, "require",
+          "With --client_ca: `require` a verified client certificate in the "
+          "handshake, or make it `optional` (callers without one present a "
+          "bearer token) (serve).");
+ABSL_FLAG(int, tls_refresh_seconds, 60,
+          "How often the TLS files are re-read, so that rotated certificates "
+          "apply without a restart (serve).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA that signed the server: connect with TLS (--server "
+          "commands).");
+ABSL_FLAG(std::string, token_file, "",
+          "A file holding the bearer token (JWT) to send (--server "
+          "commands).");
+ABSL_FLAG(std::string, policy, "",
+          "Policy file binding caller identities (token subjects, "
+          "certificate names) to roles: evaluator, auditor, admin (serve). "
+          "Without it every caller may do everything, which is allowed only "
+          "on loopback or with --insecure.");
+ABSL_FLAG(std::string, jwks, "",
+          "JWKS file with the RS256/ES256 keys that sign bearer tokens "
+          "(serve). Re-read as it changes.");
+ABSL_FLAG(std::string, jwt_issuer, "",
+          "The `iss` that bearer tokens must carry (serve, with --jwks).");
+ABSL_FLAG(std::string, jwt_audience, "",
+          "The `aud` that bearer tokens must hold (serve, with --jwks).");
+ABSL_FLAG(int, jwt_clock_skew_seconds, 60,
+          "Clock skew allowed when checking `exp` and `nbf` (serve).");
+ABSL_FLAG(std::string, health_listen, "",
+          "A second, plaintext address that serves only gRPC health, for "
+          "Kubernetes probes (serve); empty: none.");
+ABSL_FLAG(std::string, patient_ref_key, "",
+          "A file holding at least 32 random bytes: patient references are "
+          "stored in audit records as their HMAC-SHA256 under it (serve). "
+          "Without it they are not stored.");
+ABSL_FLAG(int, max_concurrent_calls, 256,
+          "Calls answered at once (serve); more are shed at once with "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, default_deadline_ms, 10000,
+          "Deadline the server holds a call to when the client sets none "
+          "(serve).");
+ABSL_FLAG(int, max_deadline_ms, 600000,
+          "Longest deadline honoured; longer ones are cut to it (serve).");
+ABSL_FLAG(int, keepalive_seconds, 60,
+          "Ping a connection idle this long; drop it when the answer takes "
+          "longer than --keepalive_timeout_seconds (serve).");
+ABSL_FLAG(int, keepalive_timeout_seconds, 20,
+          "How long a keepalive ping may go unanswered (serve).");
+ABSL_FLAG(int, min_client_ping_interval_seconds, 30,
+          "Clients that ping more often are sent away after two strikes "
+          "(serve).");
+ABSL_FLAG(int, max_connection_age_seconds, 1800,
+          "Close connections gracefully after this long, so clients spread "
+          "over new replicas; 0 never (serve).");
+ABSL_FLAG(int, max_grpc_memory_mb, 256,
+          "Memory gRPC may use for its buffers before it pushes back "
+          "(serve).");
+ABSL_FLAG(
+    double, min_coverage, 0,
+    "Fail `test` when fewer than this percentage of rules fire in some case.");
+
+namespace {
+
+constexpr char kUsage[] = R"(reconnect: Re-Connect clinical decision support.
+
+Usage:
+  reconnect serve --rules DIR [--listen ADDR]   serve DecisionSupport over gRPC
+  reconnect eval --rules DIR FILE|-             evaluate one assessment (protobuf JSON)
+  reconnect lint DIR                            load and check a rule set
+  reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases
+  reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
+                                                evaluate one CEL expression
+  reconnect audit verify FILE                   check an audit store's trail
+  reconnect replay FILE [DECISION_ID]           re-evaluate recorded decisions
+  reconnect diff FROM TO [--store FILE]         compare two rule-set versions
+  reconnect impact STORE CANDIDATE_DIR [--from T] [--to T] [--calling_system S]
+                                                what a candidate would change
+  Against a running server, with --server ADDR instead of a store file:
+  reconnect audit verify --server ADDR
+  reconnect replay --server ADDR [DECISION_ID]
+  reconnect diff FROM TO --server ADDR          (digests, or ID@VERSION)
+  reconnect impact --server ADDR CANDIDATE      (a digest, or ID@VERSION)
+  reconnect admin reload --server ADDR          reload the rule sets now (admin)
+  reconnect admin activate ID@VERSION --server ADDR
+                                                make a loaded version active (admin)
+  TLS and identity for --server: --tls_ca FILE [--tls_cert FILE --tls_key FILE]
+  [--token_file FILE])";
+
+int UsageError(const std::string& message) {
+  std::cerr << "reconnect: " << message << "\n\n" << kUsage << "\n";
+  return 2;
+}
+
+// Takes every `--var NAME=JSON` (or `--var=NAME=JSON`) out of argv: the
+// flag repeats, and JSON values hold commas that a list flag would split.
+std::vector<std::string> ExtractVars(int& argc, char** argv) {
+  std::vector<std::string> vars;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--var" && i + 1 < argc) {
+      vars.push_back(argv[++i]);
+    } else if (arg.rfind("--var=", 0) == 0) {
+      vars.push_back(arg.substr(6));
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+  return vars;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  const std::vector<std::string> vars = ExtractVars(argc, argv);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() < 2) return UsageError("no command given");
+  const std::string command = positional[1];
+  const std::vector<std::string> args(positional.begin() + 2, positional.end());
+  using namespace reconnect::service;
+  if (command == "lint" || command == "test") {
+    if (args.size() != 1)
+      return UsageError(command + " takes one rule-set directory");
+    return command == "lint"
+               ? RunLint(args[0])
+               : RunTest(args[0], absl::GetFlag(FLAGS_min_coverage));
+  }
+  if (command == "expr") {
+    if (args.size() != 1) return UsageError("expr takes one expression");
+    return RunExpr(args[0], vars, absl::GetFlag(FLAGS_rules),
+                   absl::GetFlag(FLAGS_assessment));
+  }
+  if (!vars.empty()) return UsageError("--var goes with expr");
+  const std::string server = absl::GetFlag(FLAGS_server);
+  RemoteOptions remote;
+  remote.address = server;
+  remote.tls.ca_file = absl::GetFlag(FLAGS_tls_ca);
+  remote.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  remote.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  remote.token_file = absl::GetFlag(FLAGS_token_file);
+  if (command == "audit") {
+    if (args.empty() || args[0] != "verify" ||
+        args.size() != (server.empty() ? 2u : 1u)) {
+      return UsageError("audit takes: verify FILE, or verify --server ADDR");
+    }
+    return server.empty() ? RunAuditVerify(args[1])
+                          : RunAuditVerifyRemote(remote);
+  }
+  if (command == "admin") {
+    if (server.empty()) return UsageError("admin needs --server ADDR");
+    if (args.size() == 1 && args[0] == "reload") {
+      return RunAdminRemote(remote, "reload", "");
+    }
+    if (args.size() == 2 && args[0] == "activate" &&
+        args[1].find('@') != std::string::npos) {
+      return RunAdminRemote(remote, "activate", args[1]);
+    }
+    return UsageError("admin takes: reload, or activate ID@VERSION");
+  }
+  if (command == "diff") {
+    if (args.size() != 2)
+      return UsageError("diff takes two rule-set directories (or digests)");
+    if (!server.empty()) return RunDiffRemote(remote, args[0], args[1]);
+    return RunDiff(args[0], args[1], absl::GetFlag(FLAGS_store));
+  }
+  if (command == "impact") {
+    ImpactOptions options;
+    options.from = absl::GetFlag(FLAGS_from);
+    options.to = absl::GetFlag(FLAGS_to);
+    options.calling_system = absl::GetFlag(FLAGS_calling_system);
+    if (!server.empty()) {
+      if (args.size() != 1)
+        return UsageError("impact --server ADDR takes one candidate");
+      return RunImpactRemote(remote, args[0], options);
+    }
+    if (args.size() != 2)
+      return UsageError(
+          "impact takes a store file and a candidate rule-set directory");
+    return RunImpact(args[0], args[1], options);
+  }
+  if (command == "replay") {
+    if (!server.empty()) {
+      if (args.size() > 1)
+        return UsageError("replay --server ADDR takes at most a decision id");
+      return RunReplayRemote(remote, args.empty() ? "" : args[0]);
+    }
+    if (args.empty() || args.size() > 2)
+      return UsageError(
+          "replay takes a store file and, optionally, a decision id");
+    return RunReplay(args[0], args.size() == 2 ? args[1] : "");
+  }
+  if (command == "eval") {
+    if (absl::GetFlag(FLAGS_rules).empty())
+      return UsageError("eval needs --rules DIR");
+    if (args.size() != 1)
+      return UsageError("eval takes one assessment file, or - for stdin");
+    return RunEval(absl::GetFlag(FLAGS_rules), args[0]);
+  }
+  if (command == "serve") {
+    if (absl::GetFlag(FLAGS_rules).empty())
+      return UsageError("serve needs --rules DIR");
+    if (!args.empty()) return UsageError("serve takes no arguments");
+    ServeOptions options;
+    options.rules_dir = absl::GetFlag(FLAGS_rules);
+    options.listen = absl::GetFlag(FLAGS_listen);
+    options.insecure = absl::GetFlag(FLAGS_insecure);
+    options.max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes);
+    options.shutdown_grace_seconds =
+        absl::GetFlag(FLAGS_shutdown_grace_seconds);
+    options.audit = absl::GetFlag(FLAGS_audit);
+    options.drain_delay_seconds = absl::GetFlag(FLAGS_drain_delay_seconds);
+    options.reload_poll_seconds = absl::GetFlag(FLAGS_reload_poll_seconds);
+    options.empty_handler_for_benchmark =
+        absl::GetFlag(FLAGS_empty_handler_for_benchmark);
+    options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+    options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+    options.tls.client_ca_file = absl::GetFlag(FLAGS_client_ca);
+    options.tls.client_cert_mode = absl::GetFlag(FLAGS_client_cert);
+    options.tls.refresh_seconds = absl::GetFlag(FLAGS_tls_refresh_seconds);
+    options.auth.policy_file = absl::GetFlag(FLAGS_policy);
+    options.auth.jwks_file = absl::GetFlag(FLAGS_jwks);
+    options.auth.jwt.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+    options.auth.jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
+    options.auth.jwt.clock_skew =
+        absl::Seconds(absl::GetFlag(FLAGS_jwt_clock_skew_seconds));
+    options.health_listen = absl::GetFlag(FLAGS_health_listen);
+    options.limits.max_concurrent_calls =
+        absl::GetFlag(FLAGS_max_concurrent_calls);
+    options.limits.default_deadline =
+        absl::Milliseconds(absl::GetFlag(FLAGS_default_deadline_ms));
+    options.limits.max_deadline =
+        absl::Milliseconds(absl::GetFlag(FLAGS_max_deadline_ms));
+    options.keepalive_seconds = absl::GetFlag(FLAGS_keepalive_seconds);
+    options.keepalive_timeout_seconds =
+        absl::GetFlag(FLAGS_keepalive_timeout_seconds);
+    options.min_client_ping_interval_seconds =
+        absl::GetFlag(FLAGS_min_client_ping_interval_seconds);
+    options.max_connection_age_seconds =
+        absl::GetFlag(FLAGS_max_connection_age_seconds);
+    options.max_grpc_memory_mb = absl::GetFlag(FLAGS_max_grpc_memory_mb);
+    options.patient_ref_key_file = absl::GetFlag(FLAGS_patient_ref_key);
+    return RunServe(options);
+  }
+  return UsageError("unknown command '" + command + "'");
+}

@@ -1,0 +1,269 @@
+#include "service/cli/rule_set_commands.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "engine/cel/runtime/program.h"
+#include "engine/ruleset/rule_set.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
+#include "service/decision/decision_engine.h"
+#include "service/decision/rule_set_registry.h"
+
+namespace reconnect::service {
+
+namespace {
+
+constexpr size_t kMaxInputBytes = 4 << 20;
+
+// Loads a rule set, printing its issues; null on failure.
+std::shared_ptr<const ruleset::CompiledRuleSet> LoadOrReport(
+    const std::string& dir) {
+  ruleset::LoadResult loaded = ruleset::LoadRuleSet(dir);
+  for (const auto& issue : loaded.issues) {
+    std::cerr << dir << "/" << issue.ToString() << "\n";
+  }
+  if (!loaded.rule_set) {
+    std::cerr << dir << ": " << loaded.issues.size()
+              << " problem(s); rule set not loaded\n";
+  }
+  return loaded.rule_set;
+}
+
+bool ReadInput(const std::string& file, std::string& out) {
+  std::istream* in = &std::cin;
+  std::ifstream f;
+  if (file != "-") {
+    f.open(file, std::ios::binary);
+    if (!f) {
+      std::cerr << file << ": cannot open file\n";
+      return false;
+    }
+    in = &f;
+  }
+  std::ostringstream buf;
+  char chunk[65536];
+  while (in->read(chunk, sizeof(chunk)) || in->gcount() > 0) {
+    buf.write(chunk, in->gcount());
+    if (static_cast<size_t>(buf.tellp()) > kMaxInputBytes) {
+      std::cerr << file << ": input is larger than " << kMaxInputBytes
+                << " bytes\n";
+      return false;
+    }
+  }
+  out = buf.str();
+  return true;
+}
+
+// A --var value: JSON, where whole numbers bind as int (uint above int64's
+// range) and other numbers as double, as a rule author would expect.
+cel::Value JsonToValue(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::boolean:
+      return cel::Value::Bool(j.get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return cel::Value::Int(j.get<int64_t>());
+    case nlohmann::json::value_t::number_unsigned: {
+      const uint64_t u = j.get<uint64_t>();
+      return u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+                 ? cel::Value::Int(static_cast<int64_t>(u))
+                 : cel::Value::Uint(u);
+    }
+    case nlohmann::json::value_t::number_float:
+      return cel::Value::Double(j.get<double>());
+    case nlohmann::json::value_t::string:
+      return cel::Value::String(j.get<std::string>());
+    case nlohmann::json::value_t::array: {
+      std::vector<cel::Value> elements;
+      for (const auto& e : j) elements.push_back(JsonToValue(e));
+      return cel::Value::List(std::move(elements));
+    }
+    case nlohmann::json::value_t::object: {
+      std::vector<std::pair<cel::Value, cel::Value>> entries;
+      for (const auto& [k, v] : j.items()) {
+        entries.emplace_back(cel::Value::String(k), JsonToValue(v));
+      }
+      return cel::Value::Map(
+          std::make_shared<cel::VectorMapRep>(std::move(entries)));
+    }
+    default:
+      return cel::Value::Null();
+  }
+}
+
+// Prints "type: value", or the error with where it arose, for `expr`.
+int PrintExprResult(const cel::Value& value, const std::string& location) {
+  if (value.is_error()) {
+    std::cerr << (location.empty() ? "<expr>" : location)
+              << ": evaluation error: " << value.error_message() << "\n";
+    return 1;
+  }
+  std::cout << value.TypeName() << ": " << value.DebugString() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunExpr(const std::string& expression,
+            const std::vector<std::string>& variables,
+            const std::string& rules_dir, const std::string& assessment_file) {
+  std::vector<std::pair<std::string, cel::Value>> vars;
+  for (const std::string& v : variables) {
+    const size_t eq = v.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "--var " << v << ": expected NAME=JSON\n";
+      return 2;
+    }
+    const std::string name = v.substr(0, eq);
+    const auto json = nlohmann::json::parse(v.substr(eq + 1), nullptr,
+                                            /*allow_exceptions=*/false);
+    if (json.is_discarded()) {
+      std::cerr << "--var " << name << ": not valid JSON\n";
+      return 2;
+    }
+    vars.emplace_back(name, JsonToValue(json));
+  }
+  if (rules_dir.empty()) {
+    if (!assessment_file.empty()) {
+      std::cerr << "--assessment needs --rules, whose rule set names the "
+                   "input type\n";
+      return 2;
+    }
+    cel::ExpressionSetBuilder builder(
+        google::protobuf::DescriptorPool::generated_pool(), "");
+    std::vector<int> indices;
+    for (const auto& [name, value] : vars) {
+      indices.push_back(builder.DeclareVariable(name, cel::Type::Dyn()));
+    }
+    const auto compiled = builder.Compile(expression);
+    for (const auto& issue : compiled.issues) {
+      std::cerr << "<expr>:" << issue.ToString() << "\n";
+    }
+    if (compiled.id < 0) return 1;
+    const auto set = builder.Build();
+    cel::Evaluation ev(*set);
+    for (size_t i = 0; i < vars.size(); ++i) {
+      ev.SetVariable(indices[i], vars[i].second);
+    }
+    const cel::Value value = ev.Evaluate(compiled.id);
+    const auto site = set->SiteOf(value);
+    return PrintExprResult(
+        value, site ? absl::StrCat("<expr>:", site->position.line, ":",
+                                   site->position.column)
+                    : "");
+  }
+  v1::Assessment assessment;
+  if (!assessment_file.empty()) {
+    std::string input;
+    if (!ReadInput(assessment_file, input)) return 1;
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(input, &assessment);
+    if (!parsed.ok()) {
+      std::cerr << assessment_file
+                << ": not a valid reconnect.v1.Assessment in protobuf JSON: "
+                << parsed.message() << "\n";
+      return 1;
+    }
+  }
+  const ruleset::ExpressionResult result =
+      ruleset::EvaluateExpression(rules_dir, expression, vars, &assessment);
+  for (const auto& issue : result.issues) {
+    std::cerr << (issue.file == "<expr>" ? "" : rules_dir + "/")
+              << issue.ToString() << "\n";
+  }
+  if (!result.issues.empty()) return 1;
+  // Locations in the rule set are relative to it; "<expr>" ones are not.
+  const std::string& at = result.error_location;
+  return PrintExprResult(result.value, at.empty() || at.rfind("<expr>", 0) == 0
+                                           ? at
+                                           : rules_dir + "/" + at);
+}
+
+int RunLint(const std::string& dir) {
+  auto rs = LoadOrReport(dir);
+  if (!rs) return 1;
+  std::cout << dir << ": ok: " << rs->metadata().id << " "
+            << rs->metadata().version << ", " << rs->rule_count()
+            << " rules, digest " << rs->digest() << "\n";
+  return 0;
+}
+
+int RunTest(const std::string& dir, double min_coverage_percent) {
+  auto rs = LoadOrReport(dir);
+  if (!rs) return 1;
+  ruleset::TestReport report = ruleset::RunRuleSetTests(dir, *rs);
+  for (const auto& issue : report.issues)
+    std::cout << dir << "/" << issue.ToString() << "\n";
+  for (const auto& c : report.cases) {
+    if (c.failures.empty()) {
+      std::cout << "PASS " << c.file << ": " << c.name << "\n";
+    } else {
+      std::cout << "FAIL " << c.file << ": " << c.name << "\n";
+      for (const auto& f : c.failures) std::cout << "    " << f << "\n";
+    }
+  }
+  const size_t covered = report.rules_total - report.rules_never_fired.size();
+  const double percent =
+      report.rules_total == 0
+          ? 100.0
+          : 100.0 * static_cast<double>(covered) / report.rules_total;
+  std::cout << "rule coverage: " << covered << "/" << report.rules_total
+            << " rules fired (" << absl::StrCat(static_cast<int>(percent))
+            << "%)\n";
+  for (const auto& id : report.rules_never_fired)
+    std::cout << "    never fired: " << id << "\n";
+  std::cout << report.passed() << " passed, " << report.failed() << " failed\n";
+  if (percent < min_coverage_percent) {
+    std::cout << "coverage " << percent << "% is below the required "
+              << min_coverage_percent << "%\n";
+    return 1;
+  }
+  return report.failed() == 0 && report.issues.empty() && !report.cases.empty()
+             ? 0
+             : 1;
+}
+
+int RunEval(const std::string& dir, const std::string& file) {
+  std::string input;
+  if (!ReadInput(file, input)) return 1;
+  v1::EvaluateRequest request;
+  request.set_calling_system("reconnect-eval");
+  const auto parsed = google::protobuf::util::JsonStringToMessage(
+      input, request.mutable_assessment());
+  if (!parsed.ok()) {
+    std::cerr << file
+              << ": not a valid reconnect.v1.Assessment in protobuf JSON: "
+              << parsed.message() << "\n";
+    return 1;
+  }
+  auto rs = LoadOrReport(dir);
+  if (!rs) return 1;
+  RuleSetRegistry registry;
+  registry.Add(rs, /*activate=*/true);
+  DecisionEngine engine(registry);
+  std::vector<FieldViolation> violations;
+  v1::EvaluateResponse response;
+  const absl::Status status = engine.Evaluate(request, response, violations);
+  if (!status.ok()) {
+    std::cerr << file << ": " << status.message() << "\n";
+    for (const auto& v : violations)
+      std::cerr << file << ": " << v.field << ": " << v.description << "\n";
+    return 1;
+  }
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(response, &json, options)
+           .ok()) {
+    std::cerr << "cannot print the response as JSON\n";
+    return 1;
+  }
+  std::cout << json;
+  return 0;
+}
+
+}  // namespace reconnect::service

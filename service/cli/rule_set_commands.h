@@ -1,0 +1,34 @@
+#ifndef RECONNECT_SERVICE_CLI_RULE_SET_COMMANDS_H_
+#define RECONNECT_SERVICE_CLI_RULE_SET_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace reconnect::service {
+
+// The `reconnect` subcommands that work on a rule-set directory. Each
+// returns the process exit code: 0 on success, 1 when the input or the rule
+// set has problems (all reported), 2 on a usage error.
+
+// Loads and checks a rule set; prints every issue as file:line:col.
+int RunLint(const std::string& dir);
+
+// Runs a rule set's own test cases and prints rule coverage. Fails when a
+// case fails or coverage is below `min_coverage_percent`.
+int RunTest(const std::string& dir, double min_coverage_percent);
+
+// Evaluates one assessment (protobuf JSON, from `file` or "-" for stdin)
+// and prints the response as JSON.
+int RunEval(const std::string& dir, const std::string& file);
+
+// Evaluates one CEL expression and prints "type: value" (or the error with
+// its position). With `rules_dir`, the expression sees the rule set's
+// params, defs and an `assessment` read from `assessment_file`.
+// `variables` are NAME=JSON pairs.
+int RunExpr(const std::string& expression,
+            const std::vector<std::string>& variables,
+            const std::string& rules_dir, const std::string& assessment_file);
+
+}  // namespace reconnect::service
+
+#endif  // RECONNECT_SERVICE_CLI_RULE_SET_COMMANDS_H_

@@ -1,0 +1,57 @@
+#ifndef RECONNECT_SERVICE_CLI_SERVE_H_
+#define RECONNECT_SERVICE_CLI_SERVE_H_
+
+#include <string>
+
+#include "service/security/auth.h"
+#include "service/security/call_limits.h"
+#include "service/security/tls.h"
+
+namespace reconnect::service {
+
+// `reconnect serve`: its options (one per flag) and the server's life.
+
+struct ServeOptions {
+  std::string rules_dir;
+  std::string listen;
+  bool insecure = false;
+  int max_receive_bytes = 0;
+  int shutdown_grace_seconds = 0;
+  // After SIGTERM, how long readiness reports NOT_SERVING while calls are
+  // still taken, before the listener closes.
+  int drain_delay_seconds = 0;
+  // The audit store's SQLite file, or "off" (decisions are not recorded).
+  std::string audit;
+  // How often to look for changed rule files (0: only on SIGHUP).
+  int reload_poll_seconds = 2;
+  // Benchmarks only: Evaluate answers empty at once (see bench/).
+  bool empty_handler_for_benchmark = false;
+  TlsOptions tls;
+  // No policy file: authorization is off (loopback or --insecure only).
+  AuthOptions auth;
+  // A second, plaintext listener that serves only gRPC health, for
+  // Kubernetes probes (which send no client certificate); empty: none.
+  std::string health_listen;
+  CallLimitOptions limits;
+  // A file holding the key (at least 32 bytes) that patient references are
+  // stored under, as HMAC-SHA256; empty: they are not stored.
+  std::string patient_ref_key_file;
+  // Keepalive: the server pings a connection idle this long, and drops it
+  // when the answer takes longer than the timeout.
+  int keepalive_seconds = 60;
+  int keepalive_timeout_seconds = 20;
+  // Clients that ping more often than this are sent away (GOAWAY).
+  int min_client_ping_interval_seconds = 30;
+  // Connections are closed (gracefully) after this long, so that clients
+  // spread over new replicas; 0: never.
+  int max_connection_age_seconds = 1800;
+  // Memory gRPC may use for its buffers before it pushes back.
+  int max_grpc_memory_mb = 256;
+};
+
+// Serves DecisionSupport, health and reflection until SIGINT or SIGTERM.
+int RunServe(const ServeOptions& options);
+
+}  // namespace reconnect::service
+
+#endif  // RECONNECT_SERVICE_CLI_SERVE_H_

@@ -1,0 +1,17 @@
+#ifndef RECONNECT_SERVICE_COMMON_FILES_H_
+#define RECONNECT_SERVICE_COMMON_FILES_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace reconnect::service {
+
+// The whole content of the file at `path`, or INVALID_ARGUMENT naming it as
+// `what` (a flag, say: "--tls_key 'x.pem' cannot be read").
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
+                                          const std::string& what);
+
+}  // namespace reconnect::service
+
+#endif  // RECONNECT_SERVICE_COMMON_FILES_H_

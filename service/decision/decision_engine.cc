@@ -1,0 +1,99 @@
+#include "service/decision/decision_engine.h"
+
+#include <openssl/rand.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace reconnect::service {
+
+namespace {
+constexpr size_t kMaxCallingSystemLength = 128;
+constexpr size_t kMaxRuleSetRefLength = 64;
+}  // namespace
+
+DecisionEngine::DecisionEngine(const RuleSetRegistry& registry)
+    : registry_(registry), validator_(v1::Assessment::descriptor()) {}
+
+absl::StatusOr<std::string> NewDecisionId(absl::Time now) {
+  unsigned char b[16];
+  if (RAND_bytes(b + 6, sizeof(b) - 6) != 1) {
+    return absl::InternalError(
+        "the random generator failed to produce a decision id");
+  }
+  const uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(now));
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+  b[6] = (b[6] & 0x0F) | 0x70;
+  b[8] = (b[8] & 0x3F) | 0x80;
+  return absl::StrFormat(
+      "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+      b[12], b[13], b[14], b[15]);
+}
+
+absl::Status DecisionEngine::Evaluate(
+    const v1::EvaluateRequest& request, v1::EvaluateResponse& response,
+    std::vector<FieldViolation>& violations) const {
+  if (!request.has_assessment()) {
+    violations.push_back({"assessment", "is required"});
+  } else {
+    validator_.Validate(request.assessment(), "assessment", violations);
+  }
+  if (request.calling_system().size() > kMaxCallingSystemLength) {
+    violations.push_back(
+        {"calling_system", absl::StrCat("at most ", kMaxCallingSystemLength,
+                                        " bytes are allowed")});
+  }
+  if (request.rule_set_id().size() > kMaxRuleSetRefLength ||
+      request.rule_set_version().size() > kMaxRuleSetRefLength) {
+    violations.push_back(
+        {"rule_set_id",
+         absl::StrCat("rule_set_id and rule_set_version take at most ",
+                      kMaxRuleSetRefLength, " bytes")});
+  }
+  if (request.rule_set_id().empty() != request.rule_set_version().empty()) {
+    violations.push_back(
+        {request.rule_set_id().empty() ? "rule_set_id" : "rule_set_version",
+         "pin a rule set with both rule_set_id and rule_set_version, or "
+         "neither"});
+  }
+  // The rule set is resolved even when the request has schema violations,
+  // so that the caller hears about every problem in one answer.
+  const bool pin_is_valid =
+      request.rule_set_id().empty() == request.rule_set_version().empty();
+  std::shared_ptr<const ruleset::CompiledRuleSet> rule_set;
+  if (pin_is_valid && request.rule_set_id().empty()) {
+    rule_set = registry_.Active();
+    if (!rule_set) return absl::UnavailableError("no rule set is loaded");
+  } else if (pin_is_valid) {
+    rule_set =
+        registry_.Find(request.rule_set_id(), request.rule_set_version());
+    if (!rule_set) {
+      return absl::NotFoundError(
+          absl::StrCat("rule set '", request.rule_set_id(), "' version '",
+                       request.rule_set_version(), "' is not loaded"));
+    }
+  }
+  if (rule_set && request.has_assessment()) {
+    for (auto& v : rule_set->ValidateInput(request.assessment())) {
+      violations.push_back(
+          {absl::StrCat("assessment.", v.field), std::move(v.description)});
+    }
+  }
+  if (!violations.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request has ", violations.size(), " invalid field(s)"));
+  }
+  absl::StatusOr<std::string> id = NewDecisionId();
+  if (!id.ok()) return id.status();
+  response.set_decision_id(*std::move(id));
+  auto* ref = response.mutable_rule_set();
+  ref->set_id(rule_set->metadata().id);
+  ref->set_version(rule_set->metadata().version);
+  ref->set_digest(rule_set->digest());
+  rule_set->Evaluate(request.assessment(), *response.mutable_recommendation());
+  return absl::OkStatus();
+}
+
+}  // namespace reconnect::service

@@ -1,0 +1,242 @@
+#include "service/decision/rule_set_versions.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "service/common/log.h"
+
+namespace reconnect::service {
+
+namespace {
+
+constexpr char kMetadataFile[] = "ruleset.json";
+
+std::vector<std::filesystem::path> VersionDirs(
+    const std::filesystem::path& root) {
+  std::error_code ec;
+  if (std::filesystem::exists(root / kMetadataFile, ec)) return {root};
+  std::vector<std::filesystem::path> dirs;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    if (entry.is_directory(ec) &&
+        std::filesystem::exists(entry.path() / kMetadataFile, ec)) {
+      dirs.push_back(entry.path());
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+// (major, minor, patch, is-release, pre-release text)
+std::tuple<int64_t, int64_t, int64_t, bool, std::string> VersionKey(
+    const std::string& v) {
+  const size_t dash = v.find('-');
+  const std::string core = v.substr(0, dash);
+  std::vector<std::string> parts = absl::StrSplit(core, '.');
+  int64_t n[3] = {0, 0, 0};
+  for (size_t i = 0; i < parts.size() && i < 3; ++i) {
+    if (!absl::SimpleAtoi(parts[i], &n[i])) n[i] = 0;
+  }
+  return {n[0], n[1], n[2], dash == std::string::npos,
+          dash == std::string::npos ? "" : v.substr(dash + 1)};
+}
+
+}  // namespace
+
+bool VersionLess(const std::string& a, const std::string& b) {
+  return VersionKey(a) < VersionKey(b);
+}
+
+std::string RuleSetVersions::Fingerprint() const {
+  std::string out;
+  std::error_code ec;
+  std::vector<std::string> entries;
+  for (auto it = std::filesystem::recursive_directory_iterator(root_, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::error_code fec;
+    if (!it->is_regular_file(fec)) continue;
+    const auto time = std::filesystem::last_write_time(it->path(), fec);
+    entries.push_back(
+        absl::StrCat(it->path().string(), "|", it->file_size(fec), "|",
+                     static_cast<int64_t>(time.time_since_epoch().count())));
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const auto& e : entries) absl::StrAppend(&out, e, "\n");
+  return out;
+}
+
+std::vector<RuleSetVersions::Refusal> RuleSetVersions::refusals() const {
+  std::lock_guard<std::mutex> lock(refusals_mu_);
+  return refusals_;
+}
+
+bool RuleSetVersions::Changed() const {
+  const std::string now = Fingerprint();
+  std::lock_guard<std::mutex> lock(reload_mu_);
+  return now != fingerprint_;
+}
+
+bool RuleSetVersions::Reload() {
+  std::lock_guard<std::mutex> lock(reload_mu_);
+  return ReloadLocked();
+}
+
+absl::Status RuleSetVersions::Activate(const std::string& id,
+                                       const std::string& version) {
+  std::lock_guard<std::mutex> lock(reload_mu_);
+  std::shared_ptr<const ruleset::CompiledRuleSet> chosen =
+      registry_.Find(id, version);
+  if (chosen == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("rule set ", id, " ", version, " is not loaded"));
+  }
+  activated_ = {id, version};
+  registry_.Replace(registry_.All(), chosen);
+  Log(LogLevel::kInfo, "rule_set_activated",
+      {{"id", id}, {"version", version}, {"digest", chosen->digest()}});
+  return absl::OkStatus();
+}
+
+bool RuleSetVersions::ReloadLocked() {
+  fingerprint_ = Fingerprint();
+  std::vector<Refusal> refusals;
+  std::map<std::string, std::shared_ptr<const ruleset::CompiledRuleSet>> by_dir;
+  auto refuse = [&](const std::string& dir, std::vector<std::string> why) {
+    // Problems name rule files and positions, never patient data.
+    for (const auto& problem : why) {
+      Log(LogLevel::kError, "rule_set_issue",
+          {{"dir", dir}, {"issue", problem}});
+    }
+    Log(LogLevel::kError, "rule_set_refused",
+        {{"dir", dir},
+         {"problems", why.size()},
+         {"first_problem", why.empty() ? "" : why.front()},
+         {"still_serving", by_dir_.count(dir) > 0}});
+    refusals.push_back({dir, std::move(why)});
+    if (auto old = by_dir_.find(dir); old != by_dir_.end()) {
+      by_dir[dir] = old->second;
+    }
+  };
+  const std::vector<std::filesystem::path> dirs = VersionDirs(root_);
+  if (dirs.empty()) {
+    refuse(root_.string(),
+           {absl::StrCat("no rule set here: ", root_.string(),
+                         " holds no ruleset.json, nor subdirectories with "
+                         "one")});
+  }
+  for (const auto& path : dirs) {
+    const std::string dir = path.string();
+    ruleset::LoadResult loaded = ruleset::LoadRuleSet(path);
+    if (!loaded.rule_set) {
+      std::vector<std::string> why;
+      for (const auto& issue : loaded.issues) why.push_back(issue.ToString());
+      refuse(dir, std::move(why));
+      continue;
+    }
+    ruleset::TestReport tests =
+        ruleset::RunRuleSetTests(path, *loaded.rule_set);
+    if (tests.failed() > 0 || !tests.issues.empty()) {
+      std::vector<std::string> why;
+      for (const auto& c : tests.cases) {
+        if (!c.failures.empty()) {
+          why.push_back(absl::StrCat("test case '", c.name, "' (", c.file,
+                                     ") failed: ", c.failures.front()));
+        }
+      }
+      for (const auto& issue : tests.issues) why.push_back(issue.ToString());
+      refuse(dir, std::move(why));
+      continue;
+    }
+    if (audit_ != nullptr) {
+      const auto& meta = loaded.rule_set->metadata();
+      if (auto s = audit_->RecordRuleSet(loaded.rule_set->digest(), meta.id,
+                                         meta.version,
+                                         loaded.rule_set->canonical_content());
+          !s.ok()) {
+        refuse(dir, {std::string(s.message())});
+        continue;
+      }
+    }
+    by_dir[dir] = loaded.rule_set;
+  }
+  // One version per id and version: the first directory wins.
+  std::vector<std::shared_ptr<const ruleset::CompiledRuleSet>> versions;
+  for (const auto& [dir, rs] : by_dir) {
+    const bool duplicate =
+        std::any_of(versions.begin(), versions.end(), [&](const auto& v) {
+          return v->metadata().id == rs->metadata().id &&
+                 v->metadata().version == rs->metadata().version;
+        });
+    if (duplicate) {
+      Log(LogLevel::kError, "rule_set_refused",
+          {{"dir", dir},
+           {"problems", 1},
+           {"first_problem",
+            absl::StrCat("another directory already holds ", rs->metadata().id,
+                         " ", rs->metadata().version)}});
+      continue;
+    }
+    versions.push_back(rs);
+  }
+  if (versions.empty()) {
+    Log(LogLevel::kError, "rule_sets_reloaded",
+        {{"versions", 0}, {"refused", refusals.size()}});
+    std::lock_guard<std::mutex> lock(refusals_mu_);
+    refusals_ = std::move(refusals);
+    return false;
+  }
+  std::shared_ptr<const ruleset::CompiledRuleSet> active;
+  auto better = [](const auto& a, const auto& b) {
+    const bool a_active = a->metadata().status == "active";
+    const bool b_active = b->metadata().status == "active";
+    if (a_active != b_active) return a_active;
+    return VersionLess(b->metadata().version, a->metadata().version);
+  };
+  for (const auto& v : versions) {
+    if (!active || better(v, active)) active = v;
+  }
+  // An operator's activation holds while its version is loaded.
+  if (!activated_.first.empty()) {
+    auto chosen =
+        std::find_if(versions.begin(), versions.end(), [&](const auto& v) {
+          return v->metadata().id == activated_.first &&
+                 v->metadata().version == activated_.second;
+        });
+    if (chosen != versions.end()) {
+      active = *chosen;
+    } else {
+      Log(LogLevel::kWarning, "rule_set_activation_ended",
+          {{"id", activated_.first},
+           {"version", activated_.second},
+           {"reason", "the version is no longer loaded"}});
+      activated_ = {};
+    }
+  }
+  registry_.Replace(versions, active);
+  by_dir_ = std::move(by_dir);
+  {
+    std::lock_guard<std::mutex> lock(refusals_mu_);
+    refusals_ = std::move(refusals);
+  }
+  for (const auto& v : versions) {
+    Log(LogLevel::kInfo, "rule_set_loaded",
+        {{"id", v->metadata().id},
+         {"version", v->metadata().version},
+         {"status", v->metadata().status},
+         {"digest", v->digest()},
+         {"rules", v->rule_count()},
+         {"active", v == active}});
+  }
+  // Last, once the swap and the refusals are in place.
+  Log(LogLevel::kInfo, "rule_sets_reloaded",
+      {{"versions", versions.size()},
+       {"refused", refusals_.size()},
+       {"active",
+        absl::StrCat(active->metadata().id, " ", active->metadata().version)}});
+  return true;
+}
+
+}  // namespace reconnect::service

@@ -1,0 +1,79 @@
+#ifndef RECONNECT_SERVICE_DECISION_RULE_SET_VERSIONS_H_
+#define RECONNECT_SERVICE_DECISION_RULE_SET_VERSIONS_H_
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/ruleset/rule_set.h"
+#include "service/audit/audit_store.h"
+#include "service/decision/rule_set_registry.h"
+
+namespace reconnect::service {
+
+// The rule-set versions under one directory, loaded into a registry and
+// reloaded on demand. The directory is either one rule set (it holds
+// ruleset.json) or a directory of versions (each subdirectory that holds
+// ruleset.json). A version is served only once it loads, lints and passes
+// its own test cases. The active version is the highest semantic version
+// whose status is "active", or else the highest version.
+class RuleSetVersions {
+ public:
+  // `audit` (may be null) records every version served, by digest.
+  RuleSetVersions(std::filesystem::path root, RuleSetRegistry& registry,
+                  AuditStore* audit)
+      : root_(std::move(root)), registry_(registry), audit_(audit) {}
+
+  // Loads every version and swaps them into the registry at once. A version
+  // that fails is refused (logged, and kept in refusals()); the version
+  // previously loaded from its directory, if any, keeps serving. False when
+  // nothing at all could be served (the registry is then left as it was).
+  bool Reload();
+
+  // Makes the loaded version `id` `version` the active one until the next
+  // restart, or until a reload no longer holds it. NOT_FOUND when it is not
+  // loaded. Serialised with Reload.
+  absl::Status Activate(const std::string& id, const std::string& version);
+
+  // Whether the files under the root changed since the last Reload (by
+  // path, size and modification time).
+  bool Changed() const;
+
+  struct Refusal {
+    std::string dir;
+    std::vector<std::string> problems;
+  };
+  // The refusals of the last reload. Thread-safe.
+  std::vector<Refusal> refusals() const;
+
+ private:
+  std::string Fingerprint() const;
+
+  bool ReloadLocked();
+
+  mutable std::mutex reload_mu_;  // one Reload or Activate at a time
+  // An operator's choice of active version (id, version); empty when the
+  // rule chooses.
+  std::pair<std::string, std::string> activated_;
+  std::filesystem::path root_;
+  RuleSetRegistry& registry_;
+  AuditStore* audit_;
+  // What each version directory last loaded successfully.
+  std::map<std::string, std::shared_ptr<const ruleset::CompiledRuleSet>>
+      by_dir_;
+  mutable std::mutex refusals_mu_;
+  std::vector<Refusal> refusals_;  // guarded by refusals_mu_
+  std::string fingerprint_;
+};
+
+// Orders semantic versions ("1.10.0" after "1.9.2"; a pre-release before
+// its release).
+bool VersionLess(const std::string& a, const std::string& b);
+
+}  // namespace reconnect::service
+
+#endif  // RECONNECT_SERVICE_DECISION_RULE_SET_VERSIONS_H_

@@ -1,0 +1,305 @@
+#include "service/security/auth.h"
+
+#include <filesystem>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "grpcpp/security/auth_context.h"
+#include "nlohmann/json.hpp"
+#include "service/common/files.h"
+#include "service/common/log.h"
+
+namespace reconnect::service {
+
+namespace {
+
+constexpr Role kRoles[] = {Role::kEvaluator, Role::kAuditor, Role::kAdmin};
+constexpr size_t kMaxCachedTokens = 4096;
+
+unsigned Bit(Role role) { return 1u << static_cast<unsigned>(role); }
+
+std::string FileFingerprint(const std::string& path) {
+  if (path.empty()) return "";
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  const auto time = std::filesystem::last_write_time(path, ec);
+  return absl::StrCat(path, ":", ec ? 0 : size, ":",
+                      ec ? 0 : time.time_since_epoch().count());
+}
+
+}  // namespace
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kEvaluator:
+      return "evaluator";
+    case Role::kAuditor:
+      return "auditor";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Authorizer::Policy> Authorizer::ParsePolicy(
+    std::string_view json) {
+  const nlohmann::json doc = nlohmann::json::parse(
+      json, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  if (doc.is_discarded()) {
+    return absl::InvalidArgumentError("is not valid JSON");
+  }
+  if (!doc.is_object() || !doc.contains("bindings") ||
+      !doc["bindings"].is_array()) {
+    return absl::InvalidArgumentError(
+        "must be an object with a 'bindings' array");
+  }
+  for (const auto& [key, value] : doc.items()) {
+    if (key != "bindings") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown member '", key, "' (only 'bindings')"));
+    }
+  }
+  Policy policy;
+  size_t index = 0;
+  for (const nlohmann::json& binding : doc["bindings"]) {
+    const std::string where = absl::StrCat("bindings[", index++, "]");
+    if (!binding.is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " is not an object"));
+    }
+    std::string identity;
+    for (const auto& [key, value] : binding.items()) {
+      if (key == "roles") continue;
+      if (key != "jwt_subject" && key != "certificate") {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": unknown member '", key,
+                         "' (jwt_subject or certificate, and roles)"));
+      }
+      if (!identity.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, " names two identities; give jwt_subject or certificate"));
+      }
+      if (!value.is_string() || value.get<std::string>().empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ".", key, " must be a non-empty string"));
+      }
+      identity = absl::StrCat(key == "jwt_subject" ? "jwt:" : "cert:",
+                              value.get<std::string>());
+    }
+    if (identity.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, " names no identity (jwt_subject or certificate)"));
+    }
+    if (!binding.contains("roles") || !binding["roles"].is_array() ||
+        binding["roles"].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".roles must be a non-empty list"));
+    }
+    unsigned bits = 0;
+    size_t r = 0;
+    for (const nlohmann::json& role : binding["roles"]) {
+      const std::string at = absl::StrCat(where, ".roles[", r++, "]");
+      bool known = false;
+      for (Role candidate : kRoles) {
+        if (role.is_string() && role == RoleName(candidate)) {
+          bits |= Bit(candidate);
+          known = true;
+        }
+      }
+      if (!known) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            at, " is not a role; the roles are evaluator, auditor, admin"));
+      }
+    }
+    if (policy.count(identity) > 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " binds ", identity, " a second time"));
+    }
+    policy[identity] = bits;
+  }
+  return policy;
+}
+
+std::unique_ptr<Authorizer> Authorizer::Off() {
+  return std::unique_ptr<Authorizer>(new Authorizer(AuthOptions{}));
+}
+
+absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Create(
+    AuthOptions options) {
+  if (options.policy_file.empty()) {
+    return absl::InvalidArgumentError(
+        "authorization needs a policy file (--policy)");
+  }
+  std::unique_ptr<Authorizer> authorizer(new Authorizer(std::move(options)));
+  absl::StatusOr<std::shared_ptr<const State>> state = authorizer->Load();
+  if (!state.ok()) return state.status();
+  absl::MutexLock lock(&authorizer->mu_);
+  authorizer->state_ = *std::move(state);
+  authorizer->seen_fingerprint_ = authorizer->Fingerprint();
+  return authorizer;
+}
+
+std::string Authorizer::Fingerprint() const {
+  return absl::StrCat(FileFingerprint(options_.policy_file), "|",
+                      FileFingerprint(options_.jwks_file));
+}
+
+absl::StatusOr<std::shared_ptr<const Authorizer::State>> Authorizer::Load()
+    const {
+  auto state = std::make_shared<State>();
+  absl::StatusOr<std::string> policy_text =
+      ReadWholeFile(options_.policy_file, "the policy file");
+  if (!policy_text.ok()) return policy_text.status();
+  absl::StatusOr<Policy> policy = ParsePolicy(*policy_text);
+  if (!policy.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the policy file '", options_.policy_file,
+                     "': ", policy.status().message()));
+  }
+  state->policy = *std::move(policy);
+  if (!options_.jwks_file.empty()) {
+    absl::StatusOr<std::string> jwks =
+        ReadWholeFile(options_.jwks_file, "the JWKS file");
+    if (!jwks.ok()) return jwks.status();
+    absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
+        JwtVerifier::Create(*jwks, options_.jwt);
+    if (!verifier.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the JWKS file '", options_.jwks_file,
+                       "': ", verifier.status().message()));
+    }
+    state->verifier = *std::move(verifier);
+  }
+  return state;
+}
+
+std::shared_ptr<const Authorizer::State> Authorizer::state() const {
+  absl::MutexLock lock(&mu_);
+  return state_;
+}
+
+absl::Status Authorizer::ReloadIfChanged() {
+  if (!enabled()) return absl::OkStatus();
+  const std::string fingerprint = Fingerprint();
+  {
+    absl::MutexLock lock(&mu_);
+    if (fingerprint == seen_fingerprint_) return absl::OkStatus();
+    // Remembered even when the load fails, so one bad edit is reported once.
+    seen_fingerprint_ = fingerprint;
+  }
+  absl::StatusOr<std::shared_ptr<const State>> loaded = Load();
+  if (!loaded.ok()) return loaded.status();
+  const size_t bindings = (*loaded)->policy.size();
+  const size_t keys =
+      (*loaded)->verifier ? (*loaded)->verifier->key_count() : 0;
+  {
+    absl::MutexLock lock(&mu_);
+    state_ = *std::move(loaded);
+  }
+  // Last, so that whoever reads it finds the new policy and keys in force.
+  Log(LogLevel::kInfo, "auth_reloaded",
+      {{"bindings", bindings}, {"keys", keys}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JwtClaims> Authorizer::VerifyCached(const std::string& token,
+                                                   const State& state) const {
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&state.cache_mu);
+    auto it = state.verified.find(token);
+    if (it != state.verified.end()) {
+      if (now <= it->second.expiry + options_.jwt.clock_skew) {
+        return it->second;
+      }
+      state.verified.erase(it);
+    }
+  }
+  absl::StatusOr<JwtClaims> claims = state.verifier->Verify(token, now);
+  if (claims.ok()) {
+    absl::MutexLock lock(&state.cache_mu);
+    if (state.verified.size() >= kMaxCachedTokens) state.verified.clear();
+    state.verified.emplace(token, *claims);
+  }
+  return claims;
+}
+
+absl::StatusOr<std::string> Authorizer::Authenticate(
+    const grpc::ServerContextBase& context, const State& state) {
+  const auto& metadata = context.client_metadata();
+  auto auth = metadata.find("authorization");
+  if (auth != metadata.end()) {
+    const std::string value(auth->second.data(), auth->second.size());
+    if (value.size() < 7 ||
+        !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
+      return absl::UnauthenticatedError(
+          "the authorization header is not a bearer token");
+    }
+    if (state.verifier == nullptr) {
+      return absl::UnauthenticatedError(
+          "a bearer token was sent, but no JWKS is configured (--jwks)");
+    }
+    absl::StatusOr<JwtClaims> claims = VerifyCached(
+        std::string(absl::StripAsciiWhitespace(value.substr(7))), state);
+    if (!claims.ok()) return claims.status();
+    return absl::StrCat("jwt:", claims->subject);
+  }
+  // A client certificate that the TLS handshake verified against the client
+  // CA. Its identity is its subject alternative names (or else its common
+  // name); the first that the policy binds is the caller's.
+  std::shared_ptr<const grpc::AuthContext> auth_context =
+      context.auth_context();
+  if (auth_context != nullptr && auth_context->IsPeerAuthenticated()) {
+    std::string first;
+    for (const grpc::string_ref& name : auth_context->GetPeerIdentity()) {
+      const std::string identity =
+          absl::StrCat("cert:", std::string(name.data(), name.size()));
+      if (state.policy.count(identity) > 0) return identity;
+      if (first.empty()) first = identity;
+    }
+    if (!first.empty()) return first;
+  }
+  return absl::UnauthenticatedError(
+      "no bearer token and no verified client certificate");
+}
+
+grpc::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
+                                   Role role, std::string_view method,
+                                   std::string* identity) {
+  if (!enabled()) {
+    identity->clear();
+    return grpc::Status::OK;
+  }
+  const std::shared_ptr<const State> current = state();
+  absl::StatusOr<std::string> who = Authenticate(context, *current);
+  if (!who.ok()) {
+    const uint64_t count = ++unauthenticated_;
+    Log(LogLevel::kWarning, "call_unauthenticated",
+        {{"method", std::string(method)},
+         {"reason", std::string(who.status().message())},
+         {"unauthenticated_total", count}});
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "valid credentials are required");
+  }
+  auto bound = current->policy.find(*who);
+  if (bound == current->policy.end() || (bound->second & Bit(role)) == 0) {
+    const uint64_t count = ++denied_;
+    Log(LogLevel::kWarning, "call_denied",
+        {{"method", std::string(method)},
+         {"caller", *who},
+         {"role_needed", std::string(RoleName(role))},
+         {"reason", bound == current->policy.end()
+                        ? "the policy binds no role to this caller"
+                        : "the caller's roles do not include it"},
+         {"permission_denied_total", count}});
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "the caller's role does not allow this method");
+  }
+  *identity = *std::move(who);
+  return grpc::Status::OK;
+}
+
+}  // namespace reconnect::service

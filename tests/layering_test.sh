@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Checks that every include in service/ points at its own room or one below
+# it (the order in service/CMakeLists.txt), and that engine/ includes nothing
+# from service/. Prints every include that points the wrong way.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# A room and the rooms it may include.
+declare -A allowed=(
+  [common]="common"
+  [audit]="common audit"
+  [security]="common security"
+  [decision]="common audit decision"
+  [api]="common audit security decision api"
+  [cli]="common audit security decision api cli"
+)
+
+bad=0
+checked=0
+while IFS= read -r file; do
+  room="${file#service/}"
+  room="${room%%/*}"
+  if [[ -z "${allowed[$room]:-}" ]]; then
+    echo "$file: not in a room (service/<room>/...)"
+    bad=$((bad + 1))
+    continue
+  fi
+  while IFS=: read -r line include; do
+    checked=$((checked + 1))
+    target="${include#service/}"
+    target="${target%%/*}"
+    if [[ " ${allowed[$room]} " != *" $target "* ]]; then
+      echo "$file:$line: the $room room includes $include ($target may not be used from $room)"
+      bad=$((bad + 1))
+    fi
+  done < <(grep -n -o '#include "service/[^"]*"' "$file" | sed 's/#include "\(.*\)"/\1/')
+done < <(find service -name '*.h' -o -name '*.cc' | sort)
+
+while IFS= read -r hit; do
+  echo "$hit: engine/ may not include service/"
+  bad=$((bad + 1))
+done < <(grep -rn '#include "service/' engine || true)
+
+echo "layering: $checked include(s) checked, $bad wrong"
+[[ $bad -eq 0 ]]

@@ -1,0 +1,436 @@
+#include "service/audit/audit_store.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace reconnect::service {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A fresh directory per test, removed afterwards.
+class AuditStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/audit_store_test.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path_ = dir_ + "/audit.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<AuditStore> Open(int64_t max_pages = 0) {
+    auto store = AuditStore::Open({path_, max_pages});
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return nullptr;
+    EXPECT_TRUE(
+        (*store)
+            ->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{\"rules\":[]}")
+            .ok());
+    return *std::move(store);
+  }
+
+  // A store that checkpoints in the background every `background` WAL
+  // frames, and on the writer past `writer` frames.
+  std::unique_ptr<AuditStore> OpenWithCheckpoints(int background, int writer) {
+    auto store = AuditStore::Open({.path = path_,
+                                   .checkpoint_frames = background,
+                                   .writer_checkpoint_frames = writer});
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return nullptr;
+    EXPECT_TRUE(
+        (*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{}").ok());
+    return *std::move(store);
+  }
+
+  // The trail in the (closed) store verifies and holds `records` records.
+  void ExpectIntact(int64_t records) {
+    auto report = VerifyAuditTrail(path_);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->ok()) << report->problem;
+    EXPECT_EQ(report->records, records);
+  }
+
+  static DecisionRecord Record(int i) {
+    DecisionRecord r;
+    r.decision_id = absl::StrCat("decision-", i);
+    r.time_micros = 1'700'000'000'000'000 + i;
+    r.calling_system = "ehr-triage";
+    r.caller = i % 2 == 0 ? "jwt:ehr-east" : "cert:ehr-west.example";
+    r.rule_set_digest = "digest-1";
+    r.assessment = absl::StrCat("assessment bytes ", i);
+    r.recommendation = absl::StrCat("recommendation bytes ", i);
+    return r;
+  }
+
+  // Appends and waits for the commit.
+  static absl::Status AppendAndWait(AuditStore& store, DecisionRecord r) {
+    std::promise<absl::Status> done;
+    auto f = done.get_future();
+    store.Append(std::move(r),
+                 [&done](const absl::Status& s) { done.set_value(s); });
+    return f.get();
+  }
+
+  // Runs SQL on the file behind the store's back, as a tamperer would.
+  void Tamper(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error),
+              SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  void FillWith(int n) {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    for (int i = 1; i <= n; ++i) {
+      ASSERT_TRUE(AppendAndWait(*store, Record(i)).ok());
+    }
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(AuditStoreTest, ConcurrentAppendsFormOneChain) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 8, kEach = 50;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        if (AppendAndWait(*store, Record(t * kEach + i)).ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  // Concurrent calls share transactions.
+  EXPECT_LE(store->transactions(), kThreads * kEach);
+  store.reset();
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->problem;
+  EXPECT_EQ(report->records, kThreads * kEach);
+  EXPECT_EQ(report->head_sequence, kThreads * kEach);
+  EXPECT_EQ(report->head_hash.size(), 64u);
+}
+
+// Records of the service's size: several WAL frames each.
+DecisionRecord BigRecord(int i) {
+  DecisionRecord r;
+  r.decision_id = absl::StrCat("big-", i);
+  r.time_micros = 1'700'000'000'000'000 + i;
+  r.calling_system = "ehr-triage";
+  r.rule_set_digest = "digest-1";
+  r.assessment = std::string(300, 'a');
+  r.recommendation = absl::StrCat(std::string(6500, 'r'), i);
+  return r;
+}
+
+TEST_F(AuditStoreTest, CheckpointsRunOnTheirOwnThread) {
+  auto store = OpenWithCheckpoints(20, 1 << 30);
+  ASSERT_NE(store, nullptr);
+  for (int i = 1; i <= 100; ++i) {
+    ASSERT_TRUE(AppendAndWait(*store, BigRecord(i)).ok());
+  }
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->background_checkpoints() == 0 &&
+         std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(store->background_checkpoints(), 0);
+  EXPECT_EQ(store->writer_checkpoints(), 0);
+  store.reset();
+  ExpectIntact(100);
+}
+
+TEST_F(AuditStoreTest, TheWriterBoundsTheWalWhenTheCheckpointerFallsBehind) {
+  constexpr int kBound = 200;  // frames
+  auto store = OpenWithCheckpoints(20, kBound);
+  ASSERT_NE(store, nullptr);
+  store->PauseCheckpointerForTest(true);
+  // About 3,000 frames in all: fifteen times the bound.
+  for (int i = 1; i <= 400; ++i) {
+    ASSERT_TRUE(AppendAndWait(*store, BigRecord(i)).ok());
+  }
+  EXPECT_EQ(store->background_checkpoints(), 0);
+  EXPECT_GT(store->writer_checkpoints(), 0);
+  // A WAL frame is a 4 KiB page and a 24-byte header; the WAL starts over
+  // after each of the writer's checkpoints, so it never holds much more
+  // than the bound (plus the transaction that crossed it).
+  const auto wal_bytes = std::filesystem::file_size(path_ + "-wal");
+  EXPECT_LE(wal_bytes, (kBound + 20) * (4096 + 24) + 32);
+  store->PauseCheckpointerForTest(false);
+  store.reset();
+  ExpectIntact(400);
+}
+
+TEST_F(AuditStoreTest, ReopenContinuesTheChain) {
+  FillWith(3);
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(AppendAndWait(*store, Record(4)).ok());
+  }
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->problem;
+  EXPECT_EQ(report->records, 4);
+}
+
+TEST_F(AuditStoreTest, ChainHashCoversEveryField) {
+  DecisionRecord base = Record(1);
+  base.sequence = 1;
+  base.prev_hash = std::string(32, '\0');
+  const std::string h = ChainHash(base);
+  EXPECT_EQ(h.size(), 32u);
+  auto differs = [&](auto change) {
+    DecisionRecord r = base;
+    change(r);
+    return ChainHash(r) != h;
+  };
+  EXPECT_TRUE(differs([](DecisionRecord& r) { r.sequence = 2; }));
+  EXPECT_TRUE(differs([](DecisionRecord& r) { r.decision_id += "x"; }));
+  EXPECT_TRUE(differs([](DecisionRecord& r) { r.time_micros += 1; }));
+  EXPECT_TRUE(differs([](DecisionRecord& r) { r.calling_system = "x"; }));
+  EXPECT_TRUE(differs([](DecisionRecord& r) { r.caller = "x"; }));
+  EXPECT_TRUE(differs([](DecisionRecord& r) { r.rule_set_digest = "x"; }));
+  EXPECT_TRUE(differs([](DecisionRecord& r) { r.assessment += "x"; }));
+  EXPECT_TRUE(differs([](DecisionRecord& r) { r.recommendation += "x"; }));
+  EXPECT_TRUE(differs([](DecisionRecord& r) { r.prev_hash[0] = 1; }));
+  // Length prefixes keep field boundaries: moving a byte across them counts.
+  EXPECT_TRUE(differs([](DecisionRecord& r) {
+    r.calling_system = "ehr-triag";
+    r.caller = "e";
+  }));
+}
+
+struct TamperCase {
+  std::string name;
+  std::string sql;
+  int64_t broken_at;
+  std::string problem;
+};
+
+class AuditTamperTest : public AuditStoreTest,
+                        public ::testing::WithParamInterface<TamperCase> {};
+
+TEST_P(AuditTamperTest, IsDetected) {
+  FillWith(6);
+  auto clean = VerifyAuditTrail(path_);
+  ASSERT_TRUE(clean.ok());
+  ASSERT_TRUE(clean->ok()) << clean->problem;
+  Tamper(GetParam().sql);
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_FALSE(report->ok());
+  EXPECT_EQ(report->broken_sequence, GetParam().broken_at);
+  EXPECT_THAT(report->problem, HasSubstr(GetParam().problem));
+  // The service refuses to extend a trail whose end was cut.
+  if (GetParam().name == "DeleteLast") {
+    auto store = AuditStore::Open({path_, 0});
+    ASSERT_FALSE(store.ok());
+    EXPECT_THAT(store.status().message(), HasSubstr("the trail was altered"));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Edits, AuditTamperTest,
+    ::testing::Values(
+        TamperCase{"EditField",
+                   "UPDATE decisions SET calling_system = 'other' "
+                   "WHERE sequence = 3",
+                   3, "record 3 was altered"},
+        TamperCase{"EditPayload",
+                   "UPDATE decisions SET recommendation = x'00' "
+                   "WHERE sequence = 5",
+                   5, "record 5 was altered"},
+        TamperCase{"EditAndRehash",
+                   // Another record's hash, copied in, does not fit.
+                   "UPDATE decisions SET hash = (SELECT hash FROM decisions "
+                   "WHERE sequence = 1) WHERE sequence = 2",
+                   2, "record 2 was altered"},
+        TamperCase{"DeleteMiddle", "DELETE FROM decisions WHERE sequence = 4",
+                   4, "record 4 is missing"},
+        TamperCase{"DeleteFirst", "DELETE FROM decisions WHERE sequence = 1", 1,
+                   "record 1 is missing"},
+        TamperCase{"DeleteLast", "DELETE FROM decisions WHERE sequence = 6", 6,
+                   "records were removed"},
+        TamperCase{"Reorder",
+                   // Swap the contents of records 2 and 3, keeping their
+                   // sequence numbers.
+                   "CREATE TEMP TABLE t AS SELECT * FROM decisions "
+                   "WHERE sequence IN (2, 3);"
+                   "DELETE FROM decisions WHERE sequence IN (2, 3);"
+                   "INSERT INTO decisions SELECT 5 - sequence, decision_id,"
+                   " time_micros, calling_system, caller, rule_set_digest,"
+                   " assessment, recommendation, prev_hash, hash FROM t;",
+                   2, "record 2"},
+        TamperCase{"Renumber",
+                   "UPDATE decisions SET sequence = 10 WHERE sequence = 6", 6,
+                   "record 6 is missing"},
+        TamperCase{"DropRuleSet", "DELETE FROM rule_sets", 1,
+                   "which the store does not hold"}),
+    [](const ::testing::TestParamInfo<TamperCase>& info) {
+      return info.param.name;
+    });
+
+TEST_F(AuditStoreTest, FullDiskFailsAppendsThenRecovers) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  std::atomic<int> changes{0};
+  store->OnHealthChange([&](bool) { ++changes; });
+  ASSERT_TRUE(AppendAndWait(*store, Record(1)).ok());
+  // Cap the file at its current size: the next write finds the disk full.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  const int64_t pages = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  store->SetMaxPageCount(pages);
+  DecisionRecord big = Record(2);
+  big.assessment = std::string(256 * 1024, 'a');
+  const absl::Status failed = AppendAndWait(*store, big);
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
+  EXPECT_THAT(failed.message(), HasSubstr("full"));
+  EXPECT_FALSE(store->healthy());
+  // Room again: the store notices by itself, without a new append.
+  store->SetMaxPageCount(0);
+  for (int i = 0; i < 100 && !store->healthy(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(store->healthy());
+  EXPECT_EQ(changes.load(), 2);
+  ASSERT_TRUE(AppendAndWait(*store, Record(3)).ok());
+  store.reset();
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->problem;
+  EXPECT_EQ(report->records, 2);  // the failed record left nothing behind
+}
+
+TEST_F(AuditStoreTest, ReaderListsByFilter) {
+  FillWith(6);  // times 1'700'000'000'000'001 .. 006
+  auto reader = AuditReader::Open(path_);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto list = [&](DecisionQuery q) {
+    std::vector<int64_t> seqs;
+    auto r = (*reader)->ListDecisions(q);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (r.ok()) {
+      for (const auto& d : *r) seqs.push_back(d.sequence);
+    }
+    return seqs;
+  };
+  DecisionQuery q;
+  EXPECT_THAT(list(q), ::testing::ElementsAre(1, 2, 3, 4, 5, 6));
+  q.start_micros = 1'700'000'000'000'003;
+  q.end_micros = 1'700'000'000'000'005;
+  EXPECT_THAT(list(q), ::testing::ElementsAre(3, 4));
+  q = {};
+  q.start_micros = 1'800'000'000'000'000;
+  EXPECT_THAT(list(q), ::testing::IsEmpty());
+  q = {};
+  q.after_sequence = 4;
+  q.limit = 1;
+  EXPECT_THAT(list(q), ::testing::ElementsAre(5));
+  q = {};
+  q.calling_system = "other";
+  EXPECT_THAT(list(q), ::testing::IsEmpty());
+  q = {};
+  q.caller = "jwt:ehr-east";
+  EXPECT_THAT(list(q), ::testing::ElementsAre(2, 4, 6));
+  q.metadata_only = true;
+  q.start_micros = 1'700'000'000'000'003;
+  EXPECT_THAT(list(q), ::testing::ElementsAre(4, 6));
+  auto stored = (*reader)->ListRuleSets();
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].version, "1.0.0");
+}
+
+// A store of schema version 1 (before the caller index) is migrated when a
+// server opens it, and read as it is by the readers until then.
+TEST_F(AuditStoreTest, MigratesAVersion1Store) {
+  FillWith(3);
+  Tamper("DROP INDEX decisions_by_caller; PRAGMA user_version = 1;");
+  auto index_exists = [&] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT count(*) FROM sqlite_master WHERE type = "
+                       "'index' AND name = 'decisions_by_caller'",
+                       -1, &st, nullptr);
+    sqlite3_step(st);
+    const bool exists = sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return exists;
+  };
+  ASSERT_FALSE(index_exists());
+  {
+    auto reader = AuditReader::Open(path_);
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    DecisionQuery q;
+    q.caller = "jwt:ehr-east";
+    auto listed = (*reader)->ListDecisions(q);
+    ASSERT_TRUE(listed.ok());
+    EXPECT_EQ(listed->size(), 1u);
+    auto report = VerifyAuditTrail(path_);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->ok()) << report->problem;
+  }
+  {
+    auto store = AuditStore::Open({path_, 0});
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_TRUE(AppendAndWait(**store, Record(4)).ok());
+  }
+  EXPECT_TRUE(index_exists());
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->problem;
+  EXPECT_EQ(report->records, 4);
+}
+
+TEST_F(AuditStoreTest, RefusesNewerSchemaAndNonStores) {
+  Tamper("PRAGMA user_version = 99");
+  auto store = AuditStore::Open({path_, 0});
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("schema version 99"));
+  auto report = VerifyAuditTrail(path_);
+  EXPECT_FALSE(report.ok());
+  EXPECT_FALSE(VerifyAuditTrail(dir_ + "/absent.db").ok());
+}
+
+TEST_F(AuditStoreTest, UnwritablePathIsAClearError) {
+  auto store = AuditStore::Open({dir_ + "/no/such/dir/audit.db", 0});
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("no/such/dir/audit.db"));
+}
+
+}  // namespace
+}  // namespace reconnect::service

@@ -1,0 +1,112 @@
+#include "service/decision/request_validator.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "reconnect/v1/assessment.pb.h"
+#include "service/api/status_mapping.h"
+
+namespace reconnect::service {
+namespace {
+
+using testing::ElementsAre;
+using testing::Field;
+using testing::IsEmpty;
+
+std::vector<FieldViolation> Validate(const v1::Assessment& a) {
+  EvaluateRequestValidator validator(v1::Assessment::descriptor());
+  std::vector<FieldViolation> out;
+  validator.Validate(a, "assessment", out);
+  return out;
+}
+
+v1::Assessment FromJson(const std::string& json) {
+  v1::Assessment a;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &a).ok())
+      << json;
+  return a;
+}
+
+auto Violation(const std::string& field, const std::string& description) {
+  return testing::AllOf(Field(&FieldViolation::field, field),
+                        Field(&FieldViolation::description, description));
+}
+
+TEST(RequestValidatorTest, AcceptsInRangeScoresIncludingTheBounds) {
+  EXPECT_THAT(
+      Validate(FromJson(
+          R"({"scores": {"pcsTotal": 0, "tsk17Total": 68, "fsfiTotal": 2.0}})")),
+      IsEmpty());
+}
+
+TEST(RequestValidatorTest, ReportsEveryOutOfRangeScore) {
+  EXPECT_THAT(
+      Validate(FromJson(
+          R"({"scores": {"pcsTotal": 53, "tsk17Total": 16, "fsfiTotal": 36.5},
+                                   "pain": {"averageNrs": -1}})")),
+      ElementsAre(
+          Violation("assessment.scores.pcs_total", "must be between 0 and 52"),
+          Violation("assessment.scores.tsk17_total",
+                    "must be between 17 and 68"),
+          Violation("assessment.scores.fsfi_total", "must be between 2 and 36"),
+          Violation("assessment.pain.average_nrs",
+                    "must be between 0 and 10")));
+}
+
+TEST(RequestValidatorTest, ListLengthsAndStringLengths) {
+  v1::Assessment a;
+  for (int i = 0; i < 17; ++i) a.add_red_flags(v1::RED_FLAG_NEW_MASS);
+  a.add_beliefs()->set_patient_words(std::string(2001, 'x'));
+  a.set_patient_ref(std::string(129, 'p'));
+  EXPECT_THAT(
+      Validate(a),
+      ElementsAre(Violation("assessment.patient_ref",
+                            "is 129 bytes long; at most 128 are allowed"),
+                  Violation("assessment.beliefs[0].patient_words",
+                            "is 2001 bytes long; at most 2000 are allowed"),
+                  Violation("assessment.red_flags",
+                            "has 17 items; at most 16 are allowed")));
+}
+
+TEST(RequestValidatorTest, UnknownEnumNumbersAreRejected) {
+  v1::Assessment a;
+  a.set_activity_pattern(static_cast<v1::ActivityPattern>(42));
+  a.add_red_flags(static_cast<v1::RedFlag>(99));
+  EXPECT_THAT(Validate(a),
+              ElementsAre(Violation("assessment.activity_pattern",
+                                    "unknown ActivityPattern value 42"),
+                          Violation("assessment.red_flags[0]",
+                                    "unknown RedFlag value 99")));
+}
+
+TEST(StatusMappingTest, InvalidArgumentCarriesBadRequestDetails) {
+  const grpc::Status s = ToGrpcStatus(
+      absl::InvalidArgumentError("the request has 1 invalid field(s)"),
+      {{"assessment.scores.pcs_total", "must be between 0 and 52"}});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "the request has 1 invalid field(s)");
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(s.error_details()));
+  ASSERT_EQ(rich.details_size(), 1);
+  google::rpc::BadRequest bad;
+  ASSERT_TRUE(rich.details(0).UnpackTo(&bad));
+  ASSERT_EQ(bad.field_violations_size(), 1);
+  EXPECT_EQ(bad.field_violations(0).field(), "assessment.scores.pcs_total");
+}
+
+TEST(StatusMappingTest, CodesMapOneToOne) {
+  EXPECT_EQ(ToGrpcStatus(absl::OkStatus()).error_code(), grpc::StatusCode::OK);
+  EXPECT_EQ(ToGrpcStatus(absl::NotFoundError("x")).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ToGrpcStatus(absl::UnavailableError("x")).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(ToGrpcStatus(absl::InternalError("x")).error_details().empty());
+}
+
+}  // namespace
+}  // namespace reconnect::service

@@ -1,0 +1,238 @@
+#include "service/security/jwt.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/security/auth.h"
+#include "tests/testing/pki.h"
+
+namespace reconnect::service {
+namespace {
+
+using testing::HasSubstr;
+using testing_util::Key;
+using testing_util::SignJwt;
+
+constexpr char kIssuer[] = "https://ehr.example/auth";
+constexpr char kAudience[] = "https://cds.example/reconnect";
+
+class JwtTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    rsa_ = new Key(Key::Rsa());
+    ec_ = new Key(Key::EcP256());
+    other_ = new Key(Key::Rsa());
+  }
+  static void TearDownTestSuite() {
+    delete rsa_;
+    delete ec_;
+    delete other_;
+  }
+
+  void SetUp() override {
+    nlohmann::json jwks = {{"keys", {rsa_->Jwk("rsa-1"), ec_->Jwk("ec-1")}}};
+    auto verifier = JwtVerifier::Create(jwks.dump(), {kIssuer, kAudience});
+    ASSERT_TRUE(verifier.ok()) << verifier.status();
+    verifier_ = *std::move(verifier);
+    now_ = absl::FromUnixSeconds(1'800'000'000);
+  }
+
+  nlohmann::json Claims() const {
+    const int64_t now = absl::ToUnixSeconds(now_);
+    return {{"iss", kIssuer},   {"sub", "ehr-east"}, {"aud", kAudience},
+            {"exp", now + 300}, {"iat", now},        {"jti", "token-1"}};
+  }
+
+  std::string Token(const nlohmann::json& claims, const Key& key,
+                    const std::string& kid) const {
+    return SignJwt({{"alg", key.is_rsa() ? "RS256" : "ES256"},
+                    {"typ", "JWT"},
+                    {"kid", kid}},
+                   claims, key);
+  }
+
+  std::string Why(const std::string& token) const {
+    auto claims = verifier_->Verify(token, now_);
+    EXPECT_FALSE(claims.ok());
+    if (claims.ok()) return "";
+    EXPECT_EQ(claims.status().code(), absl::StatusCode::kUnauthenticated);
+    return std::string(claims.status().message());
+  }
+
+  static Key* rsa_;
+  static Key* ec_;
+  static Key* other_;
+  std::unique_ptr<JwtVerifier> verifier_;
+  absl::Time now_;
+};
+
+Key* JwtTest::rsa_ = nullptr;
+Key* JwtTest::ec_ = nullptr;
+Key* JwtTest::other_ = nullptr;
+
+TEST_F(JwtTest, AcceptsRs256AndEs256) {
+  for (const auto& [key, kid] :
+       {std::pair<Key*, std::string>{rsa_, "rsa-1"}, {ec_, "ec-1"}}) {
+    auto claims = verifier_->Verify(Token(Claims(), *key, kid), now_);
+    ASSERT_TRUE(claims.ok()) << kid << ": " << claims.status();
+    EXPECT_EQ(claims->subject, "ehr-east");
+    EXPECT_EQ(claims->expiry, now_ + absl::Seconds(300));
+  }
+}
+
+TEST_F(JwtTest, AcceptsAnAudienceListAndATokenWithoutKid) {
+  nlohmann::json claims = Claims();
+  claims["aud"] = {"someone-else", kAudience};
+  const std::string token =
+      SignJwt({{"alg", "ES256"}, {"typ", "JWT"}}, claims, *ec_);
+  EXPECT_TRUE(verifier_->Verify(token, now_).ok());
+}
+
+TEST_F(JwtTest, ChecksExpiryAndNotBeforeWithSkew) {
+  nlohmann::json claims = Claims();
+  claims["exp"] = absl::ToUnixSeconds(now_) - 30;  // within the 60 s skew
+  EXPECT_TRUE(verifier_->Verify(Token(claims, *rsa_, "rsa-1"), now_).ok());
+  claims["exp"] = absl::ToUnixSeconds(now_) - 61;
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("expired"));
+  claims = Claims();
+  claims["nbf"] = absl::ToUnixSeconds(now_) + 120;
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("not valid yet"));
+  claims["nbf"] = absl::ToUnixSeconds(now_) + 30;
+  EXPECT_TRUE(verifier_->Verify(Token(claims, *rsa_, "rsa-1"), now_).ok());
+  claims = Claims();
+  claims.erase("exp");
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("no expiry"));
+  claims["exp"] = "tomorrow";
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("not a number"));
+}
+
+TEST_F(JwtTest, ChecksIssuerAudienceAndSubject) {
+  nlohmann::json claims = Claims();
+  claims["iss"] = "https://attacker.example";
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("issuer"));
+  claims = Claims();
+  claims["aud"] = "https://other-service.example";
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("audience"));
+  claims.erase("aud");
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("audience"));
+  claims = Claims();
+  claims["sub"] = "";
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("subject"));
+}
+
+TEST_F(JwtTest, RefusesBadSignaturesAndUnknownKeys) {
+  // Signed by a key the JWKS does not hold, under a kid it does.
+  EXPECT_THAT(Why(Token(Claims(), *other_, "rsa-1")),
+              HasSubstr("signature is invalid"));
+  EXPECT_THAT(Why(Token(Claims(), *rsa_, "rsa-9")), HasSubstr("no RS256 key"));
+  // A payload swapped under a valid signature.
+  const std::string good = Token(Claims(), *rsa_, "rsa-1");
+  nlohmann::json claims = Claims();
+  claims["sub"] = "admin-console";
+  const std::string forged = Token(claims, *rsa_, "rsa-1");
+  const std::string spliced =
+      good.substr(0, good.find('.')) +
+      forged.substr(forged.find('.'), forged.rfind('.') - forged.find('.')) +
+      good.substr(good.rfind('.'));
+  EXPECT_THAT(Why(spliced), HasSubstr("signature is invalid"));
+  // An RS256 header over an EC key's kid: the algorithm must match the key.
+  const std::string mixed =
+      SignJwt({{"alg", "RS256"}, {"kid", "ec-1"}}, Claims(), *rsa_);
+  EXPECT_THAT(Why(mixed), HasSubstr("no RS256 key"));
+}
+
+TEST_F(JwtTest, RefusesOtherAlgorithmsAndMalformedTokens) {
+  const std::string good = Token(Claims(), *rsa_, "rsa-1");
+  const std::string payload =
+      good.substr(good.find('.') + 1, good.rfind('.') - good.find('.') - 1);
+  // alg none, HS256 (a JWKS public key must never be used as an HMAC key).
+  std::string header;
+  absl::WebSafeBase64Escape(R"({"alg":"none"})", &header);
+  EXPECT_THAT(Why(header + "." + payload + "."), HasSubstr("compact JWS"));
+  EXPECT_THAT(Why(header + "." + payload + ".c2ln"),
+              HasSubstr("only RS256 and ES256"));
+  absl::WebSafeBase64Escape(R"({"alg":"HS256","kid":"rsa-1"})", &header);
+  EXPECT_THAT(Why(header + "." + payload + ".c2ln"),
+              HasSubstr("only RS256 and ES256"));
+  absl::WebSafeBase64Escape(R"({"alg":"RS256","crit":["exp"]})", &header);
+  EXPECT_THAT(Why(header + "." + payload + ".c2ln"), HasSubstr("critical"));
+  EXPECT_THAT(Why(""), HasSubstr("compact JWS"));
+  EXPECT_THAT(Why("a.b"), HasSubstr("compact JWS"));
+  EXPECT_THAT(Why("a.b.c.d"), HasSubstr("compact JWS"));
+  EXPECT_THAT(Why("a=.b.c"), HasSubstr("base64url"));
+  EXPECT_THAT(Why("bm90IGpzb24.e30.c2ln"), HasSubstr("header is not JSON"));
+  EXPECT_THAT(Why(std::string(20000, 'a')), HasSubstr("too large"));
+}
+
+TEST(JwksTest, RefusesUnusableKeysNamingThem) {
+  auto why = [](const nlohmann::json& jwks) {
+    auto v = JwtVerifier::Create(jwks.dump(), {kIssuer, kAudience});
+    EXPECT_FALSE(v.ok());
+    return v.ok() ? std::string() : std::string(v.status().message());
+  };
+  Key small = Key::Rsa(1024);
+  EXPECT_THAT(why({{"keys", {small.Jwk("small")}}}),
+              HasSubstr("JWKS key 0 (kid 'small') is a 1024-bit RSA key"));
+  nlohmann::json ec = Key::EcP256().Jwk("p384");
+  ec["crv"] = "P-384";
+  EXPECT_THAT(why({{"keys", {ec}}}), HasSubstr("crv other than P-256"));
+  nlohmann::json rsa = Key::Rsa().Jwk("no-n");
+  rsa.erase("n");
+  EXPECT_THAT(why({{"keys", {rsa}}}), HasSubstr("no string member 'n'"));
+  EXPECT_THAT(why({{"keys", {{{"kty", "oct"}, {"k", "c2VjcmV0"}}}}}),
+              HasSubstr("only RSA (RS256) and EC (ES256)"));
+  nlohmann::json enc = Key::EcP256().Jwk("enc");
+  enc["use"] = "enc";
+  EXPECT_THAT(why({{"keys", {enc}}}), HasSubstr("not for signatures"));
+  EXPECT_THAT(why({{"keys", nlohmann::json::array()}}), HasSubstr("no keys"));
+  EXPECT_THAT(why({{"not_keys", 1}}), HasSubstr("'keys' array"));
+  auto no_issuer = JwtVerifier::Create(
+      nlohmann::json({{"keys", {Key::EcP256().Jwk("a")}}}).dump(),
+      {"", kAudience});
+  EXPECT_FALSE(no_issuer.ok());
+}
+
+TEST(PolicyTest, ParsesBindings) {
+  auto policy = Authorizer::ParsePolicy(R"({
+    // Comments are allowed, as in rule files.
+    "bindings": [
+      {"jwt_subject": "ehr-east", "roles": ["evaluator"]},
+      {"certificate": "governance.example", "roles": ["auditor", "admin"]}
+    ]
+  })");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->size(), 2u);
+  EXPECT_EQ(policy->count("jwt:ehr-east"), 1u);
+  EXPECT_EQ(policy->count("cert:governance.example"), 1u);
+}
+
+TEST(PolicyTest, RefusesMistakesNamingTheBinding) {
+  auto why = [](const std::string& text) {
+    auto p = Authorizer::ParsePolicy(text);
+    EXPECT_FALSE(p.ok()) << text;
+    return p.ok() ? std::string() : std::string(p.status().message());
+  };
+  EXPECT_THAT(why("{"), HasSubstr("not valid JSON"));
+  EXPECT_THAT(why("[]"), HasSubstr("'bindings' array"));
+  EXPECT_THAT(why(R"({"bindings": [], "extra": 1})"),
+              HasSubstr("unknown member 'extra'"));
+  EXPECT_THAT(why(R"({"bindings": [{"roles": ["evaluator"]}]})"),
+              HasSubstr("bindings[0] names no identity"));
+  EXPECT_THAT(why(R"({"bindings": [{"jwt_subject": "a", "roles": ["evaluator"]},
+                           {"jwt_subject": "b", "roles": ["superuser"]}]})"),
+              HasSubstr("bindings[1].roles[0] is not a role"));
+  EXPECT_THAT(why(R"({"bindings": [{"jwt_subject": "a", "roles": []}]})"),
+              HasSubstr("bindings[0].roles must be a non-empty list"));
+  EXPECT_THAT(why(R"({"bindings": [{"jwt_subject": "a", "certificate": "b",
+                                    "roles": ["admin"]}]})"),
+              HasSubstr("two identities"));
+  EXPECT_THAT(why(R"({"bindings": [{"jwt_subject": "a", "roles": ["admin"]},
+                                   {"jwt_subject": "a", "roles": ["auditor"]}]})"),
+              HasSubstr("binds jwt:a a second time"));
+  EXPECT_THAT(why(R"({"bindings": [{"user": "a", "roles": ["admin"]}]})"),
+              HasSubstr("unknown member 'user'"));
+}
+
+}  // namespace
+}  // namespace reconnect::service
