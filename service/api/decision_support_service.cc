@@ -124,14 +124,14 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::optional<CallSlot> slot = limits_.Admit("Evaluate");
   if (!slot) {
-    reactor->Finish(Shed());
+    reactor->Finish(ToGrpcStatus(Shed()));
     return reactor;
   }
   std::string caller;
-  if (grpc::Status s = authorizer_.Authorize(*context, Role::kEvaluator,
+  if (absl::Status s = authorizer_.Authorize(*context, Role::kEvaluator,
                                              "Evaluate", &caller);
       !s.ok()) {
-    reactor->Finish(s);
+    reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   // A recommendation is many small messages and strings; one arena for the
@@ -146,10 +146,9 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
            .ok()) {
     Log(LogLevel::kWarning, "evaluate_failed",
         {{"code", "INVALID_ARGUMENT"}, {"reason", "unparsable request"}});
-    reactor->Finish(grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
+    reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError(
         "the request is not a reconnect.v1.EvaluateRequest in protobuf "
-        "binary form (malformed, truncated, or nested too deeply)"));
+        "binary form (malformed, truncated, or nested too deeply)")));
     return reactor;
   }
   auto* response =
@@ -191,13 +190,13 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
   // cannot keep it, and its slot, forever. Its record may still commit: a
   // record without an answer is allowed, an answer without one is not.
   if (limits_.NeedsTimer(*context)) {
-    call->set_timer(
-        limits_, limits_.Schedule(limits_.Deadline(*context), [call] {
-          call->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                                    "the call took longer than the server's "
-                                    "deadline for calls that set none"),
-                       /*from_timer=*/true);
-        }));
+    call->set_timer(limits_,
+                    limits_.Schedule(limits_.Deadline(*context), [call] {
+                      call->Finish(ToGrpcStatus(absl::DeadlineExceededError(
+                                       "the call took longer than the server's "
+                                       "deadline for calls that set none")),
+                                   /*from_timer=*/true);
+                    }));
   }
   audit_->Append(std::move(record), [call](const absl::Status& s) {
     if (s.ok()) {
@@ -207,10 +206,9 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
     Log(LogLevel::kError, "audit_write_failed",
         {{"code", absl::StatusCodeToString(s.code())},
          {"reason", std::string(s.message())}});
-    call->Finish(grpc::Status(
-        grpc::StatusCode::UNAVAILABLE,
+    call->Finish(ToGrpcStatus(absl::UnavailableError(
         "the decision could not be recorded in the audit trail, so it was "
-        "not returned; retry later"));
+        "not returned; retry later")));
   });
   return reactor;
 }

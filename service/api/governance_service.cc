@@ -14,6 +14,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "service/api/status_mapping.h"
 #include "service/audit/impact.h"
+#include "service/common/status_macros.h"
 
 namespace reconnect::service {
 
@@ -22,9 +23,9 @@ namespace {
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 
-grpc::Status DeadlineExceeded() {
-  return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                      "the call's deadline passed before it was answered");
+absl::Status DeadlineExceeded() {
+  return absl::DeadlineExceededError(
+      "the call's deadline passed before it was answered");
 }
 
 grpc::Status Invalid(std::vector<FieldViolation> violations) {
@@ -103,7 +104,7 @@ void FillSummary(const ruleset::CompiledRuleSet& rs, bool active,
   out.set_rule_count(static_cast<int32_t>(rs.rule_count()));
 }
 
-grpc::Status FillDecision(const DecisionRecord& r, bool with_content,
+absl::Status FillDecision(const DecisionRecord& r, bool with_content,
                           v1::Decision& out) {
   out.set_decision_id(r.decision_id);
   out.set_sequence(r.sequence);
@@ -116,14 +117,26 @@ grpc::Status FillDecision(const DecisionRecord& r, bool with_content,
   if (with_content &&
       (!out.mutable_assessment()->ParseFromString(r.assessment) ||
        !out.mutable_recommendation()->ParseFromString(r.recommendation))) {
-    return grpc::Status(grpc::StatusCode::DATA_LOSS,
-                        absl::StrCat("decision ", r.decision_id,
-                                     ": the recorded messages do not parse"));
+    return absl::DataLossError(absl::StrCat(
+        "decision ", r.decision_id, ": the recorded messages do not parse"));
   }
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 }  // namespace
+
+LazyAuditReader::LazyAuditReader(std::string path) : path_(std::move(path)) {}
+
+absl::StatusOr<AuditReader*> LazyAuditReader::Get() {
+  if (path_.empty()) {
+    return absl::FailedPreconditionError(
+        "the audit store is off (--audit=off): no decisions are recorded");
+  }
+  if (!reader_) {
+    ASSIGN_OR_RETURN(reader_, AuditReader::Open(path_));
+  }
+  return reader_.get();
+}
 
 GovernanceService::GovernanceService(const RuleSetRegistry& registry,
                                      RuleSetVersions& versions,
@@ -133,64 +146,31 @@ GovernanceService::GovernanceService(const RuleSetRegistry& registry,
       versions_(versions),
       authorizer_(authorizer),
       limits_(limits),
-      audit_path_(std::move(audit_path)) {
-  worker_ = std::thread([this] {
-    while (true) {
-      std::function<void()> work;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        work = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      work();
-    }
-  });
-}
-
-GovernanceService::~GovernanceService() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  worker_.join();
-}
+      audit_path_(std::move(audit_path)),
+      reader_(audit_path_) {}
 
 grpc::ServerUnaryReactor* GovernanceService::Run(
-    grpc::CallbackServerContext* ctx, std::function<grpc::Status()> work) {
+    grpc::CallbackServerContext* ctx, std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   std::optional<CallSlot> slot = limits_.Admit("Governance");
   if (!slot) {
-    reactor->Finish(Shed());
+    reactor->Finish(ToGrpcStatus(Shed()));
     return reactor;
   }
   // Work still queued when its deadline passes is not started.
   const absl::Time deadline = limits_.Deadline(*ctx);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back([reactor, work = std::move(work), deadline,
-                      held = std::make_shared<CallSlot>(*std::move(slot))] {
-      reactor->Finish(absl::Now() < deadline ? work() : DeadlineExceeded());
-    });
-  }
-  cv_.notify_one();
+  worker_.Post([reactor, work = std::move(work), deadline,
+                held = std::make_shared<CallSlot>(*std::move(slot))] {
+    reactor->Finish(
+        ToGrpcStatus(absl::Now() < deadline ? work() : DeadlineExceeded()));
+  });
   return reactor;
 }
 
-absl::StatusOr<AuditReader*> GovernanceService::Reader() {
-  if (audit_path_.empty()) {
-    return absl::FailedPreconditionError(
-        "the audit store is off (--audit=off): no decisions are recorded");
-  }
-  if (!reader_) {
-    auto reader = AuditReader::Open(audit_path_);
-    if (!reader.ok()) return reader.status();
-    reader_ = *std::move(reader);
-    replayer_ = std::make_unique<Replayer>(*reader_);
-  }
-  return reader_.get();
+absl::StatusOr<Replayer*> GovernanceService::WorkerReplayer() {
+  ASSIGN_OR_RETURN(AuditReader * reader, reader_.Get());
+  if (!replayer_) replayer_ = std::make_unique<Replayer>(*reader);
+  return replayer_.get();
 }
 
 grpc::ServerUnaryReactor* GovernanceService::ListRuleSets(
@@ -211,11 +191,10 @@ grpc::ServerUnaryReactor* GovernanceService::ListRuleSets(
                   all[{rs->metadata().id, rs->metadata().version}]);
     }
     if (!audit_path_.empty()) {
-      auto reader = Reader();
-      if (!reader.ok()) return ToGrpcStatus(reader.status());
-      auto stored = (*reader)->ListRuleSets();
-      if (!stored.ok()) return ToGrpcStatus(stored.status());
-      for (const auto& s : *stored) {
+      ASSIGN_OR_RETURN(AuditReader * reader, reader_.Get());
+      ASSIGN_OR_RETURN(std::vector<StoredRuleSet> stored,
+                       reader->ListRuleSets());
+      for (const auto& s : stored) {
         auto [it, inserted] = all.try_emplace({s.id, s.version});
         if (!inserted) continue;
         it->second.set_id(s.id);
@@ -237,7 +216,7 @@ grpc::ServerUnaryReactor* GovernanceService::ListRuleSets(
       out->set_dir(r.dir);
       for (const auto& p : r.problems) out->add_problems(p);
     }
-    return grpc::Status::OK;
+    return absl::OkStatus();
   });
 }
 
@@ -269,36 +248,36 @@ std::shared_ptr<const ruleset::CompiledRuleSet> GovernanceService::FindLoaded(
   return nullptr;
 }
 
-grpc::Status GovernanceService::Lookup(const v1::GetRuleSetRequest& selector,
-                                       v1::GetRuleSetResponse& out) {
+absl::Status GovernanceService::Lookup(const v1::GetRuleSetRequest& selector,
+                                       LazyAuditReader& store,
+                                       v1::GetRuleSetResponse& out) const {
   const bool by_digest = !selector.digest().empty();
   if (const auto rs = FindLoaded(selector)) {
     FillSummary(*rs, rs == registry_.Active(), *out.mutable_rule_set());
     out.set_canonical_content(rs->canonical_content());
-    return grpc::Status::OK;
+    return absl::OkStatus();
   }
   if (by_digest && !audit_path_.empty()) {
-    auto reader = Reader();
-    if (!reader.ok()) return ToGrpcStatus(reader.status());
-    auto content = (*reader)->GetRuleSetContent(selector.digest());
+    ASSIGN_OR_RETURN(AuditReader * reader, store.Get());
+    absl::StatusOr<std::string> content =
+        reader->GetRuleSetContent(selector.digest());
     if (content.ok()) {
-      auto stored = (*reader)->ListRuleSets();
-      if (!stored.ok()) return ToGrpcStatus(stored.status());
-      for (const auto& s : *stored) {
+      ASSIGN_OR_RETURN(std::vector<StoredRuleSet> stored,
+                       reader->ListRuleSets());
+      for (const auto& s : stored) {
         if (s.digest != selector.digest()) continue;
         out.mutable_rule_set()->set_id(s.id);
         out.mutable_rule_set()->set_version(s.version);
       }
       out.mutable_rule_set()->set_digest(selector.digest());
       out.set_canonical_content(*std::move(content));
-      return grpc::Status::OK;
+      return absl::OkStatus();
     }
     if (content.status().code() != absl::StatusCode::kNotFound) {
-      return ToGrpcStatus(content.status());
+      return content.status();
     }
   }
-  return grpc::Status(
-      grpc::StatusCode::NOT_FOUND,
+  return absl::NotFoundError(
       by_digest ? absl::StrCat("no rule set has digest ", selector.digest())
                 : absl::StrCat("rule set '", selector.id(), "' version '",
                                selector.version(), "' is not loaded"));
@@ -311,8 +290,9 @@ grpc::ServerUnaryReactor* GovernanceService::GetRuleSet(
   std::vector<FieldViolation> violations;
   ValidateSelector(*request, "", violations);
   if (!violations.empty()) return Refuse(ctx, std::move(violations));
-  return Run(ctx,
-             [this, request, response] { return Lookup(*request, *response); });
+  return Run(ctx, [this, request, response] {
+    return Lookup(*request, reader_, *response);
+  });
 }
 
 grpc::ServerUnaryReactor* GovernanceService::DiffRuleSets(
@@ -325,37 +305,37 @@ grpc::ServerUnaryReactor* GovernanceService::DiffRuleSets(
   if (!violations.empty()) return Refuse(ctx, std::move(violations));
   return Run(ctx, [this, request, response] {
     v1::GetRuleSetResponse from, to;
-    if (grpc::Status s = Lookup(request->from(), from); !s.ok()) return s;
-    if (grpc::Status s = Lookup(request->to(), to); !s.ok()) return s;
-    auto diff =
-        ruleset::DiffRuleSets(from.canonical_content(), to.canonical_content());
-    if (!diff.ok()) return ToGrpcStatus(diff.status());
+    RETURN_IF_ERROR(Lookup(request->from(), reader_, from));
+    RETURN_IF_ERROR(Lookup(request->to(), reader_, to));
+    ASSIGN_OR_RETURN(const ruleset::RuleSetDiff diff,
+                     ruleset::DiffRuleSets(from.canonical_content(),
+                                           to.canonical_content()));
     response->set_from_digest(from.rule_set().digest());
     response->set_to_digest(to.rule_set().digest());
-    for (const auto& id : diff->rules_added) response->add_rules_added(id);
-    for (const auto& id : diff->rules_removed) response->add_rules_removed(id);
+    for (const auto& id : diff.rules_added) response->add_rules_added(id);
+    for (const auto& id : diff.rules_removed) response->add_rules_removed(id);
     auto fill = [](const ruleset::FieldChange& c, v1::FieldChange& out) {
       out.set_path(c.path);
       out.set_before(c.before);
       out.set_after(c.after);
     };
-    for (const auto& rc : diff->rules_changed) {
+    for (const auto& rc : diff.rules_changed) {
       auto* out = response->add_rules_changed();
       out->set_rule_id(rc.rule_id);
       for (const auto& f : rc.fields) fill(f, *out->add_fields());
     }
-    for (const auto& c : diff->changes) fill(c, *response->add_changes());
-    return grpc::Status::OK;
+    for (const auto& c : diff.changes) fill(c, *response->add_changes());
+    return absl::OkStatus();
   });
 }
 
 grpc::ServerUnaryReactor* GovernanceService::Deny(
     grpc::CallbackServerContext* ctx, Role role, std::string_view method) {
   std::string caller;
-  grpc::Status status = authorizer_.Authorize(*ctx, role, method, &caller);
+  absl::Status status = authorizer_.Authorize(*ctx, role, method, &caller);
   if (status.ok()) return nullptr;
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(status);
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 
@@ -374,11 +354,10 @@ grpc::ServerUnaryReactor* GovernanceService::GetDecision(
     return Refuse(ctx, {{"decision_id", "is required"}});
   }
   return Run(ctx, [this, request, response] {
-    auto reader = Reader();
-    if (!reader.ok()) return ToGrpcStatus(reader.status());
-    auto record = (*reader)->GetDecision(request->decision_id());
-    if (!record.ok()) return ToGrpcStatus(record.status());
-    return FillDecision(*record, /*with_content=*/true, *response);
+    ASSIGN_OR_RETURN(AuditReader * reader, reader_.Get());
+    ASSIGN_OR_RETURN(const DecisionRecord record,
+                     reader->GetDecision(request->decision_id()));
+    return FillDecision(record, /*with_content=*/true, *response);
   });
 }
 
@@ -397,22 +376,20 @@ grpc::ServerUnaryReactor* GovernanceService::ListDecisions(
   query.metadata_only = request->metadata_only();
   if (!violations.empty()) return Refuse(ctx, std::move(violations));
   return Run(ctx, [this, query, response] {
-    auto reader = Reader();
-    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    ASSIGN_OR_RETURN(AuditReader * reader, reader_.Get());
     DecisionQuery page = query;
     page.limit = query.limit + 1;  // one more: is there a next page?
-    auto records = (*reader)->ListDecisions(page);
-    if (!records.ok()) return ToGrpcStatus(records.status());
-    for (size_t i = 0; i < records->size(); ++i) {
+    ASSIGN_OR_RETURN(const std::vector<DecisionRecord> records,
+                     reader->ListDecisions(page));
+    for (size_t i = 0; i < records.size(); ++i) {
       if (i == static_cast<size_t>(query.limit)) {
-        response->set_next_page_token(absl::StrCat((*records)[i - 1].sequence));
+        response->set_next_page_token(absl::StrCat(records[i - 1].sequence));
         break;
       }
-      grpc::Status s = FillDecision((*records)[i], !query.metadata_only,
-                                    *response->add_decisions());
-      if (!s.ok()) return s;
+      RETURN_IF_ERROR(FillDecision(records[i], !query.metadata_only,
+                                   *response->add_decisions()));
     }
-    return grpc::Status::OK;
+    return absl::OkStatus();
   });
 }
 
@@ -424,22 +401,22 @@ grpc::ServerUnaryReactor* GovernanceService::ReplayDecision(
     return Refuse(ctx, {{"decision_id", "is required"}});
   }
   return Run(ctx, [this, request, response] {
-    auto reader = Reader();
-    if (!reader.ok()) return ToGrpcStatus(reader.status());
-    auto result = replayer_->Replay(request->decision_id());
-    if (!result.ok()) return ToGrpcStatus(result.status());
-    response->set_decision_id(result->decision_id);
-    response->set_rule_set_digest(result->rule_set_digest);
-    response->set_identical(result->identical);
-    response->set_differences(result->differences);
-    *response->mutable_recorded() = result->recorded;
-    *response->mutable_replayed() = result->replayed;
-    return grpc::Status::OK;
+    ASSIGN_OR_RETURN(Replayer * replayer, WorkerReplayer());
+    ASSIGN_OR_RETURN(ReplayResult result,
+                     replayer->Replay(request->decision_id()));
+    response->set_decision_id(result.decision_id);
+    response->set_rule_set_digest(result.rule_set_digest);
+    response->set_identical(result.identical);
+    response->set_differences(std::move(result.differences));
+    *response->mutable_recorded() = std::move(result.recorded);
+    *response->mutable_replayed() = std::move(result.replayed);
+    return absl::OkStatus();
   });
 }
 
-// Streams an impact analysis: the analysis runs on the service's worker
-// thread and queues messages; writes go out one at a time, as gRPC requires.
+// Streams an impact analysis: the analysis runs on the service's impact
+// executor, with a store reader of its own, and queues messages; writes go
+// out one at a time, as gRPC requires.
 class GovernanceService::ImpactReactor final
     : public grpc::ServerWriteReactor<v1::AnalyzeImpactResponse> {
  public:
@@ -455,11 +432,14 @@ class GovernanceService::ImpactReactor final
         slot_(std::move(slot)) {}
 
   void Start() {
-    service_.Post([this] { Close(Work()); });
+    service_.impact_.Post([this] { Close(Work()); });
   }
 
+  // Finishes at once, before Start, with `status`.
+  void Refuse(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+
   void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     queue_.pop_front();
     if (!ok) broken_ = true;
     if (!queue_.empty() && !broken_) {
@@ -473,33 +453,31 @@ class GovernanceService::ImpactReactor final
   void OnDone() override { delete this; }
 
  private:
-  grpc::Status Work() {
+  absl::Status Work() {
+    LazyAuditReader store(service_.audit_path_);
     std::shared_ptr<const ruleset::CompiledRuleSet> candidate =
         service_.FindLoaded(candidate_);
     if (!candidate) {
       v1::GetRuleSetResponse found;
-      if (grpc::Status s = service_.Lookup(candidate_, found); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(service_.Lookup(candidate_, store, found));
       auto loaded = ruleset::LoadCanonicalRuleSet(found.canonical_content(),
                                                   found.rule_set().digest());
       if (!loaded.rule_set) {
-        return grpc::Status(grpc::StatusCode::DATA_LOSS,
-                            "the candidate cannot be rebuilt from the store");
+        return absl::DataLossError(
+            "the candidate cannot be rebuilt from the store");
       }
       candidate = loaded.rule_set;
     }
-    auto reader = service_.Reader();
-    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    ASSIGN_OR_RETURN(AuditReader * reader, store.Get());
     auto report = service::AnalyzeImpact(
-        **reader, *candidate, query_, max_examples_, [this](int64_t done) {
+        *reader, *candidate, query_, max_examples_, [this](int64_t done) {
           v1::AnalyzeImpactResponse progress;
           progress.set_decisions_evaluated(done);
           Send(std::move(progress));
           return !cancelled_.load() && absl::Now() < deadline_;
         });
     if (absl::Now() >= deadline_) return DeadlineExceeded();
-    if (!report.ok()) return ToGrpcStatus(report.status());
+    RETURN_IF_ERROR(report.status());
     v1::AnalyzeImpactResponse result;
     result.set_done(true);
     result.set_decisions_evaluated(report->evaluated);
@@ -514,11 +492,11 @@ class GovernanceService::ImpactReactor final
       for (const auto& id : item.examples) out->add_example_decision_ids(id);
     }
     Send(std::move(result));
-    return grpc::Status::OK;
+    return absl::OkStatus();
   }
 
-  void Send(v1::AnalyzeImpactResponse message) {
-    std::lock_guard<std::mutex> lock(mu_);
+  void Send(v1::AnalyzeImpactResponse message) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
     if (broken_) return;
     queue_.push_back(std::move(message));
     if (!writing_) {
@@ -527,20 +505,19 @@ class GovernanceService::ImpactReactor final
     }
   }
 
-  void Close(grpc::Status status) {
-    std::lock_guard<std::mutex> lock(mu_);
+  void Close(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
     closed_ = true;
-    status_ = std::move(status);
+    status_ = status;
     MaybeFinish();
   }
 
   // Finishes once the work is over and every queued message is written.
-  void MaybeFinish() {
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!closed_ || writing_ || finished_) return;
     finished_ = true;
-    Finish(broken_ ? grpc::Status(grpc::StatusCode::CANCELLED,
-                                  "the client went away")
-                   : status_);
+    Finish(ToGrpcStatus(broken_ ? absl::CancelledError("the client went away")
+                                : status_));
   }
 
   GovernanceService& service_;
@@ -550,24 +527,24 @@ class GovernanceService::ImpactReactor final
   const absl::Time deadline_;
   const std::optional<CallSlot> slot_;  // given back when the call is done
   std::atomic<bool> cancelled_{false};
-  std::mutex mu_;
-  std::deque<v1::AnalyzeImpactResponse> queue_;  // guarded by mu_
-  bool writing_ = false;                         // guarded by mu_
-  bool broken_ = false;                          // guarded by mu_
-  bool closed_ = false;                          // guarded by mu_
-  bool finished_ = false;                        // guarded by mu_
-  grpc::Status status_;                          // guarded by mu_
+  absl::Mutex mu_;
+  std::deque<v1::AnalyzeImpactResponse> queue_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
 grpc::ServerWriteReactor<v1::AnalyzeImpactResponse>*
 GovernanceService::AnalyzeImpact(grpc::CallbackServerContext* ctx,
                                  const v1::AnalyzeImpactRequest* request) {
   std::string caller;
-  if (grpc::Status s =
+  if (absl::Status s =
           authorizer_.Authorize(*ctx, Role::kAuditor, "AnalyzeImpact", &caller);
       !s.ok()) {
     auto* reactor = new ImpactReactor(*this, *request, DecisionQuery{}, 0);
-    reactor->Finish(s);
+    reactor->Refuse(s);
     return reactor;
   }
   std::vector<FieldViolation> violations;
@@ -580,16 +557,14 @@ GovernanceService::AnalyzeImpact(grpc::CallbackServerContext* ctx,
   }
   if (violations.empty() && audit_path_.empty()) {
     auto* reactor = new ImpactReactor(*this, *request, query, 0);
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                     "the audit store is off (--audit=off): nothing to "
-                     "analyse"));
+    reactor->Refuse(absl::FailedPreconditionError(
+        "the audit store is off (--audit=off): nothing to analyse"));
     return reactor;
   }
   std::optional<CallSlot> slot = limits_.Admit("AnalyzeImpact");
   if (!slot) {
     auto* reactor = new ImpactReactor(*this, *request, query, 0);
-    reactor->Finish(Shed());
+    reactor->Refuse(Shed());
     return reactor;
   }
   auto* reactor = new ImpactReactor(
@@ -604,14 +579,6 @@ GovernanceService::AnalyzeImpact(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
-void GovernanceService::Post(std::function<void()> work) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(std::move(work));
-  }
-  cv_.notify_one();
-}
-
 grpc::ServerUnaryReactor* GovernanceService::VerifyAuditTrail(
     grpc::CallbackServerContext* ctx, const v1::VerifyAuditTrailRequest*,
     v1::VerifyAuditTrailResponse* response) {
@@ -620,20 +587,20 @@ grpc::ServerUnaryReactor* GovernanceService::VerifyAuditTrail(
   }
   return Run(ctx, [this, response] {
     if (audit_path_.empty()) {
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                          "the audit store is off (--audit=off)");
+      return absl::FailedPreconditionError(
+          "the audit store is off (--audit=off)");
     }
-    auto report = service::VerifyAuditTrail(audit_path_);
-    if (!report.ok()) return ToGrpcStatus(report.status());
-    response->set_intact(report->ok());
-    response->set_records(report->records);
-    response->set_head_sequence(report->head_sequence);
-    response->set_head_hash(report->head_hash);
-    if (report->broken_sequence) {
-      response->set_first_broken_sequence(*report->broken_sequence);
+    ASSIGN_OR_RETURN(const VerifyReport report,
+                     service::VerifyAuditTrail(audit_path_));
+    response->set_intact(report.ok());
+    response->set_records(report.records);
+    response->set_head_sequence(report.head_sequence);
+    response->set_head_hash(report.head_hash);
+    if (report.broken_sequence) {
+      response->set_first_broken_sequence(*report.broken_sequence);
     }
-    response->set_problem(report->problem);
-    return grpc::Status::OK;
+    response->set_problem(report.problem);
+    return absl::OkStatus();
   });
 }
 
@@ -651,7 +618,7 @@ grpc::ServerUnaryReactor* GovernanceService::ReloadRuleSets(
       out->set_dir(refusal.dir);
       for (const auto& p : refusal.problems) out->add_problems(p);
     }
-    return grpc::Status::OK;
+    return absl::OkStatus();
   });
 }
 
@@ -666,12 +633,9 @@ grpc::ServerUnaryReactor* GovernanceService::ActivateRuleSet(
   }
   if (!violations.empty()) return Refuse(ctx, std::move(violations));
   return Run(ctx, [this, request, response] {
-    if (absl::Status s = versions_.Activate(request->id(), request->version());
-        !s.ok()) {
-      return ToGrpcStatus(s);
-    }
+    RETURN_IF_ERROR(versions_.Activate(request->id(), request->version()));
     FillSummary(*registry_.Active(), true, *response->mutable_active());
-    return grpc::Status::OK;
+    return absl::OkStatus();
   });
 }
 

@@ -1,17 +1,15 @@
 #ifndef RECONNECT_SERVICE_API_GOVERNANCE_SERVICE_H_
 #define RECONNECT_SERVICE_API_GOVERNANCE_SERVICE_H_
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "service/audit/audit_store.h"
 #include "service/audit/replay.h"
+#include "service/common/executor.h"
 #include "service/decision/request_validator.h"
 #include "service/decision/rule_set_registry.h"
 #include "service/decision/rule_set_versions.h"
@@ -20,10 +18,27 @@
 
 namespace reconnect::service {
 
+// A reader of the audit store file, opened on first use. Not thread-safe:
+// each thread that reads has its own.
+class LazyAuditReader {
+ public:
+  // `path` empty: the audit store is off.
+  explicit LazyAuditReader(std::string path);
+  // FAILED_PRECONDITION when the audit store is off; the open's error when
+  // the file cannot be read.
+  absl::StatusOr<AuditReader*> Get();
+
+ private:
+  const std::string path_;
+  std::unique_ptr<AuditReader> reader_;
+};
+
 // The Governance gRPC service (callback API). Its reads go to the audit
 // store's file and can take a while, so each call is validated on the gRPC
 // thread and then answered from the service's own worker thread: no gRPC
-// thread waits on the disk.
+// thread waits on the disk. Impact analyses, which may run for minutes, run
+// on an executor of their own, so that a reload, an activation or a read
+// never waits behind one.
 class GovernanceService final : public v1::Governance::CallbackService {
  public:
   // `registry`, `versions`, `authorizer` and `limits` must outlive the
@@ -34,7 +49,8 @@ class GovernanceService final : public v1::Governance::CallbackService {
   GovernanceService(const RuleSetRegistry& registry, RuleSetVersions& versions,
                     Authorizer& authorizer, CallLimits& limits,
                     std::string audit_path);
-  ~GovernanceService() override;
+  GovernanceService(const GovernanceService&) = delete;
+  GovernanceService& operator=(const GovernanceService&) = delete;
 
   grpc::ServerUnaryReactor* ListRuleSets(
       grpc::CallbackServerContext* ctx, const v1::ListRuleSetsRequest* request,
@@ -80,12 +96,10 @@ class GovernanceService final : public v1::Governance::CallbackService {
                                  std::string_view method);
   static grpc::ServerUnaryReactor* Refuse(
       grpc::CallbackServerContext* ctx, std::vector<FieldViolation> violations);
-  // Runs `work` on the worker thread.
-  void Post(std::function<void()> work);
   // Runs `work` on the worker thread, then finishes the call with its
-  // status.
+  // status (mapped once, by ToGrpcStatus).
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx,
-                                std::function<grpc::Status()> work);
+                                std::function<absl::Status()> work);
   // A rule set picked by digest, or id and version (`prefix` names the
   // request field in violations).
   static void ValidateSelector(const v1::GetRuleSetRequest& selector,
@@ -94,25 +108,26 @@ class GovernanceService final : public v1::Governance::CallbackService {
   // The loaded version it picks; null when none.
   std::shared_ptr<const ruleset::CompiledRuleSet> FindLoaded(
       const v1::GetRuleSetRequest& selector) const;
-  // Finds it among the loaded versions, then in the store (worker thread).
-  grpc::Status Lookup(const v1::GetRuleSetRequest& selector,
-                      v1::GetRuleSetResponse& out);
-  // The store reader, opened on first use (worker thread only).
-  absl::StatusOr<AuditReader*> Reader();
+  // Finds it among the loaded versions, then in the store through `store`
+  // (which belongs to the calling thread).
+  absl::Status Lookup(const v1::GetRuleSetRequest& selector,
+                      LazyAuditReader& store,
+                      v1::GetRuleSetResponse& out) const;
+  // The worker's replayer, on the worker's reader (worker thread only).
+  absl::StatusOr<Replayer*> WorkerReplayer();
 
   const RuleSetRegistry& registry_;
   RuleSetVersions& versions_;
   Authorizer& authorizer_;
   CallLimits& limits_;
   const std::string audit_path_;
-  std::unique_ptr<AuditReader> reader_;
+  // Used on the worker thread only.
+  LazyAuditReader reader_;
   std::unique_ptr<Replayer> replayer_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
-  std::thread worker_;
+  // Last, so that they finish their work before what it uses goes.
+  Executor impact_{"impact", 1};
+  Executor worker_{"governance", 1};
 };
 
 }  // namespace reconnect::service

@@ -8,6 +8,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "reconnect/v1/assessment.pb.h"
 #include "reconnect/v1/recommendation.pb.h"
+#include "service/common/status_macros.h"
 
 namespace reconnect::service {
 
@@ -39,10 +40,9 @@ absl::StatusOr<ImpactReport> AnalyzeImpact(
   query.limit = kPage;
   query.metadata_only = false;
   while (true) {
-    auto page = store.ListDecisions(query);
-    if (!page.ok()) return page.status();
-    if (page->empty()) break;
-    for (const DecisionRecord& record : *page) {
+    ASSIGN_OR_RETURN(auto page, store.ListDecisions(query));
+    if (page.empty()) break;
+    for (const DecisionRecord& record : page) {
       v1::Assessment assessment;
       v1::Recommendation recorded, again;
       if (!assessment.ParseFromString(record.assessment) ||
@@ -75,7 +75,7 @@ absl::StatusOr<ImpactReport> AnalyzeImpact(
         if (!after.count(key)) note(key, false);
       }
     }
-    query.after_sequence = page->back().sequence;
+    query.after_sequence = page.back().sequence;
     if (progress && !progress(report.evaluated)) {
       return absl::CancelledError("impact analysis stopped");
     }

@@ -17,6 +17,7 @@
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "service/cli/command_output.h"
 #include "service/common/files.h"
+#include "service/common/status_macros.h"
 #include "service/security/tls.h"
 
 namespace reconnect::service {
@@ -28,16 +29,15 @@ namespace {
 class Remote {
  public:
   static absl::StatusOr<Remote> Open(const RemoteOptions& options) {
-    auto credentials = MakeChannelCredentials(options.tls);
-    if (!credentials.ok()) return credentials.status();
+    ASSIGN_OR_RETURN(auto credentials, MakeChannelCredentials(options.tls));
     Remote remote;
     if (!options.token_file.empty()) {
-      auto token = ReadWholeFile(options.token_file, "--token_file");
-      if (!token.ok()) return token.status();
-      remote.token_ = std::string(absl::StripAsciiWhitespace(*token));
+      ASSIGN_OR_RETURN(auto token,
+                       ReadWholeFile(options.token_file, "--token_file"));
+      remote.token_ = std::string(absl::StripAsciiWhitespace(token));
     }
     remote.stub_ = v1::Governance::NewStub(
-        grpc::CreateChannel(options.address, *credentials));
+        grpc::CreateChannel(options.address, credentials));
     return remote;
   }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/common/status_macros.h"
 
 namespace reconnect::service {
 
@@ -85,9 +86,8 @@ absl::Status DecisionEngine::Evaluate(
     return absl::InvalidArgumentError(absl::StrCat(
         "the request has ", violations.size(), " invalid field(s)"));
   }
-  absl::StatusOr<std::string> id = NewDecisionId();
-  if (!id.ok()) return id.status();
-  response.set_decision_id(*std::move(id));
+  ASSIGN_OR_RETURN(std::string id, NewDecisionId());
+  response.set_decision_id(std::move(id));
   auto* ref = response.mutable_rule_set();
   ref->set_id(rule_set->metadata().id);
   ref->set_version(rule_set->metadata().version);

@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "service/common/files.h"
 #include "service/common/log.h"
+#include "service/common/status_macros.h"
 
 namespace reconnect::service {
 
@@ -134,10 +135,9 @@ absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Create(
         "authorization needs a policy file (--policy)");
   }
   std::unique_ptr<Authorizer> authorizer(new Authorizer(std::move(options)));
-  absl::StatusOr<std::shared_ptr<const State>> state = authorizer->Load();
-  if (!state.ok()) return state.status();
+  ASSIGN_OR_RETURN(std::shared_ptr<const State> state, authorizer->Load());
   absl::MutexLock lock(&authorizer->mu_);
-  authorizer->state_ = *std::move(state);
+  authorizer->state_ = std::move(state);
   authorizer->seen_fingerprint_ = authorizer->Fingerprint();
   return authorizer;
 }
@@ -150,10 +150,9 @@ std::string Authorizer::Fingerprint() const {
 absl::StatusOr<std::shared_ptr<const Authorizer::State>> Authorizer::Load()
     const {
   auto state = std::make_shared<State>();
-  absl::StatusOr<std::string> policy_text =
-      ReadWholeFile(options_.policy_file, "the policy file");
-  if (!policy_text.ok()) return policy_text.status();
-  absl::StatusOr<Policy> policy = ParsePolicy(*policy_text);
+  ASSIGN_OR_RETURN(std::string policy_text,
+                   ReadWholeFile(options_.policy_file, "the policy file"));
+  absl::StatusOr<Policy> policy = ParsePolicy(policy_text);
   if (!policy.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("the policy file '", options_.policy_file,
@@ -161,11 +160,10 @@ absl::StatusOr<std::shared_ptr<const Authorizer::State>> Authorizer::Load()
   }
   state->policy = *std::move(policy);
   if (!options_.jwks_file.empty()) {
-    absl::StatusOr<std::string> jwks =
-        ReadWholeFile(options_.jwks_file, "the JWKS file");
-    if (!jwks.ok()) return jwks.status();
+    ASSIGN_OR_RETURN(std::string jwks,
+                     ReadWholeFile(options_.jwks_file, "the JWKS file"));
     absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
-        JwtVerifier::Create(*jwks, options_.jwt);
+        JwtVerifier::Create(jwks, options_.jwt);
     if (!verifier.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("the JWKS file '", options_.jwks_file,
@@ -190,14 +188,12 @@ absl::Status Authorizer::ReloadIfChanged() {
     // Remembered even when the load fails, so one bad edit is reported once.
     seen_fingerprint_ = fingerprint;
   }
-  absl::StatusOr<std::shared_ptr<const State>> loaded = Load();
-  if (!loaded.ok()) return loaded.status();
-  const size_t bindings = (*loaded)->policy.size();
-  const size_t keys =
-      (*loaded)->verifier ? (*loaded)->verifier->key_count() : 0;
+  ASSIGN_OR_RETURN(std::shared_ptr<const State> loaded, Load());
+  const size_t bindings = loaded->policy.size();
+  const size_t keys = loaded->verifier ? loaded->verifier->key_count() : 0;
   {
     absl::MutexLock lock(&mu_);
-    state_ = *std::move(loaded);
+    state_ = std::move(loaded);
   }
   // Last, so that whoever reads it finds the new policy and keys in force.
   Log(LogLevel::kInfo, "auth_reloaded",
@@ -242,10 +238,11 @@ absl::StatusOr<std::string> Authorizer::Authenticate(
       return absl::UnauthenticatedError(
           "a bearer token was sent, but no JWKS is configured (--jwks)");
     }
-    absl::StatusOr<JwtClaims> claims = VerifyCached(
-        std::string(absl::StripAsciiWhitespace(value.substr(7))), state);
-    if (!claims.ok()) return claims.status();
-    return absl::StrCat("jwt:", claims->subject);
+    ASSIGN_OR_RETURN(
+        JwtClaims claims,
+        VerifyCached(std::string(absl::StripAsciiWhitespace(value.substr(7))),
+                     state));
+    return absl::StrCat("jwt:", claims.subject);
   }
   // A client certificate that the TLS handshake verified against the client
   // CA. Its identity is its subject alternative names (or else its common
@@ -266,12 +263,12 @@ absl::StatusOr<std::string> Authorizer::Authenticate(
       "no bearer token and no verified client certificate");
 }
 
-grpc::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
+absl::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
                                    Role role, std::string_view method,
                                    std::string* identity) {
   if (!enabled()) {
     identity->clear();
-    return grpc::Status::OK;
+    return absl::OkStatus();
   }
   const std::shared_ptr<const State> current = state();
   absl::StatusOr<std::string> who = Authenticate(context, *current);
@@ -281,8 +278,7 @@ grpc::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
         {{"method", std::string(method)},
          {"reason", std::string(who.status().message())},
          {"unauthenticated_total", count}});
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "valid credentials are required");
+    return absl::UnauthenticatedError("valid credentials are required");
   }
   auto bound = current->policy.find(*who);
   if (bound == current->policy.end() || (bound->second & Bit(role)) == 0) {
@@ -295,11 +291,11 @@ grpc::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
                         ? "the policy binds no role to this caller"
                         : "the caller's roles do not include it"},
          {"permission_denied_total", count}});
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        "the caller's role does not allow this method");
+    return absl::PermissionDeniedError(
+        "the caller's role does not allow this method");
   }
   *identity = *std::move(who);
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 }  // namespace reconnect::service

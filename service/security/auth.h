@@ -53,7 +53,7 @@ class Authorizer {
   // PERMISSION_DENIED (the identity lacks `role`). The status message is
   // deliberately generic; the detailed reason goes to the log with `method`
   // and the running count of refusals of its kind.
-  grpc::Status Authorize(const grpc::ServerContextBase& context, Role role,
+  absl::Status Authorize(const grpc::ServerContextBase& context, Role role,
                          std::string_view method, std::string* identity);
 
   // Re-reads the policy and the JWKS if their files changed since they were

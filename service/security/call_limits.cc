@@ -1,6 +1,7 @@
 #include "service/security/call_limits.h"
 
 #include <chrono>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -8,27 +9,16 @@
 
 namespace reconnect::service {
 
-grpc::Status Shed() {
-  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                      "the service is answering as many calls as it may; "
-                      "retry with backoff");
+absl::Status Shed() {
+  return absl::ResourceExhaustedError(
+      "the service is answering as many calls as it may; retry with backoff");
 }
 
 CallSlot::~CallSlot() {
   if (limits_ != nullptr) limits_->Release();
 }
 
-CallLimits::CallLimits(CallLimitOptions options)
-    : options_(options), timer_([this] { TimerLoop(); }) {}
-
-CallLimits::~CallLimits() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  timer_.join();
-}
+CallLimits::CallLimits(CallLimitOptions options) : options_(options) {}
 
 std::optional<CallSlot> CallLimits::Admit(std::string_view method) {
   if (in_flight_.fetch_add(1) >= options_.max_concurrent_calls) {
@@ -64,48 +54,9 @@ bool CallLimits::NeedsTimer(const grpc::ServerContextBase& context) const {
 
 uint64_t CallLimits::Schedule(absl::Time deadline,
                               std::function<void()> expire) {
-  uint64_t id;
-  bool earliest;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    id = next_id_++;
-    earliest = by_time_.empty() || deadline < by_time_.begin()->first;
-    pending_.emplace(
-        id, std::make_pair(by_time_.emplace(deadline, id), std::move(expire)));
-  }
-  if (earliest) cv_.notify_one();
-  return id;
+  return timer_.PostAt(deadline, std::move(expire));
 }
 
-bool CallLimits::Cancel(uint64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return false;
-  by_time_.erase(it->second.first);
-  pending_.erase(it);
-  return true;
-}
-
-void CallLimits::TimerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    if (by_time_.empty()) {
-      cv_.wait(lock);
-      continue;
-    }
-    const auto [when, id] = *by_time_.begin();
-    if (absl::Now() < when) {
-      cv_.wait_until(lock, absl::ToChronoTime(when));
-      continue;
-    }
-    by_time_.erase(by_time_.begin());
-    auto it = pending_.find(id);
-    std::function<void()> expire = std::move(it->second.second);
-    pending_.erase(it);
-    lock.unlock();
-    expire();
-    lock.lock();
-  }
-}
+bool CallLimits::Cancel(uint64_t id) { return timer_.Cancel(id); }
 
 }  // namespace reconnect::service

@@ -2,19 +2,15 @@
 #define RECONNECT_SERVICE_SECURITY_CALL_LIMITS_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string_view>
-#include <thread>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "grpcpp/server_context.h"
-#include "grpcpp/support/status.h"
+#include "service/common/executor.h"
 
 namespace reconnect::service {
 
@@ -51,7 +47,8 @@ class CallSlot {
 class CallLimits {
  public:
   explicit CallLimits(CallLimitOptions options);
-  ~CallLimits();
+  CallLimits(const CallLimits&) = delete;
+  CallLimits& operator=(const CallLimits&) = delete;
 
   const CallLimitOptions& options() const { return options_; }
 
@@ -74,26 +71,16 @@ class CallLimits {
  private:
   friend class CallSlot;
   void Release() { --in_flight_; }
-  void TimerLoop();
 
   const CallLimitOptions options_;
   std::atomic<int> in_flight_{0};
   std::atomic<uint64_t> shed_{0};
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t next_id_ = 1;  // guarded by mu_
-  using ByTime = std::multimap<absl::Time, uint64_t>;
-  ByTime by_time_;  // guarded by mu_
-  // id -> its place in by_time_, and what to run.
-  std::map<uint64_t, std::pair<ByTime::iterator, std::function<void()>>>
-      pending_;            // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  std::thread timer_;
+  // Last, so that it stops (dropping deadlines not yet due) first.
+  Executor timer_{"call-deadlines", 1};
 };
 
 // The answer to a call shed because `max_concurrent_calls` are in flight.
-grpc::Status Shed();
+absl::Status Shed();
 
 }  // namespace reconnect::service
 

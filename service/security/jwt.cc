@@ -12,6 +12,7 @@
 #include "openssl/err.h"
 #include "openssl/evp.h"
 #include "openssl/param_build.h"
+#include "service/common/status_macros.h"
 
 namespace reconnect::service {
 
@@ -72,15 +73,13 @@ absl::StatusOr<std::string> Member(const nlohmann::json& key,
 }
 
 absl::StatusOr<EVP_PKEY*> RsaKey(const nlohmann::json& jwk) {
-  absl::StatusOr<std::string> n = Member(jwk, "n");
-  if (!n.ok()) return n.status();
-  absl::StatusOr<std::string> e = Member(jwk, "e");
-  if (!e.ok()) return e.status();
-  if (n->size() * 8 < 2048) {
+  ASSIGN_OR_RETURN(std::string n, Member(jwk, "n"));
+  ASSIGN_OR_RETURN(std::string e, Member(jwk, "e"));
+  if (n.size() * 8 < 2048) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "is a ", n->size() * 8, "-bit RSA key; at least 2048 bits are needed"));
+        "is a ", n.size() * 8, "-bit RSA key; at least 2048 bits are needed"));
   }
-  BnPtr bn_n = ToBignum(*n), bn_e = ToBignum(*e);
+  BnPtr bn_n = ToBignum(n), bn_e = ToBignum(e);
   OSSL_PARAM_BLD* build = OSSL_PARAM_BLD_new();
   OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_N, bn_n.get());
   OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_E, bn_e.get());
@@ -98,14 +97,12 @@ absl::StatusOr<EVP_PKEY*> EcKey(const nlohmann::json& jwk) {
     return absl::InvalidArgumentError(
         "has crv other than P-256 (only ES256 is accepted)");
   }
-  absl::StatusOr<std::string> x = Member(jwk, "x");
-  if (!x.ok()) return x.status();
-  absl::StatusOr<std::string> y = Member(jwk, "y");
-  if (!y.ok()) return y.status();
-  if (x->size() != 32 || y->size() != 32) {
+  ASSIGN_OR_RETURN(std::string x, Member(jwk, "x"));
+  ASSIGN_OR_RETURN(std::string y, Member(jwk, "y"));
+  if (x.size() != 32 || y.size() != 32) {
     return absl::InvalidArgumentError("has x or y not 32 bytes long");
   }
-  const std::string point = absl::StrCat("\x04", *x, *y);
+  const std::string point = absl::StrCat("\x04", x, y);
   OSSL_PARAM_BLD* build = OSSL_PARAM_BLD_new();
   OSSL_PARAM_BLD_push_utf8_string(build, OSSL_PKEY_PARAM_GROUP_NAME,
                                   "prime256v1", 0);
@@ -325,22 +322,20 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(std::string_view token,
   if (!audience_ok) {
     return Unauthenticated("the token is not for this service's audience");
   }
-  absl::StatusOr<std::optional<absl::Time>> exp = NumericDate(claims, "exp");
-  if (!exp.ok()) return exp.status();
-  if (!exp->has_value()) return Unauthenticated("the token has no expiry");
-  if (now > **exp + policy_.clock_skew) {
+  ASSIGN_OR_RETURN(std::optional<absl::Time> exp, NumericDate(claims, "exp"));
+  if (!exp.has_value()) return Unauthenticated("the token has no expiry");
+  if (now > *exp + policy_.clock_skew) {
     return Unauthenticated("the token has expired");
   }
-  absl::StatusOr<std::optional<absl::Time>> nbf = NumericDate(claims, "nbf");
-  if (!nbf.ok()) return nbf.status();
-  if (nbf->has_value() && now + policy_.clock_skew < **nbf) {
+  ASSIGN_OR_RETURN(std::optional<absl::Time> nbf, NumericDate(claims, "nbf"));
+  if (nbf.has_value() && now + policy_.clock_skew < *nbf) {
     return Unauthenticated("the token is not valid yet");
   }
   if (!claims.contains("sub") || !claims["sub"].is_string() ||
       claims["sub"].get<std::string>().empty()) {
     return Unauthenticated("the token names no subject");
   }
-  return JwtClaims{claims["sub"].get<std::string>(), policy_.issuer, **exp};
+  return JwtClaims{claims["sub"].get<std::string>(), policy_.issuer, *exp};
 }
 
 }  // namespace reconnect::service

@@ -8,6 +8,7 @@
 #include "openssl/pem.h"
 #include "openssl/x509.h"
 #include "service/common/files.h"
+#include "service/common/status_macros.h"
 
 namespace reconnect::service {
 
@@ -33,9 +34,8 @@ std::unique_ptr<BIO, BioDeleter> MemoryBio(const std::string& pem) {
 // none or one does not parse.
 absl::StatusOr<std::vector<X509Ptr>> ReadCertificates(const std::string& path,
                                                       const std::string& what) {
-  absl::StatusOr<std::string> pem = ReadWholeFile(path, what);
-  if (!pem.ok()) return pem.status();
-  auto bio = MemoryBio(*pem);
+  ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(path, what));
+  auto bio = MemoryBio(pem);
   std::vector<X509Ptr> certs;
   while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
     certs.emplace_back(cert);
@@ -82,13 +82,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     return absl::InvalidArgumentError(
         "--tls_refresh_seconds must be at least 1");
   }
-  auto chain = ReadCertificates(options.cert_file, "--tls_cert");
-  if (!chain.ok()) return chain.status();
-  absl::StatusOr<std::string> key_pem =
-      ReadWholeFile(options.key_file, "--tls_key");
-  if (!key_pem.ok()) return key_pem.status();
+  ASSIGN_OR_RETURN(auto chain,
+                   ReadCertificates(options.cert_file, "--tls_cert"));
+  ASSIGN_OR_RETURN(std::string key_pem,
+                   ReadWholeFile(options.key_file, "--tls_key"));
   {
-    auto bio = MemoryBio(*key_pem);
+    auto bio = MemoryBio(key_pem);
     std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
         PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
     ERR_clear_error();
@@ -97,7 +96,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
           absl::StrCat("--tls_key '", options.key_file,
                        "' holds no unencrypted PEM private key"));
     }
-    if (X509_check_private_key(chain->front().get(), key.get()) != 1) {
+    if (X509_check_private_key(chain.front().get(), key.get()) != 1) {
       ERR_clear_error();
       return absl::InvalidArgumentError(
           absl::StrCat("--tls_key '", options.key_file,
@@ -106,8 +105,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     }
   }
   if (!options.client_ca_file.empty()) {
-    auto cas = ReadCertificates(options.client_ca_file, "--client_ca");
-    if (!cas.ok()) return cas.status();
+    RETURN_IF_ERROR(ReadCertificates(options.client_ca_file, "--client_ca"));
   }
 
   // The provider re-reads the files every refresh_seconds, so rotated
@@ -150,18 +148,15 @@ MakeChannelCredentials(const ClientTlsOptions& options) {
         "--tls_cert and --tls_key go together: give both or neither");
   }
   grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> ca = ReadWholeFile(options.ca_file, "--tls_ca");
-  if (!ca.ok()) return ca.status();
-  ssl.pem_root_certs = *std::move(ca);
+  ASSIGN_OR_RETURN(std::string ca, ReadWholeFile(options.ca_file, "--tls_ca"));
+  ssl.pem_root_certs = std::move(ca);
   if (!options.cert_file.empty()) {
-    absl::StatusOr<std::string> cert =
-        ReadWholeFile(options.cert_file, "--tls_cert");
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key =
-        ReadWholeFile(options.key_file, "--tls_key");
-    if (!key.ok()) return key.status();
-    ssl.pem_cert_chain = *std::move(cert);
-    ssl.pem_private_key = *std::move(key);
+    ASSIGN_OR_RETURN(std::string cert,
+                     ReadWholeFile(options.cert_file, "--tls_cert"));
+    ASSIGN_OR_RETURN(std::string key,
+                     ReadWholeFile(options.key_file, "--tls_key"));
+    ssl.pem_cert_chain = std::move(cert);
+    ssl.pem_private_key = std::move(key);
   }
   return grpc::SslCredentials(ssl);
 }
