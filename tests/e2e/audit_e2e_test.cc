@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -183,6 +184,7 @@ TEST_F(AuditE2ETest, NoAnswerWithoutItsRecordAcrossKills) {
   std::mt19937 random(20261125);
   std::set<std::string> received;
   std::mutex mu;
+  std::condition_variable answered;
   const v1::EvaluateRequest request = Request("red-flag-bleeding.json");
   for (int round = 0; round < kRounds; ++round) {
     auto server = Start();
@@ -200,14 +202,25 @@ TEST_F(AuditE2ETest, NoAnswerWithoutItsRecordAcrossKills) {
                            std::chrono::seconds(2));
           v1::EvaluateResponse response;
           if (stub->Evaluate(&ctx, request, &response).ok()) {
-            std::lock_guard<std::mutex> lock(mu);
-            received.insert(response.decision_id());
+            {
+              std::lock_guard<std::mutex> lock(mu);
+              received.insert(response.decision_id());
+            }
+            answered.notify_all();
           }
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(
-        std::uniform_int_distribution<int>(20, 250)(random)));
+    // Killed at a random moment: after a random number of answers.
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      const size_t target =
+          received.size() +
+          std::uniform_int_distribution<size_t>(1, 150)(random);
+      EXPECT_TRUE(answered.wait_for(lock, std::chrono::seconds(30),
+                                    [&] { return received.size() >= target; }))
+          << "round " << round << ": too few answers";
+    }
     EXPECT_EQ(server->Stop(SIGKILL, std::chrono::seconds(10)), 128 + SIGKILL);
     stop = true;
     for (auto& t : clients) t.join();

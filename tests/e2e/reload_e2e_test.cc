@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -127,6 +128,7 @@ TEST_F(ReloadE2ETest, BrokenReloadsUnderLoadFailNoCall) {
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, failed{0};
   std::mutex mu;
+  std::condition_variable answered;
   std::map<std::string, int> versions_seen;
   std::vector<std::thread> clients;
   for (int c = 0; c < 4; ++c) {
@@ -135,8 +137,11 @@ TEST_F(ReloadE2ETest, BrokenReloadsUnderLoadFailNoCall) {
         v1::EvaluateResponse response;
         if (Evaluate(request, response).ok()) {
           ++ok;
-          std::lock_guard<std::mutex> lock(mu);
-          ++versions_seen[response.rule_set().version()];
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            ++versions_seen[response.rule_set().version()];
+          }
+          answered.notify_all();
         } else {
           ++failed;
         }
@@ -178,7 +183,13 @@ TEST_F(ReloadE2ETest, BrokenReloadsUnderLoadFailNoCall) {
     v3_active = (*loaded)["version"] == "3.0.0" && (*loaded)["active"] == true;
   }
   EXPECT_TRUE(v3_active);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The clients go on until the new version has answered some of them.
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(answered.wait_for(lock, std::chrono::seconds(30), [&] {
+      return versions_seen.count("3.0.0") > 0 && versions_seen["3.0.0"] >= 5;
+    }));
+  }
   stop = true;
   for (auto& t : clients) t.join();
   EXPECT_EQ(failed.load(), 0);

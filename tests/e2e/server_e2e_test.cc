@@ -19,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
+#include "reconnect/v1/governance.grpc.pb.h"
 #include "sqlite3.h"
 #include "tests/testing/health.h"
 #include "tests/testing/server_process.h"
@@ -339,7 +340,11 @@ TEST_F(ServerE2ETest, LogsCarryNoAssessmentContent) {
             grpc::StatusCode::INVALID_ARGUMENT);
   request.mutable_assessment()->mutable_scores()->clear_pcs_total();
   EXPECT_TRUE(Evaluate(request, response).ok());
-  server_->WaitForEvent("never-logged", std::chrono::milliseconds(300));
+  // Log lines are written before the answer; a reload's line, asked for
+  // now, comes after every line of the calls above.
+  kill(server_->pid(), SIGHUP);
+  ASSERT_TRUE(
+      server_->WaitForEvent("rule_set_reload", std::chrono::seconds(30)));
   for (const auto& line : server_->lines()) {
     EXPECT_THAT(line, testing::Not(testing::HasSubstr("CANARY-7f3a")));
   }
@@ -424,7 +429,8 @@ TEST(ServerLifecycleTest, DrainFinishesCallsInFlightAndExitsZero) {
                         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
                         "--listen", "127.0.0.1:0", "--audit",
                         (dir / "audit.db").string(), "--drain_delay_seconds=4",
-                        "--shutdown_grace_seconds=10"});
+                        "--shutdown_grace_seconds=10",
+                        "--max_concurrent_calls=1"});
   auto serving = server.WaitForEvent("serving", std::chrono::seconds(30));
   ASSERT_TRUE(serving.has_value());
   auto channel = grpc::CreateChannel((*serving)["address"].get<std::string>(),
@@ -451,7 +457,22 @@ TEST(ServerLifecycleTest, DrainFinishesCallsInFlightAndExitsZero) {
   ASSERT_EQ(sqlite3_exec(lock, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
             SQLITE_OK);
   auto in_flight = std::async(std::launch::async, call);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The call is in flight once it holds the only call slot: a Governance
+  // call (which reads the store, and is not held up by its writer's lock)
+  // is then shed.
+  auto governance = v1::Governance::NewStub(channel);
+  bool held = false;
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!held && std::chrono::steady_clock::now() < until) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(5));
+    v1::ListRuleSetsResponse listed;
+    held = governance->ListRuleSets(&ctx, {}, &listed).error_code() ==
+           grpc::StatusCode::RESOURCE_EXHAUSTED;
+  }
+  ASSERT_TRUE(held) << "the call never reached the server";
   kill(server.pid(), SIGTERM);
   ASSERT_TRUE(server.WaitForEvent("draining", std::chrono::seconds(10)));
   EXPECT_EQ(testing_util::CheckHealth(channel, ""),
