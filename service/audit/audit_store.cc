@@ -9,6 +9,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "service/common/status_macros.h"
 
 namespace reconnect::service {
 
@@ -270,16 +272,22 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(Options options) {
     return close_on_error(absl::UnavailableError(
         absl::StrCat("audit store ", options.path, ": ", message)));
   }
-  std::unique_ptr<AuditStore> store(new AuditStore(std::move(options), db));
-  store->checkpoint_db_ = checkpoint_db;
-  if (auto s = store->LoadHead(); !s.ok()) return s;  // destructor closes
-  store->ApplyPageLimit();
+  std::unique_ptr<AuditStore> store(
+      new AuditStore(std::move(options), db, checkpoint_db));
+  RETURN_IF_ERROR(store->LoadHead());  // the destructor closes
+  {
+    absl::MutexLock lock(&store->db_mu_);
+    store->ApplyPageLimit();
+  }
   // Replaces SQLite's automatic checkpoint on the writer's connection.
   sqlite3_wal_hook(db, &AuditStore::OnWalCommit, store.get());
-  store->checkpointer_ =
-      std::thread([s = store.get()] { s->CheckpointerLoop(); });
-  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
-  store->completer_ = std::thread([s = store.get()] { s->CompleterLoop(); });
+  AuditStore* s = store.get();
+  s->checkpointer_ = std::make_unique<Executor>("audit-checkpoint", 1);
+  s->checkpointer_->Post([s] { s->CheckpointerLoop(); });
+  s->writer_ = std::make_unique<Executor>("audit-writer", 1);
+  s->writer_->Post([s] { s->WriterLoop(); });
+  s->completer_ = std::make_unique<Executor>("audit-complete", 1);
+  s->completer_->Post([s] { s->CompleterLoop(); });
   return store;
 }
 
@@ -296,11 +304,8 @@ int AuditStore::OnWalCommit(void* self, sqlite3* db, const char* name,
       store->writer_checkpoints_.fetch_add(1);
     }
   } else if (frames >= store->options_.checkpoint_frames) {
-    std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
-    if (!store->checkpoint_wanted_) {
-      store->checkpoint_wanted_ = true;
-      store->checkpoint_cv_.notify_one();
-    }
+    absl::MutexLock lock(&store->checkpoint_mu_);
+    store->checkpoint_wanted_ = true;
   }
   return SQLITE_OK;
 }
@@ -308,11 +313,12 @@ int AuditStore::OnWalCommit(void* self, sqlite3* db, const char* name,
 void AuditStore::CheckpointerLoop() {
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(checkpoint_mu_);
-      checkpoint_cv_.wait(lock, [this] {
+      absl::MutexLock lock(&checkpoint_mu_);
+      auto due = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_) {
         return checkpoint_stopping_ ||
                (checkpoint_wanted_ && !checkpoint_paused_);
-      });
+      };
+      checkpoint_mu_.Await(absl::Condition(&due));
       if (checkpoint_stopping_) return;
       checkpoint_wanted_ = false;
     }
@@ -328,42 +334,40 @@ void AuditStore::CheckpointerLoop() {
 }
 
 void AuditStore::PauseCheckpointerForTest(bool paused) {
-  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  absl::MutexLock lock(&checkpoint_mu_);
   checkpoint_paused_ = paused;
-  checkpoint_cv_.notify_one();
 }
 
-AuditStore::AuditStore(Options options, sqlite3* db)
-    : options_(std::move(options)), db_(db) {
+AuditStore::AuditStore(Options options, sqlite3* db, sqlite3* checkpoint_db)
+    : options_(std::move(options)), db_(db), checkpoint_db_(checkpoint_db) {
   pending_max_pages_.store(options_.max_page_count > 0 ? options_.max_page_count
                                                        : -1);
 }
 
 AuditStore::~AuditStore() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  writer_.reset();  // commits what is queued, then returns
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     writer_done_ = true;
   }
-  completed_cv_.notify_all();
-  if (completer_.joinable()) completer_.join();
+  completer_.reset();
   {
-    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    absl::MutexLock lock(&checkpoint_mu_);
     checkpoint_stopping_ = true;
   }
-  checkpoint_cv_.notify_all();
-  if (checkpointer_.joinable()) checkpointer_.join();
+  checkpointer_.reset();
   sqlite3_close(checkpoint_db_);
   // Last to close, the writer's connection checkpoints what is left.
+  absl::MutexLock lock(&db_mu_);
   sqlite3_close(db_);
 }
 
 absl::Status AuditStore::LoadHead() {
+  absl::MutexLock lock(&db_mu_);
   Statement head(db_, "SELECT sequence, hash FROM head WHERE id = 1");
   if (head.Step() != SQLITE_ROW) {
     return absl::DataLossError(absl::StrCat("audit store ", options_.path,
@@ -390,16 +394,15 @@ absl::Status AuditStore::LoadHead() {
 }
 
 void AuditStore::OnHealthChange(std::function<void(bool)> callback) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   on_health_ = std::move(callback);
 }
 
 void AuditStore::Append(DecisionRecord record, Done done) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!stopping_) {
       queue_.push_back({std::move(record), std::move(done)});
-      cv_.notify_one();
       return;
     }
   }
@@ -410,7 +413,7 @@ void AuditStore::SetHealthy(bool healthy) {
   if (healthy_.exchange(healthy) == healthy) return;
   std::function<void(bool)> callback;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     callback = on_health_;
   }
   if (callback) callback(healthy);
@@ -429,12 +432,15 @@ void AuditStore::WriterLoop() {
   while (true) {
     std::vector<Pending> batch;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      auto ready = [this] { return stopping_ || !queue_.empty(); };
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !queue_.empty();
+      };
       if (healthy_.load()) {
-        cv_.wait(lock, ready);
+        mu_.Await(absl::Condition(&ready));
       } else {
-        cv_.wait_for(lock, kProbeInterval, ready);
+        mu_.AwaitWithTimeout(absl::Condition(&ready),
+                             absl::FromChrono(kProbeInterval));
       }
       if (queue_.empty() && stopping_) return;
       while (!queue_.empty()) {
@@ -442,20 +448,22 @@ void AuditStore::WriterLoop() {
         queue_.pop_front();
       }
     }
-    std::lock_guard<std::mutex> db_lock(db_mu_);
-    ApplyPageLimit();
-    if (batch.empty()) {
-      // Unhealthy and idle: find out whether writing works again.
-      if (Probe().ok()) SetHealthy(true);
-      continue;
-    }
-    absl::Status status = WriteBatch(batch);
-    SetHealthy(status.ok());
+    absl::Status status;
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      completed_.push_back({std::move(batch), std::move(status)});
+      absl::MutexLock db_lock(&db_mu_);
+      ApplyPageLimit();
+      if (batch.empty()) {
+        // Unhealthy and idle: find out whether writing works again.
+        status = Probe();
+        if (!status.ok()) continue;
+      } else {
+        status = WriteBatch(batch);
+      }
     }
-    completed_cv_.notify_one();
+    SetHealthy(status.ok());
+    if (batch.empty()) continue;
+    absl::MutexLock lock(&mu_);
+    completed_.push_back({std::move(batch), std::move(status)});
   }
 }
 
@@ -463,9 +471,11 @@ void AuditStore::CompleterLoop() {
   while (true) {
     std::deque<Completed> ready;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      completed_cv_.wait(
-          lock, [this] { return writer_done_ || !completed_.empty(); });
+      absl::MutexLock lock(&mu_);
+      auto due = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return writer_done_ || !completed_.empty();
+      };
+      mu_.Await(absl::Condition(&due));
       if (completed_.empty()) return;  // the writer is done, and so are we
       ready.swap(completed_);
     }
@@ -478,14 +488,15 @@ void AuditStore::CompleterLoop() {
 absl::Status AuditStore::WriteBatch(std::vector<Pending>& batch) {
   const int64_t saved_sequence = head_sequence_;
   const std::string saved_hash = head_hash_;
-  auto fail = [&](const std::string& what) {
-    const std::string error = sqlite3_errmsg(db_);
-    Exec(db_, "ROLLBACK").IgnoreError();
-    head_sequence_ = saved_sequence;
-    head_hash_ = saved_hash;
-    return absl::UnavailableError(
-        absl::StrCat("audit store cannot ", what, ": ", error));
-  };
+  auto fail = [&](const std::string& what)
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_) {
+                    const std::string error = sqlite3_errmsg(db_);
+                    Exec(db_, "ROLLBACK").IgnoreError();
+                    head_sequence_ = saved_sequence;
+                    head_hash_ = saved_hash;
+                    return absl::UnavailableError(
+                        absl::StrCat("audit store cannot ", what, ": ", error));
+                  };
   if (!Exec(db_, "BEGIN IMMEDIATE").ok()) return fail("begin a transaction");
   Statement row(db_,
                 "INSERT INTO decisions (sequence, decision_id, time_micros,"
@@ -541,7 +552,7 @@ absl::Status AuditStore::RecordRuleSet(const std::string& digest,
                                        const std::string& id,
                                        const std::string& version,
                                        const std::string& canonical_content) {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  absl::MutexLock lock(&db_mu_);
   Statement insert(db_,
                    "INSERT OR IGNORE INTO rule_sets (digest, id, version,"
                    " content, first_recorded_micros) VALUES (?, ?, ?, ?, ?)");

@@ -2,19 +2,19 @@
 #define RECONNECT_SERVICE_AUDIT_AUDIT_STORE_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "service/common/executor.h"
 
 struct sqlite3;
 
@@ -119,57 +119,62 @@ class AuditStore {
     Done done;
   };
 
-  AuditStore(Options options, sqlite3* db);
-  absl::Status LoadHead();
-  void WriterLoop();
-  void CompleterLoop();
-  void CheckpointerLoop();
+  AuditStore(Options options, sqlite3* db, sqlite3* checkpoint_db);
+  absl::Status LoadHead() ABSL_LOCKS_EXCLUDED(db_mu_);
+  void WriterLoop() ABSL_LOCKS_EXCLUDED(mu_, db_mu_);
+  void CompleterLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  void CheckpointerLoop() ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
   // sqlite3_wal_hook: after each commit, with the WAL's length in frames.
+  // Runs inside WriteBatch's COMMIT, so with db_mu_ held.
   static int OnWalCommit(void* store, sqlite3* db, const char* name,
                          int frames);
-  absl::Status WriteBatch(std::vector<Pending>& batch);
-  absl::Status Probe();
-  void SetHealthy(bool healthy);
-  void ApplyPageLimit();
+  absl::Status WriteBatch(std::vector<Pending>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status Probe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  void SetHealthy(bool healthy) ABSL_LOCKS_EXCLUDED(mu_);
+  void ApplyPageLimit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 
-  Options options_;
-  sqlite3* db_;  // used by the writer thread only, after Open
-  int64_t head_sequence_ = 0;
-  std::string head_hash_;
+  const Options options_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Pending> queue_;            // guarded by mu_
-  bool stopping_ = false;                // guarded by mu_
-  std::function<void(bool)> on_health_;  // guarded by mu_
+  // The writer's connection and the chain head it extends. The writer
+  // thread, RecordRuleSet and Open use them, one at a time.
+  absl::Mutex db_mu_;
+  sqlite3* const db_ ABSL_GUARDED_BY(db_mu_);
+  int64_t head_sequence_ ABSL_GUARDED_BY(db_mu_) = 0;
+  std::string head_hash_ ABSL_GUARDED_BY(db_mu_);
 
-  std::mutex db_mu_;  // serialises RecordRuleSet with the writer
-  std::atomic<bool> healthy_{true};
-  std::atomic<int64_t> pending_max_pages_{-1};
-  std::atomic<int64_t> transactions_{0};
-  // Committed (or failed) batches whose callers are yet to hear: the
-  // completer thread tells them, so that the writer can start the next
-  // commit while responses go out.
+  // Appended records waiting for the writer, and committed (or failed)
+  // batches whose callers are yet to hear: the completer thread tells them,
+  // so that the writer can start the next commit while responses go out.
   struct Completed {
     std::vector<Pending> batch;
     absl::Status status;
   };
-  std::deque<Completed> completed_;  // guarded by mu_
-  std::condition_variable completed_cv_;
-  bool writer_done_ = false;  // guarded by mu_
-  std::thread writer_;
-  std::thread completer_;
+  absl::Mutex mu_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void(bool)> on_health_ ABSL_GUARDED_BY(mu_);
+  std::deque<Completed> completed_ ABSL_GUARDED_BY(mu_);
+  bool writer_done_ ABSL_GUARDED_BY(mu_) = false;
 
-  // The checkpointer: its own connection, woken by the writer's WAL hook.
-  sqlite3* checkpoint_db_ = nullptr;
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool checkpoint_wanted_ = false;    // guarded by checkpoint_mu_
-  bool checkpoint_paused_ = false;    // guarded by checkpoint_mu_
-  bool checkpoint_stopping_ = false;  // guarded by checkpoint_mu_
+  std::atomic<bool> healthy_{true};
+  std::atomic<int64_t> pending_max_pages_{-1};
+  std::atomic<int64_t> transactions_{0};
+
+  // The checkpointer: its own connection (used on its thread only), woken
+  // by the writer's WAL hook.
+  sqlite3* const checkpoint_db_;
+  absl::Mutex checkpoint_mu_;
+  bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  bool checkpoint_paused_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  bool checkpoint_stopping_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
   std::atomic<int64_t> background_checkpoints_{0};
   std::atomic<int64_t> writer_checkpoints_{0};
-  std::thread checkpointer_;
+
+  // Each runs one loop; the destructor stops them in this order.
+  std::unique_ptr<Executor> writer_;
+  std::unique_ptr<Executor> completer_;
+  std::unique_ptr<Executor> checkpointer_;
 };
 
 // Which recorded decisions to list.

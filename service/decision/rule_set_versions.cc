@@ -69,24 +69,24 @@ std::string RuleSetVersions::Fingerprint() const {
 }
 
 std::vector<RuleSetVersions::Refusal> RuleSetVersions::refusals() const {
-  std::lock_guard<std::mutex> lock(refusals_mu_);
+  absl::MutexLock lock(&refusals_mu_);
   return refusals_;
 }
 
 bool RuleSetVersions::Changed() const {
   const std::string now = Fingerprint();
-  std::lock_guard<std::mutex> lock(reload_mu_);
+  absl::MutexLock lock(&reload_mu_);
   return now != fingerprint_;
 }
 
 bool RuleSetVersions::Reload() {
-  std::lock_guard<std::mutex> lock(reload_mu_);
+  absl::MutexLock lock(&reload_mu_);
   return ReloadLocked();
 }
 
 absl::Status RuleSetVersions::Activate(const std::string& id,
                                        const std::string& version) {
-  std::lock_guard<std::mutex> lock(reload_mu_);
+  absl::MutexLock lock(&reload_mu_);
   std::shared_ptr<const ruleset::CompiledRuleSet> chosen =
       registry_.Find(id, version);
   if (chosen == nullptr) {
@@ -104,22 +104,24 @@ bool RuleSetVersions::ReloadLocked() {
   fingerprint_ = Fingerprint();
   std::vector<Refusal> refusals;
   std::map<std::string, std::shared_ptr<const ruleset::CompiledRuleSet>> by_dir;
-  auto refuse = [&](const std::string& dir, std::vector<std::string> why) {
-    // Problems name rule files and positions, never patient data.
-    for (const auto& problem : why) {
-      Log(LogLevel::kError, "rule_set_issue",
-          {{"dir", dir}, {"issue", problem}});
-    }
-    Log(LogLevel::kError, "rule_set_refused",
-        {{"dir", dir},
-         {"problems", why.size()},
-         {"first_problem", why.empty() ? "" : why.front()},
-         {"still_serving", by_dir_.count(dir) > 0}});
-    refusals.push_back({dir, std::move(why)});
-    if (auto old = by_dir_.find(dir); old != by_dir_.end()) {
-      by_dir[dir] = old->second;
-    }
-  };
+  auto refuse = [&](const std::string& dir, std::vector<std::string> why)
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) {
+                      // Problems name rule files and positions, never patient
+                      // data.
+                      for (const auto& problem : why) {
+                        Log(LogLevel::kError, "rule_set_issue",
+                            {{"dir", dir}, {"issue", problem}});
+                      }
+                      Log(LogLevel::kError, "rule_set_refused",
+                          {{"dir", dir},
+                           {"problems", why.size()},
+                           {"first_problem", why.empty() ? "" : why.front()},
+                           {"still_serving", by_dir_.count(dir) > 0}});
+                      refusals.push_back({dir, std::move(why)});
+                      if (auto old = by_dir_.find(dir); old != by_dir_.end()) {
+                        by_dir[dir] = old->second;
+                      }
+                    };
   const std::vector<std::filesystem::path> dirs = VersionDirs(root_);
   if (dirs.empty()) {
     refuse(root_.string(),
@@ -164,7 +166,9 @@ bool RuleSetVersions::ReloadLocked() {
   }
   // One version per id and version: the first directory wins.
   std::vector<std::shared_ptr<const ruleset::CompiledRuleSet>> versions;
-  for (const auto& [dir, rs] : by_dir) {
+  for (const auto& entry : by_dir) {
+    const std::string& dir = entry.first;
+    const std::shared_ptr<const ruleset::CompiledRuleSet>& rs = entry.second;
     const bool duplicate =
         std::any_of(versions.begin(), versions.end(), [&](const auto& v) {
           return v->metadata().id == rs->metadata().id &&
@@ -184,7 +188,7 @@ bool RuleSetVersions::ReloadLocked() {
   if (versions.empty()) {
     Log(LogLevel::kError, "rule_sets_reloaded",
         {{"versions", 0}, {"refused", refusals.size()}});
-    std::lock_guard<std::mutex> lock(refusals_mu_);
+    absl::MutexLock lock(&refusals_mu_);
     refusals_ = std::move(refusals);
     return false;
   }
@@ -200,10 +204,11 @@ bool RuleSetVersions::ReloadLocked() {
   }
   // An operator's activation holds while its version is loaded.
   if (!activated_.first.empty()) {
+    const std::string& id = activated_.first;
+    const std::string& version = activated_.second;
     auto chosen =
         std::find_if(versions.begin(), versions.end(), [&](const auto& v) {
-          return v->metadata().id == activated_.first &&
-                 v->metadata().version == activated_.second;
+          return v->metadata().id == id && v->metadata().version == version;
         });
     if (chosen != versions.end()) {
       active = *chosen;
@@ -217,8 +222,9 @@ bool RuleSetVersions::ReloadLocked() {
   }
   registry_.Replace(versions, active);
   by_dir_ = std::move(by_dir);
+  const size_t refused = refusals.size();
   {
-    std::lock_guard<std::mutex> lock(refusals_mu_);
+    absl::MutexLock lock(&refusals_mu_);
     refusals_ = std::move(refusals);
   }
   for (const auto& v : versions) {
@@ -233,7 +239,7 @@ bool RuleSetVersions::ReloadLocked() {
   // Last, once the swap and the refusals are in place.
   Log(LogLevel::kInfo, "rule_sets_reloaded",
       {{"versions", versions.size()},
-       {"refused", refusals_.size()},
+       {"refused", refused},
        {"active",
         absl::StrCat(active->metadata().id, " ", active->metadata().version)}});
   return true;

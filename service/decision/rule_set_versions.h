@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "engine/ruleset/rule_set.h"
 #include "service/audit/audit_store.h"
 #include "service/decision/rule_set_registry.h"
@@ -32,42 +34,47 @@ class RuleSetVersions {
   // that fails is refused (logged, and kept in refusals()); the version
   // previously loaded from its directory, if any, keeps serving. False when
   // nothing at all could be served (the registry is then left as it was).
-  bool Reload();
+  bool Reload() ABSL_LOCKS_EXCLUDED(reload_mu_, refusals_mu_);
 
   // Makes the loaded version `id` `version` the active one until the next
   // restart, or until a reload no longer holds it. NOT_FOUND when it is not
   // loaded. Serialised with Reload.
-  absl::Status Activate(const std::string& id, const std::string& version);
+  absl::Status Activate(const std::string& id, const std::string& version)
+      ABSL_LOCKS_EXCLUDED(reload_mu_, refusals_mu_);
 
   // Whether the files under the root changed since the last Reload (by
   // path, size and modification time).
-  bool Changed() const;
+  bool Changed() const ABSL_LOCKS_EXCLUDED(reload_mu_);
 
   struct Refusal {
     std::string dir;
     std::vector<std::string> problems;
   };
   // The refusals of the last reload. Thread-safe.
-  std::vector<Refusal> refusals() const;
+  std::vector<Refusal> refusals() const ABSL_LOCKS_EXCLUDED(refusals_mu_);
 
  private:
   std::string Fingerprint() const;
 
-  bool ReloadLocked();
+  bool ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_)
+      ABSL_LOCKS_EXCLUDED(refusals_mu_);
 
-  mutable std::mutex reload_mu_;  // one Reload or Activate at a time
+  const std::filesystem::path root_;
+  RuleSetRegistry& registry_;
+  AuditStore* const audit_;
+
+  mutable absl::Mutex reload_mu_;  // one Reload or Activate at a time
   // An operator's choice of active version (id, version); empty when the
   // rule chooses.
-  std::pair<std::string, std::string> activated_;
-  std::filesystem::path root_;
-  RuleSetRegistry& registry_;
-  AuditStore* audit_;
+  std::pair<std::string, std::string> activated_ ABSL_GUARDED_BY(reload_mu_);
   // What each version directory last loaded successfully.
-  std::map<std::string, std::shared_ptr<const ruleset::CompiledRuleSet>>
-      by_dir_;
-  mutable std::mutex refusals_mu_;
-  std::vector<Refusal> refusals_;  // guarded by refusals_mu_
-  std::string fingerprint_;
+  std::map<std::string, std::shared_ptr<const ruleset::CompiledRuleSet>> by_dir_
+      ABSL_GUARDED_BY(reload_mu_);
+  // The files as the last Reload found them.
+  std::string fingerprint_ ABSL_GUARDED_BY(reload_mu_);
+
+  mutable absl::Mutex refusals_mu_;
+  std::vector<Refusal> refusals_ ABSL_GUARDED_BY(refusals_mu_);
 };
 
 // Orders semantic versions ("1.10.0" after "1.9.2"; a pre-release before
