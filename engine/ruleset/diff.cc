@@ -44,8 +44,7 @@ void DiffKeyedArrays(const std::string& path, const json& a, const json& b,
   for (const auto& [k, v] : right) keys.insert(k);
   for (const auto& k : keys) {
     auto l = left.find(k), r = right.find(k);
-    Diff(absl::StrCat(path, "[", k, "]"),
-         l == left.end() ? nullptr : l->second,
+    Diff(absl::StrCat(path, "[", k, "]"), l == left.end() ? nullptr : l->second,
          r == right.end() ? nullptr : r->second, out);
   }
 }
@@ -103,9 +102,9 @@ absl::StatusOr<RuleSetDiff> DiffRuleSets(const std::string& from,
   const json a = json::parse(from, nullptr, false);
   const json b = json::parse(to, nullptr, false);
   if (!IsCanonical(a) || !IsCanonical(b)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        IsCanonical(a) ? "the second" : "the first",
-        " side is not the canonical content of a rule set"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(IsCanonical(a) ? "the second" : "the first",
+                     " side is not the canonical content of a rule set"));
   }
   RuleSetDiff diff;
   const auto left = Rules(a), right = Rules(b);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/internal/json_reader.h"
 #include "engine/ruleset/internal/source_file.h"
+#include "engine/ruleset/layout.h"
 #include "engine/ruleset/rule_set.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -68,14 +69,15 @@ TestReport RunRuleSetTests(const std::filesystem::path& dir,
   std::vector<std::string> files;
   std::error_code ec;
   for (const auto& entry :
-       std::filesystem::directory_iterator(dir / "tests", ec)) {
+       std::filesystem::directory_iterator(dir / kTestsDir, ec)) {
     if (entry.path().extension() == ".json") {
-      files.push_back(absl::StrCat("tests/", entry.path().filename().string()));
+      files.push_back(
+          absl::StrCat(kTestsDir, "/", entry.path().filename().string()));
     }
   }
   if (files.empty()) {
     report.issues.push_back(
-        {"tests", 0, 0, "", "the rule set has no test cases (tests/*.json)"});
+        {kTestsDir, 0, 0, "", "the rule set has no test cases (tests/*.json)"});
   }
   std::sort(files.begin(), files.end());
   for (const std::string& rel : files) {

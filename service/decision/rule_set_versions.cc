@@ -3,51 +3,11 @@
 #include <algorithm>
 #include <tuple>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "engine/ruleset/layout.h"
 #include "service/common/log.h"
 
 namespace reconnect::service {
-
-namespace {
-
-constexpr char kMetadataFile[] = "ruleset.json";
-
-std::vector<std::filesystem::path> VersionDirs(
-    const std::filesystem::path& root) {
-  std::error_code ec;
-  if (std::filesystem::exists(root / kMetadataFile, ec)) return {root};
-  std::vector<std::filesystem::path> dirs;
-  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
-    if (entry.is_directory(ec) &&
-        std::filesystem::exists(entry.path() / kMetadataFile, ec)) {
-      dirs.push_back(entry.path());
-    }
-  }
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
-}
-
-// (major, minor, patch, is-release, pre-release text)
-std::tuple<int64_t, int64_t, int64_t, bool, std::string> VersionKey(
-    const std::string& v) {
-  const size_t dash = v.find('-');
-  const std::string core = v.substr(0, dash);
-  std::vector<std::string> parts = absl::StrSplit(core, '.');
-  int64_t n[3] = {0, 0, 0};
-  for (size_t i = 0; i < parts.size() && i < 3; ++i) {
-    if (!absl::SimpleAtoi(parts[i], &n[i])) n[i] = 0;
-  }
-  return {n[0], n[1], n[2], dash == std::string::npos,
-          dash == std::string::npos ? "" : v.substr(dash + 1)};
-}
-
-}  // namespace
-
-bool VersionLess(const std::string& a, const std::string& b) {
-  return VersionKey(a) < VersionKey(b);
-}
 
 std::string RuleSetVersions::Fingerprint() const {
   std::string out;
@@ -122,12 +82,12 @@ bool RuleSetVersions::ReloadLocked() {
                         by_dir[dir] = old->second;
                       }
                     };
-  const std::vector<std::filesystem::path> dirs = VersionDirs(root_);
+  const std::vector<std::filesystem::path> dirs =
+      ruleset::RuleSetDirectories(root_);
   if (dirs.empty()) {
-    refuse(root_.string(),
-           {absl::StrCat("no rule set here: ", root_.string(),
-                         " holds no ruleset.json, nor subdirectories with "
-                         "one")});
+    refuse(root_.string(), {absl::StrCat("no rule set here: ", root_.string(),
+                                         " holds no ", ruleset::kMetadataFile,
+                                         ", nor subdirectories with one")});
   }
   for (const auto& path : dirs) {
     const std::string dir = path.string();
@@ -197,7 +157,7 @@ bool RuleSetVersions::ReloadLocked() {
     const bool a_active = a->metadata().status == "active";
     const bool b_active = b->metadata().status == "active";
     if (a_active != b_active) return a_active;
-    return VersionLess(b->metadata().version, a->metadata().version);
+    return ruleset::VersionLess(b->metadata().version, a->metadata().version);
   };
   for (const auto& v : versions) {
     if (!active || better(v, active)) active = v;

@@ -77,10 +77,6 @@ class RuleSetVersions {
   std::vector<Refusal> refusals_ ABSL_GUARDED_BY(refusals_mu_);
 };
 
-// Orders semantic versions ("1.10.0" after "1.9.2"; a pre-release before
-// its release).
-bool VersionLess(const std::string& a, const std::string& b);
-
 }  // namespace reconnect::service
 
 #endif  // RECONNECT_SERVICE_DECISION_RULE_SET_VERSIONS_H_

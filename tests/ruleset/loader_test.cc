@@ -278,5 +278,44 @@ TEST(CanonicalTest, RefusesWhatIsNotCanonicalContent) {
       HasSubstr("not the expected 0000"));
 }
 
+// A rule set is rebuilt in memory: with no temporary directory to write
+// to (as in a read-only container), replay still works.
+TEST(CanonicalTest, RebuildsWithoutTemporaryFiles) {
+  LoadResult original =
+      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect");
+  ASSERT_NE(original.rule_set, nullptr);
+  const char* saved = getenv("TMPDIR");
+  const std::string saved_value = saved ? saved : "";
+  setenv("TMPDIR", "/nonexistent/reconnect-no-temp", 1);
+  LoadResult again = LoadCanonicalRuleSet(
+      original.rule_set->canonical_content(), original.rule_set->digest());
+  if (saved) {
+    setenv("TMPDIR", saved_value.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
+  }
+  ASSERT_NE(again.rule_set, nullptr)
+      << (again.issues.empty() ? "" : again.issues[0].ToString());
+  EXPECT_EQ(again.rule_set->digest(), original.rule_set->digest());
+}
+
+// A stored rule set whose content was edited names the file and position
+// of what no longer compiles, as a directory would.
+TEST(CanonicalTest, AnEditedRuleSetIsReportedWithItsFile) {
+  LoadResult original =
+      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect");
+  ASSERT_NE(original.rule_set, nullptr);
+  std::string content = original.rule_set->canonical_content();
+  const size_t when = content.find("\"when\":\"");
+  ASSERT_NE(when, std::string::npos);
+  content.insert(when + 8, "undeclared_name && ");
+  LoadResult r = LoadCanonicalRuleSet(content);
+  EXPECT_EQ(r.rule_set, nullptr);
+  ASSERT_FALSE(r.issues.empty());
+  EXPECT_THAT(r.issues[0].ToString(),
+              testing::MatchesRegex("rules/[a-z_]+\\.json:[0-9]+:[0-9]+: .*"
+                                    "undeclared_name.*"));
+}
+
 }  // namespace
 }  // namespace reconnect::ruleset

@@ -31,8 +31,8 @@ void MessageToJsonValue(const Message& m, google::protobuf::Value* out) {
           static_cast<const google::protobuf::Timestamp&>(m)));
       return;
     case Descriptor::WELLKNOWNTYPE_DURATION:
-      out->set_string_value(
-          TimeUtil::ToString(static_cast<const google::protobuf::Duration&>(m)));
+      out->set_string_value(TimeUtil::ToString(
+          static_cast<const google::protobuf::Duration&>(m)));
       return;
     case Descriptor::WELLKNOWNTYPE_VALUE:
       out->CopyFrom(m);
@@ -71,13 +71,15 @@ void MessageToJsonValue(const Message& m, google::protobuf::Value* out) {
         const Message& e = r->GetRepeatedMessage(m, f, i);
         google::protobuf::Value key;
         ElementToJson(e, e.GetDescriptor()->map_key(), -1, &key);
-        const std::string k = key.has_string_value() ? key.string_value()
-                                                     : absl::StrCat(key.number_value());
+        const std::string k = key.has_string_value()
+                                  ? key.string_value()
+                                  : absl::StrCat(key.number_value());
         ElementToJson(e, e.GetDescriptor()->map_value(), -1, &entries[k]);
       }
     } else if (f->is_repeated()) {
       auto* list = v.mutable_list_value();
-      for (int i = 0; i < r->FieldSize(m, f); ++i) ElementToJson(m, f, i, list->add_values());
+      for (int i = 0; i < r->FieldSize(m, f); ++i)
+        ElementToJson(m, f, i, list->add_values());
     } else {
       ElementToJson(m, f, -1, &v);
     }
@@ -94,16 +96,16 @@ void ElementToJson(const Message& m, const FieldDescriptor* f, int index,
                                 : r->GetInt32(m, f));
       break;
     case FieldDescriptor::CPPTYPE_INT64:  // a string, as the JSON mapping says
-      out->set_string_value(absl::StrCat(
-          rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f)));
+      out->set_string_value(absl::StrCat(rep ? r->GetRepeatedInt64(m, f, index)
+                                             : r->GetInt64(m, f)));
       break;
     case FieldDescriptor::CPPTYPE_UINT32:
       out->set_number_value(rep ? r->GetRepeatedUInt32(m, f, index)
                                 : r->GetUInt32(m, f));
       break;
     case FieldDescriptor::CPPTYPE_UINT64:
-      out->set_string_value(absl::StrCat(
-          rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f)));
+      out->set_string_value(absl::StrCat(rep ? r->GetRepeatedUInt64(m, f, index)
+                                             : r->GetUInt64(m, f)));
       break;
     case FieldDescriptor::CPPTYPE_FLOAT:
       out->set_number_value(rep ? r->GetRepeatedFloat(m, f, index)

@@ -113,8 +113,6 @@ std::optional<SourceFile> ReadJsonFile(const std::filesystem::path& dir,
                                        const std::string& relative,
                                        int64_t max_bytes,
                                        std::vector<RuleSetIssue>& issues) {
-  SourceFile f;
-  f.relative_path = relative;
   const std::filesystem::path path = dir / relative;
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
@@ -136,7 +134,22 @@ std::optional<SourceFile> ReadJsonFile(const std::filesystem::path& dir,
     issues.push_back({relative, 0, 0, "", "cannot read file"});
     return std::nullopt;
   }
-  f.text = buf.str();
+  return ParseJsonFile(relative, buf.str(), max_bytes, issues);
+}
+
+std::optional<SourceFile> ParseJsonFile(const std::string& relative,
+                                        std::string text, int64_t max_bytes,
+                                        std::vector<RuleSetIssue>& issues) {
+  if (static_cast<int64_t>(text.size()) > max_bytes) {
+    issues.push_back(
+        {relative, 0, 0, "",
+         absl::StrCat("file is ", text.size(), " bytes, more than the ",
+                      max_bytes, " allowed (max_file_bytes)")});
+    return std::nullopt;
+  }
+  SourceFile f;
+  f.relative_path = relative;
+  f.text = std::move(text);
   // The JSON library reports errors by exception; it is caught here, in the
   // one place that parses rule files, and becomes an issue.
   try {

@@ -74,6 +74,12 @@ std::optional<SourceFile> ReadJsonFile(const std::filesystem::path& dir,
                                        int64_t max_bytes,
                                        std::vector<RuleSetIssue>& issues);
 
+// Parses `text` as the file `relative` (comments allowed). On failure
+// appends an issue and returns nullopt.
+std::optional<SourceFile> ParseJsonFile(const std::string& relative,
+                                        std::string text, int64_t max_bytes,
+                                        std::vector<RuleSetIssue>& issues);
+
 }  // namespace reconnect::ruleset::ruleset_internal
 
 #endif  // RECONNECT_ENGINE_RULESET_INTERNAL_SOURCE_FILE_H_

@@ -1,0 +1,106 @@
+// The metadata stage: ruleset.json (id, version, status, labels, input)
+// and the team expression.
+
+#include "absl/strings/str_cat.h"
+#include "engine/ruleset/compiler/compiler.h"
+#include "engine/ruleset/layout.h"
+#include "google/protobuf/descriptor.h"
+#include "re2/re2.h"
+
+namespace reconnect::ruleset::ruleset_internal {
+
+using nlohmann::json;
+
+bool RuleSetCompiler::ReadMetadata(const SourceFile& f) {
+  ObjectReader r(f, f.root, "rule-set metadata", "", 0, issues_);
+  if (!r.ok()) return false;
+  r.RejectUnknownKeys({"id", "version", "status", "effective_date", "title",
+                       "description", "authors", "approvers", "changelog",
+                       "input", "container", "team", "gap_suggestion",
+                       "summary_labels"});
+  RuleSetMetadata& m = out_->metadata_;
+  m.id = r.String("id", true);
+  m.version = r.String("version", true);
+  m.status = r.String("status", true);
+  m.effective_date = r.String("effective_date", false);
+  m.title = r.String("title", false);
+  m.authors = r.StringList("authors");
+  m.approvers = r.StringList("approvers");
+  if (!m.id.empty() && !RE2::FullMatch(m.id, "[a-z][a-z0-9_.-]{0,63}")) {
+    r.Error("\"id\" must be lower-case letters, digits, '_', '.' or '-'",
+            f.FindString(m.id));
+  }
+  if (!m.version.empty() && !RE2::FullMatch(m.version, kVersionPattern)) {
+    r.Error("\"version\" must be a semantic version such as 1.2.0",
+            f.FindString(m.version));
+  }
+  if (!m.status.empty() && m.status != "draft" && m.status != "active" &&
+      m.status != "retired") {
+    r.Error("\"status\" must be draft, active or retired",
+            f.FindString(m.status));
+  }
+  out_->gap_suggestion_ = r.String("gap_suggestion", true);
+  if (const json* labels = r.Member("summary_labels")) {
+    ObjectReader lr(f, *labels, "summary_labels", "",
+                    r.KeyOffset("summary_labels"), issues_);
+    lr.RejectUnknownKeys(
+        {"alerts", "components", "prompts", "gaps", "held", "empty"});
+    auto& l = out_->labels_;
+    for (auto [key, dest] : {std::pair{"alerts", &l.alerts},
+                             {"components", &l.components},
+                             {"prompts", &l.prompts},
+                             {"gaps", &l.gaps},
+                             {"held", &l.held},
+                             {"empty", &l.empty}}) {
+      if (std::string s = lr.String(key, false); !s.empty()) *dest = s;
+    }
+  }
+  const json* input = r.Member("input");
+  if (input == nullptr) {
+    r.Error(
+        "rule-set metadata: \"input\" is required ({\"name\": ..., \"type\": "
+        "...})");
+    return false;
+  }
+  ObjectReader ir(f, *input, "input", "", r.KeyOffset("input"), issues_);
+  ir.RejectUnknownKeys({"name", "type"});
+  input_name_ = ir.String("name", true);
+  const std::string type = ir.String("type", true);
+  const google::protobuf::Descriptor* d =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+          type);
+  if (!type.empty() && d == nullptr) {
+    ir.Error(
+        absl::StrCat("input type '", type, "' is not a known message type"),
+        f.FindString(type));
+  }
+  if (d == nullptr || input_name_.empty()) return false;
+  out_->input_type_ = type;
+  builder_ = std::make_unique<cel::ExpressionSetBuilder>(
+      google::protobuf::DescriptorPool::generated_pool(),
+      r.String("container", false), options_.limits);
+  out_->input_index_ = builder_->DeclareInput(input_name_, d);
+  return issues_.empty();
+}
+
+void RuleSetCompiler::ReadTeam(const SourceFile& f) {
+  ObjectReader r(f, f.root, "rule-set metadata", "", 0, issues_);
+  std::vector<size_t> lines;
+  auto text = r.Expression("team", false, lines);
+  if (!text) return;
+  auto c = CompileExpression(f, "", "team", *text, lines);
+  if (c.id < 0) return;
+  if (!cel::Type::List(cel::Type::String()).IsAssignableFrom(c.type)) {
+    r.Error(absl::StrCat(
+                "\"team\" must be a list(string) of discipline codes, found '",
+                c.type.ToString(), "'"),
+            r.KeyOffset("team"));
+    return;
+  }
+  out_->team_expression_ = c.id;
+  out_->team_path_ = text->rfind(input_name_ + ".", 0) == 0
+                         ? text->substr(input_name_.size() + 1)
+                         : *text;
+}
+
+}  // namespace reconnect::ruleset::ruleset_internal

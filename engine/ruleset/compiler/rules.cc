@@ -1,0 +1,166 @@
+// The rules stage: rules/*.json, each rule's condition, the items it
+// recommends and suppresses, and its rationale template.
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "engine/ruleset/compiler/compiler.h"
+#include "re2/re2.h"
+
+namespace reconnect::ruleset::ruleset_internal {
+
+using nlohmann::json;
+
+void RuleSetCompiler::ReadRules(const SourceFile& f) {
+  ObjectReader fr(f, f.root, "rule file", "", 0, issues_);
+  if (!fr.ok()) return;
+  fr.RejectUnknownKeys({"rules", "description"});
+  const json* rules = fr.Member("rules");
+  if (rules == nullptr || !rules->is_array()) {
+    fr.Error("a rule file must hold {\"rules\": [ ... ]}");
+    return;
+  }
+  ruleset_internal::ListEntryLocator locate(f, 0);
+  for (const json& rj : *rules) {
+    const auto [id, at] = locate.Next(rj, "id");
+    ObjectReader r(f, rj, "rule", id, at, issues_);
+    if (!r.ok()) continue;
+    if (id.empty()) {
+      r.Error("every rule needs a string \"id\"");
+      continue;
+    }
+    if (!RE2::FullMatch(id, "[a-z][a-z0-9_.-]*")) {
+      r.Error("rule id must be lower-case letters, digits, '_', '.' or '-'",
+              at);
+    }
+    if (!rule_ids_.insert(id).second) {
+      r.Error(absl::StrCat("duplicate rule id '", id, "'"), at);
+      continue;
+    }
+    r.RejectUnknownKeys({"id", "title", "when", "priority", "recommend",
+                         "suppress", "rationale", "source"});
+    CompiledRule rule;
+    rule.id = id;
+    rule.title = r.String("title", true);
+    rule.source = r.String("source", true);
+    rule.priority = static_cast<int>(r.Int("priority", 0));
+    std::vector<size_t> lines;
+    if (auto when = r.Expression("when", true, lines)) {
+      auto c = CompileExpression(f, id, "when", *when, lines);
+      if (c.id >= 0) {
+        if (!cel::Type::Bool().IsAssignableFrom(c.type)) {
+          r.Error(absl::StrCat("\"when\" must be a bool expression, found '",
+                               c.type.ToString(), "'"),
+                  r.KeyOffset("when"));
+        }
+        rule.when = c.id;
+        AddFacts(rule.facts, c.facts);
+      }
+    }
+    ReadRationale(f, r, rule);
+    ReadItems(f, r, "recommend", rule, /*suppress=*/false);
+    ReadItems(f, r, "suppress", rule, /*suppress=*/true);
+    if (!r.Member("recommend") && !r.Member("suppress")) {
+      r.Error("a rule must recommend or suppress something");
+    }
+    out_->rules_.push_back(std::move(rule));
+  }
+}
+
+void RuleSetCompiler::AddFacts(std::vector<int>& into,
+                               const std::vector<int>& facts) {
+  for (int f : facts) {
+    if (std::find(into.begin(), into.end(), f) == into.end()) into.push_back(f);
+  }
+}
+
+void RuleSetCompiler::ReadRationale(const SourceFile& f, ObjectReader& r,
+                                    CompiledRule& rule) {
+  const std::string tmpl = r.String("rationale", true);
+  const size_t at = r.KeyOffset("rationale");
+  size_t pos = 0;
+  while (pos < tmpl.size()) {
+    const size_t open = tmpl.find("{{", pos);
+    if (open == std::string::npos) {
+      rule.rationale.push_back({tmpl.substr(pos), -1});
+      break;
+    }
+    if (open > pos)
+      rule.rationale.push_back({tmpl.substr(pos, open - pos), -1});
+    const size_t close = tmpl.find("}}", open + 2);
+    if (close == std::string::npos) {
+      r.Error("rationale: '{{' without a closing '}}'", at);
+      return;
+    }
+    const std::string expr = tmpl.substr(open + 2, close - open - 2);
+    auto c = builder_->Compile(expr);
+    if (c.id < 0) {
+      for (const cel::Issue& i : c.issues) {
+        r.Error(
+            absl::StrCat("rationale expression {{", expr, "}}: ", i.ToString()),
+            at);
+      }
+    } else {
+      // The template's expressions have no position of their own in the
+      // file; their errors point at the "rationale" key.
+      const auto [line, column] = f.LineColumn(at);
+      for (const auto& site : c.sites) {
+        SetErrorLocation(site.first, f, line, column);
+      }
+      rule.rationale.push_back({"", c.id});
+      AddFacts(rule.facts, c.facts);
+    }
+    pos = close + 2;
+  }
+}
+
+void RuleSetCompiler::ReadItems(const SourceFile& f, ObjectReader& r,
+                                const char* key, CompiledRule& rule,
+                                bool suppress) {
+  const json* obj = r.Member(key);
+  if (obj == nullptr) return;
+  ObjectReader ir(f, *obj, absl::StrCat("\"", key, "\""), rule.id,
+                  r.KeyOffset(key), issues_);
+  if (!ir.ok()) return;
+  ir.RejectUnknownKeys(
+      {kKindKeys[0], kKindKeys[1], kKindKeys[2], kKindKeys[3], kKindKeys[4]});
+  for (int kind = 0; kind < kItemKinds; ++kind) {
+    const auto& catalog = out_->catalog_[kind];
+    std::vector<bool> mask(catalog.size(), false);
+    for (const std::string& code : ir.StringList(kKindKeys[kind])) {
+      const size_t at = f.FindString(code, ir.anchor());
+      if (suppress && code == "*") {
+        mask.assign(catalog.size(), true);
+      } else if (suppress && code.rfind("tag:", 0) == 0) {
+        const std::string tag = code.substr(4);
+        bool any = false;
+        for (size_t i = 0; i < catalog.size(); ++i) {
+          if (std::find(catalog[i].tags.begin(), catalog[i].tags.end(), tag) !=
+              catalog[i].tags.end()) {
+            mask[i] = any = true;
+          }
+        }
+        if (!any)
+          ir.Error(
+              absl::StrCat("no ", kKindKeys[kind], " carry tag '", tag, "'"),
+              at);
+      } else if (auto it = codes_[kind].find(code); it != codes_[kind].end()) {
+        if (suppress) {
+          mask[it->second] = true;
+        } else {
+          rule.recommend[kind].push_back(it->second);
+        }
+      } else {
+        ir.Error(
+            absl::StrCat("unknown ", kKindKeys[kind], " code '", code, "'"),
+            at);
+      }
+    }
+    if (suppress && std::find(mask.begin(), mask.end(), true) != mask.end()) {
+      rule.suppress[kind] = std::move(mask);
+      rule.suppresses_anything = true;
+    }
+  }
+}
+
+}  // namespace reconnect::ruleset::ruleset_internal
