@@ -1,22 +1,20 @@
 #ifndef RECONNECT_SERVICE_AUDIT_AUDIT_STORE_H_
 #define RECONNECT_SERVICE_AUDIT_AUDIT_STORE_H_
 
-#include <atomic>
+// The audit store's public interface: the records it keeps, the store that
+// appends them, the reader that lists them, and verification. The SQLite
+// implementation lives in internal/.
+
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "service/common/executor.h"
-
-struct sqlite3;
 
 namespace reconnect::service {
 
@@ -35,11 +33,6 @@ struct DecisionRecord {
   std::string hash;            // 32 bytes
 };
 
-// The chain hash of `r` over `r.prev_hash`, with RFC 6962's domain
-// separation: leaf = SHA-256(0x00 || fields), each field length-prefixed;
-// hash = SHA-256(0x01 || prev_hash || leaf).
-std::string ChainHash(const DecisionRecord& r);
-
 // What `audit verify` found.
 struct VerifyReport {
   int64_t records = 0;
@@ -52,10 +45,13 @@ struct VerifyReport {
   bool ok() const { return problem.empty(); }
 };
 
-// The durable, tamper-evident audit trail: one SQLite file in WAL mode with
-// synchronous=FULL. Decisions are appended by one writer thread that commits
-// whatever has queued up in one transaction (group commit), so concurrent
-// calls share the cost of a sync and no caller's thread waits on the disk.
+// The durable, tamper-evident audit trail that every decision is appended
+// to before it is answered. Decisions are chained by hash (chain.h); the
+// store assigns each its sequence number and hashes. The implementation is
+// one SQLite file in WAL mode with synchronous=FULL, written by one writer
+// thread that commits whatever has queued up in one transaction (group
+// commit), so concurrent calls share the cost of a sync and no caller's
+// thread waits on the disk (internal/sqlite_store.h). Thread-safe.
 class AuditStore {
  public:
   struct Options {
@@ -75,106 +71,39 @@ class AuditStore {
     int writer_checkpoint_frames = 10000;
   };
 
-  // Opens (creating or migrating the schema) and starts the writer thread.
+  // Opens (creating or migrating the schema) and starts writing.
   static absl::StatusOr<std::unique_ptr<AuditStore>> Open(Options options);
-  ~AuditStore();  // commits what is queued, then stops the writer
-  AuditStore(const AuditStore&) = delete;
-  AuditStore& operator=(const AuditStore&) = delete;
+  // Commits what is queued, then stops.
+  virtual ~AuditStore() = default;
 
   using Done = std::function<void(const absl::Status&)>;
   // Queues `record` (its sequence and hashes are assigned here). `done` runs
   // on the store's completion thread once the record is committed (OK) or
   // could not be (UNAVAILABLE, nothing of it stored). Never blocks on the
   // disk.
-  void Append(DecisionRecord record, Done done);
+  virtual void Append(DecisionRecord record, Done done) = 0;
 
   // Stores a rule-set version by digest (once; later calls are no-ops).
   // Blocks until written; for start-up and reloads, not request threads.
-  absl::Status RecordRuleSet(const std::string& digest, const std::string& id,
-                             const std::string& version,
-                             const std::string& canonical_content);
+  virtual absl::Status RecordRuleSet(const std::string& digest,
+                                     const std::string& id,
+                                     const std::string& version,
+                                     const std::string& canonical_content) = 0;
 
-  // Whether the last write succeeded. While it is false, the writer probes
-  // the disk every `probe_interval` and flips it back once a write works.
-  bool healthy() const { return healthy_.load(); }
-  // Called on the writer thread whenever healthy() changes.
-  void OnHealthChange(std::function<void(bool)> callback);
+  // Whether the last write succeeded. While it is false, the store probes
+  // the disk by itself and flips it back once a write works.
+  virtual bool healthy() const = 0;
+  // Called on the store's writer thread whenever healthy() changes; null
+  // stops the calls.
+  virtual void OnHealthChange(std::function<void(bool)> callback) = 0;
 
-  // Test hook: changes the page limit (see Options) from the writer thread.
-  void SetMaxPageCount(int64_t pages) { pending_max_pages_.store(pages); }
+  // Transactions committed so far (each holds one group of records).
+  virtual int64_t transactions() const = 0;
 
-  // Transactions committed so far.
-  int64_t transactions() const { return transactions_.load(); }
-  // Checkpoints run by the checkpointer thread, and by the writer.
-  int64_t background_checkpoints() const {
-    return background_checkpoints_.load();
-  }
-  int64_t writer_checkpoints() const { return writer_checkpoints_.load(); }
-  // Test hook: while paused, the checkpointer thread runs no checkpoint.
-  void PauseCheckpointerForTest(bool paused);
-
- private:
-  struct Pending {
-    DecisionRecord record;
-    Done done;
-  };
-
-  AuditStore(Options options, sqlite3* db, sqlite3* checkpoint_db);
-  absl::Status LoadHead() ABSL_LOCKS_EXCLUDED(db_mu_);
-  void WriterLoop() ABSL_LOCKS_EXCLUDED(mu_, db_mu_);
-  void CompleterLoop() ABSL_LOCKS_EXCLUDED(mu_);
-  void CheckpointerLoop() ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
-  // sqlite3_wal_hook: after each commit, with the WAL's length in frames.
-  // Runs inside WriteBatch's COMMIT, so with db_mu_ held.
-  static int OnWalCommit(void* store, sqlite3* db, const char* name,
-                         int frames);
-  absl::Status WriteBatch(std::vector<Pending>& batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  absl::Status Probe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  void SetHealthy(bool healthy) ABSL_LOCKS_EXCLUDED(mu_);
-  void ApplyPageLimit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-
-  const Options options_;
-
-  // The writer's connection and the chain head it extends. The writer
-  // thread, RecordRuleSet and Open use them, one at a time.
-  absl::Mutex db_mu_;
-  sqlite3* const db_ ABSL_GUARDED_BY(db_mu_);
-  int64_t head_sequence_ ABSL_GUARDED_BY(db_mu_) = 0;
-  std::string head_hash_ ABSL_GUARDED_BY(db_mu_);
-
-  // Appended records waiting for the writer, and committed (or failed)
-  // batches whose callers are yet to hear: the completer thread tells them,
-  // so that the writer can start the next commit while responses go out.
-  struct Completed {
-    std::vector<Pending> batch;
-    absl::Status status;
-  };
-  absl::Mutex mu_;
-  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::function<void(bool)> on_health_ ABSL_GUARDED_BY(mu_);
-  std::deque<Completed> completed_ ABSL_GUARDED_BY(mu_);
-  bool writer_done_ ABSL_GUARDED_BY(mu_) = false;
-
-  std::atomic<bool> healthy_{true};
-  std::atomic<int64_t> pending_max_pages_{-1};
-  std::atomic<int64_t> transactions_{0};
-
-  // The checkpointer: its own connection (used on its thread only), woken
-  // by the writer's WAL hook.
-  sqlite3* const checkpoint_db_;
-  absl::Mutex checkpoint_mu_;
-  bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
-  bool checkpoint_paused_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
-  bool checkpoint_stopping_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
-  std::atomic<int64_t> background_checkpoints_{0};
-  std::atomic<int64_t> writer_checkpoints_{0};
-
-  // Each runs one loop; the destructor stops them in this order.
-  std::unique_ptr<Executor> writer_;
-  std::unique_ptr<Executor> completer_;
-  std::unique_ptr<Executor> checkpointer_;
+ protected:
+  AuditStore() = default;
+  AuditStore(const AuditStore&) = delete;
+  AuditStore& operator=(const AuditStore&) = delete;
 };
 
 // Which recorded decisions to list.
@@ -198,31 +127,36 @@ struct StoredRuleSet {
 };
 
 // Read access to a store file (read-only; safe while a server writes it).
+// One reader is used by one thread at a time.
 class AuditReader {
  public:
+  // NOT_FOUND when the file cannot be opened; FAILED_PRECONDITION when it
+  // is not an audit store of a schema version this binary reads.
   static absl::StatusOr<std::unique_ptr<AuditReader>> Open(
       const std::string& path);
-  ~AuditReader();
-  AuditReader(const AuditReader&) = delete;
-  AuditReader& operator=(const AuditReader&) = delete;
+  virtual ~AuditReader() = default;
 
   // NOT_FOUND when the store holds no such decision.
-  absl::StatusOr<DecisionRecord> GetDecision(const std::string& decision_id);
-  // The canonical content of the rule set with `digest`.
-  absl::StatusOr<std::string> GetRuleSetContent(const std::string& digest);
+  virtual absl::StatusOr<DecisionRecord> GetDecision(
+      const std::string& decision_id) = 0;
+  // The canonical content of the rule set with `digest`; NOT_FOUND when the
+  // store holds none.
+  virtual absl::StatusOr<std::string> GetRuleSetContent(
+      const std::string& digest) = 0;
   // Decisions matching `query`, in sequence order.
-  absl::StatusOr<std::vector<DecisionRecord>> ListDecisions(
-      const DecisionQuery& query);
+  virtual absl::StatusOr<std::vector<DecisionRecord>> ListDecisions(
+      const DecisionQuery& query) = 0;
   // Every rule-set version recorded, by id and version.
-  absl::StatusOr<std::vector<StoredRuleSet>> ListRuleSets();
+  virtual absl::StatusOr<std::vector<StoredRuleSet>> ListRuleSets() = 0;
   // (sequence, decision id) in sequence order, after sequence `after`, at
   // most `limit`.
-  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ListDecisionIds(
-      int64_t after, int limit);
+  virtual absl::StatusOr<std::vector<std::pair<int64_t, std::string>>>
+  ListDecisionIds(int64_t after, int limit) = 0;
 
- private:
-  explicit AuditReader(sqlite3* db) : db_(db) {}
-  sqlite3* db_;
+ protected:
+  AuditReader() = default;
+  AuditReader(const AuditReader&) = delete;
+  AuditReader& operator=(const AuditReader&) = delete;
 };
 
 // Checks the trail in the store at `path`, opened read-only: every sequence

@@ -16,10 +16,13 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/audit/chain.h"
+#include "service/audit/internal/sqlite_store.h"
 
 namespace reconnect::service {
 namespace {
 
+using audit_internal::SqliteAuditStore;
 using ::testing::HasSubstr;
 
 // A fresh directory per test, removed afterwards.
@@ -32,8 +35,10 @@ class AuditStoreTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<AuditStore> Open(int64_t max_pages = 0) {
-    auto store = AuditStore::Open({path_, max_pages});
+  // The SQLite store itself, whose test hooks and checkpoint counts the
+  // tests use.
+  std::unique_ptr<SqliteAuditStore> Open(int64_t max_pages = 0) {
+    auto store = SqliteAuditStore::Open({path_, max_pages});
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return nullptr;
     EXPECT_TRUE(
@@ -45,10 +50,11 @@ class AuditStoreTest : public ::testing::Test {
 
   // A store that checkpoints in the background every `background` WAL
   // frames, and on the writer past `writer` frames.
-  std::unique_ptr<AuditStore> OpenWithCheckpoints(int background, int writer) {
-    auto store = AuditStore::Open({.path = path_,
-                                   .checkpoint_frames = background,
-                                   .writer_checkpoint_frames = writer});
+  std::unique_ptr<SqliteAuditStore> OpenWithCheckpoints(int background,
+                                                        int writer) {
+    auto store = SqliteAuditStore::Open({.path = path_,
+                                         .checkpoint_frames = background,
+                                         .writer_checkpoint_frames = writer});
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return nullptr;
     EXPECT_TRUE(

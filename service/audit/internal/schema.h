@@ -1,0 +1,30 @@
+#ifndef RECONNECT_SERVICE_AUDIT_INTERNAL_SCHEMA_H_
+#define RECONNECT_SERVICE_AUDIT_INTERNAL_SCHEMA_H_
+
+#include <sqlite3.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace reconnect::service::audit_internal {
+
+// The schema this binary writes. Older files are migrated on open; newer
+// ones are refused.
+// 1: the first schema. 2: an index of decisions by caller, for governance
+// queries by caller identity.
+inline constexpr int kSchemaVersion = 2;
+// Readers (verify, replay, governance) read every version from this one on.
+inline constexpr int kOldestReadableVersion = 1;
+
+// Brings the store at `path`, open as `db` for writing, to kSchemaVersion,
+// one version per transaction. FAILED_PRECONDITION for a newer file.
+absl::Status Migrate(sqlite3* db, const std::string& path);
+
+// OK when the store at `path`, open as `db`, has a schema version this
+// binary reads; FAILED_PRECONDITION otherwise.
+absl::Status CheckReadable(sqlite3* db, const std::string& path);
+
+}  // namespace reconnect::service::audit_internal
+
+#endif  // RECONNECT_SERVICE_AUDIT_INTERNAL_SCHEMA_H_

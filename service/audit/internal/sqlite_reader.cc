@@ -1,0 +1,169 @@
+// Reading a SQLite audit store file: read-only, safe while a server writes
+// it.
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "service/audit/audit_store.h"
+#include "service/audit/internal/schema.h"
+#include "service/audit/internal/sqlite.h"
+
+namespace reconnect::service {
+
+namespace audit_internal {
+namespace {
+
+class SqliteAuditReader final : public AuditReader {
+ public:
+  // Takes ownership of `db`.
+  explicit SqliteAuditReader(sqlite3* db) : db_(db) {}
+  ~SqliteAuditReader() override;
+
+  absl::StatusOr<DecisionRecord> GetDecision(
+      const std::string& decision_id) override;
+  absl::StatusOr<std::string> GetRuleSetContent(
+      const std::string& digest) override;
+  absl::StatusOr<std::vector<DecisionRecord>> ListDecisions(
+      const DecisionQuery& query) override;
+  absl::StatusOr<std::vector<StoredRuleSet>> ListRuleSets() override;
+  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ListDecisionIds(
+      int64_t after, int limit) override;
+
+ private:
+  sqlite3* const db_;
+};
+
+SqliteAuditReader::~SqliteAuditReader() { sqlite3_close(db_); }
+
+absl::StatusOr<DecisionRecord> SqliteAuditReader::GetDecision(
+    const std::string& decision_id) {
+  Statement row(db_, absl::StrCat("SELECT ", kDecisionColumns,
+                                  " FROM decisions WHERE decision_id = ?")
+                         .c_str());
+  row.BindText(1, decision_id);
+  const int step = row.Step();
+  if (step == SQLITE_DONE) {
+    return absl::NotFoundError(
+        absl::StrCat("the audit store holds no decision ", decision_id));
+  }
+  if (step != SQLITE_ROW) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", row.Error()));
+  }
+  return ReadDecision(row);
+}
+
+absl::StatusOr<std::string> SqliteAuditReader::GetRuleSetContent(
+    const std::string& digest) {
+  Statement row(db_, "SELECT content FROM rule_sets WHERE digest = ?");
+  row.BindText(1, digest);
+  const int step = row.Step();
+  if (step == SQLITE_ROW) return row.Bytes(0);
+  if (step == SQLITE_DONE) {
+    return absl::NotFoundError(
+        absl::StrCat("the audit store holds no rule set ", digest));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("cannot read the audit store: ", row.Error()));
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, std::string>>>
+SqliteAuditReader::ListDecisionIds(int64_t after, int limit) {
+  Statement rows(db_,
+                 "SELECT sequence, decision_id FROM decisions"
+                 " WHERE sequence > ? ORDER BY sequence LIMIT ?");
+  rows.Bind(1, after).Bind(2, limit);
+  std::vector<std::pair<int64_t, std::string>> ids;
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    ids.emplace_back(rows.Int(0), rows.Bytes(1));
+  }
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return ids;
+}
+
+absl::StatusOr<std::vector<DecisionRecord>> SqliteAuditReader::ListDecisions(
+    const DecisionQuery& q) {
+  // Unset filters match everything, so one statement serves every query.
+  static constexpr char kWhere[] =
+      " FROM decisions WHERE sequence > ?1"
+      " AND (?2 = 0 OR time_micros >= ?2) AND (?3 = 0 OR time_micros < ?3)"
+      " AND (?4 = '' OR rule_set_digest = ?4)"
+      " AND (?5 = '' OR calling_system = ?5)"
+      " AND (?7 = '' OR caller = ?7)"
+      " ORDER BY sequence LIMIT ?6";
+  const std::string sql = absl::StrCat(
+      "SELECT sequence, decision_id, time_micros, calling_system, caller,"
+      " rule_set_digest, ",
+      q.metadata_only ? "x'', x''" : "assessment, recommendation",
+      ", prev_hash, hash", kWhere);
+  Statement rows(db_, sql.c_str());
+  rows.Bind(1, q.after_sequence)
+      .Bind(2, q.start_micros)
+      .Bind(3, q.end_micros)
+      .BindText(4, q.rule_set_digest)
+      .BindText(5, q.calling_system)
+      .Bind(6, q.limit)
+      .BindText(7, q.caller);
+  std::vector<DecisionRecord> out;
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    DecisionRecord r = ReadDecision(rows);
+    out.push_back(std::move(r));
+  }
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredRuleSet>> SqliteAuditReader::ListRuleSets() {
+  Statement rows(db_,
+                 "SELECT digest, id, version, first_recorded_micros"
+                 " FROM rule_sets ORDER BY id, version");
+  std::vector<StoredRuleSet> out;
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    out.push_back({rows.Bytes(0), rows.Bytes(1), rows.Bytes(2), rows.Int(3)});
+  }
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return out;
+}
+
+}  // namespace
+}  // namespace audit_internal
+
+using audit_internal::CheckReadable;
+using audit_internal::SqliteAuditReader;
+
+absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(
+    const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return absl::NotFoundError(
+        absl::StrCat("cannot open audit store ", path, ": ", message));
+  }
+  if (absl::Status s = CheckReadable(db, path); !s.ok()) {
+    sqlite3_close(db);
+    return s;
+  }
+  return std::make_unique<SqliteAuditReader>(db);
+}
+
+}  // namespace reconnect::service
