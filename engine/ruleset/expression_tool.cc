@@ -8,6 +8,7 @@
 #include "engine/ruleset/compiler/compiler.h"
 #include "engine/ruleset/internal/compiled.h"
 #include "engine/ruleset/internal/rule_set_source.h"
+#include "engine/ruleset/issue_codes.h"
 #include "engine/ruleset/rule_set.h"
 #include "google/protobuf/descriptor.h"
 
@@ -32,8 +33,8 @@ ExpressionResult EvaluateExpression(
     return out;
   }
   for (const cel::Issue& i : extra.compiled.issues) {
-    out.issues.push_back(
-        {"<expr>", i.position.line, i.position.column, "", i.message});
+    out.issues.push_back({"<expr>", i.position.line, i.position.column, "",
+                          i.message, issue_codes::kExpression});
   }
   if (!out.issues.empty()) return out;
   const auto& impl = static_cast<const CompiledRuleSetImpl&>(*loaded.rule_set);
@@ -41,7 +42,8 @@ ExpressionResult EvaluateExpression(
       input->GetDescriptor()->full_name() != impl.input_type()) {
     out.issues.push_back(
         {"<input>", 0, 0, "",
-         absl::StrCat("the input must be a ", impl.input_type())});
+         absl::StrCat("the input must be a ", impl.input_type()),
+         issue_codes::kBadToolInput});
     return out;
   }
   cel::Evaluation ev(*impl.expressions_);

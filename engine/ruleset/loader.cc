@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/compiler/compiler.h"
 #include "engine/ruleset/internal/rule_set_source.h"
+#include "engine/ruleset/issue_codes.h"
 #include "engine/ruleset/rule_set.h"
 
 namespace reconnect::ruleset {
@@ -20,6 +21,7 @@ std::string RuleSetIssue::ToString() const {
   absl::StrAppend(&out, ": ");
   if (!rule_id.empty()) absl::StrAppend(&out, "rule '", rule_id, "': ");
   absl::StrAppend(&out, message);
+  if (!code.empty()) absl::StrAppend(&out, " [", code, "]");
   return out;
 }
 
@@ -39,10 +41,10 @@ LoadResult LoadCanonicalRuleSet(const std::string& canonical_content,
       out.rule_set->digest() != expected_digest) {
     const std::string got = out.rule_set->digest();
     out.rule_set = nullptr;
-    out.issues.push_back(
-        {"<canonical>", 0, 0, "",
-         absl::StrCat("the content rebuilds to digest ", got,
-                      ", not the expected ", expected_digest)});
+    out.issues.push_back({"<canonical>", 0, 0, "",
+                          absl::StrCat("the content rebuilds to digest ", got,
+                                       ", not the expected ", expected_digest),
+                          issue_codes::kBadCanonicalContent});
   }
   return out;
 }

@@ -22,8 +22,10 @@ struct RuleSetIssue {
   int column = 0;
   std::string rule_id;  // empty when not inside a rule
   std::string message;
+  // What kind of problem it is, stable across releases (issue_codes.h).
+  std::string code;
 
-  // "file:line:col: rule 'id': message"
+  // "file:line:col: rule 'id': message [RS201]"
   std::string ToString() const;
 };
 

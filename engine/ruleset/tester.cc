@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/internal/json_reader.h"
 #include "engine/ruleset/internal/source_file.h"
+#include "engine/ruleset/issue_codes.h"
 #include "engine/ruleset/layout.h"
 #include "engine/ruleset/rule_set.h"
 #include "google/protobuf/descriptor.h"
@@ -76,8 +77,9 @@ TestReport RunRuleSetTests(const std::filesystem::path& dir,
     }
   }
   if (files.empty()) {
-    report.issues.push_back(
-        {kTestsDir, 0, 0, "", "the rule set has no test cases (tests/*.json)"});
+    report.issues.push_back({kTestsDir, 0, 0, "",
+                             "the rule set has no test cases (tests/*.json)",
+                             issue_codes::kNoTestCases});
   }
   std::sort(files.begin(), files.end());
   for (const std::string& rel : files) {
@@ -89,7 +91,8 @@ TestReport RunRuleSetTests(const std::filesystem::path& dir,
     fr.RejectUnknownKeys({"cases", "description"});
     const json* cases = fr.Member("cases");
     if (cases == nullptr || !cases->is_array()) {
-      fr.Error("a test file must hold {\"cases\": [ ... ]}");
+      fr.Error(issue_codes::kBadTestCase,
+               "a test file must hold {\"cases\": [ ... ]}");
       continue;
     }
     ruleset_internal::ListEntryLocator locate(*f, 0);
@@ -99,7 +102,7 @@ TestReport RunRuleSetTests(const std::filesystem::path& dir,
                       report.issues);
       if (!cr.ok()) continue;
       if (name.empty()) {
-        cr.Error("every test case needs a \"name\"");
+        cr.Error(issue_codes::kBadTestCase, "every test case needs a \"name\"");
         continue;
       }
       cr.RejectUnknownKeys(
@@ -107,16 +110,19 @@ TestReport RunRuleSetTests(const std::filesystem::path& dir,
       TestCaseResult result{rel, name, {}};
       const json* input_json = cr.Member("assessment");
       if (input_json == nullptr || !input_json->is_object()) {
-        cr.Error(absl::StrCat(
-            "test case '", name,
-            "': \"assessment\" must be an object in protobuf JSON form"));
+        cr.Error(
+            issue_codes::kBadTestCase,
+            absl::StrCat(
+                "test case '", name,
+                "': \"assessment\" must be an object in protobuf JSON form"));
         continue;
       }
       std::unique_ptr<google::protobuf::Message> input(prototype->New());
       const auto status = google::protobuf::util::JsonStringToMessage(
           input_json->dump(), input.get());
       if (!status.ok()) {
-        cr.Error(absl::StrCat(
+        cr.Error(issue_codes::kBadTestCase,
+                 absl::StrCat(
                      "test case '", name, "': \"assessment\" is not a valid ",
                      rule_set.input_type(), ": ", status.message().as_string()),
                  cr.KeyOffset("assessment"));

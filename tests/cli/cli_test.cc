@@ -215,7 +215,7 @@ TEST(CliTest, ExprWithRulesReportsErrors) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
             "<expr>:1:11: undefined field 'nope' on type "
-            "'reconnect.v1.Assessment'\n");
+            "'reconnect.v1.Assessment' [RS201]\n");
   r = Reconnect("expr --rules /nonexistent 1");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("/nonexistent: not a rule-set directory"));

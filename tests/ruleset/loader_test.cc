@@ -1,8 +1,13 @@
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/ruleset/issue_codes.h"
 #include "engine/ruleset/rule_set.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -12,13 +17,19 @@ namespace reconnect::ruleset {
 namespace {
 
 using testing::ElementsAre;
+using testing::EndsWith;
 using testing::HasSubstr;
 using testing_util::TempRuleSet;
 
 std::vector<std::string> Issues(const TempRuleSet& rs) {
   LoadResult r = LoadRuleSet(rs.dir());
   std::vector<std::string> out;
-  for (const auto& i : r.issues) out.push_back(i.ToString());
+  for (const auto& i : r.issues) {
+    // Every problem carries a stable code.
+    EXPECT_THAT(i.code, testing::MatchesRegex("RS[1-4][0-9][0-9]"))
+        << i.ToString();
+    out.push_back(i.ToString());
+  }
   if (!out.empty()) {
     EXPECT_EQ(r.rule_set, nullptr);
   }
@@ -53,7 +64,7 @@ TEST(LoaderTest, MissingDirectory) {
   LoadResult r = LoadRuleSet("/nonexistent/rule-set");
   ASSERT_EQ(r.issues.size(), 1u);
   EXPECT_EQ(r.issues[0].ToString(),
-            "/nonexistent/rule-set: not a rule-set directory");
+            "/nonexistent/rule-set: not a rule-set directory [RS101]");
 }
 
 TEST(LoaderTest, InvalidJsonNamesLineAndColumn) {
@@ -90,7 +101,7 @@ TEST(LoaderTest, UnknownFieldInConditionHasFileLineColumnAndRule) {
   EXPECT_THAT(
       Issues(rs),
       ElementsAre("rules/main.json:3:30: rule 'r.bad': when: undefined field "
-                  "'pcs_totl' on type 'reconnect.v1.Scores'"));
+                  "'pcs_totl' on type 'reconnect.v1.Scores' [RS201]"));
 }
 
 TEST(LoaderTest, PositionsHoldOnLongLinesWithMultiByteText) {
@@ -110,10 +121,11 @@ TEST(LoaderTest, PositionsHoldOnLongLinesWithMultiByteText) {
   // The error points at the "." that selects the field: the prefix's last
   // code point. The prefix has one code point fewer than bytes, for the "é".
   const int column = static_cast<int>(prefix.size()) - 1;
-  EXPECT_THAT(Issues(rs), ElementsAre(absl::StrCat(
-                              "rules/main.json:1:", column,
-                              ": rule 'r.bad': when: undefined field "
-                              "'pcs_totl' on type 'reconnect.v1.Scores'")));
+  EXPECT_THAT(Issues(rs),
+              ElementsAre(absl::StrCat(
+                  "rules/main.json:1:", column,
+                  ": rule 'r.bad': when: undefined field "
+                  "'pcs_totl' on type 'reconnect.v1.Scores' [RS201]")));
 }
 
 TEST(LoaderTest, MultiLineConditionPositionsPointIntoTheRightLine) {
@@ -159,6 +171,26 @@ TEST(LoaderTest, EveryProblemIsReportedTogether) {
                     "undeclared reference to 'nope'"),
           HasSubstr("rules/main.json:10:10: rule 'r.four': a rule must "
                     "recommend or suppress something")));
+  // Each kind of problem has its stable code.
+  EXPECT_THAT(Issues(rs), ElementsAre(EndsWith("[RS201]"), EndsWith("[RS301]"),
+                                      EndsWith("[RS103]"), EndsWith("[RS106]"),
+                                      EndsWith("[RS202]"), EndsWith("[RS205]"),
+                                      EndsWith("[RS107]")));
+}
+
+// Every code is documented in the README's table, once, with its meaning.
+TEST(IssueCodesTest, EveryCodeIsDocumentedAndUnique) {
+  std::ifstream in(std::string(RECONNECT_SOURCE_DIR) + "/README.md");
+  std::stringstream readme;
+  readme << in.rdbuf();
+  std::set<std::string> seen;
+  for (const auto& info : issue_codes::AllIssueCodes()) {
+    EXPECT_TRUE(seen.insert(info.code).second) << info.code << " twice";
+    EXPECT_THAT(readme.str(), HasSubstr(absl::StrCat("| `", info.code, "` | ",
+                                                     info.meaning, " |")))
+        << info.code << " is not in the README's table as in issue_codes.cc";
+  }
+  EXPECT_GE(seen.size(), 20u);
 }
 
 TEST(LoaderTest, DefCycleIsReported) {

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/compiler/compiler.h"
+#include "engine/ruleset/issue_codes.h"
 #include "re2/re2.h"
 
 namespace reconnect::ruleset::ruleset_internal {
@@ -21,7 +22,8 @@ void RuleSetCompiler::ReadCatalog(const SourceFile& f) {
     const json* list = r.Member(key);
     if (list == nullptr) return;
     if (!list->is_array()) {
-      r.Error(absl::StrCat("catalog: \"", key, "\" must be a list"),
+      r.Error(issue_codes::kMissingOrWrongShape,
+              absl::StrCat("catalog: \"", key, "\" must be a list"),
               r.KeyOffset(key));
       return;
     }
@@ -34,11 +36,13 @@ void RuleSetCompiler::ReadCatalog(const SourceFile& f) {
       if (!er.ok()) continue;
       if (code.empty()) {
         er.Error(
+            issue_codes::kMissingOrWrongShape,
             absl::StrCat("catalog ", key, ": every entry needs a \"code\""));
         continue;
       }
       if (!RE2::FullMatch(code, "[a-z][a-z0-9_]*")) {
-        er.Error(absl::StrCat("code '", code, "' must be lower_snake_case"),
+        er.Error(issue_codes::kBadName,
+                 absl::StrCat("code '", code, "' must be lower_snake_case"),
                  at);
       }
       fn(er, code);
@@ -50,7 +54,8 @@ void RuleSetCompiler::ReadCatalog(const SourceFile& f) {
     if (!component_index
              .try_emplace(code, static_cast<int>(out_->components_.size()))
              .second) {
-      er.Error(absl::StrCat("duplicate component code '", code, "'"));
+      er.Error(issue_codes::kDuplicate,
+               absl::StrCat("duplicate component code '", code, "'"));
     }
     out_->components_.push_back({code, er.String("display", true)});
     er.String("description", false);
@@ -61,6 +66,7 @@ void RuleSetCompiler::ReadCatalog(const SourceFile& f) {
              .try_emplace(code, static_cast<int>(out_->catalog_[kind].size()))
              .second) {
       er.Error(
+          issue_codes::kDuplicate,
           absl::StrCat("duplicate ", kKindKeys[kind], " code '", code, "'"));
       return nullptr;
     }
@@ -88,7 +94,8 @@ void RuleSetCompiler::ReadCatalog(const SourceFile& f) {
         it != component_index.end()) {
       item->component = it->second;
     } else if (!component.empty()) {
-      er.Error(absl::StrCat("technique '", code, "': unknown component '",
+      er.Error(issue_codes::kUnknownCatalogReference,
+               absl::StrCat("technique '", code, "': unknown component '",
                             component, "'"),
                er.KeyOffset("component"));
     }
@@ -97,13 +104,15 @@ void RuleSetCompiler::ReadCatalog(const SourceFile& f) {
           it != codes_[kDiscipline].end()) {
         item->disciplines.push_back(it->second);
       } else {
-        er.Error(absl::StrCat("technique '", code, "': unknown discipline '", d,
+        er.Error(issue_codes::kUnknownCatalogReference,
+                 absl::StrCat("technique '", code, "': unknown discipline '", d,
                               "'"),
                  er.KeyOffset("disciplines"));
       }
     }
     if (item->disciplines.empty()) {
       er.Error(
+          issue_codes::kNoDiscipline,
           absl::StrCat("technique '", code,
                        "': the skills mapping needs at least one discipline"));
     }
@@ -122,7 +131,8 @@ void RuleSetCompiler::ReadCatalog(const SourceFile& f) {
     if (auto it = kAudiences.find(audience); it != kAudiences.end()) {
       item->audience = it->second;
     } else if (!audience.empty()) {
-      er.Error("\"audience\" must be clinician, patient, partner or team",
+      er.Error(issue_codes::kBadEnumValue,
+               "\"audience\" must be clinician, patient, partner or team",
                er.KeyOffset("audience"));
     }
   });
@@ -140,7 +150,8 @@ void RuleSetCompiler::ReadCatalog(const SourceFile& f) {
     if (auto it = kSeverities.find(severity); it != kSeverities.end()) {
       item->severity = it->second;
     } else if (!severity.empty()) {
-      er.Error("\"severity\" must be info, warning or critical",
+      er.Error(issue_codes::kBadEnumValue,
+               "\"severity\" must be info, warning or critical",
                er.KeyOffset("severity"));
     }
   });

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/cel/parser/parser.h"
 #include "engine/ruleset/compiler/compiler.h"
+#include "engine/ruleset/issue_codes.h"
 #include "re2/re2.h"
 
 namespace reconnect::ruleset::ruleset_internal {
@@ -37,7 +38,8 @@ void CollectDefReferences(const cel::Expr& e, std::set<std::string>& out) {
 void RuleSetCompiler::ReadDefs(const SourceFile& f) {
   if (!f.root.is_object()) {
     issues_.push_back(
-        f.IssueAt(0, "", "defs must be a JSON object of named expressions"));
+        f.IssueAt(issue_codes::kMissingOrWrongShape, 0, "",
+                  "defs must be a JSON object of named expressions"));
     return;
   }
   struct Def {
@@ -53,7 +55,8 @@ void RuleSetCompiler::ReadDefs(const SourceFile& f) {
     if (!r.ok()) continue;
     r.RejectUnknownKeys({"expr", "doc"});
     if (!RE2::FullMatch(name, "[a-z_][a-z0-9_]*")) {
-      r.Error(absl::StrCat("def name '", name, "' must be lower_snake_case"),
+      r.Error(issue_codes::kBadName,
+              absl::StrCat("def name '", name, "' must be lower_snake_case"),
               at);
     }
     r.String("doc", true);
@@ -82,7 +85,7 @@ void RuleSetCompiler::ReadDefs(const SourceFile& f) {
         if (state[name] == 1) {
           path.push_back(name);
           issues_.push_back(
-              f.IssueAt(f.FindString(name), "",
+              f.IssueAt(issue_codes::kDefCycle, f.FindString(name), "",
                         absl::StrCat("defs form a cycle: ",
                                      absl::StrJoin(path, " -> "))));
           path.pop_back();

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/compiler/compiler.h"
+#include "engine/ruleset/issue_codes.h"
 
 namespace reconnect::ruleset::ruleset_internal {
 
@@ -72,6 +73,7 @@ void RuleSetCompiler::ReportExpressionIssues(
     const std::vector<size_t>& lines, const std::vector<cel::Issue>& issues) {
   for (const cel::Issue& i : issues) {
     RuleSetIssue issue;
+    issue.code = issue_codes::kExpression;
     issue.file = f.relative_path;
     issue.rule_id = rule_id;
     issue.message = absl::StrCat(context, ": ", i.message);

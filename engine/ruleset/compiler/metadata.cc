@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/compiler/compiler.h"
+#include "engine/ruleset/issue_codes.h"
 #include "engine/ruleset/layout.h"
 #include "google/protobuf/descriptor.h"
 #include "re2/re2.h"
@@ -27,16 +28,19 @@ bool RuleSetCompiler::ReadMetadata(const SourceFile& f) {
   m.authors = r.StringList("authors");
   m.approvers = r.StringList("approvers");
   if (!m.id.empty() && !RE2::FullMatch(m.id, "[a-z][a-z0-9_.-]{0,63}")) {
-    r.Error("\"id\" must be lower-case letters, digits, '_', '.' or '-'",
+    r.Error(issue_codes::kBadName,
+            "\"id\" must be lower-case letters, digits, '_', '.' or '-'",
             f.FindString(m.id));
   }
   if (!m.version.empty() && !RE2::FullMatch(m.version, kVersionPattern)) {
-    r.Error("\"version\" must be a semantic version such as 1.2.0",
+    r.Error(issue_codes::kBadName,
+            "\"version\" must be a semantic version such as 1.2.0",
             f.FindString(m.version));
   }
   if (!m.status.empty() && m.status != "draft" && m.status != "active" &&
       m.status != "retired") {
-    r.Error("\"status\" must be draft, active or retired",
+    r.Error(issue_codes::kBadName,
+            "\"status\" must be draft, active or retired",
             f.FindString(m.status));
   }
   out_->gap_suggestion_ = r.String("gap_suggestion", true);
@@ -58,6 +62,7 @@ bool RuleSetCompiler::ReadMetadata(const SourceFile& f) {
   const json* input = r.Member("input");
   if (input == nullptr) {
     r.Error(
+        issue_codes::kMissingOrWrongShape,
         "rule-set metadata: \"input\" is required ({\"name\": ..., \"type\": "
         "...})");
     return false;
@@ -71,6 +76,7 @@ bool RuleSetCompiler::ReadMetadata(const SourceFile& f) {
           type);
   if (!type.empty() && d == nullptr) {
     ir.Error(
+        issue_codes::kInputType,
         absl::StrCat("input type '", type, "' is not a known message type"),
         f.FindString(type));
   }
@@ -91,7 +97,8 @@ void RuleSetCompiler::ReadTeam(const SourceFile& f) {
   auto c = CompileExpression(f, "", "team", *text, lines);
   if (c.id < 0) return;
   if (!cel::Type::List(cel::Type::String()).IsAssignableFrom(c.type)) {
-    r.Error(absl::StrCat(
+    r.Error(issue_codes::kWrongType,
+            absl::StrCat(
                 "\"team\" must be a list(string) of discipline codes, found '",
                 c.type.ToString(), "'"),
             r.KeyOffset("team"));

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/compiler/compiler.h"
+#include "engine/ruleset/issue_codes.h"
 #include "re2/re2.h"
 
 namespace reconnect::ruleset::ruleset_internal {
@@ -11,7 +12,8 @@ using nlohmann::json;
 void RuleSetCompiler::ReadParams(const SourceFile& f) {
   if (!f.root.is_object()) {
     issues_.push_back(
-        f.IssueAt(0, "", "params must be a JSON object of named parameters"));
+        f.IssueAt(issue_codes::kMissingOrWrongShape, 0, "",
+                  "params must be a JSON object of named parameters"));
     return;
   }
   for (const auto& [name, spec] : f.root.items()) {
@@ -21,7 +23,8 @@ void RuleSetCompiler::ReadParams(const SourceFile& f) {
     if (!r.ok()) continue;
     r.RejectUnknownKeys({"type", "value", "doc", "unit", "source"});
     if (!RE2::FullMatch(name, "[a-z_][a-z0-9_]*")) {
-      r.Error(absl::StrCat("param name '", name, "' must be lower_snake_case"),
+      r.Error(issue_codes::kBadName,
+              absl::StrCat("param name '", name, "' must be lower_snake_case"),
               at);
     }
     if (r.String("doc", true).empty()) {
@@ -31,7 +34,8 @@ void RuleSetCompiler::ReadParams(const SourceFile& f) {
     const std::string type = r.String("type", true);
     const json* v = r.Member("value");
     if (v == nullptr) {
-      r.Error(absl::StrCat("param '", name, "': \"value\" is required"));
+      r.Error(issue_codes::kMissingOrWrongShape,
+              absl::StrCat("param '", name, "': \"value\" is required"));
       DeclarePoisoned(absl::StrCat("params.", name));
       continue;
     }
@@ -39,6 +43,7 @@ void RuleSetCompiler::ReadParams(const SourceFile& f) {
         ParamValue(type, *v);
     if (!value) {
       r.Error(
+          issue_codes::kParamValue,
           absl::StrCat(
               "param '", name, "': value ", v->dump(), " is not of type '",
               type, "' (int, double, string, bool, list(int), list(string))"),

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/compiler/compiler.h"
+#include "engine/ruleset/issue_codes.h"
 #include "re2/re2.h"
 
 namespace reconnect::ruleset::ruleset_internal {
@@ -17,7 +18,8 @@ void RuleSetCompiler::ReadRules(const SourceFile& f) {
   fr.RejectUnknownKeys({"rules", "description"});
   const json* rules = fr.Member("rules");
   if (rules == nullptr || !rules->is_array()) {
-    fr.Error("a rule file must hold {\"rules\": [ ... ]}");
+    fr.Error(issue_codes::kMissingOrWrongShape,
+             "a rule file must hold {\"rules\": [ ... ]}");
     return;
   }
   ruleset_internal::ListEntryLocator locate(f, 0);
@@ -26,15 +28,18 @@ void RuleSetCompiler::ReadRules(const SourceFile& f) {
     ObjectReader r(f, rj, "rule", id, at, issues_);
     if (!r.ok()) continue;
     if (id.empty()) {
-      r.Error("every rule needs a string \"id\"");
+      r.Error(issue_codes::kMissingOrWrongShape,
+              "every rule needs a string \"id\"");
       continue;
     }
     if (!RE2::FullMatch(id, "[a-z][a-z0-9_.-]*")) {
-      r.Error("rule id must be lower-case letters, digits, '_', '.' or '-'",
+      r.Error(issue_codes::kBadName,
+              "rule id must be lower-case letters, digits, '_', '.' or '-'",
               at);
     }
     if (!rule_ids_.insert(id).second) {
-      r.Error(absl::StrCat("duplicate rule id '", id, "'"), at);
+      r.Error(issue_codes::kDuplicate,
+              absl::StrCat("duplicate rule id '", id, "'"), at);
       continue;
     }
     r.RejectUnknownKeys({"id", "title", "when", "priority", "recommend",
@@ -49,7 +54,8 @@ void RuleSetCompiler::ReadRules(const SourceFile& f) {
       auto c = CompileExpression(f, id, "when", *when, lines);
       if (c.id >= 0) {
         if (!cel::Type::Bool().IsAssignableFrom(c.type)) {
-          r.Error(absl::StrCat("\"when\" must be a bool expression, found '",
+          r.Error(issue_codes::kWrongType,
+                  absl::StrCat("\"when\" must be a bool expression, found '",
                                c.type.ToString(), "'"),
                   r.KeyOffset("when"));
         }
@@ -61,7 +67,8 @@ void RuleSetCompiler::ReadRules(const SourceFile& f) {
     ReadItems(f, r, "recommend", rule, /*suppress=*/false);
     ReadItems(f, r, "suppress", rule, /*suppress=*/true);
     if (!r.Member("recommend") && !r.Member("suppress")) {
-      r.Error("a rule must recommend or suppress something");
+      r.Error(issue_codes::kRuleDoesNothing,
+              "a rule must recommend or suppress something");
     }
     out_->rules_.push_back(std::move(rule));
   }
@@ -89,7 +96,8 @@ void RuleSetCompiler::ReadRationale(const SourceFile& f, ObjectReader& r,
       rule.rationale.push_back({tmpl.substr(pos, open - pos), -1});
     const size_t close = tmpl.find("}}", open + 2);
     if (close == std::string::npos) {
-      r.Error("rationale: '{{' without a closing '}}'", at);
+      r.Error(issue_codes::kRationale, "rationale: '{{' without a closing '}}'",
+              at);
       return;
     }
     const std::string expr = tmpl.substr(open + 2, close - open - 2);
@@ -97,6 +105,7 @@ void RuleSetCompiler::ReadRationale(const SourceFile& f, ObjectReader& r,
     if (c.id < 0) {
       for (const cel::Issue& i : c.issues) {
         r.Error(
+            issue_codes::kRationale,
             absl::StrCat("rationale expression {{", expr, "}}: ", i.ToString()),
             at);
       }
@@ -142,6 +151,7 @@ void RuleSetCompiler::ReadItems(const SourceFile& f, ObjectReader& r,
         }
         if (!any)
           ir.Error(
+              issue_codes::kUnknownCode,
               absl::StrCat("no ", kKindKeys[kind], " carry tag '", tag, "'"),
               at);
       } else if (auto it = codes_[kind].find(code); it != codes_[kind].end()) {
@@ -152,6 +162,7 @@ void RuleSetCompiler::ReadItems(const SourceFile& f, ObjectReader& r,
         }
       } else {
         ir.Error(
+            issue_codes::kUnknownCode,
             absl::StrCat("unknown ", kKindKeys[kind], " code '", code, "'"),
             at);
       }

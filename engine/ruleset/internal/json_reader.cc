@@ -1,6 +1,7 @@
 #include "engine/ruleset/internal/json_reader.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/ruleset/issue_codes.h"
 
 namespace reconnect::ruleset::ruleset_internal {
 
@@ -14,13 +15,14 @@ ObjectReader::ObjectReader(const SourceFile& file, const nlohmann::json& object,
       anchor_(anchor),
       issues_(issues) {
   if (!object_.is_object())
-    Error(absl::StrCat(context_, " must be a JSON object"));
+    Error(issue_codes::kMissingOrWrongShape,
+          absl::StrCat(context_, " must be a JSON object"));
 }
 
-void ObjectReader::Error(std::string message, size_t offset) {
+void ObjectReader::Error(const char* code, std::string message, size_t offset) {
   issues_.push_back(
-      file_.IssueAt(offset == std::string::npos ? anchor_ : offset, rule_id_,
-                    std::move(message)));
+      file_.IssueAt(code, offset == std::string::npos ? anchor_ : offset,
+                    rule_id_, std::move(message)));
 }
 
 size_t ObjectReader::KeyOffset(const char* key) const {
@@ -39,11 +41,13 @@ std::string ObjectReader::String(const char* key, bool required) {
   const nlohmann::json* v = Member(key);
   if (v == nullptr) {
     if (required && ok())
-      Error(absl::StrCat(context_, ": \"", key, "\" is required"));
+      Error(issue_codes::kMissingOrWrongShape,
+            absl::StrCat(context_, ": \"", key, "\" is required"));
     return "";
   }
   if (!v->is_string()) {
-    Error(absl::StrCat(context_, ": \"", key, "\" must be a string"),
+    Error(issue_codes::kMissingOrWrongShape,
+          absl::StrCat(context_, ": \"", key, "\" must be a string"),
           KeyOffset(key));
     return "";
   }
@@ -55,13 +59,15 @@ std::vector<std::string> ObjectReader::StringList(const char* key) {
   const nlohmann::json* v = Member(key);
   if (v == nullptr) return out;
   if (!v->is_array()) {
-    Error(absl::StrCat(context_, ": \"", key, "\" must be a list of strings"),
+    Error(issue_codes::kMissingOrWrongShape,
+          absl::StrCat(context_, ": \"", key, "\" must be a list of strings"),
           KeyOffset(key));
     return out;
   }
   for (const auto& e : *v) {
     if (!e.is_string()) {
-      Error(absl::StrCat(context_, ": \"", key, "\" must be a list of strings"),
+      Error(issue_codes::kMissingOrWrongShape,
+            absl::StrCat(context_, ": \"", key, "\" must be a list of strings"),
             KeyOffset(key));
       return {};
     }
@@ -74,7 +80,8 @@ int64_t ObjectReader::Int(const char* key, int64_t fallback) {
   const nlohmann::json* v = Member(key);
   if (v == nullptr) return fallback;
   if (!v->is_number_integer()) {
-    Error(absl::StrCat(context_, ": \"", key, "\" must be an integer"),
+    Error(issue_codes::kMissingOrWrongShape,
+          absl::StrCat(context_, ": \"", key, "\" must be an integer"),
           KeyOffset(key));
     return fallback;
   }
@@ -87,7 +94,8 @@ std::optional<std::string> ObjectReader::Expression(
   const nlohmann::json* v = Member(key);
   if (v == nullptr) {
     if (required && ok())
-      Error(absl::StrCat(context_, ": \"", key, "\" is required"));
+      Error(issue_codes::kMissingOrWrongShape,
+            absl::StrCat(context_, ": \"", key, "\" is required"));
     return std::nullopt;
   }
   const size_t key_at = KeyOffset(key);
@@ -111,6 +119,7 @@ std::optional<std::string> ObjectReader::Expression(
     if (line_offsets.size() == v->size()) return text;
   }
   Error(
+      issue_codes::kMissingOrWrongShape,
       absl::StrCat(context_, ": \"", key,
                    "\" must be a CEL expression: a string, or a list of lines"),
       key_at);
@@ -125,7 +134,8 @@ void ObjectReader::RejectUnknownKeys(
     bool found = false;
     for (std::string_view n : known) found = found || n == k;
     if (!found) {
-      Error(absl::StrCat(context_, ": unknown key \"", k, "\""),
+      Error(issue_codes::kUnknownKey,
+            absl::StrCat(context_, ": unknown key \"", k, "\""),
             KeyOffset(k.c_str()));
     }
   }

@@ -36,7 +36,9 @@ class ObjectReader {
   // Reports keys not in `known` (catches misspelt keys such as "wehn").
   void RejectUnknownKeys(std::initializer_list<std::string_view> known);
 
-  void Error(std::string message, size_t offset = std::string::npos);
+  // An issue of kind `code` (issue_codes.h) at `offset`, or at the object.
+  void Error(const char* code, std::string message,
+             size_t offset = std::string::npos);
   size_t KeyOffset(const char* key) const;
 
  private:

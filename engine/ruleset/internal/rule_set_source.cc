@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/ruleset/issue_codes.h"
 #include "engine/ruleset/layout.h"
 #include "nlohmann/json.hpp"
 #include "re2/re2.h"
@@ -21,7 +22,9 @@ class Directory final : public RuleSetSource {
   std::optional<RuleSetIssue> Unusable() const override {
     std::error_code ec;
     if (std::filesystem::is_directory(dir_, ec)) return std::nullopt;
-    return RuleSetIssue{dir_.string(), 0, 0, "", "not a rule-set directory"};
+    return RuleSetIssue{
+        dir_.string(),           0, 0, "", "not a rule-set directory",
+        issue_codes::kUnreadable};
   }
 
   bool Has(const std::string& relative) const override {
@@ -41,7 +44,8 @@ class Directory final : public RuleSetSource {
     std::error_code ec;
     const auto rules_dir = dir_ / kRulesDir;
     if (!std::filesystem::is_directory(rules_dir, ec)) {
-      issues.push_back({kRulesDir, 0, 0, "", "the rules directory is missing"});
+      issues.push_back({kRulesDir, 0, 0, "", "the rules directory is missing",
+                        issue_codes::kUnreadable});
       return files;
     }
     for (const auto& entry :
@@ -52,8 +56,9 @@ class Directory final : public RuleSetSource {
       }
     }
     if (ec) {
-      issues.push_back(
-          {kRulesDir, 0, 0, "", absl::StrCat("cannot list: ", ec.message())});
+      issues.push_back({kRulesDir, 0, 0, "",
+                        absl::StrCat("cannot list: ", ec.message()),
+                        issue_codes::kUnreadable});
     }
     std::sort(files.begin(), files.end());
     return files;
@@ -79,7 +84,8 @@ class Memory final : public RuleSetSource {
       std::vector<RuleSetIssue>& issues) const override {
     auto it = files_.find(relative);
     if (it == files_.end()) {
-      issues.push_back({relative, 0, 0, "", "cannot read file: not present"});
+      issues.push_back({relative, 0, 0, "", "cannot read file: not present",
+                        issue_codes::kUnreadable});
       return std::nullopt;
     }
     return ParseJsonFile(relative, it->second, max_bytes, issues);
@@ -93,7 +99,8 @@ class Memory final : public RuleSetSource {
       if (absl::StartsWith(path, prefix)) files.push_back(path);
     }
     if (files.empty()) {
-      issues.push_back({kRulesDir, 0, 0, "", "the rules directory is missing"});
+      issues.push_back({kRulesDir, 0, 0, "", "the rules directory is missing",
+                        issue_codes::kUnreadable});
     }
     return files;  // a std::map's keys: already sorted
   }
@@ -117,7 +124,8 @@ std::unique_ptr<RuleSetSource> CanonicalSource(
     const std::string& canonical_content, std::vector<RuleSetIssue>& issues) {
   using nlohmann::json;
   auto fail = [&](std::string message) -> std::unique_ptr<RuleSetSource> {
-    issues.push_back({"<canonical>", 0, 0, "", std::move(message)});
+    issues.push_back({"<canonical>", 0, 0, "", std::move(message),
+                      issue_codes::kBadCanonicalContent});
     return nullptr;
   };
   const json doc = json::parse(canonical_content, nullptr, false);

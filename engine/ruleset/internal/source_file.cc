@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "engine/ruleset/issue_codes.h"
 
 namespace reconnect::ruleset::ruleset_internal {
 
@@ -57,9 +58,11 @@ size_t SourceFile::FindString(std::string_view value, size_t from) const {
   return pos;
 }
 
-RuleSetIssue SourceFile::IssueAt(size_t offset, std::string rule_id,
+RuleSetIssue SourceFile::IssueAt(const char* code, size_t offset,
+                                 std::string rule_id,
                                  std::string message) const {
   RuleSetIssue issue;
+  issue.code = code;
   issue.file = relative_path;
   if (offset != std::string::npos) {
     std::tie(issue.line, issue.column) = LineColumn(offset);
@@ -117,21 +120,24 @@ std::optional<SourceFile> ReadJsonFile(const std::filesystem::path& dir,
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) {
-    issues.push_back(
-        {relative, 0, 0, "", absl::StrCat("cannot read file: ", ec.message())});
+    issues.push_back({relative, 0, 0, "",
+                      absl::StrCat("cannot read file: ", ec.message()),
+                      issue_codes::kUnreadable});
     return std::nullopt;
   }
   if (static_cast<int64_t>(size) > max_bytes) {
     issues.push_back({relative, 0, 0, "",
                       absl::StrCat("file is ", size, " bytes, more than the ",
-                                   max_bytes, " allowed (max_file_bytes)")});
+                                   max_bytes, " allowed (max_file_bytes)"),
+                      issue_codes::kUnreadable});
     return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);
   std::ostringstream buf;
   buf << in.rdbuf();
   if (!in && !in.eof()) {
-    issues.push_back({relative, 0, 0, "", "cannot read file"});
+    issues.push_back(
+        {relative, 0, 0, "", "cannot read file", issue_codes::kUnreadable});
     return std::nullopt;
   }
   return ParseJsonFile(relative, buf.str(), max_bytes, issues);
@@ -144,7 +150,8 @@ std::optional<SourceFile> ParseJsonFile(const std::string& relative,
     issues.push_back(
         {relative, 0, 0, "",
          absl::StrCat("file is ", text.size(), " bytes, more than the ",
-                      max_bytes, " allowed (max_file_bytes)")});
+                      max_bytes, " allowed (max_file_bytes)"),
+         issue_codes::kUnreadable});
     return std::nullopt;
   }
   SourceFile f;
@@ -163,7 +170,8 @@ std::optional<SourceFile> ParseJsonFile(const std::string& relative,
     if (const size_t colon = what.find(": "); colon != std::string::npos) {
       what = what.substr(colon + 2);
     }
-    issues.push_back(f.IssueAt(at, "", absl::StrCat("invalid JSON: ", what)));
+    issues.push_back(f.IssueAt(issue_codes::kInvalidJson, at, "",
+                               absl::StrCat("invalid JSON: ", what)));
     return std::nullopt;
   }
   return f;

@@ -26,8 +26,9 @@ struct SourceFile {
   // the JSON library keeps none.
   size_t FindString(std::string_view value, size_t from = 0) const;
 
-  // An issue positioned at `offset` (npos: no position).
-  RuleSetIssue IssueAt(size_t offset, std::string rule_id,
+  // An issue of kind `code` (issue_codes.h) positioned at `offset` (npos:
+  // no position).
+  RuleSetIssue IssueAt(const char* code, size_t offset, std::string rule_id,
                        std::string message) const;
 
   // The position of code point (line, column) of an expression whose source
