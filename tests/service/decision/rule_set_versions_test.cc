@@ -1,0 +1,169 @@
+// Rule-set versions under one directory: which one is active, pinning by
+// activation, and refusals that leave the previous versions serving.
+
+#include "service/decision/rule_set_versions.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_rule_set.h"
+
+namespace reconnect::service {
+namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+namespace fs = std::filesystem;
+
+class RuleSetVersionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = template_.dir().string() + "-versions";
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  // A copy of the small test rule set as version directory `name`.
+  void AddVersion(const std::string& name, const std::string& version,
+                  const std::string& status) {
+    const fs::path dir = root_ / name;
+    fs::copy(template_.dir(), dir, fs::copy_options::recursive);
+    Edit(dir / "ruleset.json",
+         {{"\"version\": \"1.0.0\"", "\"version\": \"" + version + "\""},
+          {"\"status\": \"draft\"", "\"status\": \"" + status + "\""}});
+  }
+
+  static void Edit(const fs::path& file,
+                   std::vector<std::pair<std::string, std::string>> changes) {
+    std::ifstream in(file);
+    std::stringstream s;
+    s << in.rdbuf();
+    in.close();
+    std::string text = s.str();
+    for (const auto& [from, to] : changes) {
+      ASSERT_NE(text.find(from), std::string::npos) << from;
+      text = absl::StrReplaceAll(text, {{from, to}});
+    }
+    std::ofstream(file, std::ios::trunc) << text;
+  }
+
+  std::string ActiveVersion() const {
+    const auto active = registry_.Active();
+    return active ? active->metadata().version : "(none)";
+  }
+
+  testing_util::TempRuleSet template_;
+  fs::path root_;
+  RuleSetRegistry registry_;
+};
+
+TEST_F(RuleSetVersionsTest, TheHighestActiveVersionIsActive) {
+  AddVersion("a", "1.0.0", "retired");
+  AddVersion("b", "1.9.2", "active");
+  AddVersion("c", "1.10.0", "active");
+  AddVersion("d", "2.0.0-draft", "draft");
+  RuleSetVersions versions(root_, registry_, nullptr);
+  ASSERT_TRUE(versions.Reload());
+  EXPECT_EQ(ActiveVersion(), "1.10.0");  // by semantic version, not text
+  EXPECT_THAT(registry_.All(), SizeIs(4));
+  EXPECT_THAT(versions.refusals(), IsEmpty());
+}
+
+TEST_F(RuleSetVersionsTest, WithoutAnActiveOneTheHighestVersionIsActive) {
+  AddVersion("a", "1.0.0", "draft");
+  AddVersion("b", "1.2.0-draft", "draft");
+  AddVersion("c", "1.2.0", "retired");
+  RuleSetVersions versions(root_, registry_, nullptr);
+  ASSERT_TRUE(versions.Reload());
+  EXPECT_EQ(ActiveVersion(), "1.2.0");
+}
+
+TEST_F(RuleSetVersionsTest, ActivationPinsAVersionUntilItIsGone) {
+  AddVersion("a", "1.0.0", "active");
+  AddVersion("b", "1.1.0", "active");
+  RuleSetVersions versions(root_, registry_, nullptr);
+  ASSERT_TRUE(versions.Reload());
+  EXPECT_EQ(ActiveVersion(), "1.1.0");
+  EXPECT_THAT(versions.Activate("test", "1.0.0"), IsOk());
+  EXPECT_EQ(ActiveVersion(), "1.0.0");
+  // A reload keeps the operator's choice.
+  ASSERT_TRUE(versions.Reload());
+  EXPECT_EQ(ActiveVersion(), "1.0.0");
+  EXPECT_THAT(versions.Activate("test", "9.9.9"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("9.9.9")));
+  EXPECT_EQ(ActiveVersion(), "1.0.0");
+  // Once the pinned version is gone, the rule chooses again.
+  fs::remove_all(root_ / "a");
+  ASSERT_TRUE(versions.Reload());
+  EXPECT_EQ(ActiveVersion(), "1.1.0");
+}
+
+TEST_F(RuleSetVersionsTest, ABrokenVersionIsRefusedAndTheOthersServe) {
+  AddVersion("a", "1.0.0", "active");
+  RuleSetVersions versions(root_, registry_, nullptr);
+  ASSERT_TRUE(versions.Reload());
+  // A new version whose condition names nothing declared.
+  AddVersion("b", "2.0.0", "active");
+  Edit(root_ / "b/rules/main.json",
+       {{"\"when\": \"defs.high\"", "\"when\": \"undeclared_name\""}});
+  // And the serving version broken in place.
+  Edit(root_ / "a/catalog.json", {{"\"components\"", "\"components\" x"}});
+  EXPECT_TRUE(versions.Changed());
+  ASSERT_TRUE(versions.Reload());
+  EXPECT_EQ(ActiveVersion(), "1.0.0") << "the version loaded before serves on";
+  const auto refusals = versions.refusals();
+  ASSERT_THAT(refusals, SizeIs(2));
+  EXPECT_THAT(refusals[0].dir, HasSubstr("/a"));
+  EXPECT_THAT(refusals[0].problems,
+              ElementsAre(HasSubstr("catalog.json:2:16: invalid JSON")));
+  EXPECT_THAT(refusals[1].dir, HasSubstr("/b"));
+  EXPECT_THAT(refusals[1].problems,
+              ElementsAre(HasSubstr("rules/main.json:2:46: rule 'r.high': "
+                                    "when: undeclared reference to "
+                                    "'undeclared_name'")));
+  EXPECT_THAT(refusals[1].problems[0], testing::EndsWith("[RS201]"));
+  EXPECT_FALSE(versions.Changed());
+}
+
+TEST_F(RuleSetVersionsTest, AVersionWhoseOwnTestsFailIsRefused) {
+  AddVersion("a", "1.0.0", "active");
+  Edit(root_ / "a/tests/cases.json",
+       {{"\"expect\": {\"techniques\": [\"t1\"]}",
+         "\"expect\": {\"techniques\": [\"t2\"]}"}});
+  RuleSetVersions versions(root_, registry_, nullptr);
+  EXPECT_FALSE(versions.Reload());
+  EXPECT_EQ(ActiveVersion(), "(none)");
+  ASSERT_THAT(versions.refusals(), SizeIs(1));
+  EXPECT_THAT(versions.refusals()[0].problems,
+              testing::Contains(HasSubstr("high")));
+}
+
+TEST_F(RuleSetVersionsTest, TwoDirectoriesWithOneVersionServeTheFirst) {
+  AddVersion("a", "1.0.0", "active");
+  AddVersion("b", "1.0.0", "active");
+  RuleSetVersions versions(root_, registry_, nullptr);
+  ASSERT_TRUE(versions.Reload());
+  EXPECT_THAT(registry_.All(), SizeIs(1));
+}
+
+TEST_F(RuleSetVersionsTest, AnEmptyDirectoryServesNothingAndSaysWhy) {
+  RuleSetVersions versions(root_, registry_, nullptr);
+  EXPECT_FALSE(versions.Reload());
+  ASSERT_THAT(versions.refusals(), SizeIs(1));
+  EXPECT_THAT(versions.refusals()[0].problems,
+              ElementsAre(HasSubstr("holds no ruleset.json")));
+}
+
+}  // namespace
+}  // namespace reconnect::service
