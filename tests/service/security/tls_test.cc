@@ -29,7 +29,8 @@ class TlsConfigTest : public ::testing::Test {
     dir_ = mkdtemp(tmpl);
     pki::Key ca_key = pki::Key::EcP256();
     pki::Certificate ca = pki::MakeCertificate(
-        {.common_name = "test-ca", .is_ca = true}, ca_key, nullptr, ca_key);
+        {.common_name = "test-ca", .alt_names = {}, .is_ca = true}, ca_key,
+        nullptr, ca_key);
     pki::Key server_key = pki::Key::EcP256();
     pki::Certificate server = pki::MakeCertificate(
         {.common_name = "localhost", .alt_names = {"DNS:localhost"}},
