@@ -4,9 +4,12 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/testing/cel_eval.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect::cel {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
 
 using testing_util::EvalCel;
 
@@ -247,7 +250,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 v1::Assessment FromJson(const std::string& json) {
   v1::Assessment a;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &a).ok())
+  EXPECT_THAT(google::protobuf::util::JsonStringToMessage(json, &a), IsOk())
       << json;
   return a;
 }

@@ -31,9 +31,13 @@
 #include "tests/testing/examples.h"
 #include "tests/testing/health.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
 
 using testing_util::ServerProcess;
 
@@ -73,9 +77,9 @@ class AuditE2ETest : public testing::Test {
       if (entry.path().extension() != ".json") continue;
       grpc::ClientContext ctx;
       v1::EvaluateResponse response;
-      EXPECT_TRUE(
-          stub->Evaluate(&ctx, Request(entry.path().filename()), &response)
-              .ok());
+      EXPECT_THAT(
+          stub->Evaluate(&ctx, Request(entry.path().filename()), &response),
+          IsOk());
       ids.push_back(response.decision_id());
     }
     stub.reset();
@@ -330,13 +334,13 @@ TEST_F(AuditE2ETest, ALockedStoreFailsCallsAndHealthUntilItRecovers) {
     v1::EvaluateResponse response;
     return stub->Evaluate(&ctx, Request("no-partner.json"), &response);
   };
-  ASSERT_TRUE(call().ok());
+  ASSERT_THAT(call(), IsOk());
   sqlite3* lock = nullptr;
   ASSERT_EQ(sqlite3_open(store_.c_str(), &lock), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(lock, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
             SQLITE_OK);
   const grpc::Status failed = call();
-  EXPECT_EQ(failed.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(failed, StatusIs(grpc::StatusCode::UNAVAILABLE));
   EXPECT_THAT(failed.error_message(), testing::HasSubstr("audit trail"));
   ASSERT_TRUE(
       server->WaitForEvent("audit_store_unwritable", std::chrono::seconds(10)));
@@ -349,7 +353,7 @@ TEST_F(AuditE2ETest, ALockedStoreFailsCallsAndHealthUntilItRecovers) {
       server->WaitForEvent("audit_store_recovered", std::chrono::seconds(30)));
   EXPECT_EQ(testing_util::CheckHealth(channel, ""),
             testing_util::Serving::kServing);
-  EXPECT_TRUE(call().ok());
+  EXPECT_THAT(call(), IsOk());
   stub.reset();
   channel.reset();
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
@@ -391,8 +395,8 @@ TEST_F(AuditE2ETest, VerifyReportsABrokenTrailAndBadFiles) {
     for (int i = 0; i < 3; ++i) {
       grpc::ClientContext ctx;
       v1::EvaluateResponse response;
-      ASSERT_TRUE(
-          stub->Evaluate(&ctx, Request("no-partner.json"), &response).ok());
+      ASSERT_THAT(stub->Evaluate(&ctx, Request("no-partner.json"), &response),
+                  IsOk());
     }
     stub.reset();
     EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(10)), 0);

@@ -28,9 +28,13 @@
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
 
 using google::protobuf::util::MessageDifferencer;
 using google::protobuf::util::TimeUtil;
@@ -82,7 +86,7 @@ class GovernanceE2ETest : public testing::Test {
       }
       grpc::ClientContext ctx;
       v1::EvaluateResponse response;
-      ASSERT_TRUE(decisions_->Evaluate(&ctx, request, &response).ok());
+      ASSERT_THAT(decisions_->Evaluate(&ctx, request, &response), IsOk());
       responses_->push_back(response);
     }
   }
@@ -146,7 +150,7 @@ std::vector<v1::EvaluateResponse>* GovernanceE2ETest::responses_ = nullptr;
 TEST_F(GovernanceE2ETest, ListsRuleSetsInPages) {
   v1::ListRuleSetsRequest request;
   v1::ListRuleSetsResponse page;
-  ASSERT_TRUE(Call(&v1::Governance::Stub::ListRuleSets, request, page).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::ListRuleSets, request, page), IsOk());
   ASSERT_EQ(page.rule_sets_size(), 2);
   EXPECT_EQ(page.rule_sets(0).version(), "1.0.0");
   EXPECT_FALSE(page.rule_sets(0).active());
@@ -158,12 +162,13 @@ TEST_F(GovernanceE2ETest, ListsRuleSetsInPages) {
   EXPECT_EQ(page.next_page_token(), "");
 
   request.set_page_size(1);
-  ASSERT_TRUE(Call(&v1::Governance::Stub::ListRuleSets, request, page).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::ListRuleSets, request, page), IsOk());
   ASSERT_EQ(page.rule_sets_size(), 1);
   ASSERT_NE(page.next_page_token(), "");
   request.set_page_token(page.next_page_token());
   v1::ListRuleSetsResponse second;
-  ASSERT_TRUE(Call(&v1::Governance::Stub::ListRuleSets, request, second).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::ListRuleSets, request, second),
+              IsOk());
   ASSERT_EQ(second.rule_sets_size(), 1);
   EXPECT_EQ(second.rule_sets(0).version(), "1.1.0");
   EXPECT_EQ(second.next_page_token(), "");
@@ -172,7 +177,7 @@ TEST_F(GovernanceE2ETest, ListsRuleSetsInPages) {
   request.set_page_token("not-a-token");
   const grpc::Status bad =
       Call(&v1::Governance::Stub::ListRuleSets, request, page);
-  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(BadFields(bad),
               testing::UnorderedElementsAre("page_size", "page_token"));
 }
@@ -181,14 +186,16 @@ TEST_F(GovernanceE2ETest, GetsARuleSetByDigestOrVersion) {
   v1::GetRuleSetRequest request;
   v1::GetRuleSetResponse response;
   request.set_digest((*responses_)[3].rule_set().digest());
-  ASSERT_TRUE(Call(&v1::Governance::Stub::GetRuleSet, request, response).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::GetRuleSet, request, response),
+              IsOk());
   EXPECT_EQ(response.rule_set().version(), "1.0.0");
   EXPECT_THAT(response.canonical_content(), HasSubstr("\"rules\""));
 
   request.Clear();
   request.set_id("reconnect");
   request.set_version("1.1.0");
-  ASSERT_TRUE(Call(&v1::Governance::Stub::GetRuleSet, request, response).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::GetRuleSet, request, response),
+              IsOk());
   EXPECT_EQ(response.rule_set().digest(), (*responses_)[0].rule_set().digest());
 
   request.Clear();
@@ -201,9 +208,8 @@ TEST_F(GovernanceE2ETest, GetsARuleSetByDigestOrVersion) {
       std::vector<std::string>{"version"});
   request.Clear();
   request.set_digest(std::string(64, 'f'));
-  EXPECT_EQ(
-      Call(&v1::Governance::Stub::GetRuleSet, request, response).error_code(),
-      grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&v1::Governance::Stub::GetRuleSet, request, response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
 }
 
 TEST_F(GovernanceE2ETest, DiffsTwoVersions) {
@@ -212,8 +218,8 @@ TEST_F(GovernanceE2ETest, DiffsTwoVersions) {
   request.mutable_from()->set_id("reconnect");
   request.mutable_from()->set_version("1.0.0");
   request.mutable_to()->set_digest((*responses_)[0].rule_set().digest());
-  ASSERT_TRUE(
-      Call(&v1::Governance::Stub::DiffRuleSets, request, response).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::DiffRuleSets, request, response),
+              IsOk());
   EXPECT_EQ(response.to_digest(), (*responses_)[0].rule_set().digest());
   EXPECT_EQ(response.rules_added_size(), 0);
   EXPECT_EQ(response.rules_changed_size(), 0);
@@ -231,7 +237,7 @@ TEST_F(GovernanceE2ETest, DiffsTwoVersions) {
   request.mutable_to()->set_id("reconnect");
   const grpc::Status bad =
       Call(&v1::Governance::Stub::DiffRuleSets, request, response);
-  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(BadFields(bad),
               testing::UnorderedElementsAre("from.version", "to.digest"));
 }
@@ -240,7 +246,8 @@ TEST_F(GovernanceE2ETest, GetsADecisionAsSubmittedAndAnswered) {
   v1::GetDecisionRequest request;
   v1::Decision decision;
   request.set_decision_id((*responses_)[1].decision_id());
-  ASSERT_TRUE(Call(&v1::Governance::Stub::GetDecision, request, decision).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::GetDecision, request, decision),
+              IsOk());
   EXPECT_EQ(decision.sequence(), 2);
   EXPECT_EQ(decision.calling_system(), "ehr-a");
   EXPECT_TRUE(MessageDifferencer::Equals(decision.assessment(),
@@ -250,9 +257,8 @@ TEST_F(GovernanceE2ETest, GetsADecisionAsSubmittedAndAnswered) {
   EXPECT_EQ(decision.hash().size(), 64u);
 
   request.set_decision_id("no-such-decision");
-  EXPECT_EQ(
-      Call(&v1::Governance::Stub::GetDecision, request, decision).error_code(),
-      grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&v1::Governance::Stub::GetDecision, request, decision),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   request.clear_decision_id();
   EXPECT_EQ(
       BadFields(Call(&v1::Governance::Stub::GetDecision, request, decision)),
@@ -267,13 +273,13 @@ TEST_F(GovernanceE2ETest, ListsDecisionsByFilterAndPage) {
   };
   v1::ListDecisionsRequest request;
   v1::ListDecisionsResponse response;
-  ASSERT_TRUE(
-      Call(&v1::Governance::Stub::ListDecisions, request, response).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::ListDecisions, request, response),
+              IsOk());
   EXPECT_EQ(response.decisions_size(), 5);
 
   request.set_calling_system("ehr-b");
-  ASSERT_TRUE(
-      Call(&v1::Governance::Stub::ListDecisions, request, response).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::ListDecisions, request, response),
+              IsOk());
   EXPECT_THAT(ids(response),
               testing::ElementsAre((*responses_)[3].decision_id(),
                                    (*responses_)[4].decision_id()));
@@ -284,8 +290,8 @@ TEST_F(GovernanceE2ETest, ListsDecisionsByFilterAndPage) {
   request.set_metadata_only(true);
   std::vector<std::string> all;
   for (int pages = 0; pages < 5; ++pages) {
-    ASSERT_TRUE(
-        Call(&v1::Governance::Stub::ListDecisions, request, response).ok());
+    ASSERT_THAT(Call(&v1::Governance::Stub::ListDecisions, request, response),
+                IsOk());
     for (const auto& d : response.decisions()) {
       EXPECT_FALSE(d.has_assessment());
       all.push_back(d.decision_id());
@@ -301,13 +307,14 @@ TEST_F(GovernanceE2ETest, ListsDecisionsByFilterAndPage) {
   *request.mutable_start_time() =
       TimeUtil::GetCurrentTime() + TimeUtil::SecondsToDuration(2);
   v1::ListDecisionsResponse none;  // an empty answer leaves a reused one be
-  ASSERT_TRUE(Call(&v1::Governance::Stub::ListDecisions, request, none).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::ListDecisions, request, none),
+              IsOk());
   EXPECT_EQ(none.decisions_size(), 0);
   *request.mutable_end_time() = TimeUtil::SecondsToTimestamp(1);
   request.set_page_size(-1);
   const grpc::Status bad =
       Call(&v1::Governance::Stub::ListDecisions, request, response);
-  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(BadFields(bad),
               testing::UnorderedElementsAre("page_size", "end_time"));
 }
@@ -317,8 +324,8 @@ TEST_F(GovernanceE2ETest, ReplaysAndVerifies) {
     v1::ReplayDecisionRequest request;
     v1::ReplayDecisionResponse response;
     request.set_decision_id(r.decision_id());
-    ASSERT_TRUE(
-        Call(&v1::Governance::Stub::ReplayDecision, request, response).ok());
+    ASSERT_THAT(Call(&v1::Governance::Stub::ReplayDecision, request, response),
+                IsOk());
     EXPECT_TRUE(response.identical()) << response.differences();
     EXPECT_EQ(response.rule_set_digest(), r.rule_set().digest());
     EXPECT_TRUE(
@@ -326,8 +333,8 @@ TEST_F(GovernanceE2ETest, ReplaysAndVerifies) {
   }
   v1::VerifyAuditTrailRequest request;
   v1::VerifyAuditTrailResponse response;
-  ASSERT_TRUE(
-      Call(&v1::Governance::Stub::VerifyAuditTrail, request, response).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::VerifyAuditTrail, request, response),
+              IsOk());
   EXPECT_TRUE(response.intact()) << response.problem();
   EXPECT_GE(response.records(), 5);
   EXPECT_EQ(response.head_hash().size(), 64u);
@@ -369,7 +376,7 @@ TEST_F(GovernanceE2ETest, AnalyzesACandidatesImpact) {
   v1::AnalyzeImpactResponse m;
   while (reader->Read(&m)) messages.push_back(m);
   const grpc::Status s = reader->Finish();
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_THAT(s, IsOk()) << s.error_message();
   ASSERT_GE(messages.size(), 2u);
   EXPECT_FALSE(messages.front().done());
   const auto& result = messages.back();
@@ -392,7 +399,7 @@ TEST_F(GovernanceE2ETest, AnalyzesACandidatesImpact) {
   while (bad->Read(&m)) {
   }
   const grpc::Status bad_status = bad->Finish();
-  EXPECT_EQ(bad_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad_status, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(BadFields(bad_status), testing::UnorderedElementsAre(
                                          "candidate.version", "max_examples"));
   request.Clear();
@@ -401,7 +408,7 @@ TEST_F(GovernanceE2ETest, AnalyzesACandidatesImpact) {
   auto missing = governance_->AnalyzeImpact(&missing_ctx, request);
   while (missing->Read(&m)) {
   }
-  EXPECT_EQ(missing->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(missing->Finish(), StatusIs(grpc::StatusCode::NOT_FOUND));
 
   fs::remove_all(*root_ / "versions/d");
   kill(server_->pid(), SIGHUP);
@@ -449,8 +456,8 @@ TEST_F(GovernanceE2ETest, RefusedReloadsAreVisible) {
   EXPECT_EQ((*reloaded)["refused"], 1);
   v1::ListRuleSetsRequest request;
   v1::ListRuleSetsResponse response;
-  ASSERT_TRUE(
-      Call(&v1::Governance::Stub::ListRuleSets, request, response).ok());
+  ASSERT_THAT(Call(&v1::Governance::Stub::ListRuleSets, request, response),
+              IsOk());
   ASSERT_EQ(response.refusals_size(), 1);
   EXPECT_THAT(response.refusals(0).dir(), HasSubstr("versions/c"));
   ASSERT_GE(response.refusals(0).problems_size(), 1);

@@ -22,9 +22,12 @@
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
 
 const bool kFastBackupPoll = [] {
   setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "50", 1);
@@ -84,7 +87,7 @@ TEST(KeepaliveE2ETest, ClientsThatPingTooOftenAreSentAway) {
   // Well behaved: gRPC's default client sends no pings on an idle
   // connection.
   auto quiet = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  ASSERT_TRUE(CallOnce(*quiet).ok());
+  ASSERT_THAT(CallOnce(*quiet), IsOk());
   EXPECT_FALSE(
       WaitForClientLog("too_many_pings", std::chrono::milliseconds(1500)));
   EXPECT_EQ(quiet->GetState(false), GRPC_CHANNEL_READY);
@@ -99,12 +102,12 @@ TEST(KeepaliveE2ETest, ClientsThatPingTooOftenAreSentAway) {
   args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, 100);
   auto noisy = grpc::CreateCustomChannel(
       address, grpc::InsecureChannelCredentials(), args);
-  ASSERT_TRUE(CallOnce(*noisy).ok());
+  ASSERT_THAT(CallOnce(*noisy), IsOk());
   EXPECT_TRUE(
       WaitForClientLog("too_many_pings", std::chrono::milliseconds(10000)));
   // The quiet client's connection was not touched, and the server serves on.
   EXPECT_EQ(quiet->GetState(false), GRPC_CHANNEL_READY);
-  EXPECT_TRUE(CallOnce(*quiet).ok());
+  EXPECT_THAT(CallOnce(*quiet), IsOk());
   EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(20)), 0);
 }
 

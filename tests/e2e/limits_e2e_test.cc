@@ -21,9 +21,13 @@
 #include "sqlite3.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
 
 using testing_util::ServerProcess;
 namespace fs = std::filesystem;
@@ -89,45 +93,45 @@ TEST_F(LimitsE2ETest, OversizeMessagesAreRefused) {
   v1::EvaluateRequest big = Request();
   big.mutable_assessment()->add_goals(std::string(5000, 'x'));
   grpc::Status s = Call(big, std::chrono::seconds(10));
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
   EXPECT_THAT(s.error_message(), testing::HasSubstr("larger than max"));
   // Under the limit, a too-long field is the validator's: INVALID_ARGUMENT.
   v1::EvaluateRequest long_goal = Request();
   long_goal.mutable_assessment()->add_goals(std::string(1500, 'x'));
   Start({"--max_receive_bytes=8192"});
-  EXPECT_EQ(Call(long_goal, std::chrono::seconds(10)).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(Call(Request(), std::chrono::seconds(10)).ok());
+  EXPECT_THAT(Call(long_goal, std::chrono::seconds(10)),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(Call(Request(), std::chrono::seconds(10)), IsOk());
 }
 
 TEST_F(LimitsE2ETest, CallsWithoutOrBeyondDeadlinesGetTheServers) {
   Start({"--default_deadline_ms=300", "--max_deadline_ms=600"});
-  ASSERT_TRUE(Call(Request(), std::chrono::seconds(10)).ok());
+  ASSERT_THAT(Call(Request(), std::chrono::seconds(10)), IsOk());
   LockStore();
   // No deadline: held to the default, not to the store's 2 s busy wait.
   auto start = Clock::now();
-  EXPECT_EQ(Call(Request(), std::nullopt).error_code(),
-            grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(Call(Request(), std::nullopt),
+              StatusIs(grpc::StatusCode::DEADLINE_EXCEEDED));
   auto took = Clock::now() - start;
   EXPECT_GE(took, std::chrono::milliseconds(250));
   EXPECT_LT(took, std::chrono::milliseconds(1200));
   // An hour: cut to the maximum.
   start = Clock::now();
-  EXPECT_EQ(Call(Request(), std::chrono::hours(1)).error_code(),
-            grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(Call(Request(), std::chrono::hours(1)),
+              StatusIs(grpc::StatusCode::DEADLINE_EXCEEDED));
   took = Clock::now() - start;
   EXPECT_GE(took, std::chrono::milliseconds(550));
   EXPECT_LT(took, std::chrono::milliseconds(1500));
   UnlockStore();
   // The store catches up, and calls within the deadlines are answered.
-  EXPECT_TRUE(Call(Request(), std::nullopt).ok());
-  EXPECT_TRUE(Call(Request(), std::chrono::seconds(10)).ok());
+  EXPECT_THAT(Call(Request(), std::nullopt), IsOk());
+  EXPECT_THAT(Call(Request(), std::chrono::seconds(10)), IsOk());
   EXPECT_EQ(server_->Stop(SIGTERM, std::chrono::seconds(15)), 0);
 }
 
 TEST_F(LimitsE2ETest, CallsBeyondTheMaximumAreShed) {
   Start({"--max_concurrent_calls=2"});
-  ASSERT_TRUE(Call(Request(), std::chrono::seconds(10)).ok());
+  ASSERT_THAT(Call(Request(), std::chrono::seconds(10)), IsOk());
   LockStore();
   // Six calls at once while the store is held: two are admitted and wait
   // for their records, four are shed at once.
@@ -166,7 +170,7 @@ TEST_F(LimitsE2ETest, CallsBeyondTheMaximumAreShed) {
     EXPECT_EQ(codes[kCalls - 1], grpc::StatusCode::OK);
   }
   // Slots are given back: calls are admitted again.
-  EXPECT_TRUE(Call(Request(), std::chrono::seconds(10)).ok());
+  EXPECT_THAT(Call(Request(), std::chrono::seconds(10)), IsOk());
   EXPECT_EQ(server_->Stop(SIGTERM, std::chrono::seconds(15)), 0);
   bool logged = false;
   for (const auto& line : server_->lines()) {

@@ -23,9 +23,14 @@
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
+using ::testing::Not;
 
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
@@ -117,7 +122,7 @@ TEST(PrivacyE2ETest, NoLogLineHoldsAssessmentContent) {
   ASSERT_GT(count, 5);
   v1::EvaluateResponse answer;
   grpc::Status s = call(request, &answer);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_THAT(s, IsOk()) << s.error_message();
   // Invalid ones: canaries too long for their fields, and a score out of
   // range; the error names fields, never values.
   v1::EvaluateRequest invalid = request;
@@ -126,13 +131,13 @@ TEST(PrivacyE2ETest, NoLogLineHoldsAssessmentContent) {
   invalid.mutable_assessment()->mutable_scores()->set_pcs_total(999);
   v1::EvaluateResponse ignored;
   s = call(invalid, &ignored);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(s.error_message(), testing::Not(testing::HasSubstr(kCanary)));
   // Pinned to a version that does not exist.
   v1::EvaluateRequest unknown = request;
   unknown.set_rule_set_id(std::string(kCanary) + "-rule-set");
   unknown.set_rule_set_version("9.9.9");
-  EXPECT_FALSE(call(unknown, &ignored).ok());
+  EXPECT_THAT(call(unknown, &ignored), Not(IsOk()));
 
   // Governance paths that read the record back.
   {
@@ -141,7 +146,7 @@ TEST(PrivacyE2ETest, NoLogLineHoldsAssessmentContent) {
     replay.set_decision_id(answer.decision_id());
     v1::ReplayDecisionResponse replayed;
     grpc::Status r = governance->ReplayDecision(&ctx, replay, &replayed);
-    ASSERT_TRUE(r.ok()) << r.error_message();
+    ASSERT_THAT(r, IsOk()) << r.error_message();
     EXPECT_TRUE(replayed.identical()) << replayed.differences();
   }
   {
@@ -149,7 +154,7 @@ TEST(PrivacyE2ETest, NoLogLineHoldsAssessmentContent) {
     v1::GetDecisionRequest get;
     get.set_decision_id(answer.decision_id());
     v1::Decision decision;
-    ASSERT_TRUE(governance->GetDecision(&ctx, get, &decision).ok());
+    ASSERT_THAT(governance->GetDecision(&ctx, get, &decision), IsOk());
     // Stored as submitted, but for the patient reference: its HMAC.
     EXPECT_EQ(decision.assessment().assessment_ref(),
               request.assessment().assessment_ref());

@@ -23,9 +23,13 @@
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
 
 using testing_util::ServerProcess;
 namespace fs = std::filesystem;
@@ -102,18 +106,18 @@ TEST_F(ReloadE2ETest, ServesEveryVersionAndPinsOnRequest) {
   auto server = Start();
   v1::EvaluateResponse response;
   v1::EvaluateRequest request = Request();
-  ASSERT_TRUE(Evaluate(request, response).ok());
+  ASSERT_THAT(Evaluate(request, response), IsOk());
   // The highest version whose status is active answers by default.
   EXPECT_EQ(response.rule_set().version(), "1.1.0");
   for (const std::string v : {"1.0.0", "1.2.0-draft"}) {
     request.set_rule_set_id("reconnect");
     request.set_rule_set_version(v);
-    ASSERT_TRUE(Evaluate(request, response).ok()) << v;
+    ASSERT_THAT(Evaluate(request, response), IsOk()) << v;
     EXPECT_EQ(response.rule_set().version(), v);
   }
   request.set_rule_set_version("9.9.9");
-  EXPECT_EQ(Evaluate(request, response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Evaluate(request, response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   channel_.reset();
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(10)), 0);
 }

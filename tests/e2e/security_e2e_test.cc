@@ -23,9 +23,13 @@
 #include "tests/testing/health.h"
 #include "tests/testing/pki.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
 
 using testing::HasSubstr;
 using testing_util::Certificate;
@@ -217,22 +221,22 @@ TEST_F(SecurityE2ETest, MutualTlsRefusesMissingUntrustedAndExpiredCerts) {
   auto server = Start("require");
   // No client certificate, one from another CA, an expired one: the
   // handshake fails, so the call never reaches the service.
-  EXPECT_EQ(Evaluate(Channel("")).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(Evaluate(Channel("rogue.pem")).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(Evaluate(Channel("expired.pem")).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(Evaluate(Channel("")), StatusIs(grpc::StatusCode::UNAVAILABLE));
+  EXPECT_THAT(Evaluate(Channel("rogue.pem")),
+              StatusIs(grpc::StatusCode::UNAVAILABLE));
+  EXPECT_THAT(Evaluate(Channel("expired.pem")),
+              StatusIs(grpc::StatusCode::UNAVAILABLE));
   // A server the client does not trust: refused by the client.
-  EXPECT_EQ(Evaluate(Channel("ehr-west.pem", pki_->rogue_ca.pem)).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(Evaluate(Channel("ehr-west.pem", pki_->rogue_ca.pem)),
+              StatusIs(grpc::StatusCode::UNAVAILABLE));
 
   // A valid certificate whose name the policy binds to evaluator.
   v1::EvaluateResponse answer;
   grpc::Status ok = Evaluate(Channel("ehr-west.pem"), "", &answer);
-  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  ASSERT_THAT(ok, IsOk()) << ok.error_message();
   // A valid certificate bound to auditor only: the wrong role.
   grpc::Status denied = Evaluate(Channel("audit.pem"));
-  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(denied, StatusIs(grpc::StatusCode::PERMISSION_DENIED));
   EXPECT_EQ(denied.error_message(),
             "the caller's role does not allow this method");
 
@@ -240,12 +244,11 @@ TEST_F(SecurityE2ETest, MutualTlsRefusesMissingUntrustedAndExpiredCerts) {
   v1::Decision decision;
   grpc::Status read =
       GetDecision(Channel("audit.pem"), "", answer.decision_id(), &decision);
-  ASSERT_TRUE(read.ok()) << read.error_message();
+  ASSERT_THAT(read, IsOk()) << read.error_message();
   EXPECT_EQ(decision.caller(), "cert:ehr-west.example");
-  EXPECT_EQ(
-      GetDecision(Channel("ehr-west.pem"), "", answer.decision_id(), &decision)
-          .error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(
+      GetDecision(Channel("ehr-west.pem"), "", answer.decision_id(), &decision),
+      StatusIs(grpc::StatusCode::PERMISSION_DENIED));
 
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
   int denials = 0, handshake_failures = 0;
@@ -272,7 +275,7 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
   const std::string generic = "valid credentials are required";
   // No token and no certificate.
   grpc::Status none = Evaluate(channel);
-  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(none, StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(none.error_message(), generic);
   // Expired (beyond the 60 s skew), another audience, a bad signature, a
   // header that is no bearer token: the same answer, with no detail.
@@ -282,23 +285,22 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
         Token("ehr-east", absl::Minutes(5), kAudience, /*use_stranger=*/true),
         std::string("not-a-jwt")}) {
     grpc::Status s = Evaluate(channel, token);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << token;
+    EXPECT_THAT(s, StatusIs(grpc::StatusCode::UNAUTHENTICATED)) << token;
     EXPECT_EQ(s.error_message(), generic);
   }
   // A valid token whose subject holds auditor only: the wrong role.
   const std::string auditor = Token("governance-team", absl::Minutes(5));
-  EXPECT_EQ(Evaluate(channel, auditor).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(Evaluate(channel, auditor),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED));
   // A valid token with no binding at all.
-  EXPECT_EQ(
-      Evaluate(channel, Token("unknown-app", absl::Minutes(5))).error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(Evaluate(channel, Token("unknown-app", absl::Minutes(5))),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED));
 
   // The evaluator, with an RS256 and then an ES256 token.
   const std::string evaluator = Token("ehr-east", absl::Minutes(5));
   v1::EvaluateResponse answer;
   grpc::Status ok = Evaluate(channel, evaluator, &answer);
-  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  ASSERT_THAT(ok, IsOk()) << ok.error_message();
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   const std::string es256 = SignJwt({{"alg", "ES256"}, {"kid", "ec-1"}},
                                     {{"iss", kIssuer},
@@ -306,14 +308,14 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
                                      {"aud", kAudience},
                                      {"exp", now + 300}},
                                     pki_->token_ec);
-  EXPECT_TRUE(Evaluate(channel, es256).ok());
+  EXPECT_THAT(Evaluate(channel, es256), IsOk());
 
   // Governance: the auditor reads, the evaluator may not, and the record
   // names the token's subject.
   v1::Decision decision;
   grpc::Status read =
       GetDecision(channel, auditor, answer.decision_id(), &decision);
-  ASSERT_TRUE(read.ok()) << read.error_message();
+  ASSERT_THAT(read, IsOk()) << read.error_message();
   EXPECT_EQ(decision.caller(), "jwt:ehr-east");
   {
     // The auditor asks which decisions this caller received: both.
@@ -321,23 +323,21 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
     list.set_caller("jwt:ehr-east");
     list.set_metadata_only(true);
     v1::ListDecisionsResponse listed;
-    ASSERT_TRUE(v1::Governance::NewStub(channel)
-                    ->ListDecisions(Context(auditor).get(), list, &listed)
-                    .ok());
+    ASSERT_THAT(v1::Governance::NewStub(channel)->ListDecisions(
+                    Context(auditor).get(), list, &listed),
+                IsOk());
     ASSERT_EQ(listed.decisions_size(), 2);
     EXPECT_EQ(listed.decisions(0).decision_id(), answer.decision_id());
     list.set_caller("jwt:nobody");
-    ASSERT_TRUE(v1::Governance::NewStub(channel)
-                    ->ListDecisions(Context(auditor).get(), list, &listed)
-                    .ok());
+    ASSERT_THAT(v1::Governance::NewStub(channel)->ListDecisions(
+                    Context(auditor).get(), list, &listed),
+                IsOk());
     EXPECT_EQ(listed.decisions_size(), 0);
   }
-  EXPECT_EQ(GetDecision(channel, evaluator, answer.decision_id(), &decision)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(
-      GetDecision(channel, "", answer.decision_id(), &decision).error_code(),
-      grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(GetDecision(channel, evaluator, answer.decision_id(), &decision),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(GetDecision(channel, "", answer.decision_id(), &decision),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
 
   // Administration needs admin: the auditor is refused, ops may activate.
   auto governance = v1::Governance::NewStub(channel);
@@ -345,23 +345,21 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
   activate.set_id("reconnect");
   activate.set_version("1.0.0");
   v1::ActivateRuleSetResponse activated;
-  EXPECT_EQ(
-      governance->ActivateRuleSet(Context(auditor).get(), activate, &activated)
-          .error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(
+      governance->ActivateRuleSet(Context(auditor).get(), activate, &activated),
+      StatusIs(grpc::StatusCode::PERMISSION_DENIED));
   const std::string admin = Token("ops", absl::Minutes(5));
   grpc::Status s =
       governance->ActivateRuleSet(Context(admin).get(), activate, &activated);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_THAT(s, IsOk()) << s.error_message();
   EXPECT_EQ(activated.active().version(), "1.0.0");
   activate.set_version("9.9.9");
-  EXPECT_EQ(
-      governance->ActivateRuleSet(Context(admin).get(), activate, &activated)
-          .error_code(),
-      grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(
+      governance->ActivateRuleSet(Context(admin).get(), activate, &activated),
+      StatusIs(grpc::StatusCode::NOT_FOUND));
   v1::ReloadRuleSetsResponse reloaded;
   s = governance->ReloadRuleSets(Context(admin).get(), {}, &reloaded);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_THAT(s, IsOk()) << s.error_message();
   EXPECT_TRUE(reloaded.loaded());
 
   // The governance command line, over TLS with a token file.
@@ -424,10 +422,9 @@ TEST_F(SecurityE2ETest, HealthListenerNeedsNoCertificate) {
             testing_util::Serving::kServing);
   v1::EvaluateResponse answer;
   auto ectx = Context();
-  EXPECT_EQ(v1::DecisionSupport::NewStub(channel)
-                ->Evaluate(ectx.get(), v1::EvaluateRequest(), &answer)
-                .error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(v1::DecisionSupport::NewStub(channel)->Evaluate(
+                  ectx.get(), v1::EvaluateRequest(), &answer),
+              StatusIs(grpc::StatusCode::UNIMPLEMENTED));
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
 }
 
@@ -439,7 +436,7 @@ TEST_F(SecurityE2ETest, RotatedServerCertificateIsServedWithoutRestart) {
       Start("optional", {"--tls_cert", Path("rotating.pem"), "--tls_key",
                          Path("rotating.key"), "--tls_refresh_seconds", "1"});
   const std::string evaluator = Token("ehr-east", absl::Minutes(5));
-  ASSERT_TRUE(Evaluate(Channel(""), evaluator).ok());
+  ASSERT_THAT(Evaluate(Channel(""), evaluator), IsOk());
 
   // A new CA and a certificate from it, moved into place as a rotation
   // tool would (rename, so the server never reads half a file).
@@ -461,8 +458,8 @@ TEST_F(SecurityE2ETest, RotatedServerCertificateIsServedWithoutRestart) {
   }
   EXPECT_TRUE(rotated);
   // Clients that trust only the old CA now fail the handshake.
-  EXPECT_EQ(Evaluate(Channel(""), evaluator).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(Evaluate(Channel(""), evaluator),
+              StatusIs(grpc::StatusCode::UNAVAILABLE));
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
 }
 
@@ -476,7 +473,7 @@ TEST_F(SecurityE2ETest, RotatedKeysAndPolicyApplyWithoutRestart) {
                    Path("rotating-policy.json"), "--reload_poll_seconds=0"});
   auto channel = Channel("");
   const std::string old_token = Token("ehr-east", absl::Minutes(5));
-  ASSERT_TRUE(Evaluate(channel, old_token).ok());
+  ASSERT_THAT(Evaluate(channel, old_token), IsOk());
 
   // The issuer rotates to a new key, and ehr-east becomes an auditor only.
   Key next = Key::EcP256();
@@ -492,8 +489,8 @@ TEST_F(SecurityE2ETest, RotatedKeysAndPolicyApplyWithoutRestart) {
   EXPECT_EQ((*reloaded)["bindings"], 2);
   EXPECT_EQ((*reloaded)["keys"], 1);
   // The old key's token no longer verifies (even though it was cached).
-  EXPECT_EQ(Evaluate(channel, old_token).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(Evaluate(channel, old_token),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   auto token = [&](const std::string& subject) {
     return SignJwt({{"alg", "ES256"}, {"kid", "ec-2"}},
@@ -503,9 +500,9 @@ TEST_F(SecurityE2ETest, RotatedKeysAndPolicyApplyWithoutRestart) {
                     {"exp", now + 300}},
                    next);
   };
-  EXPECT_EQ(Evaluate(channel, token("ehr-east")).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_TRUE(Evaluate(channel, token("ehr-north")).ok());
+  EXPECT_THAT(Evaluate(channel, token("ehr-east")),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(Evaluate(channel, token("ehr-north")), IsOk());
 
   // A broken policy is refused; the one before keeps deciding.
   Write("rotating-policy.json", "{ not json");
@@ -515,7 +512,7 @@ TEST_F(SecurityE2ETest, RotatedKeysAndPolicyApplyWithoutRestart) {
   ASSERT_TRUE(refused.has_value());
   EXPECT_THAT((*refused)["reason"].get<std::string>(),
               HasSubstr("rotating-policy.json': is not valid JSON"));
-  EXPECT_TRUE(Evaluate(channel, token("ehr-north")).ok());
+  EXPECT_THAT(Evaluate(channel, token("ehr-north")), IsOk());
   channel.reset();
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
 }

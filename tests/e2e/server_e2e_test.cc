@@ -23,10 +23,14 @@
 #include "sqlite3.h"
 #include "tests/testing/health.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_rule_set.h"
 
 namespace reconnect {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
 
 using google::protobuf::UnknownFieldSet;
 using testing_util::ServerProcess;
@@ -99,9 +103,9 @@ class ServerE2ETest : public testing::Test {
     v1::EvaluateRequest request;
     const std::string json =
         ReadFile(std::string(RECONNECT_SOURCE_DIR) + "/examples/" + name);
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
-                    json, request.mutable_assessment())
-                    .ok());
+    EXPECT_THAT(google::protobuf::util::JsonStringToMessage(
+                    json, request.mutable_assessment()),
+                IsOk());
     request.set_calling_system("e2e-test");
     return request;
   }
@@ -130,7 +134,7 @@ TEST_F(ServerE2ETest, EvaluateReturnsARecommendationWithItsProvenance) {
   v1::EvaluateResponse response;
   const grpc::Status s =
       Evaluate(ExampleRequest("safeguarding-disclosure.json"), response);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_THAT(s, IsOk()) << s.error_message();
   EXPECT_THAT(response.decision_id(),
               testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-["
                                     "89ab][0-9a-f]{3}-[0-9a-f]{12}"));
@@ -149,8 +153,8 @@ TEST_F(ServerE2ETest, EvaluateReturnsARecommendationWithItsProvenance) {
   EXPECT_TRUE(gap_for_psychology);
 
   v1::EvaluateResponse again;
-  ASSERT_TRUE(
-      Evaluate(ExampleRequest("safeguarding-disclosure.json"), again).ok());
+  ASSERT_THAT(Evaluate(ExampleRequest("safeguarding-disclosure.json"), again),
+              IsOk());
   EXPECT_NE(again.decision_id(), response.decision_id());
   EXPECT_EQ(again.recommendation().SerializeAsString(),
             rec.SerializeAsString());
@@ -162,7 +166,7 @@ TEST_F(ServerE2ETest, InvalidRequestListsEveryFieldViolation) {
   request.mutable_assessment()->mutable_care_team()->add_disciplines("surgery");
   v1::EvaluateResponse response;
   const grpc::Status s = Evaluate(request, response);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   google::rpc::Status rich;
   ASSERT_TRUE(rich.ParseFromString(s.error_details()));
   google::rpc::BadRequest bad;
@@ -176,17 +180,17 @@ TEST_F(ServerE2ETest, InvalidRequestListsEveryFieldViolation) {
 
 TEST_F(ServerE2ETest, MissingAssessmentAndUnknownPin) {
   v1::EvaluateResponse response;
-  EXPECT_EQ(Evaluate(v1::EvaluateRequest(), response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Evaluate(v1::EvaluateRequest(), response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   v1::EvaluateRequest pinned = ExampleRequest("no-partner.json");
   pinned.set_rule_set_id("reconnect");
   pinned.set_rule_set_version("9.9.9");
   const grpc::Status s = Evaluate(pinned, response);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(s.error_message(),
             "rule set 'reconnect' version '9.9.9' is not loaded");
   pinned.set_rule_set_version("1.0.0");
-  EXPECT_TRUE(Evaluate(pinned, response).ok());
+  EXPECT_THAT(Evaluate(pinned, response), IsOk());
 }
 
 TEST_F(ServerE2ETest, MalformedRequestBytesAreRefusedClearly) {
@@ -198,14 +202,14 @@ TEST_F(ServerE2ETest, MalformedRequestBytesAreRefusedClearly) {
        {std::string("\xff\xff\xff\xff"), truncated}) {
     std::string response;
     const grpc::Status s = UnaryGeneric(method, bytes, response);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
     EXPECT_THAT(s.error_message(),
                 testing::HasSubstr("not a reconnect.v1.EvaluateRequest"));
     EXPECT_TRUE(response.empty());
   }
   // And the same bytes, whole, are answered.
   std::string response;
-  ASSERT_TRUE(UnaryGeneric(method, valid, response).ok());
+  ASSERT_THAT(UnaryGeneric(method, valid, response), IsOk());
   v1::EvaluateResponse parsed;
   ASSERT_TRUE(parsed.ParseFromString(response));
   EXPECT_GT(parsed.recommendation().components_size(), 0);
@@ -216,8 +220,8 @@ TEST_F(ServerE2ETest, OversizeMessageIsRefused) {
   request.mutable_assessment()->mutable_pain()->set_notes(
       std::string(300 * 1024, 'x'));
   v1::EvaluateResponse response;
-  EXPECT_EQ(Evaluate(request, response).error_code(),
-            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(Evaluate(request, response),
+              StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
 }
 
 TEST_F(ServerE2ETest, HealthReportsServing) {
@@ -230,7 +234,7 @@ TEST_F(ServerE2ETest, HealthReportsServing) {
     std::string resp_bytes;
     const grpc::Status s =
         UnaryGeneric("/grpc.health.v1.Health/Check", req_bytes, resp_bytes);
-    ASSERT_TRUE(s.ok()) << service << ": " << s.error_message();
+    ASSERT_THAT(s, IsOk()) << service << ": " << s.error_message();
     UnknownFieldSet resp;
     ASSERT_TRUE(resp.ParseFromString(resp_bytes));
     ASSERT_EQ(resp.field_count(), 1);
@@ -336,10 +340,10 @@ TEST_F(ServerE2ETest, LogsCarryNoAssessmentContent) {
       "CANARY-7f3a-relationship-notes");
   request.mutable_assessment()->mutable_scores()->set_pcs_total(99);
   v1::EvaluateResponse response;
-  EXPECT_EQ(Evaluate(request, response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Evaluate(request, response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   request.mutable_assessment()->mutable_scores()->clear_pcs_total();
-  EXPECT_TRUE(Evaluate(request, response).ok());
+  EXPECT_THAT(Evaluate(request, response), IsOk());
   // Log lines are written before the answer; a reload's line, asked for
   // now, comes after every line of the calls above.
   kill(server_->pid(), SIGHUP);
@@ -400,7 +404,7 @@ TEST(ServerLifecycleTest, WithoutAValidRuleSetItRunsNotServingUntilOneLoads) {
     v1::EvaluateResponse response;
     return stub->Evaluate(&ctx, request, &response);
   };
-  EXPECT_EQ(evaluate().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(evaluate(), StatusIs(grpc::StatusCode::UNAVAILABLE));
   // The rule set is fixed: it loads, and the server becomes ready.
   rs.Write("tests/cases.json", good_cases);
   ASSERT_TRUE(
@@ -412,7 +416,7 @@ TEST(ServerLifecycleTest, WithoutAValidRuleSetItRunsNotServingUntilOneLoads) {
     if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(ready);
-  EXPECT_TRUE(evaluate().ok());
+  EXPECT_THAT(evaluate(), IsOk());
   channel.reset();
   stub.reset();
   EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(15)), 0);
@@ -447,7 +451,7 @@ TEST(ServerLifecycleTest, DrainFinishesCallsInFlightAndExitsZero) {
     v1::EvaluateResponse response;
     return stub->Evaluate(&ctx, request, &response);
   };
-  ASSERT_TRUE(call().ok());
+  ASSERT_THAT(call(), IsOk());
   EXPECT_EQ(testing_util::CheckHealth(channel, ""),
             testing_util::Serving::kServing);
 
@@ -490,9 +494,9 @@ TEST(ServerLifecycleTest, DrainFinishesCallsInFlightAndExitsZero) {
             SQLITE_OK);
   sqlite3_close(lock);
   const grpc::Status finished = in_flight.get();
-  EXPECT_TRUE(finished.ok()) << finished.error_message();
+  EXPECT_THAT(finished, IsOk()) << finished.error_message();
   // Still within the drain delay: new calls are answered.
-  EXPECT_TRUE(call().ok());
+  EXPECT_THAT(call(), IsOk());
   channel.reset();
   stub.reset();
   EXPECT_EQ(server.Stop(0, std::chrono::seconds(20)), 0);

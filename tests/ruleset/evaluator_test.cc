@@ -8,10 +8,13 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "reconnect/v1/assessment.pb.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_rule_set.h"
 
 namespace reconnect::ruleset {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
 
 using testing::ElementsAre;
 using testing::IsEmpty;
@@ -26,7 +29,7 @@ std::shared_ptr<const CompiledRuleSet> Load(const TempRuleSet& rs) {
 v1::Recommendation Evaluate(const CompiledRuleSet& rs,
                             const std::string& json) {
   v1::Assessment a;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &a).ok())
+  EXPECT_THAT(google::protobuf::util::JsonStringToMessage(json, &a), IsOk())
       << json;
   v1::Recommendation out;
   rs.Evaluate(a, out);
@@ -232,7 +235,7 @@ namespace {
 // match what protobuf's own JSON mapping writes for the same fields.
 TEST(FactJsonTest, MatchesProtobufJsonMapping) {
   v1::Assessment a;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(R"({
+  ASSERT_THAT(google::protobuf::util::JsonStringToMessage(R"({
     "assessedAt": "2026-03-04T10:00:00.500Z",
     "beliefs": [{"code": "BELIEF_CODE_PAIN_MEANS_HARM", "patientWords": "It tears."}, {"code": "BELIEF_CODE_OTHER"}],
     "medicines": [{"medicineClass": "MEDICINE_CLASS_OPIOID", "name": "x", "timingProblem": true}],
@@ -241,13 +244,13 @@ TEST(FactJsonTest, MatchesProtobufJsonMapping) {
     "redFlags": ["RED_FLAG_NEW_MASS"],
     "cultural": {"interpreterNeeded": true, "considerations": ["CULTURAL_CONSIDERATION_MODESTY"]}
   })",
-                                                          &a)
-                  .ok());
+                                                          &a),
+              IsOk());
   std::string json;
-  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(a, &json).ok());
+  ASSERT_THAT(google::protobuf::util::MessageToJsonString(a, &json), IsOk());
   google::protobuf::Value expected;
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(json, &expected).ok());
+  ASSERT_THAT(google::protobuf::util::JsonStringToMessage(json, &expected),
+              IsOk());
   const auto& want = expected.struct_value().fields();
 
   const auto* d = v1::Assessment::descriptor();

@@ -1,7 +1,8 @@
 #ifndef RECONNECT_TESTS_TESTING_STATUS_MATCHERS_H_
 #define RECONNECT_TESTS_TESTING_STATUS_MATCHERS_H_
 
-// Matchers for absl::Status, absl::StatusOr<T> and grpc::Status:
+// Matchers for absl::Status, absl::StatusOr<T>, grpc::Status and
+// protobuf's util::Status:
 //
 //   EXPECT_THAT(store.Append(r), IsOk());
 //   EXPECT_THAT(reader->GetDecision("x"),
@@ -16,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/stubs/status.h"
 #include "grpcpp/support/status.h"
 
 namespace reconnect::testing_util {
@@ -26,6 +28,11 @@ inline absl::Status ToStatus(const absl::Status& s) { return s; }
 template <typename T>
 absl::Status ToStatus(const absl::StatusOr<T>& s) {
   return s.status();
+}
+// Protocol Buffers' own status (from its JSON mapping) uses the same codes.
+inline absl::Status ToStatus(const google::protobuf::util::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.code()),
+                      std::string(s.message().data(), s.message().size()));
 }
 // gRPC's codes are Abseil's, by design.
 inline absl::Status ToStatus(const grpc::Status& s) {

@@ -18,9 +18,14 @@
 #include "gtest/gtest.h"
 #include "service/audit/chain.h"
 #include "service/audit/internal/sqlite_store.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect::service {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
+using ::testing::Not;
 
 using audit_internal::SqliteAuditStore;
 using ::testing::HasSubstr;
@@ -39,12 +44,11 @@ class AuditStoreTest : public ::testing::Test {
   // tests use.
   std::unique_ptr<SqliteAuditStore> Open(int64_t max_pages = 0) {
     auto store = SqliteAuditStore::Open({path_, max_pages});
-    EXPECT_TRUE(store.ok()) << store.status();
+    EXPECT_THAT(store, IsOk()) << store.status();
     if (!store.ok()) return nullptr;
-    EXPECT_TRUE(
-        (*store)
-            ->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{\"rules\":[]}")
-            .ok());
+    EXPECT_THAT((*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0",
+                                        "{\"rules\":[]}"),
+                IsOk());
     return *std::move(store);
   }
 
@@ -55,17 +59,17 @@ class AuditStoreTest : public ::testing::Test {
     auto store = SqliteAuditStore::Open({.path = path_,
                                          .checkpoint_frames = background,
                                          .writer_checkpoint_frames = writer});
-    EXPECT_TRUE(store.ok()) << store.status();
+    EXPECT_THAT(store, IsOk()) << store.status();
     if (!store.ok()) return nullptr;
-    EXPECT_TRUE(
-        (*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{}").ok());
+    EXPECT_THAT((*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{}"),
+                IsOk());
     return *std::move(store);
   }
 
   // The trail in the (closed) store verifies and holds `records` records.
   void ExpectIntact(int64_t records) {
     auto report = VerifyAuditTrail(path_);
-    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_THAT(report, IsOk()) << report.status();
     EXPECT_TRUE(report->ok()) << report->problem;
     EXPECT_EQ(report->records, records);
   }
@@ -107,7 +111,7 @@ class AuditStoreTest : public ::testing::Test {
     auto store = Open();
     ASSERT_NE(store, nullptr);
     for (int i = 1; i <= n; ++i) {
-      ASSERT_TRUE(AppendAndWait(*store, Record(i)).ok());
+      ASSERT_THAT(AppendAndWait(*store, Record(i)), IsOk());
     }
   }
 
@@ -134,7 +138,7 @@ TEST_F(AuditStoreTest, ConcurrentAppendsFormOneChain) {
   EXPECT_LE(store->transactions(), kThreads * kEach);
   store.reset();
   auto report = VerifyAuditTrail(path_);
-  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_THAT(report, IsOk()) << report.status();
   EXPECT_TRUE(report->ok()) << report->problem;
   EXPECT_EQ(report->records, kThreads * kEach);
   EXPECT_EQ(report->head_sequence, kThreads * kEach);
@@ -157,7 +161,7 @@ TEST_F(AuditStoreTest, CheckpointsRunOnTheirOwnThread) {
   auto store = OpenWithCheckpoints(20, 1 << 30);
   ASSERT_NE(store, nullptr);
   for (int i = 1; i <= 100; ++i) {
-    ASSERT_TRUE(AppendAndWait(*store, BigRecord(i)).ok());
+    ASSERT_THAT(AppendAndWait(*store, BigRecord(i)), IsOk());
   }
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (store->background_checkpoints() == 0 &&
@@ -177,7 +181,7 @@ TEST_F(AuditStoreTest, TheWriterBoundsTheWalWhenTheCheckpointerFallsBehind) {
   store->PauseCheckpointerForTest(true);
   // About 3,000 frames in all: fifteen times the bound.
   for (int i = 1; i <= 400; ++i) {
-    ASSERT_TRUE(AppendAndWait(*store, BigRecord(i)).ok());
+    ASSERT_THAT(AppendAndWait(*store, BigRecord(i)), IsOk());
   }
   EXPECT_EQ(store->background_checkpoints(), 0);
   EXPECT_GT(store->writer_checkpoints(), 0);
@@ -196,10 +200,10 @@ TEST_F(AuditStoreTest, ReopenContinuesTheChain) {
   {
     auto store = Open();
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(AppendAndWait(*store, Record(4)).ok());
+    ASSERT_THAT(AppendAndWait(*store, Record(4)), IsOk());
   }
   auto report = VerifyAuditTrail(path_);
-  ASSERT_TRUE(report.ok());
+  ASSERT_THAT(report, IsOk());
   EXPECT_TRUE(report->ok()) << report->problem;
   EXPECT_EQ(report->records, 4);
 }
@@ -244,18 +248,18 @@ class AuditTamperTest : public AuditStoreTest,
 TEST_P(AuditTamperTest, IsDetected) {
   FillWith(6);
   auto clean = VerifyAuditTrail(path_);
-  ASSERT_TRUE(clean.ok());
+  ASSERT_THAT(clean, IsOk());
   ASSERT_TRUE(clean->ok()) << clean->problem;
   Tamper(GetParam().sql);
   auto report = VerifyAuditTrail(path_);
-  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_THAT(report, IsOk()) << report.status();
   EXPECT_FALSE(report->ok());
   EXPECT_EQ(report->broken_sequence, GetParam().broken_at);
   EXPECT_THAT(report->problem, HasSubstr(GetParam().problem));
   // The service refuses to extend a trail whose end was cut.
   if (GetParam().name == "DeleteLast") {
     auto store = AuditStore::Open({path_, 0});
-    ASSERT_FALSE(store.ok());
+    ASSERT_THAT(store, Not(IsOk()));
     EXPECT_THAT(store.status().message(), HasSubstr("the trail was altered"));
   }
 }
@@ -306,7 +310,7 @@ TEST_F(AuditStoreTest, FullDiskFailsAppendsThenRecovers) {
   ASSERT_NE(store, nullptr);
   std::atomic<int> changes{0};
   store->OnHealthChange([&](bool) { ++changes; });
-  ASSERT_TRUE(AppendAndWait(*store, Record(1)).ok());
+  ASSERT_THAT(AppendAndWait(*store, Record(1)), IsOk());
   // Cap the file at its current size: the next write finds the disk full.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
@@ -320,7 +324,7 @@ TEST_F(AuditStoreTest, FullDiskFailsAppendsThenRecovers) {
   DecisionRecord big = Record(2);
   big.assessment = std::string(256 * 1024, 'a');
   const absl::Status failed = AppendAndWait(*store, big);
-  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
+  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kUnavailable)) << failed;
   EXPECT_THAT(failed.message(), HasSubstr("full"));
   EXPECT_FALSE(store->healthy());
   // Room again: the store notices by itself, without a new append.
@@ -330,10 +334,10 @@ TEST_F(AuditStoreTest, FullDiskFailsAppendsThenRecovers) {
   }
   EXPECT_TRUE(store->healthy());
   EXPECT_EQ(changes.load(), 2);
-  ASSERT_TRUE(AppendAndWait(*store, Record(3)).ok());
+  ASSERT_THAT(AppendAndWait(*store, Record(3)), IsOk());
   store.reset();
   auto report = VerifyAuditTrail(path_);
-  ASSERT_TRUE(report.ok());
+  ASSERT_THAT(report, IsOk());
   EXPECT_TRUE(report->ok()) << report->problem;
   EXPECT_EQ(report->records, 2);  // the failed record left nothing behind
 }
@@ -341,11 +345,11 @@ TEST_F(AuditStoreTest, FullDiskFailsAppendsThenRecovers) {
 TEST_F(AuditStoreTest, ReaderListsByFilter) {
   FillWith(6);  // times 1'700'000'000'000'001 .. 006
   auto reader = AuditReader::Open(path_);
-  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_THAT(reader, IsOk()) << reader.status();
   auto list = [&](DecisionQuery q) {
     std::vector<int64_t> seqs;
     auto r = (*reader)->ListDecisions(q);
-    EXPECT_TRUE(r.ok()) << r.status();
+    EXPECT_THAT(r, IsOk()) << r.status();
     if (r.ok()) {
       for (const auto& d : *r) seqs.push_back(d.sequence);
     }
@@ -373,7 +377,7 @@ TEST_F(AuditStoreTest, ReaderListsByFilter) {
   q.start_micros = 1'700'000'000'000'003;
   EXPECT_THAT(list(q), ::testing::ElementsAre(4, 6));
   auto stored = (*reader)->ListRuleSets();
-  ASSERT_TRUE(stored.ok());
+  ASSERT_THAT(stored, IsOk());
   ASSERT_EQ(stored->size(), 1u);
   EXPECT_EQ((*stored)[0].version, "1.0.0");
 }
@@ -400,24 +404,24 @@ TEST_F(AuditStoreTest, MigratesAVersion1Store) {
   ASSERT_FALSE(index_exists());
   {
     auto reader = AuditReader::Open(path_);
-    ASSERT_TRUE(reader.ok()) << reader.status();
+    ASSERT_THAT(reader, IsOk()) << reader.status();
     DecisionQuery q;
     q.caller = "jwt:ehr-east";
     auto listed = (*reader)->ListDecisions(q);
-    ASSERT_TRUE(listed.ok());
+    ASSERT_THAT(listed, IsOk());
     EXPECT_EQ(listed->size(), 1u);
     auto report = VerifyAuditTrail(path_);
-    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_THAT(report, IsOk()) << report.status();
     EXPECT_TRUE(report->ok()) << report->problem;
   }
   {
     auto store = AuditStore::Open({path_, 0});
-    ASSERT_TRUE(store.ok()) << store.status();
-    EXPECT_TRUE(AppendAndWait(**store, Record(4)).ok());
+    ASSERT_THAT(store, IsOk()) << store.status();
+    EXPECT_THAT(AppendAndWait(**store, Record(4)), IsOk());
   }
   EXPECT_TRUE(index_exists());
   auto report = VerifyAuditTrail(path_);
-  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_THAT(report, IsOk()) << report.status();
   EXPECT_TRUE(report->ok()) << report->problem;
   EXPECT_EQ(report->records, 4);
 }
@@ -425,16 +429,16 @@ TEST_F(AuditStoreTest, MigratesAVersion1Store) {
 TEST_F(AuditStoreTest, RefusesNewerSchemaAndNonStores) {
   Tamper("PRAGMA user_version = 99");
   auto store = AuditStore::Open({path_, 0});
-  ASSERT_FALSE(store.ok());
+  ASSERT_THAT(store, Not(IsOk()));
   EXPECT_THAT(store.status().message(), HasSubstr("schema version 99"));
   auto report = VerifyAuditTrail(path_);
-  EXPECT_FALSE(report.ok());
-  EXPECT_FALSE(VerifyAuditTrail(dir_ + "/absent.db").ok());
+  EXPECT_THAT(report, Not(IsOk()));
+  EXPECT_THAT(VerifyAuditTrail(dir_ + "/absent.db"), Not(IsOk()));
 }
 
 TEST_F(AuditStoreTest, UnwritablePathIsAClearError) {
   auto store = AuditStore::Open({dir_ + "/no/such/dir/audit.db", 0});
-  ASSERT_FALSE(store.ok());
+  ASSERT_THAT(store, Not(IsOk()));
   EXPECT_THAT(store.status().message(), HasSubstr("no/such/dir/audit.db"));
 }
 

@@ -10,9 +10,13 @@
 #include "gtest/gtest.h"
 #include "reconnect/v1/assessment.pb.h"
 #include "service/api/status_mapping.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect::service {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
 
 using testing::ElementsAre;
 using testing::Field;
@@ -27,7 +31,7 @@ std::vector<FieldViolation> Validate(const v1::Assessment& a) {
 
 v1::Assessment FromJson(const std::string& json) {
   v1::Assessment a;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &a).ok())
+  EXPECT_THAT(google::protobuf::util::JsonStringToMessage(json, &a), IsOk())
       << json;
   return a;
 }
@@ -88,7 +92,7 @@ TEST(StatusMappingTest, InvalidArgumentCarriesBadRequestDetails) {
   const grpc::Status s = ToGrpcStatus(
       absl::InvalidArgumentError("the request has 1 invalid field(s)"),
       {{"assessment.scores.pcs_total", "must be between 0 and 52"}});
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(s.error_message(), "the request has 1 invalid field(s)");
   google::rpc::Status rich;
   ASSERT_TRUE(rich.ParseFromString(s.error_details()));
@@ -100,11 +104,11 @@ TEST(StatusMappingTest, InvalidArgumentCarriesBadRequestDetails) {
 }
 
 TEST(StatusMappingTest, CodesMapOneToOne) {
-  EXPECT_EQ(ToGrpcStatus(absl::OkStatus()).error_code(), grpc::StatusCode::OK);
-  EXPECT_EQ(ToGrpcStatus(absl::NotFoundError("x")).error_code(),
-            grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(ToGrpcStatus(absl::UnavailableError("x")).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(ToGrpcStatus(absl::OkStatus()), StatusIs(grpc::StatusCode::OK));
+  EXPECT_THAT(ToGrpcStatus(absl::NotFoundError("x")),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
+  EXPECT_THAT(ToGrpcStatus(absl::UnavailableError("x")),
+              StatusIs(grpc::StatusCode::UNAVAILABLE));
   EXPECT_TRUE(ToGrpcStatus(absl::InternalError("x")).error_details().empty());
 }
 

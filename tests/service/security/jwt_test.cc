@@ -6,9 +6,14 @@
 #include "gtest/gtest.h"
 #include "service/security/auth.h"
 #include "tests/testing/pki.h"
+#include "tests/testing/status_matchers.h"
 
 namespace reconnect::service {
 namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
+using ::testing::Not;
 
 using testing::HasSubstr;
 using testing_util::Key;
@@ -33,7 +38,7 @@ class JwtTest : public testing::Test {
   void SetUp() override {
     nlohmann::json jwks = {{"keys", {rsa_->Jwk("rsa-1"), ec_->Jwk("ec-1")}}};
     auto verifier = JwtVerifier::Create(jwks.dump(), {kIssuer, kAudience});
-    ASSERT_TRUE(verifier.ok()) << verifier.status();
+    ASSERT_THAT(verifier, IsOk()) << verifier.status();
     verifier_ = *std::move(verifier);
     now_ = absl::FromUnixSeconds(1'800'000'000);
   }
@@ -54,9 +59,9 @@ class JwtTest : public testing::Test {
 
   std::string Why(const std::string& token) const {
     auto claims = verifier_->Verify(token, now_);
-    EXPECT_FALSE(claims.ok());
+    EXPECT_THAT(claims, Not(IsOk()));
     if (claims.ok()) return "";
-    EXPECT_EQ(claims.status().code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_THAT(claims.status(), StatusIs(absl::StatusCode::kUnauthenticated));
     return std::string(claims.status().message());
   }
 
@@ -75,7 +80,7 @@ TEST_F(JwtTest, AcceptsRs256AndEs256) {
   for (const auto& [key, kid] :
        {std::pair<Key*, std::string>{rsa_, "rsa-1"}, {ec_, "ec-1"}}) {
     auto claims = verifier_->Verify(Token(Claims(), *key, kid), now_);
-    ASSERT_TRUE(claims.ok()) << kid << ": " << claims.status();
+    ASSERT_THAT(claims, IsOk()) << kid << ": " << claims.status();
     EXPECT_EQ(claims->subject, "ehr-east");
     EXPECT_EQ(claims->expiry, now_ + absl::Seconds(300));
   }
@@ -86,20 +91,20 @@ TEST_F(JwtTest, AcceptsAnAudienceListAndATokenWithoutKid) {
   claims["aud"] = {"someone-else", kAudience};
   const std::string token =
       SignJwt({{"alg", "ES256"}, {"typ", "JWT"}}, claims, *ec_);
-  EXPECT_TRUE(verifier_->Verify(token, now_).ok());
+  EXPECT_THAT(verifier_->Verify(token, now_), IsOk());
 }
 
 TEST_F(JwtTest, ChecksExpiryAndNotBeforeWithSkew) {
   nlohmann::json claims = Claims();
   claims["exp"] = absl::ToUnixSeconds(now_) - 30;  // within the 60 s skew
-  EXPECT_TRUE(verifier_->Verify(Token(claims, *rsa_, "rsa-1"), now_).ok());
+  EXPECT_THAT(verifier_->Verify(Token(claims, *rsa_, "rsa-1"), now_), IsOk());
   claims["exp"] = absl::ToUnixSeconds(now_) - 61;
   EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("expired"));
   claims = Claims();
   claims["nbf"] = absl::ToUnixSeconds(now_) + 120;
   EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("not valid yet"));
   claims["nbf"] = absl::ToUnixSeconds(now_) + 30;
-  EXPECT_TRUE(verifier_->Verify(Token(claims, *rsa_, "rsa-1"), now_).ok());
+  EXPECT_THAT(verifier_->Verify(Token(claims, *rsa_, "rsa-1"), now_), IsOk());
   claims = Claims();
   claims.erase("exp");
   EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("no expiry"));
@@ -168,7 +173,7 @@ TEST_F(JwtTest, RefusesOtherAlgorithmsAndMalformedTokens) {
 TEST(JwksTest, RefusesUnusableKeysNamingThem) {
   auto why = [](const nlohmann::json& jwks) {
     auto v = JwtVerifier::Create(jwks.dump(), {kIssuer, kAudience});
-    EXPECT_FALSE(v.ok());
+    EXPECT_THAT(v, Not(IsOk()));
     return v.ok() ? std::string() : std::string(v.status().message());
   };
   Key small = Key::Rsa(1024);
@@ -190,7 +195,7 @@ TEST(JwksTest, RefusesUnusableKeysNamingThem) {
   auto no_issuer = JwtVerifier::Create(
       nlohmann::json({{"keys", {Key::EcP256().Jwk("a")}}}).dump(),
       {"", kAudience});
-  EXPECT_FALSE(no_issuer.ok());
+  EXPECT_THAT(no_issuer, Not(IsOk()));
 }
 
 TEST(PolicyTest, ParsesBindings) {
@@ -201,7 +206,7 @@ TEST(PolicyTest, ParsesBindings) {
       {"certificate": "governance.example", "roles": ["auditor", "admin"]}
     ]
   })");
-  ASSERT_TRUE(policy.ok()) << policy.status();
+  ASSERT_THAT(policy, IsOk()) << policy.status();
   EXPECT_EQ(policy->size(), 2u);
   EXPECT_EQ(policy->count("jwt:ehr-east"), 1u);
   EXPECT_EQ(policy->count("cert:governance.example"), 1u);
@@ -210,7 +215,7 @@ TEST(PolicyTest, ParsesBindings) {
 TEST(PolicyTest, RefusesMistakesNamingTheBinding) {
   auto why = [](const std::string& text) {
     auto p = Authorizer::ParsePolicy(text);
-    EXPECT_FALSE(p.ok()) << text;
+    EXPECT_THAT(p, Not(IsOk())) << text;
     return p.ok() ? std::string() : std::string(p.status().message());
   };
   EXPECT_THAT(why("{"), HasSubstr("not valid JSON"));
