@@ -12,7 +12,7 @@ const std::vector<IssueCodeInfo>& AllIssueCodes() {
        "a required key is missing, or a value has the wrong JSON shape"},
       {kBadName,
        "an id, code, name, version or status is not in its allowed form"},
-      {kDuplicate, "a rule id or catalog code appears twice"},
+      {kDuplicate, "a rule id, catalog code or JSON key appears twice"},
       {kRuleDoesNothing, "a rule recommends and suppresses nothing"},
       {kExpression, "a CEL expression does not parse or type-check"},
       {kWrongType,

@@ -213,4 +213,13 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* HealthListenerDecisionSupport::Evaluate(
+    grpc::CallbackServerContext* context, const v1::EvaluateRequest*,
+    v1::EvaluateResponse*) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(absl::UnimplementedError(
+      "this listener serves only grpc.health.v1.Health; call the main one")));
+  return reactor;
+}
+
 }  // namespace reconnect::service

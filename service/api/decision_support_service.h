@@ -69,6 +69,17 @@ class EmptyDecisionSupportService final
   }
 };
 
+// DecisionSupport on the plaintext health-only listener: every call is
+// UNIMPLEMENTED, naming the listener. gRPC needs a service of the server's
+// own beside its default health service, and this one says where to go.
+class HealthListenerDecisionSupport final
+    : public v1::DecisionSupport::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Evaluate(grpc::CallbackServerContext* context,
+                                     const v1::EvaluateRequest*,
+                                     v1::EvaluateResponse*) override;
+};
+
 // "hmac-sha256:" and the hex HMAC-SHA256 of `ref` under `key`.
 std::string PatientRefHmac(const std::string& key, const std::string& ref);
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "engine/ruleset/rule_set.h"
 #include "service/audit/audit_store.h"
 #include "service/audit/chain.h"
 #include "service/audit/internal/schema.h"
@@ -32,9 +33,28 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
                      raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   RETURN_IF_ERROR(CheckReadable(db.get(), path));
+  // Every stored rule set must rebuild to its own digest, or the decisions
+  // it made cannot be replayed: the first that does not is the problem.
   std::set<std::string> rule_sets;
-  Statement digests(db.get(), "SELECT digest FROM rule_sets");
-  while (digests.Step() == SQLITE_ROW) rule_sets.insert(digests.Bytes(0));
+  std::string altered_digest, altered_problem;
+  Statement stored(db.get(),
+                   "SELECT digest, id, version, content FROM rule_sets"
+                   " ORDER BY first_recorded_micros, digest");
+  while (stored.Step() == SQLITE_ROW) {
+    const std::string digest = stored.Bytes(0);
+    rule_sets.insert(digest);
+    if (!altered_digest.empty()) continue;
+    ruleset::LoadResult rebuilt =
+        ruleset::LoadCanonicalRuleSet(stored.Bytes(3), digest);
+    if (rebuilt.rule_set == nullptr) {
+      altered_digest = digest;
+      altered_problem = absl::StrCat(
+          "stored rule set ", stored.Bytes(1), " ", stored.Bytes(2), " (",
+          digest, ") was altered: ",
+          rebuilt.issues.empty() ? "it does not rebuild"
+                                 : rebuilt.issues.front().ToString());
+    }
+  }
 
   VerifyReport report;
   auto broken = [&](int64_t sequence, std::string problem) {
@@ -67,6 +87,11 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
                                  " was altered: its hash does not match its "
                                  "content"));
     }
+    if (r.rule_set_digest == altered_digest) {
+      return broken(r.sequence,
+                    absl::StrCat("record ", r.sequence, " was decided by the ",
+                                 altered_problem));
+    }
     if (!rule_sets.count(r.rule_set_digest)) {
       return broken(
           r.sequence,
@@ -87,12 +112,32 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
   if (head.Step() != SQLITE_ROW) {
     return broken(expected, "the chain head is missing");
   }
-  if (head.Int(0) != report.head_sequence || head.Bytes(1) != prev) {
+  const int64_t head_sequence = head.Int(0);
+  if (head_sequence > report.head_sequence) {
     return broken(
         expected,
         absl::StrCat("the trail ends at record ", report.head_sequence,
-                     " but its last commit recorded record ", head.Int(0),
+                     " but its last commit recorded record ", head_sequence,
                      ": records were removed"));
+  }
+  if (head_sequence < report.head_sequence) {
+    return broken(
+        head_sequence + 1,
+        absl::StrCat("the trail holds records up to ", report.head_sequence,
+                     " but its last commit recorded record ", head_sequence,
+                     ": records ", head_sequence + 1,
+                     " on were added outside the service"));
+  }
+  if (head.Bytes(1) != prev) {
+    return broken(report.head_sequence,
+                  absl::StrCat("the recorded chain head was altered: its hash "
+                               "is not record ",
+                               report.head_sequence, "'s"));
+  }
+  if (!altered_digest.empty()) {
+    // Altered, though no recorded decision names it.
+    report.problem = altered_problem;
+    return report;
   }
   return report;
 }

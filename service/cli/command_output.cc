@@ -10,9 +10,11 @@ namespace reconnect::service {
 
 int PrintVerifyReport(const VerifyReport& report) {
   if (!report.ok()) {
-    std::cout << "audit trail BROKEN at record "
-              << report.broken_sequence.value_or(0) << ": " << report.problem
-              << "\n";
+    std::cout << "audit trail BROKEN";
+    if (report.broken_sequence) {
+      std::cout << " at record " << *report.broken_sequence;
+    }
+    std::cout << ": " << report.problem << "\n";
     return 1;
   }
   std::cout << "audit trail intact: " << report.records << " record(s); head "

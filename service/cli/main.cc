@@ -1,12 +1,15 @@
 // The `reconnect` command: serve, eval, lint and test, in the manner of `opa`.
 
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "service/cli/governance_commands.h"
 #include "service/cli/remote_commands.h"
 #include "service/cli/rule_set_commands.h"
@@ -90,6 +93,13 @@ ABSL_FLAG(std::string, jwt_audience, "",
           "The `aud` that bearer tokens must hold (serve, with --jwks).");
 ABSL_FLAG(int, jwt_clock_skew_seconds, 60,
           "Clock skew allowed when checking `exp` and `nbf` (serve).");
+ABSL_FLAG(int, jwt_max_lifetime_seconds, 3600,
+          "The longest a bearer token may be valid: its exp at most this many "
+          "seconds after its iat (serve).");
+ABSL_FLAG(std::string, reflection, "auto",
+          "Server reflection on the main listener (serve): auto serves it only "
+          "while authorization is off (no --policy); on serves it to any "
+          "caller that reaches the port, unauthenticated; off never.");
 ABSL_FLAG(std::string, health_listen, "",
           "A second, plaintext address that serves only gRPC health, for "
           "Kubernetes probes (serve); empty: none.");
@@ -174,11 +184,57 @@ std::vector<std::string> ExtractVars(int& argc, char** argv) {
   return vars;
 }
 
+// The first flag in argv that absl's parser would refuse, and why; empty
+// when there is none. absl exits 1 on a bad flag, and a usage error here
+// exits 2 as every other one does, so flags are checked first, each with
+// its own parser.
+std::string FlagProblem(int argc, char** argv) {
+  // absl's own flags (help, flag files) are left to absl.
+  static const auto* builtin = new std::set<std::string>{
+      "help",     "helpfull",  "helpshort",  "helppackage",
+      "helpon",   "helpmatch", "version",    "only_check_args",
+      "flagfile", "fromenv",   "tryfromenv", "undefok"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() < 2 || arg[0] != '-') continue;
+    const std::string body = arg.substr(arg[1] == '-' ? 2 : 1);
+    const size_t eq = body.find('=');
+    std::string name = body.substr(0, eq);
+    const bool has_value = eq != std::string::npos;
+    std::string value = has_value ? body.substr(eq + 1) : "";
+    if (builtin->count(name) > 0) continue;
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr && name.rfind("no", 0) == 0) {
+      // --noNAME sets a bool flag to false.
+      absl::CommandLineFlag* negated =
+          absl::FindCommandLineFlag(name.substr(2));
+      if (negated != nullptr && negated->IsOfType<bool>() && !has_value) {
+        continue;
+      }
+    }
+    if (flag == nullptr) return absl::StrCat("unknown flag --", name);
+    if (flag->IsOfType<bool>() && !has_value) continue;
+    if (!has_value) {
+      if (i + 1 >= argc) return absl::StrCat("flag --", name, " needs a value");
+      value = argv[++i];
+    }
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::StrCat("--", name, "=", value, ": ", error);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   const std::vector<std::string> vars = ExtractVars(argc, argv);
+  if (const std::string problem = FlagProblem(argc, argv); !problem.empty()) {
+    return UsageError(problem);
+  }
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() < 2) return UsageError("no command given");
   const std::string command = positional[1];
@@ -289,7 +345,10 @@ int main(int argc, char** argv) {
     options.auth.jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
     options.auth.jwt.clock_skew =
         absl::Seconds(absl::GetFlag(FLAGS_jwt_clock_skew_seconds));
+    options.auth.jwt.max_lifetime =
+        absl::Seconds(absl::GetFlag(FLAGS_jwt_max_lifetime_seconds));
     options.health_listen = absl::GetFlag(FLAGS_health_listen);
+    options.reflection = absl::GetFlag(FLAGS_reflection);
     options.limits.max_concurrent_calls =
         absl::GetFlag(FLAGS_max_concurrent_calls);
     options.limits.default_deadline =

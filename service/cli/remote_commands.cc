@@ -112,7 +112,10 @@ int RunAuditVerifyRemote(const RemoteOptions& server) {
   report.head_sequence = response.head_sequence();
   report.head_hash = response.head_hash();
   if (!response.intact()) {
-    report.broken_sequence = response.first_broken_sequence();
+    // Sequences start at 1; 0 means the problem is in no one record.
+    if (response.first_broken_sequence() != 0) {
+      report.broken_sequence = response.first_broken_sequence();
+    }
     report.problem = response.problem();
   }
   return PrintVerifyReport(report);

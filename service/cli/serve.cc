@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <memory>
@@ -15,6 +16,8 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "service/api/decision_support_service.h"
 #include "service/api/governance_service.h"
 #include "service/api/serving_health.h"
@@ -33,6 +36,26 @@ namespace {
 // The exit codes of `serve`: a refused configuration is a usage error.
 constexpr int kExitRefused = 2;
 constexpr int kExitFailed = 1;
+
+// Takes server reflection out of a builder's plugins. The reflection
+// library adds its plugin to every builder as soon as it is loaded, so a
+// server without reflection must say so.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->erase(
+        std::remove_if(
+            plugins->begin(), plugins->end(),
+            [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+              return dynamic_cast<
+                         grpc::reflection::ProtoServerReflectionPlugin*>(
+                         p.get()) != nullptr;
+            }),
+        plugins->end());
+  }
+};
 
 // Loopback addresses may be served in plaintext; anything else needs TLS or
 // an explicit --insecure.
@@ -69,7 +92,27 @@ std::string CheckLimits(const ServeOptions& o) {
     return "--shutdown_grace_seconds must be >= 0";
   }
   if (o.drain_delay_seconds < 0) return "--drain_delay_seconds must be >= 0";
+  if (o.reflection != "auto" && o.reflection != "on" && o.reflection != "off") {
+    return "--reflection must be auto, on or off";
+  }
   return "";
+}
+
+// Server reflection lists the services and their schemas to any caller
+// that reaches the port: the gRPC plugin does not pass through the
+// authorizer. "auto" serves it only while authorization is off (a local
+// service); with a policy it takes an explicit --reflection=on.
+bool ReflectionOn(const ServeOptions& o) {
+  const bool on = o.reflection == "on" ||
+                  (o.reflection == "auto" && o.auth.policy_file.empty());
+  Log(LogLevel::kInfo, on ? "reflection_on" : "reflection_off",
+      {{"reflection", o.reflection},
+       {"reason", on ? (o.reflection == "on"
+                            ? "--reflection=on: any caller may list the API"
+                            : "authorization is off (no --policy)")
+                     : "callers are authorized (--policy); --reflection=on "
+                       "serves it to any caller"}});
+  return on;
 }
 
 // Plaintext is allowed on loopback, or beyond it with --insecure (logged).
@@ -204,11 +247,14 @@ void ApplyTransportLimits(const ServeOptions& options,
 // certificate, so they get a listener of their own that serves nothing else
 // (the chart's NetworkPolicy admits only the kubelet to it). Null when
 // --health_listen is empty; sets `port` to 0 when it cannot listen.
-std::unique_ptr<grpc::Server> StartHealthListener(const ServeOptions& options,
-                                                  int& port) {
+std::unique_ptr<grpc::Server> StartHealthListener(
+    const ServeOptions& options, HealthListenerDecisionSupport& placeholder,
+    int& port) {
   port = 0;
   if (options.health_listen.empty()) return nullptr;
   grpc::ServerBuilder builder;
+  builder.RegisterService(&placeholder);
+  builder.SetOption(std::make_unique<WithoutReflection>());
   builder.AddListeningPort(options.health_listen,
                            grpc::InsecureServerCredentials(), &port);
   return builder.BuildAndStart();
@@ -308,8 +354,19 @@ int RunServe(const ServeOptions& options) {
   }
 
   grpc::EnableDefaultHealthCheckService(true);
+  int health_port = 0;
+  HealthListenerDecisionSupport health_placeholder;
+  std::unique_ptr<grpc::Server> health_server =
+      StartHealthListener(options, health_placeholder, health_port);
+  if (!options.health_listen.empty() && (!health_server || health_port == 0)) {
+    Log(LogLevel::kError, "listen_failed", {{"listen", options.health_listen}});
+    return kExitFailed;
+  }
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (!ReflectionOn(options)) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
   int port = 0;
   builder.AddListeningPort(options.listen, *credentials, &port);
   grpc::ResourceQuota quota("reconnect");
@@ -325,13 +382,6 @@ int RunServe(const ServeOptions& options) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     Log(LogLevel::kError, "listen_failed", {{"listen", options.listen}});
-    return kExitFailed;
-  }
-  int health_port = 0;
-  std::unique_ptr<grpc::Server> health_server =
-      StartHealthListener(options, health_port);
-  if (!options.health_listen.empty() && (!health_server || health_port == 0)) {
-    Log(LogLevel::kError, "listen_failed", {{"listen", options.health_listen}});
     return kExitFailed;
   }
   // Both listeners report the same health. Without a writable audit store

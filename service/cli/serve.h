@@ -47,6 +47,9 @@ struct ServeOptions {
   int max_connection_age_seconds = 1800;
   // Memory gRPC may use for its buffers before it pushes back.
   int max_grpc_memory_mb = 256;
+  // Server reflection on the main listener: "auto" (only while
+  // authorization is off), "on" or "off". Never on the health listener.
+  std::string reflection = "auto";
 };
 
 // Serves DecisionSupport, health and reflection until SIGINT or SIGTERM.

@@ -1,6 +1,8 @@
 #include "service/decision/request_validator.h"
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -27,11 +29,19 @@ int EvaluateRequestValidator::Plan(const Descriptor* d) {
     const FieldDescriptor* f = d->field(i);
     FieldPlan p{f, f->options().HasExtension(v1::limits), {}, -1};
     if (p.has_limits) p.limits = f->options().GetExtension(v1::limits);
-    // Well-known types carry no limits of ours; their own JSON parsing
-    // already bounds them.
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !f->is_map() &&
-        f->message_type()->file()->package() != "google.protobuf") {
-      p.nested = Plan(f->message_type());
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      const Descriptor* type =
+          f->is_map() ? f->message_type()->map_value()->message_type()
+                      : f->message_type();
+      const std::string name = type == nullptr ? "" : type->full_name();
+      p.timestamp = !f->is_map() && name == "google.protobuf.Timestamp";
+      p.dynamic_value = name == "google.protobuf.Value" ||
+                        name == "google.protobuf.Struct" ||
+                        name == "google.protobuf.ListValue";
+      // Other well-known types carry no limits of ours.
+      if (!f->is_map() && type->file()->package() != "google.protobuf") {
+        p.nested = Plan(type);
+      }
     }
     plan.push_back(std::move(p));
   }
@@ -57,6 +67,45 @@ std::string FormatBound(double v) {
   return v == static_cast<double>(static_cast<int64_t>(v))
              ? absl::StrCat(static_cast<int64_t>(v))
              : absl::StrCat(v);
+}
+
+// Protobuf's range of a Timestamp: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z.
+constexpr int64_t kMinTimestampSeconds = -62135596800;
+constexpr int64_t kMaxTimestampSeconds = 253402300799;
+
+// Whether the Timestamp `m` is valid as protobuf defines it.
+bool ValidTimestamp(const Message& m) {
+  const Descriptor* d = m.GetDescriptor();
+  const Reflection* r = m.GetReflection();
+  const int64_t seconds = r->GetInt64(m, d->FindFieldByName("seconds"));
+  const int32_t nanos = r->GetInt32(m, d->FindFieldByName("nanos"));
+  return seconds >= kMinTimestampSeconds && seconds <= kMaxTimestampSeconds &&
+         nanos >= 0 && nanos <= 999'999'999;
+}
+
+// Whether every number in `m` (a google.protobuf.Value, Struct or
+// ListValue, however nested) is finite. Protobuf's parsers bound the
+// nesting.
+bool AllNumbersFinite(const Message& m) {
+  const Reflection* r = m.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const FieldDescriptor* f : fields) {
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE &&
+        !std::isfinite(r->GetDouble(m, f))) {
+      return false;
+    }
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < r->FieldSize(m, f); ++i) {
+        if (!AllNumbersFinite(r->GetRepeatedMessage(m, f, i))) return false;
+      }
+    } else if (!AllNumbersFinite(r->GetMessage(m, f))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool NumericValue(const Message& m, const FieldDescriptor* f, int index,
@@ -111,7 +160,10 @@ void EvaluateRequestValidator::ValidateWith(
                                 p.limits.max_items(), " are allowed")});
       continue;
     }
-    if (f->is_map()) continue;
+    if (f->is_map()) {
+      ValidateMap(p, m, path(), out);
+      continue;
+    }
     for (int i = 0; i < count; ++i) {
       const int index = f->is_repeated() ? i : -1;
       auto at = [&] {
@@ -126,6 +178,15 @@ void EvaluateRequestValidator::ValidateWith(
         }
       }
       double v;
+      const bool floating = f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE ||
+                            f->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT;
+      if (floating && NumericValue(m, f, index, v) && !std::isfinite(v)) {
+        // Every comparison with NaN is false, so a range alone would let
+        // it through: refused whatever the options say.
+        out.push_back({at(), std::isnan(v) ? "is not a number (NaN)"
+                                           : "must be a finite number"});
+        continue;
+      }
       if (p.has_limits && NumericValue(m, f, index, v)) {
         if ((p.limits.has_min() && v < p.limits.min()) ||
             (p.limits.has_max() && v > p.limits.max())) {
@@ -150,11 +211,56 @@ void EvaluateRequestValidator::ValidateWith(
                                   p.limits.max_length(), " are allowed")});
         }
       }
-      if (p.nested >= 0) {
+      if (p.nested >= 0 || p.timestamp || p.dynamic_value) {
         const Message& sub = f->is_repeated() ? r->GetRepeatedMessage(m, f, i)
                                               : r->GetMessage(m, f);
-        ValidateWith(p.nested, sub, at(), out);
+        if (p.nested >= 0) ValidateWith(p.nested, sub, at(), out);
+        if (p.timestamp && !ValidTimestamp(sub)) {
+          out.push_back({at(),
+                         "is not a valid timestamp (0001-01-01 to 9999-12-31, "
+                         "nanos 0 to 999999999)"});
+        }
+        if (p.dynamic_value && !AllNumbersFinite(sub)) {
+          out.push_back({at(), "holds a number that is not finite"});
+        }
       }
+    }
+  }
+}
+
+void EvaluateRequestValidator::ValidateMap(
+    const FieldPlan& p, const Message& m, const std::string& path,
+    std::vector<FieldViolation>& out) const {
+  const Reflection* r = m.GetReflection();
+  const FieldDescriptor* f = p.field;
+  const FieldDescriptor* key = f->message_type()->map_key();
+  const FieldDescriptor* value = f->message_type()->map_value();
+  for (int i = 0; i < r->FieldSize(m, f); ++i) {
+    const Message& entry = r->GetRepeatedMessage(m, f, i);
+    const Reflection* er = entry.GetReflection();
+    // Violations name the entry by position: a key may be long, and is data.
+    const std::string at = absl::StrCat(path, "[", i, "]");
+    if (key->cpp_type() == FieldDescriptor::CPPTYPE_STRING && p.has_limits &&
+        p.limits.has_max_key_length()) {
+      std::string scratch;
+      const std::string& k = er->GetStringReference(entry, key, &scratch);
+      if (k.size() > p.limits.max_key_length()) {
+        out.push_back(
+            {at, absl::StrCat("has a key ", k.size(), " bytes long; at most ",
+                              p.limits.max_key_length(), " are allowed")});
+      }
+    }
+    if (value->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const Message& v = er->GetMessage(entry, value);
+    if (p.has_limits && p.limits.has_max_value_bytes() &&
+        v.ByteSizeLong() > p.limits.max_value_bytes()) {
+      out.push_back(
+          {at,
+           absl::StrCat("has a value of ", v.ByteSizeLong(), " bytes; at most ",
+                        p.limits.max_value_bytes(), " are allowed")});
+    }
+    if (p.dynamic_value && !AllNumbersFinite(v)) {
+      out.push_back({at, "holds a number that is not finite"});
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "service/security/jwt.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/escaping.h"
@@ -186,6 +187,11 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(
         "a JWT issuer and audience are both required (--jwt_issuer, "
         "--jwt_audience)");
   }
+  if (policy.max_lifetime <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "the longest token lifetime must be positive "
+        "(--jwt_max_lifetime_seconds)");
+  }
   nlohmann::json jwks = nlohmann::json::parse(jwks_json, nullptr, false);
   if (jwks.is_discarded() || !jwks.is_object() || !jwks.contains("keys") ||
       !jwks["keys"].is_array()) {
@@ -326,6 +332,16 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(std::string_view token,
   if (!exp.has_value()) return Unauthenticated("the token has no expiry");
   if (now > *exp + policy_.clock_skew) {
     return Unauthenticated("the token has expired");
+  }
+  ASSIGN_OR_RETURN(std::optional<absl::Time> iat, NumericDate(claims, "iat"));
+  // Issued "now" at the latest: a token claiming to be issued in the future
+  // cannot stretch its lifetime.
+  const absl::Time issued =
+      iat.has_value() ? std::min(*iat, now + policy_.clock_skew) : now;
+  if (*exp - issued > policy_.max_lifetime + policy_.clock_skew) {
+    return Unauthenticated(
+        absl::StrCat("the token is valid for longer than the ",
+                     absl::FormatDuration(policy_.max_lifetime), " allowed"));
   }
   ASSIGN_OR_RETURN(std::optional<absl::Time> nbf, NumericDate(claims, "nbf"));
   if (nbf.has_value() && now + policy_.clock_skew < *nbf) {

@@ -25,6 +25,9 @@ struct JwtPolicy {
   std::string issuer;    // `iss` must equal it
   std::string audience;  // `aud` (a string or a list) must hold it
   absl::Duration clock_skew = absl::Seconds(60);
+  // The longest a token may be valid: `exp` at most this long after `iat`
+  // (or, without `iat`, after now). A stolen long-lived token is refused.
+  absl::Duration max_lifetime = absl::Hours(1);
 };
 
 // Verifies bearer JWTs as EHRs send them (SMART Backend Services style):

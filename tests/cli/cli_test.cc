@@ -273,7 +273,21 @@ TEST(CliTest, UsageErrors) {
   EXPECT_THAT(unknown.err, HasSubstr("unknown command 'frobnicate'"));
   EXPECT_EQ(Reconnect("eval -").exit_code, 2);
   EXPECT_EQ(Reconnect("lint").exit_code, 2);
-  EXPECT_NE(Reconnect("lint rules/reconnect --no_such_flag").exit_code, 0);
+  // A flag absl's parser refuses is a usage error like any other: exit 2,
+  // naming the flag.
+  const CommandResult unknown_flag =
+      Reconnect("lint rules/reconnect --no_such_flag");
+  EXPECT_EQ(unknown_flag.exit_code, 2);
+  EXPECT_THAT(unknown_flag.err, HasSubstr("unknown flag --no_such_flag"));
+  const CommandResult bad_value =
+      Reconnect("serve --rules rules/reconnect --max_receive_bytes=lots");
+  EXPECT_EQ(bad_value.exit_code, 2);
+  EXPECT_THAT(bad_value.err, HasSubstr("--max_receive_bytes=lots"));
+  EXPECT_EQ(Reconnect("lint rules/reconnect --min_coverage").exit_code, 2)
+      << "a flag that needs a value";
+  // Booleans, negated booleans and separate values still parse.
+  EXPECT_EQ(Reconnect("lint --noinsecure rules/reconnect").exit_code, 0);
+  EXPECT_EQ(Reconnect("test rules/reconnect --min_coverage 50").exit_code, 0);
   const CommandResult admin = Reconnect("admin reload");
   EXPECT_EQ(admin.exit_code, 2);
   EXPECT_THAT(admin.err, HasSubstr("admin needs --server ADDR"));

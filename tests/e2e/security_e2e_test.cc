@@ -22,6 +22,7 @@
 #include "tests/testing/examples.h"
 #include "tests/testing/health.h"
 #include "tests/testing/pki.h"
+#include "tests/testing/reflection.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 
@@ -281,6 +282,8 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
   // header that is no bearer token: the same answer, with no detail.
   for (const std::string& token :
        {Token("ehr-east", absl::Seconds(-120)),
+        // Valid for longer than the hour a token may live.
+        Token("ehr-east", absl::Hours(2)),
         Token("ehr-east", absl::Minutes(5), "https://other.example"),
         Token("ehr-east", absl::Minutes(5), kAudience, /*use_stranger=*/true),
         std::string("not-a-jwt")}) {
@@ -425,6 +428,30 @@ TEST_F(SecurityE2ETest, HealthListenerNeedsNoCertificate) {
   EXPECT_THAT(v1::DecisionSupport::NewStub(channel)->Evaluate(
                   ectx.get(), v1::EvaluateRequest(), &answer),
               StatusIs(grpc::StatusCode::UNIMPLEMENTED));
+  // Not even reflection: an unauthenticated caller learns nothing there.
+  EXPECT_THAT(
+      testing_util::ReflectionCall(channel, testing_util::ListServicesRequest())
+          .status,
+      StatusIs(grpc::StatusCode::UNIMPLEMENTED));
+  EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
+}
+
+// With a policy, reflection is off unless asked for: it does not pass
+// through the authorizer, so it would answer anyone who reaches the port.
+TEST_F(SecurityE2ETest, ReflectionNeedsToBeAskedForWhenCallersAreAuthorized) {
+  {
+    auto server = Start("optional");
+    EXPECT_THAT(testing_util::ReflectionCall(
+                    Channel(""), testing_util::ListServicesRequest())
+                    .status,
+                StatusIs(grpc::StatusCode::UNIMPLEMENTED));
+    EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
+  }
+  auto server = Start("optional", {"--reflection=on"});
+  const auto listed = testing_util::ReflectionCall(
+      Channel(""), testing_util::ListServicesRequest());
+  EXPECT_THAT(listed.status, IsOk());
+  EXPECT_THAT(listed.response, HasSubstr("reconnect.v1.DecisionSupport"));
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
 }
 

@@ -2,6 +2,7 @@
 // channel for Evaluate, health checking and server reflection.
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -22,6 +23,7 @@
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "sqlite3.h"
 #include "tests/testing/health.h"
+#include "tests/testing/reflection.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_rule_set.h"
@@ -178,6 +180,41 @@ TEST_F(ServerE2ETest, InvalidRequestListsEveryFieldViolation) {
                                    "assessment.care_team.disciplines[0]"));
 }
 
+// Hostile values that ranges alone let through: NaN, a timestamp beyond
+// protobuf's, an extension key and value of any size.
+TEST_F(ServerE2ETest, NaNTimestampsAndHugeExtensionsAreRefused) {
+  v1::EvaluateRequest request = ExampleRequest("no-partner.json");
+  request.mutable_assessment()->mutable_scores()->set_fsfi_total(std::nan(""));
+  request.mutable_assessment()->mutable_assessed_at()->set_seconds(
+      1'000'000'000'000'000);
+  request.mutable_assessment()->mutable_assessed_at()->set_nanos(-1);
+  (*request.mutable_assessment()
+        ->mutable_extensions())[std::string(100 * 1024, 'k')]
+      .set_string_value(std::string(200 * 1024, 'v'));
+  v1::EvaluateResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stub = v1::DecisionSupport::NewStub(*channel_);
+  // Over the default 256 KiB: refused before validation, as it must be.
+  EXPECT_THAT(stub->Evaluate(&ctx, request, &response),
+              StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
+  request.mutable_assessment()->clear_extensions();
+  (*request.mutable_assessment()->mutable_extensions())[std::string(1000, 'k')]
+      .set_string_value(std::string(50 * 1024, 'v'));
+  const grpc::Status s = Evaluate(request, response);
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(s.error_details()));
+  google::rpc::BadRequest bad;
+  ASSERT_TRUE(rich.details(0).UnpackTo(&bad));
+  std::vector<std::string> fields;
+  for (const auto& v : bad.field_violations()) fields.push_back(v.field());
+  EXPECT_THAT(fields,
+              testing::UnorderedElementsAre(
+                  "assessment.scores.fsfi_total", "assessment.assessed_at",
+                  "assessment.extensions[0]", "assessment.extensions[0]"));
+}
+
 TEST_F(ServerE2ETest, MissingAssessmentAndUnknownPin) {
   v1::EvaluateResponse response;
   EXPECT_THAT(Evaluate(v1::EvaluateRequest(), response),
@@ -243,55 +280,14 @@ TEST_F(ServerE2ETest, HealthReportsServing) {
   }
 }
 
-// Sends one reflection request on the bidirectional stream and returns the
-// single response.
-std::string ReflectionCall(const std::shared_ptr<grpc::Channel>& channel,
-                           const std::string& request) {
-  class Reactor
-      : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
-   public:
-    explicit Reactor(const std::string& request)
-        : request_(ToBuffer(request)) {}
-    void Start() {
-      StartWrite(&request_);
-      StartRead(&response_);
-      StartCall();
-    }
-    void OnWriteDone(bool) override { StartWritesDone(); }
-    void OnReadDone(bool ok) override {
-      got_ = ok ? FromBuffer(response_) : "";
-    }
-    void OnDone(const grpc::Status& s) override {
-      done_.set_value(s.ok() ? got_ : "error: " + s.error_message());
-    }
-    grpc::ClientContext ctx;
-    std::future<std::string> result() { return done_.get_future(); }
-
-   private:
-    grpc::ByteBuffer request_, response_;
-    std::string got_;
-    std::promise<std::string> done_;
-  };
-  grpc::GenericStub stub(channel);
-  Reactor reactor(request);
-  reactor.ctx.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::seconds(10));
-  auto future = reactor.result();
-  stub.PrepareBidiStreamingCall(
-      &reactor.ctx,
-      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      grpc::StubOptions(), &reactor);
-  reactor.Start();
-  return future.get();
-}
-
 TEST_F(ServerE2ETest, ReflectionListsAndDescribesTheServices) {
   UnknownFieldSet list;
   list.AddLengthDelimited(7, "");  // ServerReflectionRequest.list_services
   std::string bytes;
   list.SerializeToString(&bytes);
   UnknownFieldSet resp;
-  ASSERT_TRUE(resp.ParseFromString(ReflectionCall(*channel_, bytes)));
+  ASSERT_TRUE(resp.ParseFromString(
+      testing_util::ReflectionCall(*channel_, bytes).response));
   std::vector<std::string> names;
   for (int i = 0; i < resp.field_count(); ++i) {
     if (resp.field(i).number() != 6) continue;  // list_services_response
@@ -312,7 +308,8 @@ TEST_F(ServerE2ETest, ReflectionListsAndDescribesTheServices) {
       4, "reconnect.v1.DecisionSupport");  // file_containing_symbol
   by_symbol.SerializeToString(&bytes);
   UnknownFieldSet files_resp;
-  ASSERT_TRUE(files_resp.ParseFromString(ReflectionCall(*channel_, bytes)));
+  ASSERT_TRUE(files_resp.ParseFromString(
+      testing_util::ReflectionCall(*channel_, bytes).response));
   bool found_service = false;
   for (int i = 0; i < files_resp.field_count(); ++i) {
     if (files_resp.field(i).number() != 4)

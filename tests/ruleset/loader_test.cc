@@ -178,6 +178,24 @@ TEST(LoaderTest, EveryProblemIsReportedTogether) {
                                       EndsWith("[RS107]")));
 }
 
+// A key given twice would lose its first value silently (the last one
+// wins in the JSON library): both places are named.
+TEST(LoaderTest, DuplicateKeysAreAnErrorWithBothPositions) {
+  TempRuleSet rs;
+  rs.Write("rules/main.json", R"({"rules": [
+  {"id": "r.high", "title": "High", "when": "true", "priority": 1,
+   "when": "false",
+   "recommend": {"techniques": ["t1"]}, "rationale": "x", "source": "s"}
+]})");
+  EXPECT_THAT(Issues(rs),
+              ElementsAre("rules/main.json:3:4: key \"when\" is given twice in "
+                          "one object (first at 2:37); only one may stand "
+                          "[RS106]"));
+  // The same key in two objects is no duplicate.
+  TempRuleSet fine;
+  EXPECT_THAT(Issues(fine), testing::IsEmpty());
+}
+
 // Every code is documented in the README's table, once, with its meaning.
 TEST(IssueCodesTest, EveryCodeIsDocumentedAndUnique) {
   std::ifstream in(std::string(RECONNECT_SOURCE_DIR) + "/README.md");

@@ -1,9 +1,12 @@
 #include "engine/ruleset/internal/source_file.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <system_error>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/issue_codes.h"
@@ -56,6 +59,25 @@ size_t SourceFile::FindString(std::string_view value, size_t from) const {
     pos = text.find(absl::StrCat("\"", std::string(value), "\""), from);
   }
   return pos;
+}
+
+size_t SourceFile::FindKey(std::string_view key, int nth) const {
+  const std::string literal =
+      nlohmann::json(std::string(key))
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  size_t from = 0;
+  while (true) {
+    const size_t at = text.find(literal, from);
+    if (at == std::string::npos) return at;
+    size_t next = at + literal.size();
+    while (next < text.size() &&
+           std::isspace(static_cast<unsigned char>(text[next]))) {
+      ++next;
+    }
+    // A key is the string before a ':'; a value cannot be followed by one.
+    if (next < text.size() && text[next] == ':' && --nth == 0) return at;
+    from = at + 1;
+  }
 }
 
 RuleSetIssue SourceFile::IssueAt(const char* code, size_t offset,
@@ -157,10 +179,32 @@ std::optional<SourceFile> ParseJsonFile(const std::string& relative,
   SourceFile f;
   f.relative_path = relative;
   f.text = std::move(text);
+  // A key given twice in one object would silently lose its first value;
+  // the parser's callback sees each key, with the object it belongs to.
+  // Keys are counted through the document (the nth "when" key), so that
+  // both places can be found in the text afterwards.
+  std::vector<std::map<std::string, int>> objects;
+  std::map<std::string, int> key_count;
+  std::vector<std::tuple<std::string, int, int>> duplicates;
+  auto on_event = [&](int, nlohmann::json::parse_event_t event,
+                      nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) {
+      objects.emplace_back();
+    } else if (event == E::object_end && !objects.empty()) {
+      objects.pop_back();
+    } else if (event == E::key && !objects.empty()) {
+      const std::string key = parsed.get<std::string>();
+      const int nth = ++key_count[key];
+      auto [it, inserted] = objects.back().try_emplace(key, nth);
+      if (!inserted) duplicates.emplace_back(key, it->second, nth);
+    }
+    return true;
+  };
   // The JSON library reports errors by exception; it is caught here, in the
   // one place that parses rule files, and becomes an issue.
   try {
-    f.root = nlohmann::json::parse(f.text, nullptr, /*allow_exceptions=*/true,
+    f.root = nlohmann::json::parse(f.text, on_event, /*allow_exceptions=*/true,
                                    /*ignore_comments=*/true);
   } catch (const nlohmann::json::parse_error& e) {
     const size_t at = e.byte > 0 ? e.byte - 1 : 0;
@@ -173,6 +217,17 @@ std::optional<SourceFile> ParseJsonFile(const std::string& relative,
     issues.push_back(f.IssueAt(issue_codes::kInvalidJson, at, "",
                                absl::StrCat("invalid JSON: ", what)));
     return std::nullopt;
+  }
+  for (const auto& [key, first, second] : duplicates) {
+    const size_t first_at = f.FindKey(key, first);
+    const auto [line, column] = f.LineColumn(first_at);
+    issues.push_back(f.IssueAt(
+        issue_codes::kDuplicate, f.FindKey(key, second), "",
+        absl::StrCat(
+            "key \"", key, "\" is given twice in one object (first at ",
+            first_at == std::string::npos ? std::string("an earlier place")
+                                          : absl::StrCat(line, ":", column),
+            "); only one may stand")));
   }
   return f;
 }

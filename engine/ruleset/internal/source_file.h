@@ -26,6 +26,10 @@ struct SourceFile {
   // the JSON library keeps none.
   size_t FindString(std::string_view value, size_t from = 0) const;
 
+  // The byte offset of the `nth` (1-based) place where `key` is spelt as
+  // an object key (a string literal followed by ':'); npos when absent.
+  size_t FindKey(std::string_view key, int nth) const;
+
   // An issue of kind `code` (issue_codes.h) positioned at `offset` (npos:
   // no position).
   RuleSetIssue IssueAt(const char* code, size_t offset, std::string rule_id,

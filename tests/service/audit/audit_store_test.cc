@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/ruleset/rule_set.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/audit/chain.h"
@@ -29,6 +30,17 @@ using ::testing::Not;
 
 using audit_internal::SqliteAuditStore;
 using ::testing::HasSubstr;
+
+// The bundled rule set: the store keeps rule sets as every real store does,
+// so that verification can rebuild them.
+const ruleset::CompiledRuleSet& Bundled() {
+  static const auto* rule_set =
+      new std::shared_ptr<const ruleset::CompiledRuleSet>(
+          ruleset::LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) +
+                               "/rules/reconnect")
+              .rule_set);
+  return **rule_set;
+}
 
 // A fresh directory per test, removed afterwards.
 class AuditStoreTest : public ::testing::Test {
@@ -46,8 +58,8 @@ class AuditStoreTest : public ::testing::Test {
     auto store = SqliteAuditStore::Open({path_, max_pages});
     EXPECT_THAT(store, IsOk()) << store.status();
     if (!store.ok()) return nullptr;
-    EXPECT_THAT((*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0",
-                                        "{\"rules\":[]}"),
+    EXPECT_THAT((*store)->RecordRuleSet(Bundled().digest(), "reconnect",
+                                        "1.0.0", Bundled().canonical_content()),
                 IsOk());
     return *std::move(store);
   }
@@ -61,7 +73,8 @@ class AuditStoreTest : public ::testing::Test {
                                          .writer_checkpoint_frames = writer});
     EXPECT_THAT(store, IsOk()) << store.status();
     if (!store.ok()) return nullptr;
-    EXPECT_THAT((*store)->RecordRuleSet("digest-1", "reconnect", "1.0.0", "{}"),
+    EXPECT_THAT((*store)->RecordRuleSet(Bundled().digest(), "reconnect",
+                                        "1.0.0", Bundled().canonical_content()),
                 IsOk());
     return *std::move(store);
   }
@@ -80,7 +93,7 @@ class AuditStoreTest : public ::testing::Test {
     r.time_micros = 1'700'000'000'000'000 + i;
     r.calling_system = "ehr-triage";
     r.caller = i % 2 == 0 ? "jwt:ehr-east" : "cert:ehr-west.example";
-    r.rule_set_digest = "digest-1";
+    r.rule_set_digest = Bundled().digest();
     r.assessment = absl::StrCat("assessment bytes ", i);
     r.recommendation = absl::StrCat("recommendation bytes ", i);
     return r;
@@ -151,7 +164,7 @@ DecisionRecord BigRecord(int i) {
   r.decision_id = absl::StrCat("big-", i);
   r.time_micros = 1'700'000'000'000'000 + i;
   r.calling_system = "ehr-triage";
-  r.rule_set_digest = "digest-1";
+  r.rule_set_digest = Bundled().digest();
   r.assessment = std::string(300, 'a');
   r.recommendation = absl::StrCat(std::string(6500, 'r'), i);
   return r;
@@ -280,6 +293,13 @@ INSTANTIATE_TEST_SUITE_P(
                    "UPDATE decisions SET hash = (SELECT hash FROM decisions "
                    "WHERE sequence = 1) WHERE sequence = 2",
                    2, "record 2 was altered"},
+        TamperCase{"EditStoredRuleSet",
+                   // One value of the rule set that decided every record.
+                   "UPDATE rule_sets SET content = "
+                   "replace(content, '\"value\":30', '\"value\":31')",
+                   1, "record 1 was decided by the stored rule set reconnect"},
+        TamperCase{"ZeroHead", "UPDATE head SET hash = zeroblob(32)", 6,
+                   "the recorded chain head was altered"},
         TamperCase{"DeleteMiddle", "DELETE FROM decisions WHERE sequence = 4",
                    4, "record 4 is missing"},
         TamperCase{"DeleteFirst", "DELETE FROM decisions WHERE sequence = 1", 1,

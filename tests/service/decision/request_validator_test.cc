@@ -1,6 +1,8 @@
 #include "service/decision/request_validator.h"
 
+#include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -110,6 +112,76 @@ TEST(StatusMappingTest, CodesMapOneToOne) {
   EXPECT_THAT(ToGrpcStatus(absl::UnavailableError("x")),
               StatusIs(grpc::StatusCode::UNAVAILABLE));
   EXPECT_TRUE(ToGrpcStatus(absl::InternalError("x")).error_details().empty());
+}
+
+// NaN compares false with every bound, so a range alone lets it through:
+// every floating-point field refuses it, in JSON or binary, with or without
+// limits.
+TEST(RequestValidatorTest, RefusesNaNAndInfinityEverywhere) {
+  EXPECT_THAT(Validate(FromJson(R"({"scores": {"fsfiTotal": "NaN"}})")),
+              ElementsAre(Violation("assessment.scores.fsfi_total",
+                                    "is not a number (NaN)")));
+  EXPECT_THAT(Validate(FromJson(R"({"scores": {"fsfiTotal": "-Infinity"}})")),
+              ElementsAre(Violation("assessment.scores.fsfi_total",
+                                    "must be a finite number")));
+  v1::Assessment binary;
+  binary.mutable_scores()->set_fsfi_total(std::nan(""));
+  v1::Assessment parsed;
+  ASSERT_TRUE(parsed.ParseFromString(binary.SerializeAsString()));
+  EXPECT_THAT(Validate(parsed),
+              ElementsAre(Violation("assessment.scores.fsfi_total",
+                                    "is not a number (NaN)")));
+  // A number inside an extension value: no limits name it, yet it is
+  // refused.
+  v1::Assessment ext;
+  (*ext.mutable_extensions())["site_score"].set_number_value(std::nan(""));
+  EXPECT_THAT(Validate(ext),
+              ElementsAre(Violation("assessment.extensions[0]",
+                                    "holds a number that is not finite")));
+}
+
+TEST(RequestValidatorTest, TimestampsMustBeValidAsProtobufDefinesThem) {
+  auto with = [](int64_t seconds, int32_t nanos) {
+    v1::Assessment a;
+    a.mutable_assessed_at()->set_seconds(seconds);
+    a.mutable_assessed_at()->set_nanos(nanos);
+    return Validate(a);
+  };
+  EXPECT_THAT(with(1'790'000'000, 5), IsEmpty());
+  EXPECT_THAT(with(253402300799, 999'999'999), IsEmpty());
+  EXPECT_THAT(with(-62135596800, 0), IsEmpty());
+  for (auto [seconds, nanos] :
+       {std::pair<int64_t, int32_t>{1'000'000'000'000'000, 0},
+        {-62135596801, 0},
+        {1'790'000'000, -1},
+        {1'790'000'000, 2'000'000'000}}) {
+    EXPECT_THAT(
+        with(seconds, nanos),
+        ElementsAre(Field(&FieldViolation::field, "assessment.assessed_at")))
+        << seconds << "s " << nanos << "ns";
+  }
+}
+
+TEST(RequestValidatorTest, ExtensionKeysAndValuesHaveLimits) {
+  v1::Assessment a;
+  (*a.mutable_extensions())[std::string(65, 'k')].set_string_value("v");
+  (*a.mutable_extensions())["fine"].set_string_value(std::string(5000, 'v'));
+  (*a.mutable_extensions())["ok"].set_number_value(3);
+  const auto out = Validate(a);
+  // Map order is unspecified: the entries are named by position.
+  EXPECT_THAT(out, testing::UnorderedElementsAre(
+                       Field(&FieldViolation::description,
+                             "has a key 65 bytes long; at most 64 are allowed"),
+                       Field(&FieldViolation::description,
+                             testing::MatchesRegex(
+                                 "has a value of [0-9]+ bytes; at most 4096 "
+                                 "are allowed"))));
+  for (const auto& v : out) {
+    EXPECT_THAT(v.field,
+                testing::MatchesRegex(R"(assessment\.extensions\[[0-9]\])"));
+    EXPECT_THAT(v.description, testing::Not(testing::HasSubstr("kkk")))
+        << "a key is data: never echoed";
+  }
 }
 
 }  // namespace

@@ -112,6 +112,42 @@ TEST_F(JwtTest, ChecksExpiryAndNotBeforeWithSkew) {
   EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("not a number"));
 }
 
+// A token valid for ever is as good as a password: exp may be at most the
+// maximum lifetime (one hour by default) after iat, or after now without
+// one.
+TEST_F(JwtTest, RefusesTokensThatLiveTooLong) {
+  const int64_t now = absl::ToUnixSeconds(now_);
+  nlohmann::json claims = Claims();
+  claims["exp"] = 1e300;
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")),
+              HasSubstr("valid for longer than the 1h allowed"));
+  claims["exp"] = now + 2 * 3600;
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("longer"));
+  claims["exp"] = now + 3600;
+  EXPECT_THAT(verifier_->Verify(Token(claims, *rsa_, "rsa-1"), now_), IsOk());
+  // Without iat, the hour runs from now.
+  claims.erase("iat");
+  claims["exp"] = now + 2 * 3600;
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("longer"));
+  // An iat in the future cannot stretch it.
+  claims["iat"] = now + 10 * 3600;
+  claims["exp"] = now + 10 * 3600 + 1800;
+  EXPECT_THAT(Why(Token(claims, *rsa_, "rsa-1")), HasSubstr("longer"));
+  // The limit is the verifier's to set.
+  JwtPolicy day{kIssuer, kAudience};
+  day.max_lifetime = absl::Hours(24);
+  nlohmann::json jwks = {{"keys", {rsa_->Jwk("rsa-1")}}};
+  auto lenient = JwtVerifier::Create(jwks.dump(), day);
+  ASSERT_THAT(lenient, IsOk());
+  claims = Claims();
+  claims["exp"] = now + 2 * 3600;
+  EXPECT_THAT((*lenient)->Verify(Token(claims, *rsa_, "rsa-1"), now_), IsOk());
+  day.max_lifetime = absl::ZeroDuration();
+  EXPECT_THAT(JwtVerifier::Create(jwks.dump(), day),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--jwt_max_lifetime_seconds")));
+}
+
 TEST_F(JwtTest, ChecksIssuerAudienceAndSubject) {
   nlohmann::json claims = Claims();
   claims["iss"] = "https://attacker.example";
