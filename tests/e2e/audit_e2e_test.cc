@@ -387,6 +387,35 @@ TEST_F(AuditE2ETest, AuditOffIsLoud) {
   EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(10)), 0);
 }
 
+// One value edited in the stored rule set (the PCS cut-off) breaks replay
+// of every decision it made: verification rebuilds each stored rule set and
+// says so, from the file and from a running server alike.
+TEST_F(AuditE2ETest, VerifyRebuildsEveryStoredRuleSet) {
+  RecordEveryExample();
+  ASSERT_EQ(Verify().first, 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(store_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE rule_sets SET content = replace(content, "
+                         "'\"value\":30', '\"value\":31')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  auto [status, out] = Verify();
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_THAT(
+      out, testing::HasSubstr("BROKEN at record 1: record 1 was decided by the "
+                              "stored rule set reconnect 1.0.0"));
+  EXPECT_THAT(out, testing::HasSubstr("rebuilds to digest"));
+  auto server = Start();
+  auto [remote_status, remote_out] = Cli("audit verify --server " + address_);
+  EXPECT_EQ(remote_status, 1) << remote_out;
+  EXPECT_THAT(remote_out, testing::HasSubstr(
+                              "record 1 was decided by the stored rule set"));
+  EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(10)), 0);
+}
+
 TEST_F(AuditE2ETest, VerifyReportsABrokenTrailAndBadFiles) {
   {
     auto server = Start();
