@@ -113,6 +113,7 @@ void SqliteAuditStore::CheckpointerLoop() {
       checkpoint_mu_.Await(absl::Condition(&due));
       if (checkpoint_stopping_) return;
       checkpoint_wanted_ = false;
+      checkpoint_running_ = true;
     }
     // PASSIVE: copies what no reader still needs, never waits for a lock.
     // A failure (a full disk) is left for the next round; the writer's own
@@ -122,12 +123,17 @@ void SqliteAuditStore::CheckpointerLoop() {
                                   nullptr) == SQLITE_OK) {
       background_checkpoints_.fetch_add(1);
     }
+    absl::MutexLock lock(&checkpoint_mu_);
+    checkpoint_running_ = false;
   }
 }
 
 void SqliteAuditStore::PauseCheckpointerForTest(bool paused) {
   absl::MutexLock lock(&checkpoint_mu_);
   checkpoint_paused_ = paused;
+  // Paused means no checkpoint runs from now on: one under way ends first.
+  checkpoint_mu_.Await(absl::Condition(
+      +[](bool* running) { return !*running; }, &checkpoint_running_));
 }
 
 SqliteAuditStore::SqliteAuditStore(Options options, sqlite3* db,

@@ -50,7 +50,8 @@ class SqliteAuditStore final : public AuditStore {
     return background_checkpoints_.load();
   }
   int64_t writer_checkpoints() const { return writer_checkpoints_.load(); }
-  // Test hook: while paused, the checkpointer thread runs no checkpoint.
+  // Test hook: while paused, the checkpointer thread runs no checkpoint;
+  // pausing waits for one under way to end.
   void PauseCheckpointerForTest(bool paused)
       ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
 
@@ -109,6 +110,7 @@ class SqliteAuditStore final : public AuditStore {
   bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
   bool checkpoint_paused_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
   bool checkpoint_stopping_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  bool checkpoint_running_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
   std::atomic<int64_t> background_checkpoints_{0};
   std::atomic<int64_t> writer_checkpoints_{0};
 

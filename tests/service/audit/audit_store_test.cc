@@ -192,11 +192,13 @@ TEST_F(AuditStoreTest, TheWriterBoundsTheWalWhenTheCheckpointerFallsBehind) {
   auto store = OpenWithCheckpoints(20, kBound);
   ASSERT_NE(store, nullptr);
   store->PauseCheckpointerForTest(true);
+  // Recording the rule set on open may have set one off before the pause.
+  const int64_t before = store->background_checkpoints();
   // About 3,000 frames in all: fifteen times the bound.
   for (int i = 1; i <= 400; ++i) {
     ASSERT_THAT(AppendAndWait(*store, BigRecord(i)), IsOk());
   }
-  EXPECT_EQ(store->background_checkpoints(), 0);
+  EXPECT_EQ(store->background_checkpoints(), before);
   EXPECT_GT(store->writer_checkpoints(), 0);
   // A WAL frame is a 4 KiB page and a 24-byte header; the WAL starts over
   // after each of the writer's checkpoints, so it never holds much more
