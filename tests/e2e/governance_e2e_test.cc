@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "reconnect/v1/governance.grpc.pb.h"
+#include "tests/testing/bad_request.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
@@ -32,6 +33,8 @@
 
 namespace reconnect {
 namespace {
+
+using ::reconnect::testing_util::BadFields;
 
 using ::reconnect::testing_util::IsOk;
 using ::reconnect::testing_util::StatusIs;
@@ -41,20 +44,6 @@ using google::protobuf::util::TimeUtil;
 using testing::HasSubstr;
 using testing_util::ServerProcess;
 namespace fs = std::filesystem;
-
-// The fields a google.rpc.BadRequest in `s` names.
-std::vector<std::string> BadFields(const grpc::Status& s) {
-  google::rpc::Status rich;
-  std::vector<std::string> fields;
-  if (!rich.ParseFromString(s.error_details())) return fields;
-  for (const auto& any : rich.details()) {
-    google::rpc::BadRequest bad;
-    if (any.UnpackTo(&bad)) {
-      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
-    }
-  }
-  return fields;
-}
 
 class GovernanceE2ETest : public testing::Test {
  protected:

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "tests/testing/examples.h"
+#include "tests/testing/files.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 
@@ -56,16 +57,7 @@ class ReloadE2ETest : public testing::Test {
 
   static void Edit(const fs::path& file,
                    std::vector<std::pair<std::string, std::string>> changes) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    in.close();
-    std::string text = s.str();
-    for (const auto& [from, to] : changes) {
-      ASSERT_NE(text.find(from), std::string::npos) << from;
-      text = absl::StrReplaceAll(text, {{from, to}});
-    }
-    std::ofstream(file) << text;
+    testing_util::EditFile(file, changes);
   }
 
   std::unique_ptr<ServerProcess> Start() {

@@ -22,6 +22,7 @@
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "sqlite3.h"
+#include "tests/testing/bad_request.h"
 #include "tests/testing/health.h"
 #include "tests/testing/reflection.h"
 #include "tests/testing/server_process.h"
@@ -169,12 +170,7 @@ TEST_F(ServerE2ETest, InvalidRequestListsEveryFieldViolation) {
   v1::EvaluateResponse response;
   const grpc::Status s = Evaluate(request, response);
   EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
-  google::rpc::Status rich;
-  ASSERT_TRUE(rich.ParseFromString(s.error_details()));
-  google::rpc::BadRequest bad;
-  ASSERT_TRUE(rich.details(0).UnpackTo(&bad));
-  std::vector<std::string> fields;
-  for (const auto& v : bad.field_violations()) fields.push_back(v.field());
+  const std::vector<std::string> fields = testing_util::BadFields(s);
   EXPECT_THAT(fields,
               testing::ElementsAre("assessment.scores.pcs_total",
                                    "assessment.care_team.disciplines[0]"));
@@ -203,12 +199,7 @@ TEST_F(ServerE2ETest, NaNTimestampsAndHugeExtensionsAreRefused) {
       .set_string_value(std::string(50 * 1024, 'v'));
   const grpc::Status s = Evaluate(request, response);
   EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
-  google::rpc::Status rich;
-  ASSERT_TRUE(rich.ParseFromString(s.error_details()));
-  google::rpc::BadRequest bad;
-  ASSERT_TRUE(rich.details(0).UnpackTo(&bad));
-  std::vector<std::string> fields;
-  for (const auto& v : bad.field_violations()) fields.push_back(v.field());
+  const std::vector<std::string> fields = testing_util::BadFields(s);
   EXPECT_THAT(fields,
               testing::UnorderedElementsAre(
                   "assessment.scores.fsfi_total", "assessment.assessed_at",

@@ -22,12 +22,15 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "service/decision/decision_engine.h"
+#include "tests/testing/bad_request.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/pki.h"
 #include "tests/testing/status_matchers.h"
 
 namespace reconnect::service {
 namespace {
+
+using ::reconnect::testing_util::BadFields;
 
 using ::reconnect::testing_util::IsOk;
 using ::reconnect::testing_util::StatusIs;
@@ -38,20 +41,6 @@ namespace fs = std::filesystem;
 
 constexpr char kIssuer[] = "https://idp.test";
 constexpr char kAudience[] = "reconnect-governance-test";
-
-// The fields a google.rpc.BadRequest in `s` names.
-std::vector<std::string> BadFields(const grpc::Status& s) {
-  google::rpc::Status rich;
-  std::vector<std::string> fields;
-  if (!rich.ParseFromString(s.error_details())) return fields;
-  for (const auto& any : rich.details()) {
-    google::rpc::BadRequest bad;
-    if (any.UnpackTo(&bad)) {
-      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
-    }
-  }
-  return fields;
-}
 
 // A store holding `count` decisions on the bundled rule set (the example
 // assessments in turn), the service over it, and a channel to it. With

@@ -53,24 +53,23 @@ class AuditStoreTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // The SQLite store itself, whose test hooks and checkpoint counts the
-  // tests use.
+  // tests use, holding the bundled rule set.
   std::unique_ptr<SqliteAuditStore> Open(int64_t max_pages = 0) {
-    auto store = SqliteAuditStore::Open({path_, max_pages});
-    EXPECT_THAT(store, IsOk()) << store.status();
-    if (!store.ok()) return nullptr;
-    EXPECT_THAT((*store)->RecordRuleSet(Bundled().digest(), "reconnect",
-                                        "1.0.0", Bundled().canonical_content()),
-                IsOk());
-    return *std::move(store);
+    return OpenWith({path_, max_pages});
   }
 
   // A store that checkpoints in the background every `background` WAL
   // frames, and on the writer past `writer` frames.
   std::unique_ptr<SqliteAuditStore> OpenWithCheckpoints(int background,
                                                         int writer) {
-    auto store = SqliteAuditStore::Open({.path = path_,
-                                         .checkpoint_frames = background,
-                                         .writer_checkpoint_frames = writer});
+    return OpenWith({.path = path_,
+                     .checkpoint_frames = background,
+                     .writer_checkpoint_frames = writer});
+  }
+
+  static std::unique_ptr<SqliteAuditStore> OpenWith(
+      AuditStore::Options options) {
+    auto store = SqliteAuditStore::Open(std::move(options));
     EXPECT_THAT(store, IsOk()) << store.status();
     if (!store.ok()) return nullptr;
     EXPECT_THAT((*store)->RecordRuleSet(Bundled().digest(), "reconnect",

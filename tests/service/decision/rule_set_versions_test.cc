@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_rule_set.h"
 
@@ -46,16 +47,7 @@ class RuleSetVersionsTest : public ::testing::Test {
 
   static void Edit(const fs::path& file,
                    std::vector<std::pair<std::string, std::string>> changes) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    in.close();
-    std::string text = s.str();
-    for (const auto& [from, to] : changes) {
-      ASSERT_NE(text.find(from), std::string::npos) << from;
-      text = absl::StrReplaceAll(text, {{from, to}});
-    }
-    std::ofstream(file, std::ios::trunc) << text;
+    testing_util::EditFile(file, changes);
   }
 
   std::string ActiveVersion() const {
