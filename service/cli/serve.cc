@@ -257,7 +257,11 @@ std::unique_ptr<grpc::Server> StartHealthListener(
   builder.SetOption(std::make_unique<WithoutReflection>());
   builder.AddListeningPort(options.health_listen,
                            grpc::InsecureServerCredentials(), &port);
-  return builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  // Not ready until the main listener is up and ServingHealth says so
+  // (gRPC's default health reports SERVING from the start).
+  if (server) server->GetHealthCheckService()->SetServingStatus(false);
+  return server;
 }
 
 // Until SIGINT or SIGTERM (returned): SIGHUP, or a change to the files
