@@ -96,6 +96,10 @@ ABSL_FLAG(int, jwt_clock_skew_seconds, 60,
 ABSL_FLAG(int, jwt_max_lifetime_seconds, 3600,
           "The longest a bearer token may be valid: its exp at most this many "
           "seconds after its iat (serve).");
+ABSL_FLAG(int, max_streams_per_connection, 100,
+          "Calls one connection may have open at once (serve); more wait at "
+          "the client, so that one connection cannot hold the server's "
+          "memory.");
 ABSL_FLAG(std::string, reflection, "auto",
           "Server reflection on the main listener (serve): auto serves it only "
           "while authorization is off (no --policy); on serves it to any "
@@ -349,6 +353,8 @@ int main(int argc, char** argv) {
         absl::Seconds(absl::GetFlag(FLAGS_jwt_max_lifetime_seconds));
     options.health_listen = absl::GetFlag(FLAGS_health_listen);
     options.reflection = absl::GetFlag(FLAGS_reflection);
+    options.max_streams_per_connection =
+        absl::GetFlag(FLAGS_max_streams_per_connection);
     options.limits.max_concurrent_calls =
         absl::GetFlag(FLAGS_max_concurrent_calls);
     options.limits.default_deadline =

@@ -88,6 +88,9 @@ std::string CheckLimits(const ServeOptions& o) {
     return "--max_connection_age_seconds must be >= 0";
   }
   if (o.max_grpc_memory_mb < 16) return "--max_grpc_memory_mb must be >= 16";
+  if (o.max_streams_per_connection < 1) {
+    return "--max_streams_per_connection must be >= 1";
+  }
   if (o.shutdown_grace_seconds < 0) {
     return "--shutdown_grace_seconds must be >= 0";
   }
@@ -233,6 +236,10 @@ void ApplyTransportLimits(const ServeOptions& options,
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
       options.min_client_ping_interval_seconds * 1000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  // Streams open at once on one connection: calls beyond wait at the
+  // client, so one connection cannot hold the server's memory.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_streams_per_connection);
   if (options.max_connection_age_seconds > 0) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
                                options.max_connection_age_seconds * 1000);

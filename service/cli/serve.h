@@ -47,6 +47,9 @@ struct ServeOptions {
   int max_connection_age_seconds = 1800;
   // Memory gRPC may use for its buffers before it pushes back.
   int max_grpc_memory_mb = 256;
+  // Calls open at once on one connection (HTTP/2 streams); more wait at
+  // the client.
+  int max_streams_per_connection = 100;
   // Server reflection on the main listener: "auto" (only while
   // authorization is off), "on" or "off". Never on the health listener.
   std::string reflection = "auto";

@@ -87,7 +87,13 @@ class ServerProcess {
         }
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       }
-      usleep(10000);
+      // Keep reading its log while it stops: a full pipe would block its
+      // writes, and so its exit.
+      std::string line;
+      if (ReadLine(line, std::chrono::steady_clock::now() +
+                             std::chrono::milliseconds(10))) {
+        lines_.push_back(line);
+      }
     }
     return -1;
   }
