@@ -18,6 +18,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/impl/server_builder_plugin.h"
+#include "service/api/arrival_authentication.h"
 #include "service/api/decision_support_service.h"
 #include "service/api/governance_service.h"
 #include "service/api/serving_health.h"
@@ -339,6 +340,12 @@ int RunServe(const ServeOptions& options) {
   if (!CheckTransport(options, tls, loopback)) return kExitRefused;
   std::unique_ptr<Authorizer> authorizer = MakeAuthorizer(options, loopback);
   if (!authorizer) return kExitRefused;
+  if (tls && authorizer->enabled()) {
+    // Callers without credentials are refused as their headers arrive.
+    (*credentials)
+        ->SetAuthMetadataProcessor(
+            std::make_shared<ArrivalAuthentication>(*authorizer));
+  }
   absl::StatusOr<std::unique_ptr<AuditStore>> audit = OpenAuditStore(options);
   if (!audit.ok()) return kExitFailed;
 

@@ -227,8 +227,21 @@ absl::StatusOr<std::string> Authorizer::Authenticate(
     const grpc::ServerContextBase& context, const State& state) {
   const auto& metadata = context.client_metadata();
   auto auth = metadata.find("authorization");
+  std::string authorization;
   if (auth != metadata.end()) {
-    const std::string value(auth->second.data(), auth->second.size());
+    authorization.assign(auth->second.data(), auth->second.size());
+  }
+  std::shared_ptr<const grpc::AuthContext> auth_context =
+      context.auth_context();
+  return Authenticate(auth != metadata.end() ? &authorization : nullptr,
+                      auth_context.get(), state);
+}
+
+absl::StatusOr<std::string> Authorizer::Authenticate(
+    const std::string* authorization, const grpc::AuthContext* auth_context,
+    const State& state) {
+  if (authorization != nullptr) {
+    const std::string& value = *authorization;
     if (value.size() < 7 ||
         !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
       return absl::UnauthenticatedError(
@@ -247,8 +260,6 @@ absl::StatusOr<std::string> Authorizer::Authenticate(
   // A client certificate that the TLS handshake verified against the client
   // CA. Its identity is its subject alternative names (or else its common
   // name); the first that the policy binds is the caller's.
-  std::shared_ptr<const grpc::AuthContext> auth_context =
-      context.auth_context();
   if (auth_context != nullptr && auth_context->IsPeerAuthenticated()) {
     std::string first;
     for (const grpc::string_ref& name : auth_context->GetPeerIdentity()) {
@@ -263,6 +274,26 @@ absl::StatusOr<std::string> Authorizer::Authenticate(
       "no bearer token and no verified client certificate");
 }
 
+absl::Status Authorizer::Unauthenticated(std::string_view method,
+                                         const absl::Status& why) {
+  const uint64_t count = ++unauthenticated_;
+  Log(LogLevel::kWarning, "call_unauthenticated",
+      {{"method", std::string(method)},
+       {"reason", std::string(why.message())},
+       {"unauthenticated_total", count}});
+  return absl::UnauthenticatedError("valid credentials are required");
+}
+
+absl::Status Authorizer::AuthenticateOnArrival(
+    const std::string* authorization, const grpc::AuthContext* auth_context) {
+  if (!enabled()) return absl::OkStatus();
+  const std::shared_ptr<const State> current = state();
+  absl::StatusOr<std::string> who =
+      Authenticate(authorization, auth_context, *current);
+  if (!who.ok()) return Unauthenticated("(on arrival)", who.status());
+  return absl::OkStatus();
+}
+
 absl::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
                                    Role role, std::string_view method,
                                    std::string* identity) {
@@ -272,14 +303,7 @@ absl::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
   }
   const std::shared_ptr<const State> current = state();
   absl::StatusOr<std::string> who = Authenticate(context, *current);
-  if (!who.ok()) {
-    const uint64_t count = ++unauthenticated_;
-    Log(LogLevel::kWarning, "call_unauthenticated",
-        {{"method", std::string(method)},
-         {"reason", std::string(who.status().message())},
-         {"unauthenticated_total", count}});
-    return absl::UnauthenticatedError("valid credentials are required");
-  }
+  if (!who.ok()) return Unauthenticated(method, who.status());
   auto bound = current->policy.find(*who);
   if (bound == current->policy.end() || (bound->second & Bit(role)) == 0) {
     const uint64_t count = ++denied_;

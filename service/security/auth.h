@@ -56,6 +56,15 @@ class Authorizer {
   absl::Status Authorize(const grpc::ServerContextBase& context, Role role,
                          std::string_view method, std::string* identity);
 
+  // Authenticates a call as its headers arrive, before its message: OK when
+  // `authorization` (the header's value; null when absent) or the verified
+  // client certificate in `auth_context` (may be null) names a caller, or
+  // UNAUTHENTICATED (generic message; the reason is logged with the running
+  // count). Roles are checked later, by Authorize. OK when authorization is
+  // off.
+  absl::Status AuthenticateOnArrival(const std::string* authorization,
+                                     const grpc::AuthContext* auth_context);
+
   // Re-reads the policy and the JWKS if their files changed since they were
   // last read. On failure the previous ones stay and the error says why.
   absl::Status ReloadIfChanged();
@@ -84,6 +93,12 @@ class Authorizer {
   // The identity of the caller, or UNAUTHENTICATED with the reason.
   absl::StatusOr<std::string> Authenticate(
       const grpc::ServerContextBase& context, const State& state);
+  absl::StatusOr<std::string> Authenticate(
+      const std::string* authorization, const grpc::AuthContext* auth_context,
+      const State& state);
+  // Logs a refusal for want of credentials and counts it.
+  absl::Status Unauthenticated(std::string_view method,
+                               const absl::Status& why);
   absl::StatusOr<JwtClaims> VerifyCached(const std::string& token,
                                          const State& state) const;
 

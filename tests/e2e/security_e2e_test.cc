@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "tests/testing/pki.h"
 #include "tests/testing/reflection.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/stalled_calls.h"
 #include "tests/testing/status_matchers.h"
 
 namespace reconnect {
@@ -436,22 +438,57 @@ TEST_F(SecurityE2ETest, HealthListenerNeedsNoCertificate) {
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
 }
 
-// With a policy, reflection is off unless asked for: it does not pass
-// through the authorizer, so it would answer anyone who reaches the port.
+// With a policy, reflection is off unless asked for: its plugin does not
+// check roles. Asked for, it answers authenticated callers only: every call
+// on a TLS listener is authenticated as it arrives.
 TEST_F(SecurityE2ETest, ReflectionNeedsToBeAskedForWhenCallersAreAuthorized) {
+  const std::string token = Token("governance-team", absl::Minutes(5));
   {
     auto server = Start("optional");
     EXPECT_THAT(testing_util::ReflectionCall(
-                    Channel(""), testing_util::ListServicesRequest())
+                    Channel(""), testing_util::ListServicesRequest(), token)
                     .status,
                 StatusIs(grpc::StatusCode::UNIMPLEMENTED));
     EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
   }
   auto server = Start("optional", {"--reflection=on"});
+  EXPECT_THAT(testing_util::ReflectionCall(Channel(""),
+                                           testing_util::ListServicesRequest())
+                  .status,
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   const auto listed = testing_util::ReflectionCall(
-      Channel(""), testing_util::ListServicesRequest());
+      Channel(""), testing_util::ListServicesRequest(), token);
   EXPECT_THAT(listed.status, IsOk());
   EXPECT_THAT(listed.response, HasSubstr("reconnect.v1.DecisionSupport"));
+  EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
+}
+
+// Calls that send their headers and no credentials, and then no message:
+// refused as they arrive, and logged, rather than held waiting.
+TEST_F(SecurityE2ETest, StalledCallsWithoutCredentialsAreRefusedOnArrival) {
+  auto server = Start("optional");
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  constexpr int kCalls = 2000;
+  testing_util::StalledCalls stalled(
+      "127.0.0.1:" + std::to_string(port_), 10, kCalls,
+      grpc::SslCredentials({Read(Path("ca.pem")), "", ""}), args);
+  // Each refusal is logged: the log is read while waiting, so that the
+  // server never blocks on a full pipe.
+  std::optional<nlohmann::json> refused;
+  bool all = false;
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!all && std::chrono::steady_clock::now() < until) {
+    auto line = server->WaitForEvent("call_unauthenticated",
+                                     std::chrono::milliseconds(100));
+    if (!refused) refused = line;
+    all = stalled.AwaitEnded(grpc::StatusCode::UNAUTHENTICATED, kCalls,
+                             absl::ZeroDuration());
+  }
+  EXPECT_TRUE(all) << "ended by status code: " << stalled.EndedByCode();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ((*refused)["method"], "(on arrival)");
   EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(15)), 0);
 }
 

@@ -22,6 +22,7 @@
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/stalled_calls.h"
 #include "tests/testing/status_matchers.h"
 
 namespace reconnect {
@@ -44,55 +45,6 @@ int64_t ResidentBytes(pid_t pid) {
   return 0;
 }
 
-// Many Evaluate calls that send their headers and then nothing.
-class StalledCalls {
- public:
-  StalledCalls(const std::string& address, int channels, int calls) {
-    for (int c = 0; c < channels; ++c) {
-      grpc::ChannelArguments args;
-      // A channel of its own each (gRPC would share one connection).
-      args.SetInt("reconnect.test.channel", c);
-      stubs_.push_back(
-          std::make_unique<grpc::GenericStub>(grpc::CreateCustomChannel(
-              address, grpc::InsecureChannelCredentials(), args)));
-    }
-    for (int i = 0; i < calls; ++i) {
-      auto call = std::make_unique<Call>(*this);
-      stubs_[i % stubs_.size()]->PrepareBidiStreamingCall(
-          &call->ctx, "/reconnect.v1.DecisionSupport/Evaluate",
-          grpc::StubOptions(), call.get());
-      call->StartCall();
-      calls_.push_back(std::move(call));
-    }
-  }
-
-  ~StalledCalls() {
-    for (auto& call : calls_) call->ctx.TryCancel();
-    absl::MutexLock lock(&mu_);
-    auto all_done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return done_ == static_cast<int>(calls_.size());
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&all_done), absl::Seconds(60));
-  }
-
- private:
-  struct Call
-      : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
-    explicit Call(StalledCalls& owner) : owner(owner) {}
-    void OnDone(const grpc::Status& s) override {
-      absl::MutexLock lock(&owner.mu_);
-      ++owner.done_;
-    }
-    StalledCalls& owner;
-    grpc::ClientContext ctx;
-  };
-
-  std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
-  std::vector<std::unique_ptr<Call>> calls_;
-  absl::Mutex mu_;
-  int done_ ABSL_GUARDED_BY(mu_) = 0;
-};
-
 TEST(StalledCallsE2ETest, MemoryStaysBoundedAndOthersAreServed) {
   constexpr int kCalls = 50000;
   constexpr int64_t kBound = 128ll << 20;
@@ -103,7 +55,7 @@ TEST(StalledCallsE2ETest, MemoryStaysBoundedAndOthersAreServed) {
   const int64_t at_start = ResidentBytes(server.pid());
   int64_t peak = at_start;
   {
-    StalledCalls stalled(address, 40, kCalls);
+    testing_util::StalledCalls stalled(address, 40, kCalls);
     // Watch the server for a while the calls arrive and stall.
     const auto until =
         std::chrono::steady_clock::now() + std::chrono::seconds(8);

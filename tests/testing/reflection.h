@@ -19,9 +19,10 @@ struct ReflectionResult {
 
 // Sends one grpc.reflection.v1alpha request (its bytes, encoded by hand) on
 // the bidirectional stream and returns the single response, through the
-// generic stub.
+// generic stub; with `bearer`, as a caller holding that token.
 inline ReflectionResult ReflectionCall(
-    const std::shared_ptr<grpc::Channel>& channel, const std::string& request) {
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& request,
+    const std::string& bearer = "") {
   class Reactor
       : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
    public:
@@ -58,6 +59,9 @@ inline ReflectionResult ReflectionCall(
   Reactor reactor(request);
   reactor.ctx.set_deadline(std::chrono::system_clock::now() +
                            std::chrono::seconds(10));
+  if (!bearer.empty()) {
+    reactor.ctx.AddMetadata("authorization", "Bearer " + bearer);
+  }
   auto future = reactor.result();
   stub.PrepareBidiStreamingCall(
       &reactor.ctx,
