@@ -57,7 +57,7 @@ class StalledCalls {
     return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
   }
 
- // How many have ended, by status, as "CODE:count ...".
+  // How many have ended, by status, as "CODE:count ...".
   std::string EndedByCode() {
     absl::MutexLock lock(&mu_);
     std::string out;
