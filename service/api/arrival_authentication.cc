@@ -15,7 +15,9 @@ grpc::Status ArrivalAuthentication::Process(const InputMetadata& auth_metadata,
     authorization.assign(it->second.data(), it->second.size());
   }
   // The header stays for the handler, which reads the caller's identity
-  // from it again (from the cache) when it checks the role.
+  // from it again (from the cache) when it checks the role. The caller is
+  // not passed on in `context`: an auth context belongs to the connection,
+  // not the call, and another call on it may carry another token.
   return ToGrpcStatus(authorizer_.AuthenticateOnArrival(
       it != auth_metadata.end() ? &authorization : nullptr, context));
 }

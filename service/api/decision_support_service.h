@@ -69,9 +69,10 @@ class EmptyDecisionSupportService final
   }
 };
 
-// DecisionSupport on the plaintext health-only listener: every call is
-// UNIMPLEMENTED, naming the listener. gRPC needs a service of the server's
-// own beside its default health service, and this one says where to go.
+// DecisionSupport on the plaintext health-only listener, complete as it is:
+// it refuses every call with a status that names the listener to use
+// instead. A gRPC server needs a service of its own beside the default
+// health service, and this one keeps callers from learning anything else.
 class HealthListenerDecisionSupport final
     : public v1::DecisionSupport::CallbackService {
  public:
