@@ -4,9 +4,11 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -88,90 +90,186 @@ std::string DecisionSupportService::StoredAssessment(
   return Serialize(stored);
 }
 
-// A call waiting for its audit record, which either the store's completion
-// or the server's deadline finishes, whichever comes first; the other then
-// does nothing (the reactor is gone once the call is finished).
-class DecisionSupportService::PendingCall {
+// How a call ends, decided once: by its answer or error, or by the
+// server's deadline, whichever comes first (the deadline timer and the audit
+// store's completion run on threads of their own). Only the first touches
+// the call, which is gone once it has finished; the others do nothing.
+class DecisionSupportService::Ending {
  public:
-  PendingCall(grpc::ServerUnaryReactor* reactor, CallSlot slot)
-      : reactor_(reactor), slot_(std::move(slot)) {}
+  Ending(Call* call, CallSlot slot) : call_(call), slot_(std::move(slot)) {}
 
+  // The server's deadline timer `id`, cancelled when the call ends first.
   void set_timer(CallLimits& limits, uint64_t id) {
-    limits_ = &limits;
-    timer_ = id;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!finished_) {
+        limits_ = &limits;
+        timer_ = id;
+        return;
+      }
+    }
+    limits.Cancel(id);
   }
 
-  // `from_timer`: the server's deadline fired (its timer needs no
-  // cancelling, and set_timer may not have returned yet).
-  void Finish(const grpc::Status& status, bool from_timer = false) {
-    if (finished_.exchange(true)) return;
-    if (!from_timer && limits_ != nullptr) limits_->Cancel(timer_);
-    slot_.reset();
-    reactor_->Finish(status);
+  // Ends the call with `status`; with OK, the response goes out first.
+  void Finish(const grpc::Status& status);
+
+ private:
+  Call* const call_;
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<CallSlot> slot_ ABSL_GUARDED_BY(mu_);
+  CallLimits* limits_ ABSL_GUARDED_BY(mu_) = nullptr;
+  uint64_t timer_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// One Evaluate call, from the arrival of its headers to its end.
+class DecisionSupportService::Call final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  Call(DecisionSupportService& service, grpc::CallbackServerContext* context)
+      : service_(service), context_(*context) {
+    CallLimits& limits = service_.limits_;
+    std::optional<CallSlot> slot = limits.Admit("Evaluate");
+    if (!slot) {
+      Finish(ToGrpcStatus(Shed()));
+      return;
+    }
+    ending_ = std::make_shared<Ending>(this, *std::move(slot));
+    if (absl::Status s = service_.authorizer_.Authorize(
+            context_, Role::kEvaluator, "Evaluate", &caller_);
+        !s.ok()) {
+      ending_->Finish(ToGrpcStatus(s));
+      return;
+    }
+    StartRead(&request_);
+    // gRPC holds the call to the client's deadline; a call with none (or one
+    // beyond the maximum) is held to the server's, so that neither a caller
+    // that never sends its message nor a stalled store can keep it, and its
+    // slot, forever. Its record may still commit: a record without an
+    // answer is allowed, an answer without one is not.
+    if (limits.NeedsTimer(context_)) {
+      ending_->set_timer(
+          limits,
+          limits.Schedule(limits.Deadline(context_), [ending = ending_] {
+            ending->Finish(ToGrpcStatus(
+                absl::DeadlineExceededError("the call took longer than the "
+                                            "server's deadline for calls that "
+                                            "set none")));
+          }));
+    }
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      ending_->Finish(context_.IsCancelled()
+                          ? grpc::Status::CANCELLED
+                          : ToGrpcStatus(absl::InvalidArgumentError(
+                                "the call ended without its "
+                                "reconnect.v1.EvaluateRequest message")));
+      return;
+    }
+    Evaluate();
+  }
+
+  void OnDone() override { delete this; }
+
+  // Called by Ending, once: the answer (with OK) or the error.
+  void End(const grpc::Status& status) {
+    if (status.ok()) {
+      StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
+    } else {
+      Finish(status);
+    }
   }
 
  private:
-  grpc::ServerUnaryReactor* const reactor_;
-  std::optional<CallSlot> slot_;
-  CallLimits* limits_ = nullptr;
-  uint64_t timer_ = 0;
-  std::atomic<bool> finished_{false};
+  void Evaluate();
+
+  DecisionSupportService& service_;
+  grpc::CallbackServerContext& context_;
+  std::shared_ptr<Ending> ending_;
+  std::string caller_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
 };
 
-grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
-    grpc::ByteBuffer* response_bytes) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::optional<CallSlot> slot = limits_.Admit("Evaluate");
-  if (!slot) {
-    reactor->Finish(ToGrpcStatus(Shed()));
-    return reactor;
+void DecisionSupportService::Ending::Finish(const grpc::Status& status) {
+  CallLimits* limits = nullptr;
+  uint64_t timer = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+    limits = limits_;
+    timer = timer_;
+    slot_.reset();
   }
-  std::string caller;
-  if (absl::Status s = authorizer_.Authorize(*context, Role::kEvaluator,
-                                             "Evaluate", &caller);
-      !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
+  // When the timer itself is finishing the call, it is already running and
+  // cancelling it does nothing.
+  if (limits != nullptr) limits->Cancel(timer);
+  call_->End(status);
+}
+
+DecisionSupportService::DecisionSupportService(const DecisionEngine& engine,
+                                               Authorizer& authorizer,
+                                               CallLimits& limits,
+                                               AuditStore* audit)
+    : engine_(engine), authorizer_(authorizer), limits_(limits), audit_(audit) {
+  // A handler of bytes, as gRPC's own generated code registers one, but as a
+  // bidirectional stream, which gRPC hands over when the headers arrive.
+  AddMethod(new grpc::internal::RpcServiceMethod(
+      kEvaluateMethod, grpc::internal::RpcMethod::BIDI_STREAMING, nullptr));
+  MarkMethodRawCallback(
+      0, new grpc::internal::CallbackBidiHandler<grpc::ByteBuffer,
+                                                 grpc::ByteBuffer>(
+             [this](grpc::CallbackServerContext* context) {
+               return new Call(*this, context);
+             }));
+}
+
+void DecisionSupportService::Call::Evaluate() {
   // A recommendation is many small messages and strings; one arena for the
   // call's messages, freed in one step on return, costs far less than
   // allocating them one by one.
   google::protobuf::Arena arena(ArenaOptions());
   auto* request =
       google::protobuf::Arena::CreateMessage<v1::EvaluateRequest>(&arena);
-  grpc::ByteBuffer input(*request_bytes);  // shares the received slices
-  if (!grpc::SerializationTraits<v1::EvaluateRequest>::Deserialize(&input,
-                                                                   request)
-           .ok()) {
+  const bool parsed =
+      grpc::SerializationTraits<v1::EvaluateRequest>::Deserialize(&request_,
+                                                                  request)
+          .ok();
+  request_.Clear();
+  if (!parsed) {
     Log(LogLevel::kWarning, "evaluate_failed",
         {{"code", "INVALID_ARGUMENT"}, {"reason", "unparsable request"}});
-    reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError(
+    ending_->Finish(ToGrpcStatus(absl::InvalidArgumentError(
         "the request is not a reconnect.v1.EvaluateRequest in protobuf "
         "binary form (malformed, truncated, or nested too deeply)")));
-    return reactor;
+    return;
   }
   auto* response =
       google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
   std::vector<FieldViolation> violations;
-  const absl::Status result = engine_.Evaluate(*request, *response, violations);
+  const absl::Status result =
+      service_.engine_.Evaluate(*request, *response, violations);
   if (!result.ok()) {
     // Field names only: violations never carry the submitted values.
     Log(LogLevel::kWarning, "evaluate_failed",
         {{"code", absl::StatusCodeToString(result.code())},
          {"violations", violations.size()}});
-    reactor->Finish(ToGrpcStatus(result, violations));
-    return reactor;
+    ending_->Finish(ToGrpcStatus(result, violations));
+    return;
   }
   // The recommendation's bytes go both into the record (deterministic, so
   // that its hash depends only on the message) and, as field
   // `recommendation`, into the response.
   std::string recommendation = Serialize(response->recommendation());
   response->clear_recommendation();
-  *response_bytes = WithRecommendation(*response, recommendation);
-  if (audit_ == nullptr) {
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+  response_ = WithRecommendation(*response, recommendation);
+  if (service_.audit_ == nullptr) {
+    ending_->Finish(grpc::Status::OK);
+    return;
   }
   DecisionRecord record;
   record.decision_id = response->decision_id();
@@ -180,37 +278,23 @@ grpc::ServerUnaryReactor* DecisionSupportService::Evaluate(
                            .count();
   record.calling_system = request->calling_system();
   // Empty when authorization is off.
-  record.caller = std::move(caller);
+  record.caller = std::move(caller_);
   record.rule_set_digest = response->rule_set().digest();
-  record.assessment = StoredAssessment(request->assessment());
+  record.assessment = service_.StoredAssessment(request->assessment());
   record.recommendation = std::move(recommendation);
-  auto call = std::make_shared<PendingCall>(reactor, *std::move(slot));
-  // gRPC holds the call to the client's deadline; a call with none (or one
-  // beyond the maximum) is held to the server's, so that a stalled store
-  // cannot keep it, and its slot, forever. Its record may still commit: a
-  // record without an answer is allowed, an answer without one is not.
-  if (limits_.NeedsTimer(*context)) {
-    call->set_timer(limits_,
-                    limits_.Schedule(limits_.Deadline(*context), [call] {
-                      call->Finish(ToGrpcStatus(absl::DeadlineExceededError(
-                                       "the call took longer than the server's "
-                                       "deadline for calls that set none")),
-                                   /*from_timer=*/true);
-                    }));
-  }
-  audit_->Append(std::move(record), [call](const absl::Status& s) {
-    if (s.ok()) {
-      call->Finish(grpc::Status::OK);
-      return;
-    }
-    Log(LogLevel::kError, "audit_write_failed",
-        {{"code", absl::StatusCodeToString(s.code())},
-         {"reason", std::string(s.message())}});
-    call->Finish(ToGrpcStatus(absl::UnavailableError(
-        "the decision could not be recorded in the audit trail, so it was "
-        "not returned; retry later")));
-  });
-  return reactor;
+  service_.audit_->Append(
+      std::move(record), [ending = ending_](const absl::Status& s) {
+        if (s.ok()) {
+          ending->Finish(grpc::Status::OK);
+          return;
+        }
+        Log(LogLevel::kError, "audit_write_failed",
+            {{"code", absl::StatusCodeToString(s.code())},
+             {"reason", std::string(s.message())}});
+        ending->Finish(ToGrpcStatus(absl::UnavailableError(
+            "the decision could not be recorded in the audit trail, so it was "
+            "not returned; retry later")));
+      });
 }
 
 grpc::ServerUnaryReactor* HealthListenerDecisionSupport::Evaluate(

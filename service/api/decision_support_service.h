@@ -11,38 +11,43 @@ namespace reconnect::service {
 
 // The DecisionSupport gRPC service (callback API). Evaluation takes
 // microseconds and never blocks, so it runs on the gRPC thread that received
-// the call. With an audit store, the answer goes out only once its record is
-// committed: the handler queues the record and returns, and the store's
+// the request. With an audit store, the answer goes out only once its record
+// is committed: the handler queues the record and returns, and the store's
 // writer thread finishes the call (no gRPC thread waits on the disk).
 //
-// Evaluate is a raw method: the handler parses the request itself (so that a
-// malformed one gets INVALID_ARGUMENT naming what was expected), builds the
-// response on an arena, and serialises the recommendation once, for both the
-// audit record and the wire, while it is still in this thread's cache. What
-// waits for the commit is bytes, not the arena.
-class DecisionSupportService final
-    : public v1::DecisionSupport::WithRawCallbackMethod_Evaluate<
-          v1::DecisionSupport::Service> {
+// A call is taken in as its headers arrive, not when its message does: it is
+// counted against `max_concurrent_calls` (or shed), authorized, and held to
+// its deadline from that moment, so a caller that opens calls and never sends
+// their messages holds at most its share of slots, each until its deadline,
+// and no memory beyond them. gRPC hands a unary method to the service only
+// once its message is in, so Evaluate is registered as a bidirectional
+// stream of bytes, which gRPC hands over at the headers; on the wire that is
+// the same HTTP/2 exchange as a unary call, and unary clients call it
+// unchanged. The call reads one message and answers one.
+//
+// The handler parses the request itself (so that a malformed one gets
+// INVALID_ARGUMENT naming what was expected), builds the response on an
+// arena, and serialises the recommendation once, for both the audit record
+// and the wire, while it is still in this thread's cache. What waits for the
+// commit is bytes, not the arena.
+class DecisionSupportService final : public grpc::Service {
  public:
+  // The method Evaluate is served under.
+  static constexpr char kEvaluateMethod[] =
+      "/reconnect.v1.DecisionSupport/Evaluate";
+
   // `engine`, `authorizer`, `limits` and `audit` (null: decisions are not
   // recorded) must outlive the service. Callers need the evaluator role.
   DecisionSupportService(const DecisionEngine& engine, Authorizer& authorizer,
-                         CallLimits& limits, AuditStore* audit)
-      : engine_(engine),
-        authorizer_(authorizer),
-        limits_(limits),
-        audit_(audit) {}
+                         CallLimits& limits, AuditStore* audit);
 
   // The key patient references are stored under (as HMAC-SHA256); without
   // one they are not stored at all.
   void SetPatientRefKey(std::string key) { patient_ref_key_ = std::move(key); }
 
-  grpc::ServerUnaryReactor* Evaluate(grpc::CallbackServerContext* context,
-                                     const grpc::ByteBuffer* request,
-                                     grpc::ByteBuffer* response) override;
-
  private:
-  class PendingCall;
+  class Call;
+  class Ending;
   // The assessment as recorded: as submitted, but for the patient
   // reference.
   std::string StoredAssessment(const v1::Assessment& assessment) const;

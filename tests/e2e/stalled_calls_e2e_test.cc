@@ -1,8 +1,8 @@
 // Calls that send their headers and never their message, as a hostile
-// caller or a broken integrator would: the server must not hold memory for
-// them without bound on a connection, and must go on serving everyone else.
-// (That such calls also end at the server's default deadline is not yet
-// so: gRPC hands a unary call to the service only once its message is in.)
+// caller or a broken integrator would. The server takes each in as it
+// arrives: it counts it against --max_concurrent_calls (shedding the rest at
+// once), ends it at its deadline, and holds no memory for it beyond that, so
+// that once the stalled calls' deadline has passed everyone else is served.
 
 #include <signal.h>
 
@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -45,41 +46,150 @@ int64_t ResidentBytes(pid_t pid) {
   return 0;
 }
 
+// The server's address, once it serves.
+std::string AddressOf(ServerProcess& server) {
+  auto serving = server.WaitForEvent("serving", std::chrono::seconds(30));
+  return serving.has_value() ? (*serving)["address"].get<std::string>() : "";
+}
+
+// One Evaluate call with a message, as a well-behaved caller makes it.
+grpc::Status CallOnce(const std::string& address) {
+  auto stub = v1::DecisionSupport::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::EvaluateResponse response;
+  return stub->Evaluate(
+      &ctx, testing_util::ExampleRequest("no-partner.json", "stall"),
+      &response);
+}
+
 TEST(StalledCallsE2ETest, MemoryStaysBoundedAndOthersAreServed) {
   constexpr int kCalls = 50000;
+  constexpr int kSlots = 256;
   constexpr int64_t kBound = 128ll << 20;
-  ServerProcess server(testing_util::ServeBundled({"--audit=off"}));
-  auto serving = server.WaitForEvent("serving", std::chrono::seconds(30));
-  ASSERT_TRUE(serving.has_value());
-  const std::string address = (*serving)["address"].get<std::string>();
+  ServerProcess server(testing_util::ServeBundled(
+      {"--audit=off", "--default_deadline_ms=3000",
+       "--max_concurrent_calls=" + std::to_string(kSlots)}));
+  const std::string address = AddressOf(server);
+  ASSERT_FALSE(address.empty());
   const int64_t at_start = ResidentBytes(server.pid());
   int64_t peak = at_start;
   {
+    const auto started = std::chrono::steady_clock::now();
     testing_util::StalledCalls stalled(address, 40, kCalls);
-    // Watch the server for a while the calls arrive and stall.
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::seconds(8);
-    while (std::chrono::steady_clock::now() < until) {
+    // Each call either takes a slot as it arrives, and holds it until the
+    // server's default deadline ends it, or is shed at once.
+    bool all_ended = false;
+    while (!all_ended && std::chrono::steady_clock::now() <
+                             started + std::chrono::seconds(60)) {
       peak = std::max(peak, ResidentBytes(server.pid()));
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      all_ended = stalled.AwaitAllEnded(absl::Milliseconds(100));
     }
-    // A caller that sends its message is still answered.
-    auto stub = v1::DecisionSupport::NewStub(
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(10));
-    v1::EvaluateResponse response;
-    EXPECT_THAT(
-        stub->Evaluate(&ctx,
-                       testing_util::ExampleRequest("no-partner.json", "stall"),
-                       &response),
-        IsOk());
-    std::cerr << "stalled calls: RSS at start " << (at_start >> 20)
-              << " MiB, peak " << (peak >> 20) << " MiB\n";
+    const double seconds = std::chrono::duration<double>(
+                               std::chrono::steady_clock::now() - started)
+                               .count();
+    ASSERT_TRUE(all_ended) << "ended by status code: " << stalled.EndedByCode();
+    const int shed = stalled.Ended(grpc::StatusCode::RESOURCE_EXHAUSTED);
+    const int expired = stalled.Ended(grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_EQ(shed + expired, kCalls)
+        << "ended by status code: " << stalled.EndedByCode();
+    // The first slots' worth were admitted and held to the deadline.
+    EXPECT_GE(expired, kSlots);
+    EXPECT_GE(seconds, 3.0);
+    std::cerr << "stalled calls: " << shed << " shed, " << expired
+              << " ended at the deadline, all within " << seconds
+              << " s; RSS at start " << (at_start >> 20) << " MiB, peak "
+              << (peak >> 20) << " MiB\n";
   }
   EXPECT_LT(peak, kBound) << "peak RSS " << (peak >> 20) << " MiB";
+  // The slots are free again, and a caller that sends its message is
+  // answered.
+  EXPECT_THAT(CallOnce(address), IsOk());
   EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(20)), 0);
+}
+
+TEST(StalledCallsE2ETest, EndAtTheirOwnDeadlineAndFreeTheirSlots) {
+  // Calls that set a deadline shorter than the server's are ended at it,
+  // and the slots they held are free again afterwards.
+  ServerProcess server(
+      testing_util::ServeBundled({"--audit=off", "--default_deadline_ms=60000",
+                                  "--max_concurrent_calls=10"}));
+  const std::string address = AddressOf(server);
+  ASSERT_FALSE(address.empty());
+  {
+    testing_util::StalledCalls stalled(address, 2, 10,
+                                       grpc::InsecureChannelCredentials(), {},
+                                       absl::Seconds(1));
+    ASSERT_TRUE(stalled.AwaitAllEnded(absl::Seconds(10)))
+        << "ended by status code: " << stalled.EndedByCode();
+    EXPECT_EQ(stalled.Ended(grpc::StatusCode::DEADLINE_EXCEEDED), 10)
+        << "ended by status code: " << stalled.EndedByCode();
+  }
+  EXPECT_THAT(CallOnce(address), IsOk());
+  EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(20)), 0);
+}
+
+TEST(StalledCallsE2ETest, CountAgainstTheLimitAsTheyArrive) {
+  // Ten stalled calls take the ten slots: the next caller is shed at once,
+  // although its message is complete, until they end.
+  ServerProcess server(
+      testing_util::ServeBundled({"--audit=off", "--default_deadline_ms=2000",
+                                  "--max_concurrent_calls=10"}));
+  const std::string address = AddressOf(server);
+  ASSERT_FALSE(address.empty());
+  testing_util::StalledCalls stalled(address, 1, 10);
+  // The calls are in once the server has taken them; the only sign of that
+  // from outside is a full house.
+  grpc::Status status;
+  for (int i = 0; i < 50; ++i) {
+    status = CallOnce(address);
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  ASSERT_TRUE(stalled.AwaitAllEnded(absl::Seconds(10)))
+      << "ended by status code: " << stalled.EndedByCode();
+  EXPECT_EQ(stalled.Ended(grpc::StatusCode::DEADLINE_EXCEEDED), 10)
+      << "ended by status code: " << stalled.EndedByCode();
+  EXPECT_THAT(CallOnce(address), IsOk());
+  EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(20)), 0);
+}
+
+TEST(StalledCallsE2ETest, ACallThatEndsWithoutItsMessageIsRefused) {
+  ServerProcess server(testing_util::ServeBundled({"--audit=off"}));
+  const std::string address = AddressOf(server);
+  ASSERT_FALSE(address.empty());
+  // Headers, then the end of the stream: no request at all.
+  struct Call
+      : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+    void OnDone(const grpc::Status& s) override {
+      absl::MutexLock lock(&mu);
+      status = s;
+      done = true;
+    }
+    absl::Mutex mu;
+    bool done ABSL_GUARDED_BY(mu) = false;
+    grpc::Status status ABSL_GUARDED_BY(mu);
+    grpc::ClientContext ctx;
+  } call;
+  grpc::GenericStub stub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  call.ctx.set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(10));
+  stub.PrepareBidiStreamingCall(&call.ctx,
+                                "/reconnect.v1.DecisionSupport/Evaluate",
+                                grpc::StubOptions(), &call);
+  call.StartWritesDone();
+  call.StartCall();
+  absl::MutexLock lock(&call.mu);
+  ASSERT_TRUE(
+      call.mu.AwaitWithTimeout(absl::Condition(&call.done), absl::Seconds(10)));
+  EXPECT_EQ(call.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(call.status.error_message(),
+              ::testing::HasSubstr("ended without its "
+                                   "reconnect.v1.EvaluateRequest message"));
 }
 
 }  // namespace

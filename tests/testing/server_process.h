@@ -1,8 +1,7 @@
 #ifndef RECONNECT_TESTS_TESTING_SERVER_PROCESS_H_
 #define RECONNECT_TESTS_TESTING_SERVER_PROCESS_H_
 
-#include <fcntl.h>
-#include <poll.h>
+#include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,8 +9,12 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
 namespace reconnect::testing_util {
@@ -29,7 +32,8 @@ inline std::vector<std::string> ServeBundled(
 }
 
 // Runs `reconnect serve` as a child process on a free loopback port and
-// reads its structured log lines from stderr.
+// reads its structured log lines from stderr. A thread reads them as they
+// come, so that a server that logs a lot never blocks on a full pipe.
 class ServerProcess {
  public:
   explicit ServerProcess(std::vector<std::string> args) {
@@ -48,6 +52,7 @@ class ServerProcess {
     }
     close(fds[1]);
     fd_ = fds[0];
+    reader_ = std::thread([this] { ReadUntilClosed(); });
   }
 
   ~ServerProcess() {
@@ -55,24 +60,38 @@ class ServerProcess {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
+    if (reader_.joinable()) reader_.join();
     if (fd_ >= 0) close(fd_);
   }
 
-  // Reads log lines until one has "event" == `event`, or the timeout passes.
+  // Waits for a log line, after the last one this returned, with "event" ==
+  // `event`, up to `timeout`.
   std::optional<nlohmann::json> WaitForEvent(
       const std::string& event, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::string line;
-      if (!ReadLine(line, deadline)) return std::nullopt;
-      lines_.push_back(line);
-      auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (j.is_object() && j.value("event", "") == event) return j;
+    absl::MutexLock lock(&mu_);
+    const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+    while (true) {
+      for (; next_ < lines_.size(); ++next_) {
+        auto j = nlohmann::json::parse(lines_[next_], nullptr,
+                                       /*allow_exceptions=*/false);
+        if (j.is_object() && j.value("event", "") == event) {
+          ++next_;
+          return j;
+        }
+      }
+      if (closed_) return std::nullopt;
+      const size_t seen = lines_.size();
+      auto more = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return closed_ || lines_.size() > seen;
+      };
+      if (!mu_.AwaitWithDeadline(absl::Condition(&more), deadline)) {
+        return std::nullopt;
+      }
     }
-    return std::nullopt;
   }
 
-  // Sends `sig` and waits for the exit status (-1 on timeout).
+  // Sends `sig` and waits for the exit status (-1 on timeout); once it has
+  // exited, every line it wrote is in lines().
   int Stop(int sig, std::chrono::milliseconds timeout) {
     kill(pid_, sig);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -80,54 +99,54 @@ class ServerProcess {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         exited_ = true;
-        std::string line;
-        while (ReadLine(line, std::chrono::steady_clock::now() +
-                                  std::chrono::milliseconds(200))) {
-          lines_.push_back(line);
-        }
+        if (reader_.joinable()) reader_.join();
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       }
-      // Keep reading its log while it stops: a full pipe would block its
-      // writes, and so its exit.
-      std::string line;
-      if (ReadLine(line, std::chrono::steady_clock::now() +
-                             std::chrono::milliseconds(10))) {
-        lines_.push_back(line);
-      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return -1;
   }
 
-  const std::vector<std::string>& lines() const { return lines_; }
+  // The lines read so far.
+  std::vector<std::string> lines() const {
+    absl::MutexLock lock(&mu_);
+    return lines_;
+  }
   pid_t pid() const { return pid_; }
 
  private:
-  bool ReadLine(std::string& line,
-                std::chrono::steady_clock::time_point deadline) {
+  void ReadUntilClosed() {
+    std::string buffer;
+    char buf[4096];
     while (true) {
-      const size_t nl = buffer_.find('\n');
-      if (nl != std::string::npos) {
-        line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return true;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      char buf[4096];
       const ssize_t n = read(fd_, buf, sizeof(buf));
-      if (n <= 0) return false;
-      buffer_.append(buf, static_cast<size_t>(n));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      buffer.append(buf, static_cast<size_t>(n));
+      std::vector<std::string> complete;
+      for (size_t nl; (nl = buffer.find('\n')) != std::string::npos;) {
+        complete.push_back(buffer.substr(0, nl));
+        buffer.erase(0, nl + 1);
+      }
+      if (complete.empty()) continue;
+      absl::MutexLock lock(&mu_);
+      for (auto& line : complete) lines_.push_back(std::move(line));
     }
+    absl::MutexLock lock(&mu_);
+    if (!buffer.empty()) lines_.push_back(buffer);
+    closed_ = true;
   }
 
   pid_t pid_ = -1;
   int fd_ = -1;
   bool exited_ = false;
-  std::string buffer_;
-  std::vector<std::string> lines_;
+  std::thread reader_;
+  mutable absl::Mutex mu_;
+  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
+  // The first line WaitForEvent has not looked at.
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  // The pipe is at its end: the process and all it started have exited.
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace reconnect::testing_util

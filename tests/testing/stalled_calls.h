@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -17,11 +18,13 @@ namespace reconnect::testing_util {
 class StalledCalls {
  public:
   // `calls` calls over `channels` connections to `address`, with
-  // `credentials` (plaintext by default) and channel arguments `base`.
+  // `credentials` (plaintext by default), channel arguments `base`, and each
+  // with `deadline` from now (by default none).
   StalledCalls(const std::string& address, int channels, int calls,
                std::shared_ptr<grpc::ChannelCredentials> credentials =
                    grpc::InsecureChannelCredentials(),
-               const grpc::ChannelArguments& base = {}) {
+               const grpc::ChannelArguments& base = {},
+               absl::Duration deadline = absl::InfiniteDuration()) {
     for (int c = 0; c < channels; ++c) {
       grpc::ChannelArguments args = base;
       // A connection of its own each (gRPC would share one).
@@ -31,6 +34,9 @@ class StalledCalls {
     }
     for (int i = 0; i < calls; ++i) {
       auto call = std::make_unique<Call>(*this);
+      if (deadline != absl::InfiniteDuration()) {
+        call->ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+      }
       stubs_[i % stubs_.size()]->PrepareBidiStreamingCall(
           &call->ctx, "/reconnect.v1.DecisionSupport/Evaluate",
           grpc::StubOptions(), call.get());
@@ -55,6 +61,22 @@ class StalledCalls {
       return by_code_[code] >= n;
     };
     return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  }
+
+  // Waits up to `timeout` for every call to have ended.
+  bool AwaitAllEnded(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto all_done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return done_ == static_cast<int>(calls_.size());
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&all_done), timeout);
+  }
+
+  // How many have ended with `code`.
+  int Ended(grpc::StatusCode code) {
+    absl::MutexLock lock(&mu_);
+    auto it = by_code_.find(code);
+    return it == by_code_.end() ? 0 : it->second;
   }
 
   // How many have ended, by status, as "CODE:count ...".
