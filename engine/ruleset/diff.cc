@@ -121,7 +121,8 @@ absl::StatusOr<RuleSetDiff> DiffRuleSets(const std::string& from,
     Diff("", &rule, &other->second, change.fields);
     if (!change.fields.empty()) diff.rules_changed.push_back(std::move(change));
   }
-  for (const char* part : {"ruleset", "params", "defs", "catalog"}) {
+  for (const char* part :
+       {"ruleset", "params", "defs", "catalog", "cds_hooks"}) {
     Diff(part, a.contains(part) ? &a[part] : nullptr,
          b.contains(part) ? &b[part] : nullptr, diff.changes);
   }

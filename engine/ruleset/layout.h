@@ -11,12 +11,13 @@
 namespace reconnect::ruleset {
 
 // A rule-set directory holds these. The metadata and the catalog are
-// required; params and defs are optional; rules/*.json hold the rules and
-// tests/*.json the rule set's own test cases.
+// required; params, defs and cds_hooks are optional; rules/*.json hold the
+// rules and tests/*.json the rule set's own test cases.
 inline constexpr char kMetadataFile[] = "ruleset.json";
 inline constexpr char kParamsFile[] = "params.json";
 inline constexpr char kDefsFile[] = "defs.json";
 inline constexpr char kCatalogFile[] = "catalog.json";
+inline constexpr char kCdsHooksFile[] = "cds_hooks.json";
 inline constexpr char kRulesDir[] = "rules";
 inline constexpr char kTestsDir[] = "tests";
 

@@ -10,6 +10,7 @@
 #include "engine/cel/common/value.h"
 #include "engine/cel/runtime/options.h"
 #include "google/protobuf/message.h"
+#include "nlohmann/json.hpp"
 #include "reconnect/v1/recommendation.pb.h"
 
 namespace reconnect::ruleset {
@@ -67,6 +68,9 @@ class CompiledRuleSet {
   virtual const std::string& canonical_content() const = 0;
   // The full name of the input message type, e.g. "reconnect.v1.Assessment".
   virtual const std::string& input_type() const = 0;
+  // The CDS Hooks services the rule set offers (cds_hooks.json, checked):
+  // {"services": [...]}, or null when it declares none.
+  virtual const nlohmann::json& cds_hooks() const = 0;
   virtual size_t rule_count() const = 0;
   virtual const std::string& rule_id(size_t i) const = 0;
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/ruleset/diff.h"
 #include "engine/ruleset/issue_codes.h"
 #include "engine/ruleset/rule_set.h"
 #include "gmock/gmock.h"
@@ -365,6 +366,103 @@ TEST(CanonicalTest, AnEditedRuleSetIsReportedWithItsFile) {
   EXPECT_THAT(r.issues[0].ToString(),
               testing::MatchesRegex("rules/[a-z_]+\\.json:[0-9]+:[0-9]+: .*"
                                     "undeclared_name.*"));
+}
+
+}  // namespace
+}  // namespace reconnect::ruleset
+
+namespace reconnect::ruleset {
+namespace {
+
+using testing::AllOf;
+using testing::Contains;
+using testing::Not;
+
+constexpr char kCdsHooks[] = R"({"services": [
+  {"id": "svc-one", "hook": "patient-view", "title": "One",
+   "description": "The first service",
+   "prefetch": {"patient": "Patient/{{context.patientId}}"}},
+  {"id": "svc-two", "hook": "encounter-start", "description": "The second"}
+]})";
+
+TEST(CdsHooksFileTest, IsOptionalAndOutsideTheDigestWhenAbsent) {
+  TempRuleSet rs;
+  LoadResult without = LoadRuleSet(rs.dir());
+  ASSERT_NE(without.rule_set, nullptr);
+  EXPECT_TRUE(without.rule_set->cds_hooks().is_null());
+  EXPECT_THAT(without.rule_set->canonical_content(),
+              Not(HasSubstr("cds_hooks")));
+}
+
+TEST(CdsHooksFileTest, IsReadCheckedAndCoveredByTheDigest) {
+  TempRuleSet rs;
+  const std::string before = LoadRuleSet(rs.dir()).rule_set->digest();
+  rs.Write("cds_hooks.json", kCdsHooks);
+  LoadResult r = LoadRuleSet(rs.dir());
+  ASSERT_NE(r.rule_set, nullptr) << r.issues[0].ToString();
+  const nlohmann::json& services = r.rule_set->cds_hooks()["services"];
+  ASSERT_EQ(services.size(), 2u);
+  EXPECT_EQ(services[0]["id"], "svc-one");
+  EXPECT_EQ(services[0]["hook"], "patient-view");
+  EXPECT_EQ(services[0]["prefetch"]["patient"],
+            "Patient/{{context.patientId}}");
+  EXPECT_EQ(services[1]["hook"], "encounter-start");
+  EXPECT_FALSE(services[1].contains("prefetch"));
+  EXPECT_NE(r.rule_set->digest(), before);
+  // Rebuilt from its canonical content (as the audit store keeps it), the
+  // rule set has the same services and digest.
+  LoadResult again = LoadCanonicalRuleSet(r.rule_set->canonical_content(),
+                                          r.rule_set->digest());
+  ASSERT_NE(again.rule_set, nullptr) << again.issues[0].ToString();
+  EXPECT_EQ(again.rule_set->cds_hooks(), r.rule_set->cds_hooks());
+}
+
+TEST(CdsHooksFileTest, EveryProblemIsNamedWithItsCode) {
+  TempRuleSet rs;
+  rs.Write("cds_hooks.json", R"({"services": [
+  {"id": "Bad Id", "hook": "patient-view", "description": "x"},
+  {"id": "dup", "hook": "patient-view", "description": "x"},
+  {"id": "dup", "hook": "patient-view", "description": "x"},
+  {"id": "nohook", "description": "x"},
+  {"id": "badprefetch", "hook": "patient-view", "description": "x",
+   "prefetch": {"p": 3}},
+  {"id": "typo", "hook": "patient-view", "description": "x", "prefech": {}}
+]})");
+  const std::vector<std::string> issues = Issues(rs);
+  EXPECT_THAT(issues, Contains(AllOf(HasSubstr("service id 'Bad Id'"),
+                                     HasSubstr("[RS105]"))));
+  EXPECT_THAT(issues, Contains(AllOf(HasSubstr("duplicate service id 'dup'"),
+                                     HasSubstr("[RS106]"))));
+  EXPECT_THAT(issues, Contains(AllOf(HasSubstr("nohook"), HasSubstr("hook"),
+                                     HasSubstr("[RS104]"))));
+  EXPECT_THAT(issues,
+              Contains(AllOf(HasSubstr("prefetch 'p'"), HasSubstr("[RS104]"))));
+  EXPECT_THAT(issues,
+              Contains(AllOf(HasSubstr("prefech"), HasSubstr("[RS103]"))));
+  for (const std::string& issue : issues) {
+    EXPECT_THAT(issue, testing::StartsWith("cds_hooks.json:"));
+  }
+}
+
+TEST(CdsHooksFileTest, AChangeShowsInTheDiff) {
+  TempRuleSet rs;
+  rs.Write("cds_hooks.json", kCdsHooks);
+  const std::string from = LoadRuleSet(rs.dir()).rule_set->canonical_content();
+  std::string edited = kCdsHooks;
+  edited.replace(edited.find("The second"), 10, "The 2nd");
+  rs.Write("cds_hooks.json", edited);
+  const std::string to = LoadRuleSet(rs.dir()).rule_set->canonical_content();
+  absl::StatusOr<RuleSetDiff> diff = DiffRuleSets(from, to);
+  ASSERT_TRUE(diff.ok()) << diff.status();
+  ASSERT_EQ(diff->changes.size(), 1u);
+  EXPECT_EQ(diff->changes[0].path, "cds_hooks.services[svc-two].description");
+}
+
+TEST(CdsHooksFileTest, NeedsAtLeastOneService) {
+  TempRuleSet rs;
+  rs.Write("cds_hooks.json", R"({"services": []})");
+  EXPECT_THAT(Issues(rs), ElementsAre(AllOf(HasSubstr("non-empty list"),
+                                            HasSubstr("[RS104]"))));
 }
 
 }  // namespace

@@ -21,12 +21,15 @@ LoadResult RuleSetCompiler::Run(const RuleSetSource& source, Extra* extra) {
   const int64_t max_bytes = options_.max_file_bytes;
   auto meta = source.Read(kMetadataFile, max_bytes, issues_);
   auto catalog = source.Read(kCatalogFile, max_bytes, issues_);
-  std::optional<SourceFile> params, defs;
+  std::optional<SourceFile> params, defs, cds_hooks;
   if (source.Has(kParamsFile)) {
     params = source.Read(kParamsFile, max_bytes, issues_);
   }
   if (source.Has(kDefsFile)) {
     defs = source.Read(kDefsFile, max_bytes, issues_);
+  }
+  if (source.Has(kCdsHooksFile)) {
+    cds_hooks = source.Read(kCdsHooksFile, max_bytes, issues_);
   }
   std::vector<SourceFile> rule_files;
   for (const std::string& rel : source.RuleFiles(issues_)) {
@@ -47,6 +50,7 @@ LoadResult RuleSetCompiler::Run(const RuleSetSource& source, Extra* extra) {
   if (defs) ReadDefs(*defs);
   ReadCatalog(*catalog);
   ReadTeam(*meta);
+  if (cds_hooks) ReadCdsHooks(*cds_hooks);
   for (const SourceFile& f : rule_files) ReadRules(f);
   if (!issues_.empty()) {
     result.issues = std::move(issues_);
@@ -73,6 +77,8 @@ LoadResult RuleSetCompiler::Run(const RuleSetSource& source, Extra* extra) {
   json rules = json::object();
   for (const SourceFile& f : rule_files) rules[f.relative_path] = f.root;
   canonical["rules"] = std::move(rules);
+  // Only when present, so that rule sets without one keep their digests.
+  if (cds_hooks) canonical["cds_hooks"] = cds_hooks->root;
   out_->canonical_ =
       canonical.dump(-1, ' ', false, json::error_handler_t::replace);
   out_->digest_ = Sha256Hex(out_->canonical_);

@@ -11,6 +11,7 @@
 //   catalog.cc      catalog.json: components, techniques, disciplines,
 //                   prompts, alerts, considerations
 //   rules.cc        rules/*.json: conditions, items, rationale templates
+//   cds_hooks.cc    cds_hooks.json: the CDS Hooks services offered
 //   expressions.cc  compiling one expression and placing its issues and
 //                   error sites in the files
 
@@ -67,6 +68,8 @@ class RuleSetCompiler {
   void ReadDefs(const SourceFile& f);
   // catalog.cc
   void ReadCatalog(const SourceFile& f);
+  // cds_hooks.cc
+  void ReadCdsHooks(const SourceFile& f);
   // rules.cc
   void ReadRules(const SourceFile& f);
   void ReadRationale(const SourceFile& f, ObjectReader& r, CompiledRule& rule);

@@ -78,6 +78,7 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   const std::string& canonical_content() const override { return canonical_; }
   const std::string& input_type() const override { return input_type_; }
   size_t rule_count() const override { return rules_.size(); }
+  const nlohmann::json& cds_hooks() const override { return cds_hooks_; }
   const std::string& rule_id(size_t i) const override { return rules_[i].id; }
   std::vector<InputViolation> ValidateInput(
       const google::protobuf::Message& input) const override;
@@ -88,6 +89,7 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   RuleSetMetadata metadata_;
   std::string digest_;
   std::string canonical_;
+  nlohmann::json cds_hooks_;
   std::string input_type_;
   std::shared_ptr<const cel::ExpressionSet> expressions_;
   int input_index_ = 0;
