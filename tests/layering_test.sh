@@ -14,7 +14,8 @@ declare -A allowed=(
   [security]="common security"
   [decision]="common audit decision"
   [api]="common audit security decision api"
-  [cli]="common audit security decision api cli"
+  [http]="common audit security decision http"
+  [cli]="common audit security decision api http cli"
 )
 
 bad=0

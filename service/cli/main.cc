@@ -104,6 +104,26 @@ ABSL_FLAG(std::string, reflection, "auto",
           "Server reflection on the main listener (serve): auto serves it only "
           "while authorization is off (no --policy); on serves it to any "
           "caller that reaches the port, unauthenticated; off never.");
+ABSL_FLAG(std::string, http_listen, "",
+          "An address for HTTP/1.1: CDS Hooks discovery at /cds-services "
+          "(serve); empty: none. Plaintext and unauthenticated for now, so "
+          "only on loopback or with --insecure.");
+ABSL_FLAG(int, http_max_header_bytes, 16384,
+          "The largest HTTP request head (serve); larger ones get 431.");
+ABSL_FLAG(int, http_max_body_bytes, 1048576,
+          "The largest HTTP request body (serve); larger ones get 413 before "
+          "they are read.");
+ABSL_FLAG(int, http_read_timeout_ms, 10000,
+          "An HTTP request must arrive whole within this many ms of its first "
+          "byte (serve); a slower sender gets 408.");
+ABSL_FLAG(int, http_idle_timeout_seconds, 60,
+          "An idle keep-alive HTTP connection is closed after this long "
+          "(serve).");
+ABSL_FLAG(int, http_max_connections, 512,
+          "HTTP connections open at once (serve); one more is answered 503.");
+ABSL_FLAG(int, http_deadline_ms, 5000,
+          "An HTTP request not answered within this many ms of arriving is "
+          "answered 503 (serve).");
 ABSL_FLAG(std::string, health_listen, "",
           "A second, plaintext address that serves only gRPC health, for "
           "Kubernetes probes (serve); empty: none.");
@@ -352,6 +372,18 @@ int main(int argc, char** argv) {
     options.auth.jwt.max_lifetime =
         absl::Seconds(absl::GetFlag(FLAGS_jwt_max_lifetime_seconds));
     options.health_listen = absl::GetFlag(FLAGS_health_listen);
+    options.http_listen = absl::GetFlag(FLAGS_http_listen);
+    options.http.max_header_bytes = static_cast<size_t>(
+        std::max(0, absl::GetFlag(FLAGS_http_max_header_bytes)));
+    options.http.max_body_bytes = static_cast<size_t>(
+        std::max(0, absl::GetFlag(FLAGS_http_max_body_bytes)));
+    options.http.read_timeout =
+        absl::Milliseconds(absl::GetFlag(FLAGS_http_read_timeout_ms));
+    options.http.idle_timeout =
+        absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds));
+    options.http.max_connections = absl::GetFlag(FLAGS_http_max_connections);
+    options.http.request_deadline =
+        absl::Milliseconds(absl::GetFlag(FLAGS_http_deadline_ms));
     options.reflection = absl::GetFlag(FLAGS_reflection);
     options.max_streams_per_connection =
         absl::GetFlag(FLAGS_max_streams_per_connection);

@@ -28,6 +28,7 @@
 #include "service/decision/decision_engine.h"
 #include "service/decision/rule_set_registry.h"
 #include "service/decision/rule_set_versions.h"
+#include "service/http/cds_hooks.h"
 #include "service/security/tls.h"
 
 namespace reconnect::service {
@@ -96,6 +97,18 @@ std::string CheckLimits(const ServeOptions& o) {
     return "--shutdown_grace_seconds must be >= 0";
   }
   if (o.drain_delay_seconds < 0) return "--drain_delay_seconds must be >= 0";
+  if (o.http.max_header_bytes < 1024) {
+    return "--http_max_header_bytes must be >= 1024";
+  }
+  if (o.http.max_body_bytes < 1024)
+    return "--http_max_body_bytes must be >= 1024";
+  if (o.http.read_timeout <= absl::ZeroDuration() ||
+      o.http.idle_timeout <= absl::ZeroDuration() ||
+      o.http.request_deadline <= absl::ZeroDuration()) {
+    return "--http_read_timeout_ms, --http_idle_timeout_seconds and "
+           "--http_deadline_ms must be > 0";
+  }
+  if (o.http.max_connections < 1) return "--http_max_connections must be >= 1";
   if (o.reflection != "auto" && o.reflection != "on" && o.reflection != "off") {
     return "--reflection must be auto, on or off";
   }
@@ -251,6 +264,33 @@ void ApplyTransportLimits(const ServeOptions& options,
   builder.SetResourceQuota(quota);
 }
 
+// The HTTP listener, or null (the reason logged). It has neither TLS nor
+// authentication yet, so RunServe holds it to the rule for plaintext:
+// loopback, or --insecure.
+std::unique_ptr<http::HttpServer> StartHttpListener(
+    const ServeOptions& options, const http::CdsHooksRoutes& routes) {
+  auto server = http::HttpServer::Start(
+      options.http_listen, options.http,
+      [&routes](http::HttpRequest request, http::Respond respond) {
+        routes.Handle(std::move(request), std::move(respond));
+      });
+  if (!server.ok()) {
+    Log(LogLevel::kError, "listen_failed",
+        {{"listen", options.http_listen},
+         {"reason", std::string(server.status().message())}});
+    return nullptr;
+  }
+  const std::string host =
+      options.http_listen.substr(0, options.http_listen.rfind(':'));
+  Log(LogLevel::kInfo, "http_serving",
+      {{"address", absl::StrCat(host, ":", (*server)->port())},
+       {"port", (*server)->port()},
+       {"max_connections", options.http.max_connections},
+       {"max_body_bytes", options.http.max_body_bytes},
+       {"tls", false}});
+  return *std::move(server);
+}
+
 // Kubernetes probes speak plaintext gRPC health and send no client
 // certificate, so they get a listener of their own that serves nothing else
 // (the chart's NetworkPolicy admits only the kubelet to it). Null when
@@ -338,6 +378,15 @@ int RunServe(const ServeOptions& options) {
   const bool tls = TlsConfigured(options.tls);
   const bool loopback = IsLoopback(options.listen);
   if (!CheckTransport(options, tls, loopback)) return kExitRefused;
+  if (!options.http_listen.empty() && !IsLoopback(options.http_listen) &&
+      !options.insecure) {
+    Log(LogLevel::kError, "refused_plaintext",
+        {{"listen", options.http_listen},
+         {"reason",
+          "the HTTP listener serves plaintext without authentication; that "
+          "is allowed only on loopback, or with --insecure"}});
+    return kExitRefused;
+  }
   std::unique_ptr<Authorizer> authorizer = MakeAuthorizer(options, loopback);
   if (!authorizer) return kExitRefused;
   if (tls && authorizer->enabled()) {
@@ -416,6 +465,13 @@ int RunServe(const ServeOptions& options) {
           ok ? "audit_store_recovered" : "audit_store_unwritable");
     });
   }
+  // The routes first, so that they outlive the server's threads.
+  http::CdsHooksRoutes cds_hooks(registry);
+  std::unique_ptr<http::HttpServer> http_server;
+  if (!options.http_listen.empty()) {
+    http_server = StartHttpListener(options, cds_hooks);
+    if (!http_server) return kExitFailed;
+  }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   Log(LogLevel::kInfo, "serving",
       {{"address", absl::StrCat(host, ":", port)},
@@ -441,6 +497,9 @@ int RunServe(const ServeOptions& options) {
   if (options.drain_delay_seconds > 0) {
     std::this_thread::sleep_for(
         std::chrono::seconds(options.drain_delay_seconds));
+  }
+  if (http_server) {
+    http_server->Shutdown(absl::Seconds(options.shutdown_grace_seconds));
   }
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(options.shutdown_grace_seconds));

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "service/http/http_server.h"
 #include "service/security/auth.h"
 #include "service/security/call_limits.h"
 #include "service/security/tls.h"
@@ -32,6 +33,9 @@ struct ServeOptions {
   // A second, plaintext listener that serves only gRPC health, for
   // Kubernetes probes (which send no client certificate); empty: none.
   std::string health_listen;
+  // An HTTP/1.1 listener (CDS Hooks); empty: none.
+  std::string http_listen;
+  http::HttpOptions http;
   CallLimitOptions limits;
   // A file holding the key (at least 32 bytes) that patient references are
   // stored under, as HMAC-SHA256; empty: they are not stored.
