@@ -14,8 +14,9 @@ declare -A allowed=(
   [security]="common security"
   [decision]="common audit decision"
   [api]="common audit security decision api"
-  [http]="common audit security decision http"
-  [cli]="common audit security decision api http cli"
+  [fhir]="common fhir"
+  [http]="common audit security decision fhir http"
+  [cli]="common audit security decision api fhir http cli"
 )
 
 bad=0

@@ -122,7 +122,9 @@ absl::StatusOr<RuleSetDiff> DiffRuleSets(const std::string& from,
     if (!change.fields.empty()) diff.rules_changed.push_back(std::move(change));
   }
   for (const char* part :
-       {"ruleset", "params", "defs", "catalog", "cds_hooks"}) {
+       {"ruleset", "params", "defs", "catalog", "cds_hooks", "fhir_mapping"}) {
+    // The optional parts appear only in rule sets that have them.
+    if (!a.contains(part) && !b.contains(part)) continue;
     Diff(part, a.contains(part) ? &a[part] : nullptr,
          b.contains(part) ? &b[part] : nullptr, diff.changes);
   }

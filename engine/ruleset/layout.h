@@ -11,13 +11,24 @@
 namespace reconnect::ruleset {
 
 // A rule-set directory holds these. The metadata and the catalog are
-// required; params, defs and cds_hooks are optional; rules/*.json hold the
+// required; params, defs and kOptionalFiles are optional; rules/*.json hold the
 // rules and tests/*.json the rule set's own test cases.
 inline constexpr char kMetadataFile[] = "ruleset.json";
 inline constexpr char kParamsFile[] = "params.json";
 inline constexpr char kDefsFile[] = "defs.json";
 inline constexpr char kCatalogFile[] = "catalog.json";
 inline constexpr char kCdsHooksFile[] = "cds_hooks.json";
+inline constexpr char kFhirMappingFile[] = "fhir_mapping.json";
+
+// The optional files beyond params and defs, with their keys in the
+// canonical content, where each appears only when present (so that a rule
+// set without one keeps its digest).
+struct OptionalFile {
+  const char* file;
+  const char* key;
+};
+inline constexpr OptionalFile kOptionalFiles[] = {
+    {kCdsHooksFile, "cds_hooks"}, {kFhirMappingFile, "fhir_mapping"}};
 inline constexpr char kRulesDir[] = "rules";
 inline constexpr char kTestsDir[] = "tests";
 

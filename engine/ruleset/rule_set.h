@@ -2,6 +2,7 @@
 #define RECONNECT_ENGINE_RULESET_RULE_SET_H_
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,36 @@ struct LoadOptions {
   int64_t max_file_bytes = 4 << 20;
 };
 
+// How one coded FHIR fact sets one input field (fhir_mapping.json, checked
+// and resolved at load). The engine checks that the field exists and that
+// every value fits it; reading FHIR is the interfaces' work.
+struct FhirFieldMapping {
+  // An Observation's code as "system|code", or a QuestionnaireResponse
+  // item's linkId.
+  std::string key;
+  // The input field as written ("scores.phq9_total"), and resolved: the
+  // singular message fields to it, then the field itself (singular int,
+  // double, bool, string or enum, or a repeated enum, which gathers).
+  std::string field;
+  std::vector<const google::protobuf::FieldDescriptor*> path;
+  // What the fact is called for people ("PHQ-9 total"), e.g. when missing.
+  std::string label;
+  // Coded answers, "system|code" (or "code" for a questionnaire's own
+  // codes) to the field's value: an enum's number, an integer, a double or
+  // a bool, as the field's type needs. Empty: the value is read as given.
+  std::map<std::string, nlohmann::json> answers;
+};
+
+struct FhirMapping {
+  // The canonical URL of the Questionnaire whose responses are read.
+  std::string questionnaire;
+  std::vector<FhirFieldMapping> observations;
+  std::vector<FhirFieldMapping> questionnaire_items;
+  bool empty() const {
+    return observations.empty() && questionnaire_items.empty();
+  }
+};
+
 // A field-level problem with one input, found against the rule set's
 // catalog (e.g. a discipline code the catalog does not know).
 struct InputViolation {
@@ -71,6 +102,9 @@ class CompiledRuleSet {
   // The CDS Hooks services the rule set offers (cds_hooks.json, checked):
   // {"services": [...]}, or null when it declares none.
   virtual const nlohmann::json& cds_hooks() const = 0;
+  // How FHIR facts map to input fields (fhir_mapping.json); empty when the
+  // rule set declares none.
+  virtual const FhirMapping& fhir_mapping() const = 0;
   virtual size_t rule_count() const = 0;
   virtual const std::string& rule_id(size_t i) const = 0;
 

@@ -9,7 +9,8 @@
 set -euo pipefail
 mode=$1 target=$2 binary=$3 source_dir=$4 work_dir=$5 seconds=${6:-60}
 
-# Seeds: expressions for the CEL targets; for the rule-set loader, each file
+# Seeds: expressions for the CEL targets; CDS Hooks requests for the FHIR
+# translator; for the rule-set loader, each file
 # of the bundled rule set as "path\ncontent", the input format it reads.
 if [[ $target == ruleset ]]; then
   seeds=$work_dir/seeds/ruleset
@@ -19,6 +20,8 @@ if [[ $target == ruleset ]]; then
       { printf '%s\n' "$f"; cat "$source_dir/rules/reconnect/$f"; } \
         > "$seeds/$(echo "$f" | tr '/' '_')"
     done
+elif [[ $target == fhir ]]; then
+  seeds=$source_dir/examples/cds-hooks
 else
   seeds=$source_dir/tests/fuzz/corpus/expr
 fi

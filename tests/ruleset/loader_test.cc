@@ -12,6 +12,7 @@
 #include "engine/ruleset/rule_set.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reconnect/v1/assessment.pb.h"
 #include "tests/testing/temp_rule_set.h"
 
 namespace reconnect::ruleset {
@@ -456,6 +457,68 @@ TEST(CdsHooksFileTest, AChangeShowsInTheDiff) {
   ASSERT_TRUE(diff.ok()) << diff.status();
   ASSERT_EQ(diff->changes.size(), 1u);
   EXPECT_EQ(diff->changes[0].path, "cds_hooks.services[svc-two].description");
+}
+
+TEST(FhirMappingFileTest, IsResolvedAgainstTheInputType) {
+  TempRuleSet rs;
+  rs.Write("fhir_mapping.json", R"({
+  "questionnaire": "urn:q",
+  "observations": [
+    {"code": "http://loinc.org|44261-6", "field": "scores.phq9_total",
+     "label": "PHQ-9 total"}],
+  "questionnaire_items": [
+    {"linkId": "consent", "field": "intimacy_consent", "label": "consent",
+     "answers": {"urn:s|yes": "INTIMACY_CONSENT_GIVEN"}},
+    {"linkId": "flags", "field": "red_flags", "label": "red flags",
+     "answers": {"urn:s|mass": "RED_FLAG_NEW_MASS"}}]})");
+  LoadResult r = LoadRuleSet(rs.dir());
+  ASSERT_NE(r.rule_set, nullptr) << r.issues[0].ToString();
+  const FhirMapping& m = r.rule_set->fhir_mapping();
+  EXPECT_EQ(m.questionnaire, "urn:q");
+  ASSERT_EQ(m.observations.size(), 1u);
+  ASSERT_EQ(m.observations[0].path.size(), 2u);
+  EXPECT_EQ(m.observations[0].path[1]->name(), "phq9_total");
+  ASSERT_EQ(m.questionnaire_items.size(), 2u);
+  // Enum names become their numbers.
+  EXPECT_EQ(m.questionnaire_items[0].answers.at("urn:s|yes"),
+            static_cast<int>(v1::INTIMACY_CONSENT_GIVEN));
+  EXPECT_THAT(r.rule_set->canonical_content(), HasSubstr("fhir_mapping"));
+}
+
+TEST(FhirMappingFileTest, EveryProblemIsNamedWithItsCode) {
+  TempRuleSet rs;
+  rs.Write("fhir_mapping.json", R"({
+  "observations": [
+    {"code": "no-system", "field": "scores.phq9_total", "label": "a"},
+    {"code": "s|1", "field": "scores.nope", "label": "b"},
+    {"code": "s|2", "field": "beliefs.code", "label": "c"},
+    {"code": "s|3", "field": "scores", "label": "d"},
+    {"code": "s|4", "field": "intimacy_consent", "label": "e"},
+    {"code": "s|5", "field": "intimacy_consent", "label": "f",
+     "answers": {"s|x": "NOT_A_VALUE"}},
+    {"code": "s|6", "field": "scores.pcs_total", "label": "g",
+     "answers": {"s|x": "high"}},
+    {"code": "s|6", "field": "scores.pcs_total", "label": "h"}],
+  "questionnaire_items": [
+    {"linkId": "x", "field": "scores.pcs_total", "label": "i"}]})");
+  const std::vector<std::string> issues = Issues(rs);
+  auto has = [&](const std::string& text, const std::string& code) {
+    EXPECT_THAT(issues, Contains(AllOf(HasSubstr(text), HasSubstr(code))))
+        << text;
+  };
+  has("code 'no-system' must be written system|code", "[RS105]");
+  has("has no field 'nope'", "[RS104]");
+  has("is not a single message to go into", "[RS104]");
+  has("'scores' cannot be set from one FHIR value", "[RS104]");
+  has("intimacy_consent is coded, so it needs \"answers\"", "[RS104]");
+  has("'NOT_A_VALUE' is not a value of reconnect.v1.IntimacyConsent",
+      "[RS304]");
+  has("answer 's|x' for scores.pcs_total must be an integer", "[RS202]");
+  has("'s|6' is mapped twice", "[RS106]");
+  has("\"questionnaire_items\" needs \"questionnaire\"", "[RS104]");
+  for (const std::string& issue : issues) {
+    EXPECT_THAT(issue, testing::StartsWith("fhir_mapping.json:"));
+  }
 }
 
 TEST(CdsHooksFileTest, NeedsAtLeastOneService) {

@@ -3,6 +3,7 @@
 #include "engine/ruleset/compiler/compiler.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "engine/ruleset/internal/digest.h"
@@ -21,15 +22,18 @@ LoadResult RuleSetCompiler::Run(const RuleSetSource& source, Extra* extra) {
   const int64_t max_bytes = options_.max_file_bytes;
   auto meta = source.Read(kMetadataFile, max_bytes, issues_);
   auto catalog = source.Read(kCatalogFile, max_bytes, issues_);
-  std::optional<SourceFile> params, defs, cds_hooks;
+  std::optional<SourceFile> params, defs;
+  std::vector<std::optional<SourceFile>> optional(std::size(kOptionalFiles));
   if (source.Has(kParamsFile)) {
     params = source.Read(kParamsFile, max_bytes, issues_);
   }
   if (source.Has(kDefsFile)) {
     defs = source.Read(kDefsFile, max_bytes, issues_);
   }
-  if (source.Has(kCdsHooksFile)) {
-    cds_hooks = source.Read(kCdsHooksFile, max_bytes, issues_);
+  for (size_t i = 0; i < optional.size(); ++i) {
+    if (source.Has(kOptionalFiles[i].file)) {
+      optional[i] = source.Read(kOptionalFiles[i].file, max_bytes, issues_);
+    }
   }
   std::vector<SourceFile> rule_files;
   for (const std::string& rel : source.RuleFiles(issues_)) {
@@ -50,7 +54,8 @@ LoadResult RuleSetCompiler::Run(const RuleSetSource& source, Extra* extra) {
   if (defs) ReadDefs(*defs);
   ReadCatalog(*catalog);
   ReadTeam(*meta);
-  if (cds_hooks) ReadCdsHooks(*cds_hooks);
+  if (optional[0]) ReadCdsHooks(*optional[0]);
+  if (optional[1]) ReadFhirMapping(*optional[1]);
   for (const SourceFile& f : rule_files) ReadRules(f);
   if (!issues_.empty()) {
     result.issues = std::move(issues_);
@@ -78,7 +83,9 @@ LoadResult RuleSetCompiler::Run(const RuleSetSource& source, Extra* extra) {
   for (const SourceFile& f : rule_files) rules[f.relative_path] = f.root;
   canonical["rules"] = std::move(rules);
   // Only when present, so that rule sets without one keep their digests.
-  if (cds_hooks) canonical["cds_hooks"] = cds_hooks->root;
+  for (size_t i = 0; i < optional.size(); ++i) {
+    if (optional[i]) canonical[kOptionalFiles[i].key] = optional[i]->root;
+  }
   out_->canonical_ =
       canonical.dump(-1, ' ', false, json::error_handler_t::replace);
   out_->digest_ = Sha256Hex(out_->canonical_);

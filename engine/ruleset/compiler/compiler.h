@@ -12,6 +12,7 @@
 //                   prompts, alerts, considerations
 //   rules.cc        rules/*.json: conditions, items, rationale templates
 //   cds_hooks.cc    cds_hooks.json: the CDS Hooks services offered
+//   fhir_mapping.cc fhir_mapping.json: FHIR codes to input fields
 //   expressions.cc  compiling one expression and placing its issues and
 //                   error sites in the files
 
@@ -70,6 +71,8 @@ class RuleSetCompiler {
   void ReadCatalog(const SourceFile& f);
   // cds_hooks.cc
   void ReadCdsHooks(const SourceFile& f);
+  // fhir_mapping.cc
+  void ReadFhirMapping(const SourceFile& f);
   // rules.cc
   void ReadRules(const SourceFile& f);
   void ReadRationale(const SourceFile& f, ObjectReader& r, CompiledRule& rule);

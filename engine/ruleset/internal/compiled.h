@@ -79,6 +79,7 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   const std::string& input_type() const override { return input_type_; }
   size_t rule_count() const override { return rules_.size(); }
   const nlohmann::json& cds_hooks() const override { return cds_hooks_; }
+  const FhirMapping& fhir_mapping() const override { return fhir_mapping_; }
   const std::string& rule_id(size_t i) const override { return rules_[i].id; }
   std::vector<InputViolation> ValidateInput(
       const google::protobuf::Message& input) const override;
@@ -90,6 +91,7 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   std::string digest_;
   std::string canonical_;
   nlohmann::json cds_hooks_;
+  FhirMapping fhir_mapping_;
   std::string input_type_;
   std::shared_ptr<const cel::ExpressionSet> expressions_;
   int input_index_ = 0;

@@ -142,8 +142,10 @@ std::unique_ptr<RuleSetSource> CanonicalSource(
       {kCatalogFile, text(doc["catalog"])},
       {kParamsFile, text(doc.value("params", json::object()))},
       {kDefsFile, text(doc.value("defs", json::object()))}};
-  if (doc.contains("cds_hooks")) {
-    files.emplace(kCdsHooksFile, text(doc["cds_hooks"]));
+  for (const OptionalFile& optional : kOptionalFiles) {
+    if (doc.contains(optional.key)) {
+      files.emplace(optional.file, text(doc[optional.key]));
+    }
   }
   for (const auto& [rel, root] : doc["rules"].items()) {
     if (!RE2::FullMatch(rel, R"(rules/[A-Za-z0-9_.-]+\.json)") ||

@@ -1,0 +1,194 @@
+// The FHIR mapping stage: fhir_mapping.json, which coded FHIR facts (an
+// Observation's code, a QuestionnaireResponse item's linkId) set which
+// input fields, and how coded answers translate into the fields' values.
+// The engine resolves every field against the input message type and checks
+// every value against the field, so that a translation never has to guess.
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "engine/ruleset/compiler/compiler.h"
+#include "engine/ruleset/issue_codes.h"
+#include "google/protobuf/descriptor.h"
+
+namespace reconnect::ruleset::ruleset_internal {
+
+using google::protobuf::FieldDescriptor;
+using nlohmann::json;
+
+namespace {
+
+// The fields from `type` along `path` ("a.b.c"), or an error message.
+std::string Resolve(const google::protobuf::Descriptor* type,
+                    const std::string& path,
+                    std::vector<const FieldDescriptor*>& out) {
+  const std::vector<std::string> parts = absl::StrSplit(path, '.');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const FieldDescriptor* f = type->FindFieldByName(parts[i]);
+    if (f == nullptr) {
+      return absl::StrCat("'", path, "' names no field: ", type->full_name(),
+                          " has no field '", parts[i], "'");
+    }
+    out.push_back(f);
+    const bool last = i + 1 == parts.size();
+    if (!last) {
+      if (f->is_repeated() || f->is_map() ||
+          f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+        return absl::StrCat("'", path, "': '", parts[i],
+                            "' is not a single message to go into");
+      }
+      type = f->message_type();
+      continue;
+    }
+    if (f->is_map() || f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ||
+        (f->is_repeated() && f->cpp_type() != FieldDescriptor::CPPTYPE_ENUM)) {
+      return absl::StrCat("'", path,
+                          "' cannot be set from one FHIR value (a number, "
+                          "code, boolean or text, or a list of codes)");
+    }
+  }
+  return "";
+}
+
+// `value` as `field` needs it (an enum value's name becomes its number), or
+// an error message.
+std::string Fit(const FieldDescriptor* field, const json& value, json& out) {
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      if (!value.is_string()) return "must name one of the field's enum values";
+      const auto* v =
+          field->enum_type()->FindValueByName(value.get<std::string>());
+      if (v == nullptr || v->number() == 0) {
+        return absl::StrCat("'", value.get<std::string>(),
+                            "' is not a value of ",
+                            field->enum_type()->full_name());
+      }
+      out = v->number();
+      return "";
+    }
+    case FieldDescriptor::CPPTYPE_INT32:
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64:
+      if (!value.is_number_integer()) return "must be an integer";
+      out = value;
+      return "";
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      if (!value.is_number()) return "must be a number";
+      out = value;
+      return "";
+    case FieldDescriptor::CPPTYPE_BOOL:
+      if (!value.is_boolean()) return "must be true or false";
+      out = value;
+      return "";
+    case FieldDescriptor::CPPTYPE_STRING:
+      if (!value.is_string()) return "must be text";
+      out = value;
+      return "";
+    default:
+      return "cannot be set";
+  }
+}
+
+}  // namespace
+
+void RuleSetCompiler::ReadFhirMapping(const SourceFile& f) {
+  ObjectReader r(f, f.root, "fhir_mapping", "", 0, issues_);
+  if (!r.ok()) return;
+  r.RejectUnknownKeys({"questionnaire", "observations", "questionnaire_items"});
+  const google::protobuf::Descriptor* input =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+          out_->input_type_);
+  if (input == nullptr) return;  // the metadata stage has said why
+  FhirMapping& mapping = out_->fhir_mapping_;
+  mapping.questionnaire = r.String("questionnaire", false);
+
+  auto read = [&](const char* list_key, const char* key_name,
+                  std::vector<FhirFieldMapping>& out) {
+    const json* list = r.Member(list_key);
+    if (list == nullptr) return;
+    if (!list->is_array()) {
+      r.Error(issue_codes::kMissingOrWrongShape,
+              absl::StrCat("fhir_mapping: \"", list_key, "\" must be a list"),
+              r.KeyOffset(list_key));
+      return;
+    }
+    absl::flat_hash_set<std::string> seen;
+    ListEntryLocator locate(f, r.KeyOffset(list_key));
+    for (const json& e : *list) {
+      const auto [key, at] = locate.Next(e, key_name);
+      ObjectReader er(f, e,
+                      absl::StrCat("fhir_mapping ", list_key, " '", key, "'"),
+                      "", at, issues_);
+      if (!er.ok()) continue;
+      er.RejectUnknownKeys({key_name, "field", "label", "answers"});
+      FhirFieldMapping m;
+      m.key = er.String(key_name, true);
+      m.field = er.String("field", true);
+      m.label = er.String("label", true);
+      if (m.key.empty() || m.field.empty()) continue;
+      if (std::string(key_name) == "code" &&
+          m.key.find('|') == std::string::npos) {
+        er.Error(issue_codes::kBadName,
+                 absl::StrCat("fhir_mapping: code '", m.key,
+                              "' must be written system|code"),
+                 at);
+      }
+      if (!seen.insert(m.key).second) {
+        er.Error(issue_codes::kDuplicate,
+                 absl::StrCat("fhir_mapping: '", m.key, "' is mapped twice in ",
+                              list_key),
+                 at);
+      }
+      if (std::string problem = Resolve(input, m.field, m.path);
+          !problem.empty()) {
+        er.Error(issue_codes::kMissingOrWrongShape,
+                 absl::StrCat("fhir_mapping: field ", problem),
+                 er.KeyOffset("field"));
+        continue;
+      }
+      const FieldDescriptor* leaf = m.path.back();
+      if (const json* answers = er.Member("answers")) {
+        if (!answers->is_object() || answers->empty()) {
+          er.Error(issue_codes::kMissingOrWrongShape,
+                   "fhir_mapping: \"answers\" must map codes to values",
+                   er.KeyOffset("answers"));
+          continue;
+        }
+        for (const auto& [code, value] : answers->items()) {
+          json fitted;
+          if (std::string problem = Fit(leaf, value, fitted);
+              !problem.empty()) {
+            er.Error(leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
+                             value.is_string()
+                         ? issue_codes::kBadEnumValue
+                         : issue_codes::kWrongType,
+                     absl::StrCat("fhir_mapping: answer '", code, "' for ",
+                                  m.field, " ", problem),
+                     er.KeyOffset("answers"));
+            continue;
+          }
+          m.answers.emplace(code, std::move(fitted));
+        }
+      } else if (leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+        er.Error(issue_codes::kMissingOrWrongShape,
+                 absl::StrCat("fhir_mapping: ", m.field,
+                              " is coded, so it needs \"answers\" that map "
+                              "FHIR codes to its values"),
+                 at);
+      }
+      out.push_back(std::move(m));
+    }
+  };
+  read("observations", "code", mapping.observations);
+  read("questionnaire_items", "linkId", mapping.questionnaire_items);
+  if (!mapping.questionnaire_items.empty() && mapping.questionnaire.empty()) {
+    r.Error(
+        issue_codes::kMissingOrWrongShape,
+        "fhir_mapping: \"questionnaire_items\" needs \"questionnaire\", the "
+        "canonical URL of the Questionnaire whose responses are read");
+  }
+}
+
+}  // namespace reconnect::ruleset::ruleset_internal

@@ -1,0 +1,300 @@
+// FHIR prefetch to Assessment, by the bundled rule set's fhir_mapping.json.
+
+#include "service/fhir/assessment_from_fhir.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "engine/ruleset/rule_set.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+
+namespace reconnect::service::fhir {
+namespace {
+
+using nlohmann::json;
+using testing::AllOf;
+using testing::Contains;
+using testing::ElementsAre;
+using testing::Field;
+using testing::HasSubstr;
+using testing::IsEmpty;
+using testing::Not;
+using testing::Pair;
+
+const ruleset::CompiledRuleSet& Bundled() {
+  static const auto* rule_set = [] {
+    auto loaded = ruleset::LoadRuleSet(
+        std::filesystem::path(RECONNECT_SOURCE_DIR) / "rules/reconnect");
+    EXPECT_TRUE(loaded.issues.empty()) << loaded.issues[0].ToString();
+    return new std::shared_ptr<const ruleset::CompiledRuleSet>(loaded.rule_set);
+  }();
+  return **rule_set;
+}
+
+json ExampleRequest() {
+  std::ifstream in(std::string(RECONNECT_SOURCE_DIR) +
+                   "/examples/cds-hooks/patient-view-catastrophising.json");
+  std::stringstream s;
+  s << in.rdbuf();
+  return json::parse(s.str());
+}
+
+json Observation(const std::string& id, const std::string& code,
+                 const json& value, const std::string& when,
+                 const std::string& status = "final") {
+  json o = {{"resourceType", "Observation"},
+            {"id", id},
+            {"status", status},
+            {"code",
+             {{"coding", {{{"system", "http://loinc.org"}, {"code", code}}}}}},
+            {"effectiveDateTime", when}};
+  o.update(value);
+  return o;
+}
+
+json Bundle(const json& resources) {
+  json entries = json::array();
+  for (const json& r : resources) entries.push_back({{"resource", r}});
+  return {
+      {"resourceType", "Bundle"}, {"type", "searchset"}, {"entry", entries}};
+}
+
+json Response(const json& items,
+              const std::string& authored = "2026-11-28T10:30:00Z",
+              const std::string& status = "completed",
+              const std::string& questionnaire =
+                  "urn:reconnect:fhir:Questionnaire/reconnect-assessment") {
+  return {{"resourceType", "QuestionnaireResponse"},
+          {"id", "qr-" + authored},
+          {"questionnaire", questionnaire},
+          {"status", status},
+          {"authored", authored},
+          {"item", items}};
+}
+
+json Coded(const std::string& code) {
+  return {{"valueCoding",
+           {{"system", "urn:reconnect:fhir:CodeSystem/assessment"},
+            {"code", code}}}};
+}
+
+json Item(const std::string& link_id, const json& answer) {
+  return {{"linkId", link_id}, {"answer", json::array({answer})}};
+}
+
+TEST(AssessmentFromFhirTest, TheExampleGivesTheFactsItCarries) {
+  v1::Assessment a;
+  const Translation t = AssessmentFromPrefetch(Bundled().fhir_mapping(),
+                                               ExampleRequest()["prefetch"], a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  EXPECT_EQ(a.patient_ref(), "Patient/example-001");
+  EXPECT_EQ(a.assessment_ref(),
+            "QuestionnaireResponse/reconnect-assessment-001");
+  EXPECT_EQ(a.assessed_at().seconds(), 1795861800);  // 2026-11-28T10:30:00Z
+  EXPECT_EQ(a.scores().phq9_total(), 8);
+  EXPECT_TRUE(a.scores().has_phq9_item9());
+  EXPECT_EQ(a.scores().phq9_item9(), 0);
+  EXPECT_EQ(a.scores().gad7_total(), 7);
+  EXPECT_EQ(a.pain().average_nrs(), 6);
+  EXPECT_EQ(a.scores().pcs_total(), 36);
+  EXPECT_EQ(a.scores().tsk17_total(), 41);
+  EXPECT_DOUBLE_EQ(a.scores().fsfi_total(), 21.4);
+  EXPECT_EQ(a.pain().during_sex_nrs(), 7);
+  EXPECT_EQ(a.pain().duration_months(), 30);
+  EXPECT_EQ(a.intimacy_consent(), v1::INTIMACY_CONSENT_GIVEN);
+  EXPECT_EQ(a.relationship().partner_status(), v1::PARTNER_STATUS_PARTNERED);
+  EXPECT_FALSE(a.relationship().partner_involved());
+  EXPECT_EQ(a.activity_pattern(), v1::ACTIVITY_PATTERN_STEADY);
+  EXPECT_EQ(a.safeguarding().coercion_or_abuse(),
+            v1::SAFEGUARDING_CONCERN_NONE);
+  // Unmeasured scores stay absent, never zero, and are listed as missing.
+  EXPECT_FALSE(a.scores().has_iief5_total());
+  EXPECT_FALSE(a.scores().has_fsdsr_total());
+  EXPECT_THAT(t.missing, Contains("IIEF-5 total"));
+  EXPECT_THAT(t.missing, Contains("red flags"));
+  EXPECT_THAT(t.missing, Not(Contains("PHQ-9 total")));
+  EXPECT_THAT(t.found, Contains(Pair("PHQ-9 total", "Observation/phq9-1")));
+  EXPECT_THAT(t.found,
+              Contains(Pair("Pain Catastrophizing Scale (PCS) total",
+                            "QuestionnaireResponse/reconnect-assessment-001")));
+  // And the rule set evaluates it.
+  v1::Recommendation out;
+  Bundled().Evaluate(a, out);
+  EXPECT_FALSE(out.summary().empty());
+}
+
+TEST(AssessmentFromFhirTest, TheLatestUsableObservationWins) {
+  json prefetch = {
+      {"observations",
+       Bundle(
+           {Observation("old", "44261-6", {{"valueInteger", 5}},
+                        "2026-01-01T00:00:00Z"),
+            Observation("new", "44261-6", {{"valueInteger", 12}},
+                        "2026-06-01T00:00:00Z"),
+            Observation("newer-but-preliminary", "44261-6",
+                        {{"valueInteger", 20}}, "2026-07-01T00:00:00Z",
+                        "preliminary"),
+            Observation("entered-in-error", "44261-6", {{"valueInteger", 27}},
+                        "2026-08-01T00:00:00Z", "entered-in-error")})}};
+  v1::Assessment a;
+  const Translation t =
+      AssessmentFromPrefetch(Bundled().fhir_mapping(), prefetch, a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  EXPECT_EQ(a.scores().phq9_total(), 12);
+  EXPECT_THAT(t.found, ElementsAre(Pair("PHQ-9 total", "Observation/new")));
+}
+
+TEST(AssessmentFromFhirTest, CodedAnswersTranslateAndUnknownCodesAreNamed) {
+  json loinc_answer = {
+      {"valueCodeableConcept",
+       {{"coding", {{{"system", "http://loinc.org"}, {"code", "LA6571-9"}}}}}}};
+  json unknown_answer = {
+      {"valueCodeableConcept",
+       {{"coding", {{{"system", "http://loinc.org"}, {"code", "LA0000-0"}}}}}}};
+  v1::Assessment a;
+  Translation t = AssessmentFromPrefetch(
+      Bundled().fhir_mapping(),
+      {{"o", Observation("i9", "44260-8", loinc_answer, "2026-01-01")}}, a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  EXPECT_EQ(a.scores().phq9_item9(), 3);
+
+  v1::Assessment b;
+  t = AssessmentFromPrefetch(
+      Bundled().fhir_mapping(),
+      {{"o", Observation("i9", "44260-8", unknown_answer, "2026-01-01")}}, b);
+  EXPECT_FALSE(b.scores().has_phq9_item9());
+  EXPECT_THAT(t.problems,
+              ElementsAre(AllOf(
+                  Field(&Problem::path, "prefetch.o.valueCodeableConcept"),
+                  Field(&Problem::message, HasSubstr("PHQ-9 item 9")))));
+}
+
+TEST(AssessmentFromFhirTest, WrongFhirTypesAreProblemsWithTheirPath) {
+  json prefetch = {
+      {"patient", {{"resourceType", "Patient"}, {"id", "p"}}},
+      {"notAResource", {{"foo", 1}}},
+      {"list", json::array({1, 2})},
+      {"absent", nullptr},
+      {"observations",
+       Bundle({Observation("text", "44261-6",
+                           {{"valueQuantity", {{"value", "eight"}}}},
+                           "2026-01-01"),
+               json{{"no", "type"}},
+               Observation("fraction", "70274-6", {{"valueDecimal", 6.5}},
+                           "2026-01-01"),
+               Observation("huge", "72514-3", {{"valueInteger", 1e12}},
+                           "2026-01-01")})}};
+  v1::Assessment a;
+  const Translation t =
+      AssessmentFromPrefetch(Bundled().fhir_mapping(), prefetch, a);
+  std::vector<std::string> paths;
+  for (const Problem& p : t.problems) paths.push_back(p.path);
+  EXPECT_THAT(paths,
+              testing::UnorderedElementsAre(
+                  "prefetch.notAResource", "prefetch.list",
+                  "prefetch.observations.entry[0].resource.valueQuantity."
+                  "value",
+                  "prefetch.observations.entry[1].resource",
+                  "prefetch.observations.entry[2].resource",
+                  "prefetch.observations.entry[3].resource"));
+  EXPECT_THAT(
+      t.problems,
+      Contains(AllOf(
+          Field(&Problem::path, "prefetch.observations.entry[2].resource"),
+          Field(&Problem::message, HasSubstr("must be a whole number")))));
+  EXPECT_FALSE(a.scores().has_phq9_total());
+  EXPECT_FALSE(a.scores().has_gad7_total());
+  EXPECT_FALSE(a.pain().has_average_nrs());
+  EXPECT_EQ(a.patient_ref(), "Patient/p");
+}
+
+TEST(AssessmentFromFhirTest, OnlyTheLatestCompletedResponseToOurQuestionnaire) {
+  json prefetch = {
+      {"qr",
+       Bundle(
+           {Response(json::array({Item("pcs-total", {{"valueInteger", 10}})}),
+                     "2026-01-01T00:00:00Z"),
+            Response(json::array({Item("pcs-total", {{"valueInteger", 20}})}),
+                     "2026-02-01T00:00:00Z"),
+            Response(json::array({Item("pcs-total", {{"valueInteger", 30}})}),
+                     "2026-03-01T00:00:00Z", "in-progress"),
+            Response(json::array({Item("pcs-total", {{"valueInteger", 40}})}),
+                     "2026-04-01T00:00:00Z", "completed",
+                     "http://other.example/Questionnaire/x")})}};
+  v1::Assessment a;
+  const Translation t =
+      AssessmentFromPrefetch(Bundled().fhir_mapping(), prefetch, a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  EXPECT_EQ(a.scores().pcs_total(), 20);
+  EXPECT_EQ(a.assessment_ref(),
+            "QuestionnaireResponse/qr-2026-02-01T00:00:00Z");
+}
+
+TEST(AssessmentFromFhirTest, NestedItemsAreFoundAndCodedListsGather) {
+  json red_flags = {
+      {"linkId", "red-flags"},
+      {"answer", json::array({Coded("new-mass"), Coded("pregnancy"),
+                              Coded("new-mass")})}};
+  json group = {
+      {"linkId", "history"},
+      {"item",
+       json::array({red_flags, Item("tsk17-total", {{"valueInteger", 30}})})}};
+  v1::Assessment a;
+  const Translation t = AssessmentFromPrefetch(
+      Bundled().fhir_mapping(), {{"qr", Response(json::array({group}))}}, a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  EXPECT_THAT(a.red_flags(),
+              ElementsAre(v1::RED_FLAG_NEW_MASS, v1::RED_FLAG_PREGNANCY));
+  EXPECT_EQ(a.scores().tsk17_total(), 30);
+}
+
+TEST(AssessmentFromFhirTest, AnUnreadableAuthoredTimeIsAProblem) {
+  v1::Assessment a;
+  const Translation t = AssessmentFromPrefetch(
+      Bundled().fhir_mapping(),
+      {{"qr", Response(json::array({Item("pcs-total", {{"valueInteger", 10}})}),
+                       "last Tuesday")}},
+      a);
+  EXPECT_THAT(t.problems,
+              ElementsAre(Field(&Problem::path, "prefetch.qr.authored")));
+  EXPECT_FALSE(a.has_assessed_at());
+  EXPECT_EQ(a.scores().pcs_total(), 10);
+}
+
+TEST(AssessmentFromFhirTest, ItemsNestedTooDeepAreRefusedNotFollowed) {
+  // Built as text and parsed (the parser does not recurse; copying a JSON
+  // value this deep would).
+  constexpr int kDepth = 100000;
+  std::string text =
+      R"({"qr": {"resourceType": "QuestionnaireResponse", "id": "deep", )"
+      R"("questionnaire": "urn:reconnect:fhir:Questionnaire/)"
+      R"(reconnect-assessment", "status": "completed", "item": [)";
+  for (int i = 0; i < kDepth; ++i) text += R"({"linkId": "g", "item": [)";
+  text += R"({"linkId": "pcs-total", "answer": [{"valueInteger": 10}]})";
+  for (int i = 0; i < kDepth; ++i) text += "]}";
+  text += "]}}";
+  const json prefetch = json::parse(text);
+  v1::Assessment a;
+  const Translation t =
+      AssessmentFromPrefetch(Bundled().fhir_mapping(), prefetch, a);
+  ASSERT_EQ(t.problems.size(), 1u);
+  EXPECT_THAT(t.problems[0].message, HasSubstr("nest deeper than 16"));
+  EXPECT_FALSE(a.scores().has_pcs_total());
+}
+
+TEST(AssessmentFromFhirTest, NotAnObjectIsOneProblem) {
+  v1::Assessment a;
+  const Translation t =
+      AssessmentFromPrefetch(Bundled().fhir_mapping(), json::array(), a);
+  EXPECT_THAT(t.problems, ElementsAre(Field(&Problem::path, "prefetch")));
+  EXPECT_EQ(t.missing.size(),
+            Bundled().fhir_mapping().observations.size() +
+                Bundled().fhir_mapping().questionnaire_items.size());
+}
+
+}  // namespace
+}  // namespace reconnect::service::fhir
