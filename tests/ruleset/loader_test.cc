@@ -379,7 +379,12 @@ using testing::AllOf;
 using testing::Contains;
 using testing::Not;
 
-constexpr char kCdsHooks[] = R"({"services": [
+constexpr char kCdsHooks[] = R"({"cards": {"source": {"label": "Test"},
+  "headings": {"components": "C", "prompts": "P", "considerations": "Co",
+    "held": "H", "not_available": "N", "why": "W", "gaps": "G",
+    "rule_errors": "E"},
+  "override_reasons": [{"system": "urn:s", "code": "x", "display": "X"}]},
+  "services": [
   {"id": "svc-one", "hook": "patient-view", "title": "One",
    "description": "The first service",
    "prefetch": {"patient": "Patient/{{context.patientId}}"}},
@@ -521,9 +526,31 @@ TEST(FhirMappingFileTest, EveryProblemIsNamedWithItsCode) {
   }
 }
 
+TEST(CdsHooksFileTest, CardsNeedTheirSourceHeadingsAndReasonDisplays) {
+  TempRuleSet rs;
+  rs.Write("cds_hooks.json", R"({"services": [
+  {"id": "s", "hook": "patient-view", "description": "x"}],
+  "cards": {"headings": {"why": "Why"},
+    "override_reasons": [{"system": "urn:s", "code": "x"}]}})");
+  const std::vector<std::string> issues = Issues(rs);
+  EXPECT_THAT(issues, Contains(HasSubstr("\"source\" ({\"label\": ...}) is "
+                                         "required")));
+  EXPECT_THAT(issues,
+              Contains(AllOf(HasSubstr("components"), HasSubstr("[RS104]"))));
+  EXPECT_THAT(issues, Contains(AllOf(HasSubstr("override reason 'x'"),
+                                     HasSubstr("display"))));
+  rs.Write("cds_hooks.json", R"({"services": [
+  {"id": "s", "hook": "patient-view", "description": "x"}]})");
+  EXPECT_THAT(Issues(rs), ElementsAre(HasSubstr("\"cards\" is required")));
+}
+
 TEST(CdsHooksFileTest, NeedsAtLeastOneService) {
   TempRuleSet rs;
-  rs.Write("cds_hooks.json", R"({"services": []})");
+  rs.Write("cds_hooks.json", R"({"services": [], "cards": {
+  "source": {"label": "Test"},
+  "headings": {"components": "C", "prompts": "P", "considerations": "Co",
+    "held": "H", "not_available": "N", "why": "W", "gaps": "G",
+    "rule_errors": "E"}}})");
   EXPECT_THAT(Issues(rs), ElementsAre(AllOf(HasSubstr("non-empty list"),
                                             HasSubstr("[RS104]"))));
 }

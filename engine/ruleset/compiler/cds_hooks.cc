@@ -12,10 +12,97 @@ namespace reconnect::ruleset::ruleset_internal {
 
 using nlohmann::json;
 
+namespace {
+
+// The headings the cards use, each the rule set's own words.
+constexpr const char* kCardHeadings[] = {
+    "components",    "prompts", "considerations", "held",
+    "not_available", "why",     "gaps",           "rule_errors"};
+
+// "cards": how the services' answers read: the source every card names,
+// the headings, the override reasons offered when a card is dismissed, and
+// an app to open with the decision (optional). Checked; null when absent.
+json ReadCards(const SourceFile& f, ObjectReader& r,
+               std::vector<RuleSetIssue>& issues) {
+  const json* cards = r.Member("cards");
+  if (cards == nullptr) {
+    r.Error(issue_codes::kMissingOrWrongShape,
+            "cds_hooks: \"cards\" is required: the source, headings and "
+            "override reasons of the services' cards");
+    return nullptr;
+  }
+  ObjectReader cr(f, *cards, "cds_hooks cards", "", r.KeyOffset("cards"),
+                  issues);
+  if (!cr.ok()) return nullptr;
+  cr.RejectUnknownKeys({"source", "headings", "override_reasons", "app_url"});
+  json out = json::object();
+  if (const json* source = cr.Member("source")) {
+    ObjectReader sr(f, *source, "cds_hooks cards source", "",
+                    cr.KeyOffset("source"), issues);
+    if (sr.ok()) {
+      sr.RejectUnknownKeys({"label", "url"});
+      out["source"] = {{"label", sr.String("label", true)}};
+      if (std::string url = sr.String("url", false); !url.empty()) {
+        out["source"]["url"] = url;
+      }
+    }
+  } else {
+    cr.Error(issue_codes::kMissingOrWrongShape,
+             "cds_hooks cards: \"source\" ({\"label\": ...}) is required");
+  }
+  if (const json* headings = cr.Member("headings")) {
+    ObjectReader hr(f, *headings, "cds_hooks cards headings", "",
+                    cr.KeyOffset("headings"), issues);
+    if (hr.ok()) {
+      hr.RejectUnknownKeys({kCardHeadings[0], kCardHeadings[1],
+                            kCardHeadings[2], kCardHeadings[3],
+                            kCardHeadings[4], kCardHeadings[5],
+                            kCardHeadings[6], kCardHeadings[7]});
+      for (const char* key : kCardHeadings) {
+        out["headings"][key] = hr.String(key, true);
+      }
+    }
+  } else {
+    cr.Error(issue_codes::kMissingOrWrongShape,
+             "cds_hooks cards: \"headings\" is required");
+  }
+  out["override_reasons"] = json::array();
+  if (const json* reasons = cr.Member("override_reasons")) {
+    if (!reasons->is_array()) {
+      cr.Error(issue_codes::kMissingOrWrongShape,
+               "cds_hooks cards: \"override_reasons\" must be a list of "
+               "codings",
+               cr.KeyOffset("override_reasons"));
+    } else {
+      ListEntryLocator locate(f, cr.KeyOffset("override_reasons"));
+      for (const json& e : *reasons) {
+        const auto [code, at] = locate.Next(e, "code");
+        ObjectReader er(f, e,
+                        absl::StrCat("cds_hooks override reason '", code, "'"),
+                        "", at, issues);
+        if (!er.ok()) continue;
+        er.RejectUnknownKeys({"system", "code", "display"});
+        // CDS Hooks requires a display for every override reason.
+        out["override_reasons"].push_back(
+            {{"system", er.String("system", true)},
+             {"code", er.String("code", true)},
+             {"display", er.String("display", true)}});
+      }
+    }
+  }
+  if (std::string app = cr.String("app_url", false); !app.empty()) {
+    out["app_url"] = app;
+  }
+  return out;
+}
+
+}  // namespace
+
 void RuleSetCompiler::ReadCdsHooks(const SourceFile& f) {
   ObjectReader r(f, f.root, "cds_hooks", "", 0, issues_);
   if (!r.ok()) return;
-  r.RejectUnknownKeys({"services"});
+  r.RejectUnknownKeys({"services", "cards"});
+  json cards = ReadCards(f, r, issues_);
   const json* services = r.Member("services");
   if (services == nullptr || !services->is_array() || services->empty()) {
     r.Error(issue_codes::kMissingOrWrongShape,
@@ -79,7 +166,8 @@ void RuleSetCompiler::ReadCdsHooks(const SourceFile& f) {
     }
     out.push_back(std::move(service));
   }
-  out_->cds_hooks_ = json{{"services", std::move(out)}};
+  out_->cds_hooks_ =
+      json{{"services", std::move(out)}, {"cards", std::move(cards)}};
 }
 
 }  // namespace reconnect::ruleset::ruleset_internal

@@ -1,0 +1,292 @@
+#include "service/http/cds_cards.h"
+
+#include <array>
+#include <cstdint>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "openssl/evp.h"
+
+namespace reconnect::service::http {
+
+namespace {
+
+using nlohmann::json;
+
+// The namespace of card uuids: fixed, so that uuids are stable across
+// releases and replicas.
+constexpr std::array<uint8_t, 16> kCardNamespace = {
+    0x1d, 0xbd, 0x58, 0xfe, 0xd2, 0x4e, 0x43, 0xd4,
+    0x8e, 0x91, 0x22, 0xbb, 0x5e, 0xa6, 0xa5, 0xa8};
+
+std::string Heading(const CardInput& in, const char* key) {
+  if (in.cards == nullptr || !in.cards->contains("headings")) return key;
+  const json& headings = (*in.cards)["headings"];
+  auto it = headings.find(key);
+  return it != headings.end() && it->is_string() ? it->get<std::string>() : key;
+}
+
+// The rendered reasons of `rationale`, one sentence after another.
+std::string Reasons(const v1::Rationale& rationale) {
+  std::vector<std::string> reasons;
+  for (const auto& r : rationale.reasons()) {
+    if (!r.reason().empty()) reasons.push_back(r.reason());
+  }
+  return absl::StrJoin(reasons, " ");
+}
+
+// Markdown text: characters that would start markup are escaped.
+std::string Md(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '*' || c == '_' || c == '`' || c == '[' || c == ']' || c == '#' ||
+        c == '<' || c == '>' || c == '\\') {
+      out.push_back('\\');
+    }
+    out.push_back(c == '\n' ? ' ' : c);
+  }
+  return out;
+}
+
+std::string AudienceWord(v1::Audience a) {
+  std::string name = v1::Audience_Name(a);
+  constexpr std::string_view kPrefix = "AUDIENCE_";
+  if (name.rfind(kPrefix, 0) == 0) name = name.substr(kPrefix.size());
+  return absl::AsciiStrToLower(name);
+}
+
+json Source(const CardInput& in) {
+  if (in.cards != nullptr && in.cards->contains("source")) {
+    return (*in.cards)["source"];
+  }
+  return {{"label", in.rule_set_id}};
+}
+
+json OverrideReasons(const CardInput& in) {
+  if (in.cards != nullptr && in.cards->contains("override_reasons")) {
+    return (*in.cards)["override_reasons"];
+  }
+  return json::array();
+}
+
+json Card(const CardInput& in, const std::string& item,
+          const std::string& summary, const std::string& indicator,
+          std::string detail) {
+  json card = {{"uuid", CardUuid(in.decision_id, item)},
+               {"summary", Summary(summary)},
+               {"indicator", indicator},
+               {"source", Source(in)}};
+  if (!detail.empty()) card["detail"] = std::move(detail);
+  if (json reasons = OverrideReasons(in); !reasons.empty()) {
+    card["overrideReasons"] = std::move(reasons);
+  }
+  return card;
+}
+
+std::string PlanDetail(const v1::Recommendation& r, const CardInput& in) {
+  std::string md;
+  const std::string why = Heading(in, "why");
+  // Who delivers a technique, by the disciplines' names.
+  absl::flat_hash_map<std::string, std::string> disciplines;
+  for (const auto& d : r.disciplines()) disciplines[d.code()] = d.display();
+  if (r.components_size() > 0) {
+    absl::StrAppend(&md, "### ", Md(Heading(in, "components")), "\n\n");
+    for (const auto& c : r.components()) {
+      absl::StrAppend(&md, "- **", Md(c.display()), "**\n");
+      for (const auto& t : c.techniques()) {
+        absl::StrAppend(&md, "  - ", Md(t.display()));
+        if (t.delivered_by_size() > 0) {
+          std::vector<std::string> who;
+          for (const auto& code : t.delivered_by()) {
+            auto it = disciplines.find(code);
+            who.push_back(it == disciplines.end() ? code : it->second);
+          }
+          absl::StrAppend(&md, " (", Md(absl::StrJoin(who, ", ")), ")");
+        }
+        if (const std::string reasons = Reasons(t.rationale());
+            !reasons.empty()) {
+          absl::StrAppend(&md, ". *", Md(why), ":* ", Md(reasons));
+        }
+        md += "\n";
+      }
+    }
+    md += "\n";
+  }
+  if (r.prompts_size() > 0) {
+    absl::StrAppend(&md, "### ", Md(Heading(in, "prompts")), "\n\n");
+    for (const auto& p : r.prompts()) {
+      absl::StrAppend(&md, "- (", AudienceWord(p.audience()), ") ",
+                      Md(p.text()), "\n");
+    }
+    md += "\n";
+  }
+  bool info_alerts = false;
+  for (const auto& a : r.alerts()) {
+    if (a.severity() == v1::SEVERITY_INFO) {
+      absl::StrAppend(&md, "- ", Md(a.title().empty() ? a.text() : a.title()),
+                      ": ", Md(a.text()), "\n");
+      info_alerts = true;
+    }
+  }
+  if (info_alerts) md += "\n";
+  if (r.considerations_size() > 0) {
+    absl::StrAppend(&md, "### ", Md(Heading(in, "considerations")), "\n\n");
+    for (const auto& c : r.considerations()) {
+      absl::StrAppend(&md, "- ", Md(c.text()), "\n");
+    }
+    md += "\n";
+  }
+  if (r.held_size() > 0) {
+    absl::StrAppend(&md, "### ", Md(Heading(in, "held")), "\n\n");
+    for (const auto& h : r.held()) {
+      absl::StrAppend(&md, "- ", Md(h.display()));
+      if (const std::string reasons = Reasons(h.held_by()); !reasons.empty()) {
+        absl::StrAppend(&md, ": ", Md(reasons));
+      }
+      md += "\n";
+    }
+    md += "\n";
+  }
+  if (!in.missing.empty()) {
+    absl::StrAppend(&md, "### ", Md(Heading(in, "not_available")), "\n\n");
+    for (const auto& m : in.missing) absl::StrAppend(&md, "- ", Md(m), "\n");
+    md += "\n";
+  }
+  while (!md.empty() && md.back() == '\n') md.pop_back();
+  return md;
+}
+
+json GapsCard(const v1::Recommendation& r, const CardInput& in) {
+  std::vector<std::string> items;
+  json suggestions = json::array();
+  for (const auto& g : r.skills_gaps()) {
+    items.push_back(g.display());
+    json request = {{"resourceType", "ServiceRequest"},
+                    {"status", "draft"},
+                    {"intent", "proposal"},
+                    {"code", {{"text", g.display()}}},
+                    {"note", json::array({{{"text", g.suggestion()}}})}};
+    if (!in.patient_ref.empty()) {
+      request["subject"] = {{"reference", in.patient_ref}};
+    }
+    json performers = json::array();
+    for (const auto& d : g.disciplines_able()) {
+      performers.push_back({{"text", d}});
+    }
+    if (!performers.empty()) request["performerType"] = performers[0];
+    suggestions.push_back(
+        {{"label", Summary(g.suggestion(), 80)},
+         {"uuid", CardUuid(in.decision_id, absl::StrCat("gap/", g.code()))},
+         {"actions", json::array({{{"type", "create"},
+                                   {"description", g.suggestion()},
+                                   {"resource", std::move(request)}}})}});
+  }
+  json card =
+      Card(in, "gaps",
+           absl::StrCat(Heading(in, "gaps"), ": ", absl::StrJoin(items, ", ")),
+           "info", "");
+  std::string detail;
+  for (const auto& g : r.skills_gaps()) {
+    absl::StrAppend(&detail, "- **", Md(g.display()),
+                    "**: ", Md(g.suggestion()), "\n");
+  }
+  if (!detail.empty()) detail.pop_back();
+  card["detail"] = detail;
+  card["suggestions"] = std::move(suggestions);
+  card["selectionBehavior"] = "any";
+  return card;
+}
+
+}  // namespace
+
+std::string Summary(const std::string& text, size_t limit) {
+  // Count code points (UTF-8 lead bytes).
+  size_t points = 0;
+  for (unsigned char c : text) points += (c & 0xC0) != 0x80;
+  if (points < limit) return text;
+  std::string out;
+  size_t kept = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) != 0x80) {
+      if (kept + 2 >= limit) break;  // room for the ellipsis, and under
+      ++kept;
+    }
+    out.push_back(text[i]);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out + "\u2026";
+}
+
+std::string CardUuid(const std::string& decision_id, const std::string& item) {
+  std::string input(reinterpret_cast<const char*>(kCardNamespace.data()),
+                    kCardNamespace.size());
+  absl::StrAppend(&input, decision_id, "/", item);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha1(), nullptr);
+  digest[6] = static_cast<unsigned char>((digest[6] & 0x0F) | 0x50);
+  digest[8] = static_cast<unsigned char>((digest[8] & 0x3F) | 0x80);
+  const std::string hex = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), 16));
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
+                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
+                      hex.substr(20, 12));
+}
+
+json CdsHooksResponse(const v1::Recommendation& r, const CardInput& in) {
+  json cards = json::array();
+  // Alerts that must stop the clinician first, critical before warning, in
+  // the recommendation's order within each.
+  for (const v1::Severity severity :
+       {v1::SEVERITY_CRITICAL, v1::SEVERITY_WARNING}) {
+    for (const auto& a : r.alerts()) {
+      if (a.severity() != severity) continue;
+      std::string detail = Md(a.text());
+      if (const std::string reasons = Reasons(a.rationale());
+          !reasons.empty()) {
+        absl::StrAppend(&detail, "\n\n*", Md(Heading(in, "why")), ":* ",
+                        Md(reasons));
+      }
+      cards.push_back(
+          Card(in, absl::StrCat("alert/", a.code()),
+               a.title().empty() ? a.text() : a.title(),
+               severity == v1::SEVERITY_CRITICAL ? "critical" : "warning",
+               std::move(detail)));
+    }
+  }
+  json plan = Card(in, "plan", r.summary(), "info", PlanDetail(r, in));
+  if (in.cards != nullptr && in.cards->contains("app_url")) {
+    plan["links"] = json::array(
+        {{{"label", (*in.cards)["source"].value("label", "")},
+          {"url", (*in.cards)["app_url"]},
+          {"type", "smart"},
+          {"appContext", json{{"decisionId", in.decision_id}}.dump()}}});
+  }
+  cards.push_back(std::move(plan));
+  if (r.skills_gaps_size() > 0) cards.push_back(GapsCard(r, in));
+  if (r.evaluation_issues_size() > 0) {
+    std::string detail;
+    for (const auto& issue : r.evaluation_issues()) {
+      absl::StrAppend(&detail, "- `", issue.rule_id(), "` (", issue.location(),
+                      "): ", Md(issue.message()), "\n");
+    }
+    detail.pop_back();
+    cards.push_back(Card(in, "rule-errors", Heading(in, "rule_errors"),
+                         "warning", std::move(detail)));
+  }
+  return {{"cards", std::move(cards)},
+          {"extension",
+           {{"reconnect",
+             {{"decisionId", in.decision_id},
+              {"ruleSet",
+               {{"id", in.rule_set_id},
+                {"version", in.rule_set_version},
+                {"digest", in.rule_set_digest}}}}}}}};
+}
+
+}  // namespace reconnect::service::http
