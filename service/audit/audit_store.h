@@ -29,8 +29,11 @@ struct DecisionRecord {
   std::string rule_set_digest;
   std::string assessment;      // reconnect.v1.Assessment as submitted (binary)
   std::string recommendation;  // reconnect.v1.Recommendation returned (binary)
-  std::string prev_hash;       // 32 bytes; zeros before the first record
-  std::string hash;            // 32 bytes
+  // The interface and request the decision came through, as compact JSON
+  // (e.g. {"interface":"cds-hooks","hookInstance":...}); empty for gRPC.
+  std::string context;
+  std::string prev_hash;  // 32 bytes; zeros before the first record
+  std::string hash;       // 32 bytes
 };
 
 // What `audit verify` found.

@@ -52,6 +52,9 @@ std::string ChainHash(const DecisionRecord& r) {
   AddBytes(ctx.get(), r.rule_set_digest);
   AddBytes(ctx.get(), r.assessment);
   AddBytes(ctx.get(), r.recommendation);
+  // Only when there is one, so that records from before contexts existed
+  // keep their hashes.
+  if (!r.context.empty()) AddBytes(ctx.get(), r.context);
   const std::string leaf = Finish(ctx.get());
 
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);

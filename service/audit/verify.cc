@@ -18,7 +18,7 @@
 namespace reconnect::service {
 
 using audit_internal::CheckReadable;
-using audit_internal::kDecisionColumns;
+using audit_internal::DecisionColumns;
 using audit_internal::ReadDecision;
 using audit_internal::Statement;
 
@@ -32,7 +32,7 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
         absl::StrCat("cannot open audit store ", path, ": ",
                      raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
-  RETURN_IF_ERROR(CheckReadable(db.get(), path));
+  ASSIGN_OR_RETURN(const int version, CheckReadable(db.get(), path));
   // Every stored rule set must rebuild to its own digest, or the decisions
   // it made cannot be replayed: the first that does not is the problem.
   std::set<std::string> rule_sets;
@@ -62,7 +62,7 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
     report.problem = std::move(problem);
     return report;
   };
-  Statement rows(db.get(), absl::StrCat("SELECT ", kDecisionColumns,
+  Statement rows(db.get(), absl::StrCat("SELECT ", DecisionColumns(version),
                                         " FROM decisions ORDER BY sequence")
                                .c_str());
   int64_t expected = 1;

@@ -67,15 +67,25 @@ absl::Status Migrate(sqlite3* db, const std::string& path) {
   // Each step in its own transaction, so that a failure leaves a file of
   // the version before it.
   if (have < 1) RETURN_IF_ERROR(MigrateTo1(db));
+  if (have < 2) {
+    RETURN_IF_ERROR(Exec(db,
+                         "BEGIN IMMEDIATE;"
+                         "CREATE INDEX IF NOT EXISTS decisions_by_caller"
+                         "  ON decisions(caller, time_micros);"
+                         "PRAGMA user_version = 2;"
+                         "COMMIT;"));
+  }
+  // Records before it have an empty context, which their hashes do not
+  // cover (chain.h), so they verify as they did.
   return Exec(db,
               "BEGIN IMMEDIATE;"
-              "CREATE INDEX IF NOT EXISTS decisions_by_caller"
-              "  ON decisions(caller, time_micros);"
-              "PRAGMA user_version = 2;"
+              "ALTER TABLE decisions ADD COLUMN context TEXT NOT NULL"
+              "  DEFAULT '';"
+              "PRAGMA user_version = 3;"
               "COMMIT;");
 }
 
-absl::Status CheckReadable(sqlite3* db, const std::string& path) {
+absl::StatusOr<int> CheckReadable(sqlite3* db, const std::string& path) {
   Statement version(db, "PRAGMA user_version");
   if (version.Step() != SQLITE_ROW || version.Int(0) < kOldestReadableVersion ||
       version.Int(0) > kSchemaVersion) {
@@ -83,7 +93,7 @@ absl::Status CheckReadable(sqlite3* db, const std::string& path) {
         absl::StrCat(path, " is not an audit store of schema version ",
                      kOldestReadableVersion, " to ", kSchemaVersion));
   }
-  return absl::OkStatus();
+  return static_cast<int>(version.Int(0));
 }
 
 }  // namespace reconnect::service::audit_internal

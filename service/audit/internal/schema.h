@@ -6,14 +6,16 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace reconnect::service::audit_internal {
 
 // The schema this binary writes. Older files are migrated on open; newer
 // ones are refused.
 // 1: the first schema. 2: an index of decisions by caller, for governance
-// queries by caller identity.
-inline constexpr int kSchemaVersion = 2;
+// queries by caller identity. 3: a decision's context (the interface and the
+// request it came through, e.g. a CDS Hooks hookInstance).
+inline constexpr int kSchemaVersion = 3;
 // Readers (verify, replay, governance) read every version from this one on.
 inline constexpr int kOldestReadableVersion = 1;
 
@@ -21,9 +23,9 @@ inline constexpr int kOldestReadableVersion = 1;
 // one version per transaction. FAILED_PRECONDITION for a newer file.
 absl::Status Migrate(sqlite3* db, const std::string& path);
 
-// OK when the store at `path`, open as `db`, has a schema version this
-// binary reads; FAILED_PRECONDITION otherwise.
-absl::Status CheckReadable(sqlite3* db, const std::string& path);
+// The schema version of the store at `path`, open as `db`, when this
+// binary reads it; FAILED_PRECONDITION otherwise.
+absl::StatusOr<int> CheckReadable(sqlite3* db, const std::string& path);
 
 }  // namespace reconnect::service::audit_internal
 

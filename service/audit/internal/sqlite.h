@@ -66,10 +66,15 @@ class Statement {
   int rc_;
 };
 
-// The columns of a decisions row, in the order of kDecisionColumns.
-constexpr char kDecisionColumns[] =
-    "sequence, decision_id, time_micros, calling_system, caller,"
-    " rule_set_digest, assessment, recommendation, prev_hash, hash";
+// The columns of a decisions row, as ReadDecision reads them, in a store of
+// schema `version` (before 3, the context is empty).
+inline std::string DecisionColumns(int version) {
+  return std::string(
+             "sequence, decision_id, time_micros, calling_system, caller,"
+             " rule_set_digest, assessment, recommendation, prev_hash, "
+             "hash, ") +
+         (version >= 3 ? "context" : "''");
+}
 
 inline DecisionRecord ReadDecision(Statement& row) {
   DecisionRecord r;
@@ -83,6 +88,7 @@ inline DecisionRecord ReadDecision(Statement& row) {
   r.recommendation = row.Bytes(7);
   r.prev_hash = row.Bytes(8);
   r.hash = row.Bytes(9);
+  r.context = row.Bytes(10);
   return r;
 }
 

@@ -20,8 +20,8 @@ namespace {
 
 class SqliteAuditReader final : public AuditReader {
  public:
-  // Takes ownership of `db`.
-  explicit SqliteAuditReader(sqlite3* db) : db_(db) {}
+  // Takes ownership of `db`, a store of schema `version`.
+  SqliteAuditReader(sqlite3* db, int version) : db_(db), version_(version) {}
   ~SqliteAuditReader() override;
 
   absl::StatusOr<DecisionRecord> GetDecision(
@@ -36,13 +36,14 @@ class SqliteAuditReader final : public AuditReader {
 
  private:
   sqlite3* const db_;
+  const int version_;
 };
 
 SqliteAuditReader::~SqliteAuditReader() { sqlite3_close(db_); }
 
 absl::StatusOr<DecisionRecord> SqliteAuditReader::GetDecision(
     const std::string& decision_id) {
-  Statement row(db_, absl::StrCat("SELECT ", kDecisionColumns,
+  Statement row(db_, absl::StrCat("SELECT ", DecisionColumns(version_),
                                   " FROM decisions WHERE decision_id = ?")
                          .c_str());
   row.BindText(1, decision_id);
@@ -104,7 +105,7 @@ absl::StatusOr<std::vector<DecisionRecord>> SqliteAuditReader::ListDecisions(
       "SELECT sequence, decision_id, time_micros, calling_system, caller,"
       " rule_set_digest, ",
       q.metadata_only ? "x'', x''" : "assessment, recommendation",
-      ", prev_hash, hash", kWhere);
+      ", prev_hash, hash, ", version_ >= 3 ? "context" : "''", kWhere);
   Statement rows(db_, sql.c_str());
   rows.Bind(1, q.after_sequence)
       .Bind(2, q.start_micros)
@@ -159,11 +160,12 @@ absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(
     return absl::NotFoundError(
         absl::StrCat("cannot open audit store ", path, ": ", message));
   }
-  if (absl::Status s = CheckReadable(db, path); !s.ok()) {
+  absl::StatusOr<int> version = CheckReadable(db, path);
+  if (!version.ok()) {
     sqlite3_close(db);
-    return s;
+    return version.status();
   }
-  return std::make_unique<SqliteAuditReader>(db);
+  return std::make_unique<SqliteAuditReader>(db, *version);
 }
 
 }  // namespace reconnect::service

@@ -300,8 +300,8 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
   Statement row(db_,
                 "INSERT INTO decisions (sequence, decision_id, time_micros,"
                 " calling_system, caller, rule_set_digest, assessment,"
-                " recommendation, prev_hash, hash)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                " recommendation, prev_hash, hash, context)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (Pending& p : batch) {
     DecisionRecord& r = p.record;
     r.sequence = head_sequence_ + 1;
@@ -317,7 +317,8 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
         .BindBlob(7, r.assessment)
         .BindBlob(8, r.recommendation)
         .BindBlob(9, r.prev_hash)
-        .BindBlob(10, r.hash);
+        .BindBlob(10, r.hash)
+        .BindText(11, r.context);
     if (row.Step() != SQLITE_DONE) {
       absl::Status s = fail("record a decision");
       row.Reset();

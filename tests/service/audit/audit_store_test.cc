@@ -95,6 +95,11 @@ class AuditStoreTest : public ::testing::Test {
     r.rule_set_digest = Bundled().digest();
     r.assessment = absl::StrCat("assessment bytes ", i);
     r.recommendation = absl::StrCat("recommendation bytes ", i);
+    // Some came through CDS Hooks, and say so.
+    if (i % 3 == 0) {
+      r.context = absl::StrCat(
+          R"({"interface":"cds-hooks","hookInstance":"hook-)", i, R"("})");
+    }
     return r;
   }
 
@@ -307,6 +312,13 @@ INSTANTIATE_TEST_SUITE_P(
                    "record 1 is missing"},
         TamperCase{"DeleteLast", "DELETE FROM decisions WHERE sequence = 6", 6,
                    "records were removed"},
+        TamperCase{"EditContext",
+                   "UPDATE decisions SET context = "
+                   "replace(context, 'hook-3', 'hook-9') WHERE sequence = 3",
+                   3, "altered"},
+        TamperCase{"DropContext",
+                   "UPDATE decisions SET context = '' WHERE sequence = 6", 6,
+                   "altered"},
         TamperCase{"Reorder",
                    // Swap the contents of records 2 and 3, keeping their
                    // sequence numbers.
@@ -315,7 +327,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "DELETE FROM decisions WHERE sequence IN (2, 3);"
                    "INSERT INTO decisions SELECT 5 - sequence, decision_id,"
                    " time_micros, calling_system, caller, rule_set_digest,"
-                   " assessment, recommendation, prev_hash, hash FROM t;",
+                   " assessment, recommendation, prev_hash, hash, context"
+                   " FROM t;",
                    2, "record 2"},
         TamperCase{"Renumber",
                    "UPDATE decisions SET sequence = 10 WHERE sequence = 6", 6,
@@ -403,11 +416,15 @@ TEST_F(AuditStoreTest, ReaderListsByFilter) {
   EXPECT_EQ((*stored)[0].version, "1.0.0");
 }
 
-// A store of schema version 1 (before the caller index) is migrated when a
-// server opens it, and read as it is by the readers until then.
+// A store of schema version 1 (before the caller index and the context) is
+// migrated when a server opens it, and read as it is by the readers until
+// then.
 TEST_F(AuditStoreTest, MigratesAVersion1Store) {
-  FillWith(3);
-  Tamper("DROP INDEX decisions_by_caller; PRAGMA user_version = 1;");
+  FillWith(2);  // records without a context, as version 1 held them
+  Tamper(
+      "DROP INDEX decisions_by_caller;"
+      "ALTER TABLE decisions DROP COLUMN context;"
+      "PRAGMA user_version = 1;");
   auto index_exists = [&] {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
@@ -438,13 +455,20 @@ TEST_F(AuditStoreTest, MigratesAVersion1Store) {
   {
     auto store = AuditStore::Open({path_, 0});
     ASSERT_THAT(store, IsOk()) << store.status();
-    EXPECT_THAT(AppendAndWait(**store, Record(4)), IsOk());
+    // After the migration, records carry their context.
+    EXPECT_THAT(AppendAndWait(**store, Record(3)), IsOk());
   }
   EXPECT_TRUE(index_exists());
   auto report = VerifyAuditTrail(path_);
   ASSERT_THAT(report, IsOk()) << report.status();
   EXPECT_TRUE(report->ok()) << report->problem;
-  EXPECT_EQ(report->records, 4);
+  EXPECT_EQ(report->records, 3);
+  auto reader = AuditReader::Open(path_);
+  ASSERT_THAT(reader, IsOk());
+  auto third = (*reader)->GetDecision("decision-3");
+  ASSERT_THAT(third, IsOk());
+  EXPECT_EQ(third->context,
+            R"({"interface":"cds-hooks","hookInstance":"hook-3"})");
 }
 
 TEST_F(AuditStoreTest, RefusesNewerSchemaAndNonStores) {
