@@ -6,34 +6,19 @@
 #include <optional>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "openssl/evp.h"
-#include "openssl/hmac.h"
 #include "service/api/status_mapping.h"
 #include "service/common/log.h"
+#include "service/decision/stored_record.h"
 
 namespace reconnect::service {
 
 namespace {
-
-// Deterministic binary, so that a record's bytes (and so its hash) depend
-// only on the message.
-std::string Serialize(const google::protobuf::Message& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
 
 google::protobuf::ArenaOptions ArenaOptions() {
   google::protobuf::ArenaOptions options;
@@ -65,30 +50,6 @@ grpc::ByteBuffer WithRecommendation(const v1::EvaluateResponse& response,
 }
 
 }  // namespace
-
-std::string PatientRefHmac(const std::string& key, const std::string& ref) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(ref.data()), ref.size(), mac,
-       &len);
-  return absl::StrCat("hmac-sha256:",
-                      absl::BytesToHexString(absl::string_view(
-                          reinterpret_cast<const char*>(mac), len)));
-}
-
-std::string DecisionSupportService::StoredAssessment(
-    const v1::Assessment& assessment) const {
-  if (assessment.patient_ref().empty()) return Serialize(assessment);
-  // The patient reference is stored only as a keyed HMAC: the same patient
-  // links across decisions for whoever holds the key, and for no one else.
-  v1::Assessment stored = assessment;
-  stored.set_patient_ref(
-      patient_ref_key_.empty()
-          ? std::string()
-          : PatientRefHmac(patient_ref_key_, assessment.patient_ref()));
-  return Serialize(stored);
-}
 
 // How a call ends, decided once: by its answer or error, or by the
 // server's deadline, whichever comes first (the deadline timer and the audit
@@ -264,7 +225,7 @@ void DecisionSupportService::Call::Evaluate() {
   // The recommendation's bytes go both into the record (deterministic, so
   // that its hash depends only on the message) and, as field
   // `recommendation`, into the response.
-  std::string recommendation = Serialize(response->recommendation());
+  std::string recommendation = DeterministicBytes(response->recommendation());
   response->clear_recommendation();
   response_ = WithRecommendation(*response, recommendation);
   if (service_.audit_ == nullptr) {
@@ -280,7 +241,8 @@ void DecisionSupportService::Call::Evaluate() {
   // Empty when authorization is off.
   record.caller = std::move(caller_);
   record.rule_set_digest = response->rule_set().digest();
-  record.assessment = service_.StoredAssessment(request->assessment());
+  record.assessment =
+      StoredAssessment(request->assessment(), service_.patient_ref_key_);
   record.recommendation = std::move(recommendation);
   service_.audit_->Append(
       std::move(record), [ending = ending_](const absl::Status& s) {

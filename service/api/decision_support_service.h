@@ -48,9 +48,6 @@ class DecisionSupportService final : public grpc::Service {
  private:
   class Call;
   class Ending;
-  // The assessment as recorded: as submitted, but for the patient
-  // reference.
-  std::string StoredAssessment(const v1::Assessment& assessment) const;
 
   const DecisionEngine& engine_;
   Authorizer& authorizer_;
@@ -85,9 +82,6 @@ class HealthListenerDecisionSupport final
                                      const v1::EvaluateRequest*,
                                      v1::EvaluateResponse*) override;
 };
-
-// "hmac-sha256:" and the hex HMAC-SHA256 of `ref` under `key`.
-std::string PatientRefHmac(const std::string& key, const std::string& ref);
 
 }  // namespace reconnect::service
 

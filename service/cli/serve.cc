@@ -214,7 +214,8 @@ absl::StatusOr<std::unique_ptr<AuditStore>> OpenAuditStore(
 // Gives the service the key that patient references are stored under;
 // false (logged) when the key file is refused.
 bool ConfigurePatientRefKey(const ServeOptions& options,
-                            DecisionSupportService& service) {
+                            DecisionSupportService& service,
+                            http::CdsHooksRoutes& cds_hooks) {
   if (options.patient_ref_key_file.empty()) {
     Log(LogLevel::kWarning, "patient_ref_not_stored",
         {{"reason",
@@ -231,7 +232,8 @@ bool ConfigurePatientRefKey(const ServeOptions& options,
                                 "needs at least 32 random bytes"}});
     return false;
   }
-  service.SetPatientRefKey(*std::move(key));
+  service.SetPatientRefKey(*key);
+  cds_hooks.SetPatientRefKey(*std::move(key));
   return true;
 }
 
@@ -378,6 +380,15 @@ int RunServe(const ServeOptions& options) {
   const bool tls = TlsConfigured(options.tls);
   const bool loopback = IsLoopback(options.listen);
   if (!CheckTransport(options, tls, loopback)) return kExitRefused;
+  if (!options.http_listen.empty() && !options.auth.policy_file.empty()) {
+    Log(LogLevel::kError, "refused_http_listener",
+        {{"listen", options.http_listen},
+         {"reason",
+          "the HTTP listener does not authenticate callers yet, so it would "
+          "offer without credentials what --policy guards on gRPC; serve it "
+          "without --policy"}});
+    return kExitRefused;
+  }
   if (!options.http_listen.empty() && !IsLoopback(options.http_listen) &&
       !options.insecure) {
     Log(LogLevel::kError, "refused_plaintext",
@@ -413,7 +424,12 @@ int RunServe(const ServeOptions& options) {
   DecisionEngine engine(registry);
   CallLimits limits(options.limits);
   DecisionSupportService service(engine, *authorizer, limits, audit->get());
-  if (*audit && !ConfigurePatientRefKey(options, service)) return kExitRefused;
+  // The HTTP routes (CDS Hooks) answer from the same engine, limits and
+  // store; declared here so that they outlive the HTTP server's threads.
+  http::CdsHooksRoutes cds_hooks(registry, engine, limits, audit->get());
+  if (*audit && !ConfigurePatientRefKey(options, service, cds_hooks)) {
+    return kExitRefused;
+  }
   EmptyDecisionSupportService empty_service;
   if (options.empty_handler_for_benchmark) {
     Log(LogLevel::kWarning, "empty_handler_for_benchmark",
@@ -465,8 +481,6 @@ int RunServe(const ServeOptions& options) {
           ok ? "audit_store_recovered" : "audit_store_unwritable");
     });
   }
-  // The routes first, so that they outlive the server's threads.
-  http::CdsHooksRoutes cds_hooks(registry);
   std::unique_ptr<http::HttpServer> http_server;
   if (!options.http_listen.empty()) {
     http_server = StartHttpListener(options, cds_hooks);

@@ -1,9 +1,19 @@
 #include "service/http/cds_hooks.h"
 
+#include <memory>
+#include <optional>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
+#include "service/common/log.h"
+#include "service/decision/stored_record.h"
+#include "service/fhir/assessment_from_fhir.h"
+#include "service/http/cds_cards.h"
 
 namespace reconnect::service::http {
 
@@ -43,6 +53,263 @@ HttpResponse CdsHooksRoutes::Discovery() const {
   return r;
 }
 
+namespace {
+
+using nlohmann::json;
+
+// The service `id` in the active rule set's cds_hooks.json, or null.
+const json* FindService(const ruleset::CompiledRuleSet& rule_set,
+                        const std::string& id) {
+  const json& declared = rule_set.cds_hooks();
+  if (!declared.is_object() || !declared.contains("services")) return nullptr;
+  for (const json& service : declared["services"]) {
+    if (service.value("id", "") == id) return &service;
+  }
+  return nullptr;
+}
+
+// What the request says about each of the service's prefetch keys, for a
+// 412: absent (the EHR did not prefetch it), null (it found nothing or
+// would not say) or an OperationOutcome (it failed to fetch).
+std::vector<OutcomeIssue> PrefetchNotes(const json& service,
+                                        const json& prefetch) {
+  std::vector<OutcomeIssue> notes;
+  if (!service.contains("prefetch")) return notes;
+  for (const auto& [key, query] : service["prefetch"].items()) {
+    const std::string path = absl::StrCat("prefetch.", key);
+    if (!prefetch.is_object() || !prefetch.contains(key)) {
+      notes.push_back(
+          {"required", absl::StrCat("'", key, "' was not prefetched"), path});
+    } else if (prefetch[key].is_null()) {
+      notes.push_back({"not-found", absl::StrCat("'", key, "' is null"), path});
+    } else if (prefetch[key].is_object() &&
+               prefetch[key].value("resourceType", "") == "OperationOutcome") {
+      notes.push_back({"exception",
+                       absl::StrCat("'", key,
+                                    "' is an OperationOutcome: the EHR could "
+                                    "not fetch it"),
+                       path});
+    }
+  }
+  return notes;
+}
+
+// The request's shape, as CDS Hooks 2.0 defines it for this service.
+std::vector<OutcomeIssue> CheckRequest(const json& body, const json& service) {
+  std::vector<OutcomeIssue> issues;
+  if (!body.is_object()) {
+    return {{"structure", "the request must be a JSON object", ""}};
+  }
+  const json* hook_instance =
+      body.contains("hookInstance") ? &body["hookInstance"] : nullptr;
+  if (hook_instance == nullptr || !hook_instance->is_string() ||
+      hook_instance->get<std::string>().empty() ||
+      hook_instance->get<std::string>().size() > 128) {
+    issues.push_back({"required",
+                      "hookInstance must be a string of 1 to 128 characters",
+                      "hookInstance"});
+  }
+  const std::string hook = service.value("hook", "");
+  if (!body.contains("hook") || !body["hook"].is_string()) {
+    issues.push_back({"required", "hook is required", "hook"});
+  } else if (body["hook"] != hook) {
+    issues.push_back(
+        {"not-supported",
+         absl::StrCat("this service answers the hook '", hook, "', not '",
+                      body["hook"].get<std::string>(), "'"),
+         "hook"});
+  }
+  if (!body.contains("context") || !body["context"].is_object()) {
+    issues.push_back({"required", "context must be an object", "context"});
+  } else {
+    const json& context = body["context"];
+    if (!context.contains("patientId") || !context["patientId"].is_string() ||
+        context["patientId"].get<std::string>().empty()) {
+      issues.push_back(
+          {"required", "context.patientId is required", "context.patientId"});
+    }
+    if (context.contains("userId") && !context["userId"].is_string()) {
+      issues.push_back(
+          {"structure", "context.userId must be a string", "context.userId"});
+    }
+  }
+  if (body.contains("prefetch") && !body["prefetch"].is_object() &&
+      !body["prefetch"].is_null()) {
+    issues.push_back({"structure",
+                      "prefetch must be an object of prefetch keys",
+                      "prefetch"});
+  }
+  return issues;
+}
+
+// A patient or a person related to one, in a portal: they get no cards. A
+// safeguarding alert must never reach a partner's screen.
+bool PortalUser(const json& context) {
+  const std::string user = context.value("userId", "");
+  return absl::StartsWith(user, "Patient/") ||
+         absl::StartsWith(user, "RelatedPerson/");
+}
+
+}  // namespace
+
+void CdsHooksRoutes::ServiceCall(const std::string& id,
+                                 const HttpRequest& request,
+                                 Respond respond) const {
+  auto rule_set = registry_.Active();
+  if (rule_set == nullptr) {
+    std::move(respond)(Discovery());  // the 503 that says why
+    return;
+  }
+  const json* service = FindService(*rule_set, id);
+  if (service == nullptr) {
+    std::move(respond)(
+        ErrorResponse(404, "not-found",
+                      absl::StrCat("there is no CDS service '", id, "'; GET ",
+                                   kDiscoveryPath, " lists them")));
+    return;
+  }
+  if (request.method != "POST") {
+    std::move(respond)(MethodNotAllowed(request, "POST"));
+    return;
+  }
+  json body;
+  try {
+    body = json::parse(request.body);
+  } catch (const json::parse_error& e) {
+    std::move(respond)(ErrorResponse(
+        400, "structure",
+        absl::StrCat("the request body is not JSON (at byte ", e.byte, ")")));
+    return;
+  }
+  if (std::vector<OutcomeIssue> issues = CheckRequest(body, *service);
+      !issues.empty()) {
+    std::move(respond)(OutcomeResponse(400, issues));
+    return;
+  }
+  const json& context = body["context"];
+  if (PortalUser(context)) {
+    Log(LogLevel::kInfo, "cds_portal_user_no_cards", {{"service", id}});
+    HttpResponse r;
+    r.body = R"({"cards":[]})";
+    std::move(respond)(std::move(r));
+    return;
+  }
+  std::optional<CallSlot> slot = limits_.Admit("cds-hooks");
+  if (!slot) {
+    HttpResponse r = ErrorResponse(
+        429, "throttled",
+        "the service is answering as many calls as it may; retry with "
+        "backoff");
+    r.headers.emplace_back("Retry-After", "1");
+    std::move(respond)(std::move(r));
+    return;
+  }
+  static const json kNoPrefetch = json::object();
+  const json& prefetch =
+      body.contains("prefetch") && body["prefetch"].is_object()
+          ? body["prefetch"]
+          : kNoPrefetch;
+  v1::EvaluateRequest evaluate;
+  evaluate.set_calling_system(absl::StrCat("cds-hooks:", id));
+  v1::Assessment& assessment = *evaluate.mutable_assessment();
+  const fhir::Translation translation = fhir::AssessmentFromPrefetch(
+      rule_set->fhir_mapping(), prefetch, assessment);
+  if (!translation.problems.empty()) {
+    std::vector<OutcomeIssue> issues;
+    for (const fhir::Problem& p : translation.problems) {
+      issues.push_back({"invalid", p.message, p.path});
+    }
+    std::move(respond)(OutcomeResponse(400, issues));
+    return;
+  }
+  if (translation.found.empty()) {
+    std::vector<OutcomeIssue> issues = {
+        {"required",
+         absl::StrCat("none of the facts this service reads were in the "
+                      "prefetched data; it needs at least one of: ",
+                      absl::StrJoin(translation.missing, ", ")),
+         "prefetch"}};
+    for (OutcomeIssue& note : PrefetchNotes(*service, prefetch)) {
+      issues.push_back(std::move(note));
+    }
+    std::move(respond)(OutcomeResponse(412, issues));
+    return;
+  }
+  if (assessment.patient_ref().empty()) {
+    assessment.set_patient_ref(
+        absl::StrCat("Patient/", context["patientId"].get<std::string>()));
+  }
+  v1::EvaluateResponse response;
+  std::vector<FieldViolation> violations;
+  if (absl::Status s = engine_.Evaluate(evaluate, response, violations);
+      !s.ok()) {
+    if (s.code() != absl::StatusCode::kInvalidArgument) {
+      std::move(respond)(
+          ErrorResponse(503, "transient", std::string(s.message())));
+      return;
+    }
+    // Field names only: violations never carry the submitted values.
+    Log(LogLevel::kWarning, "cds_call_refused",
+        {{"service", id}, {"violations", violations.size()}});
+    std::vector<OutcomeIssue> issues;
+    for (const FieldViolation& v : violations) {
+      issues.push_back({"value", v.description, v.field});
+    }
+    if (issues.empty())
+      issues.push_back({"invalid", std::string(s.message()), ""});
+    std::move(respond)(OutcomeResponse(400, issues));
+    return;
+  }
+  CardInput cards;
+  cards.decision_id = response.decision_id();
+  cards.rule_set_id = response.rule_set().id();
+  cards.rule_set_version = response.rule_set().version();
+  cards.rule_set_digest = response.rule_set().digest();
+  cards.patient_ref = assessment.patient_ref();
+  cards.cards = &rule_set->cds_hooks()["cards"];
+  cards.missing = translation.missing;
+  HttpResponse answer;
+  answer.body = CdsHooksResponse(response.recommendation(), cards)
+                    .dump(-1, ' ', false, json::error_handler_t::replace);
+  if (audit_ == nullptr) {
+    std::move(respond)(std::move(answer));
+    return;
+  }
+  DecisionRecord record;
+  record.decision_id = response.decision_id();
+  record.time_micros = absl::ToUnixMicros(absl::Now());
+  record.calling_system = evaluate.calling_system();
+  record.rule_set_digest = response.rule_set().digest();
+  record.assessment = StoredAssessment(assessment, patient_ref_key_);
+  record.recommendation = DeterministicBytes(response.recommendation());
+  record.context = json{{"interface", "cds-hooks"},
+                        {"service", id},
+                        {"hook", body["hook"]},
+                        {"hookInstance", body["hookInstance"]}}
+                       .dump();
+  // The answer goes out only once its record is committed; the store's
+  // writer thread sends it.
+  auto pending = std::make_shared<Respond>(std::move(respond));
+  auto held = std::make_shared<std::optional<CallSlot>>(std::move(slot));
+  audit_->Append(std::move(record), [pending, held, answer = std::move(answer)](
+                                        const absl::Status& s) mutable {
+    held->reset();
+    if (s.ok()) {
+      std::move (*pending)(std::move(answer));
+      return;
+    }
+    Log(LogLevel::kError, "audit_write_failed",
+        {{"code", absl::StatusCodeToString(s.code())},
+         {"reason", std::string(s.message())}});
+    HttpResponse r = ErrorResponse(
+        503, "transient",
+        "the decision could not be recorded in the audit trail, so it was not "
+        "returned; retry later");
+    r.headers.emplace_back("Retry-After", "5");
+    std::move (*pending)(std::move(r));
+  });
+}
+
 void CdsHooksRoutes::Handle(HttpRequest request, Respond respond) const {
   if (request.path == kDiscoveryPath) {
     if (request.method != "GET") {
@@ -51,6 +318,14 @@ void CdsHooksRoutes::Handle(HttpRequest request, Respond respond) const {
     }
     std::move(respond)(Discovery());
     return;
+  }
+  const std::string prefix = absl::StrCat(kDiscoveryPath, "/");
+  if (absl::StartsWith(request.path, prefix)) {
+    const std::string id = request.path.substr(prefix.size());
+    if (!id.empty() && id.find('/') == std::string::npos) {
+      ServiceCall(id, request, std::move(respond));
+      return;
+    }
   }
   std::move(respond)(ErrorResponse(
       404, "not-found",

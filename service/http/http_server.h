@@ -66,7 +66,18 @@ using Respond = absl::AnyInvocable<void(HttpResponse) &&>;
 // Runs on one of the server's threads, so it must not block.
 using HttpHandler = std::function<void(HttpRequest, Respond)>;
 
-// The answer to a request the server itself refuses: `status` with a FHIR
+// One issue of a FHIR OperationOutcome: `code` a FHIR issue-type, what is
+// wrong, and where (a path into the request; empty when not one place).
+struct OutcomeIssue {
+  std::string code;
+  std::string diagnostics;
+  std::string expression;
+};
+
+// `status` with a FHIR OperationOutcome of `issues` (all errors).
+HttpResponse OutcomeResponse(int status, const std::vector<OutcomeIssue>& issues);
+
+// The answer to a request refused for one reason: `status` with a FHIR
 // OperationOutcome whose issue has `code` (a FHIR issue-type) and
 // `diagnostics`, and `expression` when non-empty.
 HttpResponse ErrorResponse(int status, std::string_view code,

@@ -4,7 +4,13 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "service/audit/audit_store.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/server_process.h"
@@ -128,6 +135,198 @@ TEST(HttpE2ETest, BadLimitsAndAddressesAreRefusedAtStartUp) {
       testing_util::RunReconnect(base + "--http_listen=0.0.0.0:0");
   EXPECT_EQ(code, 2) << out;
   EXPECT_THAT(out, HasSubstr("only on loopback, or with --insecure"));
+  // Nor beside a policy that gRPC enforces and it could not.
+  auto [policy_code, policy_out] = testing_util::RunReconnect(
+      base + "--http_listen=127.0.0.1:0 --policy=/nonexistent/policy.json");
+  EXPECT_EQ(policy_code, 2) << policy_out;
+  EXPECT_THAT(policy_out, HasSubstr("does not authenticate callers yet"));
+}
+
+// The sample CDS Hooks request, with `edit` applied.
+std::string ExampleCall(const std::function<void(nlohmann::json&)>& edit = {}) {
+  std::ifstream in(std::string(RECONNECT_SOURCE_DIR) +
+                   "/examples/cds-hooks/patient-view-catastrophising.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json request = nlohmann::json::parse(text.str());
+  if (edit) edit(request);
+  return request.dump();
+}
+
+class CdsServiceCallTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cds_e2e_test.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    server_ = std::make_unique<ServerProcess>(testing_util::ServeBundled(
+        {"--audit=" + dir_ + "/audit.db", "--http_listen=127.0.0.1:0"}));
+    port_ = StartHttp(*server_);
+    ASSERT_NE(port_, 0);
+  }
+  void TearDown() override {
+    EXPECT_EQ(server_->Stop(SIGTERM, std::chrono::seconds(20)), 0);
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::optional<testing_util::HttpReply> Call(
+      const std::string& body,
+      const std::string& service = "reconnect-patient-view") {
+    return HttpCall(port_, "POST", "/cds-services/" + service, body,
+                    "Content-Type: application/json\r\n");
+  }
+
+  std::vector<service::DecisionRecord> Recorded() {
+    auto reader = service::AuditReader::Open(dir_ + "/audit.db");
+    EXPECT_TRUE(reader.ok()) << reader.status();
+    if (!reader.ok()) return {};
+    auto listed = (*reader)->ListDecisions({});
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    return listed.ok() ? *listed : std::vector<service::DecisionRecord>{};
+  }
+
+  // The issues of an OperationOutcome reply, as "expression: diagnostics".
+  static std::vector<std::string> Issues(const testing_util::HttpReply& r) {
+    std::vector<std::string> out;
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_object() || !j.contains("issue"))
+      return {"(no issues) " + r.body};
+    for (const auto& issue : j["issue"]) {
+      std::string where;
+      if (issue.contains("expression")) where = issue["expression"][0];
+      out.push_back(where + ": " + issue.value("diagnostics", ""));
+    }
+    return out;
+  }
+
+  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;
+  int port_ = 0;
+};
+
+TEST_F(CdsServiceCallTest, AnswersCardsOnceTheDecisionIsRecorded) {
+  auto reply = Call(ExampleCall());
+  ASSERT_TRUE(reply.has_value());
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  auto body = nlohmann::json::parse(reply->body);
+  ASSERT_TRUE(body["cards"].is_array());
+  ASSERT_FALSE(body["cards"].empty());
+  const std::string decision_id = body["extension"]["reconnect"]["decisionId"];
+  EXPECT_EQ(body["extension"]["reconnect"]["ruleSet"]["version"], "1.0.1");
+  // The plan card lists what the EHR did not send.
+  bool plan = false;
+  for (const auto& card : body["cards"]) {
+    if (card["indicator"] == "info" && !card.contains("suggestions")) {
+      plan = true;
+      EXPECT_THAT(card["detail"].get<std::string>(),
+                  HasSubstr("Facts not available"));
+      EXPECT_THAT(card["detail"].get<std::string>(), HasSubstr("IIEF-5 total"));
+    }
+  }
+  EXPECT_TRUE(plan);
+  // In the trail, with the hookInstance.
+  const auto records = Recorded();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].decision_id, decision_id);
+  EXPECT_EQ(records[0].calling_system, "cds-hooks:reconnect-patient-view");
+  auto context = nlohmann::json::parse(records[0].context);
+  EXPECT_EQ(context["interface"], "cds-hooks");
+  EXPECT_EQ(context["hookInstance"], "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea");
+  EXPECT_EQ(context["hook"], "patient-view");
+  auto [code, out] =
+      testing_util::RunReconnect("audit verify " + dir_ + "/audit.db");
+  EXPECT_EQ(code, 0) << out;
+  // The encounter-start service answers its own hook.
+  auto encounter = Call(ExampleCall([](nlohmann::json& r) {
+                          r["hook"] = "encounter-start";
+                          r["context"]["encounterId"] = "e1";
+                        }),
+                        "reconnect-encounter-start");
+  ASSERT_TRUE(encounter.has_value());
+  EXPECT_EQ(encounter->status, 200) << encounter->body;
+}
+
+TEST_F(CdsServiceCallTest, PortalUsersGetNoCardsAndNothingIsDecided) {
+  for (const char* user : {"Patient/example-001", "RelatedPerson/partner-1"}) {
+    auto reply = Call(
+        ExampleCall([&](nlohmann::json& r) { r["context"]["userId"] = user; }));
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(nlohmann::json::parse(reply->body),
+              nlohmann::json::parse(R"({"cards":[]})"))
+        << user;
+  }
+  EXPECT_TRUE(Recorded().empty());
+}
+
+TEST_F(CdsServiceCallTest, BadRequestsGetTheirStatusAndSayWhere) {
+  auto malformed = Call("{\"hook\": ");
+  ASSERT_TRUE(malformed.has_value());
+  EXPECT_EQ(malformed->status, 400);
+  EXPECT_THAT(Issues(*malformed)[0], HasSubstr("not JSON (at byte"));
+
+  auto wrong_hook = Call(ExampleCall([](nlohmann::json& r) {
+    r["hook"] = "order-sign";
+    r.erase("hookInstance");
+  }));
+  ASSERT_TRUE(wrong_hook.has_value());
+  EXPECT_EQ(wrong_hook->status, 400);
+  EXPECT_THAT(Issues(*wrong_hook),
+              testing::UnorderedElementsAre(
+                  HasSubstr("hookInstance: hookInstance must be"),
+                  HasSubstr("hook: this service answers the hook "
+                            "'patient-view', not 'order-sign'")));
+
+  auto unknown = Call(ExampleCall(), "no-such-service");
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->status, 404);
+
+  auto get = HttpCall(port_, "GET", "/cds-services/reconnect-patient-view");
+  ASSERT_TRUE(get.has_value());
+  EXPECT_EQ(get->status, 405);
+  EXPECT_EQ(get->headers["allow"], "POST");
+
+  auto wrong_type = Call(ExampleCall([](nlohmann::json& r) {
+    r["prefetch"]["observations"]["entry"][0]["resource"]["valueQuantity"]
+     ["value"] = "eight";
+  }));
+  ASSERT_TRUE(wrong_type.has_value());
+  EXPECT_EQ(wrong_type->status, 400);
+  EXPECT_THAT(Issues(*wrong_type),
+              testing::ElementsAre(HasSubstr(
+                  "prefetch.observations.entry[0].resource.valueQuantity."
+                  "value: must be a number")));
+
+  auto out_of_range = Call(ExampleCall([](nlohmann::json& r) {
+    r["prefetch"]["assessment"]["entry"][0]["resource"]["item"][0]["answer"][0]
+     ["valueInteger"] = 99;
+  }));
+  ASSERT_TRUE(out_of_range.has_value());
+  EXPECT_EQ(out_of_range->status, 400);
+  EXPECT_THAT(Issues(*out_of_range),
+              testing::Contains(HasSubstr("assessment.scores.pcs_total")));
+  EXPECT_TRUE(Recorded().empty());
+}
+
+TEST_F(CdsServiceCallTest, WithoutUsableDataItAnswers412AndSaysWhatIsMissing) {
+  auto reply = Call(ExampleCall([](nlohmann::json& r) {
+    r["prefetch"] = {{"patient", nullptr},
+                     {"observations",
+                      {{"resourceType", "OperationOutcome"},
+                       {"issue", nlohmann::json::array()}}}};
+  }));
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 412);
+  const auto issues = Issues(*reply);
+  EXPECT_THAT(issues, testing::Contains(HasSubstr("PHQ-9 total")));
+  EXPECT_THAT(issues, testing::Contains(
+                          HasSubstr("prefetch.patient: 'patient' is null")));
+  EXPECT_THAT(issues, testing::Contains(HasSubstr(
+                          "prefetch.observations: 'observations' is an "
+                          "OperationOutcome")));
+  EXPECT_THAT(issues, testing::Contains(
+                          HasSubstr("prefetch.assessment: 'assessment' was not "
+                                    "prefetched")));
+  EXPECT_TRUE(Recorded().empty());
 }
 
 }  // namespace

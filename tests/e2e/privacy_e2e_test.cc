@@ -20,6 +20,7 @@
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "service/api/decision_support_service.h"
+#include "service/decision/stored_record.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/server_process.h"

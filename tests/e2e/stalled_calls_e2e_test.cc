@@ -139,14 +139,15 @@ TEST(StalledCallsE2ETest, CountAgainstTheLimitAsTheyArrive) {
   const std::string address = AddressOf(server);
   ASSERT_FALSE(address.empty());
   testing_util::StalledCalls stalled(address, 1, 10);
-  // The calls are in once the server has taken them; the only sign of that
-  // from outside is a full house.
-  grpc::Status status;
-  for (int i = 0; i < 50; ++i) {
-    status = CallOnce(address);
-    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // The calls are in once the server has taken them, which nothing outside
+  // shows but a full house. A call made while they arrive would take a slot
+  // and shed one of them, so the first waits until they have had ample time
+  // (they are headers on loopback), well within their 2 s deadline.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const grpc::Status status = CallOnce(address);
+  EXPECT_EQ(stalled.Ended(grpc::StatusCode::RESOURCE_EXHAUSTED), 0)
+      << "a stalled call was shed: ended by status code "
+      << stalled.EndedByCode();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << status.error_message();
   ASSERT_TRUE(stalled.AwaitAllEnded(absl::Seconds(10)))
