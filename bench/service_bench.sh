@@ -3,7 +3,9 @@
 # the same binary: the audit store on (a SQLite file), --audit=off, an empty
 # handler (gRPC's own cost), the audit store on behind TLS with a bearer token
 # on every call and roles checked, and the audit store on with one call at a
-# time (the latency an EHR at triage sees). Prints each, with the CPU time per
+# time (the latency an EHR at triage sees); and beside them CDS Hooks service
+# calls over HTTP/1.1 with the audit store on (32 keep-alive connections, the
+# sample request in examples/cds-hooks/). Prints each, with the CPU time per
 # call of the server and of the generator (they share the machine), and the
 # audit-on / empty-handler throughput ratio (DESIGN.md's target: at least 0.8)
 # and the audit-on / audit-off one. Fails if any call fails or a server
@@ -18,18 +20,19 @@ bin="${RECONNECT_BIN:-build/release}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-run() {  # NAME [LOAD-FLAGS...] -- SERVE-FLAGS...
-  local name="$1"
-  shift
-  local load=()
-  while [[ "$1" != -- ]]; do load+=("$1"); shift; done
-  shift
+# Starts `reconnect serve` with SERVE-FLAGS, logging to $work/NAME.log, and
+# sets pid and address (from the log line of EVENT: "serving" for gRPC,
+# "http_serving" for HTTP).
+start_server() {  # NAME EVENT SERVE-FLAGS...
+  local name="$1" event="$2"
+  shift 2
   "$bin/reconnect" serve --rules rules/reconnect --listen 127.0.0.1:0 "$@" \
     2>"$work/$name.log" &
-  local pid=$!
-  local address=""
+  pid=$!
+  address=""
   for _ in $(seq 1 300); do
-    address="$(grep -o '"address":"[^"]*"' "$work/$name.log" | head -1 | cut -d'"' -f4 || true)"
+    address="$(grep "\"event\":\"$event\"" "$work/$name.log" |
+      grep -o '"address":"[^"]*"' | head -1 | cut -d'"' -f4 || true)"
     [[ -n "$address" ]] && break
     sleep 0.1
   done
@@ -39,19 +42,42 @@ run() {  # NAME [LOAD-FLAGS...] -- SERVE-FLAGS...
     kill "$pid" 2>/dev/null || true
     return 1
   fi
-  local result
-  # The run's own load flags come last: of repeated flags, the last counts.
-  result="$("$bin/reconnect_load" --target "$address" --server_pid "$pid" \
-    --assessment examples/catastrophising-performance-beliefs.json \
-    --channels "$channels" --outstanding "$outstanding" --seconds "$seconds" "${load[@]}")"
+}
+
+# Stops the server and keeps the generator's RESULT as NAME.
+finish() {  # NAME RESULT
   kill -TERM "$pid"
   wait "$pid" || true
-  if ! grep -q '"calls":[1-9]' <<<"$result"; then
-    echo "service_bench: $name answered no calls: $result" >&2
+  if ! grep -q '"calls":[1-9]' <<<"$2"; then
+    echo "service_bench: $1 answered no calls: $2" >&2
     return 1
   fi
-  echo "$name $result"
-  echo "$result" >"$work/$name.json"
+  echo "$1 $2"
+  echo "$2" >"$work/$1.json"
+}
+
+run() {  # NAME [LOAD-FLAGS...] -- SERVE-FLAGS...
+  local name="$1"
+  shift
+  local load=()
+  while [[ "$1" != -- ]]; do load+=("$1"); shift; done
+  shift
+  start_server "$name" serving "$@"
+  # The run's own load flags come last: of repeated flags, the last counts.
+  finish "$name" "$("$bin/reconnect_load" --target "$address" --server_pid "$pid" \
+    --assessment examples/catastrophising-performance-beliefs.json \
+    --channels "$channels" --outstanding "$outstanding" --seconds "$seconds" "${load[@]}")"
+}
+
+# CDS Hooks service calls over HTTP/1.1, 32 keep-alive connections, the
+# sample request (FHIR prefetch in, cards out).
+run_cds_hooks() {  # NAME -- SERVE-FLAGS...
+  local name="$1"
+  shift 2
+  start_server "$name" http_serving --http_listen 127.0.0.1:0 "$@"
+  finish "$name" "$("$bin/reconnect_http_load" --target "$address" --server_pid "$pid" \
+    --body examples/cds-hooks/patient-view-catastrophising.json \
+    --connections 32 --seconds "$seconds")"
 }
 
 "$bin/reconnect_make_test_pki" "$work"
@@ -60,6 +86,7 @@ run audit_on -- --audit "$work/audit.db"
 run audit_on_1x1 --channels 1 --outstanding 1 -- --audit "$work/audit-1x1.db"
 run audit_off -- --audit=off
 run empty_handler -- --audit=off --empty_handler_for_benchmark
+run_cds_hooks cds_hooks_audit -- --audit "$work/audit-cds.db"
 # As deployed: TLS, a bearer token on every call, roles, the audit store on.
 run tls_jwt_audit --tls_ca "$work/ca.pem" --token_file "$work/token.jwt" -- \
   --audit "$work/audit-tls.db" --tls_cert "$work/server.pem" --tls_key "$work/server.key" \
@@ -69,7 +96,7 @@ field() {  # NAME KEY
   grep -o "\"$2\":[0-9.e+-]*" "$work/$1.json" | cut -d: -f2
 }
 # CPU per call: the server's and the generator's (they share the machine).
-for name in audit_on audit_off empty_handler tls_jwt_audit audit_on_1x1; do
+for name in audit_on audit_off empty_handler tls_jwt_audit audit_on_1x1 cds_hooks_audit; do
   printf '%-14s %8.0f calls/s  p50 %7.0f us  p99 %7.0f us  errors %s  cpu/call server %4.0f us generator %4.0f us\n' \
     "$name" "$(field "$name" calls_per_second)" "$(field "$name" p50_us)" \
     "$(field "$name" p99_us)" "$(field "$name" errors)" \
