@@ -262,7 +262,7 @@ json CdsHooksResponse(const v1::Recommendation& r, const CardInput& in) {
   json plan = Card(in, "plan", r.summary(), "info", PlanDetail(r, in));
   if (in.cards != nullptr && in.cards->contains("app_url")) {
     plan["links"] = json::array(
-        {{{"label", (*in.cards)["source"].value("label", "")},
+        {{{"label", Source(in).value("label", "")},
           {"url", (*in.cards)["app_url"]},
           {"type", "smart"},
           {"appContext", json{{"decisionId", in.decision_id}}.dump()}}});

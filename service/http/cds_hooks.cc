@@ -266,7 +266,10 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
   cards.rule_set_version = response.rule_set().version();
   cards.rule_set_digest = response.rule_set().digest();
   cards.patient_ref = assessment.patient_ref();
-  cards.cards = &rule_set->cds_hooks()["cards"];
+  const json& declared = rule_set->cds_hooks();
+  if (auto it = declared.find("cards"); it != declared.end()) {
+    cards.cards = &*it;
+  }
   cards.missing = translation.missing;
   HttpResponse answer;
   answer.body = CdsHooksResponse(response.recommendation(), cards)
