@@ -135,42 +135,20 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::duration<double>(s));
   };
   sleep_for(absl::GetFlag(FLAGS_warmup_seconds));
-  const int server_pid = absl::GetFlag(FLAGS_server_pid);
-  const double server_cpu_start =
-      server_pid > 0 ? reconnect::bench::ProcessCpuSeconds(server_pid) : -1;
-  const double own_cpu_start = reconnect::bench::OwnCpuSeconds();
-  const auto start = Clock::now();
+  reconnect::bench::Window window(absl::GetFlag(FLAGS_server_pid));
   shared.measuring = true;
   sleep_for(absl::GetFlag(FLAGS_seconds));
   shared.measuring = false;
-  const double elapsed =
-      std::chrono::duration<double>(Clock::now() - start).count();
-  const double own_cpu = reconnect::bench::OwnCpuSeconds() - own_cpu_start;
-  const double server_cpu =
-      server_pid > 0
-          ? reconnect::bench::ProcessCpuSeconds(server_pid) - server_cpu_start
-          : -1;
+  window.Stop();
   shared.stopping = true;
   for (auto& t : connections) t.join();
-  std::vector<double> lat = shared.latencies_us;
-  const double calls = static_cast<double>(lat.size());
-  nlohmann::json out = {
-      {"calls", lat.size()},
-      {"errors", shared.errors},
-      {"seconds", elapsed},
-      {"calls_per_second", calls / elapsed},
-      {"p50_us", reconnect::bench::Percentile(lat, 50)},
-      {"p99_us", reconnect::bench::Percentile(lat, 99)},
-      {"generator_cpu_us_per_call", lat.empty() ? 0 : own_cpu * 1e6 / calls},
-      {"connections", absl::GetFlag(FLAGS_connections)}};
-  if (server_pid > 0) {
-    if (server_cpu_start < 0 || server_cpu < 0) {
-      std::cerr << "reconnect_http_load: cannot read the CPU time of process "
-                << server_pid << " from /proc\n";
-      return 2;
-    }
-    out["server_cpu_us_per_call"] = lat.empty() ? 0 : server_cpu * 1e6 / calls;
+  nlohmann::json out = window.Report(shared.latencies_us, shared.errors);
+  if (out.is_null()) {
+    std::cerr << "reconnect_http_load: cannot read the CPU time of process "
+              << absl::GetFlag(FLAGS_server_pid) << " from /proc\n";
+    return 2;
   }
+  out["connections"] = absl::GetFlag(FLAGS_connections);
   std::cout << out.dump() << "\n";
   return shared.errors > 0 ? 1 : 0;
 }

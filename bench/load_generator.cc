@@ -44,9 +44,6 @@ ABSL_FLAG(int, server_pid, 0,
 
 namespace {
 
-using reconnect::bench::OwnCpuSeconds;
-using reconnect::bench::Percentile;
-using reconnect::bench::ProcessCpuSeconds;
 using Clock = std::chrono::steady_clock;
 
 struct Shared {
@@ -169,45 +166,24 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::duration<double>(s));
   };
   sleep_for(absl::GetFlag(FLAGS_warmup_seconds));
-  const int server_pid = absl::GetFlag(FLAGS_server_pid);
-  const double server_cpu_start =
-      server_pid > 0 ? ProcessCpuSeconds(server_pid) : -1;
-  const double own_cpu_start = OwnCpuSeconds();
-  const auto start = Clock::now();
+  reconnect::bench::Window window(absl::GetFlag(FLAGS_server_pid));
   shared.measuring = true;
   sleep_for(absl::GetFlag(FLAGS_seconds));
   shared.measuring = false;
-  const double elapsed =
-      std::chrono::duration<double>(Clock::now() - start).count();
-  const double own_cpu = OwnCpuSeconds() - own_cpu_start;
-  const double server_cpu =
-      server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu_start : -1;
+  window.Stop();
   shared.stopping = true;
   {
     std::unique_lock<std::mutex> lock(shared.mu);
     shared.cv.wait(lock, [&] { return shared.running == 0; });
   }
-  std::vector<double> lat = shared.latencies_us;
-  nlohmann::json out = {
-      {"calls", lat.size()},
-      {"errors", shared.errors},
-      {"seconds", elapsed},
-      {"calls_per_second", static_cast<double>(lat.size()) / elapsed},
-      {"p50_us", Percentile(lat, 50)},
-      {"p99_us", Percentile(lat, 99)},
-      {"generator_cpu_us_per_call",
-       lat.empty() ? 0 : own_cpu * 1e6 / static_cast<double>(lat.size())},
-      {"channels", absl::GetFlag(FLAGS_channels)},
-      {"outstanding_per_channel", absl::GetFlag(FLAGS_outstanding)}};
-  if (server_pid > 0) {
-    if (server_cpu_start < 0 || server_cpu < 0) {
-      std::cerr << "reconnect_load: cannot read the CPU time of process "
-                << server_pid << " from /proc\n";
-      return 2;
-    }
-    out["server_cpu_us_per_call"] =
-        lat.empty() ? 0 : server_cpu * 1e6 / static_cast<double>(lat.size());
+  nlohmann::json out = window.Report(shared.latencies_us, shared.errors);
+  if (out.is_null()) {
+    std::cerr << "reconnect_load: cannot read the CPU time of process "
+              << absl::GetFlag(FLAGS_server_pid) << " from /proc\n";
+    return 2;
   }
+  out["channels"] = absl::GetFlag(FLAGS_channels);
+  out["outstanding_per_channel"] = absl::GetFlag(FLAGS_outstanding);
   std::cout << out.dump() << "\n";
   return shared.errors > 0 ? 1 : 0;
 }

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "service/audit/chain.h"
 #include "service/audit/internal/sqlite_store.h"
+#include "tests/testing/bundled_rule_set.h"
 #include "tests/testing/status_matchers.h"
 
 namespace reconnect::service {
@@ -34,12 +35,7 @@ using ::testing::HasSubstr;
 // The bundled rule set: the store keeps rule sets as every real store does,
 // so that verification can rebuild them.
 const ruleset::CompiledRuleSet& Bundled() {
-  static const auto* rule_set =
-      new std::shared_ptr<const ruleset::CompiledRuleSet>(
-          ruleset::LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) +
-                               "/rules/reconnect")
-              .rule_set);
-  return **rule_set;
+  return testing_util::BundledRuleSet();
 }
 
 // A fresh directory per test, removed afterwards.

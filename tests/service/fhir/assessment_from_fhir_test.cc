@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "tests/testing/bundled_rule_set.h"
 
 namespace reconnect::service::fhir {
 namespace {
@@ -26,13 +27,7 @@ using testing::Not;
 using testing::Pair;
 
 const ruleset::CompiledRuleSet& Bundled() {
-  static const auto* rule_set = [] {
-    auto loaded = ruleset::LoadRuleSet(
-        std::filesystem::path(RECONNECT_SOURCE_DIR) / "rules/reconnect");
-    EXPECT_TRUE(loaded.issues.empty()) << loaded.issues[0].ToString();
-    return new std::shared_ptr<const ruleset::CompiledRuleSet>(loaded.rule_set);
-  }();
-  return **rule_set;
+  return testing_util::BundledRuleSet();
 }
 
 json ExampleRequest() {

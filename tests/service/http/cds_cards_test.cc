@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
+#include "tests/testing/bundled_rule_set.h"
 #include "tests/testing/examples.h"
 
 namespace reconnect::service::http {
@@ -22,13 +23,7 @@ using testing::HasSubstr;
 using testing::Not;
 
 const ruleset::CompiledRuleSet& Bundled() {
-  static const auto* rule_set = [] {
-    auto loaded = ruleset::LoadRuleSet(
-        std::filesystem::path(RECONNECT_SOURCE_DIR) / "rules/reconnect");
-    EXPECT_TRUE(loaded.issues.empty()) << loaded.issues[0].ToString();
-    return new std::shared_ptr<const ruleset::CompiledRuleSet>(loaded.rule_set);
-  }();
-  return **rule_set;
+  return testing_util::BundledRuleSet();
 }
 
 v1::Recommendation Evaluate(const std::string& example) {
