@@ -2,7 +2,9 @@
 // called over real sockets.
 
 #include <signal.h>
+#include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -327,6 +330,49 @@ TEST_F(CdsServiceCallTest, WithoutUsableDataItAnswers412AndSaysWhatIsMissing) {
                           HasSubstr("prefetch.assessment: 'assessment' was not "
                                     "prefetched")));
   EXPECT_TRUE(Recorded().empty());
+}
+
+TEST(CdsCallLimitsTest, CallsBeyondTheLimitGet429WithRetryAfter) {
+  char tmpl[] = "/tmp/cds_limit_e2e_test.XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  ServerProcess server(testing_util::ServeBundled(
+      {"--audit=" + dir + "/audit.db", "--http_listen=127.0.0.1:0",
+       "--max_concurrent_calls=1"}));
+  const int port = StartHttp(server);
+  ASSERT_NE(port, 0);
+  auto call = [&] {
+    return HttpCall(port, "POST", "/cds-services/reconnect-patient-view",
+                    ExampleCall(), "Content-Type: application/json\r\n");
+  };
+  ASSERT_EQ(call()->status, 200);
+  // Hold the store, so that the next call keeps the only slot while it
+  // waits for its record (the store's busy wait is 2 s).
+  sqlite3* lock = nullptr;
+  ASSERT_EQ(sqlite3_open((dir + "/audit.db").c_str(), &lock), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(lock, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  std::atomic<int> held_status{0};
+  std::thread held([&] {
+    auto r = call();
+    held_status = r ? r->status : -1;
+  });
+  // It holds the slot once it has arrived: a call made before then would
+  // take the slot itself (and, waiting on the held store past its busy
+  // wait, turn the store unhealthy), so the probe waits until the held call
+  // has had ample time (it is on loopback), well within that wait.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::optional<testing_util::HttpReply> refused = call();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 429) << refused->body;
+  EXPECT_EQ(refused->headers["retry-after"], "1");
+  EXPECT_THAT(refused->body, HasSubstr("as many calls as it may"));
+  ASSERT_EQ(sqlite3_exec(lock, "ROLLBACK", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(lock);
+  held.join();
+  EXPECT_EQ(held_status, 200);
+  EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(20)), 0);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
