@@ -59,6 +59,10 @@ struct ServeOptions {
   std::string reflection = "auto";
 };
 
+// The first limit among `options` that makes no sense, as a message that
+// names its flag; empty when they all do (serve_limits.cc).
+std::string CheckServeLimits(const ServeOptions& options);
+
 // Serves DecisionSupport, health and reflection until SIGINT or SIGTERM.
 int RunServe(const ServeOptions& options);
 

@@ -27,41 +27,6 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-std::string HttpRequest::Header(std::string_view name) const {
-  for (const auto& [n, v] : headers) {
-    if (n == name) return v;
-  }
-  return "";
-}
-
-HttpResponse OutcomeResponse(int status,
-                             const std::vector<OutcomeIssue>& issues) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const OutcomeIssue& i : issues) {
-    nlohmann::json issue = {{"severity", "error"},
-                            {"code", i.code},
-                            {"diagnostics", i.diagnostics}};
-    if (!i.expression.empty()) {
-      issue["expression"] = nlohmann::json::array({i.expression});
-    }
-    list.push_back(std::move(issue));
-  }
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "application/fhir+json";
-  r.body = nlohmann::json{{"resourceType", "OperationOutcome"},
-                          {"issue", std::move(list)}}
-               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return r;
-}
-
-HttpResponse ErrorResponse(int status, std::string_view code,
-                           std::string_view diagnostics,
-                           std::string_view expression) {
-  return OutcomeResponse(status, {{std::string(code), std::string(diagnostics),
-                                   std::string(expression)}});
-}
-
 namespace {
 
 std::chrono::steady_clock::duration Chrono(absl::Duration d) {

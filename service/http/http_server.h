@@ -18,6 +18,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "service/http/http_message.h"
 
 namespace reconnect::service::http {
 
@@ -42,47 +43,11 @@ struct HttpOptions {
   int threads = 2;
 };
 
-struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // the target up to '?'
-  // Header names lower-cased, in the order sent.
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  // The first value of header `name` (lower case), or "".
-  std::string Header(std::string_view name) const;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-};
-
 // Answers one request, once, from any thread.
 using Respond = absl::AnyInvocable<void(HttpResponse) &&>;
 // Handles one request: calls `respond` (now or later, from any thread).
 // Runs on one of the server's threads, so it must not block.
 using HttpHandler = std::function<void(HttpRequest, Respond)>;
-
-// One issue of a FHIR OperationOutcome: `code` a FHIR issue-type, what is
-// wrong, and where (a path into the request; empty when not one place).
-struct OutcomeIssue {
-  std::string code;
-  std::string diagnostics;
-  std::string expression;
-};
-
-// `status` with a FHIR OperationOutcome of `issues` (all errors).
-HttpResponse OutcomeResponse(int status, const std::vector<OutcomeIssue>& issues);
-
-// The answer to a request refused for one reason: `status` with a FHIR
-// OperationOutcome whose issue has `code` (a FHIR issue-type) and
-// `diagnostics`, and `expression` when non-empty.
-HttpResponse ErrorResponse(int status, std::string_view code,
-                           std::string_view diagnostics,
-                           std::string_view expression = "");
 
 class HttpServer {
  public:

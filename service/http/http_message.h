@@ -1,0 +1,53 @@
+#ifndef RECONNECT_SERVICE_HTTP_HTTP_MESSAGE_H_
+#define RECONNECT_SERVICE_HTTP_HTTP_MESSAGE_H_
+
+// An HTTP request and response as the routes see them, and the FHIR
+// OperationOutcome every refusal carries.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace reconnect::service::http {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // the target up to '?'
+  // Header names lower-cased, in the order sent.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // The first value of header `name` (lower case), or "".
+  std::string Header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// One issue of a FHIR OperationOutcome: `code` a FHIR issue-type, what is
+// wrong, and where (a path into the request; empty when not one place).
+struct OutcomeIssue {
+  std::string code;
+  std::string diagnostics;
+  std::string expression;
+};
+
+// `status` with a FHIR OperationOutcome of `issues` (all errors).
+HttpResponse OutcomeResponse(int status,
+                             const std::vector<OutcomeIssue>& issues);
+
+// The answer to a request refused for one reason: `status` with a FHIR
+// OperationOutcome whose issue has `code` (a FHIR issue-type) and
+// `diagnostics`, and `expression` when non-empty.
+HttpResponse ErrorResponse(int status, std::string_view code,
+                           std::string_view diagnostics,
+                           std::string_view expression = "");
+
+}  // namespace reconnect::service::http
+
+#endif  // RECONNECT_SERVICE_HTTP_HTTP_MESSAGE_H_
