@@ -64,6 +64,12 @@ Key Key::EcP256() {
   return Key(pkey);
 }
 
+Key Key::EcP384() {
+  EVP_PKEY* pkey = EVP_EC_gen("P-384");
+  Check(pkey != nullptr, "EC key generation");
+  return Key(pkey);
+}
+
 Key::Key(Key&& other) noexcept : pkey_(other.pkey_) { other.pkey_ = nullptr; }
 Key& Key::operator=(Key&& other) noexcept {
   std::swap(pkey_, other.pkey_);
@@ -95,17 +101,19 @@ nlohmann::json Key::Jwk(const std::string& kid) const {
     BN_free(n);
     BN_free(e);
   } else {
-    unsigned char point[65];
+    unsigned char point[97];
     size_t len = 0;
     Check(EVP_PKEY_get_octet_string_param(pkey_, OSSL_PKEY_PARAM_PUB_KEY, point,
                                           sizeof(point), &len) == 1 &&
-              len == 65,
+              (len == 65 || len == 97),
           "EC point");
+    const size_t half = (len - 1) / 2;
     jwk["kty"] = "EC";
-    jwk["alg"] = "ES256";
-    jwk["crv"] = "P-256";
-    jwk["x"] = Base64Url(std::string(reinterpret_cast<char*>(point) + 1, 32));
-    jwk["y"] = Base64Url(std::string(reinterpret_cast<char*>(point) + 33, 32));
+    jwk["alg"] = half == 32 ? "ES256" : "ES384";
+    jwk["crv"] = half == 32 ? "P-256" : "P-384";
+    jwk["x"] = Base64Url(std::string(reinterpret_cast<char*>(point) + 1, half));
+    jwk["y"] =
+        Base64Url(std::string(reinterpret_cast<char*>(point) + 1 + half, half));
   }
   return jwk;
 }
@@ -156,14 +164,16 @@ std::string SignJwt(const nlohmann::json& header, const nlohmann::json& claims,
                     const Key& key) {
   const std::string input =
       Base64Url(header.dump()) + "." + Base64Url(claims.dump());
+  const bool sha384 = header.contains("alg") && header["alg"].is_string() &&
+                      header["alg"].get<std::string>().ends_with("384");
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   size_t len = 0;
-  Check(
-      EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
-          EVP_DigestSign(ctx, nullptr, &len,
-                         reinterpret_cast<const unsigned char*>(input.data()),
-                         input.size()) == 1,
-      "sign init");
+  Check(EVP_DigestSignInit(ctx, nullptr, sha384 ? EVP_sha384() : EVP_sha256(),
+                           nullptr, key.get()) == 1 &&
+            EVP_DigestSign(ctx, nullptr, &len,
+                           reinterpret_cast<const unsigned char*>(input.data()),
+                           input.size()) == 1,
+        "sign init");
   std::string sig(len, '\0');
   Check(EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
                        reinterpret_cast<const unsigned char*>(input.data()),
@@ -177,11 +187,12 @@ std::string SignJwt(const nlohmann::json& header, const nlohmann::json& claims,
     ECDSA_SIG* ecdsa =
         d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size()));
     Check(ecdsa != nullptr, "ECDSA signature");
-    std::string raw(64, '\0');
+    const int half = EVP_PKEY_get_bits(key.get()) == 384 ? 48 : 32;
+    std::string raw(2 * half, '\0');
     BN_bn2binpad(ECDSA_SIG_get0_r(ecdsa),
-                 reinterpret_cast<unsigned char*>(raw.data()), 32);
+                 reinterpret_cast<unsigned char*>(raw.data()), half);
     BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa),
-                 reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
+                 reinterpret_cast<unsigned char*>(raw.data()) + half, half);
     ECDSA_SIG_free(ecdsa);
     sig = raw;
   }

@@ -18,6 +18,7 @@ class Key {
  public:
   static Key Rsa(int bits = 2048);
   static Key EcP256();
+  static Key EcP384();
   Key(Key&&) noexcept;
   Key& operator=(Key&&) noexcept;
   ~Key();
@@ -50,7 +51,9 @@ struct CertificateSpec {
 Certificate MakeCertificate(const CertificateSpec& spec, const Key& key,
                             const Certificate* issuer, const Key& issuer_key);
 
-// A compact JWS: RS256 for an RSA key, ES256 for an EC key.
+// A compact JWS signed with `key` by the algorithm `header` names (SHA-384
+// for RS384 and ES384, else SHA-256); `header` names the algorithm, so a
+// test can make a token whose header lies about it.
 std::string SignJwt(const nlohmann::json& header, const nlohmann::json& claims,
                     const Key& key);
 

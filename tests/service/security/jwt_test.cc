@@ -86,6 +86,69 @@ TEST_F(JwtTest, AcceptsRs256AndEs256) {
   }
 }
 
+// CDS Hooks requires ES384 and RS384 of a service: a P-384 key signs ES384,
+// and an RSA key without an `alg` in its JWK verifies RS256 and RS384.
+TEST(JwkSetTest, VerifiesEs384AndRs384) {
+  Key p384 = Key::EcP384();
+  Key rsa = Key::Rsa();
+  nlohmann::json rsa_jwk = rsa.Jwk("rsa");
+  rsa_jwk.erase("alg");
+  auto keys = JwkSet::Parse(
+      nlohmann::json({{"keys", {p384.Jwk("p384"), rsa_jwk}}}).dump());
+  ASSERT_THAT(keys, IsOk()) << keys.status();
+  const nlohmann::json claims = {{"iss", kIssuer}};
+  for (const auto& [alg, key] : {std::pair<std::string, Key*>{"ES384", &p384},
+                                 {"RS384", &rsa},
+                                 {"RS256", &rsa}}) {
+    auto jws = ParseCompactJws(SignJwt({{"alg", alg}}, claims, *key));
+    ASSERT_THAT(jws, IsOk()) << alg;
+    EXPECT_THAT((*keys)->VerifySignature(*jws), IsOk()) << alg;
+  }
+  // An ES384 header over a P-256 signature, and an RS384 header over an
+  // RS256 signature, are refused: the header cannot choose a weaker check.
+  Key p256 = Key::EcP256();
+  auto wrong_curve = ParseCompactJws(SignJwt({{"alg", "ES384"}}, claims, p256));
+  ASSERT_THAT(wrong_curve, IsOk());
+  EXPECT_THAT((*keys)->VerifySignature(*wrong_curve), Not(IsOk()));
+  std::string rs256 = SignJwt({{"alg", "RS256"}}, claims, rsa);
+  std::string header;
+  absl::WebSafeBase64Escape(R"({"alg":"RS384"})", &header);
+  auto relabelled = ParseCompactJws(header + rs256.substr(rs256.find('.')));
+  ASSERT_THAT(relabelled, IsOk());
+  EXPECT_THAT((*keys)->VerifySignature(*relabelled),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("signature is invalid")));
+  // A JWK whose alg pins RS256 does not verify RS384.
+  nlohmann::json pinned = rsa.Jwk("pinned");
+  auto only256 = JwkSet::Parse(nlohmann::json({{"keys", {pinned}}}).dump());
+  ASSERT_THAT(only256, IsOk());
+  auto rs384 = ParseCompactJws(SignJwt({{"alg", "RS384"}}, claims, rsa));
+  ASSERT_THAT(rs384, IsOk());
+  EXPECT_THAT(
+      (*only256)->VerifySignature(*rs384),
+      StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no RS384 key")));
+}
+
+TEST(TokenTimesTest, RequiresIatWhenAsked) {
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  const nlohmann::json no_iat = {{"exp", 1'800'000'100}};
+  EXPECT_THAT(CheckTokenTimes(no_iat, now, {}), IsOk());
+  TokenLifetime strict;
+  strict.require_iat = true;
+  strict.max_lifetime = absl::Minutes(5);
+  EXPECT_THAT(CheckTokenTimes(no_iat, now, strict),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("iat")));
+  const nlohmann::json long_lived = {{"exp", 1'800'000'000 + 3600},
+                                     {"iat", 1'800'000'000}};
+  EXPECT_THAT(CheckTokenTimes(long_lived, now, strict),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("longer than the 5m allowed")));
+  auto expiry = CheckTokenTimes(
+      {{"exp", 1'800'000'200}, {"iat", 1'800'000'000}}, now, strict);
+  ASSERT_THAT(expiry, IsOk());
+  EXPECT_EQ(*expiry, absl::FromUnixSeconds(1'800'000'200));
+}
+
 TEST_F(JwtTest, AcceptsAnAudienceListAndATokenWithoutKid) {
   nlohmann::json claims = Claims();
   claims["aud"] = {"someone-else", kAudience};
@@ -192,10 +255,10 @@ TEST_F(JwtTest, RefusesOtherAlgorithmsAndMalformedTokens) {
   absl::WebSafeBase64Escape(R"({"alg":"none"})", &header);
   EXPECT_THAT(Why(header + "." + payload + "."), HasSubstr("compact JWS"));
   EXPECT_THAT(Why(header + "." + payload + ".c2ln"),
-              HasSubstr("only RS256 and ES256"));
+              HasSubstr("only RS256, RS384, ES256 and ES384"));
   absl::WebSafeBase64Escape(R"({"alg":"HS256","kid":"rsa-1"})", &header);
   EXPECT_THAT(Why(header + "." + payload + ".c2ln"),
-              HasSubstr("only RS256 and ES256"));
+              HasSubstr("only RS256, RS384, ES256 and ES384"));
   absl::WebSafeBase64Escape(R"({"alg":"RS256","crit":["exp"]})", &header);
   EXPECT_THAT(Why(header + "." + payload + ".c2ln"), HasSubstr("critical"));
   EXPECT_THAT(Why(""), HasSubstr("compact JWS"));
@@ -215,14 +278,24 @@ TEST(JwksTest, RefusesUnusableKeysNamingThem) {
   Key small = Key::Rsa(1024);
   EXPECT_THAT(why({{"keys", {small.Jwk("small")}}}),
               HasSubstr("JWKS key 0 (kid 'small') is a 1024-bit RSA key"));
-  nlohmann::json ec = Key::EcP256().Jwk("p384");
-  ec["crv"] = "P-384";
-  EXPECT_THAT(why({{"keys", {ec}}}), HasSubstr("crv other than P-256"));
+  nlohmann::json ec = Key::EcP256().Jwk("p521");
+  ec["crv"] = "P-521";
+  EXPECT_THAT(why({{"keys", {ec}}}),
+              HasSubstr("crv other than P-256 (ES256) or P-384 (ES384)"));
+  nlohmann::json short_point = Key::EcP256().Jwk("short");
+  short_point["crv"] = "P-384";
+  short_point.erase("alg");
+  EXPECT_THAT(why({{"keys", {short_point}}}),
+              HasSubstr("x or y not 48 bytes long"));
+  nlohmann::json mislabelled = Key::EcP384().Jwk("mislabelled");
+  mislabelled["alg"] = "ES256";
+  EXPECT_THAT(why({{"keys", {mislabelled}}}),
+              HasSubstr("has an alg other than ES384"));
   nlohmann::json rsa = Key::Rsa().Jwk("no-n");
   rsa.erase("n");
   EXPECT_THAT(why({{"keys", {rsa}}}), HasSubstr("no string member 'n'"));
   EXPECT_THAT(why({{"keys", {{{"kty", "oct"}, {"k", "c2VjcmV0"}}}}}),
-              HasSubstr("only RSA (RS256) and EC (ES256)"));
+              HasSubstr("only RSA (RS256, RS384) and EC (ES256, ES384)"));
   nlohmann::json enc = Key::EcP256().Jwk("enc");
   enc["use"] = "enc";
   EXPECT_THAT(why({{"keys", {enc}}}), HasSubstr("not for signatures"));
