@@ -1,5 +1,6 @@
 #include "service/common/files.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -17,6 +18,15 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::string FileFingerprint(const std::string& path) {
+  if (path.empty()) return "";
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  const auto time = std::filesystem::last_write_time(path, ec);
+  return absl::StrCat(path, ":", ec ? 0 : size, ":",
+                      ec ? 0 : time.time_since_epoch().count());
 }
 
 }  // namespace reconnect::service

@@ -12,6 +12,10 @@ namespace reconnect::service {
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
                                           const std::string& what);
 
+// A string that changes when the file at `path` is replaced or written (its
+// path, size and modification time); "" for an empty path.
+std::string FileFingerprint(const std::string& path);
+
 }  // namespace reconnect::service
 
 #endif  // RECONNECT_SERVICE_COMMON_FILES_H_

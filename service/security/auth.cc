@@ -1,7 +1,5 @@
 #include "service/security/auth.h"
 
-#include <filesystem>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -21,15 +19,6 @@ constexpr Role kRoles[] = {Role::kEvaluator, Role::kAuditor, Role::kAdmin};
 constexpr size_t kMaxCachedTokens = 4096;
 
 unsigned Bit(Role role) { return 1u << static_cast<unsigned>(role); }
-
-std::string FileFingerprint(const std::string& path) {
-  if (path.empty()) return "";
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  const auto time = std::filesystem::last_write_time(path, ec);
-  return absl::StrCat(path, ":", ec ? 0 : size, ":",
-                      ec ? 0 : time.time_since_epoch().count());
-}
 
 }  // namespace
 
@@ -71,28 +60,48 @@ absl::StatusOr<Authorizer::Policy> Authorizer::ParsePolicy(
       return absl::InvalidArgumentError(
           absl::StrCat(where, " is not an object"));
     }
-    std::string identity;
+    std::string identity, tenant;
     for (const auto& [key, value] : binding.items()) {
       if (key == "roles") continue;
-      if (key != "jwt_subject" && key != "certificate") {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": unknown member '", key,
-                         "' (jwt_subject or certificate, and roles)"));
-      }
-      if (!identity.empty()) {
+      if (key != "jwt_subject" && key != "certificate" && key != "cds_client" &&
+          key != "tenant") {
         return absl::InvalidArgumentError(absl::StrCat(
-            where, " names two identities; give jwt_subject or certificate"));
+            where, ": unknown member '", key,
+            "' (jwt_subject, certificate or cds_client, and roles)"));
       }
       if (!value.is_string() || value.get<std::string>().empty()) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ".", key, " must be a non-empty string"));
       }
-      identity = absl::StrCat(key == "jwt_subject" ? "jwt:" : "cert:",
-                              value.get<std::string>());
+      if (key == "tenant") {
+        tenant = value.get<std::string>();
+        continue;
+      }
+      if (!identity.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where,
+                         " names two identities; give one of jwt_subject, "
+                         "certificate or cds_client"));
+      }
+      identity = key == "jwt_subject"
+                     ? absl::StrCat("jwt:", value.get<std::string>())
+                 : key == "certificate"
+                     ? absl::StrCat("cert:", value.get<std::string>())
+                     : value.get<std::string>();
+      if (key == "cds_client") identity = absl::StrCat("cds:", identity);
     }
     if (identity.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, " names no identity (jwt_subject or certificate)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where,
+                       " names no identity (jwt_subject, certificate or "
+                       "cds_client)"));
+    }
+    if (!tenant.empty()) {
+      if (!absl::StartsWith(identity, "cds:")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ".tenant goes only with cds_client"));
+      }
+      absl::StrAppend(&identity, " (tenant ", tenant, ")");
     }
     if (!binding.contains("roles") || !binding["roles"].is_array() ||
         binding["roles"].empty()) {
@@ -294,6 +303,44 @@ absl::Status Authorizer::AuthenticateOnArrival(
   return absl::OkStatus();
 }
 
+absl::Status Authorizer::AuthorizeIdentity(
+    const std::vector<std::string>& identities, Role role,
+    std::string_view method, std::string* identity) {
+  if (identities.empty()) {
+    return Unauthenticated(method, absl::UnauthenticatedError("no identity"));
+  }
+  if (!enabled()) {
+    *identity = identities.front();
+    return absl::OkStatus();
+  }
+  const std::shared_ptr<const State> current = state();
+  for (const std::string& who : identities) {
+    auto bound = current->policy.find(who);
+    if (bound == current->policy.end()) continue;
+    if ((bound->second & Bit(role)) == 0) {
+      return Denied(method, who, role, "the caller's roles do not include it");
+    }
+    *identity = who;
+    return absl::OkStatus();
+  }
+  return Denied(method, identities.front(), role,
+                "the policy binds no role to this caller");
+}
+
+absl::Status Authorizer::Denied(std::string_view method,
+                                const std::string& caller, Role role,
+                                std::string_view reason) {
+  const uint64_t count = ++denied_;
+  Log(LogLevel::kWarning, "call_denied",
+      {{"method", std::string(method)},
+       {"caller", caller},
+       {"role_needed", std::string(RoleName(role))},
+       {"reason", std::string(reason)},
+       {"permission_denied_total", count}});
+  return absl::PermissionDeniedError(
+      "the caller's role does not allow this method");
+}
+
 absl::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
                                    Role role, std::string_view method,
                                    std::string* identity) {
@@ -306,17 +353,10 @@ absl::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
   if (!who.ok()) return Unauthenticated(method, who.status());
   auto bound = current->policy.find(*who);
   if (bound == current->policy.end() || (bound->second & Bit(role)) == 0) {
-    const uint64_t count = ++denied_;
-    Log(LogLevel::kWarning, "call_denied",
-        {{"method", std::string(method)},
-         {"caller", *who},
-         {"role_needed", std::string(RoleName(role))},
-         {"reason", bound == current->policy.end()
-                        ? "the policy binds no role to this caller"
-                        : "the caller's roles do not include it"},
-         {"permission_denied_total", count}});
-    return absl::PermissionDeniedError(
-        "the caller's role does not allow this method");
+    return Denied(method, *who, role,
+                  bound == current->policy.end()
+                      ? "the policy binds no role to this caller"
+                      : "the caller's roles do not include it");
   }
   *identity = *std::move(who);
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -56,6 +57,15 @@ class Authorizer {
   absl::Status Authorize(const grpc::ServerContextBase& context, Role role,
                          std::string_view method, std::string* identity);
 
+  // Checks `role` for a caller authenticated elsewhere (a CDS Hooks client),
+  // under the first of `identities` (most specific first) that the policy
+  // binds: OK with it in `identity`, or PERMISSION_DENIED (generic message;
+  // the reason is logged with `method`). OK with the first identity when
+  // authorization is off.
+  absl::Status AuthorizeIdentity(const std::vector<std::string>& identities,
+                                 Role role, std::string_view method,
+                                 std::string* identity);
+
   // Authenticates a call as its headers arrive, before its message: OK when
   // `authorization` (the header's value; null when absent) or the verified
   // client certificate in `auth_context` (may be null) names a caller, or
@@ -69,7 +79,8 @@ class Authorizer {
   // last read. On failure the previous ones stay and the error says why.
   absl::Status ReloadIfChanged();
 
-  // Parsed policy: identity ("jwt:SUB" or "cert:NAME") -> role bits.
+  // Parsed policy: identity ("jwt:SUB", "cert:NAME", "cds:ISSUER" or
+  // "cds:ISSUER (tenant T)") -> role bits.
   using Policy = std::map<std::string, unsigned>;
   // Parses a policy document; errors name the binding and the field.
   static absl::StatusOr<Policy> ParsePolicy(std::string_view json);
@@ -99,6 +110,9 @@ class Authorizer {
   // Logs a refusal for want of credentials and counts it.
   absl::Status Unauthenticated(std::string_view method,
                                const absl::Status& why);
+  // Logs a refusal for want of a role and counts it.
+  absl::Status Denied(std::string_view method, const std::string& caller,
+                      Role role, std::string_view reason);
   absl::StatusOr<JwtClaims> VerifyCached(const std::string& token,
                                          const State& state) const;
 
