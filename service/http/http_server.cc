@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -13,11 +14,15 @@
 #include "absl/time/clock.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/ssl.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "nlohmann/json.hpp"
+#include "openssl/err.h"
+#include "openssl/ssl.h"
+#include "service/common/files.h"
 #include "service/common/log.h"
 
 namespace reconnect::service::http {
@@ -56,13 +61,98 @@ struct Gate {
   bool open ABSL_GUARDED_BY(mu) = true;
 };
 
-class Connection;
+// The TLS settings in force: replaced when the certificate files change,
+// while each connection keeps the one it began with.
+class TlsContext {
+ public:
+  explicit TlsContext(HttpTlsOptions options) : options_(std::move(options)) {}
+  bool enabled() const { return !options_.cert_file.empty(); }
+  // Loads the files now; the error names the file that fails.
+  absl::Status Load();
+  // The context to begin a connection with, re-reading the files when
+  // they changed (looked at most once per refresh interval). A file that
+  // fails to load is logged and the previous context stays.
+  std::shared_ptr<net::ssl::context> Current();
+
+ private:
+  absl::StatusOr<std::shared_ptr<net::ssl::context>> Make() const;
+  std::string Fingerprint() const {
+    return absl::StrCat(FileFingerprint(options_.cert_file), "|",
+                        FileFingerprint(options_.key_file));
+  }
+
+  const HttpTlsOptions options_;
+  absl::Mutex mu_;
+  std::shared_ptr<net::ssl::context> context_ ABSL_GUARDED_BY(mu_);
+  std::string fingerprint_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_look_ ABSL_GUARDED_BY(mu_);
+};
+
+absl::StatusOr<std::shared_ptr<net::ssl::context>> TlsContext::Make() const {
+  auto context =
+      std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  SSL_CTX* ctx = context->native_handle();
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  context->set_options(net::ssl::context::default_workarounds |
+                       net::ssl::context::no_compression |
+                       net::ssl::context::single_dh_use);
+  beast::error_code ec;
+  context->use_certificate_chain_file(options_.cert_file, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the TLS certificate '", options_.cert_file,
+                     "' cannot be used: ", ec.message()));
+  }
+  context->use_private_key_file(options_.key_file, net::ssl::context::pem, ec);
+  if (ec || SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        absl::StrCat("the TLS key '", options_.key_file,
+                     "' cannot be used, or does not match the certificate",
+                     ec ? absl::StrCat(": ", ec.message()) : std::string()));
+  }
+  return context;
+}
+
+absl::Status TlsContext::Load() {
+  if (!enabled()) return absl::OkStatus();
+  const std::string fingerprint = Fingerprint();
+  absl::StatusOr<std::shared_ptr<net::ssl::context>> context = Make();
+  if (!context.ok()) return context.status();
+  absl::MutexLock lock(&mu_);
+  context_ = *std::move(context);
+  fingerprint_ = fingerprint;
+  next_look_ = absl::Now() + options_.refresh;
+  return absl::OkStatus();
+}
+
+std::shared_ptr<net::ssl::context> TlsContext::Current() {
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    if (now < next_look_) return context_;
+    next_look_ = now + options_.refresh;
+    if (Fingerprint() == fingerprint_) return context_;
+    fingerprint_ = Fingerprint();  // a bad edit is reported once
+  }
+  absl::StatusOr<std::shared_ptr<net::ssl::context>> context = Make();
+  absl::MutexLock lock(&mu_);
+  if (!context.ok()) {
+    Log(LogLevel::kError, "http_tls_reload_failed",
+        {{"reason", std::string(context.status().message())}});
+    return context_;
+  }
+  context_ = *std::move(context);
+  Log(LogLevel::kInfo, "http_tls_reloaded", {});
+  return context_;
+}
 
 class HttpServer::Impl {
  public:
   Impl(const HttpOptions& options, HttpHandler handler)
       : options_(options),
         handler_(std::move(handler)),
+        tls_(options.tls),
         io_(options.threads),
         acceptor_(net::make_strand(io_)) {}
 
@@ -84,6 +174,7 @@ class HttpServer::Impl {
   std::atomic<int> in_flight_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> refused_{0};
+  TlsContext tls_;
 
  private:
   void Accept();
@@ -98,16 +189,55 @@ class HttpServer::Impl {
 
 // One client connection: reads requests one after another (keep-alive),
 // hands each to the handler, and writes its answer. Everything it does runs
-// on its strand, so it needs no lock.
-class Connection : public std::enable_shared_from_this<Connection> {
+// on its strand, so it needs no lock. `Stream` is the socket, or a TLS
+// stream over it.
+template <typename Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Connection(HttpServer::Impl& server, tcp::socket socket)
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
+
+  // Plaintext.
+  Connection(HttpServer::Impl& server, tcp::socket socket) requires(!kTls)
       : server_(server),
-        socket_(std::move(socket)),
-        timer_(socket_.get_executor()) {}
+        stream_(std::move(socket)),
+        timer_(stream_.get_executor()) {}
+  // TLS, with the context it began with (kept alive with it).
+  Connection(HttpServer::Impl& server, tcp::socket socket,
+             std::shared_ptr<net::ssl::context> context) requires(kTls)
+      : server_(server),
+        context_(std::move(context)),
+        stream_(std::move(socket), *context_),
+        timer_(stream_.get_executor()) {}
   ~Connection() { --server_.connections_; }
 
   void Start(bool over_limit) {
+    if constexpr (kTls) {
+      // The handshake is bounded like a request: a client that opens a
+      // connection and stalls holds it for the read timeout at most.
+      phase_ = Phase::kHandshake;
+      Arm(server_.options_.read_timeout);
+      stream_.async_handshake(
+          net::ssl::stream_base::server,
+          [self = this->shared_from_this(), over_limit](beast::error_code ec) {
+            self->Disarm();
+            if (ec) {
+              LogRefusal(self->server_.refused_, 0, "TLS handshake failed");
+              self->Close();
+              return;
+            }
+            self->Begin(over_limit);
+          });
+    } else {
+      Begin(over_limit);
+    }
+  }
+
+ private:
+  enum class Phase { kHandshake, kIdle, kReading, kHandling, kWriting };
+
+  tcp::socket& socket() { return beast::get_lowest_layer(stream_); }
+
+  void Begin(bool over_limit) {
     if (over_limit) {
       Refuse(ErrorResponse(503, "throttled",
                            "the server has as many connections open as it "
@@ -118,14 +248,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     WaitForRequest();
   }
 
- private:
-  enum class Phase { kIdle, kReading, kHandling, kWriting };
-
   void Arm(absl::Duration after) {
     const uint64_t generation = ++timer_generation_;
     timer_.expires_after(Chrono(after));
     timer_.async_wait(
-        [self = shared_from_this(), generation](beast::error_code ec) {
+        [self = this->shared_from_this(), generation](beast::error_code ec) {
           if (ec || generation != self->timer_generation_) return;
           self->OnTimeout();
         });
@@ -137,6 +264,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void OnTimeout() {
     switch (phase_) {
+      case Phase::kHandshake:
       case Phase::kIdle:
       case Phase::kWriting:
         Close();
@@ -144,7 +272,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case Phase::kReading:
         // The read ends with operation_aborted, and OnRead answers 408.
         timed_out_ = true;
-        socket_.cancel();
+        socket().cancel();
         return;
       case Phase::kHandling:
         Answer(exchange_,
@@ -158,24 +286,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  // Waits for the first byte of the next request, at most the idle
-  // timeout, without a read in progress (so 408 is only for slow senders).
+  // Waits for the first bytes of the next request, at most the idle
+  // timeout, before the request's read timeout starts (so 408 is only for
+  // slow senders). The bytes are read through the stream, so that with TLS
+  // they are what the client sent, not a record's framing, and a request
+  // already buffered is read at once.
   void WaitForRequest() {
     phase_ = Phase::kIdle;
     if (server_.stopping_) {
       Close();
       return;
     }
-    Arm(server_.options_.idle_timeout);
     if (buffer_.size() > 0) {
       ReadRequest();
       return;
     }
-    socket_.async_wait(tcp::socket::wait_read,
-                       [self = shared_from_this()](beast::error_code ec) {
-                         if (ec || !self->socket_.is_open()) return;
-                         self->ReadRequest();
-                       });
+    Arm(server_.options_.idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(kFirstRead),
+        [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+          if (ec) {
+            self->Close();
+            return;
+          }
+          self->buffer_.commit(n);
+          self->ReadRequest();
+        });
   }
 
   void ReadRequest() {
@@ -187,8 +323,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_->body_limit(server_.options_.max_body_bytes);
     Arm(server_.options_.read_timeout);
     bhttp::async_read_header(
-        socket_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) {
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) {
           self->OnHeader(ec);
         });
   }
@@ -204,23 +340,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
             "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
           bhttp::status::continue_, 11);
-      bhttp::async_write(
-          socket_, *cont,
-          [self = shared_from_this(), cont](beast::error_code ec, size_t) {
-            if (ec) {
-              self->Close();
-              return;
-            }
-            self->ReadBody();
-          });
+      bhttp::async_write(stream_, *cont,
+                         [self = this->shared_from_this(), cont](
+                             beast::error_code ec, size_t) {
+                           if (ec) {
+                             self->Close();
+                             return;
+                           }
+                           self->ReadBody();
+                         });
       return;
     }
     ReadBody();
   }
 
   void ReadBody() {
-    bhttp::async_read(socket_, buffer_, *parser_,
-                      [self = shared_from_this()](
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](
                           beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
@@ -293,13 +429,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // The answer may come from any thread, even after the server has
     // gone: it holds only the gate and a weak reference, and posts to the
     // connection's strand while the gate (and so the io_context) is open.
-    Respond respond = [gate = server_.gate_, weak = weak_from_this(),
+    Respond respond = [gate = server_.gate_, weak = this->weak_from_this(),
                        exchange](HttpResponse response) mutable {
       absl::MutexLock lock(&gate->mu);
       if (!gate->open) return;
       auto self = weak.lock();
       if (self == nullptr) return;
-      auto executor = self->socket_.get_executor();
+      auto executor = self->stream_.get_executor();
       net::post(executor, [self = std::move(self), exchange,
                            response = std::move(response)]() mutable {
         self->Answer(exchange, std::move(response));
@@ -343,10 +479,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_.prepare_payload();
     Arm(server_.options_.read_timeout);
     bhttp::async_write(
-        socket_, response_,
-        [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-          self->OnWrite(ec, keep_alive);
-        });
+        stream_, response_,
+        [self = this->shared_from_this(), keep_alive](
+            beast::error_code ec, size_t) { self->OnWrite(ec, keep_alive); });
   }
 
   void OnWrite(beast::error_code ec, bool keep_alive) {
@@ -358,15 +493,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
     WaitForRequest();
   }
 
+  // Closes the socket. With TLS, without a close_notify: every answer has
+  // its length, so the client knows it got all of it, and a closing
+  // handshake would be one more thing a stalled client could hold open.
   void Close() {
     Disarm();
     beast::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    socket_.close(ignored);
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket().close(ignored);
   }
 
+  // How much of a request the first read after an idle wait takes.
+  static constexpr size_t kFirstRead = 4096;
+
   HttpServer::Impl& server_;
-  tcp::socket socket_;
+  std::shared_ptr<net::ssl::context> context_;  // TLS only
+  Stream stream_;
   net::steady_timer timer_;
   uint64_t timer_generation_ = 0;
   beast::flat_buffer buffer_;
@@ -427,7 +569,14 @@ void HttpServer::Impl::Accept() {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       const bool over = connections_.fetch_add(1) >= options_.max_connections;
-      std::make_shared<Connection>(*this, std::move(socket))->Start(over);
+      if (tls_.enabled()) {
+        std::make_shared<Connection<net::ssl::stream<tcp::socket>>>(
+            *this, std::move(socket), tls_.Current())
+            ->Start(over);
+      } else {
+        std::make_shared<Connection<tcp::socket>>(*this, std::move(socket))
+            ->Start(over);
+      }
     }
     Accept();
   });
@@ -460,6 +609,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     const std::string& address, const HttpOptions& options,
     HttpHandler handler) {
   auto impl = std::make_unique<Impl>(options, std::move(handler));
+  if (absl::Status s = impl->tls_.Load(); !s.ok()) return s;
   if (absl::Status s = impl->Listen(address); !s.ok()) return s;
   impl->Run();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));

@@ -22,6 +22,15 @@
 
 namespace reconnect::service::http {
 
+// TLS on the listener: both files, or neither (plaintext).
+struct HttpTlsOptions {
+  std::string cert_file;  // PEM certificate chain
+  std::string key_file;   // PEM private key
+  // How often the files are looked at: certificates rotate without a
+  // restart.
+  absl::Duration refresh = absl::Seconds(60);
+};
+
 struct HttpOptions {
   // The largest request head (request line and headers); larger: 431.
   size_t max_header_bytes = 16 * 1024;
@@ -41,6 +50,7 @@ struct HttpOptions {
   absl::Duration request_deadline = absl::Seconds(5);
   // Threads running the connections.
   int threads = 2;
+  HttpTlsOptions tls;
 };
 
 // Answers one request, once, from any thread.
