@@ -105,9 +105,20 @@ ABSL_FLAG(std::string, reflection, "auto",
           "while authorization is off (no --policy); on serves it to any "
           "caller that reaches the port, unauthenticated; off never.");
 ABSL_FLAG(std::string, http_listen, "",
-          "An address for HTTP/1.1: CDS Hooks discovery at /cds-services "
-          "(serve); empty: none. Plaintext and unauthenticated for now, so "
-          "only on loopback or with --insecure.");
+          "An address for HTTP/1.1: CDS Hooks at /cds-services (serve); "
+          "empty: none. TLS with --tls_cert and --tls_key. Beyond loopback it "
+          "needs TLS and --cds_clients, or --insecure.");
+ABSL_FLAG(std::string, cds_clients, "",
+          "A JSON file of the CDS clients (EHRs) the HTTP listener trusts: "
+          "each issuer with its JWKS (serve). Every HTTP call then needs a "
+          "bearer JWT signed by its issuer's key. Re-read when it changes.");
+ABSL_FLAG(std::string, http_public_url, "",
+          "The URL the HTTP listener is reached at from outside, without a "
+          "trailing slash, e.g. https://cds.example.org (serve, with "
+          "--cds_clients): a token's aud must be it plus the path called.");
+ABSL_FLAG(std::vector<std::string>, http_cors_origins, {},
+          "Comma-separated browser origins (scheme://host[:port]) allowed to "
+          "call the HTTP listener, e.g. a browser-based EHR sandbox (serve).");
 ABSL_FLAG(int, http_max_header_bytes, 16384,
           "The largest HTTP request head (serve); larger ones get 431.");
 ABSL_FLAG(int, http_max_body_bytes, 1048576,
@@ -373,6 +384,11 @@ int main(int argc, char** argv) {
         absl::Seconds(absl::GetFlag(FLAGS_jwt_max_lifetime_seconds));
     options.health_listen = absl::GetFlag(FLAGS_health_listen);
     options.http_listen = absl::GetFlag(FLAGS_http_listen);
+    options.cds_clients.file = absl::GetFlag(FLAGS_cds_clients);
+    options.cds_clients.clock_skew =
+        absl::Seconds(absl::GetFlag(FLAGS_jwt_clock_skew_seconds));
+    options.http_access.public_url = absl::GetFlag(FLAGS_http_public_url);
+    options.http_access.cors_origins = absl::GetFlag(FLAGS_http_cors_origins);
     options.http.max_header_bytes = static_cast<size_t>(
         std::max(0, absl::GetFlag(FLAGS_http_max_header_bytes)));
     options.http.max_body_bytes = static_cast<size_t>(

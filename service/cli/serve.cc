@@ -23,6 +23,7 @@
 #include "service/api/governance_service.h"
 #include "service/api/serving_health.h"
 #include "service/audit/audit_store.h"
+#include "service/cli/serve_http.h"
 #include "service/common/files.h"
 #include "service/common/log.h"
 #include "service/decision/decision_engine.h"
@@ -58,16 +59,6 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
         plugins->end());
   }
 };
-
-// Loopback addresses may be served in plaintext; anything else needs TLS or
-// an explicit --insecure.
-bool IsLoopback(const std::string& address) {
-  return absl::StartsWith(address, "127.") ||
-         absl::StartsWith(address, "localhost:") ||
-         absl::StartsWith(address, "[::1]:") ||
-         absl::StartsWith(address, "ipv4:127.") ||
-         absl::StartsWith(address, "ipv6:[::1]:");
-}
 
 // Server reflection lists the services and their schemas to any caller
 // that reaches the port: the gRPC plugin does not pass through the
@@ -220,33 +211,6 @@ void ApplyTransportLimits(const ServeOptions& options,
   builder.SetResourceQuota(quota);
 }
 
-// The HTTP listener, or null (the reason logged). It has neither TLS nor
-// authentication yet, so RunServe holds it to the rule for plaintext:
-// loopback, or --insecure.
-std::unique_ptr<http::HttpServer> StartHttpListener(
-    const ServeOptions& options, const http::CdsHooksRoutes& routes) {
-  auto server = http::HttpServer::Start(
-      options.http_listen, options.http,
-      [&routes](http::HttpRequest request, http::Respond respond) {
-        routes.Handle(std::move(request), std::move(respond));
-      });
-  if (!server.ok()) {
-    Log(LogLevel::kError, "listen_failed",
-        {{"listen", options.http_listen},
-         {"reason", std::string(server.status().message())}});
-    return nullptr;
-  }
-  const std::string host =
-      options.http_listen.substr(0, options.http_listen.rfind(':'));
-  Log(LogLevel::kInfo, "http_serving",
-      {{"address", absl::StrCat(host, ":", (*server)->port())},
-       {"port", (*server)->port()},
-       {"max_connections", options.http.max_connections},
-       {"max_body_bytes", options.http.max_body_bytes},
-       {"tls", false}});
-  return *std::move(server);
-}
-
 // Kubernetes probes speak plaintext gRPC health and send no client
 // certificate, so they get a listener of their own that serves nothing else
 // (the chart's NetworkPolicy admits only the kubelet to it). Null when
@@ -273,8 +237,9 @@ std::unique_ptr<grpc::Server> StartHealthListener(
 // every second to keep health in step with reloads made through the
 // Governance API.
 int ServeUntilStopped(const ServeOptions& options, const sigset_t& signals,
-                      Authorizer& authorizer, RuleSetVersions& versions,
-                      RuleSetRegistry& registry, ServingHealth& health) {
+                      Authorizer& authorizer, HttpListener* http_listener,
+                      RuleSetVersions& versions, RuleSetRegistry& registry,
+                      ServingHealth& health) {
   auto last_poll = std::chrono::steady_clock::now();
   while (true) {
     const timespec tick = {1, 0};
@@ -291,6 +256,7 @@ int ServeUntilStopped(const ServeOptions& options, const sigset_t& signals,
             {{"reason", std::string(s.message())},
              {"still_serving", "the policy and keys loaded before"}});
       }
+      if (http_listener != nullptr) http_listener->ReloadIfChanged();
     }
     if (sig == SIGHUP || (poll_due && versions.Changed())) {
       Log(LogLevel::kInfo, "rule_set_reload",
@@ -334,26 +300,13 @@ int RunServe(const ServeOptions& options) {
   const bool tls = TlsConfigured(options.tls);
   const bool loopback = IsLoopback(options.listen);
   if (!CheckTransport(options, tls, loopback)) return kExitRefused;
-  if (!options.http_listen.empty() && !options.auth.policy_file.empty()) {
-    Log(LogLevel::kError, "refused_http_listener",
-        {{"listen", options.http_listen},
-         {"reason",
-          "the HTTP listener does not authenticate callers yet, so it would "
-          "offer without credentials what --policy guards on gRPC; serve it "
-          "without --policy"}});
-    return kExitRefused;
-  }
-  if (!options.http_listen.empty() && !IsLoopback(options.http_listen) &&
-      !options.insecure) {
-    Log(LogLevel::kError, "refused_plaintext",
-        {{"listen", options.http_listen},
-         {"reason",
-          "the HTTP listener serves plaintext without authentication; that "
-          "is allowed only on loopback, or with --insecure"}});
-    return kExitRefused;
-  }
   std::unique_ptr<Authorizer> authorizer = MakeAuthorizer(options, loopback);
   if (!authorizer) return kExitRefused;
+  std::unique_ptr<HttpListener> http_listener;
+  if (!options.http_listen.empty()) {
+    http_listener = HttpListener::Prepare(options, *authorizer);
+    if (!http_listener) return kExitRefused;
+  }
   if (tls && authorizer->enabled()) {
     // Callers without credentials are refused as their headers arrive.
     (*credentials)
@@ -379,7 +332,7 @@ int RunServe(const ServeOptions& options) {
   CallLimits limits(options.limits);
   DecisionSupportService service(engine, *authorizer, limits, audit->get());
   // The HTTP routes (CDS Hooks) answer from the same engine, limits and
-  // store; declared here so that they outlive the HTTP server's threads.
+  // store. The HTTP listener is shut down explicitly below, before they go.
   http::CdsHooksRoutes cds_hooks(registry, engine, limits, audit->get());
   if (*audit && !ConfigurePatientRefKey(options, service, cds_hooks)) {
     return kExitRefused;
@@ -435,10 +388,8 @@ int RunServe(const ServeOptions& options) {
           ok ? "audit_store_recovered" : "audit_store_unwritable");
     });
   }
-  std::unique_ptr<http::HttpServer> http_server;
-  if (!options.http_listen.empty()) {
-    http_server = StartHttpListener(options, cds_hooks);
-    if (!http_server) return kExitFailed;
+  if (http_listener && !http_listener->Listen(options, cds_hooks)) {
+    return kExitFailed;
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   Log(LogLevel::kInfo, "serving",
@@ -452,8 +403,9 @@ int RunServe(const ServeOptions& options) {
                                    : options.tls.client_cert_mode},
        {"health_port", health_port}});
 
-  const int sig = ServeUntilStopped(options, signals, *authorizer, versions,
-                                    registry, health);
+  const int sig =
+      ServeUntilStopped(options, signals, *authorizer, http_listener.get(),
+                        versions, registry, health);
   // Drain: readiness goes NOT_SERVING at once, so that the load balancer
   // stops sending calls; after --drain_delay_seconds (the time it takes to
   // notice) the listener closes and calls in flight get the grace period.
@@ -466,8 +418,8 @@ int RunServe(const ServeOptions& options) {
     std::this_thread::sleep_for(
         std::chrono::seconds(options.drain_delay_seconds));
   }
-  if (http_server) {
-    http_server->Shutdown(absl::Seconds(options.shutdown_grace_seconds));
+  if (http_listener) {
+    http_listener->Shutdown(absl::Seconds(options.shutdown_grace_seconds));
   }
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(options.shutdown_grace_seconds));

@@ -3,9 +3,11 @@
 
 #include <string>
 
+#include "service/http/http_access.h"
 #include "service/http/http_server.h"
 #include "service/security/auth.h"
 #include "service/security/call_limits.h"
+#include "service/security/cds_clients.h"
 #include "service/security/tls.h"
 
 namespace reconnect::service {
@@ -33,9 +35,13 @@ struct ServeOptions {
   // A second, plaintext listener that serves only gRPC health, for
   // Kubernetes probes (which send no client certificate); empty: none.
   std::string health_listen;
-  // An HTTP/1.1 listener (CDS Hooks); empty: none.
+  // An HTTP/1.1 listener (CDS Hooks); empty: none. TLS comes from `tls`.
   std::string http_listen;
   http::HttpOptions http;
+  // The CDS clients (EHRs) trusted on the HTTP listener; no file: HTTP
+  // callers are not authenticated (loopback only).
+  CdsClientOptions cds_clients;
+  http::HttpAccessOptions http_access;
   CallLimitOptions limits;
   // A file holding the key (at least 32 bytes) that patient references are
   // stored under, as HMAC-SHA256; empty: they are not stored.
@@ -62,6 +68,10 @@ struct ServeOptions {
 // The first limit among `options` that makes no sense, as a message that
 // names its flag; empty when they all do (serve_limits.cc).
 std::string CheckServeLimits(const ServeOptions& options);
+
+// Whether `address` is on loopback, where plaintext without authentication
+// is allowed (serve_limits.cc).
+bool IsLoopback(const std::string& address);
 
 // Serves DecisionSupport, health and reflection until SIGINT or SIGTERM.
 int RunServe(const ServeOptions& options);

@@ -1,8 +1,17 @@
 // The checks `serve` makes of its limits before anything starts.
 
+#include "absl/strings/match.h"
 #include "service/cli/serve.h"
 
 namespace reconnect::service {
+
+bool IsLoopback(const std::string& address) {
+  return absl::StartsWith(address, "127.") ||
+         absl::StartsWith(address, "localhost:") ||
+         absl::StartsWith(address, "[::1]:") ||
+         absl::StartsWith(address, "ipv4:127.") ||
+         absl::StartsWith(address, "ipv6:[::1]:");
+}
 
 std::string CheckServeLimits(const ServeOptions& o) {
   if (o.max_receive_bytes < 1024) return "--max_receive_bytes must be >= 1024";

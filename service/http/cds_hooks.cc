@@ -282,6 +282,7 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
   record.decision_id = response.decision_id();
   record.time_micros = absl::ToUnixMicros(absl::Now());
   record.calling_system = evaluate.calling_system();
+  record.caller = request.caller;
   record.rule_set_digest = response.rule_set().digest();
   record.assessment = StoredAssessment(assessment, patient_ref_key_);
   record.recommendation = DeterministicBytes(response.recommendation());

@@ -18,13 +18,16 @@ struct HttpRequest {
   // Header names lower-cased, in the order sent.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The authenticated caller ("cds:ISSUER", ...), set before the routes
+  // see the request; empty without authentication.
+  std::string caller;
   // The first value of header `name` (lower case), or "".
   std::string Header(std::string_view name) const;
 };
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json";  // none when empty
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 };

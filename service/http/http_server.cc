@@ -471,7 +471,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     response_ = {};
     response_.version(11);
     response_.result(static_cast<unsigned>(r.status));
-    response_.set(bhttp::field::content_type, r.content_type);
+    if (!r.content_type.empty()) {
+      response_.set(bhttp::field::content_type, r.content_type);
+    }
     response_.set(bhttp::field::cache_control, "no-store");
     for (const auto& [name, value] : r.headers) response_.set(name, value);
     response_.body() = std::move(r.body);

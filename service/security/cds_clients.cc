@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "service/common/files.h"
+#include "service/common/log.h"
 #include "service/common/status_macros.h"
 
 namespace reconnect::service {
@@ -197,7 +198,9 @@ absl::Status CdsClientVerifier::ReloadIfChanged() {
   // The new list may name other key files: their fingerprint is what the
   // next look compares with.
   seen_fingerprint_ = Fingerprint(loaded.get());
+  const size_t count = loaded->by_issuer.size();
   clients_ = std::move(loaded);
+  Log(LogLevel::kInfo, "cds_clients_reloaded", {{"clients", count}});
   return absl::OkStatus();
 }
 

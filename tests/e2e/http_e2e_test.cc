@@ -133,16 +133,12 @@ TEST(HttpE2ETest, BadLimitsAndAddressesAreRefusedAtStartUp) {
     EXPECT_NE(code, 0) << flags;
     EXPECT_THAT(out, HasSubstr(message)) << flags;
   }
-  // Plaintext and unauthenticated beyond loopback needs --insecure.
+  // Beyond loopback, plaintext or unauthenticated needs --insecure (the
+  // other rules: cds_security_e2e_test).
   auto [code, out] =
       testing_util::RunReconnect(base + "--http_listen=0.0.0.0:0");
   EXPECT_EQ(code, 2) << out;
-  EXPECT_THAT(out, HasSubstr("only on loopback, or with --insecure"));
-  // Nor beside a policy that gRPC enforces and it could not.
-  auto [policy_code, policy_out] = testing_util::RunReconnect(
-      base + "--http_listen=127.0.0.1:0 --policy=/nonexistent/policy.json");
-  EXPECT_EQ(policy_code, 2) << policy_out;
-  EXPECT_THAT(policy_out, HasSubstr("does not authenticate callers yet"));
+  EXPECT_THAT(out, HasSubstr("is beyond loopback: it needs TLS"));
 }
 
 // The sample CDS Hooks request, with `edit` applied.
