@@ -16,6 +16,7 @@ namespace reconnect::service {
 
 using governance_internal::DeadlineExceeded;
 using governance_internal::FillDecision;
+using governance_internal::FillFeedback;
 using governance_internal::FillSummary;
 using governance_internal::Invalid;
 using governance_internal::PageSize;
@@ -332,6 +333,37 @@ grpc::ServerUnaryReactor* GovernanceService::VerifyAuditTrail(
       response->set_first_broken_sequence(*report.broken_sequence);
     }
     response->set_problem(report.problem);
+    response->set_feedback_records(report.feedback_records);
+    response->set_feedback_head_hash(report.feedback_head_hash);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* GovernanceService::ListFeedback(
+    grpc::CallbackServerContext* ctx, const v1::ListFeedbackRequest* request,
+    v1::ListFeedbackResponse* response) {
+  if (auto* denied = Deny(ctx, Role::kAuditor, "ListFeedback")) return denied;
+  std::vector<FieldViolation> violations;
+  FeedbackQuery query;
+  query.limit = PageSize(request->page_size(), violations);
+  query.after_sequence = PageToken(request->page_token(), violations);
+  query.decision_id = request->decision_id();
+  query.rule_id = request->rule_id();
+  query.rule_set_version = request->rule_set_version();
+  if (!violations.empty()) return Refuse(ctx, std::move(violations));
+  return Run(ctx, [this, query, response] {
+    ASSIGN_OR_RETURN(AuditReader * reader, reader_.Get());
+    FeedbackQuery page = query;
+    page.limit = query.limit + 1;  // one more: is there a next page?
+    ASSIGN_OR_RETURN(const std::vector<FeedbackRecord> records,
+                     reader->ListFeedback(page));
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (i == static_cast<size_t>(query.limit)) {
+        response->set_next_page_token(absl::StrCat(records[i - 1].sequence));
+        break;
+      }
+      FillFeedback(records[i], *response->add_feedback());
+    }
     return absl::OkStatus();
   });
 }

@@ -74,6 +74,10 @@ class GovernanceService final : public v1::Governance::CallbackService {
   grpc::ServerWriteReactor<v1::AnalyzeImpactResponse>* AnalyzeImpact(
       grpc::CallbackServerContext* ctx,
       const v1::AnalyzeImpactRequest* request) override;
+  grpc::ServerUnaryReactor* ListFeedback(
+      grpc::CallbackServerContext* context,
+      const v1::ListFeedbackRequest* request,
+      v1::ListFeedbackResponse* response) override;
   grpc::ServerUnaryReactor* VerifyAuditTrail(
       grpc::CallbackServerContext* ctx,
       const v1::VerifyAuditTrailRequest* request,

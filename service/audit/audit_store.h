@@ -18,6 +18,17 @@
 
 namespace reconnect::service {
 
+// A card a decision was answered with (CDS Hooks), indexed so that the
+// feedback an EHR sends on it joins its decision. The decision's context
+// lists its cards too, so they are under the decision's hash.
+struct IssuedCard {
+  std::string uuid;
+  std::string service;  // the CDS service that issued it
+  std::string item;     // which part of the answer: "plan", "alert/CODE", ...
+  std::vector<std::string> rule_ids;     // the rules behind it
+  std::vector<std::string> suggestions;  // its suggestions' uuids
+};
+
 // One decision as the audit trail keeps it. The store assigns `sequence`,
 // `prev_hash` and `hash`.
 struct DecisionRecord {
@@ -34,6 +45,45 @@ struct DecisionRecord {
   std::string context;
   std::string prev_hash;  // 32 bytes; zeros before the first record
   std::string hash;       // 32 bytes
+  // The cards it was answered with, for the card index (not hashed
+  // themselves: the context that lists them is).
+  std::vector<IssuedCard> cards;
+};
+
+// What a clinician did with a card (CDS Hooks feedback), as the trail keeps
+// it: in a chain of its own, hashed like decisions (chain.h). The caller
+// fills in what was sent; the store fills in the rest from the card's
+// decision, and `sequence`, `prev_hash` and `hash`.
+struct FeedbackRecord {
+  int64_t sequence = 0;
+  int64_t time_micros = 0;  // when it was received
+  std::string caller;
+  std::string service;  // the CDS service it was sent to
+  std::string card_uuid;
+  std::string outcome;       // "accepted" or "overridden"
+  std::string outcome_time;  // outcomeTimestamp as sent
+  std::vector<std::string> accepted_suggestions;
+  // {"reason": Coding, "userComment": ...} as compact JSON; empty when none.
+  std::string override_reason;
+  // From the card's decision.
+  std::string decision_id;
+  std::string card_item;
+  std::vector<std::string> rule_ids;
+  std::string rule_set_digest;
+  std::string prev_hash;
+  std::string hash;
+};
+
+// How one feedback request (one or more entries) went.
+struct FeedbackResult {
+  // OK; INVALID_ARGUMENT (nothing stored: `entry` and `field` say what was
+  // wrong); or UNAVAILABLE (nothing stored).
+  absl::Status status;
+  int entry = -1;
+  std::string field;  // "card", "acceptedSuggestions[1].id", ...
+  // Per entry, when OK: false when the same interaction (card, outcome and
+  // outcome time) was stored before, so it was not stored again.
+  std::vector<bool> stored;
 };
 
 // What `audit verify` found.
@@ -41,6 +91,8 @@ struct VerifyReport {
   int64_t records = 0;
   int64_t head_sequence = 0;
   std::string head_hash;  // hex
+  int64_t feedback_records = 0;
+  std::string feedback_head_hash;  // hex
   // Empty when the trail is intact; otherwise the first broken record and
   // why.
   std::optional<int64_t> broken_sequence;
@@ -86,6 +138,14 @@ class AuditStore {
   // disk.
   virtual void Append(DecisionRecord record, Done done) = 0;
 
+  using FeedbackDone = std::function<void(const FeedbackResult&)>;
+  // Queues the entries of one feedback request, stored together or not at
+  // all. Each card must have been issued by the entry's service, and each
+  // accepted suggestion must be one of the card's. `done` runs on the
+  // store's completion thread. Never blocks on the disk.
+  virtual void AppendFeedback(std::vector<FeedbackRecord> entries,
+                              FeedbackDone done) = 0;
+
   // Stores a rule-set version by digest (once; later calls are no-ops).
   // Blocks until written; for start-up and reloads, not request threads.
   virtual absl::Status RecordRuleSet(const std::string& digest,
@@ -121,6 +181,15 @@ struct DecisionQuery {
   bool metadata_only = false;  // leave out assessment and recommendation
 };
 
+// Which feedback to list; unset filters match everything.
+struct FeedbackQuery {
+  std::string decision_id;
+  std::string rule_id;           // feedback on cards this rule was behind
+  std::string rule_set_version;  // of the decision's rule set
+  int64_t after_sequence = 0;    // paging
+  int limit = 50;
+};
+
 // A rule-set version as the store recorded it.
 struct StoredRuleSet {
   std::string digest;
@@ -149,6 +218,10 @@ class AuditReader {
   // Decisions matching `query`, in sequence order.
   virtual absl::StatusOr<std::vector<DecisionRecord>> ListDecisions(
       const DecisionQuery& query) = 0;
+  // Feedback matching `query`, in sequence order (none from a store of a
+  // schema before feedback).
+  virtual absl::StatusOr<std::vector<FeedbackRecord>> ListFeedback(
+      const FeedbackQuery& query) = 0;
   // Every rule-set version recorded, by id and version.
   virtual absl::StatusOr<std::vector<StoredRuleSet>> ListRuleSets() = 0;
   // (sequence, decision id) in sequence order, after sequence `after`, at

@@ -31,6 +31,23 @@ std::string Finish(EVP_MD_CTX* ctx) {
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 
+// hash = SHA-256(0x01 || prev_hash || leaf).
+std::string Node(EVP_MD_CTX* ctx, const std::string& prev_hash,
+                 const std::string& leaf) {
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  const unsigned char node_prefix = 0x01;
+  EVP_DigestUpdate(ctx, &node_prefix, 1);
+  EVP_DigestUpdate(ctx, prev_hash.data(), prev_hash.size());
+  EVP_DigestUpdate(ctx, leaf.data(), leaf.size());
+  return Finish(ctx);
+}
+
+void StartLeaf(EVP_MD_CTX* ctx) {
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  const unsigned char leaf_prefix = 0x00;
+  EVP_DigestUpdate(ctx, &leaf_prefix, 1);
+}
+
 }  // namespace
 
 const std::string& ZeroHash() {
@@ -41,9 +58,7 @@ const std::string& ZeroHash() {
 std::string ChainHash(const DecisionRecord& r) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
                                                               &EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  const unsigned char leaf_prefix = 0x00;
-  EVP_DigestUpdate(ctx.get(), &leaf_prefix, 1);
+  StartLeaf(ctx.get());
   AddInt(ctx.get(), r.sequence);
   AddBytes(ctx.get(), r.decision_id);
   AddInt(ctx.get(), r.time_micros);
@@ -56,13 +71,31 @@ std::string ChainHash(const DecisionRecord& r) {
   // keep their hashes.
   if (!r.context.empty()) AddBytes(ctx.get(), r.context);
   const std::string leaf = Finish(ctx.get());
+  return Node(ctx.get(), r.prev_hash, leaf);
+}
 
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  const unsigned char node_prefix = 0x01;
-  EVP_DigestUpdate(ctx.get(), &node_prefix, 1);
-  EVP_DigestUpdate(ctx.get(), r.prev_hash.data(), r.prev_hash.size());
-  EVP_DigestUpdate(ctx.get(), leaf.data(), leaf.size());
-  return Finish(ctx.get());
+std::string FeedbackChainHash(const FeedbackRecord& r) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                              &EVP_MD_CTX_free);
+  StartLeaf(ctx.get());
+  AddBytes(ctx.get(), "feedback");
+  AddInt(ctx.get(), r.sequence);
+  AddInt(ctx.get(), r.time_micros);
+  AddBytes(ctx.get(), r.caller);
+  AddBytes(ctx.get(), r.service);
+  AddBytes(ctx.get(), r.card_uuid);
+  AddBytes(ctx.get(), r.outcome);
+  AddBytes(ctx.get(), r.outcome_time);
+  AddInt(ctx.get(), static_cast<int64_t>(r.accepted_suggestions.size()));
+  for (const std::string& s : r.accepted_suggestions) AddBytes(ctx.get(), s);
+  AddBytes(ctx.get(), r.override_reason);
+  AddBytes(ctx.get(), r.decision_id);
+  AddBytes(ctx.get(), r.card_item);
+  AddInt(ctx.get(), static_cast<int64_t>(r.rule_ids.size()));
+  for (const std::string& s : r.rule_ids) AddBytes(ctx.get(), s);
+  AddBytes(ctx.get(), r.rule_set_digest);
+  const std::string leaf = Finish(ctx.get());
+  return Node(ctx.get(), r.prev_hash, leaf);
 }
 
 }  // namespace reconnect::service

@@ -12,6 +12,10 @@ namespace reconnect::service {
 // hash = SHA-256(0x01 || prev_hash || leaf). 32 bytes.
 std::string ChainHash(const DecisionRecord& r);
 
+// The same for a feedback record, in its own chain; its leaf starts with
+// the field "feedback", so no feedback leaf is a decision's.
+std::string FeedbackChainHash(const FeedbackRecord& r);
+
 // The prev_hash of the first record: 32 zero bytes.
 const std::string& ZeroHash();
 

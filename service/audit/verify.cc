@@ -3,8 +3,10 @@
 #include <sqlite3.h>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -21,6 +23,100 @@ using audit_internal::CheckReadable;
 using audit_internal::DecisionColumns;
 using audit_internal::ReadDecision;
 using audit_internal::Statement;
+
+namespace {
+
+// Checks a chain's recorded head (table `table`, called `head_name`)
+// against the chain `trail` as read: its last record `last` with hash
+// `last_hash`; `what` names its records ("record", "feedback record"). The
+// first broken sequence and the problem, or nullopt.
+std::optional<std::pair<int64_t, std::string>> CheckHead(
+    sqlite3* db, const char* table, const std::string& head_name,
+    const std::string& trail, const std::string& what, int64_t last,
+    const std::string& last_hash) {
+  Statement head(
+      db, absl::StrCat("SELECT sequence, hash FROM ", table, " WHERE id = 1")
+              .c_str());
+  if (head.Step() != SQLITE_ROW) {
+    return std::make_pair(last + 1,
+                          absl::StrCat("the ", head_name, " is missing"));
+  }
+  const int64_t head_sequence = head.Int(0);
+  if (head_sequence > last) {
+    return std::make_pair(
+        last + 1, absl::StrCat("the ", trail, " ends at ", what, " ", last,
+                               " but its last commit recorded ", what, " ",
+                               head_sequence, ": ", what, "s were removed"));
+  }
+  if (head_sequence < last) {
+    return std::make_pair(
+        head_sequence + 1,
+        absl::StrCat("the ", trail, " holds ", what, "s up to ", last,
+                     " but its last commit recorded ", what, " ", head_sequence,
+                     ": ", what, "s ", head_sequence + 1,
+                     " on were added outside the service"));
+  }
+  if (head.Bytes(1) != last_hash) {
+    return std::make_pair(last, absl::StrCat("the recorded ", head_name,
+                                             " was altered: its hash is not ",
+                                             what, " ", last, "'s"));
+  }
+  return std::nullopt;
+}
+
+// The feedback chain: each record in sequence, linked, unaltered, about a
+// decision the store holds, and ending at its recorded head. The first
+// problem (with the feedback record's sequence), or nullopt; counts the
+// records and sets the head in `report`.
+std::optional<std::pair<int64_t, std::string>> VerifyFeedback(
+    sqlite3* db, VerifyReport& report) {
+  Statement rows(db, absl::StrCat("SELECT ", audit_internal::kFeedbackColumns,
+                                  ", EXISTS (SELECT 1 FROM decisions d WHERE"
+                                  " d.decision_id = feedback.decision_id)"
+                                  " FROM feedback ORDER BY sequence")
+                         .c_str());
+  int64_t expected = 1;
+  std::string prev = ZeroHash();
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    FeedbackRecord f = audit_internal::ReadFeedback(rows);
+    const std::string which = absl::StrCat("feedback record ", f.sequence);
+    if (f.sequence != expected) {
+      return std::make_pair(
+          expected, absl::StrCat("feedback record ", expected,
+                                 " is missing (the next one present is ",
+                                 f.sequence, ")"));
+    }
+    if (f.prev_hash != prev) {
+      return std::make_pair(
+          f.sequence,
+          absl::StrCat(which, " does not link to the record before it"));
+    }
+    if (FeedbackChainHash(f) != f.hash) {
+      return std::make_pair(
+          f.sequence, absl::StrCat(which,
+                                   " was altered: its hash does not match "
+                                   "its content"));
+    }
+    if (rows.Int(15) == 0) {
+      return std::make_pair(
+          f.sequence, absl::StrCat(which, " is about decision ", f.decision_id,
+                                   ", which the store does not hold"));
+    }
+    prev = f.hash;
+    ++expected;
+    ++report.feedback_records;
+  }
+  if (step != SQLITE_DONE) {
+    return std::make_pair(
+        expected, absl::StrCat("cannot read the feedback: ", rows.Error()));
+  }
+  report.feedback_head_hash = absl::BytesToHexString(prev);
+  return CheckHead(db, "feedback_head", "feedback chain head", "feedback chain",
+                   "feedback record", expected - 1, prev);
+}
+
+}  // namespace
 
 absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
   sqlite3* raw = nullptr;
@@ -108,31 +204,18 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
   }
   report.head_sequence = expected - 1;
   report.head_hash = absl::BytesToHexString(prev);
-  Statement head(db.get(), "SELECT sequence, hash FROM head WHERE id = 1");
-  if (head.Step() != SQLITE_ROW) {
-    return broken(expected, "the chain head is missing");
+  if (auto problem = CheckHead(db.get(), "head", "chain head", "trail",
+                               "record", report.head_sequence, prev)) {
+    return broken(problem->first, std::move(problem->second));
   }
-  const int64_t head_sequence = head.Int(0);
-  if (head_sequence > report.head_sequence) {
-    return broken(
-        expected,
-        absl::StrCat("the trail ends at record ", report.head_sequence,
-                     " but its last commit recorded record ", head_sequence,
-                     ": records were removed"));
-  }
-  if (head_sequence < report.head_sequence) {
-    return broken(
-        head_sequence + 1,
-        absl::StrCat("the trail holds records up to ", report.head_sequence,
-                     " but its last commit recorded record ", head_sequence,
-                     ": records ", head_sequence + 1,
-                     " on were added outside the service"));
-  }
-  if (head.Bytes(1) != prev) {
-    return broken(report.head_sequence,
-                  absl::StrCat("the recorded chain head was altered: its hash "
-                               "is not record ",
-                               report.head_sequence, "'s"));
+  if (version >= 4) {
+    std::optional<std::pair<int64_t, std::string>> feedback_problem =
+        VerifyFeedback(db.get(), report);
+    if (feedback_problem.has_value()) {
+      report.problem = std::move(feedback_problem->second);
+      report.broken_sequence = feedback_problem->first;
+      return report;
+    }
   }
   if (!altered_digest.empty()) {
     // Altered, though no recorded decision names it.

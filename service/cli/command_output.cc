@@ -19,6 +19,11 @@ int PrintVerifyReport(const VerifyReport& report) {
   }
   std::cout << "audit trail intact: " << report.records << " record(s); head "
             << report.head_sequence << " sha256:" << report.head_hash << "\n";
+  if (report.feedback_records > 0) {
+    std::cout << "feedback chain intact: " << report.feedback_records
+              << " record(s); head sha256:" << report.feedback_head_hash
+              << "\n";
+  }
   return 0;
 }
 

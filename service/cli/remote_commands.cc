@@ -111,6 +111,8 @@ int RunAuditVerifyRemote(const RemoteOptions& server) {
   report.records = response.records();
   report.head_sequence = response.head_sequence();
   report.head_hash = response.head_hash();
+  report.feedback_records = response.feedback_records();
+  report.feedback_head_hash = response.feedback_head_hash();
   if (!response.intact()) {
     // Sequences start at 1; 0 means the problem is in no one record.
     if (response.first_broken_sequence() != 0) {

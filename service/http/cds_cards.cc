@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -238,7 +239,63 @@ std::string CardUuid(const std::string& decision_id, const std::string& item) {
                       hex.substr(20, 12));
 }
 
-json CdsHooksResponse(const v1::Recommendation& r, const CardInput& in) {
+namespace {
+
+// The rules behind items, each once, in the order first met.
+class RuleList {
+ public:
+  void Add(const v1::Rationale& rationale) {
+    for (const auto& reason : rationale.reasons()) Add(reason.rule_id());
+  }
+  void Add(const std::string& rule_id) {
+    if (seen_.insert(rule_id).second) ids_.push_back(rule_id);
+  }
+  std::vector<std::string> Take() { return std::move(ids_); }
+
+ private:
+  absl::flat_hash_set<std::string> seen_;
+  std::vector<std::string> ids_;
+};
+
+// The rules behind the plan card: every item it shows.
+std::vector<std::string> PlanRules(const v1::Recommendation& r) {
+  RuleList rules;
+  for (const auto& c : r.components()) {
+    for (const auto& t : c.techniques()) rules.Add(t.rationale());
+  }
+  for (const auto& d : r.disciplines()) rules.Add(d.rationale());
+  for (const auto& p : r.prompts()) rules.Add(p.rationale());
+  for (const auto& a : r.alerts()) {
+    if (a.severity() == v1::SEVERITY_INFO) rules.Add(a.rationale());
+  }
+  for (const auto& c : r.considerations()) rules.Add(c.rationale());
+  for (const auto& h : r.held()) {
+    for (const auto& id : h.recommended_by()) rules.Add(id);
+    rules.Add(h.held_by());
+  }
+  return rules.Take();
+}
+
+// Adds `card` (made for `item`) to `issued`, when there is one.
+void Issue(std::vector<IssuedCard>* issued, const json& card,
+           const std::string& item, std::vector<std::string> rule_ids) {
+  if (issued == nullptr) return;
+  IssuedCard c;
+  c.uuid = card["uuid"].get<std::string>();
+  c.item = item;
+  c.rule_ids = std::move(rule_ids);
+  if (auto s = card.find("suggestions"); s != card.end()) {
+    for (const json& suggestion : *s) {
+      c.suggestions.push_back(suggestion["uuid"].get<std::string>());
+    }
+  }
+  issued->push_back(std::move(c));
+}
+
+}  // namespace
+
+json CdsHooksResponse(const v1::Recommendation& r, const CardInput& in,
+                      std::vector<IssuedCard>* issued) {
   json cards = json::array();
   // Alerts that must stop the clinician first, critical before warning, in
   // the recommendation's order within each.
@@ -252,11 +309,14 @@ json CdsHooksResponse(const v1::Recommendation& r, const CardInput& in) {
         absl::StrAppend(&detail, "\n\n*", Md(Heading(in, "why")), ":* ",
                         Md(reasons));
       }
+      const std::string item = absl::StrCat("alert/", a.code());
       cards.push_back(
-          Card(in, absl::StrCat("alert/", a.code()),
-               a.title().empty() ? a.text() : a.title(),
+          Card(in, item, a.title().empty() ? a.text() : a.title(),
                severity == v1::SEVERITY_CRITICAL ? "critical" : "warning",
                std::move(detail)));
+      RuleList rules;
+      rules.Add(a.rationale());
+      Issue(issued, cards.back(), item, rules.Take());
     }
   }
   json plan = Card(in, "plan", r.summary(), "info", PlanDetail(r, in));
@@ -268,7 +328,13 @@ json CdsHooksResponse(const v1::Recommendation& r, const CardInput& in) {
           {"appContext", json{{"decisionId", in.decision_id}}.dump()}}});
   }
   cards.push_back(std::move(plan));
-  if (r.skills_gaps_size() > 0) cards.push_back(GapsCard(r, in));
+  Issue(issued, cards.back(), "plan", PlanRules(r));
+  if (r.skills_gaps_size() > 0) {
+    cards.push_back(GapsCard(r, in));
+    RuleList rules;
+    for (const auto& g : r.skills_gaps()) rules.Add(g.rationale());
+    Issue(issued, cards.back(), "gaps", rules.Take());
+  }
   if (r.evaluation_issues_size() > 0) {
     std::string detail;
     for (const auto& issue : r.evaluation_issues()) {
@@ -278,6 +344,9 @@ json CdsHooksResponse(const v1::Recommendation& r, const CardInput& in) {
     detail.pop_back();
     cards.push_back(Card(in, "rule-errors", Heading(in, "rule_errors"),
                          "warning", std::move(detail)));
+    RuleList rules;
+    for (const auto& issue : r.evaluation_issues()) rules.Add(issue.rule_id());
+    Issue(issued, cards.back(), "rule-errors", rules.Take());
   }
   return {{"cards", std::move(cards)},
           {"extension",

@@ -20,6 +20,7 @@
 
 #include "nlohmann/json.hpp"
 #include "reconnect/v1/recommendation.pb.h"
+#include "service/audit/audit_store.h"
 
 namespace reconnect::service::http {
 
@@ -37,9 +38,13 @@ struct CardInput {
 };
 
 // The CDS Hooks response: {"cards": [...], "extension": {...}}; the
-// extension carries the decision id and the rule set.
+// extension carries the decision id and the rule set. When `issued` is
+// given, each card is added to it (uuid, item, the rules behind it, its
+// suggestions' uuids; the service left for the caller), for the audit
+// store's card index, which feedback is checked against.
 nlohmann::json CdsHooksResponse(const v1::Recommendation& recommendation,
-                                const CardInput& input);
+                                const CardInput& input,
+                                std::vector<IssuedCard>* issued = nullptr);
 
 // A name-based (version 5, RFC 9562) UUID of `name` in the Re-Connect card
 // namespace: the same decision and item always give the same uuid.

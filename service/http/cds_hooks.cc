@@ -14,6 +14,7 @@
 #include "service/decision/stored_record.h"
 #include "service/fhir/assessment_from_fhir.h"
 #include "service/http/cds_cards.h"
+#include "service/http/cds_feedback.h"
 
 namespace reconnect::service::http {
 
@@ -271,8 +272,9 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
     cards.cards = &*it;
   }
   cards.missing = translation.missing;
+  std::vector<IssuedCard> issued;
   HttpResponse answer;
-  answer.body = CdsHooksResponse(response.recommendation(), cards)
+  answer.body = CdsHooksResponse(response.recommendation(), cards, &issued)
                     .dump(-1, ' ', false, json::error_handler_t::replace);
   if (audit_ == nullptr) {
     std::move(respond)(std::move(answer));
@@ -286,11 +288,20 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
   record.rule_set_digest = response.rule_set().digest();
   record.assessment = StoredAssessment(assessment, patient_ref_key_);
   record.recommendation = DeterministicBytes(response.recommendation());
+  // The cards go into the context, and so under the decision's hash: the
+  // link from a card's feedback to its decision is part of the chain.
+  json issued_cards = json::array();
+  for (IssuedCard& card : issued) {
+    card.service = id;
+    issued_cards.push_back({{"uuid", card.uuid}, {"item", card.item}});
+  }
   record.context = json{{"interface", "cds-hooks"},
                         {"service", id},
                         {"hook", body["hook"]},
-                        {"hookInstance", body["hookInstance"]}}
+                        {"hookInstance", body["hookInstance"]},
+                        {"cards", std::move(issued_cards)}}
                        .dump();
+  record.cards = std::move(issued);
   // The answer goes out only once its record is committed; the store's
   // writer thread sends it.
   auto pending = std::make_shared<Respond>(std::move(respond));
@@ -314,6 +325,99 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
   });
 }
 
+void CdsHooksRoutes::Feedback(const std::string& id, const HttpRequest& request,
+                              Respond respond) const {
+  auto rule_set = registry_.Active();
+  if (rule_set == nullptr) {
+    std::move(respond)(Discovery());  // the 503 that says why
+    return;
+  }
+  if (FindService(*rule_set, id) == nullptr) {
+    std::move(respond)(
+        ErrorResponse(404, "not-found",
+                      absl::StrCat("there is no CDS service '", id, "'; GET ",
+                                   kDiscoveryPath, " lists them")));
+    return;
+  }
+  if (request.method != "POST") {
+    std::move(respond)(MethodNotAllowed(request, "POST"));
+    return;
+  }
+  json body;
+  try {
+    body = json::parse(request.body);
+  } catch (const json::parse_error& e) {
+    std::move(respond)(ErrorResponse(
+        400, "structure",
+        absl::StrCat("the request body is not JSON (at byte ", e.byte, ")")));
+    return;
+  }
+  std::vector<OutcomeIssue> issues;
+  std::vector<FeedbackRecord> entries = ParseFeedback(body, id, issues);
+  if (!issues.empty()) {
+    std::move(respond)(OutcomeResponse(400, issues));
+    return;
+  }
+  if (audit_ == nullptr) {
+    std::move(respond)(ErrorResponse(
+        503, "not-supported",
+        "feedback is kept in the audit trail, and this server keeps none "
+        "(--audit=off)"));
+    return;
+  }
+  std::optional<CallSlot> slot = limits_.Admit("cds-hooks-feedback");
+  if (!slot) {
+    HttpResponse r = ErrorResponse(
+        429, "throttled",
+        "the service is answering as many calls as it may; retry with "
+        "backoff");
+    r.headers.emplace_back("Retry-After", "1");
+    std::move(respond)(std::move(r));
+    return;
+  }
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  for (FeedbackRecord& f : entries) {
+    f.caller = request.caller;
+    f.time_micros = now;
+  }
+  auto pending = std::make_shared<Respond>(std::move(respond));
+  auto held = std::make_shared<std::optional<CallSlot>>(std::move(slot));
+  audit_->AppendFeedback(
+      std::move(entries), [pending, held, id](const FeedbackResult& result) {
+        held->reset();
+        if (result.status.code() == absl::StatusCode::kInvalidArgument) {
+          std::move (*pending)(OutcomeResponse(
+              400,
+              {{"not-found", std::string(result.status.message()),
+                absl::StrCat("feedback[", result.entry, "].", result.field)}}));
+          return;
+        }
+        if (!result.status.ok()) {
+          Log(LogLevel::kError, "audit_write_failed",
+              {{"code", absl::StatusCodeToString(result.status.code())},
+               {"reason", std::string(result.status.message())}});
+          HttpResponse r = ErrorResponse(
+              503, "transient",
+              "the feedback could not be recorded in the audit trail; retry "
+              "later");
+          r.headers.emplace_back("Retry-After", "5");
+          std::move (*pending)(std::move(r));
+          return;
+        }
+        size_t stored = 0;
+        for (bool s : result.stored) stored += s;
+        Log(LogLevel::kInfo, "cds_feedback_recorded",
+            {{"service", id},
+             {"stored", stored},
+             {"already_stored", result.stored.size() - stored}});
+        HttpResponse r;
+        r.body = json{{"stored", stored},
+                      {"alreadyStored", result.stored.size() - stored}}
+                     .dump();
+        std::move (*pending)(std::move(r));
+      });
+}
+
 void CdsHooksRoutes::Handle(HttpRequest request, Respond respond) const {
   if (request.path == kDiscoveryPath) {
     if (request.method != "GET") {
@@ -325,9 +429,15 @@ void CdsHooksRoutes::Handle(HttpRequest request, Respond respond) const {
   }
   const std::string prefix = absl::StrCat(kDiscoveryPath, "/");
   if (absl::StartsWith(request.path, prefix)) {
-    const std::string id = request.path.substr(prefix.size());
-    if (!id.empty() && id.find('/') == std::string::npos) {
-      ServiceCall(id, request, std::move(respond));
+    const std::string rest = request.path.substr(prefix.size());
+    const size_t slash = rest.find('/');
+    if (!rest.empty() && slash == std::string::npos) {
+      ServiceCall(rest, request, std::move(respond));
+      return;
+    }
+    if (slash != std::string::npos && slash > 0 &&
+        rest.substr(slash) == "/feedback") {
+      Feedback(rest.substr(0, slash), request, std::move(respond));
       return;
     }
   }

@@ -18,7 +18,10 @@ namespace reconnect::service::http {
 // - POST /cds-services/{id}: a service call. The prefetched FHIR resources
 //   become an Assessment (by the rule set's fhir_mapping.json), which is
 //   evaluated like any other, recorded in the audit store with the
-//   hookInstance, and answered as cards once its record is committed.
+//   hookInstance, and answered as cards once its record is committed;
+// - POST /cds-services/{id}/feedback: what clinicians did with the cards,
+//   checked against the cards the service issued and stored in the audit
+//   trail (cds_feedback.h).
 // Anything else is 404, and a known path with the wrong method 405.
 class CdsHooksRoutes {
  public:
@@ -37,6 +40,8 @@ class CdsHooksRoutes {
   HttpResponse Discovery() const;
   void ServiceCall(const std::string& id, const HttpRequest& request,
                    Respond respond) const;
+  void Feedback(const std::string& id, const HttpRequest& request,
+                Respond respond) const;
 
   const RuleSetRegistry& registry_;
   const DecisionEngine& engine_;

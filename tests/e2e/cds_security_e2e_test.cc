@@ -10,6 +10,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -158,6 +159,19 @@ class CdsSecurityTest : public testing::Test {
     for (const auto& line : server_->lines()) absl::StrAppend(&all, line, "\n");
     return all;
   }
+  // The log once it holds `text` (it is read on another thread, so a line
+  // written before an answer may be read after it), or as it is after 5 s.
+  std::string LogWith(const std::string& text) const {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    std::string log = Log();
+    while (log.find(text) == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      log = Log();
+    }
+    return log;
+  }
 
   static Key* ehr_ec_;
   static Key* ehr_rsa_;
@@ -204,11 +218,37 @@ TEST_F(CdsSecurityTest, DiscoveryAndCallsNeedATokenForTheExactUrl) {
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ((*records)[0].decision_id, decision_id);
   EXPECT_EQ((*records)[0].caller, "cds:https://ehr.example.org");
+  // Feedback needs a token for its own URL too, and is recorded under the
+  // caller's identity.
+  const std::string feedback_path = absl::StrCat(kService, "/feedback");
+  const std::string plan =
+      nlohmann::json::parse(call->body)["cards"].back()["uuid"];
+  const std::string feedback =
+      nlohmann::json{{"feedback",
+                      {{{"card", plan},
+                        {"outcome", "overridden"},
+                        {"overrideReason", {{"userComment", "not now"}}},
+                        {"outcomeTimestamp", "2026-12-01T10:00:00Z"}}}}}
+          .dump();
+  auto no_token = HttpCall(port_, "POST", feedback_path, feedback,
+                           "Content-Type: application/json\r\n");
+  ASSERT_TRUE(no_token.has_value());
+  EXPECT_EQ(no_token->status, 401);
+  auto service_token = Post(feedback_path, Sign(Claims(kService)), feedback);
+  ASSERT_TRUE(service_token.has_value());
+  EXPECT_EQ(service_token->status, 401);
+  auto stored = Post(feedback_path, Sign(Claims(feedback_path)), feedback);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->status, 200) << stored->body;
+  auto feedback_records = (*reader)->ListFeedback({});
+  ASSERT_TRUE(feedback_records.ok());
+  ASSERT_EQ(feedback_records->size(), 1u);
+  EXPECT_EQ((*feedback_records)[0].caller, "cds:https://ehr.example.org");
   // The same token again is a replay.
   auto replay = Post(kService, token, ExampleCall());
   ASSERT_TRUE(replay.has_value());
   EXPECT_EQ(replay->status, 401);
-  EXPECT_THAT(Log(), HasSubstr("used before"));
+  EXPECT_THAT(LogWith("used before"), HasSubstr("used before"));
   // No log line holds a token.
   EXPECT_THAT(Log(), Not(HasSubstr(token.substr(0, token.find('.')))));
 }
@@ -251,8 +291,9 @@ TEST_F(CdsSecurityTest, EveryAuthenticationFailureIsABare401) {
                         "Authorization: Basic dXNlcjpwYXNz\r\n");
   ASSERT_TRUE(basic.has_value());
   EXPECT_EQ(basic->status, 401);
-  // Each refusal is logged with its reason.
-  const std::string log = Log();
+  // Each refusal is logged with its reason (the last one first: once it is
+  // read, so are those before it).
+  const std::string log = LogWith("not a bearer token");
   for (const char* reason :
        {"expired", "no 'iat'", "no 'jti'", "valid for longer",
         "not a trusted CDS client", "aud is not the URL called",
@@ -277,7 +318,8 @@ TEST_F(CdsSecurityTest, RolesFollowThePolicyByIssuerAndTenant) {
     EXPECT_EQ(other->status, 403) << tenant;
     EXPECT_EQ(other->body, "");
   }
-  EXPECT_THAT(Log(), HasSubstr("the policy binds no role to this caller"));
+  EXPECT_THAT(LogWith("the policy binds no role to this caller"),
+              HasSubstr("the policy binds no role to this caller"));
 }
 
 TEST_F(CdsSecurityTest, CorsAllowsOnlyTheListedOrigins) {

@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "nlohmann/json.hpp"
 #include "service/api/status_mapping.h"
 
 namespace reconnect::service::governance_internal {
@@ -90,6 +91,38 @@ absl::Status FillDecision(const DecisionRecord& r, bool with_content,
         "decision ", r.decision_id, ": the recorded messages do not parse"));
   }
   return absl::OkStatus();
+}
+
+void FillFeedback(const FeedbackRecord& r, v1::Feedback& out) {
+  out.set_sequence(r.sequence);
+  *out.mutable_received() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(r.time_micros);
+  out.set_caller(r.caller);
+  out.set_service(r.service);
+  out.set_card_uuid(r.card_uuid);
+  out.set_card_item(r.card_item);
+  out.set_decision_id(r.decision_id);
+  out.set_rule_set_digest(r.rule_set_digest);
+  for (const auto& id : r.rule_ids) out.add_rule_ids(id);
+  out.set_outcome(r.outcome);
+  out.set_outcome_time(r.outcome_time);
+  for (const auto& id : r.accepted_suggestions) {
+    out.add_accepted_suggestions(id);
+  }
+  // Stored as the EHR sent it (checked on the way in).
+  const nlohmann::json reason =
+      nlohmann::json::parse(r.override_reason, nullptr, false);
+  if (reason.is_object()) {
+    v1::OverrideReason& o = *out.mutable_override_reason();
+    if (auto coding = reason.find("reason");
+        coding != reason.end() && coding->is_object()) {
+      o.set_system(coding->value("system", ""));
+      o.set_code(coding->value("code", ""));
+      o.set_display(coding->value("display", ""));
+    }
+    o.set_user_comment(reason.value("userComment", ""));
+  }
+  out.set_hash(absl::BytesToHexString(r.hash));
 }
 
 }  // namespace reconnect::service::governance_internal

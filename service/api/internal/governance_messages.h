@@ -63,6 +63,8 @@ void FillSummary(const ruleset::CompiledRuleSet& rs, bool active,
 absl::Status FillDecision(const DecisionRecord& r, bool with_content,
                           v1::Decision& out);
 
+void FillFeedback(const FeedbackRecord& r, v1::Feedback& out);
+
 }  // namespace reconnect::service::governance_internal
 
 #endif  // RECONNECT_SERVICE_API_INTERNAL_GOVERNANCE_MESSAGES_H_

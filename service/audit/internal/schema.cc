@@ -48,6 +48,46 @@ absl::Status MigrateTo1(sqlite3* db) {
               "COMMIT;");
 }
 
+// 3 to 4: the cards decisions were answered with, and the feedback on them
+// in a chain of its own, with its own head.
+absl::Status MigrateTo4(sqlite3* db) {
+  return Exec(db,
+              "BEGIN IMMEDIATE;"
+              "CREATE TABLE cards("
+              "  card_uuid TEXT PRIMARY KEY,"
+              "  decision_id TEXT NOT NULL,"
+              "  service TEXT NOT NULL,"
+              "  item TEXT NOT NULL,"
+              "  rule_ids TEXT NOT NULL,"      // JSON array
+              "  suggestions TEXT NOT NULL);"  // JSON array of uuids
+              "CREATE TABLE feedback("
+              "  sequence INTEGER PRIMARY KEY,"
+              "  time_micros INTEGER NOT NULL,"
+              "  caller TEXT NOT NULL,"
+              "  service TEXT NOT NULL,"
+              "  card_uuid TEXT NOT NULL,"
+              "  outcome TEXT NOT NULL,"
+              "  outcome_time TEXT NOT NULL,"
+              "  accepted_suggestions TEXT NOT NULL,"  // JSON array
+              "  override_reason TEXT NOT NULL,"
+              "  decision_id TEXT NOT NULL,"
+              "  card_item TEXT NOT NULL,"
+              "  rule_ids TEXT NOT NULL,"  // JSON array
+              "  rule_set_digest TEXT NOT NULL,"
+              "  prev_hash BLOB NOT NULL,"
+              "  hash BLOB NOT NULL,"
+              // One interaction with a card is stored once.
+              "  UNIQUE (card_uuid, outcome, outcome_time));"
+              "CREATE INDEX feedback_by_decision ON feedback(decision_id);"
+              "CREATE TABLE feedback_head("
+              "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+              "  sequence INTEGER NOT NULL,"
+              "  hash BLOB NOT NULL);"
+              "INSERT INTO feedback_head VALUES (1, 0, zeroblob(32));"
+              "PRAGMA user_version = 4;"
+              "COMMIT;");
+}
+
 }  // namespace
 
 absl::Status Migrate(sqlite3* db, const std::string& path) {
@@ -77,12 +117,15 @@ absl::Status Migrate(sqlite3* db, const std::string& path) {
   }
   // Records before it have an empty context, which their hashes do not
   // cover (chain.h), so they verify as they did.
-  return Exec(db,
-              "BEGIN IMMEDIATE;"
-              "ALTER TABLE decisions ADD COLUMN context TEXT NOT NULL"
-              "  DEFAULT '';"
-              "PRAGMA user_version = 3;"
-              "COMMIT;");
+  if (have < 3) {
+    RETURN_IF_ERROR(Exec(db,
+                         "BEGIN IMMEDIATE;"
+                         "ALTER TABLE decisions ADD COLUMN context TEXT NOT "
+                         "NULL DEFAULT '';"
+                         "PRAGMA user_version = 3;"
+                         "COMMIT;"));
+  }
+  return MigrateTo4(db);
 }
 
 absl::StatusOr<int> CheckReadable(sqlite3* db, const std::string& path) {

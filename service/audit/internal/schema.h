@@ -14,8 +14,10 @@ namespace reconnect::service::audit_internal {
 // ones are refused.
 // 1: the first schema. 2: an index of decisions by caller, for governance
 // queries by caller identity. 3: a decision's context (the interface and the
-// request it came through, e.g. a CDS Hooks hookInstance).
-inline constexpr int kSchemaVersion = 3;
+// request it came through, e.g. a CDS Hooks hookInstance). 4: the cards
+// decisions were answered with, and the feedback on them in a chain of its
+// own.
+inline constexpr int kSchemaVersion = 4;
 // Readers (verify, replay, governance) read every version from this one on.
 inline constexpr int kOldestReadableVersion = 1;
 

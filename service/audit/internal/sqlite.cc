@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 
 namespace reconnect::service::audit_internal {
 
@@ -15,6 +16,40 @@ absl::Status Exec(sqlite3* db, const std::string& sql) {
     return s;
   }
   return absl::OkStatus();
+}
+
+std::string JsonArray(const std::vector<std::string>& items) {
+  return nlohmann::json(items).dump();
+}
+
+std::vector<std::string> FromJsonArray(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  std::vector<std::string> out;
+  if (!j.is_array()) return out;
+  for (const auto& item : j) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+FeedbackRecord ReadFeedback(Statement& row) {
+  FeedbackRecord f;
+  f.sequence = row.Int(0);
+  f.time_micros = row.Int(1);
+  f.caller = row.Bytes(2);
+  f.service = row.Bytes(3);
+  f.card_uuid = row.Bytes(4);
+  f.outcome = row.Bytes(5);
+  f.outcome_time = row.Bytes(6);
+  f.accepted_suggestions = FromJsonArray(row.Bytes(7));
+  f.override_reason = row.Bytes(8);
+  f.decision_id = row.Bytes(9);
+  f.card_item = row.Bytes(10);
+  f.rule_ids = FromJsonArray(row.Bytes(11));
+  f.rule_set_digest = row.Bytes(12);
+  f.prev_hash = row.Bytes(13);
+  f.hash = row.Bytes(14);
+  return f;
 }
 
 int64_t NowMicros() {

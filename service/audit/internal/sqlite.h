@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "service/audit/audit_store.h"
@@ -91,6 +92,18 @@ inline DecisionRecord ReadDecision(Statement& row) {
   r.context = row.Bytes(10);
   return r;
 }
+
+// The columns of a feedback row, as ReadFeedback reads them (schema 4 on).
+inline constexpr char kFeedbackColumns[] =
+    "sequence, time_micros, caller, service, card_uuid, outcome,"
+    " outcome_time, accepted_suggestions, override_reason, decision_id,"
+    " card_item, rule_ids, rule_set_digest, prev_hash, hash";
+
+FeedbackRecord ReadFeedback(Statement& row);
+
+// A list of strings as a JSON array, and back (a malformed array: none).
+std::string JsonArray(const std::vector<std::string>& items);
+std::vector<std::string> FromJsonArray(const std::string& text);
 
 // Runs `sql` (one or more statements); UNAVAILABLE with SQLite's message.
 absl::Status Exec(sqlite3* db, const std::string& sql);

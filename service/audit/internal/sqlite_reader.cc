@@ -30,6 +30,8 @@ class SqliteAuditReader final : public AuditReader {
       const std::string& digest) override;
   absl::StatusOr<std::vector<DecisionRecord>> ListDecisions(
       const DecisionQuery& query) override;
+  absl::StatusOr<std::vector<FeedbackRecord>> ListFeedback(
+      const FeedbackQuery& query) override;
   absl::StatusOr<std::vector<StoredRuleSet>> ListRuleSets() override;
   absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ListDecisionIds(
       int64_t after, int limit) override;
@@ -120,6 +122,35 @@ absl::StatusOr<std::vector<DecisionRecord>> SqliteAuditReader::ListDecisions(
     DecisionRecord r = ReadDecision(rows);
     out.push_back(std::move(r));
   }
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<FeedbackRecord>> SqliteAuditReader::ListFeedback(
+    const FeedbackQuery& q) {
+  std::vector<FeedbackRecord> out;
+  if (version_ < 4) return out;  // no feedback before schema 4
+  // Unset filters match everything, so one statement serves every query.
+  const std::string sql = absl::StrCat(
+      "SELECT ", kFeedbackColumns,
+      " FROM feedback WHERE sequence > ?1"
+      " AND (?2 = '' OR decision_id = ?2)"
+      " AND (?3 = '' OR EXISTS (SELECT 1 FROM json_each(rule_ids)"
+      "      WHERE value = ?3))"
+      " AND (?4 = '' OR rule_set_digest IN (SELECT digest FROM rule_sets"
+      "      WHERE version = ?4))"
+      " ORDER BY sequence LIMIT ?5");
+  Statement rows(db_, sql.c_str());
+  rows.Bind(1, q.after_sequence)
+      .BindText(2, q.decision_id)
+      .BindText(3, q.rule_id)
+      .BindText(4, q.rule_set_version)
+      .Bind(5, q.limit);
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) out.push_back(ReadFeedback(rows));
   if (step != SQLITE_DONE) {
     return absl::UnavailableError(
         absl::StrCat("cannot read the audit store: ", rows.Error()));

@@ -1,5 +1,6 @@
 #include "service/audit/internal/sqlite_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -189,6 +190,25 @@ absl::Status SqliteAuditStore::LoadHead() {
         " but its last commit recorded ", head_sequence_,
         "; the trail was altered. Run `reconnect audit verify`"));
   }
+  Statement feedback_head(
+      db_, "SELECT sequence, hash FROM feedback_head WHERE id = 1");
+  if (feedback_head.Step() != SQLITE_ROW) {
+    return absl::DataLossError(absl::StrCat(
+        "audit store ", options_.path, ": the feedback chain head is missing"));
+  }
+  feedback_sequence_ = feedback_head.Int(0);
+  feedback_hash_ = feedback_head.Bytes(1);
+  Statement last_feedback(
+      db_,
+      "SELECT sequence, hash FROM feedback ORDER BY sequence DESC LIMIT 1");
+  const bool any = last_feedback.Step() == SQLITE_ROW;
+  if ((any ? last_feedback.Int(0) : 0) != feedback_sequence_ ||
+      (any ? last_feedback.Bytes(1) : ZeroHash()) != feedback_hash_) {
+    return absl::DataLossError(absl::StrCat(
+        "audit store ", options_.path,
+        ": its feedback does not end where its last commit recorded; the "
+        "trail was altered. Run `reconnect audit verify`"));
+  }
   return absl::OkStatus();
 }
 
@@ -198,14 +218,38 @@ void SqliteAuditStore::OnHealthChange(std::function<void(bool)> callback) {
 }
 
 void SqliteAuditStore::Append(DecisionRecord record, Done done) {
+  Pending p;
+  p.record = std::move(record);
+  p.done = std::move(done);
+  Enqueue(std::move(p));
+}
+
+void SqliteAuditStore::AppendFeedback(std::vector<FeedbackRecord> entries,
+                                      FeedbackDone done) {
+  Pending p;
+  p.is_feedback = true;
+  p.feedback = std::move(entries);
+  p.feedback_done = std::move(done);
+  Enqueue(std::move(p));
+}
+
+void SqliteAuditStore::Enqueue(Pending pending) {
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      queue_.push_back({std::move(record), std::move(done)});
+      queue_.push_back(std::move(pending));
       return;
     }
   }
-  done(absl::UnavailableError("the audit store is shutting down"));
+  const absl::Status down =
+      absl::UnavailableError("the audit store is shutting down");
+  if (pending.is_feedback) {
+    FeedbackResult result;
+    result.status = down;
+    pending.feedback_done(result);
+  } else {
+    pending.done(down);
+  }
 }
 
 void SqliteAuditStore::SetHealthy(bool healthy) {
@@ -279,7 +323,17 @@ void SqliteAuditStore::CompleterLoop() {
       ready.swap(completed_);
     }
     for (Completed& c : ready) {
-      for (Pending& p : c.batch) p.done(c.status);
+      for (Pending& p : c.batch) {
+        if (!p.is_feedback) {
+          p.done(c.status);
+        } else if (c.status.ok()) {
+          p.feedback_done(p.result);
+        } else {
+          FeedbackResult failed;
+          failed.status = c.status;
+          p.feedback_done(failed);
+        }
+      }
     }
   }
 }
@@ -287,12 +341,16 @@ void SqliteAuditStore::CompleterLoop() {
 absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
   const int64_t saved_sequence = head_sequence_;
   const std::string saved_hash = head_hash_;
+  const int64_t saved_feedback_sequence = feedback_sequence_;
+  const std::string saved_feedback_hash = feedback_hash_;
   auto fail = [&](const std::string& what)
                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_) {
                     const std::string error = sqlite3_errmsg(db_);
                     Exec(db_, "ROLLBACK").IgnoreError();
                     head_sequence_ = saved_sequence;
                     head_hash_ = saved_hash;
+                    feedback_sequence_ = saved_feedback_sequence;
+                    feedback_hash_ = saved_feedback_hash;
                     return absl::UnavailableError(
                         absl::StrCat("audit store cannot ", what, ": ", error));
                   };
@@ -303,6 +361,10 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
                 " recommendation, prev_hash, hash, context)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (Pending& p : batch) {
+    if (p.is_feedback) {
+      if (!WriteFeedback(p).ok()) return fail("record feedback");
+      continue;
+    }
     DecisionRecord& r = p.record;
     r.sequence = head_sequence_ + 1;
     r.prev_hash = head_hash_;
@@ -324,15 +386,148 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
       row.Reset();
       return s;
     }
+    if (!WriteCards(r).ok()) return fail("index a decision's cards");
     head_sequence_ = r.sequence;
     head_hash_ = r.hash;
   }
   Statement head(db_, "UPDATE head SET sequence = ?, hash = ? WHERE id = 1");
   head.Bind(1, head_sequence_).BindBlob(2, head_hash_);
   if (head.Step() != SQLITE_DONE) return fail("advance the chain head");
+  if (feedback_sequence_ != saved_feedback_sequence) {
+    Statement feedback_head(
+        db_, "UPDATE feedback_head SET sequence = ?, hash = ? WHERE id = 1");
+    feedback_head.Bind(1, feedback_sequence_).BindBlob(2, feedback_hash_);
+    if (feedback_head.Step() != SQLITE_DONE) {
+      return fail("advance the feedback chain head");
+    }
+  }
   if (!Exec(db_, "COMMIT").ok()) return fail("commit");
   transactions_.fetch_add(1);
   return absl::OkStatus();
+}
+
+absl::Status SqliteAuditStore::WriteCards(const DecisionRecord& r) {
+  if (r.cards.empty()) return absl::OkStatus();
+  Statement card(db_,
+                 "INSERT INTO cards (card_uuid, decision_id, service, item,"
+                 " rule_ids, suggestions) VALUES (?, ?, ?, ?, ?, ?)");
+  for (const IssuedCard& c : r.cards) {
+    card.Reset();
+    card.BindText(1, c.uuid)
+        .BindText(2, r.decision_id)
+        .BindText(3, c.service)
+        .BindText(4, c.item)
+        .BindText(5, JsonArray(c.rule_ids))
+        .BindText(6, JsonArray(c.suggestions));
+    if (card.Step() != SQLITE_DONE) {
+      return absl::UnavailableError(card.Error());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteAuditStore::WriteFeedback(Pending& p) {
+  const int64_t saved_sequence = feedback_sequence_;
+  const std::string saved_hash = feedback_hash_;
+  RETURN_IF_ERROR(Exec(db_, "SAVEPOINT feedback"));
+  // Refuses the request: nothing of it stays.
+  auto refuse = [&](int entry, std::string field,
+                    std::string why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_) {
+    feedback_sequence_ = saved_sequence;
+    feedback_hash_ = saved_hash;
+    p.result = {absl::InvalidArgumentError(std::move(why)),
+                entry,
+                std::move(field),
+                {}};
+    return Exec(db_, "ROLLBACK TO feedback; RELEASE feedback");
+  };
+  Statement card(db_,
+                 "SELECT c.decision_id, c.service, c.item, c.rule_ids,"
+                 " c.suggestions, d.rule_set_digest FROM cards c"
+                 " JOIN decisions d ON d.decision_id = c.decision_id"
+                 " WHERE c.card_uuid = ?");
+  Statement seen(db_,
+                 "SELECT 1 FROM feedback WHERE card_uuid = ? AND outcome = ?"
+                 " AND outcome_time = ?");
+  Statement insert(
+      db_,
+      "INSERT INTO feedback (sequence, time_micros, caller, service,"
+      " card_uuid, outcome, outcome_time, accepted_suggestions,"
+      " override_reason, decision_id, card_item, rule_ids, rule_set_digest,"
+      " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  std::vector<bool> stored;
+  for (size_t i = 0; i < p.feedback.size(); ++i) {
+    FeedbackRecord& f = p.feedback[i];
+    const int entry = static_cast<int>(i);
+    card.Reset();
+    card.BindText(1, f.card_uuid);
+    const int step = card.Step();
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+      return absl::UnavailableError(card.Error());
+    }
+    if (step == SQLITE_DONE) {
+      return refuse(entry, "card",
+                    absl::StrCat("no card with uuid '", f.card_uuid,
+                                 "' was issued by this service"));
+    }
+    if (card.Bytes(1) != f.service) {
+      return refuse(
+          entry, "card",
+          absl::StrCat("card '", f.card_uuid, "' was issued by the service '",
+                       card.Bytes(1), "', not '", f.service, "'"));
+    }
+    const std::vector<std::string> suggestions = FromJsonArray(card.Bytes(4));
+    for (size_t j = 0; j < f.accepted_suggestions.size(); ++j) {
+      if (std::find(suggestions.begin(), suggestions.end(),
+                    f.accepted_suggestions[j]) == suggestions.end()) {
+        return refuse(
+            entry, absl::StrCat("acceptedSuggestions[", j, "].id"),
+            absl::StrCat("'", f.accepted_suggestions[j],
+                         "' is not a suggestion of card '", f.card_uuid, "'"));
+      }
+    }
+    seen.Reset();
+    seen.BindText(1, f.card_uuid)
+        .BindText(2, f.outcome)
+        .BindText(3, f.outcome_time);
+    const int seen_step = seen.Step();
+    if (seen_step == SQLITE_ROW) {
+      stored.push_back(false);  // this interaction was stored before
+      continue;
+    }
+    if (seen_step != SQLITE_DONE) return absl::UnavailableError(seen.Error());
+    f.decision_id = card.Bytes(0);
+    f.card_item = card.Bytes(2);
+    f.rule_ids = FromJsonArray(card.Bytes(3));
+    f.rule_set_digest = card.Bytes(5);
+    f.sequence = feedback_sequence_ + 1;
+    f.prev_hash = feedback_hash_;
+    f.hash = FeedbackChainHash(f);
+    insert.Reset();
+    insert.Bind(1, f.sequence)
+        .Bind(2, f.time_micros)
+        .BindText(3, f.caller)
+        .BindText(4, f.service)
+        .BindText(5, f.card_uuid)
+        .BindText(6, f.outcome)
+        .BindText(7, f.outcome_time)
+        .BindText(8, JsonArray(f.accepted_suggestions))
+        .BindText(9, f.override_reason)
+        .BindText(10, f.decision_id)
+        .BindText(11, f.card_item)
+        .BindText(12, JsonArray(f.rule_ids))
+        .BindText(13, f.rule_set_digest)
+        .BindBlob(14, f.prev_hash)
+        .BindBlob(15, f.hash);
+    if (insert.Step() != SQLITE_DONE) {
+      return absl::UnavailableError(insert.Error());
+    }
+    feedback_sequence_ = f.sequence;
+    feedback_hash_ = f.hash;
+    stored.push_back(true);
+  }
+  p.result = {absl::OkStatus(), -1, "", std::move(stored)};
+  return Exec(db_, "RELEASE feedback");
 }
 
 absl::Status SqliteAuditStore::Probe() {

@@ -34,6 +34,8 @@ class SqliteAuditStore final : public AuditStore {
 
   void Append(DecisionRecord record, Done done) override
       ABSL_LOCKS_EXCLUDED(mu_);
+  void AppendFeedback(std::vector<FeedbackRecord> entries,
+                      FeedbackDone done) override ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status RecordRuleSet(const std::string& digest, const std::string& id,
                              const std::string& version,
                              const std::string& canonical_content) override
@@ -56,10 +58,16 @@ class SqliteAuditStore final : public AuditStore {
       ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
 
  private:
+  // A decision, or the entries of one feedback request.
   struct Pending {
     DecisionRecord record;
     Done done;
+    bool is_feedback = false;
+    std::vector<FeedbackRecord> feedback;
+    FeedbackDone feedback_done;
+    FeedbackResult result;  // set by WriteFeedback
   };
+  void Enqueue(Pending pending) ABSL_LOCKS_EXCLUDED(mu_);
 
   SqliteAuditStore(Options options, sqlite3* db, sqlite3* checkpoint_db);
   absl::Status LoadHead() ABSL_LOCKS_EXCLUDED(db_mu_);
@@ -72,6 +80,12 @@ class SqliteAuditStore final : public AuditStore {
                          int frames);
   absl::Status WriteBatch(std::vector<Pending>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Inserts a decision's cards into the card index.
+  absl::Status WriteCards(const DecisionRecord& record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Checks and chains one feedback request's entries, all or none (a
+  // savepoint), setting `p.result`; an error only when SQLite fails.
+  absl::Status WriteFeedback(Pending& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status Probe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   void SetHealthy(bool healthy) ABSL_LOCKS_EXCLUDED(mu_);
   void ApplyPageLimit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
@@ -84,6 +98,9 @@ class SqliteAuditStore final : public AuditStore {
   sqlite3* const db_ ABSL_GUARDED_BY(db_mu_);
   int64_t head_sequence_ ABSL_GUARDED_BY(db_mu_) = 0;
   std::string head_hash_ ABSL_GUARDED_BY(db_mu_);
+  // The feedback chain's head.
+  int64_t feedback_sequence_ ABSL_GUARDED_BY(db_mu_) = 0;
+  std::string feedback_hash_ ABSL_GUARDED_BY(db_mu_);
 
   // Appended records waiting for the writer, and committed (or failed)
   // batches whose callers are yet to hear: the completer thread tells them,

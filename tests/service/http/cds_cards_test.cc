@@ -185,6 +185,44 @@ TEST(CdsCardsTest, SkillsGapsAreOneCardWithAReferralPerGap) {
   EXPECT_EQ(request["code"]["text"], r.skills_gaps(0).display());
 }
 
+// Every card is issued for the audit store's card index, with the rules
+// behind it, so that feedback on it reaches its rules.
+TEST(CdsCardsTest, EachCardIsIssuedWithTheRulesBehindIt) {
+  for (const char* example :
+       {"post-sex-flares-analgesic-timing.json", "red-flag-bleeding.json",
+        "safeguarding-disclosure.json"}) {
+    SCOPED_TRACE(example);
+    const v1::Recommendation r = Evaluate(example);
+    std::vector<IssuedCard> issued;
+    const json response = CdsHooksResponse(r, Input(), &issued);
+    ASSERT_EQ(issued.size(), response["cards"].size());
+    for (size_t i = 0; i < issued.size(); ++i) {
+      const json& card = response["cards"][i];
+      EXPECT_EQ(issued[i].uuid, card["uuid"]);
+      EXPECT_EQ(issued[i].uuid, CardUuid("0190-decision", issued[i].item));
+      EXPECT_FALSE(issued[i].rule_ids.empty()) << issued[i].item;
+      std::vector<std::string> suggestions;
+      for (const json& s : card.value("suggestions", json::array())) {
+        suggestions.push_back(s["uuid"]);
+      }
+      EXPECT_EQ(issued[i].suggestions, suggestions);
+    }
+    // An alert card is behind its alert's rules, and only those.
+    for (const auto& a : r.alerts()) {
+      if (a.severity() == v1::SEVERITY_INFO) continue;
+      auto card = std::find_if(
+          issued.begin(), issued.end(),
+          [&](const IssuedCard& c) { return c.item == "alert/" + a.code(); });
+      ASSERT_NE(card, issued.end());
+      std::vector<std::string> rules;
+      for (const auto& reason : a.rationale().reasons()) {
+        rules.push_back(reason.rule_id());
+      }
+      EXPECT_EQ(card->rule_ids, rules);
+    }
+  }
+}
+
 TEST(CdsCardsTest, MissingFactsAreListedInThePlan) {
   CardInput in = Input();
   in.missing = {"PHQ-9 total", "IIEF-5 total"};
