@@ -104,6 +104,9 @@ ABSL_FLAG(std::string, reflection, "auto",
           "Server reflection on the main listener (serve): auto serves it only "
           "while authorization is off (no --policy); on serves it to any "
           "caller that reaches the port, unauthenticated; off never.");
+ABSL_FLAG(bool, fhir, false,
+          "Print the plan as a FHIR R4 Bundle (plan): CarePlan, RequestGroup, "
+          "ServiceRequests, CommunicationRequests and GuidanceResponse.");
 ABSL_FLAG(std::string, http_listen, "",
           "An address for HTTP/1.1: CDS Hooks at /cds-services (serve); "
           "empty: none. TLS with --tls_cert and --tls_key. Beyond loopback it "
@@ -175,6 +178,7 @@ constexpr char kUsage[] = R"(reconnect: Re-Connect clinical decision support.
 Usage:
   reconnect serve --rules DIR [--listen ADDR]   serve DecisionSupport over gRPC
   reconnect eval --rules DIR FILE|-             evaluate one assessment (protobuf JSON)
+  reconnect plan --rules DIR [--fhir] FILE|-    its plan: Markdown, or a FHIR R4 Bundle
   reconnect lint DIR                            load and check a rule set
   reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases
   reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
@@ -352,6 +356,14 @@ int main(int argc, char** argv) {
     if (args.size() != 1)
       return UsageError("eval takes one assessment file, or - for stdin");
     return RunEval(absl::GetFlag(FLAGS_rules), args[0]);
+  }
+  if (command == "plan") {
+    if (absl::GetFlag(FLAGS_rules).empty())
+      return UsageError("plan needs --rules DIR");
+    if (args.size() != 1)
+      return UsageError("plan takes one assessment file, or - for stdin");
+    return RunPlan(absl::GetFlag(FLAGS_rules), args[0],
+                   absl::GetFlag(FLAGS_fhir));
   }
   if (command == "serve") {
     if (absl::GetFlag(FLAGS_rules).empty())

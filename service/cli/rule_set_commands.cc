@@ -7,12 +7,15 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "engine/cel/runtime/program.h"
 #include "engine/ruleset/rule_set.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "service/decision/decision_engine.h"
 #include "service/decision/rule_set_registry.h"
+#include "service/fhir/plan_bundle.h"
+#include "service/http/cds_cards.h"
 
 namespace reconnect::service {
 
@@ -227,10 +230,16 @@ int RunTest(const std::string& dir, double min_coverage_percent) {
              : 1;
 }
 
-int RunEval(const std::string& dir, const std::string& file) {
+namespace {
+
+// Reads and evaluates one assessment file with the rule set in `dir`; false
+// (the problems reported) when it cannot.
+bool EvaluateFile(const std::string& dir, const std::string& file,
+                  std::shared_ptr<const ruleset::CompiledRuleSet>& rs,
+                  v1::EvaluateRequest& request,
+                  v1::EvaluateResponse& response) {
   std::string input;
-  if (!ReadInput(file, input)) return 1;
-  v1::EvaluateRequest request;
+  if (!ReadInput(file, input)) return false;
   request.set_calling_system("reconnect-eval");
   const auto parsed = google::protobuf::util::JsonStringToMessage(
       input, request.mutable_assessment());
@@ -238,22 +247,31 @@ int RunEval(const std::string& dir, const std::string& file) {
     std::cerr << file
               << ": not a valid reconnect.v1.Assessment in protobuf JSON: "
               << parsed.message() << "\n";
-    return 1;
+    return false;
   }
-  auto rs = LoadOrReport(dir);
-  if (!rs) return 1;
+  rs = LoadOrReport(dir);
+  if (!rs) return false;
   RuleSetRegistry registry;
   registry.Add(rs, /*activate=*/true);
   DecisionEngine engine(registry);
   std::vector<FieldViolation> violations;
-  v1::EvaluateResponse response;
   const absl::Status status = engine.Evaluate(request, response, violations);
   if (!status.ok()) {
     std::cerr << file << ": " << status.message() << "\n";
     for (const auto& v : violations)
       std::cerr << file << ": " << v.field << ": " << v.description << "\n";
-    return 1;
+    return false;
   }
+  return true;
+}
+
+}  // namespace
+
+int RunEval(const std::string& dir, const std::string& file) {
+  std::shared_ptr<const ruleset::CompiledRuleSet> rs;
+  v1::EvaluateRequest request;
+  v1::EvaluateResponse response;
+  if (!EvaluateFile(dir, file, rs, request, response)) return 1;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   std::string json;
@@ -263,6 +281,42 @@ int RunEval(const std::string& dir, const std::string& file) {
     return 1;
   }
   std::cout << json;
+  return 0;
+}
+
+int RunPlan(const std::string& dir, const std::string& file, bool fhir) {
+  std::shared_ptr<const ruleset::CompiledRuleSet> rs;
+  v1::EvaluateRequest request;
+  v1::EvaluateResponse response;
+  if (!EvaluateFile(dir, file, rs, request, response)) return 1;
+  const v1::Assessment& assessment = request.assessment();
+  if (fhir) {
+    fhir::PlanInput input;
+    input.decision_id = response.decision_id();
+    input.rule_set = rs.get();
+    input.patient_ref = assessment.patient_ref();
+    input.decided_at =
+        absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
+    input.missing = fhir::MissingFacts(rs->fhir_mapping(), assessment);
+    std::cout << fhir::PlanBundle(response.recommendation(), input)
+                     .dump(1, ' ', false,
+                           nlohmann::json::error_handler_t::replace)
+              << "\n";
+    return 0;
+  }
+  http::CardInput input;
+  input.decision_id = response.decision_id();
+  input.rule_set_id = response.rule_set().id();
+  input.rule_set_version = response.rule_set().version();
+  input.rule_set_digest = response.rule_set().digest();
+  input.patient_ref = assessment.patient_ref();
+  if (auto it = rs->cds_hooks().find("cards"); it != rs->cds_hooks().end()) {
+    input.cards = &*it;
+  }
+  for (const auto* fact : fhir::MissingFacts(rs->fhir_mapping(), assessment)) {
+    input.missing.push_back(fact->label);
+  }
+  std::cout << http::PlanMarkdown(response.recommendation(), input);
   return 0;
 }
 

@@ -21,6 +21,12 @@ int RunTest(const std::string& dir, double min_coverage_percent);
 // and prints the response as JSON.
 int RunEval(const std::string& dir, const std::string& file);
 
+// Evaluates one assessment like RunEval and prints the plan: with `fhir`,
+// as a FHIR R4 Bundle (CarePlan, RequestGroup, ServiceRequests,
+// CommunicationRequests, GuidanceResponse); otherwise in Markdown, for a
+// person.
+int RunPlan(const std::string& dir, const std::string& file, bool fhir);
+
 // Evaluates one CEL expression and prints "type: value" (or the error with
 // its position). With `rules_dir`, the expression sees the rule set's
 // params, defs and an `assessment` read from `assessment_file`.

@@ -160,7 +160,8 @@ absl::StatusOr<std::unique_ptr<AuditStore>> OpenAuditStore(
 // false (logged) when the key file is refused.
 bool ConfigurePatientRefKey(const ServeOptions& options,
                             DecisionSupportService& service,
-                            http::CdsHooksRoutes& cds_hooks) {
+                            http::CdsHooksRoutes& cds_hooks,
+                            http::FhirRoutes& fhir) {
   if (options.patient_ref_key_file.empty()) {
     Log(LogLevel::kWarning, "patient_ref_not_stored",
         {{"reason",
@@ -178,7 +179,8 @@ bool ConfigurePatientRefKey(const ServeOptions& options,
     return false;
   }
   service.SetPatientRefKey(*key);
-  cds_hooks.SetPatientRefKey(*std::move(key));
+  cds_hooks.SetPatientRefKey(*key);
+  fhir.SetPatientRefKey(*std::move(key));
   return true;
 }
 
@@ -334,7 +336,8 @@ int RunServe(const ServeOptions& options) {
   // The HTTP routes (CDS Hooks) answer from the same engine, limits and
   // store. The HTTP listener is shut down explicitly below, before they go.
   http::CdsHooksRoutes cds_hooks(registry, engine, limits, audit->get());
-  if (*audit && !ConfigurePatientRefKey(options, service, cds_hooks)) {
+  http::FhirRoutes fhir(registry, engine, limits, audit->get());
+  if (*audit && !ConfigurePatientRefKey(options, service, cds_hooks, fhir)) {
     return kExitRefused;
   }
   EmptyDecisionSupportService empty_service;
@@ -388,7 +391,7 @@ int RunServe(const ServeOptions& options) {
           ok ? "audit_store_recovered" : "audit_store_unwritable");
     });
   }
-  if (http_listener && !http_listener->Listen(options, cds_hooks)) {
+  if (http_listener && !http_listener->Listen(options, cds_hooks, fhir)) {
     return kExitFailed;
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));

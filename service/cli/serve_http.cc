@@ -100,15 +100,20 @@ std::unique_ptr<HttpListener> HttpListener::Prepare(const ServeOptions& options,
 }
 
 bool HttpListener::Listen(const ServeOptions& options,
-                          const http::CdsHooksRoutes& routes) {
+                          const http::CdsHooksRoutes& cds,
+                          const http::FhirRoutes& fhir) {
   http::HttpOptions http = options.http;
   http.tls = {options.tls.cert_file, options.tls.key_file,
               absl::Seconds(options.tls.refresh_seconds)};
   auto server = http::HttpServer::Start(
       options.http_listen, http,
       access_->Wrap(
-          [&routes](http::HttpRequest request, http::Respond respond) {
-            routes.Handle(std::move(request), std::move(respond));
+          [&cds, &fhir](http::HttpRequest request, http::Respond respond) {
+            if (absl::StartsWith(request.path, http::FhirRoutes::kPrefix)) {
+              fhir.Handle(std::move(request), std::move(respond));
+            } else {
+              cds.Handle(std::move(request), std::move(respond));
+            }
           }));
   if (!server.ok()) {
     Log(LogLevel::kError, "listen_failed",

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "service/cli/serve.h"
 #include "service/http/cds_hooks.h"
+#include "service/http/fhir_routes.h"
 #include "service/http/http_access.h"
 #include "service/http/http_server.h"
 #include "service/security/auth.h"
@@ -26,9 +27,10 @@ class HttpListener {
   static std::unique_ptr<HttpListener> Prepare(const ServeOptions& options,
                                                Authorizer& authorizer);
 
-  // Starts listening; false, the reason logged, when it cannot. `routes`
-  // must outlive it.
-  bool Listen(const ServeOptions& options, const http::CdsHooksRoutes& routes);
+  // Starts listening; false, the reason logged, when it cannot. The routes
+  // must outlive it: /fhir/ goes to `fhir`, everything else to `cds`.
+  bool Listen(const ServeOptions& options, const http::CdsHooksRoutes& cds,
+              const http::FhirRoutes& fhir);
 
   // Re-reads the CDS client list and its keys if they changed (logged).
   void ReloadIfChanged();

@@ -9,7 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "openssl/evp.h"
+#include "service/common/name_uuid.h"
 
 namespace reconnect::service::http {
 
@@ -19,9 +19,9 @@ using nlohmann::json;
 
 // The namespace of card uuids: fixed, so that uuids are stable across
 // releases and replicas.
-constexpr std::array<uint8_t, 16> kCardNamespace = {
-    0x1d, 0xbd, 0x58, 0xfe, 0xd2, 0x4e, 0x43, 0xd4,
-    0x8e, 0x91, 0x22, 0xbb, 0x5e, 0xa6, 0xa5, 0xa8};
+constexpr UuidNamespace kCardNamespace = {0x1d, 0xbd, 0x58, 0xfe, 0xd2, 0x4e,
+                                          0x43, 0xd4, 0x8e, 0x91, 0x22, 0xbb,
+                                          0x5e, 0xa6, 0xa5, 0xa8};
 
 std::string Heading(const CardInput& in, const char* key) {
   if (in.cards == nullptr || !in.cards->contains("headings")) return key;
@@ -223,20 +223,24 @@ std::string Summary(const std::string& text, size_t limit) {
   return out + "\u2026";
 }
 
+std::string PlanMarkdown(const v1::Recommendation& r, const CardInput& in) {
+  std::string md = absl::StrCat("# ", Md(r.summary()), "\n\n");
+  for (const v1::Severity severity :
+       {v1::SEVERITY_CRITICAL, v1::SEVERITY_WARNING}) {
+    for (const auto& a : r.alerts()) {
+      if (a.severity() != severity) continue;
+      absl::StrAppend(
+          &md, "**", severity == v1::SEVERITY_CRITICAL ? "Critical" : "Warning",
+          a.title().empty() ? "" : absl::StrCat(": ", Md(a.title())), ".** ",
+          Md(a.text()), "\n\n");
+    }
+  }
+  absl::StrAppend(&md, PlanDetail(r, in), "\n");
+  return md;
+}
+
 std::string CardUuid(const std::string& decision_id, const std::string& item) {
-  std::string input(reinterpret_cast<const char*>(kCardNamespace.data()),
-                    kCardNamespace.size());
-  absl::StrAppend(&input, decision_id, "/", item);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha1(), nullptr);
-  digest[6] = static_cast<unsigned char>((digest[6] & 0x0F) | 0x50);
-  digest[8] = static_cast<unsigned char>((digest[8] & 0x3F) | 0x80);
-  const std::string hex = absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), 16));
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
-                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
-                      hex.substr(20, 12));
+  return NameUuid(kCardNamespace, absl::StrCat(decision_id, "/", item));
 }
 
 namespace {

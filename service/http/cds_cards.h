@@ -46,6 +46,11 @@ nlohmann::json CdsHooksResponse(const v1::Recommendation& recommendation,
                                 const CardInput& input,
                                 std::vector<IssuedCard>* issued = nullptr);
 
+// The plan as a person reads it, in Markdown: the summary, the critical and
+// warning alerts, then what the plan card's detail says.
+std::string PlanMarkdown(const v1::Recommendation& recommendation,
+                         const CardInput& input);
+
 // A name-based (version 5, RFC 9562) UUID of `name` in the Re-Connect card
 // namespace: the same decision and item always give the same uuid.
 std::string CardUuid(const std::string& decision_id, const std::string& item);

@@ -15,6 +15,7 @@
 #include "service/fhir/assessment_from_fhir.h"
 #include "service/http/cds_cards.h"
 #include "service/http/cds_feedback.h"
+#include "service/http/decide.h"
 
 namespace reconnect::service::http {
 
@@ -197,12 +198,7 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
   }
   std::optional<CallSlot> slot = limits_.Admit("cds-hooks");
   if (!slot) {
-    HttpResponse r = ErrorResponse(
-        429, "throttled",
-        "the service is answering as many calls as it may; retry with "
-        "backoff");
-    r.headers.emplace_back("Retry-After", "1");
-    std::move(respond)(std::move(r));
+    std::move(respond)(Throttled());
     return;
   }
   static const json kNoPrefetch = json::object();
@@ -240,89 +236,40 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
     assessment.set_patient_ref(
         absl::StrCat("Patient/", context["patientId"].get<std::string>()));
   }
-  v1::EvaluateResponse response;
-  std::vector<FieldViolation> violations;
-  if (absl::Status s = engine_.Evaluate(evaluate, response, violations);
-      !s.ok()) {
-    if (s.code() != absl::StatusCode::kInvalidArgument) {
-      std::move(respond)(
-          ErrorResponse(503, "transient", std::string(s.message())));
-      return;
-    }
-    // Field names only: violations never carry the submitted values.
-    Log(LogLevel::kWarning, "cds_call_refused",
-        {{"service", id}, {"violations", violations.size()}});
-    std::vector<OutcomeIssue> issues;
-    for (const FieldViolation& v : violations) {
-      issues.push_back({"value", v.description, v.field});
-    }
-    if (issues.empty())
-      issues.push_back({"invalid", std::string(s.message()), ""});
-    std::move(respond)(OutcomeResponse(400, issues));
-    return;
+  Decision decision;
+  decision.request = std::move(evaluate);
+  decision.caller = request.caller;
+  decision.context = {{"interface", "cds-hooks"},
+                      {"service", id},
+                      {"hook", body["hook"]},
+                      {"hookInstance", body["hookInstance"]}};
+  decision.log_name = id;
+  const json* declared_cards = nullptr;
+  if (auto it = rule_set->cds_hooks().find("cards");
+      it != rule_set->cds_hooks().end()) {
+    declared_cards = &*it;
   }
-  CardInput cards;
-  cards.decision_id = response.decision_id();
-  cards.rule_set_id = response.rule_set().id();
-  cards.rule_set_version = response.rule_set().version();
-  cards.rule_set_digest = response.rule_set().digest();
-  cards.patient_ref = assessment.patient_ref();
-  const json& declared = rule_set->cds_hooks();
-  if (auto it = declared.find("cards"); it != declared.end()) {
-    cards.cards = &*it;
-  }
-  cards.missing = translation.missing;
-  std::vector<IssuedCard> issued;
-  HttpResponse answer;
-  answer.body = CdsHooksResponse(response.recommendation(), cards, &issued)
-                    .dump(-1, ' ', false, json::error_handler_t::replace);
-  if (audit_ == nullptr) {
-    std::move(respond)(std::move(answer));
-    return;
-  }
-  DecisionRecord record;
-  record.decision_id = response.decision_id();
-  record.time_micros = absl::ToUnixMicros(absl::Now());
-  record.calling_system = evaluate.calling_system();
-  record.caller = request.caller;
-  record.rule_set_digest = response.rule_set().digest();
-  record.assessment = StoredAssessment(assessment, patient_ref_key_);
-  record.recommendation = DeterministicBytes(response.recommendation());
-  // The cards go into the context, and so under the decision's hash: the
-  // link from a card's feedback to its decision is part of the chain.
-  json issued_cards = json::array();
-  for (IssuedCard& card : issued) {
-    card.service = id;
-    issued_cards.push_back({{"uuid", card.uuid}, {"item", card.item}});
-  }
-  record.context = json{{"interface", "cds-hooks"},
-                        {"service", id},
-                        {"hook", body["hook"]},
-                        {"hookInstance", body["hookInstance"]},
-                        {"cards", std::move(issued_cards)}}
-                       .dump();
-  record.cards = std::move(issued);
-  // The answer goes out only once its record is committed; the store's
-  // writer thread sends it.
-  auto pending = std::make_shared<Respond>(std::move(respond));
-  auto held = std::make_shared<std::optional<CallSlot>>(std::move(slot));
-  audit_->Append(std::move(record), [pending, held, answer = std::move(answer)](
-                                        const absl::Status& s) mutable {
-    held->reset();
-    if (s.ok()) {
-      std::move (*pending)(std::move(answer));
-      return;
-    }
-    Log(LogLevel::kError, "audit_write_failed",
-        {{"code", absl::StatusCodeToString(s.code())},
-         {"reason", std::string(s.message())}});
-    HttpResponse r = ErrorResponse(
-        503, "transient",
-        "the decision could not be recorded in the audit trail, so it was not "
-        "returned; retry later");
-    r.headers.emplace_back("Retry-After", "5");
-    std::move (*pending)(std::move(r));
-  });
+  const std::string patient_ref = decision.request.assessment().patient_ref();
+  Decide(
+      engine_, audit_, patient_ref_key_, std::move(slot), std::move(decision),
+      [&](const v1::EvaluateResponse& response,
+          std::vector<IssuedCard>& issued) {
+        CardInput cards;
+        cards.decision_id = response.decision_id();
+        cards.rule_set_id = response.rule_set().id();
+        cards.rule_set_version = response.rule_set().version();
+        cards.rule_set_digest = response.rule_set().digest();
+        cards.patient_ref = patient_ref;
+        cards.cards = declared_cards;
+        cards.missing = translation.missing;
+        HttpResponse answer;
+        answer.body =
+            CdsHooksResponse(response.recommendation(), cards, &issued)
+                .dump(-1, ' ', false, json::error_handler_t::replace);
+        for (IssuedCard& card : issued) card.service = id;
+        return answer;
+      },
+      std::move(respond));
 }
 
 void CdsHooksRoutes::Feedback(const std::string& id, const HttpRequest& request,
@@ -367,12 +314,7 @@ void CdsHooksRoutes::Feedback(const std::string& id, const HttpRequest& request,
   }
   std::optional<CallSlot> slot = limits_.Admit("cds-hooks-feedback");
   if (!slot) {
-    HttpResponse r = ErrorResponse(
-        429, "throttled",
-        "the service is answering as many calls as it may; retry with "
-        "backoff");
-    r.headers.emplace_back("Retry-After", "1");
-    std::move(respond)(std::move(r));
+    std::move(respond)(Throttled());
     return;
   }
   const int64_t now = absl::ToUnixMicros(absl::Now());

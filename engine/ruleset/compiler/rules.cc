@@ -60,6 +60,7 @@ void RuleSetCompiler::ReadRules(const SourceFile& f) {
                   r.KeyOffset("when"));
         }
         rule.when = c.id;
+        rule.when_text = *when;
         AddFacts(rule.facts, c.facts);
       }
     }

@@ -54,6 +54,7 @@ struct CompiledRule {
   std::string source;
   int priority = 0;
   int when = -1;
+  std::string when_text;  // as written
   std::vector<TemplatePart> rationale;
   std::array<std::vector<int>, kItemKinds> recommend;
   // Per kind, a mask over catalog entries this rule suppresses (empty: none).
@@ -81,6 +82,9 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   const nlohmann::json& cds_hooks() const override { return cds_hooks_; }
   const FhirMapping& fhir_mapping() const override { return fhir_mapping_; }
   const std::string& rule_id(size_t i) const override { return rules_[i].id; }
+  const std::string& rule_condition(size_t i) const override {
+    return rules_[i].when_text;
+  }
   std::vector<InputViolation> ValidateInput(
       const google::protobuf::Message& input) const override;
   void Evaluate(const google::protobuf::Message& input,
