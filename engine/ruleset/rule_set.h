@@ -72,8 +72,15 @@ struct FhirMapping {
   std::string questionnaire;
   std::vector<FhirFieldMapping> observations;
   std::vector<FhirFieldMapping> questionnaire_items;
+  // Codes whose presence sets a field to a value: a Condition's code, a
+  // CareTeam participant's role. `answers` holds the one code (the key)
+  // and the value it sets; the field may also be a list of text, which
+  // gathers (e.g. a care team's disciplines).
+  std::vector<FhirFieldMapping> conditions;
+  std::vector<FhirFieldMapping> care_team_roles;
   bool empty() const {
-    return observations.empty() && questionnaire_items.empty();
+    return observations.empty() && questionnaire_items.empty() &&
+           conditions.empty() && care_team_roles.empty();
   }
 };
 

@@ -170,10 +170,19 @@ std::string Set(const ruleset::FhirFieldMapping& m, const json& value,
       if (!value.is_boolean()) return "must be true or false";
       r->SetBool(message, f, value.get<bool>());
       return "";
-    case FieldDescriptor::CPPTYPE_STRING:
+    case FieldDescriptor::CPPTYPE_STRING: {
       if (!value.is_string()) return "must be text";
-      r->SetString(message, f, value.get<std::string>());
+      const std::string text = value.get<std::string>();
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(*message, f); ++i) {
+          if (r->GetRepeatedString(*message, f, i) == text) return "";
+        }
+        r->AddString(message, f, text);
+      } else {
+        r->SetString(message, f, text);
+      }
       return "";
+    }
     case FieldDescriptor::CPPTYPE_ENUM: {
       if (!value.is_number_integer()) return "must be one of the mapped codes";
       const int number = value.get<int>();
@@ -409,6 +418,85 @@ void ReadQuestionnaire(const ruleset::FhirMapping& mapping,
   }
 }
 
+// Whether a coded field `key` of `resource` holds one of `codes` (lower
+// case), or has none at all.
+bool StatusIs(const json& resource, const char* key,
+              std::initializer_list<const char*> codes) {
+  if (!resource.contains(key)) return true;
+  for (const std::string& code : Codes(resource[key])) {
+    const std::string bare = code.substr(code.find('|') + 1);
+    for (const char* c : codes) {
+      if (bare == c) return true;
+    }
+  }
+  return false;
+}
+
+// Sets, for each code a mapping in `list` names, the value it maps to.
+void SetCoded(const std::vector<ruleset::FhirFieldMapping>& list,
+              const std::vector<std::string>& codes, const std::string& path,
+              const std::string& source, v1::Assessment& assessment,
+              Translation& out) {
+  for (const std::string& code : codes) {
+    for (const ruleset::FhirFieldMapping& m : list) {
+      if (m.key == code)
+        SetFact(m, m.answers.at(code), path, source, assessment, out);
+    }
+  }
+}
+
+// Conditions that stand (clinical status active, recurrence or relapse, or
+// none given; not refuted or entered in error), and the roles of the
+// participants of care teams that are active (or say nothing), by the
+// mapping's codes. Their absence is not a missing fact: a Condition not
+// sent is a condition not known.
+void ReadCoded(const ruleset::FhirMapping& mapping,
+               const std::vector<Found>& resources, v1::Assessment& assessment,
+               Translation& out) {
+  for (const Found& found : resources) {
+    const json& r = *found.resource;
+    const std::string type = Text(r, "resourceType");
+    if (type == "Condition" && !mapping.conditions.empty()) {
+      if (!StatusIs(r, "clinicalStatus", {"active", "recurrence", "relapse"}) ||
+          (r.contains("verificationStatus") &&
+           StatusIs(r, "verificationStatus",
+                    {"refuted", "entered-in-error"}))) {
+        continue;
+      }
+      if (r.contains("code") && !r["code"].is_object()) {
+        out.problems.push_back(
+            {found.path + ".code", "must be a CodeableConcept"});
+        continue;
+      }
+      SetCoded(mapping.conditions, Codes(r.value("code", json())),
+               found.path + ".code", Reference(r), assessment, out);
+    } else if (type == "CareTeam" && !mapping.care_team_roles.empty()) {
+      const std::string status = Text(r, "status");
+      if (!status.empty() && status != "active") continue;
+      if (!r.contains("participant")) continue;
+      const json& participants = r["participant"];
+      if (!participants.is_array()) {
+        out.problems.push_back({found.path + ".participant", "must be a list"});
+        continue;
+      }
+      for (size_t i = 0; i < participants.size(); ++i) {
+        const std::string at =
+            absl::StrCat(found.path, ".participant[", i, "].role");
+        const json& p = participants[i];
+        if (!p.is_object() || !p.contains("role")) continue;
+        if (!p["role"].is_array()) {
+          out.problems.push_back({at, "must be a list of CodeableConcepts"});
+          continue;
+        }
+        for (const json& role : p["role"]) {
+          SetCoded(mapping.care_team_roles, Codes(role), at, Reference(r),
+                   assessment, out);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Translation AssessmentFromPrefetch(const ruleset::FhirMapping& mapping,
@@ -426,6 +514,7 @@ Translation AssessmentFromPrefetch(const ruleset::FhirMapping& mapping,
   std::map<std::string, bool> seen;
   ReadObservations(mapping, resources, assessment, out, seen);
   ReadQuestionnaire(mapping, resources, assessment, out, seen);
+  ReadCoded(mapping, resources, assessment, out);
   for (const auto* list :
        {&mapping.observations, &mapping.questionnaire_items}) {
     for (const auto& m : *list) {

@@ -44,6 +44,10 @@ struct Translation {
 //   the mapping's Questionnaire (its canonical URL, with or without
 //   "|version"): items by linkId, at any depth; its id and authored time
 //   become assessment_ref and assessed_at.
+// - Conditions that stand (clinical status active, recurrence or relapse,
+//   or none; not refuted or entered in error) and the participant roles of
+//   active CareTeams, by the codes the mapping names: each sets its field
+//   to the value mapped (a list gathers). Their absence is not missing.
 // - The Patient's id becomes patient_ref ("Patient/ID").
 // Anything else in the input is ignored.
 Translation AssessmentFromPrefetch(const ruleset::FhirMapping& mapping,

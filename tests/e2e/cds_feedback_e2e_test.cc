@@ -58,10 +58,11 @@ class CdsFeedbackTest : public testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  // Calls the service with the sample request: its decision id and cards.
-  std::pair<std::string, json> Decide() {
+  // Calls the service with a sample request: its decision id and cards.
+  std::pair<std::string, json> Decide(
+      const std::string& example = "patient-view-catastrophising.json") {
     std::ifstream in(std::string(RECONNECT_SOURCE_DIR) +
-                     "/examples/cds-hooks/patient-view-catastrophising.json");
+                     "/examples/cds-hooks/" + example);
     std::stringstream text;
     text << in.rdbuf();
     auto reply =
@@ -158,7 +159,7 @@ TEST_F(CdsFeedbackTest, FeedbackRoundTripsIntoGovernanceOnce) {
   by_rule.set_rule_id("no-such-rule");
   EXPECT_TRUE(Listed(by_rule).empty());
   v1::ListFeedbackRequest by_version;
-  by_version.set_rule_set_version("1.0.1");
+  by_version.set_rule_set_version("1.0.2");
   EXPECT_EQ(Listed(by_version).size(), 1u);
   by_version.set_rule_set_version("0.0.1");
   EXPECT_TRUE(Listed(by_version).empty());
@@ -176,6 +177,36 @@ TEST_F(CdsFeedbackTest, FeedbackRoundTripsIntoGovernanceOnce) {
   server_ = std::make_unique<ServerProcess>(
       testing_util::ServeBundled({"--audit=" + dir_ + "/audit.db"}));
   ASSERT_TRUE(server_->WaitForEvent("serving", std::chrono::seconds(30)));
+}
+
+// The care team the EHR sends (a CareTeam's roles) leaves skills gaps; the
+// clinician accepts one referral and the trail says which, and why.
+TEST_F(CdsFeedbackTest, AnAcceptedReferralIsRecordedWithItsRules) {
+  auto [decision_id, cards] = Decide("patient-view-care-team.json");
+  const json* gaps = nullptr;
+  for (const json& card : cards) {
+    if (card.contains("suggestions")) gaps = &card;
+  }
+  ASSERT_NE(gaps, nullptr) << cards.dump();
+  ASSERT_GE((*gaps)["suggestions"].size(), 2u);
+  const std::string suggestion = (*gaps)["suggestions"][1]["uuid"];
+  json accepted = {{"card", (*gaps)["uuid"]},
+                   {"outcome", "accepted"},
+                   {"acceptedSuggestions", {{{"id", suggestion}}}},
+                   {"outcomeTimestamp", "2026-12-01T11:00:00+01:00"}};
+  auto reply = Feedback({{"feedback", json::array({accepted})}});
+  ASSERT_TRUE(reply.has_value());
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  v1::ListFeedbackRequest by_decision;
+  by_decision.set_decision_id(decision_id);
+  const auto listed = Listed(by_decision);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].card_item(), "gaps");
+  EXPECT_EQ(listed[0].outcome(), "accepted");
+  ASSERT_EQ(listed[0].accepted_suggestions_size(), 1);
+  EXPECT_EQ(listed[0].accepted_suggestions(0), suggestion);
+  EXPECT_GT(listed[0].rule_ids_size(), 0);
+  EXPECT_FALSE(listed[0].has_override_reason());
 }
 
 TEST_F(CdsFeedbackTest, BadFeedbackIsRefusedNamingWhereAndStoresNothing) {

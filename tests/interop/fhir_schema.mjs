@@ -152,6 +152,19 @@ if (reply.status !== 200 || reply.headers.get('content-type') !== 'application/f
 } else {
   validate('$apply', await reply.json());
 }
+// The referrals a CDS Hooks gaps card suggests are FHIR resources too.
+const call = await fetch(`http://127.0.0.1:${port}/cds-services/reconnect-patient-view`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: readFileSync(join(source, 'examples', 'cds-hooks', 'patient-view-care-team.json'), 'utf8'),
+});
+const suggested = (await call.json()).cards.flatMap((c) => c.suggestions ?? [])
+  .flatMap((s) => s.actions.map((a) => a.resource));
+if (suggested.length === 0) {
+  failures++;
+  console.log('FAIL the care-team example suggested no referral');
+}
+for (const resource of suggested) validate('a gaps card suggestion', resource);
 const refused = await fetch(`http://127.0.0.1:${port}/fhir/PlanDefinition/reconnect/$apply`, {
   method: 'POST', body: '{"resourceType":"Parameters","parameter":[]}',
 });

@@ -526,6 +526,63 @@ TEST(FhirMappingFileTest, EveryProblemIsNamedWithItsCode) {
   }
 }
 
+TEST(FhirMappingFileTest, CodedPresenceSetsAValueAndListsOfTextGather) {
+  TempRuleSet rs;
+  rs.Write("fhir_mapping.json", R"({
+  "conditions": [
+    {"code": "http://snomed.info/sct|77386006", "field": "red_flags",
+     "value": "RED_FLAG_PREGNANCY", "label": "pregnancy"},
+    {"code": "urn:s|trauma", "field": "safeguarding.trauma_history",
+     "value": true, "label": "trauma"}],
+  "care_team_roles": [
+    {"code": "urn:d|pharmacy", "field": "care_team.disciplines",
+     "value": "pharmacy", "label": "pharmacy"}]})");
+  LoadResult r = LoadRuleSet(rs.dir());
+  ASSERT_NE(r.rule_set, nullptr) << r.issues[0].ToString();
+  const FhirMapping& m = r.rule_set->fhir_mapping();
+  ASSERT_EQ(m.conditions.size(), 2u);
+  EXPECT_EQ(m.conditions[0].answers.at("http://snomed.info/sct|77386006"),
+            static_cast<int>(v1::RED_FLAG_PREGNANCY));
+  EXPECT_EQ(m.conditions[1].answers.at("urn:s|trauma"), true);
+  ASSERT_EQ(m.care_team_roles.size(), 1u);
+  EXPECT_EQ(m.care_team_roles[0].answers.at("urn:d|pharmacy"), "pharmacy");
+  // Lists of text gather only here: an observation cannot set one.
+  TempRuleSet observed;
+  observed.Write("fhir_mapping.json", R"({"observations": [
+    {"code": "s|1", "field": "care_team.disciplines", "label": "x"}]})");
+  EXPECT_THAT(Issues(observed),
+              Contains(HasSubstr("cannot be set from one FHIR value")));
+}
+
+TEST(FhirMappingFileTest, CodedPresenceProblemsAreNamed) {
+  TempRuleSet rs;
+  rs.Write("fhir_mapping.json", R"({
+  "conditions": [
+    {"code": "no-system", "field": "red_flags", "value": "RED_FLAG_NEW_MASS",
+     "label": "a"},
+    {"code": "s|1", "field": "red_flags", "label": "b"},
+    {"code": "s|2", "field": "red_flags", "value": "RED_FLAG_NONE",
+     "label": "c"},
+    {"code": "s|3", "field": "safeguarding.trauma_history", "value": "yes",
+     "label": "d"},
+    {"code": "s|3", "field": "safeguarding.trauma_history", "value": true,
+     "label": "e"},
+    {"code": "s|4", "field": "medicines", "value": "x", "label": "f"}],
+  "care_team_roles": {"code": "s|5"}})");
+  const std::vector<std::string> issues = Issues(rs);
+  auto has = [&](const std::string& text, const std::string& code) {
+    EXPECT_THAT(issues, Contains(AllOf(HasSubstr(text), HasSubstr(code))))
+        << text;
+  };
+  has("code 'no-system' must be written system|code", "[RS105]");
+  has("'s|1' needs the \"value\" its presence sets", "[RS104]");
+  has("'RED_FLAG_NONE' is not a value of reconnect.v1.RedFlag", "[RS304]");
+  has("value for safeguarding.trauma_history must be true or false", "[RS202]");
+  has("'s|3' is mapped twice in conditions", "[RS106]");
+  has("'medicines' cannot be set from one FHIR value", "[RS104]");
+  has("\"care_team_roles\" must be a list", "[RS104]");
+}
+
 TEST(CdsHooksFileTest, CardsNeedTheirSourceHeadingsAndReasonDisplays) {
   TempRuleSet rs;
   rs.Write("cds_hooks.json", R"({"services": [

@@ -21,7 +21,8 @@ namespace {
 // The fields from `type` along `path` ("a.b.c"), or an error message.
 std::string Resolve(const google::protobuf::Descriptor* type,
                     const std::string& path,
-                    std::vector<const FieldDescriptor*>& out) {
+                    std::vector<const FieldDescriptor*>& out,
+                    bool text_lists = false) {
   const std::vector<std::string> parts = absl::StrSplit(path, '.');
   for (size_t i = 0; i < parts.size(); ++i) {
     const FieldDescriptor* f = type->FindFieldByName(parts[i]);
@@ -40,8 +41,11 @@ std::string Resolve(const google::protobuf::Descriptor* type,
       type = f->message_type();
       continue;
     }
+    const bool gathers =
+        f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM ||
+        (text_lists && f->cpp_type() == FieldDescriptor::CPPTYPE_STRING);
     if (f->is_map() || f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ||
-        (f->is_repeated() && f->cpp_type() != FieldDescriptor::CPPTYPE_ENUM)) {
+        (f->is_repeated() && !gathers)) {
       return absl::StrCat("'", path,
                           "' cannot be set from one FHIR value (a number, "
                           "code, boolean or text, or a list of codes)");
@@ -96,7 +100,8 @@ std::string Fit(const FieldDescriptor* field, const json& value, json& out) {
 void RuleSetCompiler::ReadFhirMapping(const SourceFile& f) {
   ObjectReader r(f, f.root, "fhir_mapping", "", 0, issues_);
   if (!r.ok()) return;
-  r.RejectUnknownKeys({"questionnaire", "observations", "questionnaire_items"});
+  r.RejectUnknownKeys({"questionnaire", "observations", "questionnaire_items",
+                       "conditions", "care_team_roles"});
   const google::protobuf::Descriptor* input =
       google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
           out_->input_type_);
@@ -183,6 +188,77 @@ void RuleSetCompiler::ReadFhirMapping(const SourceFile& f) {
   };
   read("observations", "code", mapping.observations);
   read("questionnaire_items", "linkId", mapping.questionnaire_items);
+
+  // Coded presence: {"code": "system|code", "field": ..., "value": ...}.
+  auto read_coded = [&](const char* list_key,
+                        std::vector<FhirFieldMapping>& out) {
+    const json* list = r.Member(list_key);
+    if (list == nullptr) return;
+    if (!list->is_array()) {
+      r.Error(issue_codes::kMissingOrWrongShape,
+              absl::StrCat("fhir_mapping: \"", list_key, "\" must be a list"),
+              r.KeyOffset(list_key));
+      return;
+    }
+    absl::flat_hash_set<std::string> seen;
+    ListEntryLocator locate(f, r.KeyOffset(list_key));
+    for (const json& e : *list) {
+      const auto [key, at] = locate.Next(e, "code");
+      ObjectReader er(f, e,
+                      absl::StrCat("fhir_mapping ", list_key, " '", key, "'"),
+                      "", at, issues_);
+      if (!er.ok()) continue;
+      er.RejectUnknownKeys({"code", "field", "value", "label"});
+      FhirFieldMapping m;
+      m.key = er.String("code", true);
+      m.field = er.String("field", true);
+      m.label = er.String("label", true);
+      const json* value = er.Member("value");
+      if (value == nullptr) {
+        er.Error(issue_codes::kMissingOrWrongShape,
+                 absl::StrCat("fhir_mapping: '", m.key,
+                              "' needs the \"value\" its presence sets"),
+                 at);
+      }
+      if (m.key.empty() || m.field.empty() || value == nullptr) continue;
+      if (m.key.find('|') == std::string::npos) {
+        er.Error(issue_codes::kBadName,
+                 absl::StrCat("fhir_mapping: code '", m.key,
+                              "' must be written system|code"),
+                 at);
+      }
+      if (!seen.insert(m.key).second) {
+        er.Error(issue_codes::kDuplicate,
+                 absl::StrCat("fhir_mapping: '", m.key, "' is mapped twice in ",
+                              list_key),
+                 at);
+      }
+      if (std::string problem =
+              Resolve(input, m.field, m.path, /*text_lists=*/true);
+          !problem.empty()) {
+        er.Error(issue_codes::kMissingOrWrongShape,
+                 absl::StrCat("fhir_mapping: field ", problem),
+                 er.KeyOffset("field"));
+        continue;
+      }
+      const FieldDescriptor* leaf = m.path.back();
+      json fitted;
+      if (std::string problem = Fit(leaf, *value, fitted); !problem.empty()) {
+        er.Error(
+            leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
+                    value->is_string()
+                ? issue_codes::kBadEnumValue
+                : issue_codes::kWrongType,
+            absl::StrCat("fhir_mapping: value for ", m.field, " ", problem),
+            er.KeyOffset("value"));
+        continue;
+      }
+      m.answers.emplace(m.key, std::move(fitted));
+      out.push_back(std::move(m));
+    }
+  };
+  read_coded("conditions", mapping.conditions);
+  read_coded("care_team_roles", mapping.care_team_roles);
   if (!mapping.questionnaire_items.empty() && mapping.questionnaire.empty()) {
     r.Error(
         issue_codes::kMissingOrWrongShape,

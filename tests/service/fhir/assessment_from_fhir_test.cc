@@ -291,5 +291,112 @@ TEST(AssessmentFromFhirTest, NotAnObjectIsOneProblem) {
                 Bundled().fhir_mapping().questionnaire_items.size());
 }
 
+// A CodeableConcept of one coding.
+json Concept(const std::string& system, const std::string& code) {
+  return {{"coding", json::array({{{"system", system}, {"code", code}}})}};
+}
+
+json Condition(const std::string& id, const std::string& system,
+               const std::string& code, const std::string& clinical_status,
+               const std::string& verification = "") {
+  json c = {{"resourceType", "Condition"},
+            {"id", id},
+            {"code", Concept(system, code)}};
+  if (!clinical_status.empty()) {
+    c["clinicalStatus"] =
+        Concept("http://terminology.hl7.org/CodeSystem/condition-clinical",
+                clinical_status);
+  }
+  if (!verification.empty()) {
+    c["verificationStatus"] =
+        Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                verification);
+  }
+  return c;
+}
+
+json Role(const std::string& discipline) {
+  return {
+      {"role", json::array({Concept("urn:reconnect:fhir:CodeSystem/discipline",
+                                    discipline)})}};
+}
+
+TEST(AssessmentFromFhirTest, ConditionsThatStandSetTheirFacts) {
+  const std::string local = "urn:reconnect:fhir:CodeSystem/assessment";
+  const json prefetch = {
+      {"conditions",
+       Bundle(
+           {Condition("c1", local, "new-or-unexplained-bleeding", "active"),
+            Condition("c2", "http://snomed.info/sct", "77386006", ""),
+            Condition("c3", local, "trauma-history", "recurrence"),
+            // These do not stand.
+            Condition("c4", local, "new-mass", "resolved"),
+            Condition("c5", local, "suspected-infection", "active", "refuted"),
+            Condition("c6", local, "changed-pain-pattern", "active",
+                      "entered-in-error"),
+            // Codes no mapping names are not facts.
+            Condition("c7", "http://snomed.info/sct", "38341003", "active")})}};
+  v1::Assessment a;
+  const Translation t =
+      AssessmentFromPrefetch(Bundled().fhir_mapping(), prefetch, a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  EXPECT_THAT(a.red_flags(),
+              ElementsAre(v1::RED_FLAG_NEW_OR_UNEXPLAINED_BLEEDING,
+                          v1::RED_FLAG_PREGNANCY));
+  EXPECT_TRUE(a.safeguarding().trauma_history());
+  EXPECT_THAT(t.found, Contains(Pair("trauma history", "Condition/c3")));
+  // A Condition not sent is not a fact missing.
+  EXPECT_THAT(t.missing, Not(Contains("red flag: new mass")));
+}
+
+TEST(AssessmentFromFhirTest, TheActiveCareTeamsRolesAreItsDisciplines) {
+  const json team = {{"resourceType", "CareTeam"},
+                     {"id", "t1"},
+                     {"status", "active"},
+                     {"participant",
+                      {Role("clinical_psychology"),
+                       Role("physiotherapy"),
+                       Role("clinical_psychology"),
+                       {{"member", {{"reference", "Practitioner/9"}}}}}}};
+  json old_team = team;
+  old_team["id"] = "t0";
+  old_team["status"] = "inactive";
+  old_team["participant"] = {Role("pharmacy")};
+  v1::Assessment a;
+  const Translation t = AssessmentFromPrefetch(
+      Bundled().fhir_mapping(), {{"careTeam", Bundle({team, old_team})}}, a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  EXPECT_THAT(a.care_team().disciplines(),
+              ElementsAre("clinical_psychology", "physiotherapy"));
+  EXPECT_THAT(t.found,
+              Contains(Pair("care team: physiotherapy", "CareTeam/t1")));
+}
+
+TEST(AssessmentFromFhirTest, MalformedConditionsAndCareTeamsAreProblems) {
+  json bad_condition = Condition("c1", "x", "y", "");
+  bad_condition["code"] = "bleeding";
+  const json bad_team = {{"resourceType", "CareTeam"},
+                         {"id", "t1"},
+                         {"participant", {{{"role", "psychology"}}}}};
+  const json not_list = {
+      {"resourceType", "CareTeam"}, {"id", "t2"}, {"participant", "everyone"}};
+  v1::Assessment a;
+  const Translation t = AssessmentFromPrefetch(
+      Bundled().fhir_mapping(),
+      {{"conditions", Bundle(json::array({bad_condition}))},
+       {"careTeam", Bundle(json::array({bad_team, not_list}))}},
+      a);
+  EXPECT_THAT(
+      t.problems,
+      testing::UnorderedElementsAre(
+          Field(&Problem::path, "prefetch.conditions.entry[0].resource.code"),
+          Field(&Problem::path,
+                "prefetch.careTeam.entry[0].resource"
+                ".participant[0].role"),
+          Field(&Problem::path,
+                "prefetch.careTeam.entry[1].resource"
+                ".participant")));
+}
+
 }  // namespace
 }  // namespace reconnect::service::fhir
