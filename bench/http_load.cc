@@ -9,6 +9,8 @@
 //                       --body FILE [--connections 32] [--seconds 10]
 //                       [--warmup_seconds 1] [--server_pid PID]
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -21,12 +23,15 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "bench/load_stats.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "nlohmann/json.hpp"
+#include "tests/testing/pki.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:8080", "Server HOST:PORT.");
 ABSL_FLAG(std::string, path, "/cds-services/reconnect-patient-view",
@@ -35,6 +40,14 @@ ABSL_FLAG(std::string, body, "", "A file holding the request body (JSON).");
 ABSL_FLAG(int, connections, 32, "Keep-alive connections, one call each.");
 ABSL_FLAG(double, seconds, 10, "Measured duration.");
 ABSL_FLAG(double, warmup_seconds, 1, "Unmeasured warm-up before it.");
+ABSL_FLAG(std::string, sign_key, "",
+          "A PEM EC P-384 private key: each call then carries a fresh ES384 "
+          "bearer token signed with it, as a CDS Hooks client sends.");
+ABSL_FLAG(std::string, issuer, "https://ehr.example.org",
+          "The tokens' iss (with --sign_key).");
+ABSL_FLAG(std::string, public_url, "https://cds.example.org",
+          "The server's --http_public_url: the tokens' aud is it plus the "
+          "path (with --sign_key).");
 ABSL_FLAG(int, server_pid, 0,
           "The server's process id, to report its CPU time per call.");
 
@@ -47,6 +60,12 @@ using Clock = std::chrono::steady_clock;
 
 struct Shared {
   std::string host, port, path, body;
+  // With --sign_key: the key, and the claims every token shares.
+  std::unique_ptr<reconnect::testing_util::Key> key;
+  std::string issuer, audience;
+  // Unique to this run, so that another run's ids are not replays.
+  std::string jti_prefix;
+  std::atomic<int64_t> next_jti{0};
   std::atomic<bool> measuring{false};
   std::atomic<bool> stopping{false};
   std::mutex mu;
@@ -78,6 +97,21 @@ void Connection(Shared& shared) {
                                                11);
       request.set(http::field::host, shared.host);
       request.set(http::field::content_type, "application/json");
+      if (shared.key) {
+        // Signed per call, as a client does: part of what the generator's
+        // CPU per call counts, not the server's.
+        const int64_t now = absl::ToUnixSeconds(absl::Now());
+        request.set(http::field::authorization,
+                    "Bearer " + reconnect::testing_util::SignJwt(
+                                    {{"alg", "ES384"}, {"kid", "bench-cds"}},
+                                    {{"iss", shared.issuer},
+                                     {"aud", shared.audience},
+                                     {"iat", now},
+                                     {"exp", now + 120},
+                                     {"jti", absl::StrCat(shared.jti_prefix,
+                                                          shared.next_jti++)}},
+                                    *shared.key));
+      }
       request.body() = shared.body;
       request.prepare_payload();
       const auto started = Clock::now();
@@ -126,6 +160,22 @@ int main(int argc, char** argv) {
     std::cerr << "reconnect_http_load: cannot read --body "
               << absl::GetFlag(FLAGS_body) << "\n";
     return 2;
+  }
+  if (const std::string key = absl::GetFlag(FLAGS_sign_key); !key.empty()) {
+    std::ifstream key_in(key);
+    std::stringstream pem;
+    pem << key_in.rdbuf();
+    if (!key_in) {
+      std::cerr << "reconnect_http_load: cannot read --sign_key " << key
+                << "\n";
+      return 2;
+    }
+    shared.key = std::make_unique<reconnect::testing_util::Key>(
+        reconnect::testing_util::Key::FromPrivatePem(pem.str()));
+    shared.issuer = absl::GetFlag(FLAGS_issuer);
+    shared.jti_prefix = absl::StrCat("bench-", absl::ToUnixNanos(absl::Now()),
+                                     "-", getpid(), "-");
+    shared.audience = absl::GetFlag(FLAGS_public_url) + shared.path;
   }
   std::vector<std::thread> connections;
   for (int c = 0; c < absl::GetFlag(FLAGS_connections); ++c) {

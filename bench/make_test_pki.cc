@@ -1,5 +1,6 @@
 // Writes a throw-away CA, a server certificate for localhost, a JWKS, a
-// bearer token and a policy into DIR, for benchmarking the service with
+// bearer token, a CDS Hooks client's signing key and client list, and a
+// policy into DIR, for benchmarking the service with
 // TLS and bearer tokens on (bench/service_bench.sh). Not for deployment.
 //
 //   reconnect_make_test_pki DIR
@@ -39,8 +40,18 @@ int main(int argc, char** argv) {
                      {"aud", "https://cds.example/reconnect"},
                      {"exp", now + 3600}},
                     token_key));
+  // A CDS Hooks client (an EHR) signing ES384, as CDS Hooks requires.
+  Key cds_key = Key::EcP384();
+  WriteFile(dir + "/cds-key.pem", cds_key.PrivatePem());
+  WriteFile(dir + "/cds-jwks.json",
+            nlohmann::json({{"keys", {cds_key.Jwk("bench-cds")}}}).dump());
+  WriteFile(dir + "/cds-clients.json",
+            R"({"clients": [{"issuer": "https://ehr.example.org",)"
+            R"( "jwks_file": "cds-jwks.json"}]})");
   WriteFile(
       dir + "/policy.json",
-      R"({"bindings": [{"jwt_subject": "load-generator", "roles": ["evaluator"]}]})");
+      R"({"bindings": [)"
+      R"({"jwt_subject": "load-generator", "roles": ["evaluator"]},)"
+      R"({"cds_client": "https://ehr.example.org", "roles": ["evaluator"]}]})");
   return 0;
 }

@@ -70,6 +70,14 @@ Key Key::EcP384() {
   return Key(pkey);
 }
 
+Key Key::FromPrivatePem(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  Check(pkey != nullptr, "private key PEM");
+  return Key(pkey);
+}
+
 Key::Key(Key&& other) noexcept : pkey_(other.pkey_) { other.pkey_ = nullptr; }
 Key& Key::operator=(Key&& other) noexcept {
   std::swap(pkey_, other.pkey_);

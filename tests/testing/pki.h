@@ -19,6 +19,9 @@ class Key {
   static Key Rsa(int bits = 2048);
   static Key EcP256();
   static Key EcP384();
+  // A private key from PEM (as PrivatePem writes it); aborts when it is not
+  // one.
+  static Key FromPrivatePem(const std::string& pem);
   Key(Key&&) noexcept;
   Key& operator=(Key&&) noexcept;
   ~Key();
