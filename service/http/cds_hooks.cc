@@ -23,16 +23,6 @@ namespace {
 
 constexpr char kDiscoveryPath[] = "/cds-services";
 
-HttpResponse MethodNotAllowed(const HttpRequest& request,
-                              std::string_view allow) {
-  HttpResponse r =
-      ErrorResponse(405, "not-supported",
-                    absl::StrCat(request.method, " is not allowed on ",
-                                 request.path, "; use ", std::string(allow)));
-  r.headers.emplace_back("Allow", std::string(allow));
-  return r;
-}
-
 }  // namespace
 
 HttpResponse CdsHooksRoutes::Discovery() const {
@@ -58,6 +48,12 @@ HttpResponse CdsHooksRoutes::Discovery() const {
 namespace {
 
 using nlohmann::json;
+
+HttpResponse UnknownService(const std::string& id) {
+  return ErrorResponse(404, "not-found",
+                       absl::StrCat("there is no CDS service '", id, "'; GET ",
+                                    kDiscoveryPath, " lists them"));
+}
 
 // The service `id` in the active rule set's cds_hooks.json, or null.
 const json* FindService(const ruleset::CompiledRuleSet& rule_set,
@@ -164,25 +160,16 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
   }
   const json* service = FindService(*rule_set, id);
   if (service == nullptr) {
-    std::move(respond)(
-        ErrorResponse(404, "not-found",
-                      absl::StrCat("there is no CDS service '", id, "'; GET ",
-                                   kDiscoveryPath, " lists them")));
+    std::move(respond)(UnknownService(id));
     return;
   }
-  if (request.method != "POST") {
-    std::move(respond)(MethodNotAllowed(request, "POST"));
+  HttpResponse refusal;
+  std::optional<json> posted = PostedJson(request, refusal);
+  if (!posted) {
+    std::move(respond)(std::move(refusal));
     return;
   }
-  json body;
-  try {
-    body = json::parse(request.body);
-  } catch (const json::parse_error& e) {
-    std::move(respond)(ErrorResponse(
-        400, "structure",
-        absl::StrCat("the request body is not JSON (at byte ", e.byte, ")")));
-    return;
-  }
+  const json& body = *posted;
   if (std::vector<OutcomeIssue> issues = CheckRequest(body, *service);
       !issues.empty()) {
     std::move(respond)(OutcomeResponse(400, issues));
@@ -280,25 +267,16 @@ void CdsHooksRoutes::Feedback(const std::string& id, const HttpRequest& request,
     return;
   }
   if (FindService(*rule_set, id) == nullptr) {
-    std::move(respond)(
-        ErrorResponse(404, "not-found",
-                      absl::StrCat("there is no CDS service '", id, "'; GET ",
-                                   kDiscoveryPath, " lists them")));
+    std::move(respond)(UnknownService(id));
     return;
   }
-  if (request.method != "POST") {
-    std::move(respond)(MethodNotAllowed(request, "POST"));
+  HttpResponse refusal;
+  std::optional<json> posted = PostedJson(request, refusal);
+  if (!posted) {
+    std::move(respond)(std::move(refusal));
     return;
   }
-  json body;
-  try {
-    body = json::parse(request.body);
-  } catch (const json::parse_error& e) {
-    std::move(respond)(ErrorResponse(
-        400, "structure",
-        absl::StrCat("the request body is not JSON (at byte ", e.byte, ")")));
-    return;
-  }
+  const json& body = *posted;
   std::vector<OutcomeIssue> issues;
   std::vector<FeedbackRecord> entries = ParseFeedback(body, id, issues);
   if (!issues.empty()) {
@@ -335,15 +313,7 @@ void CdsHooksRoutes::Feedback(const std::string& id, const HttpRequest& request,
           return;
         }
         if (!result.status.ok()) {
-          Log(LogLevel::kError, "audit_write_failed",
-              {{"code", absl::StatusCodeToString(result.status.code())},
-               {"reason", std::string(result.status.message())}});
-          HttpResponse r = ErrorResponse(
-              503, "transient",
-              "the feedback could not be recorded in the audit trail; retry "
-              "later");
-          r.headers.emplace_back("Retry-After", "5");
-          std::move (*pending)(std::move(r));
+          std::move (*pending)(NotRecorded(result.status, "the feedback"));
           return;
         }
         size_t stored = 0;

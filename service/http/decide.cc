@@ -20,6 +20,19 @@ HttpResponse Throttled() {
   return r;
 }
 
+HttpResponse NotRecorded(const absl::Status& status, std::string_view what) {
+  Log(LogLevel::kError, "audit_write_failed",
+      {{"code", absl::StatusCodeToString(status.code())},
+       {"reason", std::string(status.message())}});
+  HttpResponse r = ErrorResponse(
+      503, "transient",
+      absl::StrCat(std::string(what),
+                   " could not be recorded in the audit trail, and nothing "
+                   "unrecorded is answered; retry later"));
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
 void Decide(const DecisionEngine& engine, AuditStore* audit,
             const std::string& patient_ref_key, std::optional<CallSlot> slot,
             Decision decision, const AnswerMaker& make, Respond respond) {
@@ -85,15 +98,7 @@ void Decide(const DecisionEngine& engine, AuditStore* audit,
       std::move (*pending)(std::move(answer));
       return;
     }
-    Log(LogLevel::kError, "audit_write_failed",
-        {{"code", absl::StatusCodeToString(s.code())},
-         {"reason", std::string(s.message())}});
-    HttpResponse r = ErrorResponse(
-        503, "transient",
-        "the decision could not be recorded in the audit trail, so it was not "
-        "returned; retry later");
-    r.headers.emplace_back("Retry-After", "5");
-    std::move (*pending)(std::move(r));
+    std::move (*pending)(NotRecorded(s, "the decision"));
   });
 }
 

@@ -42,6 +42,10 @@ void Decide(const DecisionEngine& engine, AuditStore* audit,
             const std::string& patient_ref_key, std::optional<CallSlot> slot,
             Decision decision, const AnswerMaker& make, Respond respond);
 
+// The 503 for `what` ("the decision") when the audit store could not record
+// it (`status`, logged): nothing unrecorded is answered.
+HttpResponse NotRecorded(const absl::Status& status, std::string_view what);
+
 // The 429 for a call beyond the limit of calls in flight.
 HttpResponse Throttled();
 

@@ -109,24 +109,13 @@ void FhirRoutes::Apply(const std::string& id, const HttpRequest& request,
                                    rule_set->metadata().id, "'")));
     return;
   }
-  if (request.method != "POST") {
-    HttpResponse r =
-        ErrorResponse(405, "not-supported",
-                      absl::StrCat(request.method, " is not allowed on ",
-                                   request.path, "; use POST"));
-    r.headers.emplace_back("Allow", "POST");
-    std::move(respond)(std::move(r));
+  HttpResponse refusal;
+  std::optional<json> posted = PostedJson(request, refusal);
+  if (!posted) {
+    std::move(respond)(std::move(refusal));
     return;
   }
-  json body;
-  try {
-    body = json::parse(request.body);
-  } catch (const json::parse_error& e) {
-    std::move(respond)(ErrorResponse(
-        400, "structure",
-        absl::StrCat("the request body is not JSON (at byte ", e.byte, ")")));
-    return;
-  }
+  const json& body = *posted;
   if (!body.is_object() || body.value("resourceType", "") != "Parameters" ||
       !body.contains("parameter") || !body["parameter"].is_array()) {
     std::move(respond)(ErrorResponse(

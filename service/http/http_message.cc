@@ -1,5 +1,6 @@
 #include "service/http/http_message.h"
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 
 namespace reconnect::service::http {
@@ -37,6 +38,32 @@ HttpResponse ErrorResponse(int status, std::string_view code,
                            std::string_view expression) {
   return OutcomeResponse(status, {{std::string(code), std::string(diagnostics),
                                    std::string(expression)}});
+}
+
+HttpResponse MethodNotAllowed(const HttpRequest& request,
+                              std::string_view allow) {
+  HttpResponse r =
+      ErrorResponse(405, "not-supported",
+                    absl::StrCat(request.method, " is not allowed on ",
+                                 request.path, "; use ", std::string(allow)));
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+std::optional<nlohmann::json> PostedJson(const HttpRequest& request,
+                                         HttpResponse& refusal) {
+  if (request.method != "POST") {
+    refusal = MethodNotAllowed(request, "POST");
+    return std::nullopt;
+  }
+  try {
+    return nlohmann::json::parse(request.body);
+  } catch (const nlohmann::json::parse_error& e) {
+    refusal = ErrorResponse(
+        400, "structure",
+        absl::StrCat("the request body is not JSON (at byte ", e.byte, ")"));
+    return std::nullopt;
+  }
 }
 
 }  // namespace reconnect::service::http

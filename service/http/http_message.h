@@ -4,10 +4,13 @@
 // An HTTP request and response as the routes see them, and the FHIR
 // OperationOutcome every refusal carries.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "nlohmann/json.hpp"
 
 namespace reconnect::service::http {
 
@@ -50,6 +53,15 @@ HttpResponse OutcomeResponse(int status,
 HttpResponse ErrorResponse(int status, std::string_view code,
                            std::string_view diagnostics,
                            std::string_view expression = "");
+
+// 405 for a request whose method is not `allow`, with an Allow header.
+HttpResponse MethodNotAllowed(const HttpRequest& request,
+                              std::string_view allow);
+
+// The body of a POST as JSON; nullopt, with `refusal` set, when the method
+// is not POST (405) or the body is not JSON (400, naming the byte).
+std::optional<nlohmann::json> PostedJson(const HttpRequest& request,
+                                         HttpResponse& refusal);
 
 }  // namespace reconnect::service::http
 

@@ -4,6 +4,8 @@
 // The engine resolves every field against the input message type and checks
 // every value against the field, so that a translation never has to guess.
 
+#include <functional>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -109,8 +111,15 @@ void RuleSetCompiler::ReadFhirMapping(const SourceFile& f) {
   FhirMapping& mapping = out_->fhir_mapping_;
   mapping.questionnaire = r.String("questionnaire", false);
 
-  auto read = [&](const char* list_key, const char* key_name,
-                  std::vector<FhirFieldMapping>& out) {
+  // Reads list `list_key` into `out`: each entry keyed by `key_name` (a
+  // code written system|code, or a linkId; once per list), naming a field
+  // (resolved against the input type; `text_lists` lets a list of text
+  // gather) and a label. `rest` reads what else an entry holds, and says
+  // whether it is usable.
+  using Rest = std::function<bool(ObjectReader&, FhirFieldMapping&, size_t)>;
+  auto each = [&](const char* list_key, const char* key_name,
+                  std::initializer_list<std::string_view> keys, bool text_lists,
+                  std::vector<FhirFieldMapping>& out, const Rest& rest) {
     const json* list = r.Member(list_key);
     if (list == nullptr) return;
     if (!list->is_array()) {
@@ -127,7 +136,7 @@ void RuleSetCompiler::ReadFhirMapping(const SourceFile& f) {
                       absl::StrCat("fhir_mapping ", list_key, " '", key, "'"),
                       "", at, issues_);
       if (!er.ok()) continue;
-      er.RejectUnknownKeys({key_name, "field", "label", "answers"});
+      er.RejectUnknownKeys(keys);
       FhirFieldMapping m;
       m.key = er.String(key_name, true);
       m.field = er.String("field", true);
@@ -146,119 +155,88 @@ void RuleSetCompiler::ReadFhirMapping(const SourceFile& f) {
                               list_key),
                  at);
       }
-      if (std::string problem = Resolve(input, m.field, m.path);
+      if (std::string problem = Resolve(input, m.field, m.path, text_lists);
           !problem.empty()) {
         er.Error(issue_codes::kMissingOrWrongShape,
                  absl::StrCat("fhir_mapping: field ", problem),
                  er.KeyOffset("field"));
         continue;
       }
-      const FieldDescriptor* leaf = m.path.back();
-      if (const json* answers = er.Member("answers")) {
-        if (!answers->is_object() || answers->empty()) {
-          er.Error(issue_codes::kMissingOrWrongShape,
-                   "fhir_mapping: \"answers\" must map codes to values",
-                   er.KeyOffset("answers"));
-          continue;
-        }
-        for (const auto& [code, value] : answers->items()) {
-          json fitted;
-          if (std::string problem = Fit(leaf, value, fitted);
-              !problem.empty()) {
-            er.Error(leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
-                             value.is_string()
-                         ? issue_codes::kBadEnumValue
-                         : issue_codes::kWrongType,
-                     absl::StrCat("fhir_mapping: answer '", code, "' for ",
-                                  m.field, " ", problem),
-                     er.KeyOffset("answers"));
-            continue;
-          }
-          m.answers.emplace(code, std::move(fitted));
-        }
-      } else if (leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+      if (rest(er, m, at)) out.push_back(std::move(m));
+    }
+  };
+
+  // A value as FHIR gives it, or a coded one through "answers" (required
+  // for a coded field).
+  const Rest answers = [&](ObjectReader& er, FhirFieldMapping& m, size_t at) {
+    const FieldDescriptor* leaf = m.path.back();
+    const json* given = er.Member("answers");
+    if (given == nullptr) {
+      if (leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
         er.Error(issue_codes::kMissingOrWrongShape,
                  absl::StrCat("fhir_mapping: ", m.field,
                               " is coded, so it needs \"answers\" that map "
                               "FHIR codes to its values"),
                  at);
       }
-      out.push_back(std::move(m));
+      return true;
     }
-  };
-  read("observations", "code", mapping.observations);
-  read("questionnaire_items", "linkId", mapping.questionnaire_items);
-
-  // Coded presence: {"code": "system|code", "field": ..., "value": ...}.
-  auto read_coded = [&](const char* list_key,
-                        std::vector<FhirFieldMapping>& out) {
-    const json* list = r.Member(list_key);
-    if (list == nullptr) return;
-    if (!list->is_array()) {
-      r.Error(issue_codes::kMissingOrWrongShape,
-              absl::StrCat("fhir_mapping: \"", list_key, "\" must be a list"),
-              r.KeyOffset(list_key));
-      return;
+    if (!given->is_object() || given->empty()) {
+      er.Error(issue_codes::kMissingOrWrongShape,
+               "fhir_mapping: \"answers\" must map codes to values",
+               er.KeyOffset("answers"));
+      return false;
     }
-    absl::flat_hash_set<std::string> seen;
-    ListEntryLocator locate(f, r.KeyOffset(list_key));
-    for (const json& e : *list) {
-      const auto [key, at] = locate.Next(e, "code");
-      ObjectReader er(f, e,
-                      absl::StrCat("fhir_mapping ", list_key, " '", key, "'"),
-                      "", at, issues_);
-      if (!er.ok()) continue;
-      er.RejectUnknownKeys({"code", "field", "value", "label"});
-      FhirFieldMapping m;
-      m.key = er.String("code", true);
-      m.field = er.String("field", true);
-      m.label = er.String("label", true);
-      const json* value = er.Member("value");
-      if (value == nullptr) {
-        er.Error(issue_codes::kMissingOrWrongShape,
-                 absl::StrCat("fhir_mapping: '", m.key,
-                              "' needs the \"value\" its presence sets"),
-                 at);
-      }
-      if (m.key.empty() || m.field.empty() || value == nullptr) continue;
-      if (m.key.find('|') == std::string::npos) {
-        er.Error(issue_codes::kBadName,
-                 absl::StrCat("fhir_mapping: code '", m.key,
-                              "' must be written system|code"),
-                 at);
-      }
-      if (!seen.insert(m.key).second) {
-        er.Error(issue_codes::kDuplicate,
-                 absl::StrCat("fhir_mapping: '", m.key, "' is mapped twice in ",
-                              list_key),
-                 at);
-      }
-      if (std::string problem =
-              Resolve(input, m.field, m.path, /*text_lists=*/true);
-          !problem.empty()) {
-        er.Error(issue_codes::kMissingOrWrongShape,
-                 absl::StrCat("fhir_mapping: field ", problem),
-                 er.KeyOffset("field"));
-        continue;
-      }
-      const FieldDescriptor* leaf = m.path.back();
+    for (const auto& [code, value] : given->items()) {
       json fitted;
-      if (std::string problem = Fit(leaf, *value, fitted); !problem.empty()) {
-        er.Error(
-            leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
-                    value->is_string()
-                ? issue_codes::kBadEnumValue
-                : issue_codes::kWrongType,
-            absl::StrCat("fhir_mapping: value for ", m.field, " ", problem),
-            er.KeyOffset("value"));
+      if (std::string problem = Fit(leaf, value, fitted); !problem.empty()) {
+        er.Error(leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
+                         value.is_string()
+                     ? issue_codes::kBadEnumValue
+                     : issue_codes::kWrongType,
+                 absl::StrCat("fhir_mapping: answer '", code, "' for ", m.field,
+                              " ", problem),
+                 er.KeyOffset("answers"));
         continue;
       }
-      m.answers.emplace(m.key, std::move(fitted));
-      out.push_back(std::move(m));
+      m.answers.emplace(code, std::move(fitted));
     }
+    return true;
   };
-  read_coded("conditions", mapping.conditions);
-  read_coded("care_team_roles", mapping.care_team_roles);
+  each("observations", "code", {"code", "field", "label", "answers"}, false,
+       mapping.observations, answers);
+  each("questionnaire_items", "linkId", {"linkId", "field", "label", "answers"},
+       false, mapping.questionnaire_items, answers);
+
+  // Coded presence: the "value" the code's presence sets.
+  const Rest presence = [&](ObjectReader& er, FhirFieldMapping& m, size_t at) {
+    const json* value = er.Member("value");
+    if (value == nullptr) {
+      er.Error(issue_codes::kMissingOrWrongShape,
+               absl::StrCat("fhir_mapping: '", m.key,
+                            "' needs the \"value\" its presence sets"),
+               at);
+      return false;
+    }
+    const FieldDescriptor* leaf = m.path.back();
+    json fitted;
+    if (std::string problem = Fit(leaf, *value, fitted); !problem.empty()) {
+      er.Error(leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
+                       value->is_string()
+                   ? issue_codes::kBadEnumValue
+                   : issue_codes::kWrongType,
+               absl::StrCat("fhir_mapping: value for ", m.field, " ", problem),
+               er.KeyOffset("value"));
+      return false;
+    }
+    m.answers.emplace(m.key, std::move(fitted));
+    return true;
+  };
+  each("conditions", "code", {"code", "field", "value", "label"}, true,
+       mapping.conditions, presence);
+  each("care_team_roles", "code", {"code", "field", "value", "label"}, true,
+       mapping.care_team_roles, presence);
+
   if (!mapping.questionnaire_items.empty() && mapping.questionnaire.empty()) {
     r.Error(
         issue_codes::kMissingOrWrongShape,
