@@ -88,8 +88,8 @@ class CdsFeedbackTest : public testing::Test {
             {"overrideReason",
              {{"reason",
                {{"system", kOverrideSystem},
-                {"code", "disagree"},
-                {"display", "Clinician disagrees"}}},
+                {"code", "cds-not-applicable"},
+                {"display", "PC CDS does not apply to patient"}}},
               {"userComment", "Discussed at the MDT; not yet."}}},
             {"outcomeTimestamp", when}};
   }
@@ -148,7 +148,7 @@ TEST_F(CdsFeedbackTest, FeedbackRoundTripsIntoGovernanceOnce) {
   EXPECT_EQ(f.service(), kService);
   EXPECT_EQ(f.outcome_time(), "2026-12-01T10:15:00Z");
   EXPECT_EQ(f.override_reason().system(), kOverrideSystem);
-  EXPECT_EQ(f.override_reason().code(), "disagree");
+  EXPECT_EQ(f.override_reason().code(), "cds-not-applicable");
   EXPECT_EQ(f.override_reason().user_comment(),
             "Discussed at the MDT; not yet.");
   ASSERT_GT(f.rule_ids_size(), 0);

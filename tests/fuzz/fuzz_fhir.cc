@@ -1,8 +1,10 @@
-// libFuzzer target: FHIR R4 in, as a CDS Hooks service call brings it. The
-// input is a request (its "prefetch" is read) or a prefetch object, in
-// JSON; it is translated into an Assessment by the bundled rule set's
-// fhir_mapping.json, which is then checked and evaluated. Every problem must
-// name a path into the prefetch.
+// libFuzzer target: FHIR R4 in and out, as the HTTP interfaces bring and
+// answer it. The input is a request (its "prefetch" is read) or a prefetch
+// object, in JSON; it is translated into an Assessment by the bundled rule
+// set's fhir_mapping.json, which is then checked, evaluated and written as
+// a FHIR plan Bundle. Every problem must name a path into the prefetch. The
+// same input is also read as a CDS Hooks feedback request: every issue must
+// name a path into it, and an accepted one gives a record per entry.
 
 #include <cstdint>
 #include <cstdlib>
@@ -13,6 +15,8 @@
 #include "nlohmann/json.hpp"
 #include "reconnect/v1/recommendation.pb.h"
 #include "service/fhir/assessment_from_fhir.h"
+#include "service/fhir/plan_bundle.h"
+#include "service/http/cds_feedback.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto* rule_set = [] {
@@ -39,6 +43,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if ((*rule_set)->ValidateInput(assessment).empty()) {
     reconnect::v1::Recommendation out;
     (*rule_set)->Evaluate(assessment, out);
+    reconnect::service::fhir::PlanInput input;
+    input.decision_id = "fuzz";
+    input.rule_set = rule_set->get();
+    input.patient_ref = assessment.patient_ref();
+    input.missing = reconnect::service::fhir::FactsByLabel(
+        (*rule_set)->fhir_mapping(), t.missing);
+    const nlohmann::json bundle =
+        reconnect::service::fhir::PlanBundle(out, input);
+    if (bundle.value("resourceType", "") != "Bundle") std::abort();
+  }
+  std::vector<reconnect::service::http::OutcomeIssue> issues;
+  const auto records =
+      reconnect::service::http::ParseFeedback(doc, "fuzz", issues);
+  for (const auto& issue : issues) {
+    if (issue.expression.rfind("feedback", 0) != 0 ||
+        issue.diagnostics.empty()) {
+      std::abort();
+    }
+  }
+  if (issues.empty() && records.size() != doc["feedback"].size()) {
+    std::abort();
   }
   return 0;
 }
