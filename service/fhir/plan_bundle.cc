@@ -275,13 +275,13 @@ void Builder::Requests(json& activities) {
 
 json Builder::DataRequirements() const {
   json out = json::array();
+  // The facts are the rule set's mappings: without it there are none.
+  if (in_.rule_set == nullptr) return out;
   for (const ruleset::FhirFieldMapping* fact : in_.missing) {
-    const bool observation =
-        in_.rule_set != nullptr &&
-        std::any_of(
-            in_.rule_set->fhir_mapping().observations.begin(),
-            in_.rule_set->fhir_mapping().observations.end(),
-            [fact](const ruleset::FhirFieldMapping& m) { return &m == fact; });
+    const bool observation = std::any_of(
+        in_.rule_set->fhir_mapping().observations.begin(),
+        in_.rule_set->fhir_mapping().observations.end(),
+        [fact](const ruleset::FhirFieldMapping& m) { return &m == fact; });
     if (observation) {
       std::vector<std::string> parts = absl::StrSplit(fact->key, '|');
       json coding = {{"code", parts.back()}, {"display", fact->label}};
