@@ -67,6 +67,49 @@ struct FhirFieldMapping {
   std::map<std::string, nlohmann::json> answers;
 };
 
+// One field of a list element set to one value (resolved and fitted: an
+// enum's number, an integer, a double, a bool or text).
+struct FhirElementValue {
+  const google::protobuf::FieldDescriptor* field = nullptr;
+  nlohmann::json value;
+};
+
+// A code of a resource that gives the element made from it values: an
+// exact "system|code", or a prefix of one for hierarchical systems (ATC
+// "http://www.whocc.no/atc|N02A" covers every N02A code).
+struct FhirElementCode {
+  std::string code;
+  bool prefix = false;
+  std::string label;
+  std::vector<FhirElementValue> set;
+};
+
+// A QuestionnaireResponse item whose answers point at resources (a
+// valueReference) and set values on the elements made from them.
+struct FhirElementFlag {
+  std::string link_id;
+  std::string label;
+  std::vector<FhirElementValue> set;
+};
+
+// Resources that each become one element of a repeated message field
+// (MedicationRequests, one per medicine): the element's text field takes
+// the resource's text, the first code entry that matches (in the order
+// written) sets its values, else `otherwise` does.
+struct FhirListMapping {
+  // The repeated message field as written ("medicines") and resolved: the
+  // singular message fields to it, then the list itself.
+  std::string field;
+  std::vector<const google::protobuf::FieldDescriptor*> path;
+  // A singular text field of the element for the resource's name, or null.
+  const google::protobuf::FieldDescriptor* text = nullptr;
+  std::string label;
+  std::vector<FhirElementCode> codes;
+  std::vector<FhirElementValue> otherwise;
+  std::vector<FhirElementFlag> flags;
+  bool empty() const { return path.empty(); }
+};
+
 struct FhirMapping {
   // The canonical URL of the Questionnaire whose responses are read.
   std::string questionnaire;
@@ -78,9 +121,12 @@ struct FhirMapping {
   // gathers (e.g. a care team's disciplines).
   std::vector<FhirFieldMapping> conditions;
   std::vector<FhirFieldMapping> care_team_roles;
+  // Active MedicationRequests, each an element of a list field.
+  FhirListMapping medication_requests;
   bool empty() const {
     return observations.empty() && questionnaire_items.empty() &&
-           conditions.empty() && care_team_roles.empty();
+           conditions.empty() && care_team_roles.empty() &&
+           medication_requests.empty();
   }
 };
 

@@ -48,6 +48,13 @@ struct Translation {
 //   or none; not refuted or entered in error) and the participant roles of
 //   active CareTeams, by the codes the mapping names: each sets its field
 //   to the value mapped (a list gathers). Their absence is not missing.
+// - Active MedicationRequests (status active, or none given) become
+//   elements of the mapping's list field (medicines): the medication's text
+//   (medicationCodeableConcept, or the Medication a medicationReference
+//   points at, contained or sent alongside) names it, the first code entry
+//   that matches classes it. The response's flag items, answered with a
+//   valueReference to a request, set values on that request's element; a
+//   flag on a request that is not active changes nothing.
 // - The Patient's id becomes patient_ref ("Patient/ID").
 // Anything else in the input is ignored.
 Translation AssessmentFromPrefetch(const ruleset::FhirMapping& mapping,

@@ -159,7 +159,7 @@ TEST_F(CdsFeedbackTest, FeedbackRoundTripsIntoGovernanceOnce) {
   by_rule.set_rule_id("no-such-rule");
   EXPECT_TRUE(Listed(by_rule).empty());
   v1::ListFeedbackRequest by_version;
-  by_version.set_rule_set_version("1.0.2");
+  by_version.set_rule_set_version("1.0.3");
   EXPECT_EQ(Listed(by_version).size(), 1u);
   by_version.set_rule_set_version("0.0.1");
   EXPECT_TRUE(Listed(by_version).empty());
@@ -189,6 +189,9 @@ TEST_F(CdsFeedbackTest, AnAcceptedReferralIsRecordedWithItsRules) {
   }
   ASSERT_NE(gaps, nullptr) << cards.dump();
   ASSERT_GE((*gaps)["suggestions"].size(), 2u);
+  // The MedicationRequest the Questionnaire flags as timed badly is a
+  // medicine with a timing problem: the plan manages it.
+  EXPECT_THAT(cards.dump(), HasSubstr("Medication management"));
   const std::string suggestion = (*gaps)["suggestions"][1]["uuid"];
   json accepted = {{"card", (*gaps)["uuid"]},
                    {"outcome", "accepted"},

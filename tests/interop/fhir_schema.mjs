@@ -124,9 +124,11 @@ for (const name of readdirSync(join(source, 'examples')).filter((f) => f.endsWit
 for (const name of ['cds-hooks/questionnaire.json', 'fhir/apply-catastrophising.json']) {
   validate(name, JSON.parse(readFileSync(join(source, 'examples', name), 'utf8')));
 }
-for (const resource of Object.values(JSON.parse(readFileSync(
-  join(source, 'examples', 'cds-hooks', 'patient-view-catastrophising.json'), 'utf8')).prefetch)) {
-  if (resource) validate('the CDS Hooks example prefetch', resource);
+for (const example of ['patient-view-catastrophising.json', 'patient-view-care-team.json']) {
+  for (const resource of Object.values(JSON.parse(readFileSync(
+    join(source, 'examples', 'cds-hooks', example), 'utf8')).prefetch)) {
+    if (resource) validate(`the CDS Hooks example ${example}'s prefetch`, resource);
+  }
 }
 
 // $apply on a real server.

@@ -520,7 +520,8 @@ TEST(FhirMappingFileTest, EveryProblemIsNamedWithItsCode) {
       "[RS304]");
   has("answer 's|x' for scores.pcs_total must be an integer", "[RS202]");
   has("'s|6' is mapped twice", "[RS106]");
-  has("\"questionnaire_items\" needs \"questionnaire\"", "[RS104]");
+  has("\"questionnaire_items\" and \"flags\" need \"questionnaire\"",
+      "[RS104]");
   for (const std::string& issue : issues) {
     EXPECT_THAT(issue, testing::StartsWith("fhir_mapping.json:"));
   }
@@ -581,6 +582,88 @@ TEST(FhirMappingFileTest, CodedPresenceProblemsAreNamed) {
   has("'s|3' is mapped twice in conditions", "[RS106]");
   has("'medicines' cannot be set from one FHIR value", "[RS104]");
   has("\"care_team_roles\" must be a list", "[RS104]");
+}
+
+TEST(FhirMappingFileTest, ResourcesBecomeListElements) {
+  TempRuleSet rs;
+  rs.Write("fhir_mapping.json", R"({
+  "questionnaire": "urn:q",
+  "medication_requests": {
+    "field": "medicines", "text": "name", "label": "active medicines",
+    "codes": [
+      {"code_prefix": "http://www.whocc.no/atc|N02A", "label": "opioid",
+       "set": {"medicine_class": "MEDICINE_CLASS_OPIOID"}},
+      {"code": "urn:local|77", "label": "local",
+       "set": {"medicine_class": "MEDICINE_CLASS_NSAID",
+               "sexual_side_effects": true}}],
+    "otherwise": {"medicine_class": "MEDICINE_CLASS_OTHER"},
+    "flags": [{"linkId": "timing", "label": "timing",
+               "set": {"timing_problem": true}}]}})");
+  LoadResult r = LoadRuleSet(rs.dir());
+  ASSERT_NE(r.rule_set, nullptr) << r.issues[0].ToString();
+  const FhirListMapping& m = r.rule_set->fhir_mapping().medication_requests;
+  ASSERT_EQ(m.path.size(), 1u);
+  EXPECT_EQ(m.path[0]->name(), "medicines");
+  ASSERT_NE(m.text, nullptr);
+  EXPECT_EQ(m.text->name(), "name");
+  ASSERT_EQ(m.codes.size(), 2u);
+  EXPECT_TRUE(m.codes[0].prefix);
+  EXPECT_EQ(m.codes[0].code, "http://www.whocc.no/atc|N02A");
+  EXPECT_FALSE(m.codes[1].prefix);
+  ASSERT_EQ(m.codes[1].set.size(), 2u);
+  EXPECT_EQ(m.codes[0].set[0].value,
+            static_cast<int>(v1::MEDICINE_CLASS_OPIOID));
+  ASSERT_EQ(m.otherwise.size(), 1u);
+  ASSERT_EQ(m.flags.size(), 1u);
+  EXPECT_EQ(m.flags[0].set[0].field->name(), "timing_problem");
+  EXPECT_FALSE(r.rule_set->fhir_mapping().empty());
+}
+
+TEST(FhirMappingFileTest, ListElementProblemsAreNamed) {
+  TempRuleSet rs;
+  rs.Write("fhir_mapping.json", R"({
+  "medication_requests": {
+    "field": "medicines", "text": "medicine_class", "label": "m",
+    "codes": [
+      {"code": "no-system", "label": "a", "set": {"timing_problem": true}},
+      {"code": "s|1", "label": "b"},
+      {"code": "s|2", "label": "c", "set": {"dose": 1}},
+      {"code": "s|3", "label": "d",
+       "set": {"medicine_class": "MEDICINE_CLASS_NONE"}},
+      {"code": "s|4", "label": "e", "set": {"timing_problem": "yes"}},
+      {"code": "s|5", "label": "f", "set": {"timing_problem": true}},
+      {"code": "s|5", "label": "g", "set": {"timing_problem": true}}],
+    "flags": [{"linkId": "x", "label": "h", "set": {"name": 3}},
+              {"linkId": "y", "label": "i", "set": {"timing_problem": true}}]}})");
+  const std::vector<std::string> issues = Issues(rs);
+  auto has = [&](const std::string& text, const std::string& code) {
+    EXPECT_THAT(issues, Contains(AllOf(HasSubstr(text), HasSubstr(code))))
+        << text;
+  };
+  has("text 'medicine_class' is not a single text field", "[RS104]");
+  has("code 'no-system' must be written system|code", "[RS105]");
+  has("'s|1' needs the values it \"set\"s", "[RS104]");
+  has("'dose' is not a single number, code, boolean or text field of "
+      "reconnect.v1.Medicine",
+      "[RS104]");
+  has("'MEDICINE_CLASS_NONE' is not a value of reconnect.v1.MedicineClass",
+      "[RS304]");
+  has("value for timing_problem must be true or false", "[RS202]");
+  has("'s|5' is mapped twice in medication_requests", "[RS106]");
+  has("value for name must be text", "[RS202]");
+  has("\"questionnaire_items\" and \"flags\" need \"questionnaire\"",
+      "[RS104]");
+
+  TempRuleSet not_a_list;
+  not_a_list.Write("fhir_mapping.json",
+                   R"({"medication_requests": {"field": "scores",
+                       "label": "x"}})");
+  EXPECT_THAT(Issues(not_a_list),
+              Contains(HasSubstr("field 'scores' must be a list of messages")));
+  TempRuleSet not_an_object;
+  not_an_object.Write("fhir_mapping.json", R"({"medication_requests": []})");
+  EXPECT_THAT(Issues(not_an_object),
+              Contains(HasSubstr("\"medication_requests\" must be an object")));
 }
 
 TEST(CdsHooksFileTest, CardsNeedTheirSourceHeadingsAndReasonDisplays) {

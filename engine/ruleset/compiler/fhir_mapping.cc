@@ -1,6 +1,7 @@
 // The FHIR mapping stage: fhir_mapping.json, which coded FHIR facts (an
 // Observation's code, a QuestionnaireResponse item's linkId) set which
-// input fields, and how coded answers translate into the fields' values.
+// input fields, and how coded answers translate into the fields' values;
+// and which resources (MedicationRequests) become elements of which list.
 // The engine resolves every field against the input message type and checks
 // every value against the field, so that a translation never has to guess.
 
@@ -97,13 +98,187 @@ std::string Fit(const FieldDescriptor* field, const json& value, json& out) {
   }
 }
 
+// Reads "set": field names of `element` to values, each fitted. False when
+// the object is not there or not usable (each problem reported).
+bool ReadSet(ObjectReader& er, const char* key,
+             const google::protobuf::Descriptor* element,
+             std::vector<FhirElementValue>& out) {
+  const json* given = er.Member(key);
+  if (given == nullptr) return false;
+  if (!given->is_object() || given->empty()) {
+    er.Error(issue_codes::kMissingOrWrongShape,
+             absl::StrCat("fhir_mapping: \"", key, "\" must map fields of ",
+                          element->full_name(), " to values"),
+             er.KeyOffset(key));
+    return false;
+  }
+  bool ok = true;
+  for (const auto& [name, value] : given->items()) {
+    const FieldDescriptor* field = element->FindFieldByName(name);
+    if (field == nullptr || field->is_repeated() ||
+        field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      er.Error(issue_codes::kMissingOrWrongShape,
+               absl::StrCat("fhir_mapping: '", name,
+                            "' is not a single "
+                            "number, code, boolean or text field of ",
+                            element->full_name()),
+               er.KeyOffset(key));
+      ok = false;
+      continue;
+    }
+    json fitted;
+    if (std::string problem = Fit(field, value, fitted); !problem.empty()) {
+      er.Error(field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
+                       value.is_string()
+                   ? issue_codes::kBadEnumValue
+                   : issue_codes::kWrongType,
+               absl::StrCat("fhir_mapping: value for ", name, " ", problem),
+               er.KeyOffset(key));
+      ok = false;
+      continue;
+    }
+    out.push_back({field, std::move(fitted)});
+  }
+  return ok;
+}
+
+// "medication_requests": resources that become elements of a list field.
+void ReadListMapping(const SourceFile& f, ObjectReader& r, const char* key,
+                     const google::protobuf::Descriptor* input,
+                     FhirListMapping& out, std::vector<RuleSetIssue>& issues) {
+  const json* given = r.Member(key);
+  if (given == nullptr) return;
+  ObjectReader lr(f, *given, absl::StrCat("fhir_mapping ", key), "",
+                  r.KeyOffset(key), issues);
+  if (!lr.ok()) {
+    r.Error(issue_codes::kMissingOrWrongShape,
+            absl::StrCat("fhir_mapping: \"", key, "\" must be an object"),
+            r.KeyOffset(key));
+    return;
+  }
+  lr.RejectUnknownKeys(
+      {"field", "text", "label", "codes", "otherwise", "flags"});
+  FhirListMapping m;
+  m.field = lr.String("field", true);
+  m.label = lr.String("label", true);
+  if (m.field.empty()) return;
+  // Every part but the last is a singular message; the last is a list of
+  // messages.
+  const std::vector<std::string> parts = absl::StrSplit(m.field, '.');
+  const google::protobuf::Descriptor* type = input;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const FieldDescriptor* field = type->FindFieldByName(parts[i]);
+    const bool last = i + 1 == parts.size();
+    if (field == nullptr || field->is_map() ||
+        field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
+        field->is_repeated() != last) {
+      lr.Error(issue_codes::kMissingOrWrongShape,
+               absl::StrCat("fhir_mapping: field '", m.field,
+                            "' must be a list of messages (", type->full_name(),
+                            " '", parts[i], "' is not ",
+                            last ? "a list of messages)" : "a single message)"),
+               lr.KeyOffset("field"));
+      return;
+    }
+    m.path.push_back(field);
+    type = field->message_type();
+  }
+  if (std::string text = lr.String("text", false); !text.empty()) {
+    m.text = type->FindFieldByName(text);
+    if (m.text == nullptr || m.text->is_repeated() ||
+        m.text->cpp_type() != FieldDescriptor::CPPTYPE_STRING) {
+      lr.Error(
+          issue_codes::kMissingOrWrongShape,
+          absl::StrCat("fhir_mapping: text '", text,
+                       "' is not a single text field of ", type->full_name()),
+          lr.KeyOffset("text"));
+      m.text = nullptr;
+    }
+  }
+  if (lr.Member("otherwise") != nullptr) {
+    ReadSet(lr, "otherwise", type, m.otherwise);
+  }
+  // The entries of list `list_key`, each identified by `id_key`.
+  auto entries = [&](const char* list_key, const char* id_key,
+                     const std::function<void(ObjectReader&, size_t)>& read) {
+    const json* list = lr.Member(list_key);
+    if (list == nullptr) return;
+    if (!list->is_array()) {
+      lr.Error(issue_codes::kMissingOrWrongShape,
+               absl::StrCat("fhir_mapping: \"", list_key, "\" must be a list"),
+               lr.KeyOffset(list_key));
+      return;
+    }
+    ListEntryLocator locate(f, lr.KeyOffset(list_key));
+    for (const json& e : *list) {
+      const auto [id, at] = locate.Next(e, id_key);
+      ObjectReader er(
+          f, e,
+          absl::StrCat("fhir_mapping ", key, " ", list_key, " '", id, "'"), "",
+          at, issues);
+      if (er.ok()) read(er, at);
+    }
+  };
+  absl::flat_hash_set<std::string> seen;
+  auto unique = [&](ObjectReader& er, const std::string& id, size_t at) {
+    if (seen.insert(id).second) return true;
+    er.Error(issue_codes::kDuplicate,
+             absl::StrCat("fhir_mapping: '", id, "' is mapped twice in ", key),
+             at);
+    return false;
+  };
+  entries("codes", "code", [&](ObjectReader& er, size_t at) {
+    er.RejectUnknownKeys({"code", "code_prefix", "label", "set"});
+    FhirElementCode c;
+    c.prefix = er.Member("code_prefix") != nullptr;
+    c.code = er.String(c.prefix ? "code_prefix" : "code", true);
+    c.label = er.String("label", true);
+    if (c.code.empty()) return;
+    if (c.code.find('|') == std::string::npos) {
+      er.Error(issue_codes::kBadName,
+               absl::StrCat("fhir_mapping: code '", c.code,
+                            "' must be written system|code"),
+               at);
+      return;
+    }
+    if (!ReadSet(er, "set", type, c.set)) {
+      if (er.Member("set") == nullptr) {
+        er.Error(issue_codes::kMissingOrWrongShape,
+                 absl::StrCat("fhir_mapping: '", c.code,
+                              "' needs the values it \"set\"s"),
+                 at);
+      }
+      return;
+    }
+    if (unique(er, c.code, at)) m.codes.push_back(std::move(c));
+  });
+  entries("flags", "linkId", [&](ObjectReader& er, size_t at) {
+    er.RejectUnknownKeys({"linkId", "label", "set"});
+    FhirElementFlag flag;
+    flag.link_id = er.String("linkId", true);
+    flag.label = er.String("label", true);
+    if (flag.link_id.empty()) return;
+    if (!ReadSet(er, "set", type, flag.set)) {
+      if (er.Member("set") == nullptr) {
+        er.Error(issue_codes::kMissingOrWrongShape,
+                 absl::StrCat("fhir_mapping: '", flag.link_id,
+                              "' needs the values it \"set\"s"),
+                 at);
+      }
+      return;
+    }
+    if (unique(er, flag.link_id, at)) m.flags.push_back(std::move(flag));
+  });
+  out = std::move(m);
+}
+
 }  // namespace
 
 void RuleSetCompiler::ReadFhirMapping(const SourceFile& f) {
   ObjectReader r(f, f.root, "fhir_mapping", "", 0, issues_);
   if (!r.ok()) return;
   r.RejectUnknownKeys({"questionnaire", "observations", "questionnaire_items",
-                       "conditions", "care_team_roles"});
+                       "conditions", "care_team_roles", "medication_requests"});
   const google::protobuf::Descriptor* input =
       google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
           out_->input_type_);
@@ -237,11 +412,16 @@ void RuleSetCompiler::ReadFhirMapping(const SourceFile& f) {
   each("care_team_roles", "code", {"code", "field", "value", "label"}, true,
        mapping.care_team_roles, presence);
 
-  if (!mapping.questionnaire_items.empty() && mapping.questionnaire.empty()) {
-    r.Error(
-        issue_codes::kMissingOrWrongShape,
-        "fhir_mapping: \"questionnaire_items\" needs \"questionnaire\", the "
-        "canonical URL of the Questionnaire whose responses are read");
+  ReadListMapping(f, r, "medication_requests", input,
+                  mapping.medication_requests, issues_);
+
+  if ((!mapping.questionnaire_items.empty() ||
+       !mapping.medication_requests.flags.empty()) &&
+      mapping.questionnaire.empty()) {
+    r.Error(issue_codes::kMissingOrWrongShape,
+            "fhir_mapping: \"questionnaire_items\" and \"flags\" need "
+            "\"questionnaire\", the "
+            "canonical URL of the Questionnaire whose responses are read");
   }
 }
 

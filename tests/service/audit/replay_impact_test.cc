@@ -209,7 +209,7 @@ TEST(DiffTest, NamesEveryChangeBetweenTwoVersions) {
   const std::string from = loaded.rule_set->canonical_content();
   nlohmann::json doc = nlohmann::json::parse(from);
   doc["params"]["pcs_high"]["value"] = 32;
-  doc["ruleset"]["version"] = "1.0.3";
+  doc["ruleset"]["version"] = "1.9.0";
   // Remove the first rule of the first rule file.
   auto& first_file = doc["rules"].begin().value();
   const std::string removed = first_file["rules"][0]["id"];

@@ -12,6 +12,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/testing/bundled_rule_set.h"
+#include "tests/testing/temp_rule_set.h"
 
 namespace reconnect::service::fhir {
 namespace {
@@ -396,6 +397,197 @@ TEST(AssessmentFromFhirTest, MalformedConditionsAndCareTeamsAreProblems) {
           Field(&Problem::path,
                 "prefetch.careTeam.entry[1].resource"
                 ".participant")));
+}
+
+json Request(const std::string& id, const json& medication,
+             const std::string& status = "active") {
+  json r = {{"resourceType", "MedicationRequest"},
+            {"id", id},
+            {"status", status},
+            {"intent", "order"},
+            {"subject", {{"reference", "Patient/p1"}}}};
+  r.update(medication);
+  return r;
+}
+
+json Atc(const std::string& code, const std::string& text) {
+  return {{"medicationCodeableConcept",
+           {{"coding", json::array({{{"system", "http://www.whocc.no/atc"},
+                                     {"code", code}}})},
+            {"text", text}}}};
+}
+
+json Pointing(const std::string& link_id,
+              const std::vector<std::string>& references) {
+  json answers = json::array();
+  for (const std::string& r : references) {
+    answers.push_back({{"valueReference", {{"reference", r}}}});
+  }
+  return {{"linkId", link_id}, {"answer", answers}};
+}
+
+TEST(AssessmentFromFhirTest, ActiveMedicationRequestsAreMedicinesByAtcGroup) {
+  json contained =
+      Request("m4", {{"medicationReference",
+                      {{"reference", "#med"}, {"display", "the pill"}}}});
+  contained["contained"] = json::array(
+      {{{"resourceType", "Medication"},
+        {"id", "med"},
+        {"code",
+         Atc("N06AX21", "duloxetine 30mg")["medicationCodeableConcept"]}}});
+  const json sent_medication = {
+      {"resourceType", "Medication"},
+      {"id", "prg"},
+      {"code",
+       {{"coding", json::array({{{"system", "http://www.whocc.no/atc"},
+                                 {"code", "N03AX16"},
+                                 {"display", "pregabalin"}}})}}}};
+  const json prefetch = {
+      {"medications",
+       Bundle(json::array(
+           {Request("m1", Atc("N02AX02", "tramadol 50mg capsules")),
+            Request("m2", Atc("M01AE01", "ibuprofen 400mg")),
+            Request("m3", {{"medicationReference",
+                            {{"reference",
+                              "https://ehr.example/fhir/"
+                              "Medication/prg/_history/2"}}}}),
+            contained,
+            // Only in a national dictionary: a medicine, class unknown.
+            Request("m5",
+                    {{"medicationCodeableConcept",
+                      {{"coding",
+                        json::array({{{"system", "https://dmd.nhs.uk"},
+                                      {"code", "39720311000001101"},
+                                      {"display", "Paracetamol 500mg"}}})}}}}),
+            // Not taken now: not a medicine of this assessment.
+            Request("m6", Atc("N02AA01", "morphine"), "stopped"),
+            Request("m7", Atc("N02AA01", "morphine"), "on-hold"),
+            sent_medication}))}};
+  v1::Assessment a;
+  const Translation t =
+      AssessmentFromPrefetch(Bundled().fhir_mapping(), prefetch, a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  ASSERT_EQ(a.medicines_size(), 5);
+  EXPECT_EQ(a.medicines(0).medicine_class(), v1::MEDICINE_CLASS_OPIOID);
+  EXPECT_EQ(a.medicines(0).name(), "tramadol 50mg capsules");
+  EXPECT_EQ(a.medicines(1).medicine_class(), v1::MEDICINE_CLASS_NSAID);
+  EXPECT_EQ(a.medicines(2).medicine_class(), v1::MEDICINE_CLASS_GABAPENTINOID);
+  EXPECT_EQ(a.medicines(2).name(), "pregabalin");
+  EXPECT_EQ(a.medicines(3).medicine_class(), v1::MEDICINE_CLASS_ANTIDEPRESSANT);
+  EXPECT_EQ(a.medicines(3).name(), "duloxetine 30mg");
+  EXPECT_EQ(a.medicines(4).medicine_class(), v1::MEDICINE_CLASS_UNSPECIFIED);
+  EXPECT_EQ(a.medicines(4).name(), "Paracetamol 500mg");
+  for (const v1::Medicine& m : a.medicines()) {
+    EXPECT_FALSE(m.timing_problem() || m.sexual_side_effects()) << m.name();
+  }
+  EXPECT_THAT(t.found, Contains(Pair("active medicines: opioid",
+                                     "MedicationRequest/m1")));
+  EXPECT_THAT(t.found,
+              Contains(Pair("active medicines", "MedicationRequest/m5")));
+}
+
+TEST(AssessmentFromFhirTest, TheQuestionnaireFlagsMedicinesByReference) {
+  const json prefetch = {
+      {"medications",
+       Bundle(json::array(
+           {Request("m1", Atc("N02AX02", "tramadol")),
+            Request("m2", Atc("N06AB06", "sertraline")),
+            Request("m3", Atc("N02AA01", "morphine"), "completed")}))},
+      {"assessment",
+       Response(json::array(
+           {Pointing("medicine-timing-problem",
+                     {"MedicationRequest/m1",
+                      // Not active: changes nothing, and is no problem.
+                      "MedicationRequest/m3"}),
+            Pointing("medicine-sexual-side-effects",
+                     {"https://ehr.example/fhir/MedicationRequest/m2"})}))}};
+  v1::Assessment a;
+  const Translation t =
+      AssessmentFromPrefetch(Bundled().fhir_mapping(), prefetch, a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  ASSERT_EQ(a.medicines_size(), 2);
+  EXPECT_TRUE(a.medicines(0).timing_problem());
+  EXPECT_FALSE(a.medicines(0).sexual_side_effects());
+  EXPECT_FALSE(a.medicines(1).timing_problem());
+  EXPECT_TRUE(a.medicines(1).sexual_side_effects());
+  EXPECT_THAT(t.found, Contains(Pair("a medicine timed badly for intimacy",
+                                     "MedicationRequest/m1")));
+}
+
+TEST(AssessmentFromFhirTest, MalformedMedicationRequestsAreProblems) {
+  json no_medication = Request("m1", json::object());
+  json bad_concept = Request("m2", {{"medicationCodeableConcept", "tramadol"}});
+  json bad_reference = Request("m3", {{"medicationReference", 7}});
+  json bad_code =
+      Request("m4", {{"medicationReference", {{"reference", "#x"}}}});
+  bad_code["contained"] = json::array(
+      {{{"resourceType", "Medication"}, {"id", "x"}, {"code", "tramadol"}}});
+  const json prefetch = {
+      {"medications", Bundle(json::array({no_medication, bad_concept,
+                                          bad_reference, bad_code}))},
+      {"assessment",
+       Response(json::array({Item("medicine-timing-problem",
+                                  {{"valueString", "the tramadol"}})}))}};
+  v1::Assessment a;
+  const Translation t =
+      AssessmentFromPrefetch(Bundled().fhir_mapping(), prefetch, a);
+  EXPECT_EQ(a.medicines_size(), 0);
+  const std::string at = "prefetch.medications.entry[";
+  EXPECT_THAT(
+      t.problems,
+      testing::UnorderedElementsAre(
+          Field(&Problem::path, at + "0].resource.medication[x]"),
+          Field(&Problem::path, at + "1].resource.medicationCodeableConcept"),
+          Field(&Problem::path, at + "2].resource.medicationReference"),
+          Field(&Problem::path, at + "3].resource.medicationReference"),
+          AllOf(Field(&Problem::path, "prefetch.assessment.item[0].answer[0]"),
+                Field(&Problem::message,
+                      HasSubstr("must be a valueReference to a "
+                                "MedicationRequest")))));
+}
+
+TEST(AssessmentFromFhirTest, AMappingsOtherwiseClassesWhatNoCodeMatches) {
+  testing_util::TempRuleSet rs;
+  rs.Write("fhir_mapping.json", R"({"medication_requests": {
+    "field": "medicines", "label": "medicines",
+    "codes": [{"code": "urn:local|1", "label": "one",
+               "set": {"medicine_class": "MEDICINE_CLASS_HORMONAL",
+                       "sexual_side_effects": true}}],
+    "otherwise": {"medicine_class": "MEDICINE_CLASS_OTHER"}}})");
+  ruleset::LoadResult loaded = ruleset::LoadRuleSet(rs.dir());
+  ASSERT_NE(loaded.rule_set, nullptr) << loaded.issues[0].ToString();
+  const json coded = {
+      {"medicationCodeableConcept",
+       {{"coding", json::array({{{"system", "urn:local"}, {"code", "1"}}})},
+        {"text", "one"}}}};
+  v1::Assessment a;
+  const Translation t = AssessmentFromPrefetch(
+      loaded.rule_set->fhir_mapping(),
+      {{"m", Bundle(json::array({Request("m1", coded),
+                                 Request("m2", Atc("N02AX02", "tramadol"))}))}},
+      a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  ASSERT_EQ(a.medicines_size(), 2);
+  EXPECT_EQ(a.medicines(0).medicine_class(), v1::MEDICINE_CLASS_HORMONAL);
+  EXPECT_TRUE(a.medicines(0).sexual_side_effects());
+  // No text field is mapped: the name stays empty.
+  EXPECT_EQ(a.medicines(0).name(), "");
+  EXPECT_EQ(a.medicines(1).medicine_class(), v1::MEDICINE_CLASS_OTHER);
+}
+
+TEST(AssessmentFromFhirTest, ALongMedicineNameIsCutToItsLimit) {
+  // 150 two-byte characters: 300 bytes, over the name's 200.
+  std::string name;
+  for (int i = 0; i < 150; ++i) name += "\xc3\xa9";
+  v1::Assessment a;
+  const Translation t = AssessmentFromPrefetch(
+      Bundled().fhir_mapping(),
+      {{"medications",
+        Bundle(json::array({Request("m1", Atc("N02AX02", name))}))}},
+      a);
+  EXPECT_THAT(t.problems, IsEmpty());
+  ASSERT_EQ(a.medicines_size(), 1);
+  EXPECT_EQ(a.medicines(0).name(), name.substr(0, 200));
 }
 
 }  // namespace
