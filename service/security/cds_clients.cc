@@ -9,6 +9,7 @@
 #include "service/common/files.h"
 #include "service/common/log.h"
 #include "service/common/status_macros.h"
+#include "service/security/https_get.h"
 
 namespace reconnect::service {
 
@@ -72,7 +73,8 @@ absl::StatusOr<std::unique_ptr<CdsClientVerifier>> CdsClientVerifier::Create(
   }
   std::unique_ptr<CdsClientVerifier> verifier(
       new CdsClientVerifier(std::move(options)));
-  ASSIGN_OR_RETURN(std::shared_ptr<const Clients> clients, verifier->Load());
+  ASSIGN_OR_RETURN(std::shared_ptr<const Clients> clients,
+                   verifier->Load(nullptr));
   absl::MutexLock lock(&verifier->mu_);
   verifier->seen_fingerprint_ = verifier->Fingerprint(clients.get());
   verifier->clients_ = std::move(clients);
@@ -80,7 +82,7 @@ absl::StatusOr<std::unique_ptr<CdsClientVerifier>> CdsClientVerifier::Create(
 }
 
 absl::StatusOr<std::shared_ptr<const CdsClientVerifier::Clients>>
-CdsClientVerifier::Load() const {
+CdsClientVerifier::Load(const Clients* previous) const {
   const std::string& file = options_.file;
   auto error = [&file](const std::string& what) {
     return absl::InvalidArgumentError(
@@ -97,12 +99,26 @@ CdsClientVerifier::Load() const {
   }
   auto clients = std::make_shared<Clients>();
   clients->max_lifetime = absl::Seconds(kDefaultMaxLifetimeSeconds);
+  const std::filesystem::path dir = std::filesystem::path(file).parent_path();
   for (const auto& [key, value] : doc.items()) {
     if (key == "clients") continue;
+    if (key == "ca_file") {
+      if (!value.is_string() || value.get<std::string>().empty()) {
+        return error("ca_file must be a non-empty string");
+      }
+      std::filesystem::path path(value.get<std::string>());
+      if (path.is_relative()) path = dir / path;
+      if (!std::filesystem::is_regular_file(path)) {
+        return error(absl::StrCat("ca_file '", path.string(),
+                                  "' is not a readable file"));
+      }
+      clients->ca_file = path.string();
+      continue;
+    }
     if (key != "max_token_lifetime_seconds") {
-      return error(
-          absl::StrCat("unknown member '", key,
-                       "' (only 'clients' and 'max_token_lifetime_seconds')"));
+      return error(absl::StrCat("unknown member '", key,
+                                "' (only 'clients', "
+                                "'max_token_lifetime_seconds' and 'ca_file')"));
     }
     if (!value.is_number_integer() || value.get<int64_t>() <= 0 ||
         value.get<int64_t>() > 3600) {
@@ -110,16 +126,17 @@ CdsClientVerifier::Load() const {
     }
     clients->max_lifetime = absl::Seconds(value.get<int64_t>());
   }
-  const std::filesystem::path dir = std::filesystem::path(file).parent_path();
   size_t index = 0;
   for (const json& entry : doc["clients"]) {
     const std::string where = absl::StrCat("clients[", index++, "]");
     if (!entry.is_object())
       return error(absl::StrCat(where, " is not an object"));
     for (const auto& [key, value] : entry.items()) {
-      if (key != "issuer" && key != "jwks" && key != "jwks_file") {
+      if (key != "issuer" && key != "jwks" && key != "jwks_file" &&
+          key != "jwks_url") {
         return error(absl::StrCat(where, ": unknown member '", key,
-                                  "' (issuer, and jwks or jwks_file)"));
+                                  "' (issuer, and jwks, jwks_file or "
+                                  "jwks_url)"));
       }
     }
     if (!entry.contains("issuer") || !entry["issuer"].is_string() ||
@@ -131,12 +148,45 @@ CdsClientVerifier::Load() const {
       return error(absl::StrCat(where, " lists the issuer '", issuer,
                                 "' a second time"));
     }
-    if (entry.contains("jwks") == entry.contains("jwks_file")) {
-      return error(
-          absl::StrCat(where, " must give its keys as jwks or jwks_file"));
+    if (entry.contains("jwks") + entry.contains("jwks_file") +
+            entry.contains("jwks_url") !=
+        1) {
+      return error(absl::StrCat(
+          where, " must give its keys as one of jwks, jwks_file or jwks_url"));
     }
     Client client;
     std::string jwks;
+    if (entry.contains("jwks_url")) {
+      const json& url = entry["jwks_url"];
+      if (!url.is_string()) {
+        return error(absl::StrCat(where, ".jwks_url must be a string"));
+      }
+      if (absl::Status s = CheckHttpsUrl(url.get<std::string>()); !s.ok()) {
+        return error(absl::StrCat(where, ".jwks_url ", s.message()));
+      }
+      client.jwks_url = url.get<std::string>();
+      const Client* before = nullptr;
+      if (previous != nullptr) {
+        auto it = previous->by_issuer.find(issuer);
+        if (it != previous->by_issuer.end() &&
+            it->second.jwks_url == client.jwks_url) {
+          before = &it->second;
+        }
+      }
+      if (before != nullptr) {
+        client.keys = before->keys;
+        client.fetched_at = before->fetched_at;
+      } else if (absl::StatusOr<std::shared_ptr<const JwkSet>> keys =
+                     Fetch(issuer, client.jwks_url, clients->ca_file);
+                 keys.ok()) {
+        client.keys = *std::move(keys);
+        client.fetched_at = absl::Now();
+      }
+      // A server that cannot be reached now is tried again later: the
+      // other clients are served meanwhile, and this one's tokens refused.
+      clients->by_issuer.emplace(issuer, std::move(client));
+      continue;
+    }
     if (entry.contains("jwks")) {
       jwks = entry["jwks"].dump();
     } else {
@@ -164,6 +214,75 @@ CdsClientVerifier::Load() const {
   return std::shared_ptr<const Clients>(std::move(clients));
 }
 
+absl::StatusOr<std::shared_ptr<const JwkSet>> CdsClientVerifier::Fetch(
+    const std::string& issuer, const std::string& url,
+    const std::string& ca_file) const {
+  HttpsGetOptions get;
+  get.ca_file = ca_file;
+  get.timeout = options_.jwks_timeout;
+  absl::StatusOr<std::shared_ptr<const JwkSet>> keys =
+      [&]() -> absl::StatusOr<std::shared_ptr<const JwkSet>> {
+    ASSIGN_OR_RETURN(std::string body, HttpsGet(url, get));
+    absl::StatusOr<std::shared_ptr<const JwkSet>> parsed = JwkSet::Parse(body);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the key set at ", url,
+                       " is not usable: ", parsed.status().message()));
+    }
+    return parsed;
+  }();
+  if (keys.ok()) {
+    Log(LogLevel::kInfo, "cds_client_keys_fetched",
+        {{"issuer", issuer}, {"url", url}, {"keys", (*keys)->size()}});
+  } else {
+    Log(LogLevel::kWarning, "cds_client_keys_fetch_failed",
+        {{"issuer", issuer},
+         {"reason", std::string(keys.status().message())},
+         {"still_using", "the keys fetched before, if any"}});
+  }
+  return keys;
+}
+
+void CdsClientVerifier::WantKeys(const std::string& issuer) {
+  absl::MutexLock lock(&mu_);
+  fetching_[issuer].wanted = true;
+}
+
+void CdsClientVerifier::RefreshPublishedKeys(absl::Time now) {
+  const std::shared_ptr<const Clients> current = clients();
+  std::vector<std::string> due;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [issuer, client] : current->by_issuer) {
+      if (client.jwks_url.empty()) continue;
+      Fetching& f = fetching_[issuer];
+      const bool stale = client.keys == nullptr || f.wanted ||
+                         now - client.fetched_at >= options_.jwks_refresh;
+      if (stale && now - f.attempted_at >= options_.jwks_retry) {
+        f.attempted_at = now;
+        f.wanted = false;
+        due.push_back(issuer);
+      }
+    }
+  }
+  if (due.empty()) return;
+  auto next = std::make_shared<Clients>(*current);
+  bool changed = false;
+  for (const std::string& issuer : due) {
+    Client& client = next->by_issuer.at(issuer);
+    absl::StatusOr<std::shared_ptr<const JwkSet>> keys =
+        Fetch(issuer, client.jwks_url, next->ca_file);
+    if (!keys.ok()) continue;
+    client.keys = *std::move(keys);
+    client.fetched_at = now;
+    changed = true;
+  }
+  if (!changed) return;
+  absl::MutexLock lock(&mu_);
+  // Only this thread replaces the list, but a reload may have meanwhile.
+  if (clients_ == current) clients_ = std::move(next);
+}
+
 std::string CdsClientVerifier::Fingerprint(const Clients* clients) const {
   std::string fingerprint = FileFingerprint(options_.file);
   if (clients != nullptr) {
@@ -185,6 +304,13 @@ size_t CdsClientVerifier::client_count() const {
 }
 
 absl::Status CdsClientVerifier::ReloadIfChanged() {
+  absl::Status status = ReloadList();
+  // Published keys are fetched whether or not the list changed, or loads.
+  RefreshPublishedKeys(absl::Now());
+  return status;
+}
+
+absl::Status CdsClientVerifier::ReloadList() {
   const std::shared_ptr<const Clients> current = clients();
   const std::string fingerprint = Fingerprint(current.get());
   {
@@ -193,7 +319,7 @@ absl::Status CdsClientVerifier::ReloadIfChanged() {
     // Remembered even when the load fails, so one bad edit is reported once.
     seen_fingerprint_ = fingerprint;
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<const Clients> loaded, Load());
+  ASSIGN_OR_RETURN(std::shared_ptr<const Clients> loaded, Load(current.get()));
   absl::MutexLock lock(&mu_);
   // The new list may name other key files: their fingerprint is what the
   // next look compares with.
@@ -231,7 +357,22 @@ absl::StatusOr<CdsCaller> CdsClientVerifier::Verify(
     return Unauthenticated(
         absl::StrCat("the issuer '", issuer, "' is not a trusted CDS client"));
   }
-  RETURN_IF_ERROR(client->second.keys->VerifySignature(jws));
+  const Client& trusted = client->second;
+  if (!trusted.jwks_url.empty()) {
+    if (auto jku = jws.header.find("jku");
+        jku != jws.header.end() && *jku != trusted.jwks_url) {
+      return Unauthenticated(
+          absl::StrCat("the token's jku is not the JWKS URL allowlisted for '",
+                       issuer, "'"));
+    }
+    if (trusted.keys == nullptr) {
+      WantKeys(issuer);
+      return Unauthenticated(
+          absl::StrCat("the keys of '", issuer, "' have not been fetched yet"));
+    }
+    if (!jws.kid.empty() && !trusted.keys->Names(jws.kid)) WantKeys(issuer);
+  }
+  RETURN_IF_ERROR(trusted.keys->VerifySignature(jws));
   if (!AudienceIs(claims, audience)) {
     return Unauthenticated(absl::StrCat(
         "the token's aud is not the URL called (", std::string(audience), ")"));

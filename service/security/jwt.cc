@@ -330,6 +330,13 @@ JwkSet::~JwkSet() {
   for (Key& key : keys_) EVP_PKEY_free(key.pkey);
 }
 
+bool JwkSet::Names(std::string_view kid) const {
+  for (const Key& key : keys_) {
+    if (key.kid == kid) return true;
+  }
+  return false;
+}
+
 absl::Status JwkSet::VerifySignature(const CompactJws& jws) const {
   bool key_found = false;
   for (const Key& key : keys_) {

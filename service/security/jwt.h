@@ -51,6 +51,8 @@ class JwkSet {
   absl::Status VerifySignature(const CompactJws& jws) const;
 
   size_t size() const { return keys_.size(); }
+  // Whether a key has the id `kid`.
+  bool Names(std::string_view kid) const;
 
  private:
   struct Key {

@@ -21,6 +21,7 @@
 #include "service/audit/audit_store.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/http_client.h"
+#include "tests/testing/https_server.h"
 #include "tests/testing/pki.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/tls_client.h"
@@ -404,6 +405,56 @@ TEST_F(CdsSecurityTest, RotatedClientKeysAreTakenWithoutARestart) {
   auto after = Get("/cds-services", token());
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(after->status, 200);
+}
+
+// An EHR that publishes its keys at a URL (over HTTPS, from a CA the list
+// names): fetched at start, and again when a token names a new key.
+TEST_F(CdsSecurityTest, PublishedKeysAreFetchedAndFollowARotation) {
+  Key ca_key = Key::EcP256();
+  const testing_util::Certificate ca = testing_util::MakeCertificate(
+      {.common_name = "EHR CA", .alt_names = {}, .is_ca = true}, ca_key,
+      nullptr, ca_key);
+  Key tls_key = Key::EcP256();
+  const testing_util::Certificate cert = testing_util::MakeCertificate(
+      {.common_name = "ehr", .alt_names = {"IP:127.0.0.1"}}, tls_key, &ca,
+      ca_key);
+  WriteFile(dir_ + "/ehr-ca.pem", ca.pem);
+  testing_util::HttpsServer jwks(cert.pem, tls_key.PrivatePem());
+  Key published = Key::EcP384();
+  jwks.Answer(200, nlohmann::json({{"keys", {published.Jwk("pub-1")}}}).dump());
+  WriteFile(
+      dir_ + "/clients.json",
+      nlohmann::json(
+          {{"clients",
+            {{{"issuer", kEhr}, {"jwks_url", jwks.url("/ehr/jwks.json")}}}},
+           {"ca_file", "ehr-ca.pem"}})
+          .dump());
+  Start();
+  EXPECT_THAT(LogWith("cds_client_keys_fetched"),
+              HasSubstr("cds_client_keys_fetched"));
+  auto first = Get("/cds-services",
+                   Sign(Claims("/cds-services"), "ES384", "pub-1", &published));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->status, 200) << first->body;
+
+  Key rotated = Key::EcP384();
+  jwks.Answer(200, nlohmann::json({{"keys", {rotated.Jwk("pub-2")}}}).dump());
+  // The first token with the new key is refused and asks for a fetch; the
+  // EHR's retry after the next reload tick succeeds.
+  int status = 0;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+    auto reply = Get("/cds-services",
+                     Sign(Claims("/cds-services"), "ES384", "pub-2", &rotated));
+    ASSERT_TRUE(reply.has_value());
+    status = reply->status;
+    if (status != 200)
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_GE(jwks.requests(), 2);
+  EXPECT_THAT(Log(), Not(HasSubstr("eyJ")));  // no token in the log
 }
 
 TEST_F(CdsSecurityTest, UnsafeOptionsAreRefusedAtStartUpNamingTheFlag) {
