@@ -192,28 +192,20 @@ bool ReadQuestionnaire(const ruleset::FhirMapping& mapping,
   fhir_internal::IndexItems(response, chosen->path, by_link_id, out.problems);
   const std::string source = Reference(response);
   for (const auto& m : mapping.questionnaire_items) {
-    auto [begin, end] = by_link_id.equal_range(m.key);
-    for (auto it = begin; it != end; ++it) {
-      const auto& [item, path] = it->second;
-      if (!item->contains("answer")) continue;
-      const json& answers = (*item)["answer"];
-      if (!answers.is_array()) {
-        out.problems.push_back({path + ".answer", "must be a list"});
-        continue;
-      }
-      const bool gathers = m.path.back()->is_repeated();
-      for (size_t a = 0; a < answers.size() && (gathers || a == 0); ++a) {
-        const std::string at = absl::StrCat(path, ".answer[", a, "]");
-        if (!answers[a].is_object()) {
-          out.problems.push_back({at, "must be an answer object"});
-          continue;
-        }
-        auto value = ValueOf(m, answers[a], at, out.problems);
-        seen[m.label] = true;
-        if (!value) continue;
-        SetFact(m, *value, at, source, assessment, out);
-      }
-    }
+    // A list field gathers every answer; any other takes an item's first.
+    const bool gathers = m.path.back()->is_repeated();
+    fhir_internal::ForEachAnswer(
+        by_link_id, m.key, out.problems,
+        [&](const json& answer, const std::string& at) {
+          if (!answer.is_object()) {
+            out.problems.push_back({at, "must be an answer object"});
+            return gathers;
+          }
+          auto value = ValueOf(m, answer, at, out.problems);
+          seen[m.label] = true;
+          if (value) SetFact(m, *value, at, source, assessment, out);
+          return gathers;
+        });
   }
   return true;
 }

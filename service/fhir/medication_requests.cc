@@ -188,36 +188,30 @@ void ReadListResources(const ruleset::FhirListMapping& mapping,
   }
   if (items == nullptr) return;
   for (const ruleset::FhirElementFlag& flag : mapping.flags) {
-    auto [begin, end] = items->equal_range(flag.link_id);
-    for (auto it = begin; it != end; ++it) {
-      const auto& [item, path] = it->second;
-      if (!item->contains("answer")) continue;
-      const json& answers = (*item)["answer"];
-      if (!answers.is_array()) {
-        out.problems.push_back({path + ".answer", "must be a list"});
-        continue;
-      }
-      for (size_t a = 0; a < answers.size(); ++a) {
-        const std::string at = absl::StrCat(path, ".answer[", a, "]");
-        const json* ref =
-            answers[a].is_object() && answers[a].contains("valueReference")
-                ? &answers[a]["valueReference"]
-                : nullptr;
-        if (ref == nullptr || Text(*ref, "reference").empty()) {
-          out.problems.push_back(
-              {at, absl::StrCat(flag.label,
-                                " must be a valueReference to a "
-                                "MedicationRequest")});
-          continue;
-        }
-        // A request that is not active (or was not sent) has no element:
-        // a flag on a medicine no longer taken changes nothing.
-        auto element = made.find(ReferenceKey(Text(*ref, "reference")));
-        if (element == made.end()) continue;
-        SetAll(flag.set, *element->second, at, out);
-        out.found.emplace_back(flag.label, element->first);
-      }
-    }
+    ForEachAnswer(*items, flag.link_id, out.problems,
+                  [&](const json& answer, const std::string& at) {
+                    const json* ref =
+                        answer.is_object() && answer.contains("valueReference")
+                            ? &answer["valueReference"]
+                            : nullptr;
+                    if (ref == nullptr || Text(*ref, "reference").empty()) {
+                      out.problems.push_back(
+                          {at, absl::StrCat(flag.label,
+                                            " must be a valueReference to a "
+                                            "MedicationRequest")});
+                      return true;
+                    }
+                    // A request that is not active (or was not sent) has no
+                    // element: a flag on a medicine no longer taken changes
+                    // nothing.
+                    auto element =
+                        made.find(ReferenceKey(Text(*ref, "reference")));
+                    if (element != made.end()) {
+                      SetAll(flag.set, *element->second, at, out);
+                      out.found.emplace_back(flag.label, element->first);
+                    }
+                    return true;
+                  });
   }
 }
 

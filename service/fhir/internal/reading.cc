@@ -228,6 +228,25 @@ void Items(const json& holder, const std::string& path, int depth,
 
 }  // namespace
 
+void ForEachAnswer(
+    const ItemIndex& items, const std::string& link_id,
+    std::vector<Problem>& problems,
+    absl::FunctionRef<bool(const json&, const std::string&)> each) {
+  auto [begin, end] = items.equal_range(link_id);
+  for (auto it = begin; it != end; ++it) {
+    const auto& [item, path] = it->second;
+    if (!item->contains("answer")) continue;
+    const json& answers = (*item)["answer"];
+    if (!answers.is_array()) {
+      problems.push_back({path + ".answer", "must be a list"});
+      continue;
+    }
+    for (size_t a = 0; a < answers.size(); ++a) {
+      if (!each(answers[a], absl::StrCat(path, ".answer[", a, "]"))) break;
+    }
+  }
+}
+
 void IndexItems(const json& holder, const std::string& path,
                 ItemIndex& by_link_id, std::vector<Problem>& problems) {
   Items(holder, path, 0, by_link_id, problems);

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "engine/ruleset/rule_set.h"
 #include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
@@ -58,6 +59,14 @@ using ItemIndex =
 // and in answers); deeper nesting is a problem, not followed.
 void IndexItems(const nlohmann::json& holder, const std::string& path,
                 ItemIndex& by_link_id, std::vector<Problem>& problems);
+
+// Calls `each` with every answer (and its path) of the items `link_id`
+// names, in order, while it returns true; an answer list that is not a list
+// is a problem.
+void ForEachAnswer(
+    const ItemIndex& items, const std::string& link_id,
+    std::vector<Problem>& problems,
+    absl::FunctionRef<bool(const nlohmann::json&, const std::string&)> each);
 
 // The active MedicationRequests (or those of the list mapping), each made
 // an element of its list field, with the flags `items` (the chosen
