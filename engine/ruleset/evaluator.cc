@@ -15,6 +15,11 @@ namespace {
 
 using RuleList = absl::InlinedVector<int, 2>;
 
+// The API's kind of each catalog kind (ItemKindIndex order).
+constexpr v1::ItemKind kKinds[kItemKinds] = {
+    v1::ITEM_KIND_TECHNIQUE, v1::ITEM_KIND_DISCIPLINE, v1::ITEM_KIND_PROMPT,
+    v1::ITEM_KIND_ALERT, v1::ITEM_KIND_CONSIDERATION};
+
 // Per-evaluation state: which rules fired, what each item got from whom.
 class Assembly {
  public:
@@ -31,9 +36,11 @@ class Assembly {
     fact_cited_.resize(rs.expressions_->facts().size(), false);
   }
 
-  void Run(std::vector<size_t>* fired_out) {
+  void Run(std::vector<size_t>* fired_out,
+           google::protobuf::RepeatedPtrField<v1::RuleExplanation>* why_not) {
     FireRules(fired_out);
     ApplySuppression();
+    if (why_not != nullptr) ExplainWhyNot(*why_not);
     ReadTeam();
     EmitTechniquesAndSkills();
     EmitPrompts();
@@ -89,6 +96,80 @@ class Assembly {
           if (removed != c.end()) {
             c.erase(removed, c.end());
             held_by_[k][item].push_back(static_cast<int>(s));
+          }
+        }
+      }
+    }
+  }
+
+  // Why each rule that did not fire did not (the deciding clause of its
+  // condition), and which fired rules' items were held back, by whom.
+  void ExplainWhyNot(
+      google::protobuf::RepeatedPtrField<v1::RuleExplanation>& out) {
+    for (size_t i = 0; i < rs_.rules_.size(); ++i) {
+      const CompiledRule& rule = rs_.rules_[i];
+      if (fired_[i]) {
+        ExplainHeld(static_cast<int>(i), out);
+        continue;
+      }
+      cel::Explanation e = ev_.Explain(rule.when);
+      v1::RuleExplanation& x = *out.Add();
+      x.set_rule_id(rule.id);
+      x.set_rule_title(rule.title);
+      const cel::Value v = ev_.Evaluate(rule.when);
+      x.set_outcome(v.kind() == cel::Value::Kind::kBool
+                        ? v1::RuleExplanation::NOT_MET
+                        : v1::RuleExplanation::ERROR);
+      FillClause(std::move(e), *x.mutable_clause());
+    }
+  }
+
+  void FillClause(cel::Explanation&& e, v1::Clause& out) const {
+    out.set_expression(std::move(e.clause));
+    out.set_value(std::move(e.value));
+    for (auto& [expression, value] : e.operands) {
+      v1::ClauseOperand& op = *out.add_operands();
+      op.set_expression(std::move(expression));
+      op.set_value(std::move(value));
+    }
+    out.set_comparison(std::move(e.comparison));
+    for (std::string& d : e.definitions) out.add_definitions(std::move(d));
+    if (e.site < rs_.error_locations_.size()) {
+      out.set_location(rs_.error_locations_[e.site]);
+    }
+    for (cel::Explanation& a : e.alternatives) {
+      FillClause(std::move(a), *out.add_alternatives());
+    }
+  }
+
+  void ExplainHeld(
+      int rule_index,
+      google::protobuf::RepeatedPtrField<v1::RuleExplanation>& out) {
+    const CompiledRule& rule = rs_.rules_[rule_index];
+    v1::RuleExplanation* x = nullptr;
+    for (int k = 0; k < kItemKinds; ++k) {
+      for (int item : rule.recommend[k]) {
+        const RuleList& kept = contrib_[k][item];
+        if (std::find(kept.begin(), kept.end(), rule_index) != kept.end() ||
+            held_by_[k][item].empty()) {
+          continue;
+        }
+        if (x == nullptr) {
+          x = out.Add();
+          x->set_rule_id(rule.id);
+          x->set_rule_title(rule.title);
+          x->set_outcome(v1::RuleExplanation::HELD);
+        }
+        v1::HeldItem& held = *x->add_held_items();
+        const CatalogItem& entry = rs_.catalog_[k][item];
+        held.set_kind(kKinds[k]);
+        held.set_code(entry.code);
+        held.set_display(entry.display.empty() ? entry.text : entry.display);
+        for (int holder : held_by_[k][item]) {
+          const std::string& id = rs_.rules_[holder].id;
+          if (std::find(x->held_by().begin(), x->held_by().end(), id) ==
+              x->held_by().end()) {
+            x->add_held_by(id);
           }
         }
       }
@@ -309,9 +390,6 @@ class Assembly {
   }
 
   void EmitHeld() {
-    static constexpr v1::ItemKind kKinds[kItemKinds] = {
-        v1::ITEM_KIND_TECHNIQUE, v1::ITEM_KIND_DISCIPLINE, v1::ITEM_KIND_PROMPT,
-        v1::ITEM_KIND_ALERT, v1::ITEM_KIND_CONSIDERATION};
     for (int k = 0; k < kItemKinds; ++k) {
       for (size_t i = 0; i < contrib_[k].size(); ++i) {
         if (!contrib_[k][i].empty() || held_by_[k][i].empty()) continue;
@@ -376,10 +454,11 @@ class Assembly {
 
 }  // namespace
 
-void CompiledRuleSetImpl::Evaluate(const google::protobuf::Message& input,
-                                   v1::Recommendation& out,
-                                   std::vector<size_t>* fired) const {
-  Assembly(*this, input, out).Run(fired);
+void CompiledRuleSetImpl::Evaluate(
+    const google::protobuf::Message& input, v1::Recommendation& out,
+    std::vector<size_t>* fired,
+    google::protobuf::RepeatedPtrField<v1::RuleExplanation>* why_not) const {
+  Assembly(*this, input, out).Run(fired, why_not);
 }
 
 std::vector<InputViolation> CompiledRuleSetImpl::ValidateInput(

@@ -170,10 +170,15 @@ class CompiledRuleSet {
       const google::protobuf::Message& input) const = 0;
 
   // Evaluates every rule on `input` (which must be of input_type()). Fills
-  // `out` and, when not null, the indices of the rules that fired.
+  // `out` and, when not null, the indices of the rules that fired, and why
+  // each other rule did not: the deciding clause of its condition, or the
+  // rules that held it back (`why_not`, in rule order; asking costs a few
+  // evaluations of each such condition, not asking costs nothing).
   virtual void Evaluate(const google::protobuf::Message& input,
                         reconnect::v1::Recommendation& out,
-                        std::vector<size_t>* fired = nullptr) const = 0;
+                        std::vector<size_t>* fired = nullptr,
+                        google::protobuf::RepeatedPtrField<v1::RuleExplanation>*
+                            why_not = nullptr) const = 0;
 };
 
 struct LoadResult {

@@ -107,6 +107,8 @@ ABSL_FLAG(std::string, reflection, "auto",
 ABSL_FLAG(bool, fhir, false,
           "Print the plan as a FHIR R4 Bundle (plan): CarePlan, RequestGroup, "
           "ServiceRequests, CommunicationRequests and GuidanceResponse.");
+ABSL_FLAG(std::string, rule, "",
+          "Explain this rule only (explain), by its id.");
 ABSL_FLAG(std::string, http_listen, "",
           "An address for HTTP/1.1: CDS Hooks at /cds-services (serve); "
           "empty: none. TLS with --tls_cert and --tls_key. Beyond loopback it "
@@ -179,6 +181,8 @@ Usage:
   reconnect serve --rules DIR [--listen ADDR]   serve DecisionSupport over gRPC
   reconnect eval --rules DIR FILE|-             evaluate one assessment (protobuf JSON)
   reconnect plan --rules DIR [--fhir] FILE|-    its plan: Markdown, or a FHIR R4 Bundle
+  reconnect explain --rules DIR [--rule ID] FILE|-
+                                                why each rule did not fire, or was held
   reconnect lint DIR                            load and check a rule set
   reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases
   reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
@@ -356,6 +360,14 @@ int main(int argc, char** argv) {
     if (args.size() != 1)
       return UsageError("eval takes one assessment file, or - for stdin");
     return RunEval(absl::GetFlag(FLAGS_rules), args[0]);
+  }
+  if (command == "explain") {
+    if (absl::GetFlag(FLAGS_rules).empty())
+      return UsageError("explain needs --rules DIR");
+    if (args.size() != 1)
+      return UsageError("explain takes one assessment file, or - for stdin");
+    return RunExplain(absl::GetFlag(FLAGS_rules), args[0],
+                      absl::GetFlag(FLAGS_rule));
   }
   if (command == "plan") {
     if (absl::GetFlag(FLAGS_rules).empty())

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/cel/runtime/program.h"
 #include "engine/ruleset/rule_set.h"
@@ -281,6 +282,115 @@ int RunEval(const std::string& dir, const std::string& file) {
     return 1;
   }
   std::cout << json;
+  return 0;
+}
+
+namespace {
+
+const char* KindName(v1::ItemKind kind) {
+  switch (kind) {
+    case v1::ITEM_KIND_TECHNIQUE:
+      return "technique";
+    case v1::ITEM_KIND_DISCIPLINE:
+      return "discipline";
+    case v1::ITEM_KIND_PROMPT:
+      return "prompt";
+    case v1::ITEM_KIND_ALERT:
+      return "alert";
+    case v1::ITEM_KIND_CONSIDERATION:
+      return "consideration";
+    default:
+      return "item";
+  }
+}
+
+// A clause and what it came to, indented by `indent`, for a person.
+void AppendClause(const v1::Clause& c, const std::string& indent,
+                  std::string& out) {
+  absl::StrAppend(&out, indent, c.expression(), " is ", c.value());
+  if (!c.comparison().empty()) absl::StrAppend(&out, ": ", c.comparison());
+  absl::StrAppend(&out, "\n");
+  if (!c.definitions().empty()) {
+    absl::StrAppend(&out, indent, "  inside ",
+                    absl::StrJoin(c.definitions(), " > "), "\n");
+  }
+  if (!c.operands().empty() && c.comparison().empty()) {
+    std::vector<std::string> read;
+    for (const v1::ClauseOperand& op : c.operands()) {
+      read.push_back(absl::StrCat(op.expression(), " = ", op.value()));
+    }
+    absl::StrAppend(&out, indent, "  read: ", absl::StrJoin(read, "; "), "\n");
+  }
+  if (!c.location().empty()) {
+    absl::StrAppend(&out, indent, "  at ", c.location(), "\n");
+  }
+  for (const v1::Clause& a : c.alternatives()) {
+    AppendClause(a, indent + "  ", out);
+  }
+}
+
+// One rule's explanation, for a person.
+std::string ExplanationText(const v1::RuleExplanation& x) {
+  std::string out;
+  if (x.outcome() == v1::RuleExplanation::HELD) {
+    absl::StrAppend(&out, x.rule_id(), ": fired, held back by ",
+                    absl::StrJoin(x.held_by(), ", "), "\n");
+    for (const v1::HeldItem& item : x.held_items()) {
+      absl::StrAppend(&out, "  held: ", KindName(item.kind()), " ", item.code(),
+                      " (", item.display(), ")\n");
+    }
+    return out;
+  }
+  absl::StrAppend(&out, x.rule_id(),
+                  x.outcome() == v1::RuleExplanation::ERROR
+                      ? ": could not be evaluated\n"
+                      : ": not met\n");
+  AppendClause(x.clause(), "  ", out);
+  return out;
+}
+
+}  // namespace
+
+int RunExplain(const std::string& dir, const std::string& file,
+               const std::string& rule_id) {
+  std::shared_ptr<const ruleset::CompiledRuleSet> rs;
+  v1::EvaluateRequest request;
+  request.set_explanation(v1::EXPLANATION_WHY_NOT);
+  v1::EvaluateResponse response;
+  if (!EvaluateFile(dir, file, rs, request, response)) return 1;
+  const std::string name = absl::StrCat(response.rule_set().id(), " ",
+                                        response.rule_set().version());
+  if (!rule_id.empty()) {
+    bool known = false;
+    for (size_t i = 0; i < rs->rule_count(); ++i) {
+      known = known || rs->rule_id(i) == rule_id;
+    }
+    if (!known) {
+      std::cerr << "no rule '" << rule_id << "' in " << name << "\n";
+      return 1;
+    }
+    for (const v1::RuleExplanation& x : response.why_not()) {
+      if (x.rule_id() == rule_id) {
+        std::cout << ExplanationText(x);
+        return 0;
+      }
+    }
+    std::cout << rule_id
+              << ": fired, and nothing it recommends was held "
+                 "back\n";
+    return 0;
+  }
+  size_t held = 0;
+  for (const v1::RuleExplanation& x : response.why_not()) {
+    held += x.outcome() == v1::RuleExplanation::HELD;
+  }
+  const size_t not_fired = response.why_not_size() - held;
+  std::cout << name << ": " << rs->rule_count() - not_fired << " of "
+            << rs->rule_count() << " rules fired, " << held
+            << " of them held back\n";
+  for (const v1::RuleExplanation& x : response.why_not()) {
+    std::cout << "\n" << ExplanationText(x);
+  }
   return 0;
 }
 

@@ -27,6 +27,13 @@ int RunEval(const std::string& dir, const std::string& file);
 // person.
 int RunPlan(const std::string& dir, const std::string& file, bool fhir);
 
+// Evaluates one assessment like RunEval and says, for a person, why each
+// rule that did not fire did not: the deciding clause of its condition with
+// the values it read, or the rules that held it back. With `rule_id`, that
+// rule only.
+int RunExplain(const std::string& dir, const std::string& file,
+               const std::string& rule_id);
+
 // Evaluates one CEL expression and prints "type: value" (or the error with
 // its position). With `rules_dir`, the expression sees the rule set's
 // params, defs and an `assessment` read from `assessment_file`.

@@ -53,6 +53,13 @@ absl::Status DecisionEngine::Evaluate(
          absl::StrCat("rule_set_id and rule_set_version take at most ",
                       kMaxRuleSetRefLength, " bytes")});
   }
+  if (!v1::Explanation_IsValid(request.explanation())) {
+    violations.push_back(
+        {"explanation", absl::StrCat("unknown Explanation value ",
+                                     static_cast<int>(request.explanation()),
+                                     "; EXPLANATION_NONE or "
+                                     "EXPLANATION_WHY_NOT")});
+  }
   if (request.rule_set_id().empty() != request.rule_set_version().empty()) {
     violations.push_back(
         {request.rule_set_id().empty() ? "rule_set_id" : "rule_set_version",
@@ -92,7 +99,11 @@ absl::Status DecisionEngine::Evaluate(
   ref->set_id(rule_set->metadata().id);
   ref->set_version(rule_set->metadata().version);
   ref->set_digest(rule_set->digest());
-  rule_set->Evaluate(request.assessment(), *response.mutable_recommendation());
+  rule_set->Evaluate(request.assessment(), *response.mutable_recommendation(),
+                     nullptr,
+                     request.explanation() == v1::EXPLANATION_WHY_NOT
+                         ? response.mutable_why_not()
+                         : nullptr);
   return absl::OkStatus();
 }
 

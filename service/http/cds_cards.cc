@@ -53,6 +53,13 @@ std::string Md(const std::string& text) {
   return out;
 }
 
+// `text` as inline code, or escaped when it holds a backtick (which would
+// end the code span).
+std::string Code(const std::string& text) {
+  return text.find('`') == std::string::npos ? absl::StrCat("`", text, "`")
+                                             : Md(text);
+}
+
 std::string AudienceWord(v1::Audience a) {
   std::string name = v1::Audience_Name(a);
   constexpr std::string_view kPrefix = "AUDIENCE_";
@@ -155,6 +162,32 @@ std::string PlanDetail(const v1::Recommendation& r, const CardInput& in) {
   if (!in.missing.empty()) {
     absl::StrAppend(&md, "### ", Md(Heading(in, "not_available")), "\n\n");
     for (const auto& m : in.missing) absl::StrAppend(&md, "- ", Md(m), "\n");
+    md += "\n";
+  }
+  if (in.why_not != nullptr && !in.why_not->empty()) {
+    absl::StrAppend(&md, "### ", Md(Heading(in, "why_not")), "\n\n");
+    for (const v1::RuleExplanation& x : *in.why_not) {
+      absl::StrAppend(&md, "- **", Md(x.rule_title()), "**: ");
+      if (x.outcome() == v1::RuleExplanation::HELD) {
+        std::vector<std::string> items;
+        for (const auto& h : x.held_items()) items.push_back(h.display());
+        absl::StrAppend(&md, Md(absl::StrJoin(items, ", ")), " held back by ",
+                        Code(absl::StrJoin(x.held_by(), ", ")), "\n");
+        continue;
+      }
+      const v1::Clause& c = x.clause();
+      absl::StrAppend(&md, Code(c.expression()), " is ", Md(c.value()));
+      if (!c.comparison().empty()) {
+        absl::StrAppend(&md, " (", Md(c.comparison()), ")");
+      }
+      for (const v1::Clause& a : c.alternatives()) {
+        absl::StrAppend(&md, "; ", Code(a.expression()), " is ", Md(a.value()));
+        if (!a.comparison().empty()) {
+          absl::StrAppend(&md, " (", Md(a.comparison()), ")");
+        }
+      }
+      md += "\n";
+    }
     md += "\n";
   }
   while (!md.empty() && md.back() == '\n') md.pop_back();

@@ -11,6 +11,8 @@
 // - one card for skills gaps, with a referral suggestion (a draft
 //   ServiceRequest) per gap;
 // - a warning card when a rule could not be evaluated.
+// On request, the plan card also says why each other rule did not fire: the
+// deciding clause of its condition, or the rules that held it back.
 // Every word comes from the recommendation or the rule set's cds_hooks.json
 // ("cards"); card and suggestion uuids are UUID v5 of the decision id and
 // the item, so that feedback on a card joins the audit trail.
@@ -35,6 +37,11 @@ struct CardInput {
   const nlohmann::json* cards = nullptr;
   // Labels of the facts the EHR did not send.
   std::vector<std::string> missing;
+  // Why the rules that did not fire did not, when the caller asked
+  // (EXPLANATION_WHY_NOT): the plan card then says so, under the rule set's
+  // "why_not" heading.
+  const google::protobuf::RepeatedPtrField<v1::RuleExplanation>* why_not =
+      nullptr;
 };
 
 // The CDS Hooks response: {"cards": [...], "extension": {...}}; the

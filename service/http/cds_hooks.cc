@@ -93,6 +93,25 @@ std::vector<OutcomeIssue> PrefetchNotes(const json& service,
 }
 
 // The request's shape, as CDS Hooks 2.0 defines it for this service.
+// What the caller asks explained: the request's
+// extension.reconnect.explanation, "none" (the default) or "why-not".
+const json* ExplanationAsked(const json& body) {
+  auto ext = body.find("extension");
+  if (ext == body.end() || !ext->is_object()) return nullptr;
+  auto ours = ext->find("reconnect");
+  if (ours == ext->end() || !ours->is_object()) return nullptr;
+  auto explanation = ours->find("explanation");
+  return explanation == ours->end() ? nullptr : &*explanation;
+}
+
+std::optional<std::string> ExplanationProblem(const json& body) {
+  const json* asked = ExplanationAsked(body);
+  if (asked == nullptr || *asked == "none" || *asked == "why-not") {
+    return std::nullopt;
+  }
+  return "extension.reconnect.explanation must be \"none\" or \"why-not\"";
+}
+
 std::vector<OutcomeIssue> CheckRequest(const json& body, const json& service) {
   std::vector<OutcomeIssue> issues;
   if (!body.is_object()) {
@@ -136,6 +155,9 @@ std::vector<OutcomeIssue> CheckRequest(const json& body, const json& service) {
     issues.push_back({"structure",
                       "prefetch must be an object of prefetch keys",
                       "prefetch"});
+  }
+  if (std::optional<std::string> problem = ExplanationProblem(body)) {
+    issues.push_back({"value", *problem, "extension.reconnect.explanation"});
   }
   return issues;
 }
@@ -195,6 +217,10 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
           : kNoPrefetch;
   v1::EvaluateRequest evaluate;
   evaluate.set_calling_system(absl::StrCat("cds-hooks:", id));
+  if (const json* asked = ExplanationAsked(body);
+      asked != nullptr && *asked == "why-not") {
+    evaluate.set_explanation(v1::EXPLANATION_WHY_NOT);
+  }
   v1::Assessment& assessment = *evaluate.mutable_assessment();
   const fhir::Translation translation = fhir::AssessmentFromPrefetch(
       rule_set->fhir_mapping(), prefetch, assessment);
@@ -249,6 +275,7 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
         cards.patient_ref = patient_ref;
         cards.cards = declared_cards;
         cards.missing = translation.missing;
+        cards.why_not = &response.why_not();
         HttpResponse answer;
         answer.body =
             CdsHooksResponse(response.recommendation(), cards, &issued)

@@ -86,6 +86,56 @@ TEST(CliTest, EvalFromStdin) {
   EXPECT_THAT(r.out, HasSubstr("\"door_open\""));
 }
 
+TEST(CliTest, ExplainSaysWhyEachRuleDidNotFire) {
+  const CommandResult all = Reconnect(
+      "explain --rules rules/reconnect "
+      "examples/catastrophising-performance-beliefs.json");
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_THAT(all.out, MatchesRegex("reconnect [0-9.]+: [0-9]+ of 29 rules "
+                                    "fired, 0 of them held back\n(.|\n)*"));
+  // Neither mood score crossed its cut-off: both sides of the || say so.
+  EXPECT_THAT(all.out, HasSubstr("safety.mood: not met\n"));
+  EXPECT_THAT(all.out, HasSubstr("assessment.scores.phq9_total >= "
+                                 "params.phq9_moderate is false: 8 < 10\n"));
+  EXPECT_THAT(all.out, HasSubstr("inside defs.mood_moderate\n"));
+  EXPECT_THAT(all.out, HasSubstr("at defs.json:"));
+
+  const CommandResult one = Reconnect(
+      "explain --rules rules/reconnect --rule consent.declined "
+      "examples/catastrophising-performance-beliefs.json");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_THAT(one.out, testing::StartsWith("consent.declined: not met\n"));
+  EXPECT_THAT(one.out, HasSubstr("INTIMACY_CONSENT_GIVEN != "
+                                 "INTIMACY_CONSENT_DECLINED"));
+  EXPECT_THAT(one.out, Not(HasSubstr("safety.mood")));
+
+  const CommandResult held = Reconnect(
+      "explain --rules rules/reconnect examples/red-flag-bleeding.json");
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  EXPECT_THAT(held.out, HasSubstr("fired, held back by safety.red_flag\n"
+                                  "  held: technique desensitisation"));
+
+  const CommandResult fired = Reconnect(
+      "explain --rules rules/reconnect --rule safety.red_flag "
+      "examples/red-flag-bleeding.json");
+  EXPECT_EQ(fired.exit_code, 0);
+  EXPECT_THAT(fired.out, HasSubstr("safety.red_flag: fired"));
+}
+
+TEST(CliTest, ExplainRefusesAnUnknownRuleAndMissingArguments) {
+  const CommandResult unknown = Reconnect(
+      "explain --rules rules/reconnect --rule no.such.rule "
+      "examples/red-flag-bleeding.json");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("no rule 'no.such.rule' in reconnect"));
+  EXPECT_EQ(Reconnect("explain examples/red-flag-bleeding.json").exit_code, 2);
+  EXPECT_EQ(Reconnect("explain --rules rules/reconnect").exit_code, 2);
+  const CommandResult bad =
+      Reconnect("explain --rules rules/reconnect -", "{\"scores\": ");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("not a valid reconnect.v1.Assessment"));
+}
+
 TEST(CliTest, EvalRejectsMalformedJson) {
   const CommandResult r =
       Reconnect("eval --rules rules/reconnect -", "{\"scores\": ");

@@ -30,6 +30,7 @@ namespace reconnect {
 namespace {
 
 using testing::HasSubstr;
+using testing::Not;
 using testing_util::HttpCall;
 using testing_util::ServerProcess;
 
@@ -201,6 +202,50 @@ class CdsServiceCallTest : public testing::Test {
   std::unique_ptr<ServerProcess> server_;
   int port_ = 0;
 };
+
+// The plan card's detail, or "" when there is none.
+std::string PlanDetail(const testing_util::HttpReply& reply) {
+  auto body = nlohmann::json::parse(reply.body, nullptr, false);
+  if (!body.is_object() || !body.contains("cards")) return "";
+  for (const auto& card : body["cards"]) {
+    if (card.value("indicator", "") == "info" &&
+        !card.contains("suggestions")) {
+      return card.value("detail", "");
+    }
+  }
+  return "";
+}
+
+// Why not, on request: the plan card says why the other rules did not
+// fire, under the rule set's heading; unasked, it does not.
+TEST_F(CdsServiceCallTest, ThePlanCardSaysWhyNotWhenAsked) {
+  auto plain = Call(ExampleCall());
+  ASSERT_TRUE(plain.has_value());
+  ASSERT_EQ(plain->status, 200) << plain->body;
+  EXPECT_THAT(PlanDetail(*plain),
+              Not(HasSubstr("Why other suggestions were not made")));
+  auto asked = Call(ExampleCall([](nlohmann::json& r) {
+    r["extension"] = {{"reconnect", {{"explanation", "why-not"}}}};
+  }));
+  ASSERT_TRUE(asked.has_value());
+  ASSERT_EQ(asked->status, 200) << asked->body;
+  const std::string detail = PlanDetail(*asked);
+  EXPECT_THAT(detail, HasSubstr("### Why other suggestions were not made"));
+  EXPECT_THAT(detail,
+              HasSubstr("**Moderate depression or anxiety: psychology input "
+                        "for mood**: "));
+  EXPECT_THAT(detail, HasSubstr("`assessment.scores.phq9_total >= "
+                                "params.phq9_moderate` is false (8 \\< 10)"));
+  auto wrong = Call(ExampleCall([](nlohmann::json& r) {
+    r["extension"] = {{"reconnect", {{"explanation", "everything"}}}};
+  }));
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_EQ(wrong->status, 400);
+  EXPECT_THAT(Issues(*wrong),
+              testing::Contains(HasSubstr("extension.reconnect.explanation: "
+                                          "extension.reconnect.explanation "
+                                          "must be")));
+}
 
 TEST_F(CdsServiceCallTest, AnswersCardsOnceTheDecisionIsRecorded) {
   auto reply = Call(ExampleCall());

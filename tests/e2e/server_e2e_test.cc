@@ -133,6 +133,37 @@ std::string* ServerE2ETest::dir_ = nullptr;
 std::string* ServerE2ETest::address_ = nullptr;
 std::shared_ptr<grpc::Channel>* ServerE2ETest::channel_ = nullptr;
 
+// Why not, over gRPC: asked for, every rule that did not fire says why;
+// not asked for, nothing is added.
+TEST_F(ServerE2ETest, WhyNotIsAnsweredOnlyWhenAskedFor) {
+  v1::EvaluateRequest request =
+      ExampleRequest("catastrophising-performance-beliefs.json");
+  v1::EvaluateResponse plain;
+  ASSERT_THAT(Evaluate(request, plain), IsOk());
+  EXPECT_EQ(plain.why_not_size(), 0);
+  request.set_explanation(v1::EXPLANATION_WHY_NOT);
+  v1::EvaluateResponse explained;
+  ASSERT_THAT(Evaluate(request, explained), IsOk());
+  ASSERT_GT(explained.why_not_size(), 0);
+  const v1::RuleExplanation* mood = nullptr;
+  for (const auto& x : explained.why_not()) {
+    if (x.rule_id() == "safety.mood") mood = &x;
+  }
+  ASSERT_NE(mood, nullptr);
+  EXPECT_EQ(mood->outcome(), v1::RuleExplanation::NOT_MET);
+  ASSERT_EQ(mood->clause().alternatives_size(), 2);
+  EXPECT_EQ(mood->clause().alternatives(0).comparison(), "8 < 10");
+  // The recommendation is the same either way.
+  EXPECT_EQ(explained.recommendation().summary(),
+            plain.recommendation().summary());
+  // A value the API does not define is refused, naming the field.
+  request.set_explanation(static_cast<v1::Explanation>(7));
+  v1::EvaluateResponse refused;
+  const grpc::Status s = Evaluate(request, refused);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(testing_util::BadFields(s), testing::ElementsAre("explanation"));
+}
+
 TEST_F(ServerE2ETest, EvaluateReturnsARecommendationWithItsProvenance) {
   v1::EvaluateResponse response;
   const grpc::Status s =

@@ -382,7 +382,7 @@ using testing::Not;
 constexpr char kCdsHooks[] = R"({"cards": {"source": {"label": "Test"},
   "headings": {"components": "C", "prompts": "P", "considerations": "Co",
     "held": "H", "not_available": "N", "why": "W", "gaps": "G",
-    "rule_errors": "E"},
+    "rule_errors": "E", "why_not": "WN"},
   "override_reasons": [{"system": "urn:s", "code": "x", "display": "X"}]},
   "services": [
   {"id": "svc-one", "hook": "patient-view", "title": "One",
@@ -690,7 +690,7 @@ TEST(CdsHooksFileTest, NeedsAtLeastOneService) {
   "source": {"label": "Test"},
   "headings": {"components": "C", "prompts": "P", "considerations": "Co",
     "held": "H", "not_available": "N", "why": "W", "gaps": "G",
-    "rule_errors": "E"}}})");
+    "rule_errors": "E", "why_not": "WN"}}})");
   EXPECT_THAT(Issues(rs), ElementsAre(AllOf(HasSubstr("non-empty list"),
                                             HasSubstr("[RS104]"))));
 }

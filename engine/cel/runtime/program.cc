@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/cel/checker/checker.h"
+#include "engine/cel/common/ast_debug.h"
 #include "engine/cel/parser/parser.h"
 #include "engine/cel/runtime/internal/functions.h"
 #include "engine/cel/runtime/internal/nodes.h"
@@ -83,6 +84,7 @@ class Planner {
       node->set_site(static_cast<uint32_t>(sites.size()));
       sites.push_back({static_cast<int>(st_.set->roots_.size()),
                        source_.PositionOf(e.offset)});
+      st_.set->site_text_.push_back(ExprToCel(e));
     }
     return node;
   }
@@ -455,6 +457,7 @@ void ExpressionSetBuilder::DeclareDefinition(std::string name,
                                              const Compiled& c) {
   const int index = static_cast<int>(state_->set->def_roots_.size());
   state_->set->def_roots_.push_back(c.id);
+  state_->set->def_names_.push_back(name);
   state_->env.AddVariable(name, c.type);
   state_->bindings[std::move(name)] = {
       State::Binding::Kind::kDefinition, index, {}, c.facts};

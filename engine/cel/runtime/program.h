@@ -67,7 +67,10 @@ class ExpressionSet {
   std::vector<std::unique_ptr<runtime_internal::Node>> roots_;
   std::vector<FactPath> facts_;
   std::vector<ErrorSite> sites_ = {ErrorSite{}};  // site 0: unknown
-  std::vector<int> def_roots_;  // definition index -> expression id
+  // Each site's expression as CEL (ExprToCel), for explanations.
+  std::vector<std::string> site_text_ = {""};
+  std::vector<int> def_roots_;          // definition index -> expression id
+  std::vector<std::string> def_names_;  // definition index -> name
   size_t inputs_ = 0;
   size_t variables_ = 0;
   size_t locals_ = 0;
@@ -140,6 +143,38 @@ class ExpressionSetBuilder {
   std::unique_ptr<State> state_;
 };
 
+// Why an expression has the value it has: the smallest part that decided
+// it. An && that is false is explained by an operand that is false (the
+// second, when the first is true or an error, as CEL's commutative &&
+// absorbs errors); an || that is true by an operand that is true; either,
+// when it is an error, by an operand that is an error; a definition by the
+// clause inside it. A false || is the clause, with each of its operands
+// explained in `alternatives`; a true && likewise. Anything else is the
+// clause itself.
+struct Explanation {
+  // The deciding clause as CEL, e.g. "assessment.scores.pcs_total >=
+  // params.pcs_high", and its value ("false").
+  std::string clause;
+  std::string value;
+  // The values it read: its operands (of a comparison, a negation, a call,
+  // or the range of a comprehension), each as CEL with its value; literals
+  // are left out. Enum values are named when an operand is an enum field.
+  std::vector<std::pair<std::string, std::string>> operands;
+  // A false || (or a true &&): each operand, explained.
+  std::vector<Explanation> alternatives;
+  // For a comparison, as it came out: "24 < 30" for a false ">=".
+  std::string comparison;
+  // The definitions entered on the way, outermost first.
+  std::vector<std::string> definitions;
+  // The expression the clause is written in (a definition's own, inside
+  // one), and where in it.
+  int expression = -1;
+  SourcePosition position;
+  // The clause's site (as ExpressionSet::SiteOf numbers error sites); 0
+  // for a literal.
+  uint32_t site = 0;
+};
+
 // One evaluation over an ExpressionSet: holds the inputs, the fact and
 // definition caches, and the iteration budget. Not thread-safe; cheap to
 // create. The inputs must outlive the Evaluation and any value it returns.
@@ -159,8 +194,24 @@ class Evaluation {
   // The value of fact slot `slot` (read once, then cached).
   const Value& Fact(int slot);
 
+  // Evaluates expression `id` and says what decided its value, by
+  // evaluating the parts on the way one by one (exact: the program runs,
+  // nothing is re-derived from text). Costs a few evaluations of the
+  // expression; an ordinary Evaluate pays nothing for it.
+  Explanation Explain(int id);
+
+ private:
+  Explanation ExplainNode(const runtime_internal::Node* node, int depth);
+  // Definition `index` explained (with its own name first in
+  // `definitions`), once per evaluation: many conditions share a
+  // definition, and it is the same every time.
+  const Explanation& ExplainDefinition(int index, int depth);
+
+ public:
  private:
   std::unique_ptr<runtime_internal::Frame> frame_;
+  // Definitions explained so far, by index; made on the first Explain.
+  std::unique_ptr<std::vector<std::unique_ptr<Explanation>>> explained_;
 };
 
 }  // namespace reconnect::cel

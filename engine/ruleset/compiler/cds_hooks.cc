@@ -16,8 +16,8 @@ namespace {
 
 // The headings the cards use, each the rule set's own words.
 constexpr const char* kCardHeadings[] = {
-    "components",    "prompts", "considerations", "held",
-    "not_available", "why",     "gaps",           "rule_errors"};
+    "components", "prompts", "considerations", "held",   "not_available",
+    "why",        "gaps",    "rule_errors",    "why_not"};
 
 // "cards": how the services' answers read: the source every card names,
 // the headings, the override reasons offered when a card is dismissed, and
@@ -54,10 +54,10 @@ json ReadCards(const SourceFile& f, ObjectReader& r,
     ObjectReader hr(f, *headings, "cds_hooks cards headings", "",
                     cr.KeyOffset("headings"), issues);
     if (hr.ok()) {
-      hr.RejectUnknownKeys({kCardHeadings[0], kCardHeadings[1],
-                            kCardHeadings[2], kCardHeadings[3],
-                            kCardHeadings[4], kCardHeadings[5],
-                            kCardHeadings[6], kCardHeadings[7]});
+      hr.RejectUnknownKeys(
+          {kCardHeadings[0], kCardHeadings[1], kCardHeadings[2],
+           kCardHeadings[3], kCardHeadings[4], kCardHeadings[5],
+           kCardHeadings[6], kCardHeadings[7], kCardHeadings[8]});
       for (const char* key : kCardHeadings) {
         out["headings"][key] = hr.String(key, true);
       }

@@ -88,8 +88,9 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   std::vector<InputViolation> ValidateInput(
       const google::protobuf::Message& input) const override;
   void Evaluate(const google::protobuf::Message& input,
-                reconnect::v1::Recommendation& out,
-                std::vector<size_t>* fired) const override;
+                reconnect::v1::Recommendation& out, std::vector<size_t>* fired,
+                google::protobuf::RepeatedPtrField<v1::RuleExplanation>*
+                    why_not) const override;
 
   RuleSetMetadata metadata_;
   std::string digest_;

@@ -89,6 +89,7 @@ class FactNode final : public Node {
  public:
   explicit FactNode(int slot) : slot_(slot) {}
   Value DoEval(Frame& f) const override { return f.Fact(slot_); }
+  int fact() const override { return slot_; }
 
  private:
   int slot_;
@@ -120,6 +121,8 @@ class DefinitionNode final : public Node {
  public:
   explicit DefinitionNode(int index) : index_(index) {}
   Value DoEval(Frame& f) const override { return f.Def(index_); }
+  Shape shape() const override { return Shape::kDefinition; }
+  int definition() const override { return index_; }
 
  private:
   int index_;
@@ -220,6 +223,32 @@ class CallNode final : public Node {
     if (f.cost > f.max_cost) return CostExceeded(f);
     return Apply(fn_, values.data(), values.size(), f.set.limits());
   }
+  Shape shape() const override {
+    if (fn_ == Function::kNot) return Shape::kNot;
+    return detail().empty() ? Shape::kOther : Shape::kCompare;
+  }
+  std::string_view detail() const override {
+    switch (fn_) {
+      case Function::kEq:
+        return "==";
+      case Function::kNe:
+        return "!=";
+      case Function::kLt:
+        return "<";
+      case Function::kLe:
+        return "<=";
+      case Function::kGt:
+        return ">";
+      case Function::kGe:
+        return ">=";
+      case Function::kIn:
+        return "in";
+      default:
+        return {};
+    }
+  }
+  size_t operand_count() const override { return args_.size(); }
+  const Node* operand(size_t i) const override { return args_[i].get(); }
 
  private:
   Function fn_;
@@ -248,6 +277,11 @@ class AndNode final : public Node {
     if (r.is_error()) return r;
     return LogicalOverloadError("_&&_", l, r);
   }
+  Shape shape() const override { return Shape::kAnd; }
+  size_t operand_count() const override { return 2; }
+  const Node* operand(size_t i) const override {
+    return i == 0 ? a_.get() : b_.get();
+  }
 
  private:
   NodePtr a_, b_;
@@ -266,6 +300,11 @@ class OrNode final : public Node {
     if (l.is_error()) return l;
     if (r.is_error()) return r;
     return LogicalOverloadError("_||_", l, r);
+  }
+  Shape shape() const override { return Shape::kOr; }
+  size_t operand_count() const override { return 2; }
+  const Node* operand(size_t i) const override {
+    return i == 0 ? a_.get() : b_.get();
   }
 
  private:
@@ -405,6 +444,10 @@ class ComprehensionNode final : public Node {
         slot2_(slot2),
         first_(std::move(first)),
         second_(std::move(second)) {}
+  Shape shape() const override { return Shape::kComprehension; }
+  // The range only: the predicate reads the iteration variables.
+  size_t operand_count() const override { return 1; }
+  const Node* operand(size_t) const override { return range_.get(); }
 
   Value DoEval(Frame& f) const override {
     Value range = range_->Eval(f);

@@ -2,6 +2,7 @@
 #define RECONNECT_ENGINE_CEL_RUNTIME_INTERNAL_NODES_H_
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/optimization.h"
@@ -55,6 +56,29 @@ class Node {
   // The node's value when it is a constant, known at plan time.
   virtual const Value* constant() const { return nullptr; }
   void set_site(uint32_t site) { site_ = site; }
+  uint32_t site() const { return site_; }
+
+  // For explanations, which evaluate a node's operands one by one (never
+  // on the path of an ordinary evaluation): what the node does, and its
+  // operands in order.
+  enum class Shape : uint8_t {
+    kOther,
+    kAnd,
+    kOr,
+    kNot,
+    kCompare,  // ==, !=, <, <=, >, >= or in
+    kDefinition,
+    kComprehension,
+  };
+  virtual Shape shape() const { return Shape::kOther; }
+  virtual size_t operand_count() const { return 0; }
+  virtual const Node* operand(size_t) const { return nullptr; }
+  // kCompare: the operator as CEL writes it ("<=").
+  virtual std::string_view detail() const { return {}; }
+  // kDefinition: the definition's index.
+  virtual int definition() const { return -1; }
+  // The fact slot the node reads, or -1.
+  virtual int fact() const { return -1; }
 
  protected:
   virtual Value DoEval(Frame& f) const = 0;

@@ -1,0 +1,178 @@
+// Explanations: what decided an expression's value, found by evaluating
+// the nodes on the way one by one (Evaluation::Explain).
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/cel/runtime/internal/nodes.h"
+#include "engine/cel/runtime/program.h"
+#include "google/protobuf/descriptor.h"
+
+namespace reconnect::cel {
+
+namespace {
+
+using runtime_internal::Frame;
+using runtime_internal::Node;
+using Shape = Node::Shape;
+
+bool IsBool(const Value& v, bool b) {
+  return v.kind() == Value::Kind::kBool && v.bool_value() == b;
+}
+
+// How deep a false || (or true &&) has each operand explained.
+constexpr int kMaxAlternativeDepth = 4;
+
+// `v` for people; an int (or a list of them) by its name in `names`, when
+// given and it has one.
+std::string Text(const Value& v,
+                 const google::protobuf::EnumDescriptor* names) {
+  if (v.is_error()) return absl::StrCat("error: ", v.error_message());
+  if (names != nullptr && v.kind() == Value::Kind::kInt) {
+    const auto* value =
+        names->FindValueByNumber(static_cast<int>(v.int_value()));
+    if (value != nullptr) return value->name();
+  }
+  if (names != nullptr && v.kind() == Value::Kind::kList) {
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < v.list().size(); ++i) {
+      parts.push_back(Text(v.list().at(i), names));
+    }
+    return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
+  }
+  return v.DebugString();
+}
+
+// The operand of `node` (whose value is `v`) that decided it, or null when
+// the node is the clause: a false && by a false operand, a true || by a
+// true one, and an error from either by an operand that is an error. The
+// first such operand in order, though CEL's && and || are commutative: the
+// second is named when only it decides.
+const Node* Deciding(const Node& node, const Value& v, Frame& f) {
+  if (node.shape() != Shape::kAnd && node.shape() != Shape::kOr) {
+    return nullptr;
+  }
+  const bool decisive = node.shape() == Shape::kOr;
+  if (!v.is_error() && !IsBool(v, decisive)) return nullptr;
+  for (size_t i = 0; i < node.operand_count(); ++i) {
+    const Node* op = node.operand(i);
+    const Value ov = op->Eval(f);
+    if (v.is_error() ? ov.is_error() : IsBool(ov, decisive)) return op;
+  }
+  return nullptr;
+}
+
+// The comparison `op` negated, for one that is false.
+std::string_view Negated(std::string_view op) {
+  if (op == "==") return "!=";
+  if (op == "!=") return "==";
+  if (op == "<") return ">=";
+  if (op == "<=") return ">";
+  if (op == ">") return "<=";
+  if (op == ">=") return "<";
+  if (op == "in") return "not in";
+  return op;
+}
+
+}  // namespace
+
+Explanation Evaluation::Explain(int id) {
+  Frame& f = *frame_;
+  // An explanation has a budget of its own, as large as an evaluation's;
+  // the evaluation's is left as it was.
+  const int64_t cost = f.cost;
+  f.cost = 0;
+  Explanation out = ExplainNode(f.set.roots_[id].get(), 0);
+  f.cost = cost;
+  return out;
+}
+
+const Explanation& Evaluation::ExplainDefinition(int index, int depth) {
+  const ExpressionSet& set = frame_->set;
+  if (explained_ == nullptr) {
+    explained_ = std::make_unique<std::vector<std::unique_ptr<Explanation>>>(
+        set.def_roots_.size());
+  }
+  std::unique_ptr<Explanation>& memo = (*explained_)[index];
+  if (memo == nullptr) {
+    Explanation inner =
+        ExplainNode(set.roots_[set.def_roots_[index]].get(), depth);
+    inner.definitions.insert(inner.definitions.begin(), set.def_names_[index]);
+    memo = std::make_unique<Explanation>(std::move(inner));
+  }
+  return *memo;
+}
+
+Explanation Evaluation::ExplainNode(const Node* node, int depth) {
+  Frame& f = *frame_;
+  const ExpressionSet& set = f.set;
+  Explanation out;
+  // Ends: each step goes down one node, or into a definition (which cannot
+  // refer to itself, so there are finitely many).
+  while (true) {
+    const Value v = node->Eval(f);
+    if (node->shape() == Shape::kDefinition) {
+      std::vector<std::string> outer = std::move(out.definitions);
+      out = ExplainDefinition(node->definition(), depth);
+      out.definitions.insert(out.definitions.begin(),
+                             std::make_move_iterator(outer.begin()),
+                             std::make_move_iterator(outer.end()));
+      return out;
+    }
+    if (const Node* next = Deciding(*node, v, f)) {
+      node = next;
+      continue;
+    }
+    out.clause =
+        node->site() == 0 ? v.DebugString() : set.site_text_[node->site()];
+    out.value = Text(v, nullptr);
+    out.site = node->site();
+    if (node->site() != 0) {
+      out.expression = set.sites_[node->site()].expression;
+      out.position = set.sites_[node->site()].position;
+    }
+    const bool logical =
+        node->shape() == Shape::kAnd || node->shape() == Shape::kOr;
+    if (logical) {
+      // Every operand mattered: each is explained, to a bounded depth.
+      if (depth < kMaxAlternativeDepth) {
+        for (size_t i = 0; i < node->operand_count(); ++i) {
+          out.alternatives.push_back(ExplainNode(node->operand(i), depth + 1));
+        }
+      }
+      return out;
+    }
+    // Enum values are named by the enum of a field the node compares.
+    const google::protobuf::EnumDescriptor* names = nullptr;
+    const size_t n = node->operand_count();
+    for (size_t i = 0; i < n; ++i) {
+      const Node* op = node->operand(i);
+      if (op->fact() < 0) continue;
+      const FactPath& path = set.facts()[op->fact()];
+      if (!path.fields.empty() && path.fields.back()->enum_type() != nullptr) {
+        names = path.fields.back()->enum_type();
+      }
+    }
+    std::vector<std::string> values;
+    values.reserve(n);
+    out.operands.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      const Node* op = node->operand(i);
+      const Value ov = op->Eval(f);
+      values.push_back(Text(ov, names));
+      if (op->site() != 0) {  // a literal says what it is
+        out.operands.emplace_back(set.site_text_[op->site()], values.back());
+      }
+    }
+    if (node->shape() == Shape::kCompare && values.size() == 2 &&
+        v.kind() == Value::Kind::kBool) {
+      out.comparison =
+          absl::StrCat(values[0], " ",
+                       std::string(v.bool_value() ? node->detail()
+                                                  : Negated(node->detail())),
+                       " ", values[1]);
+    }
+    return out;
+  }
+}
+
+}  // namespace reconnect::cel
