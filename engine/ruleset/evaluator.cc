@@ -58,8 +58,9 @@ class Assembly {
       const CompiledRule& rule = rs_.rules_[i];
       const cel::Value v = ev_.Evaluate(rule.when);
       if (v.kind() == cel::Value::Kind::kBool) {
-        fired_[i] = v.bool_value();
+        fired_[i] = v.bool_value() ? kFired : kNotMet;
       } else {
+        fired_[i] = kError;
         auto* issue = out_.add_evaluation_issues();
         issue->set_rule_id(rule.id);
         issue->set_location(rs_.ErrorLocation(v));
@@ -69,7 +70,7 @@ class Assembly {
                                               std::string(v.TypeName()),
                                               ", not bool"));
       }
-      if (!fired_[i]) continue;
+      if (fired_[i] != kFired) continue;
       if (fired_out) fired_out->push_back(i);
       for (int k = 0; k < kItemKinds; ++k) {
         for (int item : rule.recommend[k])
@@ -84,7 +85,7 @@ class Assembly {
   void ApplySuppression() {
     for (size_t s = 0; s < rs_.rules_.size(); ++s) {
       const CompiledRule& sup = rs_.rules_[s];
-      if (!fired_[s] || !sup.suppresses_anything) continue;
+      if (fired_[s] != kFired || !sup.suppresses_anything) continue;
       for (int k = 0; k < kItemKinds; ++k) {
         const std::vector<bool>& mask = sup.suppress[k];
         for (size_t item = 0; item < mask.size(); ++item) {
@@ -108,7 +109,7 @@ class Assembly {
       google::protobuf::RepeatedPtrField<v1::RuleExplanation>& out) {
     for (size_t i = 0; i < rs_.rules_.size(); ++i) {
       const CompiledRule& rule = rs_.rules_[i];
-      if (fired_[i]) {
+      if (fired_[i] == kFired) {
         ExplainHeld(static_cast<int>(i), out);
         continue;
       }
@@ -116,10 +117,8 @@ class Assembly {
       v1::RuleExplanation& x = *out.Add();
       x.set_rule_id(rule.id);
       x.set_rule_title(rule.title);
-      const cel::Value v = ev_.Evaluate(rule.when);
-      x.set_outcome(v.kind() == cel::Value::Kind::kBool
-                        ? v1::RuleExplanation::NOT_MET
-                        : v1::RuleExplanation::ERROR);
+      x.set_outcome(fired_[i] == kError ? v1::RuleExplanation::ERROR
+                                        : v1::RuleExplanation::NOT_MET);
       FillClause(std::move(e), *x.mutable_clause());
     }
   }
@@ -441,6 +440,8 @@ class Assembly {
   const google::protobuf::Message& input_;
   v1::Recommendation& out_;
   cel::Evaluation ev_;
+  // Per rule: what its condition came to.
+  static constexpr uint8_t kNotMet = 0, kFired = 1, kError = 2;
   std::vector<uint8_t> fired_;
   std::array<std::vector<RuleList>, kItemKinds> contrib_;
   std::array<std::vector<RuleList>, kItemKinds> recommended_;

@@ -111,12 +111,7 @@ Explanation Evaluation::ExplainNode(const Node* node, int depth) {
   while (true) {
     const Value v = node->Eval(f);
     if (node->shape() == Shape::kDefinition) {
-      std::vector<std::string> outer = std::move(out.definitions);
-      out = ExplainDefinition(node->definition(), depth);
-      out.definitions.insert(out.definitions.begin(),
-                             std::make_move_iterator(outer.begin()),
-                             std::make_move_iterator(outer.end()));
-      return out;
+      return ExplainDefinition(node->definition(), depth);
     }
     if (const Node* next = Deciding(*node, v, f)) {
       node = next;
