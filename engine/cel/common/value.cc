@@ -1,5 +1,6 @@
 #include "engine/cel/common/value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -126,6 +127,60 @@ Value Value::Error(std::string message) {
   return r;
 }
 
+Value Value::Unknown(std::vector<int> attributes) {
+  auto owned = std::make_shared<const std::vector<int>>(std::move(attributes));
+  Value r;
+  r.kind_ = Kind::kUnknown;
+  r.scalar_.p = owned.get();
+  r.owner_ = std::move(owned);
+  return r;
+}
+
+namespace {
+
+Value MergeUnknowns(const Value* values, size_t n) {
+  const Value* only = nullptr;
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (values[i].is_unknown()) {
+      only = &values[i];
+      ++count;
+    }
+  }
+  if (count == 1) return *only;
+  std::vector<int> merged;
+  for (size_t i = 0; i < n; ++i) {
+    if (!values[i].is_unknown()) continue;
+    const std::vector<int>& a = values[i].unknown_attributes();
+    merged.insert(merged.end(), a.begin(), a.end());
+  }
+  std::sort(merged.begin(), merged.end());
+  merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
+  return Value::Unknown(std::move(merged));
+}
+
+}  // namespace
+
+std::optional<Value> StrictOutcome(const Value* values, size_t n) {
+  bool unknown = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (values[i].is_error()) return values[i];
+    unknown = unknown || values[i].is_unknown();
+  }
+  if (!unknown) return std::nullopt;
+  return MergeUnknowns(values, n);
+}
+
+std::optional<Value> LogicalOutcome(const Value& a, const Value& b) {
+  if (a.is_unknown() || b.is_unknown()) {
+    const Value both[2] = {a, b};
+    return MergeUnknowns(both, 2);
+  }
+  if (a.is_error()) return a;
+  if (b.is_error()) return b;
+  return std::nullopt;
+}
+
 Value Value::Enum(const google::protobuf::EnumDescriptor* type,
                   int32_t number) {
   Value r;
@@ -170,6 +225,8 @@ std::string_view Value::TypeName() const {
       return "google.protobuf.Timestamp";
     case Kind::kError:
       return "error";
+    case Kind::kUnknown:
+      return "unknown";
     case Kind::kEnum:
       return enum_type()->full_name();
   }
@@ -252,6 +309,10 @@ void Render(const Value& v, bool quote, std::string& out) {
       break;
     case Value::Kind::kError:
       absl::StrAppend(&out, "error: ", v.error_message());
+      break;
+    case Value::Kind::kUnknown:
+      absl::StrAppend(&out, "unknown(",
+                      absl::StrJoin(v.unknown_attributes(), ", "), ")");
       break;
     case Value::Kind::kEnum:
       if (const auto* ev = v.enum_type()->FindValueByNumber(v.enum_number())) {

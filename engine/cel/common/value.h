@@ -58,10 +58,15 @@ class Value {
     kType,
     kDuration,
     kTimestamp,
-    kError,
     // A value of a protobuf enum type, under strong enum typing only; with
     // CEL's default (legacy) typing, enum values are ints.
     kEnum,
+    // The two kinds that are not values proper come last, so that one
+    // comparison tests for either (is_error_or_unknown).
+    kError,
+    // An unknown (CEL's partial evaluation): the value depends on facts that
+    // are absent. It carries the attributes (fact slots) it depends on.
+    kUnknown,
   };
 
   Value() : kind_(Kind::kNull) { scalar_.i = 0; }
@@ -92,12 +97,16 @@ class Value {
   static Value Duration(absl::Duration d);
   static Value Timestamp(absl::Time t);
   static Value Error(std::string message);
+  // An unknown depending on `attributes` (sorted, without duplicates).
+  static Value Unknown(std::vector<int> attributes);
   // `type` must outlive the value (descriptors live as long as their pool).
   static Value Enum(const google::protobuf::EnumDescriptor* type,
                     int32_t number);
 
   Kind kind() const { return kind_; }
   bool is_error() const { return kind_ == Kind::kError; }
+  bool is_unknown() const { return kind_ == Kind::kUnknown; }
+  bool is_error_or_unknown() const { return kind_ >= Kind::kError; }
 
   bool bool_value() const { return scalar_.b; }
   int64_t int_value() const { return scalar_.i; }
@@ -126,6 +135,10 @@ class Value {
   int32_t enum_number() const { return static_cast<int32_t>(nanos_); }
   // For kError.
   const std::string& error_message() const { return string_value(); }
+  // For kUnknown: the attributes it depends on, sorted.
+  const std::vector<int>& unknown_attributes() const {
+    return *static_cast<const std::vector<int>*>(scalar_.p);
+  }
   // Where the error arose: an index an ExpressionSet resolves to a line and
   // column; 0 when unknown.
   uint32_t error_site() const { return nanos_; }
@@ -154,6 +167,16 @@ class Value {
   } scalar_;
   std::shared_ptr<const void> owner_;
 };
+
+// The outcome of a strict operation over `values`, when one of them is an
+// error or unknown (as ExprValue.unknown in cel-spec's eval.proto says):
+// the first error, else the unknowns merged. Nullopt when every value is a
+// value proper.
+std::optional<Value> StrictOutcome(const Value* values, size_t n);
+// The outcome of && or || whose operands are neither decisive nor both
+// bool: unknowns (merged) take precedence over an error. Nullopt when
+// neither is an error or unknown.
+std::optional<Value> LogicalOutcome(const Value& a, const Value& b);
 
 // CEL equality (`==`): numeric values compare across int, uint and double;
 // lists and maps compare element-wise; messages compare field by field.

@@ -61,6 +61,22 @@ const Node* Deciding(const Node& node, const Value& v, Frame& f) {
   return nullptr;
 }
 
+// The enum whose names the values that `node` compares read as: the type of
+// an enum field among its operands, if any.
+const google::protobuf::EnumDescriptor* EnumNamesOf(const Node& node,
+                                                    const ExpressionSet& set) {
+  const google::protobuf::EnumDescriptor* names = nullptr;
+  for (size_t i = 0; i < node.operand_count(); ++i) {
+    const Node* op = node.operand(i);
+    if (op->fact() < 0) continue;
+    const FactPath& path = set.facts()[op->fact()];
+    if (!path.presence && path.fields.back()->enum_type() != nullptr) {
+      names = path.fields.back()->enum_type();
+    }
+  }
+  return names;
+}
+
 // The comparison `op` negated, for one that is false.
 std::string_view Negated(std::string_view op) {
   if (op == "==") return "!=";
@@ -137,16 +153,8 @@ Explanation Evaluation::ExplainNode(const Node* node, int depth) {
       return out;
     }
     // Enum values are named by the enum of a field the node compares.
-    const google::protobuf::EnumDescriptor* names = nullptr;
+    const google::protobuf::EnumDescriptor* names = EnumNamesOf(*node, set);
     const size_t n = node->operand_count();
-    for (size_t i = 0; i < n; ++i) {
-      const Node* op = node->operand(i);
-      if (op->fact() < 0) continue;
-      const FactPath& path = set.facts()[op->fact()];
-      if (!path.fields.empty() && path.fields.back()->enum_type() != nullptr) {
-        names = path.fields.back()->enum_type();
-      }
-    }
     std::vector<std::string> values;
     values.reserve(n);
     out.operands.reserve(n);
@@ -168,6 +176,128 @@ Explanation Evaluation::ExplainNode(const Node* node, int depth) {
     }
     return out;
   }
+}
+
+// Residuals: what is left of an unknown expression once its known parts are
+// folded in (Evaluation::Residual).
+
+struct Evaluation::ResidualText {
+  std::string text;
+  // A has() of an absent fact.
+  bool presence = false;
+  // The operator joining its top-level parts: '&', '|' or none.
+  char joined = 0;
+};
+
+void Evaluation::SetPartial(bool partial) { frame_->partial = partial; }
+
+bool Evaluation::Absent(int slot) {
+  const FactPath& path = frame_->set.facts()[slot];
+  const google::protobuf::Message* input = frame_->inputs[path.input];
+  return input != nullptr && runtime_internal::FactAbsent(*input, path);
+}
+
+int64_t Evaluation::cost() const { return frame_->cost; }
+
+std::string Evaluation::Residual(int id,
+                                 const std::vector<std::string>& fact_names) {
+  const runtime_internal::Node* root = frame_->set.roots_[id].get();
+  if (!root->Eval(*frame_).is_unknown()) return "";
+  return ResidualOf(root, 0, fact_names).text;
+}
+
+Evaluation::ResidualText Evaluation::ResidualOf(
+    const Node* node, int depth, const std::vector<std::string>& names) {
+  Frame& f = *frame_;
+  const ExpressionSet& set = f.set;
+  // Definitions cannot refer to themselves, so this ends; the bound keeps
+  // the text readable.
+  constexpr int kMaxDepth = 32;
+  const Value v = node->Eval(f);
+  ResidualText out;
+  if (!v.is_unknown()) {
+    out.text = Text(v, nullptr);
+    return out;
+  }
+  const std::string site =
+      node->site() == 0 ? std::string() : set.site_text_[node->site()];
+  if (depth >= kMaxDepth) {
+    out.text = site.empty() ? "..." : site;
+    return out;
+  }
+  switch (node->shape()) {
+    case Shape::kDefinition:
+      return ResidualOf(set.roots_[set.def_roots_[node->definition()]].get(),
+                        depth + 1, names);
+    case Shape::kAnd:
+    case Shape::kOr: {
+      // The operands that are known are true in an unknown && (false in an
+      // ||) or errors, which the unknown outranks: only unknowns are left.
+      const char joined = node->shape() == Shape::kAnd ? '&' : '|';
+      std::vector<ResidualText> parts;
+      bool measured = false;
+      for (size_t i = 0; i < node->operand_count(); ++i) {
+        const Node* op = node->operand(i);
+        if (!op->Eval(f).is_unknown()) continue;
+        parts.push_back(ResidualOf(op, depth + 1, names));
+        measured = measured || !parts.back().presence;
+      }
+      // has() is dropped beside a condition on the value: the residual
+      // supposes the fact measured.
+      std::vector<ResidualText> kept;
+      for (ResidualText& p : parts) {
+        if (joined == '&' && measured && p.presence) continue;
+        kept.push_back(std::move(p));
+      }
+      if (kept.size() == 1) return std::move(kept[0]);
+      std::vector<std::string> texts;
+      for (const ResidualText& p : kept) {
+        const bool wrap = p.joined != 0 && p.joined != joined;
+        texts.push_back(wrap ? absl::StrCat("(", p.text, ")") : p.text);
+      }
+      out.text = absl::StrJoin(texts, joined == '&' ? " && " : " || ");
+      out.joined = joined;
+      return out;
+    }
+    case Shape::kNot: {
+      ResidualText inner = ResidualOf(node->operand(0), depth + 1, names);
+      out.text = inner.joined != 0 ? absl::StrCat("!(", inner.text, ")")
+                                   : absl::StrCat("!", inner.text);
+      return out;
+    }
+    case Shape::kCompare: {
+      if (node->operand_count() != 2) break;
+      const google::protobuf::EnumDescriptor* enum_names =
+          EnumNamesOf(*node, set);
+      std::string sides[2];
+      for (size_t i = 0; i < 2; ++i) {
+        const Node* op = node->operand(i);
+        const Value ov = op->Eval(f);
+        if (ov.is_unknown()) {
+          ResidualText r = ResidualOf(op, depth + 1, names);
+          sides[i] = r.joined != 0 ? absl::StrCat("(", r.text, ")") : r.text;
+        } else {
+          sides[i] = Text(ov, enum_names);
+        }
+      }
+      out.text = absl::StrCat(sides[0], " ", std::string(node->detail()), " ",
+                              sides[1]);
+      return out;
+    }
+    default:
+      break;
+  }
+  if (const int slot = node->fact(); slot >= 0) {
+    const FactPath& path = set.facts()[slot];
+    out.presence = path.presence;
+    if (!path.presence && static_cast<size_t>(slot) < names.size() &&
+        !names[slot].empty()) {
+      out.text = names[slot];
+      return out;
+    }
+  }
+  out.text = site.empty() ? Text(v, nullptr) : site;
+  return out;
 }
 
 }  // namespace reconnect::cel

@@ -244,15 +244,20 @@ class Planner {
     }
   }
 
-  int FactSlot(int input, std::vector<const FieldDescriptor*> fields) {
+  // The slot of the value (or, with `presence`, of the presence) of the
+  // field path `fields` from input `input`.
+  int FactSlot(int input, std::vector<const FieldDescriptor*> fields,
+               bool presence = false) {
+    const int attribute = presence ? FactSlot(input, fields) : -1;
     std::string display;
     for (const auto* f : fields)
       absl::StrAppend(&display, display.empty() ? "" : ".", f->name());
-    const std::string key = absl::StrCat(input, ":", display);
+    const std::string key = absl::StrCat(input, presence ? "?" : ":", display);
     auto [it, inserted] = st_.fact_slots.try_emplace(
         key, static_cast<int>(st_.set->facts_.size()));
     if (inserted) {
-      st_.set->facts_.push_back({input, std::move(fields), std::move(display)});
+      st_.set->facts_.push_back({input, std::move(fields), std::move(display),
+                                 presence, presence ? attribute : it->second});
     }
     return it->second;
   }
@@ -270,17 +275,15 @@ class Planner {
     // Try to extend a fact path.
     int input = -1;
     std::vector<const FieldDescriptor*> fields;
-    bool quiet = false;
     if (FactPathOf(e, input, fields)) {
       const int slot = FactSlot(input, fields);
-      if (quiet_ == 0) NoteFact(slot);
+      NoteFact(slot);
       if (!e.test_only) return runtime_internal::MakeFact(slot);
-      // has(a.b.c) reads the presence of c: report c, not the message b.
-      quiet = true;
+      // has(a.b.c) reads the presence of c, a fact of its own: report c.
+      return runtime_internal::MakeFact(
+          FactSlot(input, std::move(fields), /*presence=*/true));
     }
-    if (quiet) ++quiet_;
     NodePtr operand = Plan(*e.operand);
-    if (quiet) --quiet_;
     const FieldDescriptor* field = nullptr;
     if (const Type* t = TypeOf(*e.operand);
         t && t->kind() == Type::Kind::kMessage) {
@@ -411,8 +414,7 @@ class Planner {
   std::vector<Issue>& issues_;
   std::vector<int>& facts_;
   std::vector<std::pair<std::string, int>> locals_;
-  int quiet_ = 0;
-  const bool lenient_;  // >0 while planning the operand of a has() on a fact
+  const bool lenient_;
 };
 
 }  // namespace runtime_internal

@@ -28,6 +28,12 @@ struct FactPath {
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   // Dotted field names below the input, e.g. "scores.pcs_total".
   std::string display;
+  // Whether the slot holds the presence of the last field (`has(...)`, as
+  // CEL defines it) rather than its value.
+  bool presence = false;
+  // The slot of the field's value: this slot's own, or, for a presence
+  // slot, the value slot of the same path. An unknown names this slot.
+  int attribute = -1;
 };
 
 // A set of compiled expressions that share inputs, constants, definitions
@@ -194,6 +200,29 @@ class Evaluation {
   // The value of fact slot `slot` (read once, then cached).
   const Value& Fact(int slot);
 
+  // Partial evaluation, as CEL defines it: facts that are absent are
+  // unknown, and so is every part of an expression that depends on them
+  // (see ExprValue.unknown in cel-spec's eval.proto). A fact is absent when
+  // its field tracks presence and is not set, or is an enum without
+  // presence at its zero value (proto3 reserves zero for "unspecified").
+  // Message, list and map facts are never absent. Call before evaluating.
+  void SetPartial(bool partial);
+  // Whether fact slot `slot`'s field is absent (as SetPartial defines it).
+  bool Absent(int slot);
+
+  // For an expression whose value is unknown: the condition that is left
+  // once the known facts are folded in, as CEL over the absent facts, e.g.
+  // "assessment.scores.pcs_total >= 30". Known operands appear as their
+  // values (enum values by name); `has()` of a fact that the rest of an
+  // && also reads is left out, the residual supposing it measured.
+  // Definitions are expanded. Empty when the value is not unknown. A fact
+  // whose slot has a non-empty name in `fact_names` (by slot) is written by
+  // that name.
+  std::string Residual(int id, const std::vector<std::string>& fact_names = {});
+
+  // The evaluation cost spent so far, over every call on this Evaluation.
+  int64_t cost() const;
+
   // Evaluates expression `id` and says what decided its value, by
   // evaluating the parts on the way one by one (exact: the program runs,
   // nothing is re-derived from text). Costs a few evaluations of the
@@ -206,6 +235,9 @@ class Evaluation {
   // `definitions`), once per evaluation: many conditions share a
   // definition, and it is the same every time.
   const Explanation& ExplainDefinition(int index, int depth);
+  struct ResidualText;
+  ResidualText ResidualOf(const runtime_internal::Node* node, int depth,
+                          const std::vector<std::string>& names);
 
  public:
  private:

@@ -227,7 +227,9 @@ std::unique_ptr<RE2> CompileRegex(const std::string& pattern,
 
 Value Apply(Function fn, const Value* args, size_t n, const Limits& limits) {
   for (size_t i = 0; i < n; ++i) {
-    if (args[i].is_error()) return args[i];
+    if (ABSL_PREDICT_FALSE(args[i].is_error_or_unknown())) {
+      return *StrictOutcome(args, n);
+    }
   }
   switch (fn) {
     case Function::kAdd:

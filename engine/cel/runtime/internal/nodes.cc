@@ -36,15 +36,37 @@ const Value& Frame::Fact(int slot) {
     if (m == nullptr) {
       facts[slot] = Value::Error("input is not bound");
     } else {
+      if (ABSL_PREDICT_FALSE(partial) && FactAbsent(*m, path)) {
+        facts[slot] = Value::Unknown({path.attribute});
+        fact_loaded[slot] = 1;
+        return facts[slot];
+      }
       for (size_t i = 0; i + 1 < path.fields.size(); ++i) {
         m = &m->GetReflection()->GetMessage(*m, path.fields[i]);
       }
       facts[slot] =
-          ReadField(*m, path.fields.back(), nullptr, set.strong_enums());
+          path.presence
+              ? Value::Bool(HasField(*m, path.fields.back()))
+              : ReadField(*m, path.fields.back(), nullptr, set.strong_enums());
     }
     fact_loaded[slot] = 1;
   }
   return facts[slot];
+}
+
+bool FactAbsent(const Message& input, const FactPath& path) {
+  const FieldDescriptor* last = path.fields.back();
+  if (last->is_repeated() ||
+      last->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+    return false;
+  }
+  const Message* m = &input;
+  for (size_t i = 0; i + 1 < path.fields.size(); ++i) {
+    m = &m->GetReflection()->GetMessage(*m, path.fields[i]);
+  }
+  if (last->has_presence()) return !m->GetReflection()->HasField(*m, last);
+  return last->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
+         m->GetReflection()->GetEnumValue(*m, last) == 0;
 }
 
 Value Frame::Def(int index) {
@@ -151,6 +173,7 @@ class SelectNode final : public Node {
     Value v = operand_->Eval(f);
     switch (v.kind()) {
       case Value::Kind::kError:
+      case Value::Kind::kUnknown:
         return v;
       case Value::Kind::kMessage: {
         const Message& m = v.message();
@@ -273,8 +296,7 @@ class AndNode final : public Node {
     if (r.kind() == Value::Kind::kBool && !r.bool_value()) return r;
     if (l.kind() == Value::Kind::kBool && r.kind() == Value::Kind::kBool)
       return r;
-    if (l.is_error()) return l;
-    if (r.is_error()) return r;
+    if (auto o = LogicalOutcome(l, r)) return *std::move(o);
     return LogicalOverloadError("_&&_", l, r);
   }
   Shape shape() const override { return Shape::kAnd; }
@@ -297,8 +319,7 @@ class OrNode final : public Node {
     if (r.kind() == Value::Kind::kBool && r.bool_value()) return r;
     if (l.kind() == Value::Kind::kBool && r.kind() == Value::Kind::kBool)
       return r;
-    if (l.is_error()) return l;
-    if (r.is_error()) return r;
+    if (auto o = LogicalOutcome(l, r)) return *std::move(o);
     return LogicalOverloadError("_||_", l, r);
   }
   Shape shape() const override { return Shape::kOr; }
@@ -317,7 +338,7 @@ class ConditionalNode final : public Node {
       : c_(std::move(c)), a_(std::move(a)), b_(std::move(b)) {}
   Value DoEval(Frame& f) const override {
     Value c = c_->Eval(f);
-    if (c.is_error()) return c;
+    if (c.is_error_or_unknown()) return c;
     if (c.kind() != Value::Kind::kBool) {
       return Value::Error(
           absl::StrCat("no matching overload for '_?_:_' applied to (",
@@ -336,7 +357,7 @@ class MatchesConstantNode final : public Node {
       : s_(std::move(s)), re_(std::move(re)) {}
   Value DoEval(Frame& f) const override {
     Value s = s_->Eval(f);
-    if (s.is_error()) return s;
+    if (s.is_error_or_unknown()) return s;
     if (s.kind() != Value::Kind::kString) {
       return Value::Error(
           absl::StrCat("no matching overload for 'matches' applied to (",
@@ -358,11 +379,15 @@ class ListNode final : public Node {
   Value DoEval(Frame& f) const override {
     std::vector<Value> out;
     out.reserve(elems_.size());
+    bool strict = false;
     for (const auto& e : elems_) {
       Value v = e->Eval(f);
       if (v.is_error()) return v;
+      strict = strict || v.is_unknown();
       out.push_back(std::move(v));
     }
+    if (ABSL_PREDICT_FALSE(strict))
+      return *StrictOutcome(out.data(), out.size());
     return Value::List(std::move(out));
   }
 
@@ -377,13 +402,19 @@ class StructNode final : public Node {
       : prototype_(prototype), fields_(std::move(fields)) {}
   Value DoEval(Frame& f) const override {
     std::shared_ptr<Message> m(prototype_->New());
+    std::optional<Value> unknown;
     for (const auto& [field, node] : fields_) {
       const Value v = node->Eval(f);
       if (v.is_error()) return v;
+      if (ABSL_PREDICT_FALSE(v.is_unknown())) {
+        unknown = unknown ? *LogicalOutcome(*unknown, v) : v;
+        continue;
+      }
       if (std::string error = SetFieldFromValue(*m, field, v); !error.empty()) {
         return Value::Error(std::move(error));
       }
     }
+    if (unknown) return *std::move(unknown);
     const Message& ref = *m;
     return MessageToValue(ref, std::move(m));
   }
@@ -400,6 +431,11 @@ class MapNode final : public Node {
   Value DoEval(Frame& f) const override {
     std::vector<std::pair<Value, Value>> out;
     out.reserve(entries_.size());
+    // Strict: the first error; else any unknowns, merged.
+    std::optional<Value> unknown;
+    auto note_unknown = [&unknown](const Value& u) {
+      unknown = unknown ? *LogicalOutcome(*unknown, u) : u;
+    };
     for (const auto& [k, v] : entries_) {
       Value key = k->Eval(f);
       if (key.is_error()) return key;
@@ -409,12 +445,17 @@ class MapNode final : public Node {
         case Value::Kind::kBool:
         case Value::Kind::kString:
           break;
+        case Value::Kind::kUnknown:
+          note_unknown(key);
+          break;
         default:
           return Value::Error(absl::StrCat("unsupported key type: ",
                                            std::string(key.TypeName())));
       }
       Value val = v->Eval(f);
       if (val.is_error()) return val;
+      if (ABSL_PREDICT_FALSE(val.is_unknown())) note_unknown(val);
+      if (unknown) continue;
       for (const auto& [existing, unused] : out) {
         if (ValueEquals(existing, key)) {
           return Value::Error(
@@ -423,6 +464,7 @@ class MapNode final : public Node {
       }
       out.emplace_back(std::move(key), std::move(val));
     }
+    if (unknown) return *std::move(unknown);
     return Value::Map(std::make_shared<const VectorMapRep>(std::move(out)));
   }
 
@@ -451,7 +493,7 @@ class ComprehensionNode final : public Node {
 
   Value DoEval(Frame& f) const override {
     Value range = range_->Eval(f);
-    if (range.is_error()) return range;
+    if (range.is_error_or_unknown()) return range;
     const bool is_list = range.kind() == Value::Kind::kList;
     if (!is_list && range.kind() != Value::Kind::kMap) {
       return Value::Error(
@@ -492,6 +534,10 @@ class ComprehensionNode final : public Node {
               macro_ == MacroKind::kExists || macro_ == MacroKind::kExists2;
           if (p.kind() == Value::Kind::kBool) {
             if (p.bool_value() == stop_on) return p;
+          } else if (ABSL_PREDICT_FALSE(p.is_unknown())) {
+            // As for && and ||: unknowns outrank errors, and merge.
+            error =
+                error && error->is_unknown() ? *LogicalOutcome(*error, p) : p;
           } else if (!error) {
             error = p.is_error() ? p : PredicateError(p);
           }
@@ -500,7 +546,7 @@ class ComprehensionNode final : public Node {
         case MacroKind::kExistsOne:
         case MacroKind::kExistsOne2:
           if (p.kind() != Value::Kind::kBool)
-            return p.is_error() ? p : PredicateError(p);
+            return p.is_error_or_unknown() ? p : PredicateError(p);
           if (p.bool_value()) ++count;
           continue;
         default:
@@ -509,7 +555,7 @@ class ComprehensionNode final : public Node {
       // map, filter and the transforms.
       if (filtered) {
         if (p.kind() != Value::Kind::kBool)
-          return p.is_error() ? p : PredicateError(p);
+          return p.is_error_or_unknown() ? p : PredicateError(p);
         if (!p.bool_value()) continue;
       }
       Value item;
@@ -520,7 +566,7 @@ class ComprehensionNode final : public Node {
       } else {
         item = std::move(p);
       }
-      if (item.is_error()) return item;
+      if (item.is_error_or_unknown()) return item;
       if (macro_ == MacroKind::kTransformMap ||
           macro_ == MacroKind::kTransformMapFilter) {
         out_map.emplace_back(f.locals[slot_], std::move(item));
@@ -595,6 +641,7 @@ class EnumConversionNode final : public Node {
     Value v = arg_->Eval(f);
     switch (v.kind()) {
       case Value::Kind::kError:
+      case Value::Kind::kUnknown:
         return v;
       case Value::Kind::kInt:
         if (v.int_value() < std::numeric_limits<int32_t>::min() ||

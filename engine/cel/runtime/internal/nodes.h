@@ -33,7 +33,13 @@ struct Frame {
   int64_t iterations = 0;
   int64_t cost = 0;
   const int64_t max_cost;
+  // Partial evaluation: absent facts read as unknowns.
+  bool partial = false;
 };
+
+// Whether the field of fact `path` is absent in `input` (see
+// Evaluation::SetPartial).
+bool FactAbsent(const google::protobuf::Message& input, const FactPath& path);
 
 // The error for an evaluation over its cost budget.
 Value CostExceeded(const Frame& f);
