@@ -72,8 +72,9 @@ void BM_EvaluateWhyNot(benchmark::State& state, const std::string& example) {
     google::protobuf::Arena arena;
     auto* response =
         google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
-    rs->Evaluate(a, *response->mutable_recommendation(), nullptr,
-                 response->mutable_why_not());
+    ruleset::CompiledRuleSet::Explain explain;
+    explain.why_not = response->mutable_why_not();
+    rs->Evaluate(a, *response->mutable_recommendation(), nullptr, &explain);
     explained = response->why_not_size();
     benchmark::DoNotOptimize(response);
   }

@@ -9,11 +9,10 @@
 #include "absl/strings/str_replace.h"
 #include "engine/ruleset/internal/compiled.h"
 #include "engine/ruleset/internal/fact_json.h"
+#include "engine/ruleset/internal/missing_data.h"
 
 namespace reconnect::ruleset::ruleset_internal {
 namespace {
-
-using RuleList = absl::InlinedVector<int, 2>;
 
 // The API's kind of each catalog kind (ItemKindIndex order).
 constexpr v1::ItemKind kKinds[kItemKinds] = {
@@ -37,10 +36,22 @@ class Assembly {
   }
 
   void Run(std::vector<size_t>* fired_out,
-           google::protobuf::RepeatedPtrField<v1::RuleExplanation>* why_not) {
+           const CompiledRuleSet::Explain* explain) {
     FireRules(fired_out);
     ApplySuppression();
-    if (why_not != nullptr) ExplainWhyNot(*why_not);
+    if (explain != nullptr && explain->why_not != nullptr) {
+      ExplainWhyNot(*explain->why_not);
+    }
+    if (explain != nullptr && explain->missing_data != nullptr) {
+      PlanState plan;
+      plan.contrib = &contrib_;
+      for (uint8_t state : fired_) {
+        plan.not_met.push_back(state == kNotMet);
+        plan.fired.push_back(state == kFired);
+      }
+      FindMissingData(rs_, input_, plan, explain->missing_data_budget,
+                      *explain->missing_data);
+    }
     ReadTeam();
     EmitTechniquesAndSkills();
     EmitPrompts();
@@ -455,11 +466,11 @@ class Assembly {
 
 }  // namespace
 
-void CompiledRuleSetImpl::Evaluate(
-    const google::protobuf::Message& input, v1::Recommendation& out,
-    std::vector<size_t>* fired,
-    google::protobuf::RepeatedPtrField<v1::RuleExplanation>* why_not) const {
-  Assembly(*this, input, out).Run(fired, why_not);
+void CompiledRuleSetImpl::Evaluate(const google::protobuf::Message& input,
+                                   v1::Recommendation& out,
+                                   std::vector<size_t>* fired,
+                                   const Explain* explain) const {
+  Assembly(*this, input, out).Run(fired, explain);
 }
 
 std::vector<InputViolation> CompiledRuleSetImpl::ValidateInput(

@@ -169,16 +169,29 @@ class CompiledRuleSet {
   virtual std::vector<InputViolation> ValidateInput(
       const google::protobuf::Message& input) const = 0;
 
+  // What to explain beside a recommendation. Each part costs a few
+  // evaluations of the conditions concerned when asked for, and nothing
+  // when not.
+  struct Explain {
+    // Why each rule that did not fire did not (the deciding clause of its
+    // condition), or which rules held it back; in rule order.
+    google::protobuf::RepeatedPtrField<v1::RuleExplanation>* why_not = nullptr;
+    // The absent facts that could change the plan (CEL's partial
+    // evaluation of the rules that did not fire).
+    v1::MissingData* missing_data = nullptr;
+    // The CEL evaluation cost the missing-data analysis may spend; when it
+    // runs out, MissingData.complete is false.
+    int64_t missing_data_budget = kDefaultMissingDataBudget;
+  };
+  static constexpr int64_t kDefaultMissingDataBudget = 20000;
+
   // Evaluates every rule on `input` (which must be of input_type()). Fills
-  // `out` and, when not null, the indices of the rules that fired, and why
-  // each other rule did not: the deciding clause of its condition, or the
-  // rules that held it back (`why_not`, in rule order; asking costs a few
-  // evaluations of each such condition, not asking costs nothing).
+  // `out` and, when not null, the indices of the rules that fired and what
+  // `explain` asks for.
   virtual void Evaluate(const google::protobuf::Message& input,
                         reconnect::v1::Recommendation& out,
                         std::vector<size_t>* fired = nullptr,
-                        google::protobuf::RepeatedPtrField<v1::RuleExplanation>*
-                            why_not = nullptr) const = 0;
+                        const Explain* explain = nullptr) const = 0;
 };
 
 struct LoadResult {

@@ -147,6 +147,12 @@ ABSL_FLAG(std::string, patient_ref_key, "",
           "A file holding at least 32 random bytes: patient references are "
           "stored in audit records as their HMAC-SHA256 under it (serve). "
           "Without it they are not stored.");
+ABSL_FLAG(int64_t, missing_data_budget,
+          reconnect::ruleset::CompiledRuleSet::kDefaultMissingDataBudget,
+          "serve: the CEL evaluation cost an explained call (why-not) may "
+          "spend finding the absent facts that could change its plan; when "
+          "spent, the answer says the analysis is incomplete. Calls without "
+          "an explanation never pay it");
 ABSL_FLAG(int, max_concurrent_calls, 256,
           "Calls answered at once (serve); more are shed at once with "
           "RESOURCE_EXHAUSTED.");
@@ -182,7 +188,8 @@ Usage:
   reconnect eval --rules DIR FILE|-             evaluate one assessment (protobuf JSON)
   reconnect plan --rules DIR [--fhir] FILE|-    its plan: Markdown, or a FHIR R4 Bundle
   reconnect explain --rules DIR [--rule ID] FILE|-
-                                                why each rule did not fire, or was held
+                                                why each rule did not fire, or was held,
+                                                and which absent facts could change that
   reconnect lint DIR                            load and check a rule set
   reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases
   reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
@@ -366,8 +373,11 @@ int main(int argc, char** argv) {
       return UsageError("explain needs --rules DIR");
     if (args.size() != 1)
       return UsageError("explain takes one assessment file, or - for stdin");
+    if (absl::GetFlag(FLAGS_missing_data_budget) < 0)
+      return UsageError("--missing_data_budget must be >= 0");
     return RunExplain(absl::GetFlag(FLAGS_rules), args[0],
-                      absl::GetFlag(FLAGS_rule));
+                      absl::GetFlag(FLAGS_rule),
+                      absl::GetFlag(FLAGS_missing_data_budget));
   }
   if (command == "plan") {
     if (absl::GetFlag(FLAGS_rules).empty())
@@ -429,6 +439,7 @@ int main(int argc, char** argv) {
         absl::GetFlag(FLAGS_max_streams_per_connection);
     options.limits.max_concurrent_calls =
         absl::GetFlag(FLAGS_max_concurrent_calls);
+    options.missing_data_budget = absl::GetFlag(FLAGS_missing_data_budget);
     options.limits.default_deadline =
         absl::Milliseconds(absl::GetFlag(FLAGS_default_deadline_ms));
     options.limits.max_deadline =

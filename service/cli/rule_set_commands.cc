@@ -1,5 +1,6 @@
 #include "service/cli/rule_set_commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -237,8 +238,9 @@ namespace {
 // (the problems reported) when it cannot.
 bool EvaluateFile(const std::string& dir, const std::string& file,
                   std::shared_ptr<const ruleset::CompiledRuleSet>& rs,
-                  v1::EvaluateRequest& request,
-                  v1::EvaluateResponse& response) {
+                  v1::EvaluateRequest& request, v1::EvaluateResponse& response,
+                  int64_t missing_data_budget =
+                      ruleset::CompiledRuleSet::kDefaultMissingDataBudget) {
   std::string input;
   if (!ReadInput(file, input)) return false;
   request.set_calling_system("reconnect-eval");
@@ -255,6 +257,7 @@ bool EvaluateFile(const std::string& dir, const std::string& file,
   RuleSetRegistry registry;
   registry.Add(rs, /*activate=*/true);
   DecisionEngine engine(registry);
+  engine.set_missing_data_budget(missing_data_budget);
   std::vector<FieldViolation> violations;
   const absl::Status status = engine.Evaluate(request, response, violations);
   if (!status.ok()) {
@@ -349,15 +352,48 @@ std::string ExplanationText(const v1::RuleExplanation& x) {
   return out;
 }
 
+// The missing-data part of an explained response, for people: each absent
+// fact that could change the plan, most first, with what its rules would do.
+std::string MissingDataText(const v1::MissingData& m) {
+  std::string out;
+  if (m.facts().empty()) {
+    absl::StrAppend(
+        &out, "\nMissing data: no absent fact could change the plan",
+        m.complete() ? "" : " (analysis incomplete: budget spent)", "\n");
+    return out;
+  }
+  absl::StrAppend(&out, "\nMissing data: ", m.facts_size(),
+                  m.facts_size() == 1 ? " absent fact" : " absent facts",
+                  " could change the plan",
+                  m.complete() ? "" : " (analysis incomplete: budget spent)",
+                  "\n");
+  for (const v1::MissingFact& f : m.facts()) {
+    absl::StrAppend(&out, "  ", f.label(), " (", f.path(), "): ", f.impact(),
+                    f.impact() == 1 ? " item\n" : " items\n");
+    for (const v1::UnknownRule& u : m.rules()) {
+      if (std::find(u.facts().begin(), u.facts().end(), f.path()) !=
+          u.facts().end()) {
+        absl::StrAppend(&out, "    ", u.rule_id(), ": ", u.text(), "\n");
+      }
+    }
+  }
+  if (m.has_worth_measuring()) {
+    absl::StrAppend(&out, m.worth_measuring().text(), "\n");
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunExplain(const std::string& dir, const std::string& file,
-               const std::string& rule_id) {
+               const std::string& rule_id, int64_t missing_data_budget) {
   std::shared_ptr<const ruleset::CompiledRuleSet> rs;
   v1::EvaluateRequest request;
   request.set_explanation(v1::EXPLANATION_WHY_NOT);
   v1::EvaluateResponse response;
-  if (!EvaluateFile(dir, file, rs, request, response)) return 1;
+  if (!EvaluateFile(dir, file, rs, request, response, missing_data_budget)) {
+    return 1;
+  }
   const std::string name = absl::StrCat(response.rule_set().id(), " ",
                                         response.rule_set().version());
   if (!rule_id.empty()) {
@@ -372,6 +408,9 @@ int RunExplain(const std::string& dir, const std::string& file,
     for (const v1::RuleExplanation& x : response.why_not()) {
       if (x.rule_id() == rule_id) {
         std::cout << ExplanationText(x);
+        for (const v1::UnknownRule& u : response.missing_data().rules()) {
+          if (u.rule_id() == rule_id) std::cout << "  " << u.text() << "\n";
+        }
         return 0;
       }
     }
@@ -391,6 +430,7 @@ int RunExplain(const std::string& dir, const std::string& file,
   for (const v1::RuleExplanation& x : response.why_not()) {
     std::cout << "\n" << ExplanationText(x);
   }
+  std::cout << MissingDataText(response.missing_data());
   return 0;
 }
 

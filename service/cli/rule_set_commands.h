@@ -1,6 +1,7 @@
 #ifndef RECONNECT_SERVICE_CLI_RULE_SET_COMMANDS_H_
 #define RECONNECT_SERVICE_CLI_RULE_SET_COMMANDS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,10 +30,11 @@ int RunPlan(const std::string& dir, const std::string& file, bool fhir);
 
 // Evaluates one assessment like RunEval and says, for a person, why each
 // rule that did not fire did not: the deciding clause of its condition with
-// the values it read, or the rules that held it back. With `rule_id`, that
-// rule only.
+// the values it read, or the rules that held it back; then which absent
+// facts could change the plan (spending at most about `missing_data_budget`
+// of CEL cost on it). With `rule_id`, that rule only.
 int RunExplain(const std::string& dir, const std::string& file,
-               const std::string& rule_id);
+               const std::string& rule_id, int64_t missing_data_budget);
 
 // Evaluates one CEL expression and prints "type: value" (or the error with
 // its position). With `rules_dir`, the expression sees the rule set's

@@ -331,6 +331,7 @@ int RunServe(const ServeOptions& options) {
           "NOT_SERVING until one does"}});
   }
   DecisionEngine engine(registry);
+  engine.set_missing_data_budget(options.missing_data_budget);
   CallLimits limits(options.limits);
   DecisionSupportService service(engine, *authorizer, limits, audit->get());
   // The HTTP routes (CDS Hooks) answer from the same engine, limits and

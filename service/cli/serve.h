@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "engine/ruleset/rule_set.h"
 #include "service/http/http_access.h"
 #include "service/http/http_server.h"
 #include "service/security/auth.h"
@@ -27,6 +28,9 @@ struct ServeOptions {
   std::string audit;
   // How often to look for changed rule files (0: only on SIGHUP).
   int reload_poll_seconds = 2;
+  // The CEL cost an explained call's missing-data analysis may spend.
+  int64_t missing_data_budget =
+      ruleset::CompiledRuleSet::kDefaultMissingDataBudget;
   // Benchmarks only: Evaluate answers empty at once (see bench/).
   bool empty_handler_for_benchmark = false;
   TlsOptions tls;

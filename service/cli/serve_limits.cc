@@ -15,6 +15,7 @@ bool IsLoopback(const std::string& address) {
 
 std::string CheckServeLimits(const ServeOptions& o) {
   if (o.max_receive_bytes < 1024) return "--max_receive_bytes must be >= 1024";
+  if (o.missing_data_budget < 0) return "--missing_data_budget must be >= 0";
   if (o.limits.max_concurrent_calls < 1) {
     return "--max_concurrent_calls must be >= 1";
   }

@@ -99,11 +99,17 @@ absl::Status DecisionEngine::Evaluate(
   ref->set_id(rule_set->metadata().id);
   ref->set_version(rule_set->metadata().version);
   ref->set_digest(rule_set->digest());
-  rule_set->Evaluate(request.assessment(), *response.mutable_recommendation(),
-                     nullptr,
-                     request.explanation() == v1::EXPLANATION_WHY_NOT
-                         ? response.mutable_why_not()
-                         : nullptr);
+  if (request.explanation() == v1::EXPLANATION_WHY_NOT) {
+    ruleset::CompiledRuleSet::Explain explain;
+    explain.why_not = response.mutable_why_not();
+    explain.missing_data = response.mutable_missing_data();
+    explain.missing_data_budget = missing_data_budget_;
+    rule_set->Evaluate(request.assessment(), *response.mutable_recommendation(),
+                       nullptr, &explain);
+  } else {
+    rule_set->Evaluate(request.assessment(),
+                       *response.mutable_recommendation());
+  }
   return absl::OkStatus();
 }
 

@@ -30,9 +30,17 @@ class DecisionEngine {
                         v1::EvaluateResponse& response,
                         std::vector<FieldViolation>& violations) const;
 
+  // The CEL cost an explained call's missing-data analysis may spend
+  // (CompiledRuleSet::Explain::missing_data_budget). Set before serving.
+  void set_missing_data_budget(int64_t budget) {
+    missing_data_budget_ = budget;
+  }
+
  private:
   const RuleSetRegistry& registry_;
   const EvaluateRequestValidator validator_;
+  int64_t missing_data_budget_ =
+      ruleset::CompiledRuleSet::kDefaultMissingDataBudget;
 };
 
 // A time-ordered (version 7, RFC 9562) UUID: the Unix time in milliseconds,

@@ -51,7 +51,7 @@ CommandResult Reconnect(const std::string& args,
 TEST(CliTest, LintTheBundledRuleSet) {
   const CommandResult r = Reconnect("lint rules/reconnect");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, MatchesRegex("rules/reconnect: ok: reconnect 1\\.0\\.3, "
+  EXPECT_THAT(r.out, MatchesRegex("rules/reconnect: ok: reconnect 1\\.0\\.4, "
                                   "[0-9]+ rules, digest [0-9a-f]{64}\n"));
 }
 
@@ -99,6 +99,27 @@ TEST(CliTest, ExplainSaysWhyEachRuleDidNotFire) {
                                  "params.phq9_moderate is false: 8 < 10\n"));
   EXPECT_THAT(all.out, HasSubstr("inside defs.mood_moderate\n"));
   EXPECT_THAT(all.out, HasSubstr("at defs.json:"));
+
+  // Then the absent facts that could change the plan, most first.
+  EXPECT_THAT(all.out, HasSubstr("\nMissing data: 5 absent facts could change "
+                                 "the plan\n"));
+  EXPECT_THAT(all.out,
+              HasSubstr("    behavioural.graded_return: touch tolerance "
+                        "(minutes) not recorded: if touch tolerance (minutes) "
+                        "< 5, the plan would add Desensitisation (graded "
+                        "touch), 1 more.\n"));
+  EXPECT_THAT(all.out, HasSubstr("\nWorth measuring: "));
+  // A budget of 0 stops after the first condition, and says so.
+  const CommandResult spent = Reconnect(
+      "explain --rules rules/reconnect --missing_data_budget=0 "
+      "examples/catastrophising-performance-beliefs.json");
+  ASSERT_EQ(spent.exit_code, 0) << spent.err;
+  EXPECT_THAT(spent.out, HasSubstr("(analysis incomplete: budget spent)"));
+  EXPECT_EQ(Reconnect("explain --rules rules/reconnect "
+                      "--missing_data_budget=-1 "
+                      "examples/catastrophising-performance-beliefs.json")
+                .exit_code,
+            2);
 
   const CommandResult one = Reconnect(
       "explain --rules rules/reconnect --rule consent.declined "
@@ -295,7 +316,7 @@ TEST(CliTest, DiffNamesEveryChange) {
     text.replace(at, from.size(), to);
     std::ofstream(dir / file) << text;
   };
-  edit("ruleset.json", "\"version\": \"1.0.3\"", "\"version\": \"1.1.0\"");
+  edit("ruleset.json", "\"version\": \"1.0.4\"", "\"version\": \"1.1.0\"");
   edit("rules/consent.json", "\"priority\": 1000", "\"priority\": 999");
   edit("params.json", "\"value\": 30,", "\"value\": 31,");
 
@@ -303,7 +324,7 @@ TEST(CliTest, DiffNamesEveryChange) {
   EXPECT_EQ(diff.exit_code, 1) << diff.err;
   EXPECT_THAT(diff.out, HasSubstr("~ rule consent.not_asked\n"
                                   "    priority: 1000 -> 999"));
-  EXPECT_THAT(diff.out, HasSubstr("~ ruleset.version: \"1.0.3\" -> "
+  EXPECT_THAT(diff.out, HasSubstr("~ ruleset.version: \"1.0.4\" -> "
                                   "\"1.1.0\""));
   EXPECT_THAT(diff.out, HasSubstr("~ params.pcs_high.value: 30 -> 31"));
   const CommandResult same = Reconnect("diff rules/reconnect rules/reconnect");

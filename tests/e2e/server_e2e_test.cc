@@ -141,6 +141,7 @@ TEST_F(ServerE2ETest, WhyNotIsAnsweredOnlyWhenAskedFor) {
   v1::EvaluateResponse plain;
   ASSERT_THAT(Evaluate(request, plain), IsOk());
   EXPECT_EQ(plain.why_not_size(), 0);
+  EXPECT_FALSE(plain.has_missing_data());
   request.set_explanation(v1::EXPLANATION_WHY_NOT);
   v1::EvaluateResponse explained;
   ASSERT_THAT(Evaluate(request, explained), IsOk());
@@ -153,6 +154,16 @@ TEST_F(ServerE2ETest, WhyNotIsAnsweredOnlyWhenAskedFor) {
   EXPECT_EQ(mood->outcome(), v1::RuleExplanation::NOT_MET);
   ASSERT_EQ(mood->clause().alternatives_size(), 2);
   EXPECT_EQ(mood->clause().alternatives(0).comparison(), "8 < 10");
+  // The example records no touch tolerance: recording it could add graded
+  // touch work, and the facts most worth recording are offered.
+  EXPECT_TRUE(explained.missing_data().complete());
+  bool touch = false;
+  for (const auto& f : explained.missing_data().facts()) {
+    touch = touch || f.path() == "sexual_activity.touch_tolerance_minutes";
+  }
+  EXPECT_TRUE(touch);
+  EXPECT_THAT(explained.missing_data().worth_measuring().text(),
+              testing::StartsWith("Worth measuring: "));
   // The recommendation is the same either way.
   EXPECT_EQ(explained.recommendation().summary(),
             plain.recommendation().summary());
@@ -173,7 +184,7 @@ TEST_F(ServerE2ETest, EvaluateReturnsARecommendationWithItsProvenance) {
               testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-["
                                     "89ab][0-9a-f]{3}-[0-9a-f]{12}"));
   EXPECT_EQ(response.rule_set().id(), "reconnect");
-  EXPECT_EQ(response.rule_set().version(), "1.0.3");
+  EXPECT_EQ(response.rule_set().version(), "1.0.4");
   EXPECT_THAT(response.rule_set().digest(),
               testing::MatchesRegex("[0-9a-f]{64}"));
   const auto& rec = response.recommendation();
@@ -248,7 +259,7 @@ TEST_F(ServerE2ETest, MissingAssessmentAndUnknownPin) {
   EXPECT_THAT(s, StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(s.error_message(),
             "rule set 'reconnect' version '9.9.9' is not loaded");
-  pinned.set_rule_set_version("1.0.3");
+  pinned.set_rule_set_version("1.0.4");
   EXPECT_THAT(Evaluate(pinned, response), IsOk());
 }
 

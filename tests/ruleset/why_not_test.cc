@@ -47,7 +47,11 @@ class WhyNotTest : public testing::Test {
   RepeatedPtrField<v1::RuleExplanation> WhyNot(const v1::Assessment& a) {
     v1::Recommendation rec;
     RepeatedPtrField<v1::RuleExplanation> why_not;
-    rule_set_->Evaluate(a, rec, nullptr, &why_not);
+    {
+      ruleset::CompiledRuleSet::Explain explain;
+      explain.why_not = &why_not;
+      rule_set_->Evaluate(a, rec, nullptr, &explain);
+    }
     // Asking changes nothing in the recommendation.
     v1::Recommendation plain;
     rule_set_->Evaluate(a, plain);
@@ -144,7 +148,11 @@ TEST(WhyNotBundledTest, EveryRuleIsAccountedForOnEveryExample) {
     v1::Recommendation rec;
     std::vector<size_t> fired;
     RepeatedPtrField<v1::RuleExplanation> why_not;
-    rs.Evaluate(request.assessment(), rec, &fired, &why_not);
+    {
+      ruleset::CompiledRuleSet::Explain explain;
+      explain.why_not = &why_not;
+      rs.Evaluate(request.assessment(), rec, &fired, &explain);
+    }
     size_t not_met = 0;
     for (const auto& x : why_not) {
       if (x.outcome() == v1::RuleExplanation::HELD) {
@@ -166,7 +174,11 @@ TEST(WhyNotBundledTest, EveryRuleIsAccountedForOnEveryExample) {
       testing_util::ExampleRequest("red-flag-bleeding.json", "why-not-test");
   v1::Recommendation rec;
   RepeatedPtrField<v1::RuleExplanation> why_not;
-  rs.Evaluate(red.assessment(), rec, nullptr, &why_not);
+  {
+    ruleset::CompiledRuleSet::Explain explain;
+    explain.why_not = &why_not;
+    rs.Evaluate(red.assessment(), rec, nullptr, &explain);
+  }
   bool held_by_red_flag = false;
   for (const auto& x : why_not) {
     for (const std::string& by : x.held_by()) {

@@ -90,6 +90,15 @@ LoadResult RuleSetCompiler::Run(const RuleSetSource& source, Extra* extra) {
       canonical.dump(-1, ' ', false, json::error_handler_t::replace);
   out_->digest_ = Sha256Hex(out_->canonical_);
   out_->expressions_ = builder_->Build();
+  // Each fact slot's label, looked up once here rather than per call.
+  const auto& facts = out_->expressions_->facts();
+  out_->fact_labels_.resize(facts.size());
+  for (size_t slot = 0; slot < facts.size(); ++slot) {
+    auto it = out_->missing_data_.labels.find(facts[slot].display);
+    if (it != out_->missing_data_.labels.end()) {
+      out_->fact_labels_[slot] = it->second;
+    }
+  }
   result.rule_set = std::move(out_);
   return result;
 }

@@ -60,6 +60,9 @@ class RuleSetCompiler {
 
   // metadata.cc
   bool ReadMetadata(const SourceFile& f);
+  void ReadMissingDataWords(const SourceFile& f, const nlohmann::json& words,
+                            size_t offset,
+                            const google::protobuf::Descriptor* input);
   void ReadTeam(const SourceFile& f);
   // params.cc
   void ReadParams(const SourceFile& f);

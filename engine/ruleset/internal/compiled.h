@@ -2,6 +2,7 @@
 #define RECONNECT_ENGINE_RULESET_INTERNAL_COMPILED_H_
 
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +73,27 @@ struct SummaryLabels {
   std::string empty = "No recommendations";
 };
 
+// ruleset.json's "missing_data": how absent facts are named and told.
+struct MissingDataWords {
+  // Fact path -> name for people, e.g. "scores.pcs_total" -> "PCS".
+  std::map<std::string, std::string> labels;
+  // One rule: {facts}, {condition} and {changes} (the add and hold parts
+  // joined by `and`), each with its {items}.
+  std::string sentence =
+      "{facts} not recorded: if {condition}, the plan would {changes}.";
+  std::string add = "add {items}";
+  std::string hold = "hold back {items}";
+  std::string and_ = " and ";
+  // Items named in a sentence are techniques, disciplines and alerts; the
+  // prompts and considerations are counted ({n}).
+  std::string more = "{n} more";
+  // The clinician prompt naming the top facts ({facts}); no prompt when the
+  // code is empty.
+  std::string worth_measuring_code;
+  std::string worth_measuring = "Worth measuring: {facts}.";
+  int top = 3;
+};
+
 class CompiledRuleSetImpl final : public CompiledRuleSet {
  public:
   const RuleSetMetadata& metadata() const override { return metadata_; }
@@ -89,8 +111,7 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
       const google::protobuf::Message& input) const override;
   void Evaluate(const google::protobuf::Message& input,
                 reconnect::v1::Recommendation& out, std::vector<size_t>* fired,
-                google::protobuf::RepeatedPtrField<v1::RuleExplanation>*
-                    why_not) const override;
+                const Explain* explain) const override;
 
   RuleSetMetadata metadata_;
   std::string digest_;
@@ -108,6 +129,9 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   std::vector<CompiledRule> rules_;
   std::string gap_suggestion_;
   SummaryLabels labels_;
+  MissingDataWords missing_data_;
+  // Each fact slot's label (MissingDataWords::labels), or empty.
+  std::vector<std::string> fact_labels_;
   // "file:line:col" of each error site of `expressions_`, by site index.
   std::vector<std::string> error_locations_;
 
