@@ -142,8 +142,19 @@ void FindMissingData(const CompiledRuleSetImpl& rs,
   };
   std::map<int, Impact> by_fact;  // attribute slot -> what it could change
   bool complete = true;
+  // Per fact slot: 0 not yet looked at, 1 recorded, 2 absent.
+  std::vector<uint8_t> absent(rs.expressions_->facts().size(), 0);
+  auto reads_an_absent_fact = [&](const CompiledRule& rule) {
+    for (int slot : rule.facts) {
+      if (absent[slot] == 0) absent[slot] = partial.Absent(slot) ? 2 : 1;
+      if (absent[slot] == 2) return true;
+    }
+    return false;
+  };
   for (size_t i = 0; i < rs.rules_.size(); ++i) {
     if (!plan.not_met[i]) continue;
+    // A condition that reads no absent fact is as false as it was.
+    if (!reads_an_absent_fact(rs.rules_[i])) continue;
     // The budget is checked before each rule: the last may overrun it by
     // the cost of one condition.
     if (partial.cost() > budget) {
@@ -156,7 +167,7 @@ void FindMissingData(const CompiledRuleSetImpl& rs,
     const std::vector<Item> add = analysis.WouldAdd(static_cast<int>(i));
     const std::vector<Item> hold = analysis.WouldHold(static_cast<int>(i));
     if (add.empty() && hold.empty()) continue;  // it would change nothing
-    const std::vector<int>& slots = v.unknown_attributes();
+    const std::vector<int> slots = v.unknown_attributes();
     v1::UnknownRule& u = *out.add_rules();
     u.set_rule_id(rule.id);
     u.set_rule_title(rule.title);

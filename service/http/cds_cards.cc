@@ -190,6 +190,21 @@ std::string PlanDetail(const v1::Recommendation& r, const CardInput& in) {
     }
     md += "\n";
   }
+  const bool has_missing_heading =
+      in.cards != nullptr && in.cards->contains("headings") &&
+      (*in.cards)["headings"].contains("missing_data");
+  if (in.missing_data != nullptr && !in.missing_data->rules().empty() &&
+      has_missing_heading) {
+    absl::StrAppend(&md, "### ", Md(Heading(in, "missing_data")), "\n\n");
+    if (in.missing_data->has_worth_measuring()) {
+      absl::StrAppend(&md, "**", Md(in.missing_data->worth_measuring().text()),
+                      "**\n\n");
+    }
+    for (const v1::UnknownRule& u : in.missing_data->rules()) {
+      absl::StrAppend(&md, "- ", Md(u.text()), "\n");
+    }
+    md += "\n";
+  }
   while (!md.empty() && md.back() == '\n') md.pop_back();
   return md;
 }

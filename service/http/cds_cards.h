@@ -42,6 +42,9 @@ struct CardInput {
   // "why_not" heading.
   const google::protobuf::RepeatedPtrField<v1::RuleExplanation>* why_not =
       nullptr;
+  // With it, the absent facts that could change the plan, under the rule
+  // set's "missing_data" heading (left out when the rule set has none).
+  const v1::MissingData* missing_data = nullptr;
 };
 
 // The CDS Hooks response: {"cards": [...], "extension": {...}}; the

@@ -276,6 +276,7 @@ void CdsHooksRoutes::ServiceCall(const std::string& id,
         cards.cards = declared_cards;
         cards.missing = translation.missing;
         cards.why_not = &response.why_not();
+        cards.missing_data = &response.missing_data();
         HttpResponse answer;
         answer.body =
             CdsHooksResponse(response.recommendation(), cards, &issued)

@@ -236,6 +236,12 @@ TEST_F(CdsServiceCallTest, ThePlanCardSaysWhyNotWhenAsked) {
                         "for mood**: "));
   EXPECT_THAT(detail, HasSubstr("`assessment.scores.phq9_total >= "
                                 "params.phq9_moderate` is false (8 \\< 10)"));
+  // And what the EHR did not record that could change the plan, with the
+  // facts most worth recording first.
+  EXPECT_THAT(detail, HasSubstr("### Not recorded, and could change this "
+                                "plan\n\n**Worth measuring: "));
+  EXPECT_THAT(detail, HasSubstr(" not recorded: if "));
+  EXPECT_THAT(PlanDetail(*plain), Not(HasSubstr("Worth measuring")));
   auto wrong = Call(ExampleCall([](nlohmann::json& r) {
     r["extension"] = {{"reconnect", {{"explanation", "everything"}}}};
   }));

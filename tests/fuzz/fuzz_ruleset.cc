@@ -112,6 +112,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       reconnect::v1::Recommendation out;
       loaded.rule_set->ValidateInput(base.assessment);
       loaded.rule_set->Evaluate(base.assessment, out, nullptr);
+      // Explained: why not, and the missing data.
+      google::protobuf::RepeatedPtrField<reconnect::v1::RuleExplanation>
+          why_not;
+      reconnect::v1::MissingData missing;
+      reconnect::ruleset::CompiledRuleSet::Explain explain;
+      explain.why_not = &why_not;
+      explain.missing_data = &missing;
+      reconnect::v1::Recommendation explained;
+      loaded.rule_set->Evaluate(base.assessment, explained, nullptr, &explain);
     }
   }
   Spit(file, base.contents[index]);

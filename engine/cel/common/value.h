@@ -97,8 +97,10 @@ class Value {
   static Value Duration(absl::Duration d);
   static Value Timestamp(absl::Time t);
   static Value Error(std::string message);
-  // An unknown depending on `attributes` (sorted, without duplicates).
-  static Value Unknown(std::vector<int> attributes);
+  // An unknown depending on `attributes` (sorted, without duplicates, not
+  // empty). Up to two are held inline, without allocating.
+  static Value Unknown(const std::vector<int>& attributes);
+  static Value Unknown(int attribute);
   // `type` must outlive the value (descriptors live as long as their pool).
   static Value Enum(const google::protobuf::EnumDescriptor* type,
                     int32_t number);
@@ -136,9 +138,12 @@ class Value {
   // For kError.
   const std::string& error_message() const { return string_value(); }
   // For kUnknown: the attributes it depends on, sorted.
-  const std::vector<int>& unknown_attributes() const {
-    return *static_cast<const std::vector<int>*>(scalar_.p);
+  size_t unknown_size() const { return nanos_; }
+  int unknown_attribute(size_t i) const {
+    if (nanos_ <= 2) return i == 0 ? scalar_.pair[0] : scalar_.pair[1];
+    return (*static_cast<const std::vector<int>*>(scalar_.p))[i];
   }
+  std::vector<int> unknown_attributes() const;
   // Where the error arose: an index an ExpressionSet resolves to a line and
   // column; 0 when unknown.
   uint32_t error_site() const { return nanos_; }
@@ -156,7 +161,8 @@ class Value {
  private:
   Kind kind_;
   // Type-name length, the nanoseconds of a duration or timestamp, the
-  // number of an enum value, or the site of an error.
+  // number of an enum value, the site of an error, or the number of an
+  // unknown's attributes.
   uint32_t nanos_ = 0;
   union {
     bool b;
@@ -164,6 +170,7 @@ class Value {
     uint64_t u;
     double d;
     const void* p;
+    int32_t pair[2];  // an unknown's attributes, when there are up to two
   } scalar_;
   std::shared_ptr<const void> owner_;
 };

@@ -202,32 +202,37 @@ int64_t Evaluation::cost() const { return frame_->cost; }
 std::string Evaluation::Residual(int id,
                                  const std::vector<std::string>& fact_names) {
   const runtime_internal::Node* root = frame_->set.roots_[id].get();
-  if (!root->Eval(*frame_).is_unknown()) return "";
-  return ResidualOf(root, 0, fact_names).text;
+  const Value v = root->Eval(*frame_);
+  if (!v.is_unknown()) return "";
+  return ResidualOf(root, v, 0, fact_names).text;
 }
 
+// Each node is evaluated once here, by its parent, which passes the value
+// down (definitions and facts are cached by the evaluation).
 Evaluation::ResidualText Evaluation::ResidualOf(
-    const Node* node, int depth, const std::vector<std::string>& names) {
+    const Node* node, const Value& v, int depth,
+    const std::vector<std::string>& names) {
   Frame& f = *frame_;
   const ExpressionSet& set = f.set;
   // Definitions cannot refer to themselves, so this ends; the bound keeps
   // the text readable.
   constexpr int kMaxDepth = 32;
-  const Value v = node->Eval(f);
   ResidualText out;
   if (!v.is_unknown()) {
     out.text = Text(v, nullptr);
     return out;
   }
-  const std::string site =
-      node->site() == 0 ? std::string() : set.site_text_[node->site()];
+  auto site = [&]() -> std::string {
+    return node->site() == 0 ? Text(v, nullptr) : set.site_text_[node->site()];
+  };
   if (depth >= kMaxDepth) {
-    out.text = site.empty() ? "..." : site;
+    out.text = site();
     return out;
   }
   switch (node->shape()) {
     case Shape::kDefinition:
-      return ResidualOf(set.roots_[set.def_roots_[node->definition()]].get(),
+      // A definition's value is its expression's.
+      return ResidualOf(set.roots_[set.def_roots_[node->definition()]].get(), v,
                         depth + 1, names);
     case Shape::kAnd:
     case Shape::kOr: {
@@ -238,8 +243,9 @@ Evaluation::ResidualText Evaluation::ResidualOf(
       bool measured = false;
       for (size_t i = 0; i < node->operand_count(); ++i) {
         const Node* op = node->operand(i);
-        if (!op->Eval(f).is_unknown()) continue;
-        parts.push_back(ResidualOf(op, depth + 1, names));
+        const Value ov = op->Eval(f);
+        if (!ov.is_unknown()) continue;
+        parts.push_back(ResidualOf(op, ov, depth + 1, names));
         measured = measured || !parts.back().presence;
       }
       // has() is dropped beside a condition on the value: the residual
@@ -260,7 +266,8 @@ Evaluation::ResidualText Evaluation::ResidualOf(
       return out;
     }
     case Shape::kNot: {
-      ResidualText inner = ResidualOf(node->operand(0), depth + 1, names);
+      const Value ov = node->operand(0)->Eval(f);
+      ResidualText inner = ResidualOf(node->operand(0), ov, depth + 1, names);
       out.text = inner.joined != 0 ? absl::StrCat("!(", inner.text, ")")
                                    : absl::StrCat("!", inner.text);
       return out;
@@ -274,7 +281,7 @@ Evaluation::ResidualText Evaluation::ResidualOf(
         const Node* op = node->operand(i);
         const Value ov = op->Eval(f);
         if (ov.is_unknown()) {
-          ResidualText r = ResidualOf(op, depth + 1, names);
+          ResidualText r = ResidualOf(op, ov, depth + 1, names);
           sides[i] = r.joined != 0 ? absl::StrCat("(", r.text, ")") : r.text;
         } else {
           sides[i] = Text(ov, enum_names);
@@ -296,7 +303,7 @@ Evaluation::ResidualText Evaluation::ResidualOf(
       return out;
     }
   }
-  out.text = site.empty() ? Text(v, nullptr) : site;
+  out.text = site();
   return out;
 }
 

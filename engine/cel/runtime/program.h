@@ -236,8 +236,8 @@ class Evaluation {
   // definition, and it is the same every time.
   const Explanation& ExplainDefinition(int index, int depth);
   struct ResidualText;
-  ResidualText ResidualOf(const runtime_internal::Node* node, int depth,
-                          const std::vector<std::string>& names);
+  ResidualText ResidualOf(const runtime_internal::Node* node, const Value& v,
+                          int depth, const std::vector<std::string>& names);
 
  public:
  private:

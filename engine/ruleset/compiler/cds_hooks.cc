@@ -54,12 +54,17 @@ json ReadCards(const SourceFile& f, ObjectReader& r,
     ObjectReader hr(f, *headings, "cds_hooks cards headings", "",
                     cr.KeyOffset("headings"), issues);
     if (hr.ok()) {
-      hr.RejectUnknownKeys(
-          {kCardHeadings[0], kCardHeadings[1], kCardHeadings[2],
-           kCardHeadings[3], kCardHeadings[4], kCardHeadings[5],
-           kCardHeadings[6], kCardHeadings[7], kCardHeadings[8]});
+      hr.RejectUnknownKeys({kCardHeadings[0], kCardHeadings[1],
+                            kCardHeadings[2], kCardHeadings[3],
+                            kCardHeadings[4], kCardHeadings[5],
+                            kCardHeadings[6], kCardHeadings[7],
+                            kCardHeadings[8], "missing_data"});
       for (const char* key : kCardHeadings) {
         out["headings"][key] = hr.String(key, true);
+      }
+      // Optional: without it, cards leave the missing data out.
+      if (std::string h = hr.String("missing_data", false); !h.empty()) {
+        out["headings"]["missing_data"] = h;
       }
     }
   } else {

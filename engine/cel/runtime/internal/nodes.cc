@@ -37,7 +37,7 @@ const Value& Frame::Fact(int slot) {
       facts[slot] = Value::Error("input is not bound");
     } else {
       if (ABSL_PREDICT_FALSE(partial) && FactAbsent(*m, path)) {
-        facts[slot] = Value::Unknown({path.attribute});
+        facts[slot] = Value::Unknown(path.attribute);
         fact_loaded[slot] = 1;
         return facts[slot];
       }
