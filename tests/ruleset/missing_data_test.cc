@@ -259,12 +259,7 @@ TEST(MissingDataWordsTest, EveryProblemIsAnIssueNamingWhere) {
 // labelled; the facts come most-impact first.
 TEST(MissingDataBundledTest, EveryReportedRuleWaitsOnAbsentFactsOnly) {
   const CompiledRuleSet& rs = testing_util::BundledRuleSet();
-  for (const char* name :
-       {"avoidance-touch-intolerance.json",
-        "catastrophising-performance-beliefs.json", "declined-consent.json",
-        "no-partner.json", "post-sex-flares-analgesic-timing.json",
-        "red-flag-bleeding.json", "religious-considerations-interpreter.json",
-        "safeguarding-disclosure.json"}) {
+  for (const std::string& name : testing_util::ExampleNames()) {
     const v1::EvaluateRequest request =
         testing_util::ExampleRequest(name, "missing-data-test");
     v1::Recommendation rec;

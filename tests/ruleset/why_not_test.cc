@@ -137,12 +137,7 @@ TEST_F(WhyNotTest, AnErrorIsExplainedWhereItArose) {
 // rule not met is false.
 TEST(WhyNotBundledTest, EveryRuleIsAccountedForOnEveryExample) {
   const CompiledRuleSet& rs = testing_util::BundledRuleSet();
-  for (const char* name :
-       {"avoidance-touch-intolerance.json",
-        "catastrophising-performance-beliefs.json", "declined-consent.json",
-        "no-partner.json", "post-sex-flares-analgesic-timing.json",
-        "red-flag-bleeding.json", "religious-considerations-interpreter.json",
-        "safeguarding-disclosure.json"}) {
+  for (const std::string& name : testing_util::ExampleNames()) {
     const v1::EvaluateRequest request =
         testing_util::ExampleRequest(name, "why-not-test");
     v1::Recommendation rec;

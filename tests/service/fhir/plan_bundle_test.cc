@@ -20,16 +20,6 @@ namespace {
 using nlohmann::json;
 using testing::HasSubstr;
 
-constexpr const char* kExamples[] = {
-    "avoidance-touch-intolerance.json",
-    "catastrophising-performance-beliefs.json",
-    "declined-consent.json",
-    "no-partner.json",
-    "post-sex-flares-analgesic-timing.json",
-    "red-flag-bleeding.json",
-    "religious-considerations-interpreter.json",
-    "safeguarding-disclosure.json"};
-
 const ruleset::CompiledRuleSet& Bundled() {
   return testing_util::BundledRuleSet();
 }
@@ -81,7 +71,7 @@ void References(const json& node, std::vector<std::string>& out) {
 }
 
 TEST(PlanBundleTest, EveryResourceIsThereAndEveryReferenceResolves) {
-  for (const char* example : kExamples) {
+  for (const std::string& example : testing_util::ExampleNames()) {
     SCOPED_TRACE(example);
     const Planned p = Plan(example);
     const v1::Recommendation& r = p.recommendation;

@@ -111,12 +111,7 @@ void ExpectConforms(const json& response) {
 }
 
 TEST(CdsCardsTest, EveryExampleConformsAndKeepsToTheCardBudget) {
-  for (const char* example :
-       {"avoidance-touch-intolerance.json",
-        "catastrophising-performance-beliefs.json", "declined-consent.json",
-        "no-partner.json", "post-sex-flares-analgesic-timing.json",
-        "red-flag-bleeding.json", "religious-considerations-interpreter.json",
-        "safeguarding-disclosure.json"}) {
+  for (const std::string& example : testing_util::ExampleNames()) {
     SCOPED_TRACE(example);
     const v1::Recommendation r = Evaluate(example);
     const json response = CdsHooksResponse(r, Input());
