@@ -124,31 +124,33 @@ class Assembly {
         ExplainHeld(static_cast<int>(i), out);
         continue;
       }
-      cel::Explanation e = ev_.Explain(rule.when);
+      const cel::Explanation& e = ev_.Explain(rule.when);
       v1::RuleExplanation& x = *out.Add();
       x.set_rule_id(rule.id);
       x.set_rule_title(rule.title);
       x.set_outcome(fired_[i] == kError ? v1::RuleExplanation::ERROR
                                         : v1::RuleExplanation::NOT_MET);
-      FillClause(std::move(e), *x.mutable_clause());
+      FillClause(e, *x.mutable_clause());
     }
   }
 
-  void FillClause(cel::Explanation&& e, v1::Clause& out) const {
-    out.set_expression(std::move(e.clause));
-    out.set_value(std::move(e.value));
-    for (auto& [expression, value] : e.operands) {
+  // Copies `e` (which may be a definition's, shared by many rules) into the
+  // response.
+  void FillClause(const cel::Explanation& e, v1::Clause& out) const {
+    out.set_expression(e.clause);
+    out.set_value(e.value);
+    for (const auto& [expression, value] : e.operands) {
       v1::ClauseOperand& op = *out.add_operands();
-      op.set_expression(std::move(expression));
-      op.set_value(std::move(value));
+      op.set_expression(expression);
+      op.set_value(value);
     }
-    out.set_comparison(std::move(e.comparison));
-    for (std::string& d : e.definitions) out.add_definitions(std::move(d));
+    out.set_comparison(e.comparison);
+    for (const std::string& d : e.definitions) out.add_definitions(d);
     if (e.site < rs_.error_locations_.size()) {
       out.set_location(rs_.error_locations_[e.site]);
     }
-    for (cel::Explanation& a : e.alternatives) {
-      FillClause(std::move(a), *out.add_alternatives());
+    for (const cel::Explanation& a : e.alternatives) {
+      FillClause(a, *out.add_alternatives());
     }
   }
 

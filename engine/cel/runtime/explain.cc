@@ -91,13 +91,15 @@ std::string_view Negated(std::string_view op) {
 
 }  // namespace
 
-Explanation Evaluation::Explain(int id) {
+const Explanation& Evaluation::Explain(int id) {
   Frame& f = *frame_;
   // An explanation has a budget of its own, as large as an evaluation's;
   // the evaluation's is left as it was.
   const int64_t cost = f.cost;
   f.cost = 0;
-  Explanation out = ExplainNode(f.set.roots_[id].get(), 0);
+  if (last_ == nullptr) last_ = std::make_unique<Explanation>();
+  *last_ = Explanation();
+  const Explanation& out = ExplainNode(f.set.roots_[id].get(), 0, *last_);
   f.cost = cost;
   return out;
 }
@@ -110,18 +112,21 @@ const Explanation& Evaluation::ExplainDefinition(int index, int depth) {
   }
   std::unique_ptr<Explanation>& memo = (*explained_)[index];
   if (memo == nullptr) {
-    Explanation inner =
-        ExplainNode(set.roots_[set.def_roots_[index]].get(), depth);
-    inner.definitions.insert(inner.definitions.begin(), set.def_names_[index]);
-    memo = std::make_unique<Explanation>(std::move(inner));
+    Explanation scratch;
+    const Explanation& inner =
+        ExplainNode(set.roots_[set.def_roots_[index]].get(), depth, scratch);
+    // A definition whose clause is inside another: that one's, copied once.
+    memo = std::make_unique<Explanation>(&inner == &scratch ? std::move(scratch)
+                                                            : inner);
+    memo->definitions.insert(memo->definitions.begin(), set.def_names_[index]);
   }
   return *memo;
 }
 
-Explanation Evaluation::ExplainNode(const Node* node, int depth) {
+const Explanation& Evaluation::ExplainNode(const Node* node, int depth,
+                                           Explanation& out) {
   Frame& f = *frame_;
   const ExpressionSet& set = f.set;
-  Explanation out;
   // Ends: each step goes down one node, or into a definition (which cannot
   // refer to itself, so there are finitely many).
   while (true) {
@@ -146,8 +151,12 @@ Explanation Evaluation::ExplainNode(const Node* node, int depth) {
     if (logical) {
       // Every operand mattered: each is explained, to a bounded depth.
       if (depth < kMaxAlternativeDepth) {
+        out.alternatives.reserve(node->operand_count());
         for (size_t i = 0; i < node->operand_count(); ++i) {
-          out.alternatives.push_back(ExplainNode(node->operand(i), depth + 1));
+          Explanation scratch;
+          const Explanation& e =
+              ExplainNode(node->operand(i), depth + 1, scratch);
+          out.alternatives.push_back(&e == &scratch ? std::move(scratch) : e);
         }
       }
       return out;

@@ -226,11 +226,16 @@ class Evaluation {
   // Evaluates expression `id` and says what decided its value, by
   // evaluating the parts on the way one by one (exact: the program runs,
   // nothing is re-derived from text). Costs a few evaluations of the
-  // expression; an ordinary Evaluate pays nothing for it.
-  Explanation Explain(int id);
+  // expression; an ordinary Evaluate pays nothing for it. The reference is
+  // valid until the next Explain on this Evaluation (a definition's
+  // explanation is kept for the evaluation's life and not copied).
+  const Explanation& Explain(int id);
 
  private:
-  Explanation ExplainNode(const runtime_internal::Node* node, int depth);
+  // Fills `scratch` and returns it, or returns a definition's memoised
+  // explanation.
+  const Explanation& ExplainNode(const runtime_internal::Node* node, int depth,
+                                 Explanation& scratch);
   // Definition `index` explained (with its own name first in
   // `definitions`), once per evaluation: many conditions share a
   // definition, and it is the same every time.
@@ -244,6 +249,8 @@ class Evaluation {
   std::unique_ptr<runtime_internal::Frame> frame_;
   // Definitions explained so far, by index; made on the first Explain.
   std::unique_ptr<std::vector<std::unique_ptr<Explanation>>> explained_;
+  // What the last Explain returned, when it was not a definition's.
+  std::unique_ptr<Explanation> last_;
 };
 
 }  // namespace reconnect::cel
