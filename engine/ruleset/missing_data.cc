@@ -163,6 +163,12 @@ void FindMissingData(const CompiledRuleSetImpl& rs,
     }
     const CompiledRule& rule = rs.rules_[i];
     const cel::Value v = partial.Evaluate(rule.when);
+    // Past the evaluation's own cost limit every condition is an error:
+    // the analysis cannot go on, and says so.
+    if (v.is_error() && partial.cost() > rs.expressions_->limits().max_cost) {
+      complete = false;
+      break;
+    }
     if (!v.is_unknown()) continue;
     const std::vector<Item> add = analysis.WouldAdd(static_cast<int>(i));
     const std::vector<Item> hold = analysis.WouldHold(static_cast<int>(i));

@@ -219,6 +219,33 @@ TEST_F(MissingDataTest, ASpentBudgetStopsTheAnalysisAndSaysSo) {
   EXPECT_LE(none.rules_size(), 1);
 }
 
+// The evaluation's own cost limit ends the analysis too: whatever the
+// limit, an analysis that says it is complete lost no rule.
+TEST_F(MissingDataTest, AnAnalysisCutShortByTheCostLimitSaysSo) {
+  const v1::MissingData full = Missing(v1::Assessment());
+  ASSERT_TRUE(full.complete());
+  int incomplete = 0;
+  for (int64_t max_cost = 1; max_cost <= 200; ++max_cost) {
+    LoadOptions options;
+    options.limits.max_cost = max_cost;
+    LoadResult r = LoadRuleSet(rs_.dir(), options);
+    ASSERT_NE(r.rule_set, nullptr);
+    v1::Recommendation rec;
+    v1::MissingData m;
+    CompiledRuleSet::Explain explain;
+    explain.missing_data = &m;
+    explain.missing_data_budget = 1'000'000'000;
+    r.rule_set->Evaluate(v1::Assessment(), rec, nullptr, &explain);
+    if (!m.complete()) {
+      ++incomplete;
+      continue;
+    }
+    if (rec.evaluation_issues_size() > 0) continue;  // rules not evaluated
+    EXPECT_EQ(m.rules_size(), full.rules_size()) << "max_cost " << max_cost;
+  }
+  EXPECT_GT(incomplete, 0);
+}
+
 TEST(MissingDataWordsTest, EveryProblemIsAnIssueNamingWhere) {
   TempRuleSet rs;
   rs.Write("ruleset.json", R"({
