@@ -203,7 +203,9 @@ void Evaluation::SetPartial(bool partial) { frame_->partial = partial; }
 bool Evaluation::Absent(int slot) {
   const FactPath& path = frame_->set.facts()[slot];
   const google::protobuf::Message* input = frame_->inputs[path.input];
-  return input != nullptr && runtime_internal::FactAbsent(*input, path);
+  return input != nullptr &&
+         runtime_internal::FieldAbsent(
+             runtime_internal::FactHolder(*input, path), path.fields.back());
 }
 
 int64_t Evaluation::cost() const { return frame_->cost; }

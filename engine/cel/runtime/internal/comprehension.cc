@@ -71,8 +71,8 @@ class ComprehensionNode final : public Node {
             if (p.bool_value() == stop_on) return p;
           } else if (ABSL_PREDICT_FALSE(p.is_unknown())) {
             // As for && and ||: unknowns outrank errors, and merge.
-            error =
-                error && error->is_unknown() ? *LogicalOutcome(*error, p) : p;
+            if (error && !error->is_unknown()) error.reset();
+            MergeUnknown(error, p);
           } else if (!error) {
             error = p.is_error() ? p : PredicateError(p);
           }

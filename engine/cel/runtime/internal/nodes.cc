@@ -32,41 +32,40 @@ Value CostExceeded(const Frame& f) {
 const Value& Frame::Fact(int slot) {
   if (!fact_loaded[slot]) {
     const FactPath& path = set.facts_[slot];
-    const Message* m = inputs[path.input];
-    if (m == nullptr) {
+    const Message* input = inputs[path.input];
+    if (input == nullptr) {
       facts[slot] = Value::Error("input is not bound");
     } else {
-      if (ABSL_PREDICT_FALSE(partial) && FactAbsent(*m, path)) {
+      const Message& m = FactHolder(*input, path);
+      const FieldDescriptor* last = path.fields.back();
+      if (ABSL_PREDICT_FALSE(partial) && FieldAbsent(m, last)) {
         facts[slot] = Value::Unknown(path.attribute);
-        fact_loaded[slot] = 1;
-        return facts[slot];
+      } else {
+        facts[slot] = path.presence
+                          ? Value::Bool(HasField(m, last))
+                          : ReadField(m, last, nullptr, set.strong_enums());
       }
-      for (size_t i = 0; i + 1 < path.fields.size(); ++i) {
-        m = &m->GetReflection()->GetMessage(*m, path.fields[i]);
-      }
-      facts[slot] =
-          path.presence
-              ? Value::Bool(HasField(*m, path.fields.back()))
-              : ReadField(*m, path.fields.back(), nullptr, set.strong_enums());
     }
     fact_loaded[slot] = 1;
   }
   return facts[slot];
 }
 
-bool FactAbsent(const Message& input, const FactPath& path) {
-  const FieldDescriptor* last = path.fields.back();
-  if (last->is_repeated() ||
-      last->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    return false;
-  }
+const Message& FactHolder(const Message& input, const FactPath& path) {
   const Message* m = &input;
   for (size_t i = 0; i + 1 < path.fields.size(); ++i) {
     m = &m->GetReflection()->GetMessage(*m, path.fields[i]);
   }
-  if (last->has_presence()) return !m->GetReflection()->HasField(*m, last);
-  return last->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
-         m->GetReflection()->GetEnumValue(*m, last) == 0;
+  return *m;
+}
+
+bool FieldAbsent(const Message& holder, const FieldDescriptor* f) {
+  if (f->is_repeated() || f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+    return false;
+  }
+  if (f->has_presence()) return !holder.GetReflection()->HasField(holder, f);
+  return f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
+         holder.GetReflection()->GetEnumValue(holder, f) == 0;
 }
 
 Value Frame::Def(int index) {
@@ -407,7 +406,7 @@ class StructNode final : public Node {
       const Value v = node->Eval(f);
       if (v.is_error()) return v;
       if (ABSL_PREDICT_FALSE(v.is_unknown())) {
-        unknown = unknown ? *LogicalOutcome(*unknown, v) : v;
+        MergeUnknown(unknown, v);
         continue;
       }
       if (std::string error = SetFieldFromValue(*m, field, v); !error.empty()) {
@@ -433,9 +432,6 @@ class MapNode final : public Node {
     out.reserve(entries_.size());
     // Strict: the first error; else any unknowns, merged.
     std::optional<Value> unknown;
-    auto note_unknown = [&unknown](const Value& u) {
-      unknown = unknown ? *LogicalOutcome(*unknown, u) : u;
-    };
     for (const auto& [k, v] : entries_) {
       Value key = k->Eval(f);
       if (key.is_error()) return key;
@@ -446,7 +442,7 @@ class MapNode final : public Node {
         case Value::Kind::kString:
           break;
         case Value::Kind::kUnknown:
-          note_unknown(key);
+          MergeUnknown(unknown, key);
           break;
         default:
           return Value::Error(absl::StrCat("unsupported key type: ",
@@ -454,7 +450,7 @@ class MapNode final : public Node {
       }
       Value val = v->Eval(f);
       if (val.is_error()) return val;
-      if (ABSL_PREDICT_FALSE(val.is_unknown())) note_unknown(val);
+      if (ABSL_PREDICT_FALSE(val.is_unknown())) MergeUnknown(unknown, val);
       if (unknown) continue;
       for (const auto& [existing, unused] : out) {
         if (ValueEquals(existing, key)) {

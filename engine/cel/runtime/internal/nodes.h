@@ -2,6 +2,7 @@
 #define RECONNECT_ENGINE_CEL_RUNTIME_INTERNAL_NODES_H_
 
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -37,9 +38,17 @@ struct Frame {
   bool partial = false;
 };
 
-// Whether the field of fact `path` is absent in `input` (see
-// Evaluation::SetPartial).
-bool FactAbsent(const google::protobuf::Message& input, const FactPath& path);
+// The message that holds the last field of fact `path` in `input`.
+const google::protobuf::Message& FactHolder(
+    const google::protobuf::Message& input, const FactPath& path);
+// Whether field `f` of `holder` is absent (see Evaluation::SetPartial).
+bool FieldAbsent(const google::protobuf::Message& holder,
+                 const google::protobuf::FieldDescriptor* f);
+
+// Adds the unknown `u` to `merged` (as && and || merge unknowns).
+inline void MergeUnknown(std::optional<Value>& merged, const Value& u) {
+  merged = merged ? *LogicalOutcome(*merged, u) : u;
+}
 
 // The error for an evaluation over its cost budget.
 Value CostExceeded(const Frame& f);
