@@ -39,18 +39,19 @@ class Assembly {
            const CompiledRuleSet::Explain* explain) {
     FireRules(fired_out);
     ApplySuppression();
-    if (explain != nullptr && explain->why_not != nullptr) {
-      ExplainWhyNot(*explain->why_not);
-    }
-    if (explain != nullptr && explain->missing_data != nullptr) {
+    if (explain != nullptr &&
+        (explain->why_not != nullptr || explain->missing_data != nullptr)) {
       PlanState plan;
       plan.contrib = &contrib_;
       for (uint8_t state : fired_) {
         plan.not_met.push_back(state == kNotMet);
         plan.fired.push_back(state == kFired);
       }
-      FindMissingData(rs_, input_, plan, explain->missing_data_budget,
-                      *explain->missing_data);
+      if (explain->why_not != nullptr) ExplainWhyNot(plan, *explain->why_not);
+      if (explain->missing_data != nullptr) {
+        FindMissingData(rs_, input_, plan, explain->missing_data_budget,
+                        *explain->missing_data);
+      }
     }
     ReadTeam();
     EmitTechniquesAndSkills();
@@ -115,8 +116,10 @@ class Assembly {
   }
 
   // Why each rule that did not fire did not (the deciding clause of its
-  // condition), and which fired rules' items were held back, by whom.
+  // condition) and what it would have added, and which fired rules' items
+  // were held back, by whom.
   void ExplainWhyNot(
+      const PlanState& plan,
       google::protobuf::RepeatedPtrField<v1::RuleExplanation>& out) {
     for (size_t i = 0; i < rs_.rules_.size(); ++i) {
       const CompiledRule& rule = rs_.rules_[i];
@@ -131,6 +134,8 @@ class Assembly {
       x.set_outcome(fired_[i] == kError ? v1::RuleExplanation::ERROR
                                         : v1::RuleExplanation::NOT_MET);
       FillClause(e, *x.mutable_clause());
+      AddPlanItems(rs_, WouldAdd(rs_, plan, static_cast<int>(i)),
+                   *x.mutable_would_add());
     }
   }
 

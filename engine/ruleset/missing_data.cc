@@ -19,32 +19,13 @@ constexpr v1::ItemKind kKinds[kItemKinds] = {
     v1::ITEM_KIND_TECHNIQUE, v1::ITEM_KIND_DISCIPLINE, v1::ITEM_KIND_PROMPT,
     v1::ITEM_KIND_ALERT, v1::ITEM_KIND_CONSIDERATION};
 
-using Item = std::pair<int, int>;  // kind, catalog index
-
 class Analysis {
  public:
   Analysis(const CompiledRuleSetImpl& rs, const PlanState& plan)
       : rs_(rs), plan_(plan), facts_(rs.expressions_->facts()) {}
 
-  // What rule `r`, were it to fire, would add that the plan lacks: items
-  // no fired rule of higher priority holds back.
   std::vector<Item> WouldAdd(int r) const {
-    const CompiledRule& rule = rs_.rules_[r];
-    std::vector<Item> out;
-    for (int k = 0; k < kItemKinds; ++k) {
-      for (int item : rule.recommend[k]) {
-        if (!(*plan_.contrib)[k][item].empty()) continue;
-        bool held = false;
-        for (size_t s = 0; s < rs_.rules_.size() && !held; ++s) {
-          const CompiledRule& sup = rs_.rules_[s];
-          const std::vector<bool>& mask = sup.suppress[k];
-          held = plan_.fired[s] && sup.priority > rule.priority &&
-                 static_cast<size_t>(item) < mask.size() && mask[item];
-        }
-        if (!held) out.emplace_back(k, item);
-      }
-    }
-    return out;
+    return ruleset_internal::WouldAdd(rs_, plan_, r);
   }
 
   // What it would hold back that the plan has from rules of lower priority.
@@ -75,16 +56,6 @@ class Analysis {
   std::string Display(const Item& item) const {
     const CatalogItem& e = rs_.catalog_[item.first][item.second];
     return e.display.empty() ? e.text : e.display;
-  }
-
-  void AddItems(const std::vector<Item>& items,
-                google::protobuf::RepeatedPtrField<v1::PlanItem>& out) const {
-    for (const Item& item : items) {
-      v1::PlanItem& p = *out.Add();
-      p.set_kind(kKinds[item.first]);
-      p.set_code(rs_.catalog_[item.first][item.second].code);
-      p.set_display(Display(item));
-    }
   }
 
   std::string Sentence(const std::vector<int>& slots,
@@ -127,6 +98,37 @@ class Analysis {
 };
 
 }  // namespace
+
+std::vector<Item> WouldAdd(const CompiledRuleSetImpl& rs, const PlanState& plan,
+                           int r) {
+  const CompiledRule& rule = rs.rules_[r];
+  std::vector<Item> out;
+  for (int k = 0; k < kItemKinds; ++k) {
+    for (int item : rule.recommend[k]) {
+      if (!(*plan.contrib)[k][item].empty()) continue;
+      bool held = false;
+      for (size_t s = 0; s < rs.rules_.size() && !held; ++s) {
+        const CompiledRule& sup = rs.rules_[s];
+        const std::vector<bool>& mask = sup.suppress[k];
+        held = plan.fired[s] && sup.priority > rule.priority &&
+               static_cast<size_t>(item) < mask.size() && mask[item];
+      }
+      if (!held) out.emplace_back(k, item);
+    }
+  }
+  return out;
+}
+
+void AddPlanItems(const CompiledRuleSetImpl& rs, const std::vector<Item>& items,
+                  google::protobuf::RepeatedPtrField<v1::PlanItem>& out) {
+  for (const Item& item : items) {
+    const CatalogItem& e = rs.catalog_[item.first][item.second];
+    v1::PlanItem& p = *out.Add();
+    p.set_kind(kKinds[item.first]);
+    p.set_code(e.code);
+    p.set_display(e.display.empty() ? e.text : e.display);
+  }
+}
 
 void FindMissingData(const CompiledRuleSetImpl& rs,
                      const google::protobuf::Message& input,
@@ -185,8 +187,8 @@ void FindMissingData(const CompiledRuleSetImpl& rs,
       impact.items.insert(hold.begin(), hold.end());
       impact.rules.push_back(rule.id);
     }
-    analysis.AddItems(add, *u.mutable_would_add());
-    analysis.AddItems(hold, *u.mutable_would_hold());
+    AddPlanItems(rs, add, *u.mutable_would_add());
+    AddPlanItems(rs, hold, *u.mutable_would_hold());
     u.set_text(analysis.Sentence(slots, u.condition(), add, hold));
   }
   std::vector<int> ranked;

@@ -92,6 +92,31 @@ TEST_F(WhyNotTest, ARuleNotMetNamesTheClauseInsideItsDefinition) {
   EXPECT_EQ(Find(why_not, "r.ratio"), nullptr);
 }
 
+// What a rule not met would have added: the answer to "why not t1?".
+TEST_F(WhyNotTest, ARuleNotMetSaysWhatItWouldHaveAdded) {
+  v1::Assessment a;
+  a.mutable_scores()->set_pcs_total(24);
+  a.mutable_scores()->set_phq9_total(10);
+  const auto why_not = WhyNot(a);
+  const v1::RuleExplanation* high = Find(why_not, "r.high");
+  ASSERT_NE(high, nullptr);
+  ASSERT_EQ(high->would_add_size(), 2);
+  EXPECT_EQ(high->would_add(0).kind(), v1::ITEM_KIND_TECHNIQUE);
+  EXPECT_EQ(high->would_add(0).code(), "t1");
+  EXPECT_FALSE(high->would_add(0).display().empty());
+  EXPECT_EQ(high->would_add(1).kind(), v1::ITEM_KIND_PROMPT);
+  EXPECT_EQ(high->would_add(1).code(), "p1");
+
+  // With a red flag, r.hold (higher priority) fired and holds t1: r.high
+  // firing would add only its prompt.
+  a.add_red_flags(v1::RED_FLAG_NEW_MASS);
+  const auto held = WhyNot(a);
+  high = Find(held, "r.high");
+  ASSERT_NE(high, nullptr);
+  ASSERT_EQ(high->would_add_size(), 1);
+  EXPECT_EQ(high->would_add(0).code(), "p1");
+}
+
 TEST_F(WhyNotTest, AnAbsentScoreIsTheFirstClauseOfItsGuard) {
   v1::Assessment a;
   a.mutable_scores()->set_phq9_total(30);

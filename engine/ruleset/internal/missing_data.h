@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
@@ -22,6 +23,17 @@ struct PlanState {
   // (empty: not in the plan).
   const std::array<std::vector<RuleList>, kItemKinds>* contrib = nullptr;
 };
+
+using Item = std::pair<int, int>;  // kind, catalog index
+
+// What rule `r`, were it to fire, would add that the plan lacks: items no
+// fired rule of higher priority holds back.
+std::vector<Item> WouldAdd(const CompiledRuleSetImpl& rs, const PlanState& plan,
+                           int r);
+
+// Appends `items` to `out` as the API names them.
+void AddPlanItems(const CompiledRuleSetImpl& rs, const std::vector<Item>& items,
+                  google::protobuf::RepeatedPtrField<v1::PlanItem>& out);
 
 // Fills `out` (see v1::MissingData): evaluates the conditions of the rules
 // that were not met with the absent facts of `input` unknown, and for each
