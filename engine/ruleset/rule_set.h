@@ -39,6 +39,10 @@ struct RuleSetMetadata {
   std::string title;
   std::vector<std::string> authors;
   std::vector<std::string> approvers;
+  // When the version is next due for clinical review (YYYY-MM-DD); empty
+  // when not set. Past it, the version still serves: the date is for
+  // people to see and act on.
+  std::string review_by;
 };
 
 struct LoadOptions {

@@ -51,7 +51,7 @@ CommandResult Reconnect(const std::string& args,
 TEST(CliTest, LintTheBundledRuleSet) {
   const CommandResult r = Reconnect("lint rules/reconnect");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, MatchesRegex("rules/reconnect: ok: reconnect 1\\.0\\.4, "
+  EXPECT_THAT(r.out, MatchesRegex("rules/reconnect: ok: reconnect 1\\.0\\.5, "
                                   "[0-9]+ rules, digest [0-9a-f]{64}\n"));
 }
 
@@ -316,7 +316,7 @@ TEST(CliTest, DiffNamesEveryChange) {
     text.replace(at, from.size(), to);
     std::ofstream(dir / file) << text;
   };
-  edit("ruleset.json", "\"version\": \"1.0.4\"", "\"version\": \"1.1.0\"");
+  edit("ruleset.json", "\"version\": \"1.0.5\"", "\"version\": \"1.1.0\"");
   edit("rules/consent.json", "\"priority\": 1000", "\"priority\": 999");
   edit("params.json", "\"value\": 30,", "\"value\": 31,");
 
@@ -324,7 +324,7 @@ TEST(CliTest, DiffNamesEveryChange) {
   EXPECT_EQ(diff.exit_code, 1) << diff.err;
   EXPECT_THAT(diff.out, HasSubstr("~ rule consent.not_asked\n"
                                   "    priority: 1000 -> 999"));
-  EXPECT_THAT(diff.out, HasSubstr("~ ruleset.version: \"1.0.4\" -> "
+  EXPECT_THAT(diff.out, HasSubstr("~ ruleset.version: \"1.0.5\" -> "
                                   "\"1.1.0\""));
   EXPECT_THAT(diff.out, HasSubstr("~ params.pcs_high.value: 30 -> 31"));
   const CommandResult same = Reconnect("diff rules/reconnect rules/reconnect");

@@ -406,7 +406,7 @@ TEST_F(AuditE2ETest, VerifyRebuildsEveryStoredRuleSet) {
   EXPECT_EQ(status, 1) << out;
   EXPECT_THAT(
       out, testing::HasSubstr("BROKEN at record 1: record 1 was decided by the "
-                              "stored rule set reconnect 1.0.4"));
+                              "stored rule set reconnect 1.0.5"));
   EXPECT_THAT(out, testing::HasSubstr("rebuilds to digest"));
   auto server = Start();
   auto [remote_status, remote_out] = Cli("audit verify --server " + address_);

@@ -159,7 +159,7 @@ TEST_F(CdsFeedbackTest, FeedbackRoundTripsIntoGovernanceOnce) {
   by_rule.set_rule_id("no-such-rule");
   EXPECT_TRUE(Listed(by_rule).empty());
   v1::ListFeedbackRequest by_version;
-  by_version.set_rule_set_version("1.0.4");
+  by_version.set_rule_set_version("1.0.5");
   EXPECT_EQ(Listed(by_version).size(), 1u);
   by_version.set_rule_set_version("0.0.1");
   EXPECT_TRUE(Listed(by_version).empty());

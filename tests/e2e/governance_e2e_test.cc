@@ -101,7 +101,7 @@ class GovernanceE2ETest : public testing::Test {
     in.close();
     std::ofstream(dir / "ruleset.json") << absl::StrReplaceAll(
         s.str(),
-        {{"\"version\": \"1.0.4\"", "\"version\": \"" + version + "\""},
+        {{"\"version\": \"1.0.5\"", "\"version\": \"" + version + "\""},
          {"\"status\": \"active\"", "\"status\": \"" + status + "\""}});
   }
 

@@ -261,7 +261,7 @@ TEST_F(CdsServiceCallTest, AnswersCardsOnceTheDecisionIsRecorded) {
   ASSERT_TRUE(body["cards"].is_array());
   ASSERT_FALSE(body["cards"].empty());
   const std::string decision_id = body["extension"]["reconnect"]["decisionId"];
-  EXPECT_EQ(body["extension"]["reconnect"]["ruleSet"]["version"], "1.0.4");
+  EXPECT_EQ(body["extension"]["reconnect"]["ruleSet"]["version"], "1.0.5");
   // The plan card lists what the EHR did not send.
   bool plan = false;
   for (const auto& card : body["cards"]) {

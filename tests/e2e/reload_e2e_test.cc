@@ -51,7 +51,7 @@ class ReloadE2ETest : public testing::Test {
     fs::copy(fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect", dir,
              fs::copy_options::recursive);
     Edit(dir / "ruleset.json",
-         {{"\"version\": \"1.0.4\"", "\"version\": \"" + version + "\""},
+         {{"\"version\": \"1.0.5\"", "\"version\": \"" + version + "\""},
           {"\"status\": \"active\"", "\"status\": \"" + status + "\""}});
   }
 

@@ -348,7 +348,7 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
   auto governance = v1::Governance::NewStub(channel);
   v1::ActivateRuleSetRequest activate;
   activate.set_id("reconnect");
-  activate.set_version("1.0.4");
+  activate.set_version("1.0.5");
   v1::ActivateRuleSetResponse activated;
   EXPECT_THAT(
       governance->ActivateRuleSet(Context(auditor).get(), activate, &activated),
@@ -357,7 +357,7 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
   grpc::Status s =
       governance->ActivateRuleSet(Context(admin).get(), activate, &activated);
   ASSERT_THAT(s, IsOk()) << s.error_message();
-  EXPECT_EQ(activated.active().version(), "1.0.4");
+  EXPECT_EQ(activated.active().version(), "1.0.5");
   activate.set_version("9.9.9");
   EXPECT_THAT(
       governance->ActivateRuleSet(Context(admin).get(), activate, &activated),
@@ -384,10 +384,10 @@ TEST_F(SecurityE2ETest, BearerTokensAreCheckedAndMappedToRoles) {
   // Administration from the command line: ops may, the auditor may not.
   Write("ops.jwt", admin);
   std::tie(code, out) =
-      testing_util::RunReconnect("admin activate reconnect@1.0.4" + common +
+      testing_util::RunReconnect("admin activate reconnect@1.0.5" + common +
                                  " --token_file " + Path("ops.jwt"));
   EXPECT_EQ(code, 0) << out;
-  EXPECT_THAT(out, HasSubstr("active: reconnect 1.0.4"));
+  EXPECT_THAT(out, HasSubstr("active: reconnect 1.0.5"));
   std::tie(code, out) = testing_util::RunReconnect(
       "admin reload" + common + " --token_file " + Path("ops.jwt"));
   EXPECT_EQ(code, 0) << out;

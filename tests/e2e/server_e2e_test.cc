@@ -184,7 +184,7 @@ TEST_F(ServerE2ETest, EvaluateReturnsARecommendationWithItsProvenance) {
               testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-["
                                     "89ab][0-9a-f]{3}-[0-9a-f]{12}"));
   EXPECT_EQ(response.rule_set().id(), "reconnect");
-  EXPECT_EQ(response.rule_set().version(), "1.0.4");
+  EXPECT_EQ(response.rule_set().version(), "1.0.5");
   EXPECT_THAT(response.rule_set().digest(),
               testing::MatchesRegex("[0-9a-f]{64}"));
   const auto& rec = response.recommendation();
@@ -259,7 +259,7 @@ TEST_F(ServerE2ETest, MissingAssessmentAndUnknownPin) {
   EXPECT_THAT(s, StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(s.error_message(),
             "rule set 'reconnect' version '9.9.9' is not loaded");
-  pinned.set_rule_set_version("1.0.4");
+  pinned.set_rule_set_version("1.0.5");
   EXPECT_THAT(Evaluate(pinned, response), IsOk());
 }
 

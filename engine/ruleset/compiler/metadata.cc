@@ -23,7 +23,7 @@ bool RuleSetCompiler::ReadMetadata(const SourceFile& f) {
   r.RejectUnknownKeys({"id", "version", "status", "effective_date", "title",
                        "description", "authors", "approvers", "changelog",
                        "input", "container", "team", "gap_suggestion",
-                       "summary_labels", "missing_data"});
+                       "summary_labels", "missing_data", "review_by"});
   RuleSetMetadata& m = out_->metadata_;
   m.id = r.String("id", true);
   m.version = r.String("version", true);
@@ -32,6 +32,14 @@ bool RuleSetCompiler::ReadMetadata(const SourceFile& f) {
   m.title = r.String("title", false);
   m.authors = r.StringList("authors");
   m.approvers = r.StringList("approvers");
+  m.review_by = r.String("review_by", false);
+  if (!m.review_by.empty() &&
+      !RE2::FullMatch(m.review_by,
+                      R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))")) {
+    r.Error(issue_codes::kBadName,
+            "\"review_by\" must be a date such as 2027-12-01",
+            f.FindString(m.review_by));
+  }
   if (!m.id.empty() && !RE2::FullMatch(m.id, "[a-z][a-z0-9_.-]{0,63}")) {
     r.Error(issue_codes::kBadName,
             "\"id\" must be lower-case letters, digits, '_', '.' or '-'",

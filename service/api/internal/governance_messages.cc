@@ -67,6 +67,7 @@ void FillSummary(const ruleset::CompiledRuleSet& rs, bool active,
   out.set_digest(rs.digest());
   out.set_title(m.title);
   out.set_effective_date(m.effective_date);
+  out.set_review_by(m.review_by);
   for (const auto& a : m.authors) out.add_authors(a);
   for (const auto& a : m.approvers) out.add_approvers(a);
   out.set_loaded(true);
