@@ -241,8 +241,8 @@ void DecisionSupportService::Call::Evaluate() {
   // Empty when authorization is off.
   record.caller = std::move(caller_);
   record.rule_set_digest = response->rule_set().digest();
-  record.assessment =
-      StoredAssessment(request->assessment(), service_.patient_ref_key_);
+  record.assessment = StoredAssessment(
+      request->assessment(), service_.patient_ref_key_, &record.patient_hmac);
   record.recommendation = std::move(recommendation);
   service_.audit_->Append(
       std::move(record), [ending = ending_](const absl::Status& s) {

@@ -45,25 +45,38 @@ struct DecisionRecord {
   std::string context;
   std::string prev_hash;  // 32 bytes; zeros before the first record
   std::string hash;       // 32 bytes
+  // The assessment's patient reference as stored in it ("hmac-sha256:..."),
+  // or empty: an index to find a patient's decisions by, not hashed itself
+  // (the assessment it is copied from is).
+  std::string patient_hmac;
   // The cards it was answered with, for the card index (not hashed
   // themselves: the context that lists them is).
   std::vector<IssuedCard> cards;
 };
 
-// What a clinician did with a card (CDS Hooks feedback), as the trail keeps
-// it: in a chain of its own, hashed like decisions (chain.h). The caller
-// fills in what was sent; the store fills in the rest from the card's
-// decision, and `sequence`, `prev_hash` and `hash`.
+// What a clinician did with a card (CDS Hooks feedback), or what an MDT
+// decided about one item of a plan (the MDT view), as the trail keeps it:
+// in a chain of its own, hashed like decisions (chain.h).
+// - On a card: the caller fills in what was sent; the store fills in the
+//   rest from the card's decision.
+// - On an item of a decision: the caller also sets `decision_id`,
+//   `card_item` (the item, e.g. "technique/CODE") and `rule_ids`, and
+//   `card_uuid` to the item's own name-based UUID; the store checks that
+//   the decision exists and fills in its rule set.
+// The store sets `sequence`, `prev_hash` and `hash`.
 struct FeedbackRecord {
   int64_t sequence = 0;
   int64_t time_micros = 0;  // when it was received
   std::string caller;
-  std::string service;  // the CDS service it was sent to
+  std::string service;  // the CDS service it was sent to, or "mdt"
   std::string card_uuid;
-  std::string outcome;       // "accepted" or "overridden"
+  // "accepted", "modified" (an MDT's changed version) or "overridden" (a
+  // card dismissed, an item declined).
+  std::string outcome;
   std::string outcome_time;  // outcomeTimestamp as sent
   std::vector<std::string> accepted_suggestions;
-  // {"reason": Coding, "userComment": ...} as compact JSON; empty when none.
+  // {"reason": Coding, "userComment": ..., "modification": ...} as compact
+  // JSON; empty when none.
   std::string override_reason;
   // From the card's decision.
   std::string decision_id;
@@ -176,7 +189,10 @@ struct DecisionQuery {
   std::string rule_set_digest;  // empty: any
   std::string calling_system;   // empty: any
   std::string caller;           // the authenticated caller; empty: any
+  std::string patient_hmac;     // DecisionRecord::patient_hmac; empty: any
   int64_t after_sequence = 0;   // paging: only records after this one
+  int64_t before_sequence = 0;  // paging: only records before it; 0: open
+  bool newest_first = false;    // in descending sequence order
   int limit = 50;
   bool metadata_only = false;  // leave out assessment and recommendation
 };
@@ -215,7 +231,7 @@ class AuditReader {
   // store holds none.
   virtual absl::StatusOr<std::string> GetRuleSetContent(
       const std::string& digest) = 0;
-  // Decisions matching `query`, in sequence order.
+  // Decisions matching `query`, in sequence order (or its reverse).
   virtual absl::StatusOr<std::vector<DecisionRecord>> ListDecisions(
       const DecisionQuery& query) = 0;
   // Feedback matching `query`, in sequence order (none from a store of a

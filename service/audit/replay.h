@@ -34,10 +34,13 @@ class Replayer {
   // set cannot be read back.
   absl::StatusOr<ReplayResult> Replay(const std::string& decision_id);
 
- private:
+  // The rule set with `digest`, rebuilt from the store (once; cached).
+  // NOT_FOUND when the store holds none; DATA_LOSS when it cannot be
+  // rebuilt.
   absl::StatusOr<std::shared_ptr<const ruleset::CompiledRuleSet>> RuleSet(
       const std::string& digest);
 
+ private:
   AuditReader& store_;
   std::map<std::string, std::shared_ptr<const ruleset::CompiledRuleSet>>
       rule_sets_;

@@ -32,13 +32,16 @@ std::string PatientRefHmac(const std::string& key, const std::string& ref) {
 }
 
 std::string StoredAssessment(const v1::Assessment& assessment,
-                             const std::string& patient_ref_key) {
+                             const std::string& patient_ref_key,
+                             std::string* patient_hmac) {
+  if (patient_hmac != nullptr) patient_hmac->clear();
   if (assessment.patient_ref().empty()) return DeterministicBytes(assessment);
   v1::Assessment stored = assessment;
   stored.set_patient_ref(
       patient_ref_key.empty()
           ? std::string()
           : PatientRefHmac(patient_ref_key, assessment.patient_ref()));
+  if (patient_hmac != nullptr) *patient_hmac = stored.patient_ref();
   return DeterministicBytes(stored);
 }
 

@@ -21,9 +21,11 @@ std::string PatientRefHmac(const std::string& key, const std::string& ref);
 // The assessment as recorded: as submitted, but for the patient reference,
 // which is stored only as its HMAC under `patient_ref_key` (and not at all
 // without a key), so that the same patient links across decisions for
-// whoever holds the key, and for no one else.
+// whoever holds the key, and for no one else. `patient_hmac`, when not
+// null, is set to that HMAC (empty when none is stored).
 std::string StoredAssessment(const v1::Assessment& assessment,
-                             const std::string& patient_ref_key);
+                             const std::string& patient_ref_key,
+                             std::string* patient_hmac = nullptr);
 
 }  // namespace reconnect::service
 

@@ -73,7 +73,8 @@ void Decide(const DecisionEngine& engine, AuditStore* audit,
   record.calling_system = decision.request.calling_system();
   record.caller = decision.caller;
   record.rule_set_digest = response.rule_set().digest();
-  record.assessment = StoredAssessment(assessment, patient_ref_key);
+  record.assessment =
+      StoredAssessment(assessment, patient_ref_key, &record.patient_hmac);
   record.recommendation = DeterministicBytes(response.recommendation());
   // The cards go into the context, and so under the decision's hash: the
   // link from a card's feedback to its decision is part of the chain.

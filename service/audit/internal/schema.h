@@ -17,7 +17,7 @@ namespace reconnect::service::audit_internal {
 // request it came through, e.g. a CDS Hooks hookInstance). 4: the cards
 // decisions were answered with, and the feedback on them in a chain of its
 // own.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 // Readers (verify, replay, governance) read every version from this one on.
 inline constexpr int kOldestReadableVersion = 1;
 

@@ -68,13 +68,15 @@ class Statement {
 };
 
 // The columns of a decisions row, as ReadDecision reads them, in a store of
-// schema `version` (before 3, the context is empty).
+// schema `version` (before 3, the context is empty; before 5, the patient
+// HMAC).
 inline std::string DecisionColumns(int version) {
   return std::string(
              "sequence, decision_id, time_micros, calling_system, caller,"
              " rule_set_digest, assessment, recommendation, prev_hash, "
              "hash, ") +
-         (version >= 3 ? "context" : "''");
+         (version >= 3 ? "context" : "''") +
+         (version >= 5 ? ", patient_hmac" : ", ''");
 }
 
 inline DecisionRecord ReadDecision(Statement& row) {
@@ -90,6 +92,7 @@ inline DecisionRecord ReadDecision(Statement& row) {
   r.prev_hash = row.Bytes(8);
   r.hash = row.Bytes(9);
   r.context = row.Bytes(10);
+  r.patient_hmac = row.Bytes(11);
   return r;
 }
 

@@ -34,6 +34,48 @@ absl::Status SqliteAuditStore::WriteCards(const DecisionRecord& r) {
   return absl::OkStatus();
 }
 
+absl::Status SqliteAuditStore::AppendFeedbackRow(FeedbackRecord& f,
+                                                 Statement& seen,
+                                                 Statement& insert,
+                                                 std::vector<bool>& stored) {
+  seen.Reset();
+  seen.BindText(1, f.card_uuid)
+      .BindText(2, f.outcome)
+      .BindText(3, f.outcome_time);
+  const int seen_step = seen.Step();
+  if (seen_step == SQLITE_ROW) {
+    stored.push_back(false);  // this interaction was stored before
+    return absl::OkStatus();
+  }
+  if (seen_step != SQLITE_DONE) return absl::UnavailableError(seen.Error());
+  f.sequence = feedback_sequence_ + 1;
+  f.prev_hash = feedback_hash_;
+  f.hash = FeedbackChainHash(f);
+  insert.Reset();
+  insert.Bind(1, f.sequence)
+      .Bind(2, f.time_micros)
+      .BindText(3, f.caller)
+      .BindText(4, f.service)
+      .BindText(5, f.card_uuid)
+      .BindText(6, f.outcome)
+      .BindText(7, f.outcome_time)
+      .BindText(8, JsonArray(f.accepted_suggestions))
+      .BindText(9, f.override_reason)
+      .BindText(10, f.decision_id)
+      .BindText(11, f.card_item)
+      .BindText(12, JsonArray(f.rule_ids))
+      .BindText(13, f.rule_set_digest)
+      .BindBlob(14, f.prev_hash)
+      .BindBlob(15, f.hash);
+  if (insert.Step() != SQLITE_DONE) {
+    return absl::UnavailableError(insert.Error());
+  }
+  feedback_sequence_ = f.sequence;
+  feedback_hash_ = f.hash;
+  stored.push_back(true);
+  return absl::OkStatus();
+}
+
 absl::Status SqliteAuditStore::WriteFeedback(Pending& p) {
   const int64_t saved_sequence = feedback_sequence_;
   const std::string saved_hash = feedback_hash_;
@@ -54,6 +96,8 @@ absl::Status SqliteAuditStore::WriteFeedback(Pending& p) {
                  " c.suggestions, d.rule_set_digest FROM cards c"
                  " JOIN decisions d ON d.decision_id = c.decision_id"
                  " WHERE c.card_uuid = ?");
+  Statement decision(
+      db_, "SELECT rule_set_digest FROM decisions WHERE decision_id = ?");
   Statement seen(db_,
                  "SELECT 1 FROM feedback WHERE card_uuid = ? AND outcome = ?"
                  " AND outcome_time = ?");
@@ -67,6 +111,21 @@ absl::Status SqliteAuditStore::WriteFeedback(Pending& p) {
   for (size_t i = 0; i < p.feedback.size(); ++i) {
     FeedbackRecord& f = p.feedback[i];
     const int entry = static_cast<int>(i);
+    if (!f.decision_id.empty()) {
+      // On an item of a decision, not on a card.
+      decision.Reset();
+      decision.BindText(1, f.decision_id);
+      const int found = decision.Step();
+      if (found == SQLITE_DONE) {
+        return refuse(entry, "decision",
+                      absl::StrCat("no decision '", f.decision_id,
+                                   "' is in the audit trail"));
+      }
+      if (found != SQLITE_ROW) return absl::UnavailableError(decision.Error());
+      f.rule_set_digest = decision.Bytes(0);
+      RETURN_IF_ERROR(AppendFeedbackRow(f, seen, insert, stored));
+      continue;
+    }
     card.Reset();
     card.BindText(1, f.card_uuid);
     const int step = card.Step();
@@ -94,45 +153,11 @@ absl::Status SqliteAuditStore::WriteFeedback(Pending& p) {
                          "' is not a suggestion of card '", f.card_uuid, "'"));
       }
     }
-    seen.Reset();
-    seen.BindText(1, f.card_uuid)
-        .BindText(2, f.outcome)
-        .BindText(3, f.outcome_time);
-    const int seen_step = seen.Step();
-    if (seen_step == SQLITE_ROW) {
-      stored.push_back(false);  // this interaction was stored before
-      continue;
-    }
-    if (seen_step != SQLITE_DONE) return absl::UnavailableError(seen.Error());
     f.decision_id = card.Bytes(0);
     f.card_item = card.Bytes(2);
     f.rule_ids = FromJsonArray(card.Bytes(3));
     f.rule_set_digest = card.Bytes(5);
-    f.sequence = feedback_sequence_ + 1;
-    f.prev_hash = feedback_hash_;
-    f.hash = FeedbackChainHash(f);
-    insert.Reset();
-    insert.Bind(1, f.sequence)
-        .Bind(2, f.time_micros)
-        .BindText(3, f.caller)
-        .BindText(4, f.service)
-        .BindText(5, f.card_uuid)
-        .BindText(6, f.outcome)
-        .BindText(7, f.outcome_time)
-        .BindText(8, JsonArray(f.accepted_suggestions))
-        .BindText(9, f.override_reason)
-        .BindText(10, f.decision_id)
-        .BindText(11, f.card_item)
-        .BindText(12, JsonArray(f.rule_ids))
-        .BindText(13, f.rule_set_digest)
-        .BindBlob(14, f.prev_hash)
-        .BindBlob(15, f.hash);
-    if (insert.Step() != SQLITE_DONE) {
-      return absl::UnavailableError(insert.Error());
-    }
-    feedback_sequence_ = f.sequence;
-    feedback_hash_ = f.hash;
-    stored.push_back(true);
+    RETURN_IF_ERROR(AppendFeedbackRow(f, seen, insert, stored));
   }
   p.result = {absl::OkStatus(), -1, "", std::move(stored)};
   return Exec(db_, "RELEASE feedback");

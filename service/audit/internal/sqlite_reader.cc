@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "service/audit/audit_store.h"
 #include "service/audit/internal/schema.h"
 #include "service/audit/internal/sqlite.h"
@@ -95,32 +96,47 @@ SqliteAuditReader::ListDecisionIds(int64_t after, int limit) {
 
 absl::StatusOr<std::vector<DecisionRecord>> SqliteAuditReader::ListDecisions(
     const DecisionQuery& q) {
-  // Unset filters match everything, so one statement serves every query.
-  static constexpr char kWhere[] =
-      " FROM decisions WHERE sequence > ?1"
-      " AND (?2 = 0 OR time_micros >= ?2) AND (?3 = 0 OR time_micros < ?3)"
-      " AND (?4 = '' OR rule_set_digest = ?4)"
-      " AND (?5 = '' OR calling_system = ?5)"
-      " AND (?7 = '' OR caller = ?7)"
-      " ORDER BY sequence LIMIT ?6";
+  // Only the filters that are set go into the statement, so that SQLite
+  // picks the index they fit (time, rule set, calling system, caller,
+  // patient) rather than scanning the trail.
+  std::string where = " WHERE sequence > ?1";
+  if (q.before_sequence > 0) absl::StrAppend(&where, " AND sequence < ?2");
+  if (q.start_micros > 0) absl::StrAppend(&where, " AND time_micros >= ?3");
+  if (q.end_micros > 0) absl::StrAppend(&where, " AND time_micros < ?4");
+  if (!q.rule_set_digest.empty()) {
+    absl::StrAppend(&where, " AND rule_set_digest = ?5");
+  }
+  if (!q.calling_system.empty()) {
+    absl::StrAppend(&where, " AND calling_system = ?6");
+  }
+  if (!q.caller.empty()) absl::StrAppend(&where, " AND caller = ?7");
+  if (!q.patient_hmac.empty()) {
+    // A store from before the column has no patient index: nothing
+    // matches there, rather than every decision.
+    absl::StrAppend(
+        &where, version_ >= 5 ? " AND patient_hmac = ?8" : " AND ?8 IS NULL");
+  }
+  std::string columns = DecisionColumns(version_);
+  if (q.metadata_only) {
+    absl::StrReplaceAll({{"assessment, recommendation", "x'', x''"}}, &columns);
+  }
   const std::string sql = absl::StrCat(
-      "SELECT sequence, decision_id, time_micros, calling_system, caller,"
-      " rule_set_digest, ",
-      q.metadata_only ? "x'', x''" : "assessment, recommendation",
-      ", prev_hash, hash, ", version_ >= 3 ? "context" : "''", kWhere);
+      "SELECT ", columns, " FROM decisions", where, " ORDER BY sequence",
+      q.newest_first ? " DESC" : "", " LIMIT ?9");
   Statement rows(db_, sql.c_str());
   rows.Bind(1, q.after_sequence)
-      .Bind(2, q.start_micros)
-      .Bind(3, q.end_micros)
-      .BindText(4, q.rule_set_digest)
-      .BindText(5, q.calling_system)
-      .Bind(6, q.limit)
-      .BindText(7, q.caller);
+      .Bind(2, q.before_sequence)
+      .Bind(3, q.start_micros)
+      .Bind(4, q.end_micros)
+      .BindText(5, q.rule_set_digest)
+      .BindText(6, q.calling_system)
+      .BindText(7, q.caller)
+      .BindText(8, q.patient_hmac)
+      .Bind(9, q.limit);
   std::vector<DecisionRecord> out;
   int step;
   while ((step = rows.Step()) == SQLITE_ROW) {
-    DecisionRecord r = ReadDecision(rows);
-    out.push_back(std::move(r));
+    out.push_back(ReadDecision(rows));
   }
   if (step != SQLITE_DONE) {
     return absl::UnavailableError(

@@ -358,8 +358,8 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
   Statement row(db_,
                 "INSERT INTO decisions (sequence, decision_id, time_micros,"
                 " calling_system, caller, rule_set_digest, assessment,"
-                " recommendation, prev_hash, hash, context)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                " recommendation, prev_hash, hash, context, patient_hmac)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (Pending& p : batch) {
     if (p.is_feedback) {
       if (!WriteFeedback(p).ok()) return fail("record feedback");
@@ -380,7 +380,8 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
         .BindBlob(8, r.recommendation)
         .BindBlob(9, r.prev_hash)
         .BindBlob(10, r.hash)
-        .BindText(11, r.context);
+        .BindText(11, r.context)
+        .BindText(12, r.patient_hmac);
     if (row.Step() != SQLITE_DONE) {
       absl::Status s = fail("record a decision");
       row.Reset();

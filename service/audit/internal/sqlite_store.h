@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "service/audit/audit_store.h"
+#include "service/audit/internal/sqlite.h"
 #include "service/common/executor.h"
 
 namespace reconnect::service::audit_internal {
@@ -86,6 +87,11 @@ class SqliteAuditStore final : public AuditStore {
   // Checks and chains one feedback request's entries, all or none (a
   // savepoint), setting `p.result`; an error only when SQLite fails.
   absl::Status WriteFeedback(Pending& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Chains and inserts one checked entry, unless the same interaction was
+  // stored before; appends which it was to `stored`.
+  absl::Status AppendFeedbackRow(FeedbackRecord& f, Statement& seen,
+                                 Statement& insert, std::vector<bool>& stored)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status Probe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   void SetHealthy(bool healthy) ABSL_LOCKS_EXCLUDED(mu_);
   void ApplyPageLimit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);

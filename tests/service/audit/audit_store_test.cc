@@ -17,6 +17,7 @@
 #include "engine/ruleset/rule_set.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reconnect/v1/assessment.pb.h"
 #include "service/audit/chain.h"
 #include "service/audit/internal/sqlite_store.h"
 #include "tests/testing/audit_store_fixture.h"
@@ -226,8 +227,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "DELETE FROM decisions WHERE sequence IN (2, 3);"
                    "INSERT INTO decisions SELECT 5 - sequence, decision_id,"
                    " time_micros, calling_system, caller, rule_set_digest,"
-                   " assessment, recommendation, prev_hash, hash, context"
-                   " FROM t;",
+                   " assessment, recommendation, prev_hash, hash, context,"
+                   " patient_hmac FROM t;",
                    2, "record 2"},
         TamperCase{"Renumber",
                    "UPDATE decisions SET sequence = 10 WHERE sequence = 6", 6,
@@ -315,14 +316,59 @@ TEST_F(AuditStoreTest, ReaderListsByFilter) {
   EXPECT_EQ((*stored)[0].version, "1.0.0");
 }
 
+// A store of schema version 4 (before the patient column) gets the column,
+// filled from the assessments it holds, so that a patient's earlier
+// decisions are found by their HMAC too.
+TEST_F(AuditStoreTest, MigratesAVersion4StoreFillingThePatientColumn) {
+  {
+    auto store = AuditStore::Open({path_, 0});
+    ASSERT_THAT(store, IsOk()) << store.status();
+    ASSERT_THAT((*store)->RecordRuleSet(Bundled().digest(), "reconnect", "test",
+                                        Bundled().canonical_content()),
+                IsOk());
+    for (int i = 1; i <= 3; ++i) {
+      DecisionRecord r = Record(i);
+      v1::Assessment a;
+      if (i != 2) a.set_patient_ref(absl::StrCat("hmac-sha256:p", i % 2));
+      r.assessment = a.SerializeAsString();
+      ASSERT_THAT(AppendAndWait(**store, r), IsOk());
+    }
+  }
+  Tamper(
+      "DROP INDEX decisions_by_patient;"
+      "ALTER TABLE decisions DROP COLUMN patient_hmac;"
+      "PRAGMA user_version = 4;");
+  { ASSERT_THAT(AuditStore::Open({path_, 0}), IsOk()); }
+  auto reader = AuditReader::Open(path_);
+  ASSERT_THAT(reader, IsOk());
+  DecisionQuery q;
+  q.patient_hmac = "hmac-sha256:p1";
+  q.newest_first = true;
+  auto listed = (*reader)->ListDecisions(q);
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].decision_id, "decision-3");
+  EXPECT_EQ((*listed)[1].decision_id, "decision-1");
+  EXPECT_EQ((*listed)[0].patient_hmac, "hmac-sha256:p1");
+  q.before_sequence = 3;
+  listed = (*reader)->ListDecisions(q);
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].decision_id, "decision-1");
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->ok()) << report->problem;
+}
+
 // A store of schema version 1 (before the caller index and the context) is
 // migrated when a server opens it, and read as it is by the readers until
 // then.
 TEST_F(AuditStoreTest, MigratesAVersion1Store) {
   FillWith(2);  // records without a context, as version 1 held them
   Tamper(
-      "DROP INDEX decisions_by_caller;"
+      "DROP INDEX decisions_by_caller; DROP INDEX decisions_by_patient;"
       "ALTER TABLE decisions DROP COLUMN context;"
+      "ALTER TABLE decisions DROP COLUMN patient_hmac;"
       "DROP TABLE cards; DROP TABLE feedback; DROP TABLE feedback_head;"
       "PRAGMA user_version = 1;");
   auto index_exists = [&] {
