@@ -16,7 +16,8 @@ declare -A allowed=(
   [api]="common audit security decision api"
   [fhir]="common fhir"
   [http]="common audit security decision fhir http"
-  [cli]="common audit security decision api fhir http cli"
+  [web]="common audit security decision http web"
+  [cli]="common audit security decision api fhir http web cli"
 )
 
 bad=0

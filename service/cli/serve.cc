@@ -31,6 +31,7 @@
 #include "service/decision/rule_set_versions.h"
 #include "service/http/cds_hooks.h"
 #include "service/security/tls.h"
+#include "service/web/mdt_routes.h"
 
 namespace reconnect::service {
 
@@ -161,7 +162,7 @@ absl::StatusOr<std::unique_ptr<AuditStore>> OpenAuditStore(
 bool ConfigurePatientRefKey(const ServeOptions& options,
                             DecisionSupportService& service,
                             http::CdsHooksRoutes& cds_hooks,
-                            http::FhirRoutes& fhir) {
+                            http::FhirRoutes& fhir, web::MdtRoutes& mdt) {
   if (options.patient_ref_key_file.empty()) {
     Log(LogLevel::kWarning, "patient_ref_not_stored",
         {{"reason",
@@ -180,6 +181,7 @@ bool ConfigurePatientRefKey(const ServeOptions& options,
   }
   service.SetPatientRefKey(*key);
   cds_hooks.SetPatientRefKey(*key);
+  mdt.SetPatientRefKey(*key);
   fhir.SetPatientRefKey(*std::move(key));
   return true;
 }
@@ -338,7 +340,10 @@ int RunServe(const ServeOptions& options) {
   // store. The HTTP listener is shut down explicitly below, before they go.
   http::CdsHooksRoutes cds_hooks(registry, engine, limits, audit->get());
   http::FhirRoutes fhir(registry, engine, limits, audit->get());
-  if (*audit && !ConfigurePatientRefKey(options, service, cds_hooks, fhir)) {
+  web::MdtRoutes mdt(registry, *authorizer, audit->get(),
+                     *audit ? options.audit : std::string());
+  if (*audit &&
+      !ConfigurePatientRefKey(options, service, cds_hooks, fhir, mdt)) {
     return kExitRefused;
   }
   EmptyDecisionSupportService empty_service;
@@ -392,7 +397,7 @@ int RunServe(const ServeOptions& options) {
           ok ? "audit_store_recovered" : "audit_store_unwritable");
     });
   }
-  if (http_listener && !http_listener->Listen(options, cds_hooks, fhir)) {
+  if (http_listener && !http_listener->Listen(options, cds_hooks, fhir, mdt)) {
     return kExitFailed;
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));

@@ -33,6 +33,8 @@ struct HttpAccessOptions {
 //   to the log, never the token); a verified client whose identity the
 //   policy gives no evaluator role gets a bare 403. The caller's identity
 //   goes to the routes in HttpRequest::caller, and so to the audit trail.
+//   The MDT pages (/mdt) are for people, not CDS clients: they
+//   authenticate their users themselves.
 class HttpAccess {
  public:
   // `verifier` may be null: no authentication (loopback only; serve checks).

@@ -12,6 +12,15 @@ std::string HttpRequest::Header(std::string_view name) const {
   return "";
 }
 
+std::string LoggablePath(std::string_view path) {
+  constexpr std::string_view kPatients = "/mdt/patients/";
+  if (path.substr(0, kPatients.size()) == kPatients &&
+      path.size() > kPatients.size()) {
+    return std::string(kPatients) + "{ref}";
+  }
+  return std::string(path);
+}
+
 HttpResponse OutcomeResponse(int status,
                              const std::vector<OutcomeIssue>& issues) {
   nlohmann::json list = nlohmann::json::array();

@@ -43,6 +43,10 @@ struct OutcomeIssue {
   std::string expression;
 };
 
+// `path` as it may be logged: a patient reference in it (the MDT view's
+// /mdt/patients/{ref}) is replaced by "{ref}".
+std::string LoggablePath(std::string_view path);
+
 // `status` with a FHIR OperationOutcome of `issues` (all errors).
 HttpResponse OutcomeResponse(int status,
                              const std::vector<OutcomeIssue>& issues);

@@ -15,7 +15,8 @@ namespace reconnect::service {
 
 namespace {
 
-constexpr Role kRoles[] = {Role::kEvaluator, Role::kAuditor, Role::kAdmin};
+constexpr Role kRoles[] = {Role::kEvaluator, Role::kAuditor, Role::kAdmin,
+                           Role::kClinician, Role::kMdt};
 constexpr size_t kMaxCachedTokens = 4096;
 
 unsigned Bit(Role role) { return 1u << static_cast<unsigned>(role); }
@@ -30,6 +31,10 @@ std::string_view RoleName(Role role) {
       return "auditor";
     case Role::kAdmin:
       return "admin";
+    case Role::kClinician:
+      return "clinician";
+    case Role::kMdt:
+      return "mdt";
   }
   return "unknown";
 }
@@ -121,7 +126,9 @@ absl::StatusOr<Authorizer::Policy> Authorizer::ParsePolicy(
       }
       if (!known) {
         return absl::InvalidArgumentError(absl::StrCat(
-            at, " is not a role; the roles are evaluator, auditor, admin"));
+            at,
+            " is not a role; the roles are evaluator, auditor, admin, "
+            "clinician, mdt"));
       }
     }
     if (policy.count(identity) > 0) {
@@ -301,6 +308,35 @@ absl::Status Authorizer::AuthenticateOnArrival(
       Authenticate(authorization, auth_context, *current);
   if (!who.ok()) return Unauthenticated("(on arrival)", who.status());
   return absl::OkStatus();
+}
+
+absl::StatusOr<Principal> Authorizer::AuthorizePerson(
+    const std::string& authorization, std::vector<Role> any_of,
+    std::string_view method) {
+  Principal person;
+  if (!enabled()) {
+    person.roles = ~0u;
+    return person;
+  }
+  const std::shared_ptr<const State> current = state();
+  // Only a bearer token: the web listener has no client certificates.
+  absl::StatusOr<std::string> who =
+      authorization.empty()
+          ? absl::UnauthenticatedError("no Authorization header")
+          : Authenticate(&authorization, nullptr, *current);
+  if (!who.ok()) return Unauthenticated(method, who.status());
+  auto bound = current->policy.find(*who);
+  if (bound == current->policy.end()) {
+    return Denied(method, *who, any_of.front(),
+                  "the policy binds no role to this caller");
+  }
+  person.identity = *std::move(who);
+  person.roles = bound->second;
+  for (Role role : any_of) {
+    if (person.Has(role)) return person;
+  }
+  return Denied(method, person.identity, any_of.front(),
+                "the caller's roles include none that may use this page");
 }
 
 absl::Status Authorizer::AuthorizeIdentity(

@@ -22,8 +22,21 @@ enum class Role {
   kEvaluator,  // DecisionSupport
   kAuditor,    // the Governance read methods
   kAdmin,      // Governance.ReloadRuleSets and ActivateRuleSet
+  // The web pages' people: they read care plans and record the team's
+  // decisions on them (an auditor reads them only).
+  kClinician,
+  kMdt,
 };
 std::string_view RoleName(Role role);
+
+// A person using the web pages, as the policy knows them.
+struct Principal {
+  std::string identity;  // "jwt:SUBJECT"; empty when authorization is off
+  unsigned roles = 0;    // a bit per Role
+  bool Has(Role role) const {
+    return (roles & (1u << static_cast<unsigned>(role))) != 0;
+  }
+};
 
 struct AuthOptions {
   // The policy file: which identities hold which roles. Empty: authorization
@@ -65,6 +78,16 @@ class Authorizer {
   absl::Status AuthorizeIdentity(const std::vector<std::string>& identities,
                                  Role role, std::string_view method,
                                  std::string* identity);
+
+  // Authenticates a person reaching the web pages by the bearer JWT in
+  // `authorization` (the Authorization header's value, as the sign-in proxy
+  // in front of the pages sets it): OK with their identity and roles when
+  // they hold at least one of `any_of`; UNAUTHENTICATED or PERMISSION_DENIED
+  // otherwise (generic messages; the reason is logged with `method`). Every
+  // role, and no identity, when authorization is off.
+  absl::StatusOr<Principal> AuthorizePerson(const std::string& authorization,
+                                            std::vector<Role> any_of,
+                                            std::string_view method);
 
   // Authenticates a call as its headers arrive, before its message: OK when
   // `authorization` (the header's value; null when absent) or the verified
