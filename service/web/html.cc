@@ -49,8 +49,9 @@ std::string Page(const PageParts& parts) {
       "<meta name=\"viewport\" content=\"width=device-width, "
       "initial-scale=1\">\n"
       "<meta name=\"referrer\" content=\"no-referrer\">\n<title>",
-      Escape(parts.title), "</title>\n<link rel=\"stylesheet\" href=\"",
-      AssetUrl("mdt.css"), "\">\n");
+      Escape(parts.title), "</title>\n<link rel=\"icon\" href=\"",
+      AssetUrl("icon.svg"), "\" type=\"image/svg+xml\">\n",
+      "<link rel=\"stylesheet\" href=\"", AssetUrl("mdt.css"), "\">\n");
   if (parts.script) {
     absl::StrAppend(&html, "<script src=\"", AssetUrl("mdt.js"),
                     "\" defer></script>\n");

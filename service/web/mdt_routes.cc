@@ -10,22 +10,17 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "boost/url/encode.hpp"
 #include "boost/url/parse.hpp"
 #include "boost/url/rfc/unreserved_chars.hpp"
 #include "boost/url/url_view.hpp"
-#include "google/protobuf/util/message_differencer.h"
-#include "nlohmann/json.hpp"
-#include "reconnect/v1/assessment.pb.h"
-#include "service/common/log.h"
 #include "service/decision/stored_record.h"
 #include "service/web/assets.h"
-#include "service/web/care_plan_page.h"
 #include "service/web/decision_list_page.h"
-#include "service/web/html.h"
+#include "service/web/internal/mdt_pages.h"
 #include "service/web/mdt_feedback.h"
+#include "service/web/responses.h"
 
 namespace reconnect::service::web {
 
@@ -33,71 +28,9 @@ namespace {
 
 using http::HttpRequest;
 using http::HttpResponse;
-using nlohmann::json;
 
-// Scripts and styles from the service only, none inline; nothing framed,
-// no other origin reached.
-constexpr char kContentSecurityPolicy[] =
-    "default-src 'none'; script-src 'self'; style-src 'self'; "
-    "img-src 'self'; connect-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'";
-// Pages waiting for the worker; more are refused with 503.
-constexpr int kMaxQueued = 32;
 constexpr int kPageSize = 50;
 constexpr char kPatientHmacPrefix[] = "hmac-sha256:";
-
-void Harden(HttpResponse& r) {
-  r.headers.emplace_back("Content-Security-Policy", kContentSecurityPolicy);
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
-}
-
-// A page with health data: never cached.
-HttpResponse HtmlAnswer(int status, std::string html) {
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "text/html; charset=utf-8";
-  r.body = std::move(html);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  Harden(r);
-  return r;
-}
-
-HttpResponse Message(int status, absl::string_view title,
-                     absl::string_view text) {
-  PageParts parts;
-  parts.title = std::string(title);
-  parts.heading = std::string(title);
-  parts.main_html = absl::StrCat("<p>", Escape(std::string(text)), "</p>");
-  return HtmlAnswer(status, Page(parts));
-}
-
-HttpResponse JsonAnswer(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  Harden(r);
-  return r;
-}
-
-HttpResponse JsonError(int status, absl::string_view error,
-                       absl::string_view field = "") {
-  json body = {{"error", std::string(error)}};
-  if (!field.empty()) body["field"] = std::string(field);
-  return JsonAnswer(status, body);
-}
-
-HttpResponse Redirect(const std::string& location) {
-  HttpResponse r;
-  r.status = 303;
-  r.content_type.clear();
-  r.headers.emplace_back("Location", location);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  Harden(r);
-  return r;
-}
 
 std::optional<HttpResponse> Asset(const std::vector<std::string>& segments) {
   // mdt, assets, hash, name
@@ -137,203 +70,10 @@ bool ParseDay(const std::string& text, bool end, int64_t& micros) {
 
 }  // namespace
 
-// Everything that reads the audit store, on one thread of its own.
-class MdtRoutes::Worker {
- public:
-  Worker(const RuleSetRegistry& registry, AuditStore* audit, std::string path)
-      : registry_(registry), audit_(audit), path_(std::move(path)) {}
-
-  bool enabled() const { return audit_ != nullptr && !path_.empty(); }
-
-  // Runs `work` on the worker; false (not queued) when too much waits.
-  bool Post(std::function<void()> work) {
-    if (queued_.fetch_add(1) >= kMaxQueued) {
-      --queued_;
-      return false;
-    }
-    executor_.Post([this, work = std::move(work)] {
-      --queued_;
-      work();
-    });
-    return true;
-  }
-
-  HttpResponse DecisionPage(const std::string& id, const Principal& person);
-  HttpResponse ListPage(DecisionQuery query, DecisionListView view,
-                        const std::string& more_url);
-  void Record(const std::string& id, const MdtEntry& entry,
-              const Principal& person, std::shared_ptr<http::Respond> respond);
-
- private:
-  absl::StatusOr<AuditReader*> Reader() {
-    if (!reader_) {
-      auto opened = AuditReader::Open(path_);
-      if (!opened.ok()) return opened.status();
-      reader_ = *std::move(opened);
-      replayer_ = std::make_unique<Replayer>(*reader_);
-    }
-    return reader_.get();
-  }
-
-  // The rule set with `digest`: a loaded one, else rebuilt from the store.
-  absl::StatusOr<std::shared_ptr<const ruleset::CompiledRuleSet>> RuleSet(
-      const std::string& digest) {
-    for (auto& rs : registry_.All()) {
-      if (rs->digest() == digest) return rs;
-    }
-    if (absl::Status s = Reader().status(); !s.ok()) return s;
-    return replayer_->RuleSet(digest);
-  }
-
-  static json OverrideReasons(const ruleset::CompiledRuleSet& rs) {
-    const json& hooks = rs.cds_hooks();
-    if (!hooks.is_object() || !hooks.contains("cards")) return json::array();
-    return hooks["cards"].value("override_reasons", json::array());
-  }
-
-  const RuleSetRegistry& registry_;
-  AuditStore* const audit_;
-  const std::string path_;
-  std::atomic<int> queued_{0};
-  // Worker thread only.
-  std::unique_ptr<AuditReader> reader_;
-  std::unique_ptr<Replayer> replayer_;
-  // Last: its thread stops before what it uses goes.
-  Executor executor_{"mdt", 1};
-};
-
-HttpResponse MdtRoutes::Worker::DecisionPage(const std::string& id,
-                                             const Principal& person) {
-  absl::StatusOr<AuditReader*> reader = Reader();
-  if (!reader.ok()) {
-    return Message(503, "Audit trail unavailable",
-                   "The audit trail cannot be read just now.");
-  }
-  absl::StatusOr<DecisionRecord> record = (*reader)->GetDecision(id);
-  if (absl::IsNotFound(record.status())) {
-    return Message(404, "No such decision",
-                   absl::StrCat("The audit trail holds no decision ", id, "."));
-  }
-  if (!record.ok()) {
-    return Message(503, "Audit trail unavailable",
-                   "The audit trail cannot be read just now.");
-  }
-  CarePlanView view;
-  v1::Assessment assessment;
-  if (!view.plan.ParseFromString(record->recommendation) ||
-      !assessment.ParseFromString(record->assessment)) {
-    return Message(500, "Unreadable decision",
-                   absl::StrCat("Decision ", id,
-                                " cannot be read back from the audit trail; "
-                                "run `reconnect audit verify`."));
-  }
-  view.record = *std::move(record);
-  view.can_record = person.Has(Role::kClinician) || person.Has(Role::kMdt);
-  auto rule_set = RuleSet(view.record.rule_set_digest);
-  if (!rule_set.ok()) {
-    view.explain_problem = std::string(rule_set.status().message());
-  } else {
-    const ruleset::CompiledRuleSet& rs = **rule_set;
-    view.rule_set_id = rs.metadata().id;
-    view.rule_set_version = rs.metadata().version;
-    view.approvers = rs.metadata().approvers;
-    view.review_by = rs.metadata().review_by;
-    view.override_reasons = OverrideReasons(rs);
-    v1::Recommendation again;
-    ruleset::CompiledRuleSet::Explain explain;
-    explain.why_not = &view.why_not;
-    explain.missing_data = &view.missing_data;
-    rs.Evaluate(assessment, again, nullptr, &explain);
-    view.explained =
-        google::protobuf::util::MessageDifferencer::Equals(again, view.plan);
-    if (!view.explained) {
-      view.explain_problem =
-          "evaluating the recorded assessment again did not give the "
-          "recorded plan (see `reconnect replay`)";
-    }
-  }
-  FeedbackQuery feedback;
-  feedback.decision_id = id;
-  feedback.limit = 10000;
-  auto recorded = (*reader)->ListFeedback(feedback);
-  if (!recorded.ok()) {
-    return Message(503, "Audit trail unavailable",
-                   "The audit trail cannot be read just now.");
-  }
-  view.feedback = *std::move(recorded);
-  return HtmlAnswer(200, CarePlanPage(view));
-}
-
-HttpResponse MdtRoutes::Worker::ListPage(DecisionQuery query,
-                                         DecisionListView view,
-                                         const std::string& more_url) {
-  absl::StatusOr<AuditReader*> reader = Reader();
-  absl::StatusOr<std::vector<DecisionRecord>> decisions =
-      reader.ok() ? (*reader)->ListDecisions(query) : reader.status();
-  auto rule_sets = reader.ok() ? (*reader)->ListRuleSets() : reader.status();
-  if (!decisions.ok() || !rule_sets.ok()) {
-    return Message(503, "Audit trail unavailable",
-                   "The audit trail cannot be read just now.");
-  }
-  for (const StoredRuleSet& r : *rule_sets) {
-    view.rule_sets[r.digest] = absl::StrCat(r.id, " ", r.version);
-  }
-  view.decisions = *std::move(decisions);
-  if (static_cast<int>(view.decisions.size()) == query.limit) {
-    view.older_url =
-        absl::StrCat(more_url, "before=", view.decisions.back().sequence);
-  }
-  return HtmlAnswer(200, DecisionListPage(view));
-}
-
-void MdtRoutes::Worker::Record(const std::string& id, const MdtEntry& entry,
-                               const Principal& person,
-                               std::shared_ptr<http::Respond> respond) {
-  auto answer = [&](HttpResponse r) { std::move (*respond)(std::move(r)); };
-  absl::StatusOr<AuditReader*> reader = Reader();
-  absl::StatusOr<DecisionRecord> record =
-      reader.ok() ? (*reader)->GetDecision(id) : reader.status();
-  if (absl::IsNotFound(record.status())) {
-    return answer(JsonError(404, absl::StrCat("no decision ", id)));
-  }
-  if (!record.ok()) {
-    return answer(JsonError(503, "the audit trail cannot be read just now"));
-  }
-  v1::Recommendation plan;
-  if (!plan.ParseFromString(record->recommendation)) {
-    return answer(JsonError(500, "the decision cannot be read back"));
-  }
-  auto rule_set = RuleSet(record->rule_set_digest);
-  const json reasons =
-      rule_set.ok() ? OverrideReasons(**rule_set) : json::array();
-  std::string field;
-  absl::StatusOr<FeedbackRecord> feedback = MdtFeedback(
-      entry, id, plan, reasons, person.identity, absl::Now(), field);
-  if (!feedback.ok()) {
-    return answer(JsonError(400, feedback.status().message(), field));
-  }
-  const std::string item = feedback->card_item;
-  const std::string outcome = feedback->outcome;
-  std::vector<FeedbackRecord> entries;
-  entries.push_back(*std::move(feedback));
-  audit_->AppendFeedback(
-      std::move(entries), [respond, item, outcome](const FeedbackResult& r) {
-        if (r.status.ok()) {
-          Log(LogLevel::kInfo, "mdt_decision_recorded", {{"outcome", outcome}});
-          std::move (*respond)(
-              JsonAnswer(201, {{"recorded", true}, {"item", item}}));
-        } else if (absl::IsInvalidArgument(r.status)) {
-          std::move (*respond)(JsonError(400, r.status.message(), r.field));
-        } else {
-          std::move (*respond)(
-              JsonError(503, "the audit trail cannot be written just now"));
-        }
-      });
-}
-
 MdtRoutes::MdtRoutes(const RuleSetRegistry& registry, Authorizer& authorizer,
                      AuditStore* audit, std::string audit_path)
-    : worker_(std::make_unique<Worker>(registry, audit, std::move(audit_path))),
+    : worker_(
+          std::make_unique<MdtPages>(registry, audit, std::move(audit_path))),
       authorizer_(authorizer) {}
 
 MdtRoutes::~MdtRoutes() = default;
@@ -392,7 +132,7 @@ void MdtRoutes::Handle(HttpRequest request, http::Respond respond) const {
         Message(404, "Not found", "There is no MDT page at this address."));
     return;
   }
-  Worker* worker = worker_.get();
+  MdtPages* worker = worker_.get();
   if (n == 1 || (n == 2 && segments[1] == "decisions")) {
     if (method != "GET") {
       std::move (*pending)(http::MethodNotAllowed(request, "GET"));
@@ -483,8 +223,12 @@ void MdtRoutes::Handle(HttpRequest request, http::Respond respond) const {
     query.patient_hmac = ref;
     query.limit = kPageSize;
     for (const auto& param : target->params()) {
-      if (param.key == "before") {
-        absl::SimpleAtoi(std::string(param.value), &query.before_sequence);
+      if (param.key == "before" && (!absl::SimpleAtoi(std::string(param.value),
+                                                      &query.before_sequence) ||
+                                    query.before_sequence <= 0)) {
+        std::move (*pending)(
+            Message(400, "Bad address", "'before' must be a positive number."));
+        return;
       }
     }
     const std::string more = absl::StrCat("/mdt/patients/", ref, "?");

@@ -1,18 +1,17 @@
 #ifndef RECONNECT_SERVICE_WEB_MDT_ROUTES_H_
 #define RECONNECT_SERVICE_WEB_MDT_ROUTES_H_
 
-#include <atomic>
 #include <memory>
 #include <string>
 
 #include "service/audit/audit_store.h"
-#include "service/audit/replay.h"
-#include "service/common/executor.h"
 #include "service/decision/rule_set_registry.h"
 #include "service/http/http_server.h"
 #include "service/security/auth.h"
 
 namespace reconnect::service::web {
+
+class MdtPages;
 
 // The MDT care-plan view on `reconnect serve --http_listen`:
 // - GET /mdt: recent decisions, searched by time and calling system;
@@ -46,8 +45,7 @@ class MdtRoutes {
   void Handle(http::HttpRequest request, http::Respond respond) const;
 
  private:
-  class Worker;
-  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<MdtPages> worker_;
   Authorizer& authorizer_;
   std::string patient_ref_key_;
 };

@@ -1,0 +1,36 @@
+#ifndef RECONNECT_SERVICE_WEB_RESPONSES_H_
+#define RECONNECT_SERVICE_WEB_RESPONSES_H_
+
+// The answers every page route gives: pages (never cached, under a strict
+// Content-Security-Policy), short messages, JSON and redirects.
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+#include "service/http/http_message.h"
+
+namespace reconnect::service::web {
+
+// Adds the security headers every answer of the pages carries.
+void Harden(http::HttpResponse& r);
+
+// `html`, a page with health data: never cached.
+http::HttpResponse HtmlAnswer(int status, std::string html);
+
+// A page saying `text` under the heading `title`.
+http::HttpResponse Message(int status, absl::string_view title,
+                           absl::string_view text);
+
+http::HttpResponse JsonAnswer(int status, const nlohmann::json& body);
+
+// {"error": error, "field": field} (no field when empty).
+http::HttpResponse JsonError(int status, absl::string_view error,
+                             absl::string_view field = "");
+
+// 303 to `location` (an address on this service).
+http::HttpResponse Redirect(const std::string& location);
+
+}  // namespace reconnect::service::web
+
+#endif  // RECONNECT_SERVICE_WEB_RESPONSES_H_
