@@ -47,6 +47,7 @@ class Assembly {
         plan.not_met.push_back(state == kNotMet);
         plan.fired.push_back(state == kFired);
       }
+      FindHolders(rs_, plan);
       if (explain->why_not != nullptr) ExplainWhyNot(plan, *explain->why_not);
       if (explain->missing_data != nullptr) {
         FindMissingData(rs_, input_, plan, explain->missing_data_budget,

@@ -99,21 +99,34 @@ class Analysis {
 
 }  // namespace
 
+void FindHolders(const CompiledRuleSetImpl& rs, PlanState& plan) {
+  for (int k = 0; k < kItemKinds; ++k) {
+    plan.held_at[k].assign(rs.catalog_[k].size(), INT_MIN);
+  }
+  for (size_t s = 0; s < rs.rules_.size(); ++s) {
+    const CompiledRule& sup = rs.rules_[s];
+    if (!plan.fired[s] || !sup.suppresses_anything) continue;
+    for (int k = 0; k < kItemKinds; ++k) {
+      const std::vector<bool>& mask = sup.suppress[k];
+      std::vector<int>& at = plan.held_at[k];
+      for (size_t item = 0; item < mask.size(); ++item) {
+        if (mask[item] && sup.priority > at[item]) at[item] = sup.priority;
+      }
+    }
+  }
+}
+
 std::vector<Item> WouldAdd(const CompiledRuleSetImpl& rs, const PlanState& plan,
                            int r) {
   const CompiledRule& rule = rs.rules_[r];
   std::vector<Item> out;
   for (int k = 0; k < kItemKinds; ++k) {
     for (int item : rule.recommend[k]) {
-      if (!(*plan.contrib)[k][item].empty()) continue;
-      bool held = false;
-      for (size_t s = 0; s < rs.rules_.size() && !held; ++s) {
-        const CompiledRule& sup = rs.rules_[s];
-        const std::vector<bool>& mask = sup.suppress[k];
-        held = plan.fired[s] && sup.priority > rule.priority &&
-               static_cast<size_t>(item) < mask.size() && mask[item];
+      // Not in the plan, and no fired rule of higher priority holds it.
+      if ((*plan.contrib)[k][item].empty() &&
+          plan.held_at[k][item] <= rule.priority) {
+        out.emplace_back(k, item);
       }
-      if (!held) out.emplace_back(k, item);
     }
   }
   return out;

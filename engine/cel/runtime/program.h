@@ -66,8 +66,11 @@ class ExpressionSet {
   friend class Evaluation;
   friend struct runtime_internal::Frame;
   friend class runtime_internal::Planner;
-  ExpressionSet() = default;
+  ExpressionSet();
 
+  // Unique in the process, for as long as it runs: evaluations reuse the
+  // frames of earlier ones of the same set (see Evaluation).
+  const uint64_t id_;
   Limits limits_;
   bool strong_enums_ = false;
   std::vector<std::unique_ptr<runtime_internal::Node>> roots_;
@@ -183,7 +186,9 @@ struct Explanation {
 
 // One evaluation over an ExpressionSet: holds the inputs, the fact and
 // definition caches, and the iteration budget. Not thread-safe; cheap to
-// create. The inputs must outlive the Evaluation and any value it returns.
+// create: its frame is taken from the thread's earlier evaluations of the
+// same set, when there is one, and cleared and given back when it ends.
+// The inputs must outlive the Evaluation and any value it returns.
 class Evaluation {
  public:
   explicit Evaluation(const ExpressionSet& set);
@@ -244,7 +249,6 @@ class Evaluation {
   ResidualText ResidualOf(const runtime_internal::Node* node, const Value& v,
                           int depth, const std::vector<std::string>& names);
 
- public:
  private:
   std::unique_ptr<runtime_internal::Frame> frame_;
   // Definitions explained so far, by index; made on the first Explain.

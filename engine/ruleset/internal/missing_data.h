@@ -2,6 +2,7 @@
 #define RECONNECT_ENGINE_RULESET_INTERNAL_MISSING_DATA_H_
 
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -22,7 +23,13 @@ struct PlanState {
   // Per kind and catalog item: the rules whose recommendation of it stands
   // (empty: not in the plan).
   const std::array<std::vector<RuleList>, kItemKinds>* contrib = nullptr;
+  // Per kind and catalog item: the highest priority of a fired rule that
+  // suppresses it (INT_MIN: none). Set by FindHolders.
+  std::array<std::vector<int>, kItemKinds> held_at;
 };
+
+// Sets `plan.held_at` from the fired rules.
+void FindHolders(const CompiledRuleSetImpl& rs, PlanState& plan);
 
 using Item = std::pair<int, int>;  // kind, catalog index
 

@@ -1,5 +1,6 @@
 #include "engine/cel/runtime/internal/nodes.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/container/inlined_vector.h"
@@ -15,6 +16,7 @@ using google::protobuf::Message;
 
 Frame::Frame(const ExpressionSet& s)
     : set(s),
+      set_id(s.id_),
       inputs(s.inputs_, nullptr),
       variables(s.variables_),
       facts(s.facts_.size()),
@@ -23,6 +25,19 @@ Frame::Frame(const ExpressionSet& s)
       def_state(s.def_roots_.size(), 0),
       locals(s.locals_),
       max_cost(s.limits_.max_cost) {}
+
+void Frame::Clear() {
+  std::fill(inputs.begin(), inputs.end(), nullptr);
+  std::fill(variables.begin(), variables.end(), Value());
+  std::fill(facts.begin(), facts.end(), Value());
+  std::fill(fact_loaded.begin(), fact_loaded.end(), 0);
+  std::fill(defs.begin(), defs.end(), Value());
+  std::fill(def_state.begin(), def_state.end(), 0);
+  std::fill(locals.begin(), locals.end(), Value());
+  iterations = 0;
+  cost = 0;
+  partial = false;
+}
 
 Value CostExceeded(const Frame& f) {
   return Value::Error(absl::StrCat("evaluation cost exceeds ", f.max_cost,

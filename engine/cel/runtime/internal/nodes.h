@@ -19,11 +19,14 @@ namespace reconnect::cel::runtime_internal {
 // at most once; locals hold comprehension variables by pre-assigned slot.
 struct Frame {
   explicit Frame(const ExpressionSet& s);
+  // Back to the state of a new frame of the same set, keeping the memory.
+  void Clear();
 
   const Value& Fact(int slot);
   Value Def(int index);
 
   const ExpressionSet& set;
+  const uint64_t set_id;  // ExpressionSet::id_
   std::vector<const google::protobuf::Message*> inputs;
   std::vector<Value> variables;
   std::vector<Value> facts;
