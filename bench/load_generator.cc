@@ -8,6 +8,7 @@
 //   reconnect_load --target ADDR --assessment FILE [--channels 4]
 //                  [--outstanding 16] [--seconds 10] [--warmup_seconds 1]
 //                  [--tls_ca FILE] [--token_file FILE] [--server_pid PID]
+//                  [--why_not]
 
 #include <algorithm>
 #include <atomic>
@@ -39,6 +40,9 @@ ABSL_FLAG(std::string, tls_ca, "",
           "CA of the server's certificate: connect with TLS.");
 ABSL_FLAG(std::string, token_file, "",
           "A bearer token (JWT) to send with every call.");
+ABSL_FLAG(bool, why_not, false,
+          "Ask for the explanation (EXPLANATION_WHY_NOT: why not and missing "
+          "data) with every call.");
 ABSL_FLAG(int, server_pid, 0,
           "The server's process id, to report its CPU time per call.");
 
@@ -129,6 +133,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   shared.request.set_calling_system("load-generator");
+  if (absl::GetFlag(FLAGS_why_not)) {
+    shared.request.set_explanation(reconnect::v1::EXPLANATION_WHY_NOT);
+  }
 
   auto credentials = reconnect::service::MakeChannelCredentials(
       {absl::GetFlag(FLAGS_tls_ca), "", ""});

@@ -373,10 +373,17 @@ TEST_F(MdtTest, RecentDecisionsAreSearchedByTimeAndCallingSystem) {
 
 TEST_F(MdtTest, AssetsAreEmbeddedAndCachedByContent) {
   const std::string html = Get("/mdt").body;
-  const size_t at = html.find("href=\"/mdt/assets/");
-  ASSERT_NE(at, std::string::npos);
-  const size_t start = at + 6;
-  const std::string url = html.substr(start, html.find('"', start) - start);
+  auto linked = [&](const std::string& before) {
+    const size_t at = html.find(before);
+    if (at == std::string::npos) return std::string();
+    const size_t start = at + before.size();
+    return html.substr(start, html.find('"', start) - start);
+  };
+  const std::string url = linked("<link rel=\"stylesheet\" href=\"");
+  ASSERT_THAT(url, testing::StartsWith("/mdt/assets/"));
+  const HttpReply icon = Get(linked("<link rel=\"icon\" href=\""));
+  EXPECT_EQ(icon.status, 200);
+  EXPECT_EQ(icon.headers.at("content-type"), "image/svg+xml");
   const HttpReply css = Get(url);
   ASSERT_EQ(css.status, 200);
   EXPECT_EQ(css.headers.at("content-type"), "text/css; charset=utf-8");
