@@ -226,6 +226,10 @@ void DecisionSupportService::Call::Evaluate() {
   // that its hash depends only on the message) and, as field
   // `recommendation`, into the response.
   std::string recommendation = DeterministicBytes(response->recommendation());
+  RuleOutcomes outcomes;
+  if (service_.audit_ != nullptr) {
+    outcomes = OutcomesOf(response->recommendation());
+  }
   response->clear_recommendation();
   response_ = WithRecommendation(*response, recommendation);
   if (service_.audit_ == nullptr) {
@@ -244,6 +248,7 @@ void DecisionSupportService::Call::Evaluate() {
   record.assessment = StoredAssessment(
       request->assessment(), service_.patient_ref_key_, &record.patient_hmac);
   record.recommendation = std::move(recommendation);
+  record.outcomes = std::move(outcomes);
   service_.audit_->Append(
       std::move(record), [ending = ending_](const absl::Status& s) {
         if (s.ok()) {

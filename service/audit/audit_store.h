@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "service/audit/rule_outcomes.h"
 
 namespace reconnect::service {
 
@@ -49,6 +50,9 @@ struct DecisionRecord {
   // or empty: an index to find a patient's decisions by, not hashed itself
   // (the assessment it is copied from is).
   std::string patient_hmac;
+  // Which rules fired and which were held, for the daily counts (not
+  // hashed: the recommendation they are read from is).
+  RuleOutcomes outcomes;
   // The cards it was answered with, for the card index (not hashed
   // themselves: the context that lists them is).
   std::vector<IssuedCard> cards;
@@ -214,6 +218,33 @@ struct StoredRuleSet {
   int64_t first_recorded_micros = 0;
 };
 
+// How many decisions a rule set made on one day (UTC), from one calling
+// system; and how often a rule fired, or was held by `holder`, that day.
+// The store keeps these as it writes (schema 6 on), so that a period's
+// figures are read without reading its decisions.
+struct DecisionDayCount {
+  int64_t day = 0;  // days since 1970-01-01, UTC
+  std::string rule_set_digest;
+  std::string calling_system;
+  int64_t count = 0;
+};
+struct RuleDayCount {
+  int64_t day = 0;
+  std::string rule_set_digest;
+  std::string rule_id;
+  // Empty: the rule fired; "*": it was held back (by any rule); else it was
+  // held back by this rule.
+  std::string holder;
+  int64_t count = 0;
+};
+
+// The UTC day of a time in microseconds since the epoch.
+inline int64_t DayOf(int64_t micros) {
+  constexpr int64_t kMicrosPerDay = 86'400'000'000;
+  return micros >= 0 ? micros / kMicrosPerDay
+                     : (micros - kMicrosPerDay + 1) / kMicrosPerDay;
+}
+
 // Read access to a store file (read-only; safe while a server writes it).
 // One reader is used by one thread at a time.
 class AuditReader {
@@ -240,6 +271,13 @@ class AuditReader {
       const FeedbackQuery& query) = 0;
   // Every rule-set version recorded, by id and version.
   virtual absl::StatusOr<std::vector<StoredRuleSet>> ListRuleSets() = 0;
+  // The daily counts of days `first_day` to `last_day` (inclusive).
+  // FAILED_PRECONDITION for a store of a schema before them (a server
+  // migrates it when it opens it).
+  virtual absl::StatusOr<std::vector<DecisionDayCount>> ListDecisionCounts(
+      int64_t first_day, int64_t last_day) = 0;
+  virtual absl::StatusOr<std::vector<RuleDayCount>> ListRuleCounts(
+      int64_t first_day, int64_t last_day) = 0;
   // (sequence, decision id) in sequence order, after sequence `after`, at
   // most `limit`.
   virtual absl::StatusOr<std::vector<std::pair<int64_t, std::string>>>

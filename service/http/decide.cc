@@ -76,6 +76,7 @@ void Decide(const DecisionEngine& engine, AuditStore* audit,
   record.assessment =
       StoredAssessment(assessment, patient_ref_key, &record.patient_hmac);
   record.recommendation = DeterministicBytes(response.recommendation());
+  record.outcomes = OutcomesOf(response.recommendation());
   // The cards go into the context, and so under the decision's hash: the
   // link from a card's feedback to its decision is part of the chain.
   if (!issued.empty()) {

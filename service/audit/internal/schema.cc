@@ -2,7 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "reconnect/v1/assessment.pb.h"
+#include "reconnect/v1/recommendation.pb.h"
 #include "service/audit/internal/sqlite.h"
+#include "service/audit/rule_outcomes.h"
 #include "service/common/status_macros.h"
 
 namespace reconnect::service::audit_internal {
@@ -130,7 +132,106 @@ absl::Status MigrateTo5(sqlite3* db) {
               "COMMIT;");
 }
 
+// 5 to 6: decisions per day and rule set, and rule fires and holds per
+// day, kept by the writer from now on and counted here from the decisions
+// already stored.
+absl::Status MigrateTo6(sqlite3* db) {
+  RETURN_IF_ERROR(Exec(db,
+                       "BEGIN IMMEDIATE;"
+                       "CREATE TABLE decision_daily("
+                       "  day INTEGER NOT NULL,"
+                       "  rule_set_digest TEXT NOT NULL,"
+                       "  calling_system TEXT NOT NULL,"
+                       "  count INTEGER NOT NULL,"
+                       "  PRIMARY KEY (day, rule_set_digest, calling_system))"
+                       "  WITHOUT ROWID;"
+                       "CREATE TABLE rule_daily("
+                       "  day INTEGER NOT NULL,"
+                       "  rule_set_digest TEXT NOT NULL,"
+                       "  rule_id TEXT NOT NULL,"
+                       "  holder TEXT NOT NULL,"  // '': fired
+                       "  count INTEGER NOT NULL,"
+                       "  PRIMARY KEY (day, rule_set_digest, rule_id, holder))"
+                       "  WITHOUT ROWID;"));
+  DailyCounts counts;
+  {
+    Statement rows(db,
+                   "SELECT time_micros, rule_set_digest, calling_system,"
+                   " recommendation FROM decisions");
+    int step;
+    while ((step = rows.Step()) == SQLITE_ROW) {
+      v1::Recommendation plan;
+      RuleOutcomes outcomes;
+      // An unreadable record is verify's to report; it counts as a
+      // decision without rules here.
+      if (plan.ParseFromString(rows.Bytes(3))) outcomes = OutcomesOf(plan);
+      counts.Add(rows.Int(0), rows.Bytes(1), rows.Bytes(2), outcomes);
+    }
+    if (step != SQLITE_DONE) {
+      const std::string error = rows.Error();
+      Exec(db, "ROLLBACK").IgnoreError();
+      return absl::UnavailableError(error);
+    }
+  }
+  if (absl::Status s = counts.Write(db); !s.ok()) {
+    Exec(db, "ROLLBACK").IgnoreError();
+    return s;
+  }
+  return Exec(db, "PRAGMA user_version = 6; COMMIT;");
+}
+
 }  // namespace
+
+void DailyCounts::Add(int64_t time_micros, const std::string& digest,
+                      const std::string& calling_system,
+                      const RuleOutcomes& outcomes) {
+  const int64_t day = DayOf(time_micros);
+  ++decisions_[{day, digest, calling_system}];
+  for (const std::string& rule : outcomes.fired) {
+    ++rules_[{day, digest, rule, ""}];
+  }
+  const std::string* last = nullptr;
+  for (const auto& [rule, holder] : outcomes.held) {
+    ++rules_[{day, digest, rule, holder}];
+    // Held by any rule: once per decision (held is sorted by rule).
+    if (last == nullptr || *last != rule) ++rules_[{day, digest, rule, "*"}];
+    last = &rule;
+  }
+}
+
+absl::Status DailyCounts::Write(sqlite3* db) {
+  Statement decision(
+      db,
+      "INSERT INTO decision_daily (day, rule_set_digest, calling_system,"
+      " count) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count +"
+      " excluded.count");
+  for (const auto& [key, n] : decisions_) {
+    decision.Reset();
+    decision.Bind(1, std::get<0>(key))
+        .BindText(2, std::get<1>(key))
+        .BindText(3, std::get<2>(key))
+        .Bind(4, n);
+    if (decision.Step() != SQLITE_DONE) {
+      return absl::UnavailableError(decision.Error());
+    }
+  }
+  Statement rule(db,
+                 "INSERT INTO rule_daily (day, rule_set_digest, rule_id, "
+                 "holder, count) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO "
+                 "UPDATE SET count = count + excluded.count");
+  for (const auto& [key, n] : rules_) {
+    rule.Reset();
+    rule.Bind(1, std::get<0>(key))
+        .BindText(2, std::get<1>(key))
+        .BindText(3, std::get<2>(key))
+        .BindText(4, std::get<3>(key))
+        .Bind(5, n);
+    if (rule.Step() != SQLITE_DONE) return absl::UnavailableError(rule.Error());
+  }
+  decisions_.clear();
+  rules_.clear();
+  return absl::OkStatus();
+}
 
 absl::Status Migrate(sqlite3* db, const std::string& path) {
   Statement version(db, "PRAGMA user_version");
@@ -168,7 +269,8 @@ absl::Status Migrate(sqlite3* db, const std::string& path) {
                          "COMMIT;"));
   }
   if (have < 4) RETURN_IF_ERROR(MigrateTo4(db));
-  return MigrateTo5(db);
+  if (have < 5) RETURN_IF_ERROR(MigrateTo5(db));
+  return MigrateTo6(db);
 }
 
 absl::StatusOr<int> CheckReadable(sqlite3* db, const std::string& path) {

@@ -3,10 +3,14 @@
 
 #include <sqlite3.h>
 
+#include <cstdint>
+#include <map>
 #include <string>
+#include <tuple>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "service/audit/rule_outcomes.h"
 
 namespace reconnect::service::audit_internal {
 
@@ -16,10 +20,28 @@ namespace reconnect::service::audit_internal {
 // queries by caller identity. 3: a decision's context (the interface and the
 // request it came through, e.g. a CDS Hooks hookInstance). 4: the cards
 // decisions were answered with, and the feedback on them in a chain of its
-// own.
-inline constexpr int kSchemaVersion = 5;
+// own. 5: each decision's patient HMAC, indexed. 6: daily counts of
+// decisions and of rule fires and holds.
+inline constexpr int kSchemaVersion = 6;
 // Readers (verify, replay, governance) read every version from this one on.
 inline constexpr int kOldestReadableVersion = 1;
+
+// Decisions and rule outcomes counted per day, then added to the daily
+// tables in one go (per group commit, or once when migrating).
+class DailyCounts {
+ public:
+  void Add(int64_t time_micros, const std::string& digest,
+           const std::string& calling_system, const RuleOutcomes& outcomes);
+  // Adds what was counted to the tables of `db` (inside the caller's
+  // transaction), and starts counting afresh.
+  absl::Status Write(sqlite3* db);
+  bool empty() const { return decisions_.empty(); }
+
+ private:
+  std::map<std::tuple<int64_t, std::string, std::string>, int64_t> decisions_;
+  std::map<std::tuple<int64_t, std::string, std::string, std::string>, int64_t>
+      rules_;
+};
 
 // Brings the store at `path`, open as `db` for writing, to kSchemaVersion,
 // one version per transaction. FAILED_PRECONDITION for a newer file.

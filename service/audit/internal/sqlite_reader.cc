@@ -36,6 +36,10 @@ class SqliteAuditReader final : public AuditReader {
   absl::StatusOr<std::vector<StoredRuleSet>> ListRuleSets() override;
   absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ListDecisionIds(
       int64_t after, int limit) override;
+  absl::StatusOr<std::vector<DecisionDayCount>> ListDecisionCounts(
+      int64_t first_day, int64_t last_day) override;
+  absl::StatusOr<std::vector<RuleDayCount>> ListRuleCounts(
+      int64_t first_day, int64_t last_day) override;
 
  private:
   sqlite3* const db_;
@@ -143,6 +147,57 @@ absl::StatusOr<std::vector<DecisionRecord>> SqliteAuditReader::ListDecisions(
         absl::StrCat("cannot read the audit store: ", rows.Error()));
   }
   return out;
+}
+
+namespace {
+
+absl::Status NoDailyCounts(int version) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the audit store has schema version ", version,
+      ", before daily counts (6); `reconnect serve` migrates it when it "
+      "opens it"));
+}
+
+// Runs `rows` (days bound as ?1 and ?2) and reads each row with `read`.
+template <typename T, typename Read>
+absl::StatusOr<std::vector<T>> DailyRows(Statement& rows, int64_t first_day,
+                                         int64_t last_day, Read read) {
+  rows.Bind(1, first_day).Bind(2, last_day);
+  std::vector<T> out;
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) out.push_back(read(rows));
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<DecisionDayCount>>
+SqliteAuditReader::ListDecisionCounts(int64_t first_day, int64_t last_day) {
+  if (version_ < 6) return NoDailyCounts(version_);
+  Statement rows(db_,
+                 "SELECT day, rule_set_digest, calling_system, count FROM "
+                 "decision_daily WHERE day BETWEEN ?1 AND ?2 ORDER BY day,"
+                 " rule_set_digest, calling_system");
+  return DailyRows<DecisionDayCount>(
+      rows, first_day, last_day, [](Statement& r) {
+        return DecisionDayCount{r.Int(0), r.Bytes(1), r.Bytes(2), r.Int(3)};
+      });
+}
+
+absl::StatusOr<std::vector<RuleDayCount>> SqliteAuditReader::ListRuleCounts(
+    int64_t first_day, int64_t last_day) {
+  if (version_ < 6) return NoDailyCounts(version_);
+  Statement rows(db_,
+                 "SELECT day, rule_set_digest, rule_id, holder, count FROM "
+                 "rule_daily WHERE day BETWEEN ?1 AND ?2 ORDER BY day,"
+                 " rule_set_digest, rule_id, holder");
+  return DailyRows<RuleDayCount>(rows, first_day, last_day, [](Statement& r) {
+    return RuleDayCount{r.Int(0), r.Bytes(1), r.Bytes(2), r.Bytes(3), r.Int(4)};
+  });
 }
 
 absl::StatusOr<std::vector<FeedbackRecord>> SqliteAuditReader::ListFeedback(

@@ -355,6 +355,7 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
                         absl::StrCat("audit store cannot ", what, ": ", error));
                   };
   if (!Exec(db_, "BEGIN IMMEDIATE").ok()) return fail("begin a transaction");
+  DailyCounts counts;
   Statement row(db_,
                 "INSERT INTO decisions (sequence, decision_id, time_micros,"
                 " calling_system, caller, rule_set_digest, assessment,"
@@ -388,9 +389,11 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
       return s;
     }
     if (!WriteCards(r).ok()) return fail("index a decision's cards");
+    counts.Add(r.time_micros, r.rule_set_digest, r.calling_system, r.outcomes);
     head_sequence_ = r.sequence;
     head_hash_ = r.hash;
   }
+  if (!counts.Write(db_).ok()) return fail("count the day's decisions");
   Statement head(db_, "UPDATE head SET sequence = ?, hash = ? WHERE id = 1");
   head.Bind(1, head_sequence_).BindBlob(2, head_hash_);
   if (head.Step() != SQLITE_DONE) return fail("advance the chain head");

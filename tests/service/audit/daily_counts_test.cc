@@ -1,0 +1,206 @@
+// The daily counts the audit store keeps beside the trail: decisions per day,
+// rule set and calling system, and rule fires and holds per day, written in
+// the same transaction as the decisions, counted from the stored
+// recommendations when an older store is migrated, and read back without
+// reading the decisions.
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "reconnect/v1/assessment.pb.h"
+#include "service/audit/audit_store.h"
+#include "service/audit/rule_outcomes.h"
+#include "tests/testing/audit_store_fixture.h"
+#include "tests/testing/examples.h"
+#include "tests/testing/status_matchers.h"
+
+namespace reconnect::service {
+namespace {
+
+using testing::Contains;
+using testing::ElementsAre;
+using testing::Pair;
+using testing_util::IsOk;
+
+constexpr int64_t kDay = 86'400'000'000;
+constexpr int64_t kFirstDay = 19'700;  // 2023-12-09
+
+// The recommendation the bundled rule set makes for examples/NAME.
+v1::Recommendation Plan(const std::string& name) {
+  v1::EvaluateRequest request = testing_util::ExampleRequest(name, "test");
+  v1::Recommendation plan;
+  testing_util::Bundled().Evaluate(request.assessment(), plan);
+  return plan;
+}
+
+TEST(RuleOutcomesTest, ARedFlagFiresAndHoldsTheRulesBelowIt) {
+  const RuleOutcomes outcomes = OutcomesOf(Plan("red-flag-bleeding.json"));
+  EXPECT_THAT(outcomes.fired, Contains("safety.red_flag"));
+  EXPECT_THAT(outcomes.held, Contains(Pair(testing::_, "safety.red_flag")));
+  for (const auto& [rule, holder] : outcomes.held) {
+    // A held rule fired: its condition was true.
+    EXPECT_THAT(outcomes.fired, Contains(rule));
+    EXPECT_NE(rule, holder);
+  }
+  EXPECT_TRUE(std::is_sorted(outcomes.fired.begin(), outcomes.fired.end()));
+  EXPECT_TRUE(OutcomesOf(v1::Recommendation()).fired.empty());
+}
+
+class DailyCountsTest : public testing_util::AuditStoreTest {
+ protected:
+  DecisionRecord Decision(int i, int day, const std::string& system,
+                          const std::string& example) {
+    DecisionRecord r = Record(i);
+    r.time_micros = (kFirstDay + day) * kDay + i;
+    r.calling_system = system;
+    const v1::Recommendation plan = Plan(example);
+    r.recommendation = plan.SerializeAsString();
+    r.outcomes = OutcomesOf(plan);
+    return r;
+  }
+
+  // day -> count, summed over rule sets and systems.
+  std::map<std::tuple<int64_t, std::string>, int64_t> Decisions() {
+    auto reader = AuditReader::Open(path_);
+    EXPECT_THAT(reader, IsOk());
+    std::map<std::tuple<int64_t, std::string>, int64_t> out;
+    auto counts = (*reader)->ListDecisionCounts(kFirstDay - 10, kFirstDay + 10);
+    EXPECT_THAT(counts, IsOk());
+    for (const DecisionDayCount& c : *counts) {
+      EXPECT_EQ(c.rule_set_digest, testing_util::Bundled().digest());
+      out[{c.day - kFirstDay, c.calling_system}] += c.count;
+    }
+    return out;
+  }
+
+  // (day, rule, holder) -> count.
+  std::map<std::tuple<int64_t, std::string, std::string>, int64_t> Rules() {
+    auto reader = AuditReader::Open(path_);
+    EXPECT_THAT(reader, IsOk());
+    std::map<std::tuple<int64_t, std::string, std::string>, int64_t> out;
+    auto counts = (*reader)->ListRuleCounts(kFirstDay - 10, kFirstDay + 10);
+    EXPECT_THAT(counts, IsOk());
+    for (const RuleDayCount& c : *counts) {
+      out[{c.day - kFirstDay, c.rule_id, c.holder}] += c.count;
+    }
+    return out;
+  }
+};
+
+TEST_F(DailyCountsTest, DecisionsAndRulesAreCountedPerDay) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    // Concurrent appends share transactions: the counts add up across them.
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 10; ++i) {
+          const int n = t * 10 + i;
+          EXPECT_THAT(AppendAndWait(
+                          *store, Decision(n, n % 2, t < 2 ? "east" : "west",
+                                           n % 3 == 0 ? "red-flag-bleeding.json"
+                                                      : "no-partner.json")),
+                      IsOk());
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  EXPECT_EQ(Decisions(), (std::map<std::tuple<int64_t, std::string>, int64_t>{
+                             {{0, "east"}, 10},
+                             {{1, "east"}, 10},
+                             {{0, "west"}, 10},
+                             {{1, "west"}, 10}}));
+  // Of 40 decisions, n % 3 == 0 (14 of them: 7 on each day) had a red flag.
+  const auto rules = Rules();
+  EXPECT_EQ(rules.at({0, "safety.red_flag", ""}), 7);
+  EXPECT_EQ(rules.at({1, "safety.red_flag", ""}), 7);
+  int64_t held = 0;
+  for (const auto& [key, n] : rules) {
+    if (std::get<2>(key) == "safety.red_flag") held += n;
+  }
+  const RuleOutcomes red = OutcomesOf(Plan("red-flag-bleeding.json"));
+  EXPECT_EQ(held, 14 * static_cast<int64_t>(red.held.size()));
+  // Outside the period: nothing.
+  auto reader = AuditReader::Open(path_);
+  ASSERT_THAT(reader, IsOk());
+  auto none = (*reader)->ListRuleCounts(kFirstDay + 2, kFirstDay + 30);
+  ASSERT_THAT(none, IsOk());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(DailyCountsTest, AVersion5StoreIsCountedFromItsDecisionsWhenMigrated) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 6; ++i) {
+      ASSERT_THAT(
+          AppendAndWait(*store, Decision(i, i / 3, "east",
+                                         i % 2 == 0 ? "red-flag-bleeding.json"
+                                                    : "no-partner.json")),
+          IsOk());
+    }
+  }
+  const auto decisions = Decisions();
+  const auto rules = Rules();
+  ASSERT_FALSE(rules.empty());
+  Tamper(
+      "DROP TABLE decision_daily; DROP TABLE rule_daily;"
+      "PRAGMA user_version = 5;");
+  {
+    auto reader = AuditReader::Open(path_);
+    ASSERT_THAT(reader, IsOk());
+    auto old = (*reader)->ListRuleCounts(0, kFirstDay + 10);
+    EXPECT_EQ(old.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(old.status().message()),
+                testing::HasSubstr("migrates it"));
+  }
+  { ASSERT_NE(Open(), nullptr); }  // migrates
+  EXPECT_EQ(Decisions(), decisions);
+  EXPECT_EQ(Rules(), rules);
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->ok()) << report->problem;
+}
+
+// A write that fails leaves no count behind: the counts are in the
+// decisions' transaction.
+TEST_F(DailyCountsTest, AFailedWriteCountsNothing) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_THAT(
+        AppendAndWait(*store, Decision(1, 0, "east", "no-partner.json")),
+        IsOk());
+    // Cap the file at its current size: the next write finds the disk full.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    const int64_t pages = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    store->SetMaxPageCount(pages);
+    DecisionRecord big = Decision(2, 0, "east", "no-partner.json");
+    big.assessment = std::string(256 * 1024, 'a');
+    EXPECT_FALSE(AppendAndWait(*store, big).ok());
+  }
+  EXPECT_EQ(
+      Decisions(),
+      (std::map<std::tuple<int64_t, std::string>, int64_t>{{{0, "east"}, 1}}));
+}
+
+}  // namespace
+}  // namespace reconnect::service
