@@ -164,6 +164,8 @@ class CompiledRuleSet {
   virtual const FhirMapping& fhir_mapping() const = 0;
   virtual size_t rule_count() const = 0;
   virtual const std::string& rule_id(size_t i) const = 0;
+  // Rule `i`'s title, for people (may be empty).
+  virtual const std::string& rule_title(size_t i) const = 0;
   // Rule `i`'s condition (`when`) as written, in CEL: for people, e.g. as
   // the condition of a FHIR action.
   virtual const std::string& rule_condition(size_t i) const = 0;

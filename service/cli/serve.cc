@@ -31,6 +31,7 @@
 #include "service/decision/rule_set_versions.h"
 #include "service/http/cds_hooks.h"
 #include "service/security/tls.h"
+#include "service/web/governance_routes.h"
 #include "service/web/mdt_routes.h"
 
 namespace reconnect::service {
@@ -342,6 +343,8 @@ int RunServe(const ServeOptions& options) {
   http::FhirRoutes fhir(registry, engine, limits, audit->get());
   web::MdtRoutes mdt(registry, *authorizer, audit->get(),
                      *audit ? options.audit : std::string());
+  web::GovernanceRoutes governance_pages(
+      registry, *authorizer, *audit ? options.audit : std::string());
   if (*audit &&
       !ConfigurePatientRefKey(options, service, cds_hooks, fhir, mdt)) {
     return kExitRefused;
@@ -397,7 +400,8 @@ int RunServe(const ServeOptions& options) {
           ok ? "audit_store_recovered" : "audit_store_unwritable");
     });
   }
-  if (http_listener && !http_listener->Listen(options, cds_hooks, fhir, mdt)) {
+  if (http_listener &&
+      !http_listener->Listen(options, cds_hooks, fhir, mdt, governance_pages)) {
     return kExitFailed;
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));

@@ -102,19 +102,23 @@ std::unique_ptr<HttpListener> HttpListener::Prepare(const ServeOptions& options,
 bool HttpListener::Listen(const ServeOptions& options,
                           const http::CdsHooksRoutes& cds,
                           const http::FhirRoutes& fhir,
-                          const web::MdtRoutes& mdt) {
+                          const web::MdtRoutes& mdt,
+                          const web::GovernanceRoutes& governance) {
   http::HttpOptions http = options.http;
   http.tls = {options.tls.cert_file, options.tls.key_file,
               absl::Seconds(options.tls.refresh_seconds)};
   auto server = http::HttpServer::Start(
       options.http_listen, http,
-      access_->Wrap([&cds, &fhir, &mdt](http::HttpRequest request,
-                                        http::Respond respond) {
+      access_->Wrap([&cds, &fhir, &mdt, &governance](http::HttpRequest request,
+                                                     http::Respond respond) {
         if (absl::StartsWith(request.path, http::FhirRoutes::kPrefix)) {
           fhir.Handle(std::move(request), std::move(respond));
         } else if (request.path == web::MdtRoutes::kPrefix ||
                    absl::StartsWith(request.path, "/mdt/")) {
           mdt.Handle(std::move(request), std::move(respond));
+        } else if (request.path == web::GovernanceRoutes::kPrefix ||
+                   absl::StartsWith(request.path, "/governance/")) {
+          governance.Handle(std::move(request), std::move(respond));
         } else {
           cds.Handle(std::move(request), std::move(respond));
         }

@@ -15,6 +15,7 @@
 #include "service/http/http_server.h"
 #include "service/security/auth.h"
 #include "service/security/cds_clients.h"
+#include "service/web/governance_routes.h"
 #include "service/web/mdt_routes.h"
 
 namespace reconnect::service {
@@ -31,7 +32,8 @@ class HttpListener {
   // Starts listening; false, the reason logged, when it cannot. The routes
   // must outlive it: /fhir/ goes to `fhir`, everything else to `cds`.
   bool Listen(const ServeOptions& options, const http::CdsHooksRoutes& cds,
-              const http::FhirRoutes& fhir, const web::MdtRoutes& mdt);
+              const http::FhirRoutes& fhir, const web::MdtRoutes& mdt,
+              const web::GovernanceRoutes& governance);
 
   // Re-reads the CDS client list and its keys if they changed (logged).
   void ReloadIfChanged();

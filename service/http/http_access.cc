@@ -104,10 +104,12 @@ HttpHandler HttpAccess::Wrap(HttpHandler next) const {
         std::move(inner)(std::move(response));
       };
     }
-    // People on the MDT pages are no CDS clients: those routes check
-    // their bearer tokens and roles themselves (web/mdt_routes.h).
-    const bool person =
-        request.path == "/mdt" || absl::StartsWith(request.path, "/mdt/");
+    // People on the MDT and governance pages are no CDS clients: those
+    // routes check their bearer tokens and roles themselves (web/).
+    const bool person = request.path == "/mdt" ||
+                        absl::StartsWith(request.path, "/mdt/") ||
+                        request.path == "/governance" ||
+                        absl::StartsWith(request.path, "/governance/");
     if (std::optional<HttpResponse> refused =
             person ? std::nullopt : Authenticate(request)) {
       std::move(respond)(*std::move(refused));

@@ -59,10 +59,10 @@ std::string Page(const PageParts& parts) {
   absl::StrAppend(
       &html,
       "</head>\n<body>\n<a class=\"skip\" href=\"#main\">Skip to the "
-      "content</a>\n<header class=\"page\">\n<nav aria-label=\"MDT\"><a "
-      "href=\"/mdt\">Recent decisions</a></nav>\n<h1>",
-      Escape(parts.heading), "</h1>\n", parts.header_html,
-      "</header>\n<main id=\"main\">\n", parts.main_html, "</main>\n");
+      "content</a>\n<header class=\"page\">\n",
+      parts.nav_html, "\n<h1>", Escape(parts.heading), "</h1>\n",
+      parts.header_html, "</header>\n<main id=\"main\">\n", parts.main_html,
+      "</main>\n");
   if (!parts.footer_text.empty()) {
     absl::StrAppend(&html, "<footer class=\"print-only\">",
                     Escape(parts.footer_text), "</footer>\n");

@@ -18,9 +18,17 @@ std::string Escape(std::string_view text);
 // ones may be cached for ever. Empty when no asset has that name.
 std::string AssetUrl(std::string_view name);
 
+// The links at the top of the MDT pages and of the governance pages.
+inline constexpr char kMdtNav[] =
+    "<nav aria-label=\"MDT\"><a href=\"/mdt\">Recent decisions</a></nav>";
+inline constexpr char kGovernanceNav[] =
+    "<nav aria-label=\"Governance\"><a href=\"/governance/rules\">Rules in "
+    "practice</a></nav>";
+
 struct PageParts {
-  std::string title;        // the document's title (text)
-  std::string heading;      // h1 (text)
+  std::string title;    // the document's title (text)
+  std::string heading;  // h1 (text)
+  std::string nav_html = kMdtNav;
   std::string header_html;  // below the heading: facts about the page
   std::string main_html;
   std::string footer_text;  // printed at the foot of every printed page

@@ -47,6 +47,7 @@ writeFileSync(join(work, 'policy.json'), JSON.stringify({
     { jwt_subject: 'mdt-lead', roles: ['mdt'] },
     { jwt_subject: 'auditor-1', roles: ['auditor'] },
     { jwt_subject: 'ops', roles: ['admin'] },
+    { jwt_subject: 'reviewer', roles: ['clinician', 'auditor'] },
   ],
 }));
 writeFileSync(join(work, 'patient.key'), randomBytes(48));
@@ -314,15 +315,39 @@ try {
     await clinician.emulateMediaType('screen');
   });
 
+  await check('governance: rules in practice charts the decisions, for the auditor only', async () => {
+    const auditor = await pageAs('auditor-1', 1280, 900);
+    const answer = await auditor.goto(`${base}/governance/rules`);
+    assert.equal(answer.status(), 200);
+    const marks = await auditor.evaluate(() => ({
+      days: document.querySelectorAll('#daily-chart rect.bar').length,
+      fired: document.querySelectorAll('svg.rules rect.fired').length,
+      rows: document.querySelectorAll('tr[data-rule]').length,
+      redFlag: document.querySelector('tr[data-rule="safety.red_flag"] td:nth-child(2)').innerText,
+      total: document.querySelector('#daily').innerText,
+    }));
+    assert.equal(marks.days, 30);
+    assert.ok(marks.rows > 0 && marks.fired === marks.rows, 'one bar per rule');
+    assert.match(marks.redFlag, /^1 \(/);
+    assert.match(marks.total, new RegExp(`${examples.length} in all`));
+    assert.deepEqual(auditor.problems, []);
+    await auditor.screenshot({ path: join(screenshots, 'governance-rules.png'), fullPage: true });
+    await auditor.close();
+    const clinicianThere = await pageAs('dr-adams');
+    assert.equal((await clinicianThere.goto(`${base}/governance/rules`)).status(), 403);
+    await clinicianThere.close();
+  });
+
   await check('axe finds no accessibility violations (WCAG 2 A and AA) on any page', async () => {
     // axe is injected as a script, which the pages' CSP rightly refuses: this
     // one page bypasses it for the check.
-    const axePage = await pageAs('dr-adams');
+    const axePage = await pageAs('reviewer');
     await axePage.setBypassCSP(true);
     const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
     const urls = [
       '/mdt',
       `/mdt/decisions/${decided['red-flag-bleeding.json'].decisionId}`,
+      '/governance/rules',
       `/mdt/decisions/${catastrophising.decisionId}`,
       `/mdt/decisions/${decided['declined-consent.json'].decisionId}`,
     ];

@@ -520,6 +520,15 @@ TEST_F(MdtAccessTest, OnlyTheCareTeamRecordsAndTheAuditorReads) {
             200);
   auto after = HttpCall(port_, "GET", page, "", Bearer("mdt-lead"));
   EXPECT_THAT(after->body, HasSubstr("Accepted</span> by jwt:dr-adams"));
+
+  // The governance pages are the auditor's (and admin's), not the team's.
+  EXPECT_EQ(HttpCall(port_, "GET", "/governance/rules", "", Bearer("auditor-1"))
+                ->status,
+            200);
+  EXPECT_EQ(HttpCall(port_, "GET", "/governance/rules", "", Bearer("dr-adams"))
+                ->status,
+            403);
+  EXPECT_EQ(HttpCall(port_, "GET", "/governance/rules")->status, 401);
 }
 
 }  // namespace

@@ -104,6 +104,9 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   const nlohmann::json& cds_hooks() const override { return cds_hooks_; }
   const FhirMapping& fhir_mapping() const override { return fhir_mapping_; }
   const std::string& rule_id(size_t i) const override { return rules_[i].id; }
+  const std::string& rule_title(size_t i) const override {
+    return rules_[i].title;
+  }
   const std::string& rule_condition(size_t i) const override {
     return rules_[i].when_text;
   }

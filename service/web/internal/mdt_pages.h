@@ -14,34 +14,22 @@
 #include "service/http/http_server.h"
 #include "service/security/auth.h"
 #include "service/web/decision_list_page.h"
+#include "service/web/internal/store_worker.h"
 #include "service/web/mdt_feedback.h"
 
 namespace reconnect::service::web {
 
-// Pages waiting for the worker; more are refused with 503.
-inline constexpr int kMaxQueuedPages = 32;
-
-// What the MDT pages read from the audit store, made on one thread of its
-// own so that no HTTP thread waits on the disk.
+// What the MDT pages read from the audit store, made on a thread of their
+// own (StoreWorker).
 class MdtPages {
  public:
   MdtPages(const RuleSetRegistry& registry, AuditStore* audit, std::string path)
-      : registry_(registry), audit_(audit), path_(std::move(path)) {}
+      : audit_(audit), store_(registry, std::move(path), "mdt") {}
 
-  bool enabled() const { return audit_ != nullptr && !path_.empty(); }
+  bool enabled() const { return audit_ != nullptr && store_.enabled(); }
 
   // Runs `work` on the worker; false (not queued) when too much waits.
-  bool Post(std::function<void()> work) {
-    if (queued_.fetch_add(1) >= kMaxQueuedPages) {
-      --queued_;
-      return false;
-    }
-    executor_.Post([this, work = std::move(work)] {
-      --queued_;
-      work();
-    });
-    return true;
-  }
+  bool Post(std::function<void()> work) { return store_.Post(std::move(work)); }
 
   // The care plan of decision `id`, as `person` may see it.
   http::HttpResponse DecisionPage(const std::string& id,
@@ -55,24 +43,10 @@ class MdtPages {
               const Principal& person, std::shared_ptr<http::Respond> respond);
 
  private:
-  absl::StatusOr<AuditReader*> Reader() {
-    if (!reader_) {
-      auto opened = AuditReader::Open(path_);
-      if (!opened.ok()) return opened.status();
-      reader_ = *std::move(opened);
-      replayer_ = std::make_unique<Replayer>(*reader_);
-    }
-    return reader_.get();
-  }
-
-  // The rule set with `digest`: a loaded one, else rebuilt from the store.
+  absl::StatusOr<AuditReader*> Reader() { return store_.Reader(); }
   absl::StatusOr<std::shared_ptr<const ruleset::CompiledRuleSet>> RuleSet(
       const std::string& digest) {
-    for (auto& rs : registry_.All()) {
-      if (rs->digest() == digest) return rs;
-    }
-    if (absl::Status s = Reader().status(); !s.ok()) return s;
-    return replayer_->RuleSet(digest);
+    return store_.RuleSet(digest);
   }
 
   static nlohmann::json OverrideReasons(const ruleset::CompiledRuleSet& rs) {
@@ -83,15 +57,9 @@ class MdtPages {
     return hooks["cards"].value("override_reasons", nlohmann::json::array());
   }
 
-  const RuleSetRegistry& registry_;
   AuditStore* const audit_;
-  const std::string path_;
-  std::atomic<int> queued_{0};
-  // Worker thread only.
-  std::unique_ptr<AuditReader> reader_;
-  std::unique_ptr<Replayer> replayer_;
   // Last: its thread stops before what it uses goes.
-  Executor executor_{"mdt", 1};
+  StoreWorker store_;
 };
 
 }  // namespace reconnect::service::web

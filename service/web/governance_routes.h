@@ -1,0 +1,42 @@
+#ifndef RECONNECT_SERVICE_WEB_GOVERNANCE_ROUTES_H_
+#define RECONNECT_SERVICE_WEB_GOVERNANCE_ROUTES_H_
+
+#include <memory>
+#include <string>
+
+#include "service/decision/rule_set_registry.h"
+#include "service/http/http_server.h"
+#include "service/security/auth.h"
+
+namespace reconnect::service::web {
+
+class StoreWorker;
+
+// The governance console on `reconnect serve --http_listen`, for the
+// auditor and admin roles (bearer JWT, as for the MDT pages):
+// - GET /governance/rules?from=DATE&to=DATE: rules in practice over a
+//   period (the last 30 days by default), with charts;
+// - GET /governance/rules.csv?from=DATE&to=DATE: the same as CSV.
+// Read from the audit store's daily counts on a worker thread of their own.
+class GovernanceRoutes {
+ public:
+  static constexpr char kPrefix[] = "/governance";
+
+  // `registry` and `authorizer` must outlive the routes; `audit_path` is
+  // empty when the audit store is off.
+  GovernanceRoutes(const RuleSetRegistry& registry, Authorizer& authorizer,
+                   std::string audit_path);
+  ~GovernanceRoutes();
+  GovernanceRoutes(const GovernanceRoutes&) = delete;
+  GovernanceRoutes& operator=(const GovernanceRoutes&) = delete;
+
+  void Handle(http::HttpRequest request, http::Respond respond) const;
+
+ private:
+  std::unique_ptr<StoreWorker> store_;
+  Authorizer& authorizer_;
+};
+
+}  // namespace reconnect::service::web
+
+#endif  // RECONNECT_SERVICE_WEB_GOVERNANCE_ROUTES_H_

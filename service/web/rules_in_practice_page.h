@@ -1,0 +1,54 @@
+#ifndef RECONNECT_SERVICE_WEB_RULES_IN_PRACTICE_PAGE_H_
+#define RECONNECT_SERVICE_WEB_RULES_IN_PRACTICE_PAGE_H_
+
+// Governance: how each rule of each rule-set version behaved over a period,
+// from the audit store's daily counts: decisions per day, and per rule how
+// often it fired and how often (and by which rule) it was held back; the
+// rules that never fired. As a page with charts, and as CSV.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "service/audit/audit_store.h"
+
+namespace reconnect::service::web {
+
+struct RuleInPractice {
+  std::string rule_id;
+  std::string title;  // empty when the version's rules are not known
+  int64_t fired = 0;
+  int64_t held = 0;  // decisions in which it was held back, by any rule
+  std::vector<std::pair<std::string, int64_t>> held_by;  // by count, desc
+};
+
+struct VersionInPractice {
+  std::string digest;
+  std::string id;  // empty when the store does not name it
+  std::string version;
+  int64_t decisions = 0;
+  // Every rule of the version, in its order, when the version could be
+  // loaded or rebuilt; else only the rules counted.
+  std::vector<RuleInPractice> rules;
+  bool all_rules_known = false;
+};
+
+struct PracticeView {
+  std::string from, to;  // YYYY-MM-DD, inclusive
+  int64_t first_day = 0, last_day = 0;
+  std::vector<int64_t> decisions_per_day;   // from first_day to last_day
+  std::vector<VersionInPractice> versions;  // most decisions first
+};
+
+// Fills `view.decisions_per_day` and `view.versions` (without titles or
+// the rules that never fired: the caller adds what the versions hold).
+void CountPractice(const std::vector<DecisionDayCount>& decisions,
+                   const std::vector<RuleDayCount>& rules, PracticeView& view);
+
+std::string RulesInPracticePage(const PracticeView& view);
+std::string RulesInPracticeCsv(const PracticeView& view);
+
+}  // namespace reconnect::service::web
+
+#endif  // RECONNECT_SERVICE_WEB_RULES_IN_PRACTICE_PAGE_H_

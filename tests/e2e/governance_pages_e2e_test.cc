@@ -1,0 +1,186 @@
+// The governance console's "rules in practice" on the real process: after a
+// decision from every example, the page and its CSV count each rule's fires
+// and holds as the decisions' own recommendations say, list the rules that
+// never fired, and chart decisions per day.
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "reconnect/v1/decision_support.grpc.pb.h"
+#include "service/audit/rule_outcomes.h"
+#include "tests/testing/examples.h"
+#include "tests/testing/http_client.h"
+#include "tests/testing/server_process.h"
+
+namespace reconnect {
+namespace {
+
+using testing::HasSubstr;
+using testing::Not;
+using testing_util::HttpCall;
+using testing_util::HttpReply;
+using testing_util::ServerProcess;
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + what.size())) {
+    ++n;
+  }
+  return n;
+}
+
+class GovernancePagesTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/governance_pages_e2e.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    server_ = std::make_unique<ServerProcess>(testing_util::ServeBundled(
+        {"--audit=" + dir_ + "/audit.db", "--http_listen=127.0.0.1:0"}));
+    auto http = server_->WaitForEvent("http_serving", std::chrono::seconds(30));
+    ASSERT_TRUE(http.has_value());
+    port_ = (*http)["port"].get<int>();
+    auto serving = server_->WaitForEvent("serving", std::chrono::seconds(30));
+    ASSERT_TRUE(serving.has_value());
+    auto stub = v1::DecisionSupport::NewStub(
+        grpc::CreateChannel((*serving)["address"].get<std::string>(),
+                            grpc::InsecureChannelCredentials()));
+    // Every example, and the red-flag one twice: what the page must count.
+    std::vector<std::string> names = testing_util::ExampleNames();
+    names.push_back("red-flag-bleeding.json");
+    for (const std::string& name : names) {
+      grpc::ClientContext ctx;
+      v1::EvaluateResponse response;
+      ASSERT_TRUE(stub->Evaluate(&ctx,
+                                 testing_util::ExampleRequest(name, "gov-e2e"),
+                                 &response)
+                      .ok());
+      digest_ = response.rule_set().digest();
+      const service::RuleOutcomes o =
+          service::OutcomesOf(response.recommendation());
+      for (const std::string& rule : o.fired) ++fired_[rule];
+      for (const auto& [rule, holder] : o.held) ++held_by_[rule][holder];
+      ++decisions_;
+    }
+  }
+  void TearDown() override {
+    EXPECT_EQ(server_->Stop(SIGTERM, std::chrono::seconds(20)), 0);
+    std::filesystem::remove_all(dir_);
+  }
+
+  HttpReply Get(const std::string& path) {
+    auto reply = HttpCall(port_, "GET", path);
+    EXPECT_TRUE(reply.has_value()) << path;
+    return reply.value_or(HttpReply{});
+  }
+
+  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;
+  int port_ = 0;
+  std::string digest_;
+  int decisions_ = 0;
+  std::map<std::string, int> fired_;
+  std::map<std::string, std::map<std::string, int>> held_by_;
+};
+
+TEST_F(GovernancePagesTest, RulesInPracticeCountsWhatTheDecisionsSaid) {
+  const HttpReply page = Get("/governance/rules");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_THAT(page.headers.at("content-security-policy"),
+              HasSubstr("default-src 'none'"));
+  const std::string& html = page.body;
+  // Thirty days by default, one bar each.
+  EXPECT_EQ(Count(html, "<rect class=\"bar\""), 30u);
+  EXPECT_THAT(html, HasSubstr(absl::StrCat("Decisions per day: ", decisions_,
+                                           " in all")));
+  EXPECT_THAT(html, HasSubstr("data-digest=\"" + digest_ + "\""));
+  EXPECT_THAT(html, HasSubstr(absl::StrCat("reconnect 1.0.5: ", decisions_,
+                                           " decisions")));
+  // Every rule of the version: a row and a bar; held bars where held.
+  EXPECT_EQ(Count(html, "<tr data-rule="), 29u);
+  EXPECT_EQ(Count(html, "<rect class=\"fired\""), 29u);
+  EXPECT_EQ(Count(html, "<rect class=\"held\""), held_by_.size());
+  for (const auto& [rule, n] : fired_) {
+    EXPECT_THAT(html, HasSubstr(absl::StrCat("<tr data-rule=\"", rule, "\">")));
+    EXPECT_THAT(html, HasSubstr(absl::StrCat(rule, " fired in ", n, " of ",
+                                             decisions_, " decisions")));
+  }
+  ASSERT_FALSE(held_by_.empty());  // the red flag holds exposure work
+  for (const auto& [rule, holders] : held_by_) {
+    for (const auto& [holder, n] : holders) {
+      EXPECT_THAT(html, HasSubstr(absl::StrCat(holder, " (", n, ")"))) << rule;
+    }
+  }
+  // The rules that never fired, named.
+  const size_t never = html.find("Never fired in this period:");
+  ASSERT_NE(never, std::string::npos);
+  const std::string listed =
+      html.substr(never, html.find("</p>", never) - never);
+  EXPECT_EQ(Count(listed, "<span class=\"mono\">"), 29u - fired_.size());
+  for (const auto& [rule, n] : fired_) {
+    EXPECT_THAT(listed, Not(HasSubstr(">" + rule + "<")));
+  }
+}
+
+TEST_F(GovernancePagesTest, TheSameFiguresExportAsCsv) {
+  const std::string today =
+      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+  const HttpReply csv =
+      Get("/governance/rules.csv?from=" + today + "&to=" + today);
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.headers.at("content-type"), "text/csv; charset=utf-8");
+  EXPECT_THAT(csv.headers.at("content-disposition"), HasSubstr("attachment"));
+  std::vector<std::string> lines =
+      absl::StrSplit(csv.body, "\r\n", absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 30u);  // the header and 29 rules
+  EXPECT_THAT(lines[0], testing::StartsWith("from,to,rule_set_id"));
+  for (size_t i = 1; i < lines.size(); ++i) {
+    // Titles may hold commas (quoted); the counts are the last fields.
+    const std::string& line = lines[i];
+    EXPECT_THAT(line, testing::StartsWith(
+                          absl::StrCat(today, ",", today, ",reconnect,1.0.5,",
+                                       digest_, ",", decisions_, ",")));
+    const std::vector<std::string> fields = absl::StrSplit(line, ',');
+    const std::string rule = fields[6];
+    const std::string fired = fields[fields.size() - 3];
+    EXPECT_EQ(fired, absl::StrCat(fired_.count(rule) ? fired_.at(rule) : 0))
+        << line;
+  }
+  // A period with no decisions: no version made any, so only the header.
+  const HttpReply empty =
+      Get("/governance/rules.csv?from=2020-01-01&to=2020-01-31");
+  EXPECT_EQ(empty.status, 200);
+  const std::vector<std::string> header_only =
+      absl::StrSplit(empty.body, "\r\n", absl::SkipEmpty());
+  EXPECT_EQ(header_only.size(), 1u);
+}
+
+TEST_F(GovernancePagesTest, ABadPeriodIsRefusedNamingIt) {
+  const HttpReply bad = Get("/governance/rules?from=2026-13-01");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("&#39;from&#39; must be a date"));
+  const HttpReply backwards =
+      Get("/governance/rules?from=2026-12-02&to=2026-12-01");
+  EXPECT_EQ(backwards.status, 400);
+  EXPECT_THAT(backwards.body, HasSubstr("on or before"));
+  EXPECT_EQ(Get("/governance/rules?from=2000-01-01&to=2026-12-01").status, 400);
+  EXPECT_EQ(Get("/governance").status, 303);
+  EXPECT_EQ(Get("/governance/nothing").status, 404);
+  EXPECT_EQ(HttpCall(port_, "POST", "/governance/rules", "{}")->status, 405);
+}
+
+}  // namespace
+}  // namespace reconnect
