@@ -93,13 +93,8 @@ void GovernanceRoutes::Handle(HttpRequest request,
       authorizer_.AuthorizePerson(request.Header("authorization"),
                                   {Role::kAuditor, Role::kAdmin}, request.path);
   if (!person.ok()) {
-    const bool who = absl::IsUnauthenticated(person.status());
-    HttpResponse r =
-        Message(who ? 401 : 403, who ? "Sign in needed" : "Not allowed",
-                who ? "The governance pages need a signed-in auditor or admin."
-                    : "Your role does not include the governance pages.");
-    if (who) r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    std::move(respond)(std::move(r));
+    std::move(respond)(PersonRefused(person.status(), "The governance pages",
+                                     "auditor or admin"));
     return;
   }
   auto target = boost::urls::parse_origin_form(request.target);
@@ -124,10 +119,7 @@ void GovernanceRoutes::Handle(HttpRequest request,
     return;
   }
   if (!store_->enabled()) {
-    std::move(respond)(Message(
-        404, "Governance pages unavailable",
-        "The governance pages read the audit trail, and this server runs "
-        "without one (--audit=off)."));
+    std::move(respond)(NeedsAuditTrail("The governance pages"));
     return;
   }
   PracticeView view;
@@ -181,10 +173,7 @@ void GovernanceRoutes::Handle(HttpRequest request,
     std::move (*pending)(std::move(r));
   });
   if (!queued) {
-    HttpResponse busy =
-        Message(503, "Busy", "Too many pages are being made; try again.");
-    busy.headers.emplace_back("Retry-After", "1");
-    std::move (*pending)(std::move(busy));
+    std::move (*pending)(Busy());
   }
 }
 

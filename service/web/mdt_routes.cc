@@ -97,21 +97,12 @@ void MdtRoutes::Handle(HttpRequest request, http::Respond respond) const {
       {Role::kClinician, Role::kMdt, Role::kAuditor},
       http::LoggablePath(request.path));
   if (!person.ok()) {
-    const bool who = absl::IsUnauthenticated(person.status());
-    HttpResponse r =
-        Message(who ? 401 : 403, who ? "Sign in needed" : "Not allowed",
-                who ? "These pages need a signed-in clinician, MDT member or "
-                      "auditor."
-                    : "Your role does not include the MDT pages.");
-    if (who) r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    std::move(respond)(std::move(r));
+    std::move(respond)(PersonRefused(person.status(), "The MDT pages",
+                                     "clinician, MDT member or auditor"));
     return;
   }
   if (!worker_->enabled()) {
-    std::move(respond)(Message(
-        404, "MDT pages unavailable",
-        "The MDT pages read the audit trail, and this server runs without "
-        "one (--audit=off)."));
+    std::move(respond)(NeedsAuditTrail("The MDT pages"));
     return;
   }
   auto pending = std::make_shared<http::Respond>(std::move(respond));
@@ -119,10 +110,7 @@ void MdtRoutes::Handle(HttpRequest request, http::Respond respond) const {
     if (!worker_->Post([pending, page = std::move(page)] {
           std::move (*pending)(page());
         })) {
-      HttpResponse busy =
-          Message(503, "Busy", "Too many pages are being made; try again.");
-      busy.headers.emplace_back("Retry-After", "1");
-      std::move (*pending)(std::move(busy));
+      std::move (*pending)(Busy());
     }
   };
   const std::string& method = request.method;

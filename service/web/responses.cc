@@ -64,6 +64,33 @@ HttpResponse JsonError(int status, absl::string_view error,
   return JsonAnswer(status, body);
 }
 
+HttpResponse PersonRefused(const absl::Status& refusal, absl::string_view pages,
+                           absl::string_view who) {
+  if (absl::IsUnauthenticated(refusal)) {
+    HttpResponse r =
+        Message(401, "Sign in needed",
+                absl::StrCat(pages, " need a signed-in ", who, "."));
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  return Message(403, "Not allowed",
+                 absl::StrCat("Your role does not include ", pages, "."));
+}
+
+HttpResponse Busy() {
+  HttpResponse r =
+      Message(503, "Busy", "Too many pages are being made; try again.");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+HttpResponse NeedsAuditTrail(absl::string_view pages) {
+  return Message(404, absl::StrCat(pages, " unavailable"),
+                 absl::StrCat(pages,
+                              " read the audit trail, and this server runs "
+                              "without one (--audit=off)."));
+}
+
 HttpResponse Redirect(const std::string& location) {
   HttpResponse r;
   r.status = 303;

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 #include "service/http/http_message.h"
@@ -27,6 +28,19 @@ http::HttpResponse JsonAnswer(int status, const nlohmann::json& body);
 // {"error": error, "field": field} (no field when empty).
 http::HttpResponse JsonError(int status, absl::string_view error,
                              absl::string_view field = "");
+
+// The answer to a person refused by Authorizer::AuthorizePerson: 401 (with
+// WWW-Authenticate) when `refusal` is UNAUTHENTICATED, else 403; `pages`
+// names the pages and `who` the people they are for.
+http::HttpResponse PersonRefused(const absl::Status& refusal,
+                                 absl::string_view pages,
+                                 absl::string_view who);
+
+// 503 with Retry-After: the pages' worker has too much waiting.
+http::HttpResponse Busy();
+
+// 404: `pages` read the audit trail, and the server runs without one.
+http::HttpResponse NeedsAuditTrail(absl::string_view pages);
 
 // 303 to `location` (an address on this service).
 http::HttpResponse Redirect(const std::string& location);

@@ -104,6 +104,19 @@ class AuditStoreTest : public ::testing::Test {
   }
 
   // Runs SQL on the file behind the store's back, as a tamperer would.
+  // The store file's size in pages (to cap it there: a full disk).
+  int64_t PageCount() {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, nullptr);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+    const int64_t pages = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return pages;
+  }
+
   void Tamper(const std::string& sql) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);

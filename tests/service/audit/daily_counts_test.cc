@@ -184,15 +184,7 @@ TEST_F(DailyCountsTest, AFailedWriteCountsNothing) {
         AppendAndWait(*store, Decision(1, 0, "east", "no-partner.json")),
         IsOk());
     // Cap the file at its current size: the next write finds the disk full.
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, nullptr);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    const int64_t pages = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    store->SetMaxPageCount(pages);
+    store->SetMaxPageCount(PageCount());
     DecisionRecord big = Decision(2, 0, "east", "no-partner.json");
     big.assessment = std::string(256 * 1024, 'a');
     EXPECT_FALSE(AppendAndWait(*store, big).ok());
