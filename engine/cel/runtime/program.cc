@@ -517,48 +517,11 @@ std::shared_ptr<const ExpressionSet> ExpressionSetBuilder::Build() {
   return std::shared_ptr<const ExpressionSet>(state_->set.release());
 }
 
-namespace {
-
-// The frames of the evaluations that ended on this thread, newest last, to
-// be reused by the next evaluations of the same sets. A frame's vectors are
-// as long as its set's facts, definitions and locals; allocating them anew
-// for every evaluation costs more than the evaluation of a small condition
-// (and, over a kilobyte, makes glibc's malloc consolidate its free lists
-// each time). A few are kept: an evaluation may run beside another of the
-// same set (the missing-data analysis beside the plan's), and several sets
-// may be in use (rule-set versions).
-constexpr size_t kPooledFrames = 4;
-
-std::vector<std::unique_ptr<runtime_internal::Frame>>& PooledFrames() {
-  thread_local std::vector<std::unique_ptr<runtime_internal::Frame>> frames;
-  return frames;
-}
-
-std::unique_ptr<runtime_internal::Frame> TakeFrame(const ExpressionSet& set,
-                                                   uint64_t id) {
-  auto& frames = PooledFrames();
-  for (size_t i = frames.size(); i-- > 0;) {
-    // Ids are never reused, so a frame of this id is of this very set,
-    // alive (a frame of a set since destroyed is never matched again).
-    if (frames[i]->set_id == id) {
-      std::unique_ptr<runtime_internal::Frame> frame = std::move(frames[i]);
-      frames.erase(frames.begin() + static_cast<std::ptrdiff_t>(i));
-      return frame;
-    }
-  }
-  return std::make_unique<runtime_internal::Frame>(set);
-}
-
-}  // namespace
-
 Evaluation::Evaluation(const ExpressionSet& set)
-    : frame_(TakeFrame(set, set.id_)) {}
+    : frame_(runtime_internal::Frame::Take(set)) {}
 
 Evaluation::~Evaluation() {
-  frame_->Clear();
-  auto& frames = PooledFrames();
-  if (frames.size() == kPooledFrames) frames.erase(frames.begin());
-  frames.push_back(std::move(frame_));
+  runtime_internal::Frame::GiveBack(std::move(frame_));
 }
 
 void Evaluation::SetInput(int index, const google::protobuf::Message& message) {

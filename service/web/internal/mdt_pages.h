@@ -1,15 +1,12 @@
 #ifndef RECONNECT_SERVICE_WEB_INTERNAL_MDT_PAGES_H_
 #define RECONNECT_SERVICE_WEB_INTERNAL_MDT_PAGES_H_
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "nlohmann/json.hpp"
 #include "service/audit/audit_store.h"
-#include "service/audit/replay.h"
-#include "service/common/executor.h"
 #include "service/decision/rule_set_registry.h"
 #include "service/http/http_server.h"
 #include "service/security/auth.h"

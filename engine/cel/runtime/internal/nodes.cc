@@ -14,81 +14,9 @@ namespace reconnect::cel::runtime_internal {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-Frame::Frame(const ExpressionSet& s)
-    : set(s),
-      set_id(s.id_),
-      inputs(s.inputs_, nullptr),
-      variables(s.variables_),
-      facts(s.facts_.size()),
-      fact_loaded(s.facts_.size(), 0),
-      defs(s.def_roots_.size()),
-      def_state(s.def_roots_.size(), 0),
-      locals(s.locals_),
-      max_cost(s.limits_.max_cost) {}
-
-void Frame::Clear() {
-  std::fill(inputs.begin(), inputs.end(), nullptr);
-  std::fill(variables.begin(), variables.end(), Value());
-  std::fill(facts.begin(), facts.end(), Value());
-  std::fill(fact_loaded.begin(), fact_loaded.end(), 0);
-  std::fill(defs.begin(), defs.end(), Value());
-  std::fill(def_state.begin(), def_state.end(), 0);
-  std::fill(locals.begin(), locals.end(), Value());
-  iterations = 0;
-  cost = 0;
-  partial = false;
-}
-
 Value CostExceeded(const Frame& f) {
   return Value::Error(absl::StrCat("evaluation cost exceeds ", f.max_cost,
                                    " (limit max_cost)"));
-}
-
-const Value& Frame::Fact(int slot) {
-  if (!fact_loaded[slot]) {
-    const FactPath& path = set.facts_[slot];
-    const Message* input = inputs[path.input];
-    if (input == nullptr) {
-      facts[slot] = Value::Error("input is not bound");
-    } else {
-      const Message& m = FactHolder(*input, path);
-      const FieldDescriptor* last = path.fields.back();
-      if (ABSL_PREDICT_FALSE(partial) && FieldAbsent(m, last)) {
-        facts[slot] = Value::Unknown(path.attribute);
-      } else {
-        facts[slot] = path.presence
-                          ? Value::Bool(HasField(m, last))
-                          : ReadField(m, last, nullptr, set.strong_enums());
-      }
-    }
-    fact_loaded[slot] = 1;
-  }
-  return facts[slot];
-}
-
-const Message& FactHolder(const Message& input, const FactPath& path) {
-  const Message* m = &input;
-  for (size_t i = 0; i + 1 < path.fields.size(); ++i) {
-    m = &m->GetReflection()->GetMessage(*m, path.fields[i]);
-  }
-  return *m;
-}
-
-bool FieldAbsent(const Message& holder, const FieldDescriptor* f) {
-  if (f->is_repeated() || f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    return false;
-  }
-  if (f->has_presence()) return !holder.GetReflection()->HasField(holder, f);
-  return f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
-         holder.GetReflection()->GetEnumValue(holder, f) == 0;
-}
-
-Value Frame::Def(int index) {
-  if (!def_state[index]) {
-    defs[index] = set.roots_[set.def_roots_[index]]->Eval(*this);
-    def_state[index] = 1;
-  }
-  return defs[index];
 }
 
 namespace {

@@ -21,6 +21,11 @@ struct Frame {
   explicit Frame(const ExpressionSet& s);
   // Back to the state of a new frame of the same set, keeping the memory.
   void Clear();
+  // A frame for an evaluation of `set`: one this thread used before for the
+  // same set, cleared, or a new one.
+  static std::unique_ptr<Frame> Take(const ExpressionSet& set);
+  // Clears `frame` and keeps it for the thread's next Take.
+  static void GiveBack(std::unique_ptr<Frame> frame);
 
   const Value& Fact(int slot);
   Value Def(int index);
