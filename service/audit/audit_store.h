@@ -206,7 +206,11 @@ struct FeedbackQuery {
   std::string decision_id;
   std::string rule_id;           // feedback on cards this rule was behind
   std::string rule_set_version;  // of the decision's rule set
+  int64_t start_micros = 0;      // received at or after; 0: open
+  int64_t end_micros = 0;        // received before; 0: open
+  bool with_comment = false;     // only those with a userComment
   int64_t after_sequence = 0;    // paging
+  bool newest_first = false;     // in descending sequence order
   int limit = 50;
 };
 
@@ -235,6 +239,19 @@ struct RuleDayCount {
   // Empty: the rule fired; "*": it was held back (by any rule); else it was
   // held back by this rule.
   std::string holder;
+  int64_t count = 0;
+};
+
+// How much feedback on a rule of a rule set was received one day (UTC)
+// with one outcome and coded reason (empty: none), once per rule the card or
+// item was behind (schema 7 on).
+struct FeedbackDayCount {
+  int64_t day = 0;
+  std::string rule_set_digest;
+  std::string rule_id;  // "*": each feedback once, whatever its rules
+  std::string outcome;  // FeedbackRecord::outcome
+  std::string reason;   // the reason's code
+  std::string display;  // the reason's display text, as last sent
   int64_t count = 0;
 };
 
@@ -277,6 +294,8 @@ class AuditReader {
   virtual absl::StatusOr<std::vector<DecisionDayCount>> ListDecisionCounts(
       int64_t first_day, int64_t last_day) = 0;
   virtual absl::StatusOr<std::vector<RuleDayCount>> ListRuleCounts(
+      int64_t first_day, int64_t last_day) = 0;
+  virtual absl::StatusOr<std::vector<FeedbackDayCount>> ListFeedbackCounts(
       int64_t first_day, int64_t last_day) = 0;
   // (sequence, decision id) in sequence order, after sequence `after`, at
   // most `limit`.

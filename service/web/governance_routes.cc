@@ -22,6 +22,7 @@ using http::HttpResponse;
 
 constexpr int64_t kDefaultDays = 30;
 constexpr int64_t kMaxDays = 5 * 366;
+constexpr int64_t kMicrosPerDay = 86'400'000'000;
 
 // A date (YYYY-MM-DD) as a day number; false when it is not one.
 bool ParseDay(const std::string& text, int64_t& day) {
@@ -47,9 +48,11 @@ absl::StatusOr<PracticeView> Practice(StoreWorker& store, PracticeView view) {
   if (!decisions.ok()) return decisions.status();
   auto rules = (*reader)->ListRuleCounts(view.first_day, view.last_day);
   if (!rules.ok()) return rules.status();
+  auto feedback = (*reader)->ListFeedbackCounts(view.first_day, view.last_day);
+  if (!feedback.ok()) return feedback.status();
   auto stored = (*reader)->ListRuleSets();
   if (!stored.ok()) return stored.status();
-  CountPractice(*decisions, *rules, view);
+  CountPractice(*decisions, *rules, *feedback, view);
   for (VersionInPractice& v : view.versions) {
     for (const StoredRuleSet& s : *stored) {
       if (s.digest == v.digest) {
@@ -72,6 +75,18 @@ absl::StatusOr<PracticeView> Practice(StoreWorker& store, PracticeView view) {
       v.rules.push_back(std::move(r));
     }
     v.all_rules_known = true;
+  }
+  if (view.comments_shown) {
+    // The newest comments of the period: a bounded read, by the time index.
+    FeedbackQuery query;
+    query.start_micros = view.first_day * kMicrosPerDay;
+    query.end_micros = (view.last_day + 1) * kMicrosPerDay;
+    query.with_comment = true;
+    query.newest_first = true;
+    query.limit = 500;
+    auto commented = (*reader)->ListFeedback(query);
+    if (!commented.ok()) return commented.status();
+    AddComments(*commented, view);
   }
   return view;
 }
@@ -145,6 +160,8 @@ void GovernanceRoutes::Handle(HttpRequest request,
                      kMaxDays, " days.")));
     return;
   }
+  // Comments may hold patient words: the auditor role only.
+  view.comments_shown = person->Has(Role::kAuditor);
   view.from = DayText(view.first_day);
   view.to = DayText(view.last_day);
   auto pending = std::make_shared<http::Respond>(std::move(respond));

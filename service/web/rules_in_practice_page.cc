@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 #include "service/web/html.h"
 
 namespace reconnect::service::web {
@@ -22,6 +23,146 @@ std::string Percent(int64_t part, int64_t whole) {
   if (whole == 0) return "0%";
   return absl::StrCat(
       static_cast<int>(100.0 * static_cast<double>(part) / whole + 0.5), "%");
+}
+
+constexpr const char* kOutcomes[3] = {"accepted", "modified", "overridden"};
+
+int OutcomeIndex(const std::string& outcome) {
+  for (int i = 0; i < 3; ++i) {
+    if (outcome == kOutcomes[i]) return i;
+  }
+  return -1;
+}
+
+int64_t& OutcomeCount(RuleInPractice& r, int i) {
+  return i == 0 ? r.accepted : i == 1 ? r.modified : r.overridden;
+}
+int64_t OutcomeCount(const RuleInPractice& r, int i) {
+  return i == 0 ? r.accepted : i == 1 ? r.modified : r.overridden;
+}
+
+int64_t FeedbackOn(const RuleInPractice& r) {
+  return r.accepted + r.modified + r.overridden;
+}
+
+std::string Legend() {
+  return "<p class=\"legend\"><span class=\"key accepted\"></span> accepted "
+         "<span class=\"key modified\"></span> modified <span class=\"key "
+         "overridden\"></span> overridden</p>";
+}
+
+// Feedback per day as stacked bars: accepted at the bottom, then modified,
+// then overridden; one mark per day and outcome that had any.
+std::string FeedbackDailyChart(const PracticeView& v) {
+  constexpr int kWidth = 900, kHeight = 140, kLeft = 40, kBottom = 24;
+  int64_t most = 1;
+  for (const auto& day : v.feedback_per_day) {
+    most = std::max(most, day[0] + day[1] + day[2]);
+  }
+  const double step = static_cast<double>(kWidth - kLeft) /
+                      static_cast<double>(v.feedback_per_day.size());
+  const double unit =
+      static_cast<double>(kHeight - kBottom - 4) / static_cast<double>(most);
+  std::string svg = absl::StrCat(
+      "<svg class=\"chart\" id=\"feedback-chart\" viewBox=\"0 0 ", kWidth, " ",
+      kHeight,
+      "\" role=\"img\" aria-labelledby=\"feedback-title\"><title "
+      "id=\"feedback-title\">Feedback per day by outcome</title><text "
+      "class=\"axis\" x=\"0\" y=\"12\">",
+      most, "</text><text class=\"axis\" x=\"0\" y=\"", kHeight - kBottom,
+      "\">0</text>");
+  for (size_t i = 0; i < v.feedback_per_day.size(); ++i) {
+    double top = kHeight - kBottom;
+    for (int k = 0; k < 3; ++k) {
+      const int64_t n = v.feedback_per_day[i][k];
+      if (n == 0) continue;
+      const double h = unit * static_cast<double>(n);
+      top -= h;
+      absl::StrAppend(&svg, "<rect class=\"", kOutcomes[k], "\" x=\"",
+                      kLeft + step * static_cast<double>(i), "\" y=\"", top,
+                      "\" width=\"", std::max(1.0, step * 0.8), "\" height=\"",
+                      h, "\"><title>",
+                      DayText(v.first_day + static_cast<int64_t>(i)), ": ", n,
+                      " ", kOutcomes[k], "</title></rect>");
+    }
+  }
+  absl::StrAppend(&svg, "<text class=\"axis\" x=\"", kLeft, "\" y=\"",
+                  kHeight - 6, "\">", Escape(v.from),
+                  "</text><text class=\"axis end\" x=\"", kWidth, "\" y=\"",
+                  kHeight - 6, "\">", Escape(v.to), "</text></svg>");
+  return svg;
+}
+
+// One version's rules with feedback as horizontal bars, each split into
+// the shares accepted, modified and overridden.
+std::string FeedbackRuleChart(const VersionInPractice& v, int index) {
+  constexpr int kWidth = 900, kRow = 22, kLabel = 300;
+  std::vector<const RuleInPractice*> rows;
+  for (const RuleInPractice& r : v.rules) {
+    if (FeedbackOn(r) > 0) rows.push_back(&r);
+  }
+  if (rows.empty()) {
+    return "<p class=\"none\">No feedback on this version's rules in this "
+           "period.</p>";
+  }
+  const int height = kRow * static_cast<int>(rows.size()) + 8;
+  std::string svg =
+      absl::StrCat("<svg class=\"chart feedback\" viewBox=\"0 0 ", kWidth, " ",
+                   height, "\" role=\"img\" aria-labelledby=\"feedback-title-",
+                   index, "\"><title id=\"feedback-title-", index,
+                   "\">How clinicians answered what each rule gave</title>");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const RuleInPractice& r = *rows[i];
+    const int y = kRow * static_cast<int>(i) + 4;
+    const int64_t total = FeedbackOn(r);
+    absl::StrAppend(&svg, "<text class=\"label\" x=\"0\" y=\"", y + 14, "\">",
+                    Escape(r.rule_id), "</text>");
+    double x = kLabel;
+    for (int k = 0; k < 3; ++k) {
+      const int64_t n = OutcomeCount(r, k);
+      if (n == 0) continue;
+      const double w = static_cast<double>(kWidth - kLabel - 60) *
+                       static_cast<double>(n) / static_cast<double>(total);
+      absl::StrAppend(&svg, "<rect class=\"", kOutcomes[k], "\" x=\"", x,
+                      "\" y=\"", y, "\" width=\"", w, "\" height=\"", kRow - 8,
+                      "\"><title>", Escape(r.rule_id), ": ", n, " of ", total,
+                      " ", kOutcomes[k], " (", Percent(n, total),
+                      ")</title></rect>");
+      x += w;
+    }
+    absl::StrAppend(&svg, "<text class=\"label\" x=\"", x + 6, "\" y=\"",
+                    y + 14, "\">", total, "</text>");
+  }
+  absl::StrAppend(&svg, "</svg>");
+  return svg;
+}
+
+std::string Rates(const RuleInPractice& r) {
+  const int64_t total = FeedbackOn(r);
+  if (total == 0) return "none";
+  return absl::StrCat(r.accepted, " / ", r.modified, " / ", r.overridden, " (",
+                      Percent(r.overridden, total), " overridden)");
+}
+
+std::string Reasons(const RuleInPractice& r) {
+  std::vector<std::string> parts;
+  for (const auto& [reason, n] : r.reasons) {
+    parts.push_back(absl::StrCat(reason, " (", n, ")"));
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
+std::string Comments(const RuleInPractice& r) {
+  if (r.comments.empty()) return "";
+  std::string html = "<ul class=\"comments\">";
+  for (const FeedbackComment& c : r.comments) {
+    absl::StrAppend(&html, "<li><span class=\"muted\">", Escape(c.day), ", ",
+                    Escape(c.outcome), ", <a href=\"/mdt/decisions/",
+                    Escape(c.decision_id), "\">decision</a>:</span> ",
+                    Escape(c.text), "</li>");
+  }
+  absl::StrAppend(&html, "</ul>");
+  return html;
 }
 
 // Decisions per day as bars, one per day of the period, each with its
@@ -115,9 +256,12 @@ std::string VersionSection(const VersionInPractice& v, int index) {
       "\">", Escape(name), ": ", v.decisions, " decision",
       v.decisions == 1 ? "" : "s", "</h2><p class=\"muted mono\">",
       Escape(v.digest), "</p>", RuleChart(v, index),
+      "<h3>How clinicians answered</h3>", Legend(), FeedbackRuleChart(v, index),
       "<table class=\"decisions\"><thead><tr><th scope=\"col\">Rule</th><th "
       "scope=\"col\">Fired</th><th scope=\"col\">Held back</th><th "
-      "scope=\"col\">Held by</th></tr></thead><tbody>");
+      "scope=\"col\">Held by</th><th scope=\"col\">Accepted / modified / "
+      "overridden</th><th scope=\"col\">Top override reasons</th></tr>"
+      "</thead><tbody>");
   std::vector<std::string> never;
   for (const RuleInPractice& r : v.rules) {
     if (r.fired == 0) never.push_back(r.rule_id);
@@ -126,7 +270,9 @@ std::string VersionSection(const VersionInPractice& v, int index) {
                     "</span>", r.title.empty() ? "" : "<br>", Escape(r.title),
                     "</td><td>", r.fired, " (", Percent(r.fired, v.decisions),
                     ")</td><td>", r.held, "</td><td>", Escape(HeldBy(r)),
-                    "</td></tr>");
+                    "</td><td class=\"rates\">", Rates(r),
+                    "</td><td class=\"reasons\">", Escape(Reasons(r)),
+                    Comments(r), "</td></tr>");
   }
   absl::StrAppend(&html, "</tbody></table>");
   if (!v.all_rules_known) {
@@ -155,9 +301,12 @@ std::string CsvField(const std::string& s) {
 }  // namespace
 
 void CountPractice(const std::vector<DecisionDayCount>& decisions,
-                   const std::vector<RuleDayCount>& rules, PracticeView& view) {
-  view.decisions_per_day.assign(
-      static_cast<size_t>(view.last_day - view.first_day + 1), 0);
+                   const std::vector<RuleDayCount>& rules,
+                   const std::vector<FeedbackDayCount>& feedback,
+                   PracticeView& view) {
+  const size_t days = static_cast<size_t>(view.last_day - view.first_day + 1);
+  view.decisions_per_day.assign(days, 0);
+  view.feedback_per_day.assign(days, {0, 0, 0});
   std::map<std::string, VersionInPractice> versions;
   for (const DecisionDayCount& d : decisions) {
     view.decisions_per_day[static_cast<size_t>(d.day - view.first_day)] +=
@@ -180,12 +329,37 @@ void CountPractice(const std::vector<DecisionDayCount>& decisions,
       holders[{r.rule_set_digest, r.rule_id}][r.holder] += r.count;
     }
   }
+  std::map<std::pair<std::string, std::string>, std::map<std::string, int64_t>>
+      reasons;
+  for (const FeedbackDayCount& f : feedback) {
+    const int k = OutcomeIndex(f.outcome);
+    if (k < 0) continue;
+    if (f.rule_id == "*") {
+      view.feedback_per_day[static_cast<size_t>(f.day - view.first_day)][k] +=
+          f.count;
+      continue;
+    }
+    RuleInPractice& rule = by_rule[{f.rule_set_digest, f.rule_id}];
+    rule.rule_id = f.rule_id;
+    OutcomeCount(rule, k) += f.count;
+    if (k == 2 && !f.reason.empty()) {
+      reasons[{f.rule_set_digest, f.rule_id}]
+             [f.display.empty() ? f.reason : f.display] += f.count;
+    }
+  }
+  const auto by_count_desc = [](const auto& a, const auto& b) {
+    return a.second > b.second;
+  };
   for (auto& [key, rule] : by_rule) {
     for (const auto& [holder, n] : holders[key]) {
       rule.held_by.emplace_back(holder, n);
     }
-    std::sort(rule.held_by.begin(), rule.held_by.end(),
-              [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::stable_sort(rule.held_by.begin(), rule.held_by.end(), by_count_desc);
+    for (const auto& [reason, n] : reasons[key]) {
+      rule.reasons.emplace_back(reason, n);
+    }
+    std::stable_sort(rule.reasons.begin(), rule.reasons.end(), by_count_desc);
+    if (rule.reasons.size() > 3) rule.reasons.resize(3);
     VersionInPractice& v = versions[key.first];
     v.digest = key.first;
     v.rules.push_back(std::move(rule));
@@ -195,6 +369,31 @@ void CountPractice(const std::vector<DecisionDayCount>& decisions,
   std::stable_sort(
       view.versions.begin(), view.versions.end(),
       [](const auto& a, const auto& b) { return a.decisions > b.decisions; });
+}
+
+void AddComments(const std::vector<FeedbackRecord>& feedback,
+                 PracticeView& view) {
+  for (const FeedbackRecord& f : feedback) {
+    const nlohmann::json reason =
+        nlohmann::json::parse(f.override_reason, nullptr, false);
+    if (!reason.is_object() || !reason.contains("userComment") ||
+        !reason["userComment"].is_string()) {
+      continue;
+    }
+    FeedbackComment comment{DayText(DayOf(f.time_micros)), f.outcome,
+                            f.decision_id,
+                            reason["userComment"].get<std::string>()};
+    for (VersionInPractice& v : view.versions) {
+      if (v.digest != f.rule_set_digest) continue;
+      for (RuleInPractice& r : v.rules) {
+        if (r.comments.size() < 3 &&
+            std::find(f.rule_ids.begin(), f.rule_ids.end(), r.rule_id) !=
+                f.rule_ids.end()) {
+          r.comments.push_back(comment);
+        }
+      }
+    }
+  }
 }
 
 std::string RulesInPracticePage(const PracticeView& v) {
@@ -211,7 +410,14 @@ std::string RulesInPracticePage(const PracticeView& v) {
       Escape(v.from), "&amp;to=", Escape(v.to),
       "\" download>Export to CSV</a></p><section aria-labelledby=\"daily\">"
       "<h2 id=\"daily\">Decisions per day: ",
-      total, " in all</h2>", DailyChart(v), "</section>\n");
+      total, " in all</h2>", DailyChart(v),
+      "</section>\n<section aria-labelledby=\"feedback\"><h2 "
+      "id=\"feedback\">Feedback per day</h2>",
+      Legend(), FeedbackDailyChart(v),
+      v.comments_shown ? ""
+                       : "<p class=\"muted\">Comments sent with feedback are "
+                         "shown to the auditor role only.</p>",
+      "</section>\n");
   for (size_t i = 0; i < v.versions.size(); ++i) {
     absl::StrAppend(&main, VersionSection(v.versions[i], static_cast<int>(i)));
   }
@@ -227,7 +433,9 @@ std::string RulesInPracticePage(const PracticeView& v) {
       "<p>How often each rule fired, and was held back by another, in the "
       "decisions of ",
       Escape(v.from), " to ", Escape(v.to),
-      " (UTC days), from the audit trail's daily counts.</p>");
+      " (UTC days); and how clinicians answered what it gave, through CDS "
+      "Hooks and the MDT view, in feedback received in those days. From the "
+      "audit trail's daily counts.</p>");
   parts.main_html = main;
   return Page(parts);
 }
@@ -235,7 +443,8 @@ std::string RulesInPracticePage(const PracticeView& v) {
 std::string RulesInPracticeCsv(const PracticeView& v) {
   std::string csv =
       "from,to,rule_set_id,rule_set_version,rule_set_digest,decisions,rule_id,"
-      "title,fired,held,held_by\r\n";
+      "title,fired,held,held_by,accepted,modified,overridden,"
+      "top_override_reasons\r\n";
   for (const VersionInPractice& version : v.versions) {
     for (const RuleInPractice& r : version.rules) {
       std::vector<std::string> held_by;
@@ -248,7 +457,9 @@ std::string RulesInPracticeCsv(const PracticeView& v) {
               {v.from, v.to, CsvField(version.id), CsvField(version.version),
                version.digest, absl::StrCat(version.decisions),
                CsvField(r.rule_id), CsvField(r.title), absl::StrCat(r.fired),
-               absl::StrCat(r.held), CsvField(absl::StrJoin(held_by, ";"))},
+               absl::StrCat(r.held), CsvField(absl::StrJoin(held_by, ";")),
+               absl::StrCat(r.accepted), absl::StrCat(r.modified),
+               absl::StrCat(r.overridden), CsvField(Reasons(r))},
               ","),
           "\r\n");
     }

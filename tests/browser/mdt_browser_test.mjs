@@ -8,123 +8,13 @@
 // the print stylesheet gives an A4 plan.
 //
 //   node tests/browser/mdt_browser_test.mjs RECONNECT SOURCE_DIR WORK_DIR NPM_PREFIX
-import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { startHarness } from './harness.mjs';
 
-const [binary, source, work, prefix] = process.argv.slice(2).map((p) => resolve(p));
-const require = createRequire(join(prefix, 'package.json'));
-const puppeteer = require('puppeteer-core');
-const grpc = require('@grpc/grpc-js');
-const protoLoader = require('@grpc/proto-loader');
-
-const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!existsSync(chromium)) {
-  console.log(`FAIL Chromium is not at ${chromium} (scripts/setup installs Debian's chromium)`);
-  process.exit(1);
-}
-
-const issuer = 'https://login.example.test';
-const audience = 'reconnect';
-const screenshots = join(work, 'screenshots');
-rmSync(work, { recursive: true, force: true });
-mkdirSync(screenshots, { recursive: true });
-
-// People and the EHR sign in with ES256 tokens from one test key.
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'people', alg: 'ES256', use: 'sig' };
-writeFileSync(join(work, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
-writeFileSync(join(work, 'clients.json'), JSON.stringify({
-  clients: [{ issuer: 'https://ehr.example.test', jwks: { keys: [{ ...jwk, kid: 'ehr' }] } }],
-}));
-writeFileSync(join(work, 'policy.json'), JSON.stringify({
-  bindings: [
-    { jwt_subject: 'ehr-system', roles: ['evaluator'] },
-    { jwt_subject: 'dr-adams', roles: ['clinician'] },
-    { jwt_subject: 'mdt-lead', roles: ['mdt'] },
-    { jwt_subject: 'auditor-1', roles: ['auditor'] },
-    { jwt_subject: 'ops', roles: ['admin'] },
-    { jwt_subject: 'reviewer', roles: ['clinician', 'auditor'] },
-  ],
-}));
-writeFileSync(join(work, 'patient.key'), randomBytes(48));
-
-function token(subject) {
-  const now = Math.floor(Date.now() / 1000);
-  const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const input = `${part({ alg: 'ES256', typ: 'JWT', kid: 'people' })}.${part({
-    iss: issuer, sub: subject, aud: audience, iat: now, exp: now + 600,
-  })}`;
-  const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-  return `${input}.${signature.toString('base64url')}`;
-}
-
-// The server: gRPC and HTTP on loopback ports it picks.
-const server = spawn(binary, [
-  'serve', '--rules', join(source, 'rules', 'reconnect'), '--listen', '127.0.0.1:0',
-  `--audit=${join(work, 'audit.db')}`, '--http_listen=127.0.0.1:0',
-  `--policy=${join(work, 'policy.json')}`, `--jwks=${join(work, 'jwks.json')}`,
-  `--jwt_issuer=${issuer}`, `--jwt_audience=${audience}`,
-  `--cds_clients=${join(work, 'clients.json')}`, '--http_public_url=https://cds.example.test',
-  `--patient_ref_key=${join(work, 'patient.key')}`,
-], { stdio: ['ignore', 'ignore', 'pipe'] });
-let log = '';
-const [port, address] = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`the server did not start in 30 s:\n${log}`)), 30000);
-  server.stderr.on('data', (chunk) => {
-    log += chunk;
-    const events = {};
-    for (const line of log.split('\n')) {
-      try {
-        const e = JSON.parse(line);
-        events[e.event] = e;
-      } catch {
-        // a line still being written
-      }
-    }
-    if (events.http_serving && events.serving) {
-      clearTimeout(timer);
-      resolve([events.http_serving.port, events.serving.address]);
-    }
-  });
-  server.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${log}`)));
-});
-const base = `http://127.0.0.1:${port}`;
-
-const definition = protoLoader.loadSync(
-  ['reconnect/v1/decision_support.proto', 'reconnect/v1/governance.proto'], {
-    includeDirs: [join(source, 'proto'), '/usr/include'],
-    keepCase: false, longs: String, enums: String, defaults: false, oneofs: true,
-  });
-const { reconnect } = grpc.loadPackageDefinition(definition);
-const credentials = grpc.credentials.createInsecure();
-const decisionSupport = new reconnect.v1.DecisionSupport(address, credentials);
-const governance = new reconnect.v1.Governance(address, credentials);
-
-function call(client, method, request, subject) {
-  const metadata = new grpc.Metadata();
-  metadata.set('authorization', `Bearer ${token(subject)}`);
-  return new Promise((resolve, reject) => {
-    client[method](request, metadata, { deadline: Date.now() + 10000 }, (err, response) => {
-      if (err) reject(new Error(`${method}: ${grpc.status[err.code]}: ${err.details}`));
-      else resolve(response);
-    });
-  });
-}
-
-let failures = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e.stack || e.message}`);
-  }
-}
+const h = await startHarness(process.argv.slice(2));
+const { base, call, check, pageAs, decisionSupport, governance, screenshots, source, work } = h;
 
 // A decision from every example, explained, so the test knows what the
 // page must say.
@@ -136,24 +26,6 @@ for (const name of examples) {
   decided[name] = await call(decisionSupport, 'Evaluate', {
     assessment, callingSystem: 'browser-test', explanation: 'EXPLANATION_WHY_NOT',
   }, 'ehr-system');
-}
-
-const browser = await puppeteer.launch({
-  executablePath: chromium,
-  headless: true,
-  // The container runs as root, where Chromium's sandbox cannot start.
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
-
-async function pageAs(subject, width = 1280, height = 900) {
-  const page = await browser.newPage();
-  await page.setViewport({ width, height });
-  if (subject) await page.setExtraHTTPHeaders({ Authorization: `Bearer ${token(subject)}` });
-  // Nothing on the pages may break the Content-Security-Policy or fail.
-  page.problems = [];
-  page.on('console', (m) => { if (m.type() === 'error') page.problems.push(m.text()); });
-  page.on('pageerror', (e) => page.problems.push(e.message));
-  return page;
 }
 
 try {
@@ -315,57 +187,14 @@ try {
     await clinician.emulateMediaType('screen');
   });
 
-  await check('governance: rules in practice charts the decisions, for the auditor only', async () => {
-    const auditor = await pageAs('auditor-1', 1280, 900);
-    const answer = await auditor.goto(`${base}/governance/rules`);
-    assert.equal(answer.status(), 200);
-    const marks = await auditor.evaluate(() => ({
-      days: document.querySelectorAll('#daily-chart rect.bar').length,
-      fired: document.querySelectorAll('svg.rules rect.fired').length,
-      rows: document.querySelectorAll('tr[data-rule]').length,
-      redFlag: document.querySelector('tr[data-rule="safety.red_flag"] td:nth-child(2)').innerText,
-      total: document.querySelector('#daily').innerText,
-    }));
-    assert.equal(marks.days, 30);
-    assert.ok(marks.rows > 0 && marks.fired === marks.rows, 'one bar per rule');
-    assert.match(marks.redFlag, /^1 \(/);
-    assert.match(marks.total, new RegExp(`${examples.length} in all`));
-    assert.deepEqual(auditor.problems, []);
-    await auditor.screenshot({ path: join(screenshots, 'governance-rules.png'), fullPage: true });
-    await auditor.close();
-    const clinicianThere = await pageAs('dr-adams');
-    assert.equal((await clinicianThere.goto(`${base}/governance/rules`)).status(), 403);
-    await clinicianThere.close();
-  });
-
   await check('axe finds no accessibility violations (WCAG 2 A and AA) on any page', async () => {
-    // axe is injected as a script, which the pages' CSP rightly refuses: this
-    // one page bypasses it for the check.
-    const axePage = await pageAs('reviewer');
-    await axePage.setBypassCSP(true);
-    const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-    const urls = [
+    const found = await h.axeViolations('reviewer', [
       '/mdt',
       `/mdt/decisions/${decided['red-flag-bleeding.json'].decisionId}`,
-      '/governance/rules',
       `/mdt/decisions/${catastrophising.decisionId}`,
       `/mdt/decisions/${decided['declined-consent.json'].decisionId}`,
-    ];
-    for (const url of urls) {
-      await axePage.goto(`${base}${url}`);
-      // Open every collapsed part, so that the forms are checked too.
-      await axePage.evaluate(() => document.querySelectorAll('details').forEach((d) => { d.open = true; }));
-      await axePage.addScriptTag({ content: axeSource });
-      const violations = await axePage.evaluate(async () => {
-        const result = await window.axe.run(document, {
-          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-        });
-        return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}: ${
-          v.nodes.slice(0, 2).map((n) => n.target.join(' ')).join(', ')})`);
-      });
-      assert.deepEqual(violations, [], url);
-    }
-    await axePage.close();
+    ]);
+    assert.deepEqual(found, {});
   });
 
   await check('a meeting-room screen and a laptop both show the plan', async () => {
@@ -384,14 +213,5 @@ try {
     await clinician.screenshot({ path: join(screenshots, 'readme.png') });
   });
 } finally {
-  await browser.close();
-  decisionSupport.close();
-  governance.close();
-  server.kill('SIGTERM');
-}
-
-console.log(`screenshots: ${screenshots}`);
-if (failures > 0) {
-  console.log(`${failures} check(s) failed`);
-  process.exit(1);
+  await h.finish();
 }

@@ -1,7 +1,8 @@
 // The governance console's "rules in practice" on the real process: after a
 // decision from every example, the page and its CSV count each rule's fires
 // and holds as the decisions' own recommendations say, list the rules that
-// never fired, and chart decisions per day.
+// never fired, and chart decisions per day; feedback recorded on a care
+// plan shows in the rules' rates, with its reason and comment.
 
 #include <signal.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +71,9 @@ class GovernancePagesTest : public testing::Test {
                                  &response)
                       .ok());
       digest_ = response.rule_set().digest();
+      if (name == "catastrophising-performance-beliefs.json") {
+        decided_ = response;
+      }
       const service::RuleOutcomes o =
           service::OutcomesOf(response.recommendation());
       for (const std::string& rule : o.fired) ++fired_[rule];
@@ -94,6 +99,7 @@ class GovernancePagesTest : public testing::Test {
   int decisions_ = 0;
   std::map<std::string, int> fired_;
   std::map<std::string, std::map<std::string, int>> held_by_;
+  v1::EvaluateResponse decided_;
 };
 
 TEST_F(GovernancePagesTest, RulesInPracticeCountsWhatTheDecisionsSaid) {
@@ -135,6 +141,57 @@ TEST_F(GovernancePagesTest, RulesInPracticeCountsWhatTheDecisionsSaid) {
   }
 }
 
+// A technique declined at the MDT, with a reason and a comment: each rule
+// behind it shows one override, the reason by its words, and the comment.
+TEST_F(GovernancePagesTest, AnOverrideShowsInTheRulesRates) {
+  ASSERT_FALSE(decided_.decision_id().empty());
+  const v1::TechniqueRecommendation& technique =
+      decided_.recommendation().components(0).techniques(0);
+  const auto posted = HttpCall(
+      port_, "POST", "/mdt/decisions/" + decided_.decision_id() + "/feedback",
+      absl::StrCat(R"({"item":"technique/)", technique.code(),
+                   R"(","outcome":"declined",)",
+                   R"("reason":"does-not-align-preferences",)",
+                   R"("comment":"Prefers to start later."})"),
+      "Content-Type: application/json\r\n");
+  ASSERT_TRUE(posted.has_value());
+  ASSERT_EQ(posted->status, 201) << posted->body;
+  std::set<std::string> behind;
+  for (const v1::RuleReason& r : technique.rationale().reasons()) {
+    behind.insert(r.rule_id());
+  }
+  ASSERT_FALSE(behind.empty());
+
+  const std::string html = Get("/governance/rules").body;
+  // One mark in the feedback-per-day chart, one per rule behind it.
+  EXPECT_EQ(Count(html, "<rect class=\"overridden\""), 1u + behind.size());
+  EXPECT_EQ(Count(html, "<rect class=\"accepted\""), 0u);
+  for (const std::string& rule : behind) {
+    const size_t row = html.find(absl::StrCat("<tr data-rule=\"", rule, "\">"));
+    ASSERT_NE(row, std::string::npos) << rule;
+    const std::string cells = html.substr(row, html.find("</tr>", row) - row);
+    EXPECT_THAT(cells, HasSubstr("0 / 0 / 1 (100% overridden)"));
+    EXPECT_THAT(cells, HasSubstr("Recommendation does not align with patient "
+                                 "preferences or values (1)"));
+    EXPECT_THAT(cells, HasSubstr("Prefers to start later."));
+    EXPECT_THAT(cells, HasSubstr("href=\"/mdt/decisions/" +
+                                 decided_.decision_id() + "\""));
+  }
+  // The CSV says the same.
+  const std::vector<std::string> lines = absl::StrSplit(
+      Get("/governance/rules.csv").body, "\r\n", absl::SkipEmpty());
+  size_t overridden = 0;
+  for (const std::string& line : lines) {
+    const std::vector<std::string> fields = absl::StrSplit(line, ',');
+    if (fields.size() < 7 || !behind.count(fields[6])) continue;
+    ++overridden;
+    EXPECT_THAT(line, testing::EndsWith(
+                          ",0,0,1,Recommendation does not align with patient "
+                          "preferences or values (1)"));
+  }
+  EXPECT_EQ(overridden, behind.size());
+}
+
 TEST_F(GovernancePagesTest, TheSameFiguresExportAsCsv) {
   const std::string today =
       absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
@@ -155,7 +212,9 @@ TEST_F(GovernancePagesTest, TheSameFiguresExportAsCsv) {
                                        digest_, ",", decisions_, ",")));
     const std::vector<std::string> fields = absl::StrSplit(line, ',');
     const std::string rule = fields[6];
-    const std::string fired = fields[fields.size() - 3];
+    // No feedback yet: no reasons, no rates.
+    EXPECT_THAT(line, testing::EndsWith(",0,0,0,")) << line;
+    const std::string fired = fields[fields.size() - 7];
     EXPECT_EQ(fired, absl::StrCat(fired_.count(rule) ? fired_.at(rule) : 0))
         << line;
   }

@@ -11,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "engine/ruleset/rule_set.h"
@@ -103,7 +104,17 @@ class AuditStoreTest : public ::testing::Test {
     return f.get();
   }
 
-  // Runs SQL on the file behind the store's back, as a tamperer would.
+  // Queues one feedback request and waits for its result.
+  static service::FeedbackResult AppendFeedbackAndWait(
+      AuditStore& store, std::vector<service::FeedbackRecord> entries) {
+    std::promise<service::FeedbackResult> done;
+    auto f = done.get_future();
+    store.AppendFeedback(
+        std::move(entries),
+        [&done](const service::FeedbackResult& r) { done.set_value(r); });
+    return f.get();
+  }
+
   // The store file's size in pages (to cap it there: a full disk).
   int64_t PageCount() {
     sqlite3* db = nullptr;
@@ -117,6 +128,7 @@ class AuditStoreTest : public ::testing::Test {
     return pages;
   }
 
+  // Runs SQL on the file behind the store's back, as a tamperer would.
   void Tamper(const std::string& sql) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);

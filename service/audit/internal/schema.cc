@@ -1,5 +1,7 @@
 #include "service/audit/internal/schema.h"
 
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "reconnect/v1/assessment.pb.h"
 #include "reconnect/v1/recommendation.pb.h"
@@ -180,7 +182,61 @@ absl::Status MigrateTo6(sqlite3* db) {
   return Exec(db, "PRAGMA user_version = 6; COMMIT;");
 }
 
+// 6 to 7: feedback per day, rule, outcome and reason, kept by the writer
+// from now on and counted here from the feedback already stored; and
+// feedback by time, for a period's comments.
+absl::Status MigrateTo7(sqlite3* db) {
+  RETURN_IF_ERROR(
+      Exec(db,
+           "BEGIN IMMEDIATE;"
+           "CREATE TABLE feedback_daily("
+           "  day INTEGER NOT NULL,"
+           "  rule_set_digest TEXT NOT NULL,"
+           "  rule_id TEXT NOT NULL,"
+           "  outcome TEXT NOT NULL,"
+           "  reason TEXT NOT NULL,"   // the coded reason, or ''
+           "  display TEXT NOT NULL,"  // its latest display text
+           "  count INTEGER NOT NULL,"
+           "  PRIMARY KEY (day, rule_set_digest, rule_id, outcome,"
+           "    reason)) WITHOUT ROWID;"
+           "CREATE INDEX feedback_by_time ON feedback(time_micros);"));
+  if (absl::Status s = CountFeedback(db, 1, INT64_MAX); !s.ok()) {
+    Exec(db, "ROLLBACK").IgnoreError();
+    return s;
+  }
+  return Exec(db, "PRAGMA user_version = 7; COMMIT;");
+}
+
 }  // namespace
+
+absl::Status CountFeedback(sqlite3* db, int64_t first, int64_t last) {
+  // The reason is JSON the service wrote ({"reason": Coding, ...}); a value
+  // that is not JSON counts as no reason rather than failing the write.
+  Statement count(
+      db,
+      "INSERT INTO feedback_daily (day, rule_set_digest, rule_id, outcome,"
+      " reason, display, count)"
+      " SELECT CASE WHEN f.time_micros >= 0 THEN f.time_micros / 86400000000"
+      "   ELSE (f.time_micros - 86399999999) / 86400000000 END,"
+      " f.rule_set_digest, r.value, f.outcome,"
+      " CASE WHEN json_valid(f.override_reason) THEN"
+      "   coalesce(json_extract(f.override_reason, '$.reason.code'), '')"
+      "   ELSE '' END AS reason,"
+      " max(CASE WHEN json_valid(f.override_reason) THEN"
+      "   coalesce(json_extract(f.override_reason, '$.reason.display'), '')"
+      "   ELSE '' END),"
+      " count(*)"
+      " FROM feedback f, json_each(json_insert(CASE WHEN"
+      "   json_valid(f.rule_ids) THEN f.rule_ids ELSE '[]' END, '$[#]', '*')) r"
+      " WHERE f.sequence BETWEEN ?1 AND ?2"
+      " GROUP BY 1, 2, 3, 4, 5"
+      " ON CONFLICT DO UPDATE SET count = count + excluded.count,"
+      " display = CASE WHEN excluded.display != '' THEN excluded.display"
+      "   ELSE display END");
+  count.Bind(1, first).Bind(2, last);
+  if (count.Step() != SQLITE_DONE) return absl::UnavailableError(count.Error());
+  return absl::OkStatus();
+}
 
 void DailyCounts::Add(int64_t time_micros, const std::string& digest,
                       const std::string& calling_system,
@@ -270,7 +326,8 @@ absl::Status Migrate(sqlite3* db, const std::string& path) {
   }
   if (have < 4) RETURN_IF_ERROR(MigrateTo4(db));
   if (have < 5) RETURN_IF_ERROR(MigrateTo5(db));
-  return MigrateTo6(db);
+  if (have < 6) RETURN_IF_ERROR(MigrateTo6(db));
+  return MigrateTo7(db);
 }
 
 absl::StatusOr<int> CheckReadable(sqlite3* db, const std::string& path) {

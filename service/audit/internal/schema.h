@@ -21,8 +21,9 @@ namespace reconnect::service::audit_internal {
 // request it came through, e.g. a CDS Hooks hookInstance). 4: the cards
 // decisions were answered with, and the feedback on them in a chain of its
 // own. 5: each decision's patient HMAC, indexed. 6: daily counts of
-// decisions and of rule fires and holds.
-inline constexpr int kSchemaVersion = 6;
+// decisions and of rule fires and holds. 7: daily counts of feedback per
+// rule, outcome and reason, and feedback indexed by time.
+inline constexpr int kSchemaVersion = 7;
 // Readers (verify, replay, governance) read every version from this one on.
 inline constexpr int kOldestReadableVersion = 1;
 
@@ -42,6 +43,12 @@ class DailyCounts {
   std::map<std::tuple<int64_t, std::string, std::string, std::string>, int64_t>
       rules_;
 };
+
+// Adds the feedback rows with sequences `first` to `last` to the daily
+// feedback counts (inside the caller's transaction): once per rule the
+// feedback was on, by the day it was received, its outcome and its coded
+// reason ('' when none).
+absl::Status CountFeedback(sqlite3* db, int64_t first, int64_t last);
 
 // Brings the store at `path`, open as `db` for writing, to kSchemaVersion,
 // one version per transaction. FAILED_PRECONDITION for a newer file.

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/audit/chain.h"
+#include "service/audit/internal/schema.h"
 #include "service/audit/internal/sqlite.h"
 #include "service/audit/internal/sqlite_store.h"
 #include "service/common/status_macros.h"
@@ -70,6 +71,7 @@ absl::Status SqliteAuditStore::AppendFeedbackRow(FeedbackRecord& f,
   if (insert.Step() != SQLITE_DONE) {
     return absl::UnavailableError(insert.Error());
   }
+  RETURN_IF_ERROR(CountFeedback(db_, f.sequence, f.sequence));
   feedback_sequence_ = f.sequence;
   feedback_hash_ = f.hash;
   stored.push_back(true);

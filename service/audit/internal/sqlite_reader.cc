@@ -40,6 +40,8 @@ class SqliteAuditReader final : public AuditReader {
       int64_t first_day, int64_t last_day) override;
   absl::StatusOr<std::vector<RuleDayCount>> ListRuleCounts(
       int64_t first_day, int64_t last_day) override;
+  absl::StatusOr<std::vector<FeedbackDayCount>> ListFeedbackCounts(
+      int64_t first_day, int64_t last_day) override;
 
  private:
   sqlite3* const db_;
@@ -151,11 +153,12 @@ absl::StatusOr<std::vector<DecisionRecord>> SqliteAuditReader::ListDecisions(
 
 namespace {
 
-absl::Status NoDailyCounts(int version) {
+absl::Status NoDailyCounts(int version, int needed) {
   return absl::FailedPreconditionError(absl::StrCat(
       "the audit store has schema version ", version,
-      ", before daily counts (6); `reconnect serve` migrates it when it "
-      "opens it"));
+      ", before these daily "
+      "counts (",
+      needed, "); `reconnect serve` migrates it when it opens it"));
 }
 
 // Runs `rows` (days bound as ?1 and ?2) and reads each row with `read`.
@@ -177,7 +180,7 @@ absl::StatusOr<std::vector<T>> DailyRows(Statement& rows, int64_t first_day,
 
 absl::StatusOr<std::vector<DecisionDayCount>>
 SqliteAuditReader::ListDecisionCounts(int64_t first_day, int64_t last_day) {
-  if (version_ < 6) return NoDailyCounts(version_);
+  if (version_ < 6) return NoDailyCounts(version_, 6);
   Statement rows(db_,
                  "SELECT day, rule_set_digest, calling_system, count FROM "
                  "decision_daily WHERE day BETWEEN ?1 AND ?2 ORDER BY day,"
@@ -190,7 +193,7 @@ SqliteAuditReader::ListDecisionCounts(int64_t first_day, int64_t last_day) {
 
 absl::StatusOr<std::vector<RuleDayCount>> SqliteAuditReader::ListRuleCounts(
     int64_t first_day, int64_t last_day) {
-  if (version_ < 6) return NoDailyCounts(version_);
+  if (version_ < 6) return NoDailyCounts(version_, 6);
   Statement rows(db_,
                  "SELECT day, rule_set_digest, rule_id, holder, count FROM "
                  "rule_daily WHERE day BETWEEN ?1 AND ?2 ORDER BY day,"
@@ -200,26 +203,56 @@ absl::StatusOr<std::vector<RuleDayCount>> SqliteAuditReader::ListRuleCounts(
   });
 }
 
+absl::StatusOr<std::vector<FeedbackDayCount>>
+SqliteAuditReader::ListFeedbackCounts(int64_t first_day, int64_t last_day) {
+  if (version_ < 7) return NoDailyCounts(version_, 7);
+  Statement rows(db_,
+                 "SELECT day, rule_set_digest, rule_id, outcome, reason,"
+                 " display, count FROM feedback_daily WHERE day BETWEEN ?1 AND"
+                 " ?2 ORDER BY day, rule_set_digest, rule_id, outcome, reason");
+  return DailyRows<FeedbackDayCount>(
+      rows, first_day, last_day, [](Statement& r) {
+        return FeedbackDayCount{r.Int(0),   r.Bytes(1), r.Bytes(2), r.Bytes(3),
+                                r.Bytes(4), r.Bytes(5), r.Int(6)};
+      });
+}
+
 absl::StatusOr<std::vector<FeedbackRecord>> SqliteAuditReader::ListFeedback(
     const FeedbackQuery& q) {
   std::vector<FeedbackRecord> out;
   if (version_ < 4) return out;  // no feedback before schema 4
-  // Unset filters match everything, so one statement serves every query.
+  // Only the filters that are set go into the statement, as for decisions,
+  // so that a period is read by its index (schema 7 on).
+  std::string where = " WHERE sequence > ?1";
+  if (!q.decision_id.empty()) absl::StrAppend(&where, " AND decision_id = ?2");
+  if (!q.rule_id.empty()) {
+    absl::StrAppend(&where,
+                    " AND EXISTS (SELECT 1 FROM json_each(rule_ids)"
+                    " WHERE value = ?3)");
+  }
+  if (!q.rule_set_version.empty()) {
+    absl::StrAppend(&where,
+                    " AND rule_set_digest IN (SELECT digest FROM rule_sets"
+                    " WHERE version = ?4)");
+  }
+  if (q.start_micros > 0) absl::StrAppend(&where, " AND time_micros >= ?5");
+  if (q.end_micros > 0) absl::StrAppend(&where, " AND time_micros < ?6");
+  if (q.with_comment) {
+    absl::StrAppend(&where,
+                    " AND json_valid(override_reason) AND"
+                    " json_extract(override_reason, '$.userComment') != ''");
+  }
   const std::string sql = absl::StrCat(
-      "SELECT ", kFeedbackColumns,
-      " FROM feedback WHERE sequence > ?1"
-      " AND (?2 = '' OR decision_id = ?2)"
-      " AND (?3 = '' OR EXISTS (SELECT 1 FROM json_each(rule_ids)"
-      "      WHERE value = ?3))"
-      " AND (?4 = '' OR rule_set_digest IN (SELECT digest FROM rule_sets"
-      "      WHERE version = ?4))"
-      " ORDER BY sequence LIMIT ?5");
+      "SELECT ", kFeedbackColumns, " FROM feedback", where,
+      " ORDER BY sequence", q.newest_first ? " DESC" : "", " LIMIT ?7");
   Statement rows(db_, sql.c_str());
   rows.Bind(1, q.after_sequence)
       .BindText(2, q.decision_id)
       .BindText(3, q.rule_id)
       .BindText(4, q.rule_set_version)
-      .Bind(5, q.limit);
+      .Bind(5, q.start_micros)
+      .Bind(6, q.end_micros)
+      .Bind(7, q.limit);
   int step;
   while ((step = rows.Step()) == SQLITE_ROW) out.push_back(ReadFeedback(rows));
   if (step != SQLITE_DONE) {

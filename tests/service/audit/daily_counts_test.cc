@@ -2,7 +2,7 @@
 // rule set and calling system, and rule fires and holds per day, written in
 // the same transaction as the decisions, counted from the stored
 // recommendations when an older store is migrated, and read back without
-// reading the decisions.
+// reading the decisions; and feedback per day, rule, outcome and reason.
 
 #include <sqlite3.h>
 
@@ -157,6 +157,7 @@ TEST_F(DailyCountsTest, AVersion5StoreIsCountedFromItsDecisionsWhenMigrated) {
   ASSERT_FALSE(rules.empty());
   Tamper(
       "DROP TABLE decision_daily; DROP TABLE rule_daily;"
+      "DROP TABLE feedback_daily; DROP INDEX feedback_by_time;"
       "PRAGMA user_version = 5;");
   {
     auto reader = AuditReader::Open(path_);
@@ -192,6 +193,145 @@ TEST_F(DailyCountsTest, AFailedWriteCountsNothing) {
   EXPECT_EQ(
       Decisions(),
       (std::map<std::tuple<int64_t, std::string>, int64_t>{{{0, "east"}, 1}}));
+}
+
+// Feedback on an item of decision `decision`, received on `day`.
+FeedbackRecord ItemFeedback(int n, int day, int decision,
+                            std::vector<std::string> rules,
+                            const std::string& outcome,
+                            const std::string& reason = "") {
+  FeedbackRecord f;
+  f.time_micros = (kFirstDay + day) * kDay + n;
+  f.caller = "jwt:mdt-lead";
+  f.service = "mdt";
+  f.card_uuid = absl::StrCat("00000000-0000-5000-8000-0000000000", 10 + n);
+  f.outcome = outcome;
+  f.outcome_time = absl::StrCat("2023-12-09T10:00:0", n, "Z");
+  f.override_reason = reason;
+  f.decision_id = absl::StrCat("decision-", decision);
+  f.card_item = "technique/T";
+  f.rule_ids = std::move(rules);
+  return f;
+}
+
+class FeedbackCountsTest : public DailyCountsTest {
+ protected:
+  // (day, rule, outcome, reason) -> count, and each reason's display.
+  std::map<std::tuple<int64_t, std::string, std::string, std::string>, int64_t>
+  Counts(std::map<std::string, std::string>* displays = nullptr) {
+    auto reader = AuditReader::Open(path_);
+    EXPECT_THAT(reader, IsOk());
+    std::map<std::tuple<int64_t, std::string, std::string, std::string>,
+             int64_t>
+        out;
+    auto counts = (*reader)->ListFeedbackCounts(kFirstDay - 10, kFirstDay + 10);
+    EXPECT_THAT(counts, IsOk()) << counts.status();
+    if (!counts.ok()) return out;
+    for (const FeedbackDayCount& c : *counts) {
+      EXPECT_EQ(c.rule_set_digest, testing_util::Bundled().digest());
+      out[{c.day - kFirstDay, c.rule_id, c.outcome, c.reason}] += c.count;
+      if (displays != nullptr) (*displays)[c.reason] = c.display;
+    }
+    return out;
+  }
+
+  void Fill() {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_THAT(
+          AppendAndWait(*store, Decision(i, i, "east", "no-partner.json")),
+          IsOk());
+    }
+    const std::string declined =
+        R"({"reason":{"system":"http://terminology.hl7.org/CodeSystem/)"
+        R"(reasonNotTaken","code":"PATOBJ","display":"Patient objection"},)"
+        R"("userComment":"Not ready yet"})";
+    ASSERT_THAT(
+        AppendFeedbackAndWait(
+            *store, {ItemFeedback(1, 0, 0, {"a", "b"}, "overridden", declined),
+                     ItemFeedback(2, 0, 0, {"a"}, "accepted")})
+            .status,
+        IsOk());
+    ASSERT_THAT(
+        AppendFeedbackAndWait(
+            *store, {ItemFeedback(3, 1, 1, {"b"}, "overridden", "not json"),
+                     ItemFeedback(4, 1, 1, {"a"}, "modified",
+                                  R"({"modification":"weekly"})")})
+            .status,
+        IsOk());
+  }
+};
+
+TEST_F(FeedbackCountsTest, FeedbackIsCountedPerRuleOutcomeAndReason) {
+  Fill();
+  std::map<std::string, std::string> displays;
+  EXPECT_EQ(
+      Counts(&displays),
+      (std::map<std::tuple<int64_t, std::string, std::string, std::string>,
+                int64_t>{
+          {{0, "a", "overridden", "PATOBJ"}, 1},
+          {{0, "b", "overridden", "PATOBJ"}, 1},
+          {{0, "*", "overridden", "PATOBJ"}, 1},
+          {{0, "a", "accepted", ""}, 1},
+          {{0, "*", "accepted", ""}, 1},
+          // A reason that is not JSON counts as none.
+          {{1, "b", "overridden", ""}, 1},
+          {{1, "*", "overridden", ""}, 1},
+          {{1, "a", "modified", ""}, 1},
+          {{1, "*", "modified", ""}, 1},
+      }));
+  EXPECT_EQ(displays["PATOBJ"], "Patient objection");
+
+  // The period's comments, newest first, by the time index.
+  auto reader = AuditReader::Open(path_);
+  ASSERT_THAT(reader, IsOk());
+  FeedbackQuery query;
+  query.start_micros = kFirstDay * kDay;
+  query.end_micros = (kFirstDay + 2) * kDay;
+  query.with_comment = true;
+  query.newest_first = true;
+  auto commented = (*reader)->ListFeedback(query);
+  ASSERT_THAT(commented, IsOk());
+  ASSERT_EQ(commented->size(), 1u);
+  EXPECT_EQ((*commented)[0].card_uuid, "00000000-0000-5000-8000-000000000011");
+  query.with_comment = false;
+  auto all = (*reader)->ListFeedback(query);
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_GT((*all)[0].sequence, (*all)[3].sequence);
+  query.start_micros = (kFirstDay + 1) * kDay;
+  auto second_day = (*reader)->ListFeedback(query);
+  ASSERT_THAT(second_day, IsOk());
+  EXPECT_EQ(second_day->size(), 2u);
+}
+
+TEST_F(FeedbackCountsTest, AVersion6StoreIsCountedFromItsFeedbackWhenMigrated) {
+  Fill();
+  const auto counts = Counts();
+  ASSERT_FALSE(counts.empty());
+  Tamper(
+      "DROP TABLE feedback_daily; DROP INDEX feedback_by_time;"
+      "PRAGMA user_version = 6;");
+  {
+    auto reader = AuditReader::Open(path_);
+    ASSERT_THAT(reader, IsOk());
+    auto old = (*reader)->ListFeedbackCounts(0, kFirstDay + 10);
+    EXPECT_EQ(old.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(old.status().message()),
+                testing::HasSubstr("schema version 6"));
+    // Listing by period still works there, without the index.
+    FeedbackQuery query;
+    query.start_micros = kFirstDay * kDay;
+    auto listed = (*reader)->ListFeedback(query);
+    ASSERT_THAT(listed, IsOk());
+    EXPECT_EQ(listed->size(), 4u);
+  }
+  { ASSERT_NE(Open(), nullptr); }  // migrates
+  EXPECT_EQ(Counts(), counts);
+  auto report = VerifyAuditTrail(path_);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->ok()) << report->problem;
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 // a decision was answered with, stored all or nothing, once per
 // interaction, in a chain of its own that `audit verify` checks.
 
-#include <future>
 #include <string>
 #include <vector>
 
@@ -34,15 +33,6 @@ FeedbackRecord Entry(const std::string& card, const std::string& outcome,
   f.outcome = outcome;
   f.outcome_time = when;
   return f;
-}
-
-FeedbackResult AppendFeedbackAndWait(AuditStore& store,
-                                     std::vector<FeedbackRecord> entries) {
-  std::promise<FeedbackResult> done;
-  auto f = done.get_future();
-  store.AppendFeedback(std::move(entries),
-                       [&done](const FeedbackResult& r) { done.set_value(r); });
-  return f.get();
 }
 
 class FeedbackStoreTest : public AuditStoreTest {

@@ -1,0 +1,134 @@
+// The governance console in a real browser: Debian's Chromium, headless,
+// driven by puppeteer-core, against a real `reconnect serve` with a policy.
+// The store is filled by real evaluations (gRPC, every example), a CDS Hooks
+// call whose card the EHR then overrides, and a technique declined at the
+// MDT. Each page is loaded as the auditor; its charts must have one mark per
+// day, rule or outcome the store holds; roles are enforced; screenshots are
+// saved.
+//
+//   node tests/browser/governance_browser_test.mjs RECONNECT SOURCE_DIR WORK_DIR NPM_PREFIX
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { startHarness } from './harness.mjs';
+
+const h = await startHarness(process.argv.slice(2));
+const { base, call, check, pageAs, decisionSupport, governance, screenshots, source } = h;
+
+const examples = readdirSync(join(source, 'examples')).filter((f) => f.endsWith('.json')).sort();
+const decided = {};
+for (const name of examples) {
+  const assessment = JSON.parse(readFileSync(join(source, 'examples', name), 'utf8'));
+  assessment.patientRef = 'Patient/governance-1';
+  decided[name] = await call(decisionSupport, 'Evaluate', {
+    assessment, callingSystem: 'browser-test',
+  }, 'ehr-system');
+}
+
+// Through CDS Hooks: a call, then the EHR's override of its plan card.
+const service = '/cds-services/reconnect-patient-view';
+const hook = await h.cdsCall(service, JSON.parse(readFileSync(
+  join(source, 'examples', 'cds-hooks', 'patient-view-catastrophising.json'), 'utf8')));
+assert.equal(hook.status, 200, hook.text);
+const card = hook.json.cards[hook.json.cards.length - 1];
+const cdsComment = 'Discussed at the MDT: not before the pelvic-floor review.';
+const overridden = await h.cdsCall(`${service}/feedback`, {
+  feedback: [{
+    card: card.uuid,
+    outcome: 'overridden',
+    overrideReason: {
+      reason: {
+        system: 'http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes',
+        code: 'cds-not-applicable',
+        display: 'PC CDS does not apply to patient',
+      },
+      userComment: cdsComment,
+    },
+    outcomeTimestamp: new Date().toISOString(),
+  }],
+});
+assert.equal(overridden.status, 200, overridden.text);
+
+// At the MDT: a technique declined.
+const catastrophising = decided['catastrophising-performance-beliefs.json'];
+const technique = catastrophising.recommendation.components[0].techniques[0];
+const declined = await fetch(`${base}/mdt/decisions/${catastrophising.decisionId}/feedback`, {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${h.token('mdt-lead')}` },
+  body: JSON.stringify({
+    item: `technique/${technique.code}`, outcome: 'declined',
+    reason: 'does-not-align-preferences', comment: 'Prefers to start later.',
+  }),
+});
+assert.equal(declined.status, 201, await declined.text());
+
+// What the store says the feedback was on: the truth the page must chart.
+const feedback = (await call(governance, 'ListFeedback', {}, 'auditor-1')).feedback || [];
+assert.equal(feedback.length, 2);
+const overriddenRules = new Set(feedback.flatMap((f) => f.ruleIds || []));
+
+try {
+  await check('rules in practice: one mark per day, rule and outcome', async () => {
+    const auditor = await pageAs('auditor-1', 1280, 900);
+    const answer = await auditor.goto(`${base}/governance/rules`);
+    assert.equal(answer.status(), 200);
+    const dom = await auditor.evaluate(() => ({
+      days: document.querySelectorAll('#daily-chart rect.bar').length,
+      fired: document.querySelectorAll('svg.rules rect.fired').length,
+      rows: document.querySelectorAll('tr[data-rule]').length,
+      redFlag: document.querySelector('tr[data-rule="safety.red_flag"] td:nth-child(2)').innerText,
+      total: document.querySelector('#daily').innerText,
+      feedbackDays: [...document.querySelectorAll('#feedback-chart rect')].map(
+        (r) => [r.getAttribute('class'), r.textContent]),
+      overriddenMarks: [...document.querySelectorAll('svg.feedback rect.overridden')].map(
+        (r) => r.textContent.split(':')[0]),
+      rates: Object.fromEntries([...document.querySelectorAll('tr[data-rule]')].map(
+        (tr) => [tr.dataset.rule, tr.querySelector('td.rates').innerText])),
+      reasons: document.querySelector('table.decisions').innerText,
+    }));
+    assert.equal(dom.days, 30);
+    assert.ok(dom.rows > 0 && dom.fired === dom.rows, 'one bar per rule');
+    assert.match(dom.redFlag, /^1 \(/);
+    // Every decision: the examples and the CDS Hooks call.
+    assert.match(dom.total, new RegExp(`${examples.length + 1} in all`));
+    // Both answers today: one stacked mark, for two overrides.
+    assert.deepEqual(dom.feedbackDays, [['overridden', `${new Date().toISOString().slice(0, 10)}: 2 overridden`]]);
+    // One override mark per rule either answer was on.
+    assert.deepEqual(new Set(dom.overriddenMarks), overriddenRules);
+    assert.equal(dom.overriddenMarks.length, overriddenRules.size);
+    for (const rule of overriddenRules) {
+      assert.match(dom.rates[rule], /^0 \/ 0 \/ [12] \(100% overridden\)$/, rule);
+    }
+    // The reasons in their words, and (for the auditor) the comments.
+    assert.match(dom.reasons, /PC CDS does not apply to patient \(1\)/);
+    assert.match(dom.reasons, /Recommendation does not align with patient preferences or values \(1\)/);
+    assert.ok(dom.reasons.includes(cdsComment), 'the CDS Hooks comment is shown');
+    assert.ok(dom.reasons.includes('Prefers to start later.'), 'the MDT comment is shown');
+    assert.deepEqual(auditor.problems, []);
+    await auditor.screenshot({ path: join(screenshots, 'governance-rules.png'), fullPage: true });
+    await auditor.close();
+  });
+
+  await check('rules in practice: comments only for the auditor; other roles refused', async () => {
+    const admin = await pageAs('ops');
+    assert.equal((await admin.goto(`${base}/governance/rules`)).status(), 200);
+    const text = await admin.$eval('main', (m) => m.innerText);
+    assert.ok(!text.includes('Prefers to start later.'), 'no comment for the admin role');
+    assert.ok(!text.includes(cdsComment), 'no comment for the admin role');
+    assert.match(text, /shown to the auditor role only/);
+    assert.match(text, /PC CDS does not apply to patient \(1\)/);
+    await admin.close();
+    for (const [subject, status] of [['dr-adams', 403], ['mdt-lead', 403], ['ehr-system', 403], ['', 401]]) {
+      const other = await pageAs(subject);
+      assert.equal((await other.goto(`${base}/governance/rules`)).status(), status, subject || 'no token');
+      assert.equal((await other.goto(`${base}/governance/rules.csv`)).status(), status, subject || 'no token');
+      await other.close();
+    }
+  });
+
+  await check('axe finds no accessibility violations (WCAG 2 A and AA) on the console', async () => {
+    assert.deepEqual(await h.axeViolations('auditor-1', ['/governance/rules']), {});
+  });
+} finally {
+  await h.finish();
+}
