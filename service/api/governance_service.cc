@@ -228,9 +228,11 @@ grpc::ServerUnaryReactor* GovernanceService::DiffRuleSets(
 }
 
 grpc::ServerUnaryReactor* GovernanceService::Deny(
-    grpc::CallbackServerContext* ctx, Role role, std::string_view method) {
+    grpc::CallbackServerContext* ctx, Role role, std::string_view method,
+    std::string* identity) {
   std::string caller;
   absl::Status status = authorizer_.Authorize(*ctx, role, method, &caller);
+  if (identity != nullptr) *identity = caller;
   if (status.ok()) return nullptr;
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
@@ -371,9 +373,12 @@ grpc::ServerUnaryReactor* GovernanceService::ListFeedback(
 grpc::ServerUnaryReactor* GovernanceService::ReloadRuleSets(
     grpc::CallbackServerContext* ctx, const v1::ReloadRuleSetsRequest*,
     v1::ReloadRuleSetsResponse* response) {
-  if (auto* denied = Deny(ctx, Role::kAdmin, "ReloadRuleSets")) return denied;
-  return Run(ctx, [this, response] {
-    response->set_loaded(versions_.Reload());
+  std::string caller;
+  if (auto* denied = Deny(ctx, Role::kAdmin, "ReloadRuleSets", &caller)) {
+    return denied;
+  }
+  return Run(ctx, [this, caller, response] {
+    response->set_loaded(versions_.Reload(caller));
     if (const auto active = registry_.Active()) {
       FillSummary(*active, true, *response->mutable_active());
     }
@@ -389,15 +394,19 @@ grpc::ServerUnaryReactor* GovernanceService::ReloadRuleSets(
 grpc::ServerUnaryReactor* GovernanceService::ActivateRuleSet(
     grpc::CallbackServerContext* ctx, const v1::ActivateRuleSetRequest* request,
     v1::ActivateRuleSetResponse* response) {
-  if (auto* denied = Deny(ctx, Role::kAdmin, "ActivateRuleSet")) return denied;
+  std::string caller;
+  if (auto* denied = Deny(ctx, Role::kAdmin, "ActivateRuleSet", &caller)) {
+    return denied;
+  }
   std::vector<FieldViolation> violations;
   if (request->id().empty()) violations.push_back({"id", "is required"});
   if (request->version().empty()) {
     violations.push_back({"version", "is required"});
   }
   if (!violations.empty()) return Refuse(ctx, std::move(violations));
-  return Run(ctx, [this, request, response] {
-    RETURN_IF_ERROR(versions_.Activate(request->id(), request->version()));
+  return Run(ctx, [this, request, caller, response] {
+    RETURN_IF_ERROR(
+        versions_.Activate(request->id(), request->version(), caller));
     FillSummary(*registry_.Active(), true, *response->mutable_active());
     return absl::OkStatus();
   });

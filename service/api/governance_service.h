@@ -95,9 +95,10 @@ class GovernanceService final : public v1::Governance::CallbackService {
   class ImpactReactor;
   // Finishes a unary call with INVALID_ARGUMENT naming `violations`.
   // A call finished with UNAUTHENTICATED or PERMISSION_DENIED; null when
-  // the caller holds `role`.
+  // the caller holds `role` (its identity then in `identity`, if given).
   grpc::ServerUnaryReactor* Deny(grpc::CallbackServerContext* ctx, Role role,
-                                 std::string_view method);
+                                 std::string_view method,
+                                 std::string* identity = nullptr);
   static grpc::ServerUnaryReactor* Refuse(
       grpc::CallbackServerContext* ctx, std::vector<FieldViolation> violations);
   // Runs `work` on the worker thread, then finishes the call with its

@@ -91,6 +91,32 @@ struct FeedbackRecord {
   std::string hash;
 };
 
+// A rule-set directory a reload refused, with its problems (rule files and
+// positions, never patient data).
+struct RuleSetRefusal {
+  std::string dir;
+  std::vector<std::string> problems;
+};
+
+// What was done to the served rule-set versions, kept beside the trail
+// (schema 7 on) so that governance can say which version was active when,
+// who changed it, and which reloads were refused.
+struct RuleSetEvent {
+  int64_t sequence = 0;
+  int64_t time_micros = 0;  // set by the store when 0
+  std::string action;       // "reload" or "activate"
+  // The person's identity ("jwt:..."), or the cause: "start-up", "SIGHUP",
+  // "files changed"; empty for a caller when authorization is off.
+  std::string who;
+  // Empty when it went through; else why not (nothing loads, no such
+  // version). A reload that refused some directories but served others
+  // went through: `refusals` says which.
+  std::string refused;
+  std::string active_digest;  // served as active afterwards; '' none
+  std::vector<std::string> loaded_digests;
+  std::vector<RuleSetRefusal> refusals;
+};
+
 // How one feedback request (one or more entries) went.
 struct FeedbackResult {
   // OK; INVALID_ARGUMENT (nothing stored: `entry` and `field` say what was
@@ -169,6 +195,10 @@ class AuditStore {
                                      const std::string& id,
                                      const std::string& version,
                                      const std::string& canonical_content) = 0;
+
+  // Records a reload or an activation. Blocks until written; for reloads
+  // and admin actions, not request threads.
+  virtual absl::Status RecordRuleSetEvent(RuleSetEvent event) = 0;
 
   // Whether the last write succeeded. While it is false, the store probes
   // the disk by itself and flips it back once a write works.
@@ -255,6 +285,12 @@ struct FeedbackDayCount {
   int64_t count = 0;
 };
 
+struct RuleSetUsage {
+  std::string rule_set_digest;
+  int64_t first_day = 0, last_day = 0;
+  int64_t decisions = 0;
+};
+
 // The UTC day of a time in microseconds since the epoch.
 inline int64_t DayOf(int64_t micros) {
   constexpr int64_t kMicrosPerDay = 86'400'000'000;
@@ -297,6 +333,13 @@ class AuditReader {
       int64_t first_day, int64_t last_day) = 0;
   virtual absl::StatusOr<std::vector<FeedbackDayCount>> ListFeedbackCounts(
       int64_t first_day, int64_t last_day) = 0;
+  // Reloads and activations, newest first, at most `limit` (none from a
+  // store of a schema before them).
+  virtual absl::StatusOr<std::vector<RuleSetEvent>> ListRuleSetEvents(
+      int limit) = 0;
+  // Per rule set: the first and last day it made a decision, and how many
+  // it made (from the daily counts: FAILED_PRECONDITION before schema 6).
+  virtual absl::StatusOr<std::vector<RuleSetUsage>> ListRuleSetUsage() = 0;
   // (sequence, decision id) in sequence order, after sequence `after`, at
   // most `limit`.
   virtual absl::StatusOr<std::vector<std::pair<int64_t, std::string>>>

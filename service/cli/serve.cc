@@ -266,7 +266,7 @@ int ServeUntilStopped(const ServeOptions& options, const sigset_t& signals,
     if (sig == SIGHUP || (poll_due && versions.Changed())) {
       Log(LogLevel::kInfo, "rule_set_reload",
           {{"cause", sig == SIGHUP ? "SIGHUP" : "files changed"}});
-      if (!versions.Reload()) {
+      if (!versions.Reload(sig == SIGHUP ? "SIGHUP" : "files changed")) {
         Log(LogLevel::kError, "rule_set_reload_refused",
             {{"reason",
               "no version loads; the versions loaded before keep serving"}});
@@ -326,7 +326,7 @@ int RunServe(const ServeOptions& options) {
   // Without a valid rule set the server still starts, but reports
   // NOT_SERVING (and Evaluate answers UNAVAILABLE) until a version loads: a
   // broken ConfigMap keeps a pod out of rotation rather than crash-looping.
-  if (!versions.Reload()) {
+  if (!versions.Reload("start-up")) {
     Log(LogLevel::kError, "no_rule_set_served",
         {{"dir", options.rules_dir},
          {"reason",

@@ -39,24 +39,53 @@ bool RuleSetVersions::Changed() const {
   return now != fingerprint_;
 }
 
-bool RuleSetVersions::Reload() {
+void RuleSetVersions::Record(std::string action, std::string who,
+                             std::string refused) {
+  if (audit_ == nullptr) return;
+  RuleSetEvent event;
+  event.action = std::move(action);
+  event.who = std::move(who);
+  event.refused = std::move(refused);
+  if (const auto active = registry_.Active()) {
+    event.active_digest = active->digest();
+  }
+  for (const auto& rs : registry_.All()) {
+    event.loaded_digests.push_back(rs->digest());
+  }
+  event.refusals = refusals();
+  // The action stands whether or not it could be written down; the log
+  // says when it could not.
+  if (absl::Status s = audit_->RecordRuleSetEvent(std::move(event)); !s.ok()) {
+    Log(LogLevel::kError, "rule_set_event_not_recorded",
+        {{"reason", std::string(s.message())}});
+  }
+}
+
+bool RuleSetVersions::Reload(const std::string& who) {
   absl::MutexLock lock(&reload_mu_);
-  return ReloadLocked();
+  const bool loaded = ReloadLocked();
+  Record("reload", who,
+         loaded ? "" : "no version loads; the versions before keep serving");
+  return loaded;
 }
 
 absl::Status RuleSetVersions::Activate(const std::string& id,
-                                       const std::string& version) {
+                                       const std::string& version,
+                                       const std::string& who) {
   absl::MutexLock lock(&reload_mu_);
   std::shared_ptr<const ruleset::CompiledRuleSet> chosen =
       registry_.Find(id, version);
   if (chosen == nullptr) {
-    return absl::NotFoundError(
+    const absl::Status missing = absl::NotFoundError(
         absl::StrCat("rule set ", id, " ", version, " is not loaded"));
+    Record("activate", who, std::string(missing.message()));
+    return missing;
   }
   activated_ = {id, version};
   registry_.Replace(registry_.All(), chosen);
   Log(LogLevel::kInfo, "rule_set_activated",
       {{"id", id}, {"version", version}, {"digest", chosen->digest()}});
+  Record("activate", who, "");
   return absl::OkStatus();
 }
 

@@ -34,22 +34,24 @@ class RuleSetVersions {
   // that fails is refused (logged, and kept in refusals()); the version
   // previously loaded from its directory, if any, keeps serving. False when
   // nothing at all could be served (the registry is then left as it was).
-  bool Reload() ABSL_LOCKS_EXCLUDED(reload_mu_, refusals_mu_);
+  // `who` asked for it: a person's identity, or the cause ("start-up",
+  // "SIGHUP", "files changed"); the audit store records the reload, what it
+  // served and what it refused.
+  bool Reload(const std::string& who)
+      ABSL_LOCKS_EXCLUDED(reload_mu_, refusals_mu_);
 
   // Makes the loaded version `id` `version` the active one until the next
   // restart, or until a reload no longer holds it. NOT_FOUND when it is not
-  // loaded. Serialised with Reload.
-  absl::Status Activate(const std::string& id, const std::string& version)
+  // loaded. Serialised with Reload; recorded as Reload is.
+  absl::Status Activate(const std::string& id, const std::string& version,
+                        const std::string& who)
       ABSL_LOCKS_EXCLUDED(reload_mu_, refusals_mu_);
 
   // Whether the files under the root changed since the last Reload (by
   // path, size and modification time).
   bool Changed() const ABSL_LOCKS_EXCLUDED(reload_mu_);
 
-  struct Refusal {
-    std::string dir;
-    std::vector<std::string> problems;
-  };
+  using Refusal = RuleSetRefusal;
   // The refusals of the last reload. Thread-safe.
   std::vector<Refusal> refusals() const ABSL_LOCKS_EXCLUDED(refusals_mu_);
 
@@ -58,6 +60,10 @@ class RuleSetVersions {
 
   bool ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_)
       ABSL_LOCKS_EXCLUDED(refusals_mu_);
+  // Records what was just done in the audit store, when there is one.
+  void Record(std::string action, std::string who, std::string refused)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_)
+          ABSL_LOCKS_EXCLUDED(refusals_mu_);
 
   const std::filesystem::path root_;
   RuleSetRegistry& registry_;

@@ -183,23 +183,32 @@ absl::Status MigrateTo6(sqlite3* db) {
 }
 
 // 6 to 7: feedback per day, rule, outcome and reason, kept by the writer
-// from now on and counted here from the feedback already stored; and
-// feedback by time, for a period's comments.
+// from now on and counted here from the feedback already stored; feedback
+// by time, for a period's comments; and the reloads and activations of
+// rule-set versions from now on.
 absl::Status MigrateTo7(sqlite3* db) {
-  RETURN_IF_ERROR(
-      Exec(db,
-           "BEGIN IMMEDIATE;"
-           "CREATE TABLE feedback_daily("
-           "  day INTEGER NOT NULL,"
-           "  rule_set_digest TEXT NOT NULL,"
-           "  rule_id TEXT NOT NULL,"
-           "  outcome TEXT NOT NULL,"
-           "  reason TEXT NOT NULL,"   // the coded reason, or ''
-           "  display TEXT NOT NULL,"  // its latest display text
-           "  count INTEGER NOT NULL,"
-           "  PRIMARY KEY (day, rule_set_digest, rule_id, outcome,"
-           "    reason)) WITHOUT ROWID;"
-           "CREATE INDEX feedback_by_time ON feedback(time_micros);"));
+  RETURN_IF_ERROR(Exec(db,
+                       "BEGIN IMMEDIATE;"
+                       "CREATE TABLE feedback_daily("
+                       "  day INTEGER NOT NULL,"
+                       "  rule_set_digest TEXT NOT NULL,"
+                       "  rule_id TEXT NOT NULL,"
+                       "  outcome TEXT NOT NULL,"
+                       "  reason TEXT NOT NULL,"   // the coded reason, or ''
+                       "  display TEXT NOT NULL,"  // its latest display text
+                       "  count INTEGER NOT NULL,"
+                       "  PRIMARY KEY (day, rule_set_digest, rule_id, outcome,"
+                       "    reason)) WITHOUT ROWID;"
+                       "CREATE INDEX feedback_by_time ON feedback(time_micros);"
+                       "CREATE TABLE rule_set_events("
+                       "  sequence INTEGER PRIMARY KEY,"
+                       "  time_micros INTEGER NOT NULL,"
+                       "  action TEXT NOT NULL,"
+                       "  who TEXT NOT NULL,"
+                       "  refused TEXT NOT NULL,"
+                       "  active_digest TEXT NOT NULL,"
+                       "  loaded_digests TEXT NOT NULL,"  // JSON array
+                       "  refusals TEXT NOT NULL);"));    // JSON array
   if (absl::Status s = CountFeedback(db, 1, INT64_MAX); !s.ok()) {
     Exec(db, "ROLLBACK").IgnoreError();
     return s;

@@ -32,6 +32,45 @@ std::vector<std::string> FromJsonArray(const std::string& text) {
   return out;
 }
 
+void BindRuleSetEvent(Statement& insert, const RuleSetEvent& e) {
+  nlohmann::json refusals = nlohmann::json::array();
+  for (const RuleSetRefusal& r : e.refusals) {
+    refusals.push_back({{"dir", r.dir}, {"problems", r.problems}});
+  }
+  insert.Bind(1, e.time_micros)
+      .BindText(2, e.action)
+      .BindText(3, e.who)
+      .BindText(4, e.refused)
+      .BindText(5, e.active_digest)
+      .BindText(6, JsonArray(e.loaded_digests))
+      .BindText(7, refusals.dump());
+}
+
+RuleSetEvent ReadRuleSetEvent(Statement& row) {
+  RuleSetEvent e;
+  e.sequence = row.Int(0);
+  e.time_micros = row.Int(1);
+  e.action = row.Bytes(2);
+  e.who = row.Bytes(3);
+  e.refused = row.Bytes(4);
+  e.active_digest = row.Bytes(5);
+  e.loaded_digests = FromJsonArray(row.Bytes(6));
+  const nlohmann::json refusals =
+      nlohmann::json::parse(row.Bytes(7), nullptr, false);
+  if (refusals.is_array()) {
+    for (const nlohmann::json& r : refusals) {
+      if (!r.is_object()) continue;
+      RuleSetRefusal refusal;
+      refusal.dir = r.value("dir", "");
+      if (r.contains("problems")) {
+        refusal.problems = FromJsonArray(r["problems"].dump());
+      }
+      e.refusals.push_back(std::move(refusal));
+    }
+  }
+  return e;
+}
+
 FeedbackRecord ReadFeedback(Statement& row) {
   FeedbackRecord f;
   f.sequence = row.Int(0);

@@ -108,6 +108,15 @@ FeedbackRecord ReadFeedback(Statement& row);
 std::string JsonArray(const std::vector<std::string>& items);
 std::vector<std::string> FromJsonArray(const std::string& text);
 
+// The rule_set_events columns, in the order ReadRuleSetEvent reads them.
+inline constexpr char kRuleSetEventColumns[] =
+    "sequence, time_micros, action, who, refused, active_digest,"
+    " loaded_digests, refusals";
+
+// Binds an event's columns after the sequence (?1 to ?7), and reads one.
+void BindRuleSetEvent(Statement& insert, const RuleSetEvent& e);
+RuleSetEvent ReadRuleSetEvent(Statement& row);
+
 // Runs `sql` (one or more statements); UNAVAILABLE with SQLite's message.
 absl::Status Exec(sqlite3* db, const std::string& sql);
 

@@ -42,6 +42,9 @@ class SqliteAuditReader final : public AuditReader {
       int64_t first_day, int64_t last_day) override;
   absl::StatusOr<std::vector<FeedbackDayCount>> ListFeedbackCounts(
       int64_t first_day, int64_t last_day) override;
+  absl::StatusOr<std::vector<RuleSetEvent>> ListRuleSetEvents(
+      int limit) override;
+  absl::StatusOr<std::vector<RuleSetUsage>> ListRuleSetUsage() override;
 
  private:
   sqlite3* const db_;
@@ -215,6 +218,45 @@ SqliteAuditReader::ListFeedbackCounts(int64_t first_day, int64_t last_day) {
         return FeedbackDayCount{r.Int(0),   r.Bytes(1), r.Bytes(2), r.Bytes(3),
                                 r.Bytes(4), r.Bytes(5), r.Int(6)};
       });
+}
+
+absl::StatusOr<std::vector<RuleSetEvent>> SqliteAuditReader::ListRuleSetEvents(
+    int limit) {
+  std::vector<RuleSetEvent> out;
+  if (version_ < 7) return out;  // not kept before schema 7
+  Statement rows(db_, absl::StrCat("SELECT ", kRuleSetEventColumns,
+                                   " FROM rule_set_events ORDER BY sequence"
+                                   " DESC LIMIT ?1")
+                          .c_str());
+  rows.Bind(1, limit);
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    out.push_back(ReadRuleSetEvent(rows));
+  }
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<RuleSetUsage>>
+SqliteAuditReader::ListRuleSetUsage() {
+  if (version_ < 6) return NoDailyCounts(version_, 6);
+  // decision_daily holds a row per day, rule set and calling system: small.
+  Statement rows(db_,
+                 "SELECT rule_set_digest, min(day), max(day), sum(count)"
+                 " FROM decision_daily GROUP BY rule_set_digest");
+  std::vector<RuleSetUsage> out;
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    out.push_back({rows.Bytes(0), rows.Int(1), rows.Int(2), rows.Int(3)});
+  }
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<FeedbackRecord>> SqliteAuditReader::ListFeedback(

@@ -442,5 +442,21 @@ absl::Status SqliteAuditStore::RecordRuleSet(
   return absl::OkStatus();
 }
 
+absl::Status SqliteAuditStore::RecordRuleSetEvent(RuleSetEvent event) {
+  if (event.time_micros == 0) event.time_micros = NowMicros();
+  absl::MutexLock lock(&db_mu_);
+  Statement insert(db_,
+                   "INSERT INTO rule_set_events (time_micros, action, who,"
+                   " refused, active_digest, loaded_digests, refusals)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?)");
+  BindRuleSetEvent(insert, event);
+  if (insert.Step() != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("audit store cannot record the rule-set ", event.action,
+                     ": ", insert.Error()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace audit_internal
 }  // namespace reconnect::service

@@ -41,6 +41,8 @@ class SqliteAuditStore final : public AuditStore {
                              const std::string& version,
                              const std::string& canonical_content) override
       ABSL_LOCKS_EXCLUDED(db_mu_);
+  absl::Status RecordRuleSetEvent(RuleSetEvent event) override
+      ABSL_LOCKS_EXCLUDED(db_mu_);
   bool healthy() const override { return healthy_.load(); }
   void OnHealthChange(std::function<void(bool)> callback) override
       ABSL_LOCKS_EXCLUDED(mu_);

@@ -67,7 +67,7 @@ class GovernanceServiceTest : public ::testing::Test {
     store_ = *std::move(opened);
     versions_ =
         std::make_unique<RuleSetVersions>(rules_, registry_, store_.get());
-    ASSERT_TRUE(versions_->Reload());
+    ASSERT_TRUE(versions_->Reload("test"));
     Record(decisions);
     if (roles) {
       auto created = Authorizer::Create(RoleOptions());

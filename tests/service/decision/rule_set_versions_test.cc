@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/audit/audit_store.h"
 #include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_rule_set.h"
@@ -66,7 +67,7 @@ TEST_F(RuleSetVersionsTest, TheHighestActiveVersionIsActive) {
   AddVersion("c", "1.10.0", "active");
   AddVersion("d", "2.0.0-draft", "draft");
   RuleSetVersions versions(root_, registry_, nullptr);
-  ASSERT_TRUE(versions.Reload());
+  ASSERT_TRUE(versions.Reload("test"));
   EXPECT_EQ(ActiveVersion(), "1.10.0");  // by semantic version, not text
   EXPECT_THAT(registry_.All(), SizeIs(4));
   EXPECT_THAT(versions.refusals(), IsEmpty());
@@ -77,7 +78,7 @@ TEST_F(RuleSetVersionsTest, WithoutAnActiveOneTheHighestVersionIsActive) {
   AddVersion("b", "1.2.0-draft", "draft");
   AddVersion("c", "1.2.0", "retired");
   RuleSetVersions versions(root_, registry_, nullptr);
-  ASSERT_TRUE(versions.Reload());
+  ASSERT_TRUE(versions.Reload("test"));
   EXPECT_EQ(ActiveVersion(), "1.2.0");
 }
 
@@ -85,26 +86,26 @@ TEST_F(RuleSetVersionsTest, ActivationPinsAVersionUntilItIsGone) {
   AddVersion("a", "1.0.0", "active");
   AddVersion("b", "1.1.0", "active");
   RuleSetVersions versions(root_, registry_, nullptr);
-  ASSERT_TRUE(versions.Reload());
+  ASSERT_TRUE(versions.Reload("test"));
   EXPECT_EQ(ActiveVersion(), "1.1.0");
-  EXPECT_THAT(versions.Activate("test", "1.0.0"), IsOk());
+  EXPECT_THAT(versions.Activate("test", "1.0.0", "jwt:ops"), IsOk());
   EXPECT_EQ(ActiveVersion(), "1.0.0");
   // A reload keeps the operator's choice.
-  ASSERT_TRUE(versions.Reload());
+  ASSERT_TRUE(versions.Reload("test"));
   EXPECT_EQ(ActiveVersion(), "1.0.0");
-  EXPECT_THAT(versions.Activate("test", "9.9.9"),
+  EXPECT_THAT(versions.Activate("test", "9.9.9", "jwt:ops"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("9.9.9")));
   EXPECT_EQ(ActiveVersion(), "1.0.0");
   // Once the pinned version is gone, the rule chooses again.
   fs::remove_all(root_ / "a");
-  ASSERT_TRUE(versions.Reload());
+  ASSERT_TRUE(versions.Reload("test"));
   EXPECT_EQ(ActiveVersion(), "1.1.0");
 }
 
 TEST_F(RuleSetVersionsTest, ABrokenVersionIsRefusedAndTheOthersServe) {
   AddVersion("a", "1.0.0", "active");
   RuleSetVersions versions(root_, registry_, nullptr);
-  ASSERT_TRUE(versions.Reload());
+  ASSERT_TRUE(versions.Reload("test"));
   // A new version whose condition names nothing declared.
   AddVersion("b", "2.0.0", "active");
   Edit(root_ / "b/rules/main.json",
@@ -112,7 +113,7 @@ TEST_F(RuleSetVersionsTest, ABrokenVersionIsRefusedAndTheOthersServe) {
   // And the serving version broken in place.
   Edit(root_ / "a/catalog.json", {{"\"components\"", "\"components\" x"}});
   EXPECT_TRUE(versions.Changed());
-  ASSERT_TRUE(versions.Reload());
+  ASSERT_TRUE(versions.Reload("test"));
   EXPECT_EQ(ActiveVersion(), "1.0.0") << "the version loaded before serves on";
   const auto refusals = versions.refusals();
   ASSERT_THAT(refusals, SizeIs(2));
@@ -134,7 +135,7 @@ TEST_F(RuleSetVersionsTest, AVersionWhoseOwnTestsFailIsRefused) {
        {{"\"expect\": {\"techniques\": [\"t1\"]}",
          "\"expect\": {\"techniques\": [\"t2\"]}"}});
   RuleSetVersions versions(root_, registry_, nullptr);
-  EXPECT_FALSE(versions.Reload());
+  EXPECT_FALSE(versions.Reload("test"));
   EXPECT_EQ(ActiveVersion(), "(none)");
   ASSERT_THAT(versions.refusals(), SizeIs(1));
   EXPECT_THAT(versions.refusals()[0].problems,
@@ -145,16 +146,66 @@ TEST_F(RuleSetVersionsTest, TwoDirectoriesWithOneVersionServeTheFirst) {
   AddVersion("a", "1.0.0", "active");
   AddVersion("b", "1.0.0", "active");
   RuleSetVersions versions(root_, registry_, nullptr);
-  ASSERT_TRUE(versions.Reload());
+  ASSERT_TRUE(versions.Reload("test"));
   EXPECT_THAT(registry_.All(), SizeIs(1));
 }
 
 TEST_F(RuleSetVersionsTest, AnEmptyDirectoryServesNothingAndSaysWhy) {
   RuleSetVersions versions(root_, registry_, nullptr);
-  EXPECT_FALSE(versions.Reload());
+  EXPECT_FALSE(versions.Reload("test"));
   ASSERT_THAT(versions.refusals(), SizeIs(1));
   EXPECT_THAT(versions.refusals()[0].problems,
               ElementsAre(HasSubstr("holds no ruleset.json")));
+}
+
+// Every reload and activation is recorded in the audit store: by whom,
+// what was then active and loaded, and what was refused.
+TEST_F(RuleSetVersionsTest, ReloadsAndActivationsAreRecorded) {
+  AddVersion("a", "1.0.0", "active");
+  AddVersion("b", "1.1.0", "active");
+  const std::string path = root_.string() + "-audit.db";
+  {
+    auto audit = AuditStore::Open({path});
+    ASSERT_THAT(audit, IsOk());
+    RuleSetVersions versions(root_, registry_, audit->get());
+    ASSERT_TRUE(versions.Reload("start-up"));
+    const std::string newer = registry_.Active()->digest();
+    EXPECT_THAT(versions.Activate("test", "1.0.0", "jwt:ops"), IsOk());
+    const std::string older = registry_.Active()->digest();
+    EXPECT_FALSE(versions.Activate("test", "9.9.9", "jwt:ops").ok());
+    Edit(root_ / "b/catalog.json", {{"\"components\"", "\"components\" x"}});
+    ASSERT_TRUE(versions.Reload("SIGHUP"));
+
+    auto reader = AuditReader::Open(path);
+    ASSERT_THAT(reader, IsOk());
+    auto events = (*reader)->ListRuleSetEvents(10);
+    ASSERT_THAT(events, IsOk());
+    ASSERT_THAT(*events, SizeIs(4));
+    // Newest first.
+    const RuleSetEvent& reload = (*events)[0];
+    EXPECT_EQ(reload.action, "reload");
+    EXPECT_EQ(reload.who, "SIGHUP");
+    EXPECT_EQ(reload.refused, "");
+    EXPECT_EQ(reload.active_digest, older);
+    EXPECT_THAT(reload.loaded_digests, SizeIs(2));  // b serves on
+    ASSERT_THAT(reload.refusals, SizeIs(1));
+    EXPECT_THAT(reload.refusals[0].dir, HasSubstr("/b"));
+    EXPECT_THAT(reload.refusals[0].problems,
+                ElementsAre(HasSubstr("catalog.json:2:16: invalid JSON")));
+    EXPECT_EQ((*events)[1].action, "activate");
+    EXPECT_THAT((*events)[1].refused, HasSubstr("9.9.9 is not loaded"));
+    EXPECT_EQ((*events)[2].action, "activate");
+    EXPECT_EQ((*events)[2].who, "jwt:ops");
+    EXPECT_EQ((*events)[2].refused, "");
+    EXPECT_EQ((*events)[2].active_digest, older);
+    EXPECT_EQ((*events)[3].who, "start-up");
+    EXPECT_EQ((*events)[3].active_digest, newer);
+    EXPECT_GT((*events)[0].sequence, (*events)[3].sequence);
+    EXPECT_GT((*events)[3].time_micros, 0);
+  }
+  fs::remove(path);
+  fs::remove(path + "-wal");
+  fs::remove(path + "-shm");
 }
 
 }  // namespace
