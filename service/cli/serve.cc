@@ -344,7 +344,7 @@ int RunServe(const ServeOptions& options) {
   web::MdtRoutes mdt(registry, *authorizer, audit->get(),
                      *audit ? options.audit : std::string());
   web::GovernanceRoutes governance_pages(
-      registry, *authorizer, *audit ? options.audit : std::string());
+      registry, versions, *authorizer, *audit ? options.audit : std::string());
   if (*audit &&
       !ConfigurePatientRefKey(options, service, cds_hooks, fhir, mdt)) {
     return kExitRefused;

@@ -461,7 +461,7 @@ std::string CarePlanPage(const CarePlanView& view) {
       absl::StrCat("Decision ", view.record.decision_id, " \xC2\xB7 rule set ",
                    view.rule_set_id, " ", view.rule_set_version,
                    " \xC2\xB7 digest ", view.record.rule_set_digest);
-  parts.script = view.can_record;
+  if (view.can_record) parts.script = "mdt.js";
   return Page(parts);
 }
 

@@ -1,6 +1,9 @@
 #include "service/web/governance_routes.h"
 
+#include <algorithm>
+#include <functional>
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -9,9 +12,13 @@
 #include "absl/time/time.h"
 #include "boost/url/parse.hpp"
 #include "boost/url/url_view.hpp"
+#include "engine/ruleset/layout.h"
+#include "nlohmann/json.hpp"
+#include "service/web/html.h"
 #include "service/web/internal/store_worker.h"
 #include "service/web/responses.h"
 #include "service/web/rules_in_practice_page.h"
+#include "service/web/versions_page.h"
 
 namespace reconnect::service::web {
 
@@ -23,6 +30,8 @@ using http::HttpResponse;
 constexpr int64_t kDefaultDays = 30;
 constexpr int64_t kMaxDays = 5 * 366;
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
+// Reloads and activations shown on the versions page.
+constexpr int kMaxEvents = 100;
 
 // A date (YYYY-MM-DD) as a day number; false when it is not one.
 bool ParseDay(const std::string& text, int64_t& day) {
@@ -33,11 +42,6 @@ bool ParseDay(const std::string& text, int64_t& day) {
   }
   day = absl::ToUnixSeconds(t) / 86400;
   return true;
-}
-
-std::string DayText(int64_t day) {
-  return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(day * 86400),
-                          absl::UTCTimeZone());
 }
 
 // Rules in practice over the period in `view`, read on the worker.
@@ -91,13 +95,114 @@ absl::StatusOr<PracticeView> Practice(StoreWorker& store, PracticeView view) {
   return view;
 }
 
+// Every version loaded or recorded, with its use and the reloads and
+// activations, read on the worker.
+absl::StatusOr<VersionsView> Versions(StoreWorker& store,
+                                      const RuleSetRegistry& registry,
+                                      VersionsView view) {
+  auto reader = store.Reader();
+  if (!reader.ok()) return reader.status();
+  std::map<std::string, VersionEntry> by_digest;
+  const auto active = registry.Active();
+  for (const auto& rs : registry.All()) {
+    VersionEntry& e = by_digest[rs->digest()];
+    e.id = rs->metadata().id;
+    e.version = rs->metadata().version;
+    e.digest = rs->digest();
+    e.loaded = true;
+    e.active = rs == active;
+    ReadVersionMetadata(rs->canonical_content(), e);
+  }
+  auto stored = (*reader)->ListRuleSets();
+  if (!stored.ok()) return stored.status();
+  for (const StoredRuleSet& s : *stored) {
+    VersionEntry& e = by_digest[s.digest];
+    e.first_recorded_micros = s.first_recorded_micros;
+    if (e.loaded) continue;
+    e.id = s.id;
+    e.version = s.version;
+    e.digest = s.digest;
+    auto content = (*reader)->GetRuleSetContent(s.digest);
+    if (content.ok()) ReadVersionMetadata(*content, e);
+  }
+  auto usage = (*reader)->ListRuleSetUsage();
+  if (!usage.ok()) return usage.status();
+  for (const RuleSetUsage& u : *usage) {
+    auto e = by_digest.find(u.rule_set_digest);
+    if (e == by_digest.end()) continue;
+    e->second.first_day = u.first_day;
+    e->second.last_day = u.last_day;
+    e->second.decisions = u.decisions;
+  }
+  auto events = (*reader)->ListRuleSetEvents(kMaxEvents);
+  if (!events.ok()) return events.status();
+  view.events = *std::move(events);
+  for (auto& [digest, e] : by_digest) view.versions.push_back(std::move(e));
+  std::sort(view.versions.begin(), view.versions.end(),
+            [](const VersionEntry& a, const VersionEntry& b) {
+              if (a.id != b.id) return a.id < b.id;
+              return ruleset::VersionLess(b.version, a.version);
+            });
+  return view;
+}
+
+// The period of a rules-in-practice address (the last 30 days unless
+// `from` and `to` say otherwise); an answer when it is not one.
+std::optional<HttpResponse> ReadPeriod(const boost::urls::url_view& target,
+                                       PracticeView& view) {
+  view.last_day = absl::ToUnixSeconds(absl::Now()) / 86400;
+  view.first_day = view.last_day - kDefaultDays + 1;
+  for (const auto& param : target.params()) {
+    const std::string key = param.key;
+    if (key != "from" && key != "to") continue;
+    int64_t& day = key == "from" ? view.first_day : view.last_day;
+    if (!ParseDay(param.value, day)) {
+      return Message(
+          400, "Bad period",
+          absl::StrCat("'", key, "' must be a date, e.g. 2026-12-01."));
+    }
+  }
+  if (view.first_day > view.last_day ||
+      view.last_day - view.first_day >= kMaxDays) {
+    return Message(400, "Bad period",
+                   absl::StrCat("'from' must be on or before 'to', and the "
+                                "period at most ",
+                                kMaxDays, " days."));
+  }
+  view.from = FormatDay(view.first_day);
+  view.to = FormatDay(view.last_day);
+  return std::nullopt;
+}
+
+HttpResponse PracticeAnswer(const PracticeView& practice, bool csv) {
+  if (!csv) return HtmlAnswer(200, RulesInPracticePage(practice));
+  HttpResponse r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.body = RulesInPracticeCsv(practice);
+  r.headers.emplace_back(
+      "Content-Disposition",
+      absl::StrCat("attachment; filename=\"rules-in-practice-", practice.from,
+                   "-to-", practice.to, ".csv\""));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  Harden(r);
+  return r;
+}
+
+HttpResponse StoreProblem(const absl::Status& status) {
+  return Message(absl::IsFailedPrecondition(status) ? 409 : 503,
+                 "Audit trail unavailable", status.message());
+}
+
 }  // namespace
 
 GovernanceRoutes::GovernanceRoutes(const RuleSetRegistry& registry,
+                                   RuleSetVersions& versions,
                                    Authorizer& authorizer,
                                    std::string audit_path)
     : store_(std::make_unique<StoreWorker>(registry, std::move(audit_path),
                                            "governance-web")),
+      registry_(registry),
+      versions_(versions),
       authorizer_(authorizer) {}
 
 GovernanceRoutes::~GovernanceRoutes() = default;
@@ -120,77 +225,130 @@ void GovernanceRoutes::Handle(HttpRequest request,
   }
   const std::string path = request.path;
   if (path == "/governance" || path == "/governance/") {
-    std::move(respond)(Redirect("/governance/rules"));
+    std::move(respond)(Redirect("/governance/versions"));
     return;
   }
+  const bool action = path == "/governance/versions/activate" ||
+                      path == "/governance/versions/reload";
   const bool csv = path == "/governance/rules.csv";
-  if (path != "/governance/rules" && !csv) {
+  if (path != "/governance/rules" && !csv && path != "/governance/versions" &&
+      !action) {
     std::move(respond)(Message(404, "Not found",
                                "There is no governance page at this address."));
     return;
   }
-  if (request.method != "GET") {
-    std::move(respond)(http::MethodNotAllowed(request, "GET"));
+  if (request.method != (action ? "POST" : "GET")) {
+    std::move(respond)(
+        http::MethodNotAllowed(request, action ? "POST" : "GET"));
     return;
   }
   if (!store_->enabled()) {
     std::move(respond)(NeedsAuditTrail("The governance pages"));
     return;
   }
-  PracticeView view;
-  view.last_day = absl::ToUnixSeconds(absl::Now()) / 86400;
-  view.first_day = view.last_day - kDefaultDays + 1;
-  for (const auto& param : target->params()) {
-    const std::string key = param.key;
-    if (key != "from" && key != "to") continue;
-    int64_t& day = key == "from" ? view.first_day : view.last_day;
-    if (!ParseDay(param.value, day)) {
-      std::move(respond)(Message(
-          400, "Bad period",
-          absl::StrCat("'", key, "' must be a date, e.g. 2026-12-01.")));
-      return;
-    }
-  }
-  if (view.first_day > view.last_day ||
-      view.last_day - view.first_day >= kMaxDays) {
-    std::move(respond)(Message(
-        400, "Bad period",
-        absl::StrCat("'from' must be on or before 'to', and the period at "
-                     "most ",
-                     kMaxDays, " days.")));
+  if (action) {
+    Act(request, *person, std::move(respond));
     return;
   }
-  // Comments may hold patient words: the auditor role only.
-  view.comments_shown = person->Has(Role::kAuditor);
-  view.from = DayText(view.first_day);
-  view.to = DayText(view.last_day);
   auto pending = std::make_shared<http::Respond>(std::move(respond));
   StoreWorker* store = store_.get();
-  const bool queued = store_->Post([store, view, csv, pending] {
-    absl::StatusOr<PracticeView> practice = Practice(*store, view);
-    if (!practice.ok()) {
+  std::function<void()> work;
+  if (path == "/governance/versions") {
+    VersionsView view;
+    view.today = absl::ToUnixSeconds(absl::Now()) / 86400;
+    view.admin = person->Has(Role::kAdmin);
+    view.refusals = versions_.refusals();
+    work = [store, &registry = registry_, view, pending] {
+      absl::StatusOr<VersionsView> versions = Versions(*store, registry, view);
+      std::move (*pending)(versions.ok()
+                               ? HtmlAnswer(200, VersionsPage(*versions))
+                               : StoreProblem(versions.status()));
+    };
+  } else {
+    PracticeView view;
+    if (auto refused = ReadPeriod(*target, view)) {
+      std::move (*pending)(*std::move(refused));
+      return;
+    }
+    // Comments may hold patient words: the auditor role only.
+    view.comments_shown = person->Has(Role::kAuditor);
+    work = [store, view, csv, pending] {
+      absl::StatusOr<PracticeView> practice = Practice(*store, view);
+      std::move (*pending)(practice.ok() ? PracticeAnswer(*practice, csv)
+                                         : StoreProblem(practice.status()));
+    };
+  }
+  if (!store_->Post(std::move(work))) {
+    std::move (*pending)(Busy());
+  }
+}
+
+void GovernanceRoutes::Act(const HttpRequest& request, const Principal& person,
+                           http::Respond respond) const {
+  if (!person.Has(Role::kAdmin)) {
+    std::move(respond)(
+        JsonError(403,
+                  "reloading and activating rule sets needs the admin "
+                  "role"));
+    return;
+  }
+  if (!PostedByPage(request)) {
+    std::move(respond)(JsonError(
+        415, "the action must be posted as JSON from the versions page"));
+    return;
+  }
+  const nlohmann::json body =
+      nlohmann::json::parse(request.body, nullptr, false);
+  if (!body.is_object()) {
+    std::move(respond)(JsonError(400, "the body must be a JSON object"));
+    return;
+  }
+  const bool activate = request.path == "/governance/versions/activate";
+  std::string id, version;
+  if (activate) {
+    for (const char* field : {"id", "version"}) {
+      if (!body.contains(field) || !body[field].is_string() ||
+          body[field].get<std::string>().empty()) {
+        std::move(respond)(JsonError(
+            400, absl::StrCat("'", field, "' (text) is required"), field));
+        return;
+      }
+    }
+    id = body["id"].get<std::string>();
+    version = body["version"].get<std::string>();
+  }
+  auto pending = std::make_shared<http::Respond>(std::move(respond));
+  // On the worker: a reload compiles and tests every version, which takes
+  // seconds, and no HTTP thread may wait for it.
+  RuleSetVersions& versions = versions_;
+  const RuleSetRegistry& registry = registry_;
+  const bool queued = store_->Post([&versions, &registry, activate, id, version,
+                                    who = person.identity, pending] {
+    if (activate) {
+      const absl::Status s = versions.Activate(id, version, who);
       std::move (*pending)(
-          Message(absl::IsFailedPrecondition(practice.status()) ? 409 : 503,
-                  "Audit trail unavailable", practice.status().message()));
+          s.ok()
+              ? JsonAnswer(200, {{"message", absl::StrCat(id, " ", version,
+                                                          " is now active.")}})
+              : JsonError(absl::IsNotFound(s) ? 404 : 503, s.message()));
       return;
     }
-    if (!csv) {
-      std::move (*pending)(HtmlAnswer(200, RulesInPracticePage(*practice)));
-      return;
-    }
-    HttpResponse r;
-    r.content_type = "text/csv; charset=utf-8";
-    r.body = RulesInPracticeCsv(*practice);
-    r.headers.emplace_back(
-        "Content-Disposition",
-        absl::StrCat("attachment; filename=\"rules-in-practice-",
-                     practice->from, "-to-", practice->to, ".csv\""));
-    r.headers.emplace_back("Cache-Control", "no-store");
-    Harden(r);
-    std::move (*pending)(std::move(r));
+    const bool loaded = versions.Reload(who);
+    const auto active = registry.Active();
+    const size_t refused = versions.refusals().size();
+    std::move (*pending)(JsonAnswer(
+        loaded ? 200 : 409,
+        loaded ? nlohmann::json{{"message",
+                                 absl::StrCat(
+                                     "Reloaded: ", active->metadata().id, " ",
+                                     active->metadata().version, " is active; ",
+                                     refused, " directories refused.")}}
+               : nlohmann::json{{"error",
+                                 "no version loads; the versions before keep "
+                                 "serving"}}));
   });
   if (!queued) {
-    std::move (*pending)(Busy());
+    std::move (*pending)(JsonError(503, "busy; try again"));
   }
 }
 

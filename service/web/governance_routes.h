@@ -5,6 +5,7 @@
 #include <string>
 
 #include "service/decision/rule_set_registry.h"
+#include "service/decision/rule_set_versions.h"
 #include "service/http/http_server.h"
 #include "service/security/auth.h"
 
@@ -14,18 +15,24 @@ class StoreWorker;
 
 // The governance console on `reconnect serve --http_listen`, for the
 // auditor and admin roles (bearer JWT, as for the MDT pages):
+// - GET /governance/versions: every rule-set version, when each ran, the
+//   reloads and activations; for the admin, the buttons below;
+// - POST /governance/versions/reload and /governance/versions/activate
+//   ({"id", "version"}): the admin's actions, posted as JSON by the page's
+//   script after a confirmation, and recorded in the audit store;
 // - GET /governance/rules?from=DATE&to=DATE: rules in practice over a
 //   period (the last 30 days by default), with charts;
 // - GET /governance/rules.csv?from=DATE&to=DATE: the same as CSV.
-// Read from the audit store's daily counts on a worker thread of their own.
+// Read from the audit store (its daily counts for periods) on a worker
+// thread of their own, which also runs the admin's actions.
 class GovernanceRoutes {
  public:
   static constexpr char kPrefix[] = "/governance";
 
   // `registry` and `authorizer` must outlive the routes; `audit_path` is
   // empty when the audit store is off.
-  GovernanceRoutes(const RuleSetRegistry& registry, Authorizer& authorizer,
-                   std::string audit_path);
+  GovernanceRoutes(const RuleSetRegistry& registry, RuleSetVersions& versions,
+                   Authorizer& authorizer, std::string audit_path);
   ~GovernanceRoutes();
   GovernanceRoutes(const GovernanceRoutes&) = delete;
   GovernanceRoutes& operator=(const GovernanceRoutes&) = delete;
@@ -33,7 +40,13 @@ class GovernanceRoutes {
   void Handle(http::HttpRequest request, http::Respond respond) const;
 
  private:
+  // Reload or activate, for the admin role.
+  void Act(const http::HttpRequest& request, const Principal& person,
+           http::Respond respond) const;
+
   std::unique_ptr<StoreWorker> store_;
+  const RuleSetRegistry& registry_;
+  RuleSetVersions& versions_;
   Authorizer& authorizer_;
 };
 

@@ -52,8 +52,8 @@ std::string Page(const PageParts& parts) {
       Escape(parts.title), "</title>\n<link rel=\"icon\" href=\"",
       AssetUrl("icon.svg"), "\" type=\"image/svg+xml\">\n",
       "<link rel=\"stylesheet\" href=\"", AssetUrl("mdt.css"), "\">\n");
-  if (parts.script) {
-    absl::StrAppend(&html, "<script src=\"", AssetUrl("mdt.js"),
+  if (!parts.script.empty()) {
+    absl::StrAppend(&html, "<script src=\"", AssetUrl(parts.script),
                     "\" defer></script>\n");
   }
   absl::StrAppend(
@@ -73,6 +73,11 @@ std::string Page(const PageParts& parts) {
 
 std::string FormatTime(int64_t micros) {
   return absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::FromUnixMicros(micros),
+                          absl::UTCTimeZone());
+}
+
+std::string FormatDay(int64_t day) {
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(day * 86400),
                           absl::UTCTimeZone());
 }
 

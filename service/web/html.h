@@ -22,8 +22,8 @@ std::string AssetUrl(std::string_view name);
 inline constexpr char kMdtNav[] =
     "<nav aria-label=\"MDT\"><a href=\"/mdt\">Recent decisions</a></nav>";
 inline constexpr char kGovernanceNav[] =
-    "<nav aria-label=\"Governance\"><a href=\"/governance/rules\">Rules in "
-    "practice</a></nav>";
+    "<nav aria-label=\"Governance\"><a href=\"/governance/versions\">Versions"
+    "</a> <a href=\"/governance/rules\">Rules in practice</a></nav>";
 
 struct PageParts {
   std::string title;    // the document's title (text)
@@ -32,7 +32,7 @@ struct PageParts {
   std::string header_html;  // below the heading: facts about the page
   std::string main_html;
   std::string footer_text;  // printed at the foot of every printed page
-  bool script = false;      // load the page script (mdt.js)
+  std::string script;  // an embedded script to load ("mdt.js"); empty: none
 };
 
 // A whole HTML document: no inline script or style, so that a strict
@@ -41,6 +41,9 @@ std::string Page(const PageParts& parts);
 
 // "2026-12-01 10:15 UTC".
 std::string FormatTime(int64_t micros);
+
+// A day number (days since 1970-01-01, UTC) as "2026-12-01".
+std::string FormatDay(int64_t day);
 
 }  // namespace reconnect::service::web
 

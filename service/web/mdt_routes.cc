@@ -245,11 +245,7 @@ void MdtRoutes::Handle(HttpRequest request, http::Respond respond) const {
           403, "recording a decision needs the clinician or mdt role"));
       return;
     }
-    // Only this page's own script may post: a form on another site can
-    // send neither JSON nor a same-origin fetch.
-    const std::string site = request.Header("sec-fetch-site");
-    if (!absl::StartsWith(request.Header("content-type"), "application/json") ||
-        (!site.empty() && site != "same-origin")) {
+    if (!PostedByPage(request)) {
       std::move (*pending)(JsonError(
           415, "the decision must be posted as JSON from the care-plan page"));
       return;

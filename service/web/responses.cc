@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/web/html.h"
 
@@ -99,6 +100,12 @@ HttpResponse Redirect(const std::string& location) {
   r.headers.emplace_back("Cache-Control", "no-store");
   Harden(r);
   return r;
+}
+
+bool PostedByPage(const http::HttpRequest& request) {
+  const std::string site = request.Header("sec-fetch-site");
+  return absl::StartsWith(request.Header("content-type"), "application/json") &&
+         (site.empty() || site == "same-origin");
 }
 
 }  // namespace reconnect::service::web

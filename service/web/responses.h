@@ -45,6 +45,11 @@ http::HttpResponse NeedsAuditTrail(absl::string_view pages);
 // 303 to `location` (an address on this service).
 http::HttpResponse Redirect(const std::string& location);
 
+// Whether `request` was posted by one of these pages' own scripts: JSON,
+// and not from another site. A form on another site can send neither JSON
+// nor a same-origin fetch, so the people's tokens cannot be used by it.
+bool PostedByPage(const http::HttpRequest& request);
+
 }  // namespace reconnect::service::web
 
 #endif  // RECONNECT_SERVICE_WEB_RESPONSES_H_

@@ -14,11 +14,6 @@ namespace reconnect::service::web {
 
 namespace {
 
-std::string DayText(int64_t day) {
-  return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(day * 86400),
-                          absl::UTCTimeZone());
-}
-
 std::string Percent(int64_t part, int64_t whole) {
   if (whole == 0) return "0%";
   return absl::StrCat(
@@ -82,7 +77,7 @@ std::string FeedbackDailyChart(const PracticeView& v) {
                       kLeft + step * static_cast<double>(i), "\" y=\"", top,
                       "\" width=\"", std::max(1.0, step * 0.8), "\" height=\"",
                       h, "\"><title>",
-                      DayText(v.first_day + static_cast<int64_t>(i)), ": ", n,
+                      FormatDay(v.first_day + static_cast<int64_t>(i)), ": ", n,
                       " ", kOutcomes[k], "</title></rect>");
     }
   }
@@ -191,7 +186,7 @@ std::string DailyChart(const PracticeView& v) {
                     kLeft + step * static_cast<double>(i), "\" y=\"",
                     kHeight - kBottom - h, "\" width=\"",
                     std::max(1.0, step * 0.8), "\" height=\"", h, "\"><title>",
-                    DayText(v.first_day + static_cast<int64_t>(i)), ": ", n,
+                    FormatDay(v.first_day + static_cast<int64_t>(i)), ": ", n,
                     " decision", n == 1 ? "" : "s", "</title></rect>");
   }
   absl::StrAppend(&svg, "<text class=\"axis\" x=\"", kLeft, "\" y=\"",
@@ -380,7 +375,7 @@ void AddComments(const std::vector<FeedbackRecord>& feedback,
         !reason["userComment"].is_string()) {
       continue;
     }
-    FeedbackComment comment{DayText(DayOf(f.time_micros)), f.outcome,
+    FeedbackComment comment{FormatDay(DayOf(f.time_micros)), f.outcome,
                             f.decision_id,
                             reason["userComment"].get<std::string>()};
     for (VersionInPractice& v : view.versions) {

@@ -7,12 +7,25 @@
 // saved.
 //
 //   node tests/browser/governance_browser_test.mjs RECONNECT SOURCE_DIR WORK_DIR NPM_PREFIX
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startHarness } from './harness.mjs';
 
-const h = await startHarness(process.argv.slice(2));
+// Two versions: the bundled one, and a draft of the next beside it, which
+// the admin activates.
+const h = await startHarness(process.argv.slice(2), {
+  rules(work, source) {
+    const root = join(work, 'rules');
+    cpSync(join(source, 'rules', 'reconnect'), join(root, 'current'), { recursive: true });
+    cpSync(join(source, 'rules', 'reconnect'), join(root, 'next'), { recursive: true });
+    const metadata = join(root, 'next', 'ruleset.json');
+    writeFileSync(metadata, readFileSync(metadata, 'utf8')
+      .replace(/"version": "[^"]+"/, '"version": "9.0.0-draft"')
+      .replace('"status": "active"', '"status": "draft"'));
+    return root;
+  },
+});
 const { base, call, check, pageAs, decisionSupport, governance, screenshots, source } = h;
 
 const examples = readdirSync(join(source, 'examples')).filter((f) => f.endsWith('.json')).sort();
@@ -126,8 +139,96 @@ try {
     }
   });
 
+  const active = await call(decisionSupport, 'Evaluate', {
+    assessment: JSON.parse(readFileSync(join(source, 'examples', examples[0]), 'utf8')),
+    callingSystem: 'browser-test',
+  }, 'ehr-system');
+  const current = active.ruleSet;
+
+  await check('versions: the admin activates a version after confirming, and it is recorded', async () => {
+    const admin = await pageAs('ops', 1280, 900);
+    assert.equal((await admin.goto(`${base}/governance/versions`)).status(), 200);
+    const versions = await admin.$$eval('article.version-entry', (a) => a.map((e) => e.dataset.version));
+    assert.deepEqual(versions, [`reconnect 9.0.0-draft`, `reconnect ${current.version}`]);
+    const form = 'article[data-version="reconnect 9.0.0-draft"] form.admin-action';
+    // Cancelled in the dialog: nothing changes.
+    let asked = '';
+    admin.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+    await admin.click(`${form} button`);
+    await admin.waitForFunction((f) => document.querySelector(`${f} .status`).textContent !== '', {}, form);
+    assert.match(asked, /Make reconnect 9\.0\.0-draft the active version\?/);
+    assert.match(await admin.$eval(`${form} .status`, (e) => e.textContent), /Cancelled/);
+    // Confirmed: the page reloads with the draft active.
+    admin.once('dialog', (d) => d.accept());
+    await Promise.all([admin.waitForNavigation(), admin.click(`${form} button`)]);
+    const after = await admin.evaluate(() => ({
+      active: document.querySelector('article.version-entry .badge.active')
+        .closest('article').dataset.version,
+      event: document.querySelector('tr[data-event]').innerText,
+    }));
+    assert.equal(after.active, 'reconnect 9.0.0-draft');
+    assert.match(after.event, /Activation\s+jwt:ops\s+Done\s+reconnect 9\.0\.0-draft/);
+    assert.deepEqual(admin.problems, []);
+    await admin.close();
+  });
+
+  await check('versions: the timeline has a bar per version used and a mark per activation', async () => {
+    // A decision under the newly active draft.
+    const next = await call(decisionSupport, 'Evaluate', {
+      assessment: JSON.parse(readFileSync(join(source, 'examples', examples[0]), 'utf8')),
+      callingSystem: 'browser-test',
+    }, 'ehr-system');
+    assert.equal(next.ruleSet.version, '9.0.0-draft');
+    const auditor = await pageAs('auditor-1', 1280, 900);
+    assert.equal((await auditor.goto(`${base}/governance/versions`)).status(), 200);
+    const dom = await auditor.evaluate(() => ({
+      used: [...document.querySelectorAll('#timeline rect.used')].map((r) => r.textContent),
+      activations: document.querySelectorAll('#timeline rect.activation').length,
+      forms: document.querySelectorAll('form.admin-action').length,
+      events: [...document.querySelectorAll('tr[data-event] td:nth-child(2)')].map((t) => t.innerText),
+    }));
+    assert.equal(dom.used.length, 2);
+    assert.match(dom.used.join('\n'), /reconnect 9\.0\.0-draft: 1 decision,/);
+    assert.match(dom.used.join('\n'), new RegExp(`reconnect ${current.version}: ${examples.length + 2} decisions,`));
+    assert.equal(dom.activations, 1);
+    assert.equal(dom.forms, 0, 'the auditor has no admin buttons');
+    assert.deepEqual(dom.events, ['Activation', 'Reload']);
+    assert.deepEqual(auditor.problems, []);
+    await auditor.screenshot({ path: join(screenshots, 'governance-versions.png'), fullPage: true });
+    // The auditor cannot act, even by posting directly.
+    const refused = await fetch(`${base}/governance/versions/reload`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${h.token('auditor-1')}` },
+      body: '{}',
+    });
+    assert.equal(refused.status, 403);
+    await auditor.close();
+  });
+
+  await check('versions: a refused reload is shown with its problems, and the version before serves on', async () => {
+    const catalog = join(h.work, 'rules', 'next', 'catalog.json');
+    writeFileSync(catalog, readFileSync(catalog, 'utf8').replace('"components"', '"components" x'));
+    const admin = await pageAs('ops', 1280, 900);
+    await admin.goto(`${base}/governance/versions`);
+    admin.once('dialog', (d) => d.accept());
+    await Promise.all([admin.waitForNavigation(), admin.click('form[action="/governance/versions/reload"] button')]);
+    const dom = await admin.evaluate(() => ({
+      refused: document.querySelector('#refused').parentElement.innerText,
+      active: document.querySelector('article.version-entry .badge.active').closest('article').dataset.version,
+      event: document.querySelector('tr[data-event]').innerText,
+    }));
+    assert.match(dom.refused, /next/);
+    assert.match(dom.refused, /catalog\.json:\d+:\d+: invalid JSON/);
+    assert.equal(dom.active, 'reconnect 9.0.0-draft');
+    assert.match(dom.event, /Reload\s+jwt:ops\s+Done\s+reconnect 9\.0\.0-draft\s+1/);
+    assert.deepEqual(admin.problems, []);
+    await admin.screenshot({ path: join(screenshots, 'governance-versions-refused.png'), fullPage: true });
+    await admin.close();
+  });
+
   await check('axe finds no accessibility violations (WCAG 2 A and AA) on the console', async () => {
-    assert.deepEqual(await h.axeViolations('auditor-1', ['/governance/rules']), {});
+    assert.deepEqual(await h.axeViolations('reviewer', ['/governance/rules', '/governance/versions']), {});
+    assert.deepEqual(await h.axeViolations('ops', ['/governance/versions']), {});
   });
 } finally {
   await h.finish();

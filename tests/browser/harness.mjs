@@ -31,8 +31,10 @@ function base64url(o) {
   return Buffer.from(JSON.stringify(o)).toString('base64url');
 }
 
-// argv: RECONNECT SOURCE_DIR WORK_DIR NPM_PREFIX.
-export async function startHarness(argv, extraFlags = []) {
+// argv: RECONNECT SOURCE_DIR WORK_DIR NPM_PREFIX. `options.rules(work,
+// source)` may lay out a rules directory in the fresh work directory and
+// return it (default: the bundled rule set); `options.flags` are added.
+export async function startHarness(argv, options = {}) {
   const [binary, source, work, prefix] = argv.map((p) => resolve(p));
   const require = createRequire(join(prefix, 'package.json'));
   const puppeteer = require('puppeteer-core');
@@ -63,6 +65,7 @@ export async function startHarness(argv, extraFlags = []) {
     ],
   }));
   writeFileSync(join(work, 'patient.key'), randomBytes(48));
+  const rules = options.rules ? options.rules(work, source) : join(source, 'rules', 'reconnect');
 
   function signed(header, claims) {
     const input = `${base64url(header)}.${base64url(claims)}`;
@@ -81,12 +84,12 @@ export async function startHarness(argv, extraFlags = []) {
   });
 
   const server = spawn(binary, [
-    'serve', '--rules', join(source, 'rules', 'reconnect'), '--listen', '127.0.0.1:0',
+    'serve', '--rules', rules, '--listen', '127.0.0.1:0',
     `--audit=${join(work, 'audit.db')}`, '--http_listen=127.0.0.1:0',
     `--policy=${join(work, 'policy.json')}`, `--jwks=${join(work, 'jwks.json')}`,
     `--jwt_issuer=${issuer}`, `--jwt_audience=${audience}`,
     `--cds_clients=${join(work, 'clients.json')}`, `--http_public_url=${publicUrl}`,
-    `--patient_ref_key=${join(work, 'patient.key')}`, ...extraFlags,
+    `--patient_ref_key=${join(work, 'patient.key')}`, ...(options.flags || []),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const [port, address] = await new Promise((done, fail) => {

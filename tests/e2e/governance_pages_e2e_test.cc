@@ -227,6 +227,78 @@ TEST_F(GovernancePagesTest, TheSameFiguresExportAsCsv) {
   EXPECT_EQ(header_only.size(), 1u);
 }
 
+// The versions page: the loaded version with its metadata, change-log
+// entry and use, on the timeline; the start-up reload in the events.
+TEST_F(GovernancePagesTest, TheVersionsPageSaysWhatRanAndWhen) {
+  const HttpReply page = Get("/governance/versions");
+  ASSERT_EQ(page.status, 200) << page.body;
+  const std::string& html = page.body;
+  EXPECT_THAT(html, HasSubstr("data-version=\"reconnect 1.0.5\""));
+  EXPECT_THAT(html, HasSubstr("data-digest=\"" + digest_ + "\""));
+  EXPECT_THAT(html, HasSubstr("Active now"));
+  EXPECT_THAT(html, HasSubstr("Adds review_by"));  // its change-log entry
+  EXPECT_THAT(html, HasSubstr("<dt>Review by</dt><dd>2027-12-01</dd>"));
+  const std::string today =
+      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+  EXPECT_THAT(html, HasSubstr(absl::StrCat(decisions_, " decisions, ", today,
+                                           " to ", today)));
+  EXPECT_EQ(Count(html, "<rect class=\"used\""), 1u);
+  EXPECT_EQ(Count(html, "<rect class=\"activation\""), 0u);
+  EXPECT_EQ(Count(html, "<tr data-event="), 1u);
+  EXPECT_THAT(html, HasSubstr("<td>Reload</td><td>start-up</td><td>Done</td>"
+                              "<td>reconnect 1.0.5</td>"));
+  // Authorization is off here, so every role: the admin's buttons and the
+  // script that confirms them.
+  EXPECT_THAT(html, HasSubstr("action=\"/governance/versions/reload\""));
+  EXPECT_THAT(html, HasSubstr("governance.js"));
+  EXPECT_EQ(Get("/governance").headers.at("location"), "/governance/versions");
+}
+
+TEST_F(GovernancePagesTest, TheAdminsActionsAreCheckedAndRecorded) {
+  const std::string json = "Content-Type: application/json\r\n";
+  auto reload = HttpCall(port_, "POST", "/governance/versions/reload", "{}",
+                         json, std::chrono::seconds(60));
+  ASSERT_TRUE(reload.has_value());
+  EXPECT_EQ(reload->status, 200) << reload->body;
+  EXPECT_THAT(reload->body, HasSubstr("reconnect 1.0.5 is active"));
+  struct Case {
+    std::string path, body, headers;
+    int status;
+    std::string says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"/governance/versions/activate",
+            R"({"id":"reconnect","version":"9.9.9"})", json, 404,
+            "reconnect 9.9.9 is not loaded"},
+           {"/governance/versions/activate", R"({"id":"reconnect"})", json, 400,
+            "'version' (text) is required"},
+           {"/governance/versions/activate", R"({"id":7,"version":"1"})", json,
+            400, "'id' (text) is required"},
+           {"/governance/versions/activate", "[1]", json, 400,
+            "must be a JSON object"},
+           {"/governance/versions/activate", "id=reconnect&version=1.0.5",
+            "Content-Type: application/x-www-form-urlencoded\r\n", 415,
+            "posted as JSON from the versions page"},
+           {"/governance/versions/reload", "{}",
+            json + "Sec-Fetch-Site: cross-site\r\n", 415,
+            "posted as JSON from the versions page"},
+       }) {
+    auto reply = HttpCall(port_, "POST", c.path, c.body, c.headers);
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->status, c.status) << c.body << " " << reply->body;
+    EXPECT_THAT(reply->body, HasSubstr(c.says)) << c.body;
+  }
+  EXPECT_EQ(Get("/governance/versions/reload").status, 405);
+  // The reload and the refused activation are on the page, by whom.
+  const std::string html = Get("/governance/versions").body;
+  EXPECT_EQ(Count(html, "<tr data-event="), 3u);
+  EXPECT_THAT(html, HasSubstr("<td>Activation</td><td>an unauthenticated "
+                              "local user</td><td>Refused: rule set "
+                              "reconnect 9.9.9 is not loaded</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>Reload</td><td>an unauthenticated local "
+                              "user</td><td>Done</td>"));
+}
+
 TEST_F(GovernancePagesTest, ABadPeriodIsRefusedNamingIt) {
   const HttpReply bad = Get("/governance/rules?from=2026-13-01");
   EXPECT_EQ(bad.status, 400);
@@ -237,6 +309,7 @@ TEST_F(GovernancePagesTest, ABadPeriodIsRefusedNamingIt) {
   EXPECT_THAT(backwards.body, HasSubstr("on or before"));
   EXPECT_EQ(Get("/governance/rules?from=2000-01-01&to=2026-12-01").status, 400);
   EXPECT_EQ(Get("/governance").status, 303);
+  EXPECT_EQ(HttpCall(port_, "POST", "/governance/versions", "{}")->status, 405);
   EXPECT_EQ(Get("/governance/nothing").status, 404);
   EXPECT_EQ(HttpCall(port_, "POST", "/governance/rules", "{}")->status, 405);
 }
