@@ -12,8 +12,10 @@
 #include "absl/time/time.h"
 #include "boost/url/parse.hpp"
 #include "boost/url/url_view.hpp"
+#include "engine/ruleset/diff.h"
 #include "engine/ruleset/layout.h"
 #include "nlohmann/json.hpp"
+#include "service/web/diff_page.h"
 #include "service/web/html.h"
 #include "service/web/internal/store_worker.h"
 #include "service/web/responses.h"
@@ -95,13 +97,11 @@ absl::StatusOr<PracticeView> Practice(StoreWorker& store, PracticeView view) {
   return view;
 }
 
-// Every version loaded or recorded, with its use and the reloads and
-// activations, read on the worker.
-absl::StatusOr<VersionsView> Versions(StoreWorker& store,
-                                      const RuleSetRegistry& registry,
-                                      VersionsView view) {
-  auto reader = store.Reader();
-  if (!reader.ok()) return reader.status();
+// Every version loaded or recorded, by digest, with its metadata (and
+// canonical content, when `contents`).
+absl::StatusOr<std::map<std::string, VersionEntry>> KnownVersions(
+    AuditReader& reader, const RuleSetRegistry& registry,
+    std::map<std::string, std::string>* contents = nullptr) {
   std::map<std::string, VersionEntry> by_digest;
   const auto active = registry.Active();
   for (const auto& rs : registry.All()) {
@@ -112,8 +112,9 @@ absl::StatusOr<VersionsView> Versions(StoreWorker& store,
     e.loaded = true;
     e.active = rs == active;
     ReadVersionMetadata(rs->canonical_content(), e);
+    if (contents != nullptr) (*contents)[e.digest] = rs->canonical_content();
   }
-  auto stored = (*reader)->ListRuleSets();
+  auto stored = reader.ListRuleSets();
   if (!stored.ok()) return stored.status();
   for (const StoredRuleSet& s : *stored) {
     VersionEntry& e = by_digest[s.digest];
@@ -122,9 +123,36 @@ absl::StatusOr<VersionsView> Versions(StoreWorker& store,
     e.id = s.id;
     e.version = s.version;
     e.digest = s.digest;
-    auto content = (*reader)->GetRuleSetContent(s.digest);
-    if (content.ok()) ReadVersionMetadata(*content, e);
+    auto content = reader.GetRuleSetContent(s.digest);
+    if (!content.ok()) continue;
+    ReadVersionMetadata(*content, e);
+    if (contents != nullptr) (*contents)[e.digest] = *std::move(content);
   }
+  return by_digest;
+}
+
+// Newest version first, by id.
+std::vector<VersionEntry> Newest(std::map<std::string, VersionEntry> all) {
+  std::vector<VersionEntry> out;
+  for (auto& [digest, e] : all) out.push_back(std::move(e));
+  std::sort(out.begin(), out.end(),
+            [](const VersionEntry& a, const VersionEntry& b) {
+              if (a.id != b.id) return a.id < b.id;
+              return ruleset::VersionLess(b.version, a.version);
+            });
+  return out;
+}
+
+// Every version loaded or recorded, with its use and the reloads and
+// activations, read on the worker.
+absl::StatusOr<VersionsView> Versions(StoreWorker& store,
+                                      const RuleSetRegistry& registry,
+                                      VersionsView view) {
+  auto reader = store.Reader();
+  if (!reader.ok()) return reader.status();
+  auto known = KnownVersions(**reader, registry);
+  if (!known.ok()) return known.status();
+  std::map<std::string, VersionEntry>& by_digest = *known;
   auto usage = (*reader)->ListRuleSetUsage();
   if (!usage.ok()) return usage.status();
   for (const RuleSetUsage& u : *usage) {
@@ -137,12 +165,48 @@ absl::StatusOr<VersionsView> Versions(StoreWorker& store,
   auto events = (*reader)->ListRuleSetEvents(kMaxEvents);
   if (!events.ok()) return events.status();
   view.events = *std::move(events);
-  for (auto& [digest, e] : by_digest) view.versions.push_back(std::move(e));
-  std::sort(view.versions.begin(), view.versions.end(),
-            [](const VersionEntry& a, const VersionEntry& b) {
-              if (a.id != b.id) return a.id < b.id;
-              return ruleset::VersionLess(b.version, a.version);
-            });
+  view.versions = Newest(std::move(by_digest));
+  return view;
+}
+
+// Two versions compared, read on the worker: `from` and `to` are digests,
+// or empty for the version before the active one and the active one.
+absl::StatusOr<DiffView> Diff(StoreWorker& store,
+                              const RuleSetRegistry& registry, std::string from,
+                              std::string to) {
+  auto reader = store.Reader();
+  if (!reader.ok()) return reader.status();
+  std::map<std::string, std::string> contents;
+  auto known = KnownVersions(**reader, registry, &contents);
+  if (!known.ok()) return known.status();
+  DiffView view;
+  const std::vector<VersionEntry> versions = Newest(*std::move(known));
+  for (size_t i = 0; i < versions.size(); ++i) {
+    view.versions.emplace_back(
+        versions[i].digest,
+        absl::StrCat(versions[i].id, " ", versions[i].version));
+    if (versions[i].active && to.empty()) {
+      to = versions[i].digest;
+      if (from.empty() && i + 1 < versions.size()) {
+        from = versions[i + 1].digest;
+      }
+    }
+  }
+  view.from = from;
+  view.to = to;
+  for (const auto& [param, digest] :
+       {std::pair{"from", &from}, std::pair{"to", &to}}) {
+    if (digest->empty()) return view;  // nothing to compare yet
+    if (!contents.count(*digest)) {
+      return absl::NotFoundError(
+          absl::StrCat("'", param,
+                       "' names no rule-set version this service "
+                       "has loaded or recorded"));
+    }
+  }
+  auto diff = ruleset::DiffRuleSets(contents[from], contents[to]);
+  if (!diff.ok()) return diff.status();
+  view.diff = *std::move(diff);
   return view;
 }
 
@@ -232,7 +296,7 @@ void GovernanceRoutes::Handle(HttpRequest request,
                       path == "/governance/versions/reload";
   const bool csv = path == "/governance/rules.csv";
   if (path != "/governance/rules" && !csv && path != "/governance/versions" &&
-      !action) {
+      path != "/governance/diff" && !action) {
     std::move(respond)(Message(404, "Not found",
                                "There is no governance page at this address."));
     return;
@@ -263,6 +327,22 @@ void GovernanceRoutes::Handle(HttpRequest request,
       std::move (*pending)(versions.ok()
                                ? HtmlAnswer(200, VersionsPage(*versions))
                                : StoreProblem(versions.status()));
+    };
+  } else if (path == "/governance/diff") {
+    std::string from, to;
+    for (const auto& param : target->params()) {
+      if (param.key == "from") from = param.value;
+      if (param.key == "to") to = param.value;
+    }
+    work = [store, &registry = registry_, from, to, pending] {
+      absl::StatusOr<DiffView> diff = Diff(*store, registry, from, to);
+      if (absl::IsNotFound(diff.status())) {
+        std::move (*pending)(
+            Message(404, "No such version", diff.status().message()));
+        return;
+      }
+      std::move (*pending)(diff.ok() ? HtmlAnswer(200, DiffPage(*diff))
+                                     : StoreProblem(diff.status()));
     };
   } else {
     PracticeView view;

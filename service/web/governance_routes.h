@@ -20,6 +20,8 @@ class StoreWorker;
 // - POST /governance/versions/reload and /governance/versions/activate
 //   ({"id", "version"}): the admin's actions, posted as JSON by the page's
 //   script after a confirmation, and recorded in the audit store;
+// - GET /governance/diff?from=DIGEST&to=DIGEST: two versions side by side
+//   (by default the version before the active one, and the active one);
 // - GET /governance/rules?from=DATE&to=DATE: rules in practice over a
 //   period (the last 30 days by default), with charts;
 // - GET /governance/rules.csv?from=DATE&to=DATE: the same as CSV.

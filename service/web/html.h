@@ -23,7 +23,8 @@ inline constexpr char kMdtNav[] =
     "<nav aria-label=\"MDT\"><a href=\"/mdt\">Recent decisions</a></nav>";
 inline constexpr char kGovernanceNav[] =
     "<nav aria-label=\"Governance\"><a href=\"/governance/versions\">Versions"
-    "</a> <a href=\"/governance/rules\">Rules in practice</a></nav>";
+    "</a> <a href=\"/governance/diff\">Diff</a> <a "
+    "href=\"/governance/rules\">Rules in practice</a></nav>";
 
 struct PageParts {
   std::string title;    // the document's title (text)

@@ -205,6 +205,34 @@ try {
     await auditor.close();
   });
 
+  await check('diff: the draft beside the current version, field by field', async () => {
+    const auditor = await pageAs('auditor-1', 1280, 900);
+    await auditor.goto(`${base}/governance/diff`);
+    // Chosen by default: the version before the active one, and the active one.
+    const chosen = await auditor.evaluate(() => [...document.querySelectorAll('select')].map(
+      (s) => s.selectedOptions[0].textContent));
+    assert.deepEqual(chosen, [`reconnect ${current.version}`, 'reconnect 9.0.0-draft']);
+    const dom = await auditor.evaluate(() => ({
+      summary: document.querySelector('p.summary').innerText,
+      rows: [...document.querySelectorAll('table.diff tbody tr')].map((r) => [...r.cells].map((c) => c.innerText)),
+    }));
+    assert.match(dom.summary, /^0 rule\(s\) added, 0 removed, 0 changed; 2 other change/);
+    assert.deepEqual(dom.rows, [
+      ['ruleset.status', '"active"', '"draft"'],
+      ['ruleset.version', `"${current.version}"`, '"9.0.0-draft"'],
+    ]);
+    assert.deepEqual(auditor.problems, []);
+    await auditor.screenshot({ path: join(screenshots, 'governance-diff.png'), fullPage: true });
+    // Swapped through the form.
+    const draft = await auditor.$eval('select[name="to"]', (s) => s.value);
+    await auditor.select('select[name="from"]', draft);
+    await auditor.select('select[name="to"]', current.digest);
+    await Promise.all([auditor.waitForNavigation(), auditor.click('form.search button')]);
+    const swapped = await auditor.$$eval('table.diff tbody tr', (rows) => rows.map((r) => r.cells[2].innerText));
+    assert.deepEqual(swapped, ['"active"', `"${current.version}"`]);
+    await auditor.close();
+  });
+
   await check('versions: a refused reload is shown with its problems, and the version before serves on', async () => {
     const catalog = join(h.work, 'rules', 'next', 'catalog.json');
     writeFileSync(catalog, readFileSync(catalog, 'utf8').replace('"components"', '"components" x'));
@@ -227,7 +255,7 @@ try {
   });
 
   await check('axe finds no accessibility violations (WCAG 2 A and AA) on the console', async () => {
-    assert.deepEqual(await h.axeViolations('reviewer', ['/governance/rules', '/governance/versions']), {});
+    assert.deepEqual(await h.axeViolations('reviewer', ['/governance/rules', '/governance/versions', '/governance/diff']), {});
     assert.deepEqual(await h.axeViolations('ops', ['/governance/versions']), {});
   });
 } finally {

@@ -299,6 +299,25 @@ TEST_F(GovernancePagesTest, TheAdminsActionsAreCheckedAndRecorded) {
                               "user</td><td>Done</td>"));
 }
 
+// With one version there is nothing before the active one: the page offers
+// the choice; the same version twice has no differences; a digest the
+// service does not know is refused, naming the parameter.
+TEST_F(GovernancePagesTest, TheDiffPageComparesTheVersionsItKnows) {
+  const HttpReply first = Get("/governance/diff");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_THAT(first.body, HasSubstr("Choose two versions."));
+  EXPECT_EQ(Count(first.body, "<option value=\"" + digest_ + "\""), 2u);
+  const HttpReply same =
+      Get("/governance/diff?from=" + digest_ + "&to=" + digest_);
+  ASSERT_EQ(same.status, 200) << same.body;
+  EXPECT_THAT(same.body, HasSubstr("No differences"));
+  EXPECT_THAT(same.body, HasSubstr("From <strong>reconnect 1.0.5</strong>"));
+  const HttpReply unknown = Get("/governance/diff?from=" + digest_ + "&to=ab");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_THAT(unknown.body,
+              HasSubstr("&#39;to&#39; names no rule-set version"));
+}
+
 TEST_F(GovernancePagesTest, ABadPeriodIsRefusedNamingIt) {
   const HttpReply bad = Get("/governance/rules?from=2026-13-01");
   EXPECT_EQ(bad.status, 400);
