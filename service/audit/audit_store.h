@@ -354,7 +354,13 @@ class AuditReader {
 // Checks the trail in the store at `path`, opened read-only: every sequence
 // number present from 1 on, each record's hash, each link to the previous
 // record, and the head recorded with the last commit.
-absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path);
+// `progress`, when set, is called as the check goes (every few thousand
+// decision records, and once at the end of them) with the records checked
+// and the count the trail's head gives; when it returns false the check
+// stops with CANCELLED.
+using VerifyProgress = std::function<bool(int64_t checked, int64_t total)>;
+absl::StatusOr<VerifyReport> VerifyAuditTrail(
+    const std::string& path, const VerifyProgress& progress = nullptr);
 
 }  // namespace reconnect::service
 

@@ -118,7 +118,8 @@ std::optional<std::pair<int64_t, std::string>> VerifyFeedback(
 
 }  // namespace
 
-absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
+absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path,
+                                              const VerifyProgress& progress) {
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
@@ -152,6 +153,14 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
     }
   }
 
+  // How many there should be, for progress: the head the last commit
+  // recorded (checked against the records below).
+  int64_t total = 0;
+  if (progress) {
+    Statement head(db.get(), "SELECT sequence FROM head WHERE id = 1");
+    if (head.Step() == SQLITE_ROW) total = head.Int(0);
+  }
+  constexpr int64_t kProgressEvery = 4096;
   VerifyReport report;
   auto broken = [&](int64_t sequence, std::string problem) {
     report.broken_sequence = sequence;
@@ -197,10 +206,21 @@ absl::StatusOr<VerifyReport> VerifyAuditTrail(const std::string& path) {
     prev = r.hash;
     ++expected;
     ++report.records;
+    if (progress && report.records % kProgressEvery == 0 &&
+        !progress(report.records, total)) {
+      return absl::CancelledError(absl::StrCat("the check of ", path,
+                                               " was stopped after ",
+                                               report.records, " records"));
+    }
   }
   if (step != SQLITE_DONE) {
     return absl::DataLossError(
         absl::StrCat("cannot read ", path, ": ", rows.Error()));
+  }
+  if (progress && !progress(report.records, total)) {
+    return absl::CancelledError(absl::StrCat("the check of ", path,
+                                             " was stopped after ",
+                                             report.records, " records"));
   }
   report.head_sequence = expected - 1;
   report.head_hash = absl::BytesToHexString(prev);

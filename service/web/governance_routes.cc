@@ -18,8 +18,10 @@
 #include "service/web/diff_page.h"
 #include "service/web/html.h"
 #include "service/web/internal/store_worker.h"
+#include "service/web/internal/trail_check.h"
 #include "service/web/responses.h"
 #include "service/web/rules_in_practice_page.h"
+#include "service/web/trail_page.h"
 #include "service/web/versions_page.h"
 
 namespace reconnect::service::web {
@@ -263,8 +265,10 @@ GovernanceRoutes::GovernanceRoutes(const RuleSetRegistry& registry,
                                    RuleSetVersions& versions,
                                    Authorizer& authorizer,
                                    std::string audit_path)
-    : store_(std::make_unique<StoreWorker>(registry, std::move(audit_path),
+    : store_(std::make_unique<StoreWorker>(registry, audit_path,
                                            "governance-web")),
+      trail_(audit_path.empty() ? nullptr
+                                : std::make_unique<TrailCheck>(audit_path)),
       registry_(registry),
       versions_(versions),
       authorizer_(authorizer) {}
@@ -293,10 +297,13 @@ void GovernanceRoutes::Handle(HttpRequest request,
     return;
   }
   const bool action = path == "/governance/versions/activate" ||
-                      path == "/governance/versions/reload";
+                      path == "/governance/versions/reload" ||
+                      path == "/governance/trail/verify";
   const bool csv = path == "/governance/rules.csv";
+  const bool trail =
+      path == "/governance/trail" || path == "/governance/trail/status";
   if (path != "/governance/rules" && !csv && path != "/governance/versions" &&
-      path != "/governance/diff" && !action) {
+      path != "/governance/diff" && !trail && !action) {
     std::move(respond)(Message(404, "Not found",
                                "There is no governance page at this address."));
     return;
@@ -310,8 +317,27 @@ void GovernanceRoutes::Handle(HttpRequest request,
     std::move(respond)(NeedsAuditTrail("The governance pages"));
     return;
   }
+  if (path == "/governance/trail/verify") {
+    if (!PostedByPage(request)) {
+      std::move(respond)(JsonError(
+          415, "the check must be started by a JSON post from the trail page"));
+      return;
+    }
+    std::move(respond)(
+        trail_->Start(person->identity)
+            ? JsonAnswer(202, {{"message", "The check has started."}})
+            : JsonError(409, "a check is already running"));
+    return;
+  }
   if (action) {
     Act(request, *person, std::move(respond));
+    return;
+  }
+  if (trail) {
+    const TrailCheck::State state = trail_->state();
+    std::move(respond)(path == "/governance/trail"
+                           ? HtmlAnswer(200, TrailPage(state))
+                           : JsonAnswer(200, TrailStatus(state)));
     return;
   }
   auto pending = std::make_shared<http::Respond>(std::move(respond));

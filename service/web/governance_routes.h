@@ -12,6 +12,7 @@
 namespace reconnect::service::web {
 
 class StoreWorker;
+class TrailCheck;
 
 // The governance console on `reconnect serve --http_listen`, for the
 // auditor and admin roles (bearer JWT, as for the MDT pages):
@@ -22,6 +23,9 @@ class StoreWorker;
 //   script after a confirmation, and recorded in the audit store;
 // - GET /governance/diff?from=DIGEST&to=DIGEST: two versions side by side
 //   (by default the version before the active one, and the active one);
+// - GET /governance/trail: the last check of the audit trail, or its
+//   progress; POST /governance/trail/verify starts one (JSON, from the
+//   page), and GET /governance/trail/status is what the page polls;
 // - GET /governance/rules?from=DATE&to=DATE: rules in practice over a
 //   period (the last 30 days by default), with charts;
 // - GET /governance/rules.csv?from=DATE&to=DATE: the same as CSV.
@@ -47,6 +51,7 @@ class GovernanceRoutes {
            http::Respond respond) const;
 
   std::unique_ptr<StoreWorker> store_;
+  std::unique_ptr<TrailCheck> trail_;  // null when the store is off
   const RuleSetRegistry& registry_;
   RuleSetVersions& versions_;
   Authorizer& authorizer_;

@@ -24,7 +24,8 @@ inline constexpr char kMdtNav[] =
 inline constexpr char kGovernanceNav[] =
     "<nav aria-label=\"Governance\"><a href=\"/governance/versions\">Versions"
     "</a> <a href=\"/governance/diff\">Diff</a> <a "
-    "href=\"/governance/rules\">Rules in practice</a></nav>";
+    "href=\"/governance/trail\">Trail</a> <a href=\"/governance/rules\">Rules "
+    "in practice</a></nav>";
 
 struct PageParts {
   std::string title;    // the document's title (text)

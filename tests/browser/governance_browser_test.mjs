@@ -233,6 +233,25 @@ try {
     await auditor.close();
   });
 
+  await check('trail: checked on demand, intact, with the head hash gRPC gives', async () => {
+    const auditor = await pageAs('auditor-1', 1280, 900);
+    await auditor.goto(`${base}/governance/trail`);
+    assert.match(await auditor.$eval('#check', (h) => h.parentElement.innerText), /Not checked since/);
+    await Promise.all([auditor.waitForNavigation(), auditor.click('form.trail-check button')]);
+    const dom = await auditor.evaluate(() => ({
+      outcome: document.querySelector('#trail-result').dataset.outcome,
+      records: document.querySelector('#trail-records').textContent,
+      hash: document.querySelector('#head-hash').textContent,
+      copy: document.querySelectorAll('button.copy').length,
+    }));
+    const verified = await call(governance, 'VerifyAuditTrail', {}, 'auditor-1');
+    assert.equal(verified.intact, true);
+    assert.deepEqual(dom, { outcome: 'intact', records: String(verified.records), hash: verified.headHash, copy: 2 });
+    assert.deepEqual(auditor.problems, []);
+    await auditor.screenshot({ path: join(screenshots, 'governance-trail.png'), fullPage: true });
+    await auditor.close();
+  });
+
   await check('versions: a refused reload is shown with its problems, and the version before serves on', async () => {
     const catalog = join(h.work, 'rules', 'next', 'catalog.json');
     writeFileSync(catalog, readFileSync(catalog, 'utf8').replace('"components"', '"components" x'));
@@ -255,7 +274,7 @@ try {
   });
 
   await check('axe finds no accessibility violations (WCAG 2 A and AA) on the console', async () => {
-    assert.deepEqual(await h.axeViolations('reviewer', ['/governance/rules', '/governance/versions', '/governance/diff']), {});
+    assert.deepEqual(await h.axeViolations('reviewer', ['/governance/rules', '/governance/versions', '/governance/diff', '/governance/trail']), {});
     assert.deepEqual(await h.axeViolations('ops', ['/governance/versions']), {});
   });
 } finally {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -21,8 +22,10 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "service/audit/rule_outcomes.h"
+#include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/server_process.h"
@@ -316,6 +319,45 @@ TEST_F(GovernancePagesTest, TheDiffPageComparesTheVersionsItKnows) {
   EXPECT_EQ(unknown.status, 404);
   EXPECT_THAT(unknown.body,
               HasSubstr("&#39;to&#39; names no rule-set version"));
+}
+
+// The trail checked on demand: started by a JSON post, followed by its
+// status, then shown intact with the head hash `reconnect audit verify`
+// gives.
+TEST_F(GovernancePagesTest, TheTrailIsCheckedOnDemand) {
+  EXPECT_THAT(Get("/governance/trail").body,
+              HasSubstr("Not checked since the service started."));
+  const std::string json = "Content-Type: application/json\r\n";
+  auto form = HttpCall(port_, "POST", "/governance/trail/verify", "x=1",
+                       "Content-Type: application/x-www-form-urlencoded\r\n");
+  ASSERT_TRUE(form.has_value());
+  EXPECT_EQ(form->status, 415);
+  auto started =
+      HttpCall(port_, "POST", "/governance/trail/verify", "{}", json);
+  ASSERT_TRUE(started.has_value());
+  ASSERT_EQ(started->status, 202) << started->body;
+  nlohmann::json status;
+  for (int i = 0; i < 200; ++i) {
+    status = nlohmann::json::parse(Get("/governance/trail/status").body);
+    if (!status["running"].get<bool>()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(status["running"].get<bool>());
+  EXPECT_TRUE(status["finished"].get<bool>());
+  EXPECT_EQ(status["checked"], decisions_);
+  EXPECT_EQ(status["total"], decisions_);
+  const std::string html = Get("/governance/trail").body;
+  EXPECT_THAT(html, HasSubstr("data-outcome=\"intact\""));
+  EXPECT_THAT(html, HasSubstr(absl::StrCat("<dd id=\"trail-records\">",
+                                           decisions_, "</dd>")));
+  const auto [exit_code, out] =
+      testing_util::RunReconnect("audit verify " + dir_ + "/audit.db");
+  ASSERT_EQ(exit_code, 0) << out;
+  const size_t at = html.find("id=\"head-hash\" data-copy>");
+  ASSERT_NE(at, std::string::npos);
+  const std::string hash = html.substr(at + 25, 64);
+  EXPECT_THAT(out, HasSubstr(hash));
+  EXPECT_EQ(HttpCall(port_, "GET", "/governance/trail/verify")->status, 405);
 }
 
 TEST_F(GovernancePagesTest, ABadPeriodIsRefusedNamingIt) {

@@ -55,3 +55,74 @@
     form.addEventListener("submit", act);
   }
 })();
+
+// The audit-trail check: started by a post, then followed until it ends,
+// when the page reloads to show the result.
+(function () {
+  const progress = () => document.getElementById("trail-progress");
+
+  async function follow() {
+    for (;;) {
+      const reply = await fetch("/governance/trail/status",
+                                { credentials: "same-origin" });
+      if (!reply.ok) return;
+      const state = await reply.json();
+      const bar = progress();
+      if (bar !== null) {
+        bar.max = Math.max(state.total, 1);
+        bar.value = state.checked;
+        document.getElementById("trail-count").textContent =
+          state.checked + " of " + state.total + " records";
+      }
+      if (!state.running) {
+        window.location.reload();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  async function start(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    form.querySelector("button").disabled = true;
+    const status = form.querySelector(".status");
+    status.textContent = "Checking\u2026";
+    const reply = await fetch(form.action, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: "{}",
+    });
+    if (reply.status !== 202 && reply.status !== 409) {
+      status.textContent = "Not started (" + reply.status + ").";
+      status.classList.add("error");
+      form.querySelector("button").disabled = false;
+      return;
+    }
+    follow();
+  }
+
+  for (const form of document.querySelectorAll("form.trail-check")) {
+    form.addEventListener("submit", start);
+  }
+  if (progress() !== null) follow();
+
+  // A copy button beside each value worth keeping elsewhere.
+  for (const value of document.querySelectorAll("[data-copy]")) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy";
+    button.textContent = "Copy";
+    button.setAttribute("aria-label", "Copy " + value.id.replace(/-/g, " "));
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(value.textContent);
+        button.textContent = "Copied";
+      } catch (e) {
+        button.textContent = "Select and copy it";
+      }
+    });
+    value.after(" ", button);
+  }
+})();

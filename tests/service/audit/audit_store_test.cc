@@ -127,6 +127,39 @@ TEST_F(AuditStoreTest, ReopenContinuesTheChain) {
   EXPECT_EQ(report->records, 4);
 }
 
+// A check of a large trail says how far it has got, and can be stopped.
+TEST_F(AuditStoreTest, VerificationReportsItsProgressAndCanBeStopped) {
+  constexpr int kRecords = 9000;
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    // Queued without waiting, so that they share transactions.
+    std::atomic<int> left{kRecords};
+    std::promise<void> all;
+    for (int i = 1; i <= kRecords; ++i) {
+      store->Append(Record(i), [&](const absl::Status& s) {
+        EXPECT_THAT(s, IsOk());
+        if (--left == 0) all.set_value();
+      });
+    }
+    all.get_future().wait();
+  }
+  std::vector<std::pair<int64_t, int64_t>> seen;
+  auto report = VerifyAuditTrail(path_, [&](int64_t checked, int64_t total) {
+    seen.emplace_back(checked, total);
+    return true;
+  });
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->ok()) << report->problem;
+  EXPECT_EQ(seen, (std::vector<std::pair<int64_t, int64_t>>{
+                      {4096, kRecords}, {8192, kRecords}, {9000, kRecords}}));
+  auto stopped = VerifyAuditTrail(
+      path_, [](int64_t checked, int64_t) { return checked < 8192; });
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(std::string(stopped.status().message()),
+              testing::HasSubstr("stopped after 8192 records"));
+}
+
 TEST_F(AuditStoreTest, ChainHashCoversEveryField) {
   DecisionRecord base = Record(1);
   base.sequence = 1;

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "service/web/diff_page.h"
 #include "service/web/rules_in_practice_page.h"
+#include "service/web/trail_page.h"
 #include "service/web/versions_page.h"
 
 namespace reconnect::service::web {
@@ -148,6 +149,38 @@ TEST(DiffPageTest, EveryKindOfDifferenceIsInItsPlace) {
   EXPECT_EQ(VersionName(view, "d3abcdef012345"), "d3abcdef0123");
 }
 
+TEST(TrailPageTest, SaysWhereTheTrailBrokeAndHowFarACheckHasGot) {
+  TrailCheck::State state;
+  EXPECT_THAT(TrailPage(state), HasSubstr("Not checked since the service"));
+  state.running = true;
+  state.checked = 4096;
+  state.total = 10000;
+  std::string html = TrailPage(state);
+  EXPECT_THAT(html, HasSubstr("<progress id=\"trail-progress\" max=\"10000\" "
+                              "value=\"4096\""));
+  EXPECT_THAT(html, HasSubstr("Check the trail now</button>"));
+  EXPECT_THAT(html, HasSubstr("<button type=\"submit\" disabled>"));
+  EXPECT_EQ(TrailStatus(state)["checked"], 4096);
+
+  state.running = false;
+  VerifyReport broken;
+  broken.records = 6;
+  broken.broken_sequence = 7;
+  broken.problem = "record 7 was altered: its hash does not match";
+  state.result = broken;
+  html = TrailPage(state);
+  EXPECT_THAT(html, HasSubstr("data-outcome=\"broken\""));
+  EXPECT_THAT(html, HasSubstr("BROKEN</strong> at record 7: record 7 was "
+                              "altered"));
+  EXPECT_THAT(html, Not(HasSubstr("Keep the head hash")));
+  state.result = absl::DataLossError("cannot read /x/audit.db: disk I/O");
+  html = TrailPage(state);
+  EXPECT_THAT(html, HasSubstr("data-outcome=\"error\""));
+  EXPECT_THAT(html, HasSubstr("could not finish:</strong> cannot read "
+                              "/x/audit.db: disk I/O"));
+  EXPECT_TRUE(TrailStatus(state)["finished"].get<bool>());
+}
+
 TEST(RulesInPracticeTest, FeedbackIsCountedPerRuleWithTheTopReasons) {
   PracticeView view;
   view.first_day = kDay;
@@ -165,8 +198,8 @@ TEST(RulesInPracticeTest, FeedbackIsCountedPerRuleWithTheTopReasons) {
       {kDay + 1, "d", "*", "modified", "", "", 1},
       {kDay, "d", "r1", "unknown-outcome", "", "", 9},
   };
-  CountPractice({{kDay, "d", "ehr", 10}}, {{kDay, "d", "r1", "", 10}},
-                feedback, view);
+  CountPractice({{kDay, "d", "ehr", 10}}, {{kDay, "d", "r1", "", 10}}, feedback,
+                view);
   ASSERT_EQ(view.versions.size(), 1u);
   ASSERT_EQ(view.versions[0].rules.size(), 1u);
   const RuleInPractice& r = view.versions[0].rules[0];
@@ -188,8 +221,7 @@ TEST(RulesInPracticeTest, FeedbackIsCountedPerRuleWithTheTopReasons) {
   commented.override_reason = R"({"userComment":"Not yet <ok>"})";
   FeedbackRecord uncommented = commented;
   uncommented.override_reason = R"({"reason":{"code":"x"}})";
-  AddComments({commented, uncommented, commented, commented, commented},
-              view);
+  AddComments({commented, uncommented, commented, commented, commented}, view);
   ASSERT_EQ(r.comments.size(), 3u);
   EXPECT_EQ(r.comments[0].text, "Not yet <ok>");
   EXPECT_EQ(r.comments[0].day, "2024-10-04");
