@@ -119,6 +119,10 @@ try {
     assert.ok(dom.reasons.includes('Prefers to start later.'), 'the MDT comment is shown');
     assert.deepEqual(auditor.problems, []);
     await auditor.screenshot({ path: join(screenshots, 'governance-rules.png'), fullPage: true });
+    // Reduced, for the README (service/web/governance-console.png is a copy).
+    await auditor.setViewport({ width: 1280, height: 1100, deviceScaleFactor: 0.6 });
+    await auditor.goto(`${base}/governance/rules`);
+    await auditor.screenshot({ path: join(screenshots, 'readme.png') });
     await auditor.close();
   });
 
