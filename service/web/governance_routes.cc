@@ -15,10 +15,13 @@
 #include "engine/ruleset/diff.h"
 #include "engine/ruleset/layout.h"
 #include "nlohmann/json.hpp"
+#include "service/audit/impact.h"
+#include "service/common/status_macros.h"
 #include "service/web/diff_page.h"
 #include "service/web/html.h"
+#include "service/web/impact_page.h"
+#include "service/web/internal/background_job.h"
 #include "service/web/internal/store_worker.h"
-#include "service/web/internal/trail_check.h"
 #include "service/web/responses.h"
 #include "service/web/rules_in_practice_page.h"
 #include "service/web/trail_page.h"
@@ -36,6 +39,8 @@ constexpr int64_t kMaxDays = 5 * 366;
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
 // Reloads and activations shown on the versions page.
 constexpr int kMaxEvents = 100;
+// Example decisions per item of an impact analysis.
+constexpr int kImpactExamples = 5;
 
 // A date (YYYY-MM-DD) as a day number; false when it is not one.
 bool ParseDay(const std::string& text, int64_t& day) {
@@ -267,8 +272,10 @@ GovernanceRoutes::GovernanceRoutes(const RuleSetRegistry& registry,
                                    std::string audit_path)
     : store_(std::make_unique<StoreWorker>(registry, audit_path,
                                            "governance-web")),
+      impact_(audit_path.empty() ? nullptr
+                                 : std::make_unique<ImpactRun>("impact-web")),
       trail_(audit_path.empty() ? nullptr
-                                : std::make_unique<TrailCheck>(audit_path)),
+                                : std::make_unique<TrailCheck>("trail-check")),
       registry_(registry),
       versions_(versions),
       authorizer_(authorizer) {}
@@ -298,12 +305,15 @@ void GovernanceRoutes::Handle(HttpRequest request,
   }
   const bool action = path == "/governance/versions/activate" ||
                       path == "/governance/versions/reload" ||
-                      path == "/governance/trail/verify";
+                      path == "/governance/trail/verify" ||
+                      path == "/governance/impact/run";
   const bool csv = path == "/governance/rules.csv";
   const bool trail =
       path == "/governance/trail" || path == "/governance/trail/status";
+  const bool impact =
+      path == "/governance/impact" || path == "/governance/impact/status";
   if (path != "/governance/rules" && !csv && path != "/governance/versions" &&
-      path != "/governance/diff" && !trail && !action) {
+      path != "/governance/diff" && !trail && !impact && !action) {
     std::move(respond)(Message(404, "Not found",
                                "There is no governance page at this address."));
     return;
@@ -323,14 +333,49 @@ void GovernanceRoutes::Handle(HttpRequest request,
           415, "the check must be started by a JSON post from the trail page"));
       return;
     }
+    const std::string store_path = store_->path();
     std::move(respond)(
-        trail_->Start(person->identity)
+        trail_->Start(person->identity, "the audit trail",
+                      [store_path](const TrailCheck::Progress& progress) {
+                        return VerifyAuditTrail(store_path, progress);
+                      })
             ? JsonAnswer(202, {{"message", "The check has started."}})
             : JsonError(409, "a check is already running"));
     return;
   }
+  if (path == "/governance/impact/run") {
+    std::move(respond)(StartImpact(request, *person));
+    return;
+  }
   if (action) {
     Act(request, *person, std::move(respond));
+    return;
+  }
+  if (impact) {
+    ImpactView view;
+    view.state = impact_->state();
+    if (path == "/governance/impact/status") {
+      std::move(respond)(JsonAnswer(200, ImpactStatus(view.state)));
+      return;
+    }
+    // The loaded versions; by default the newest that is not active.
+    const auto active = registry_.Active();
+    std::vector<std::shared_ptr<const ruleset::CompiledRuleSet>> loaded =
+        registry_.All();
+    std::sort(loaded.begin(), loaded.end(), [](const auto& a, const auto& b) {
+      return ruleset::VersionLess(b->metadata().version, a->metadata().version);
+    });
+    for (const auto& rs : loaded) {
+      view.candidates.emplace_back(
+          rs->digest(),
+          absl::StrCat(rs->metadata().id, " ", rs->metadata().version,
+                       rs == active ? " (active)" : ""));
+      if (view.candidate.empty() && rs != active) view.candidate = rs->digest();
+    }
+    const int64_t today = absl::ToUnixSeconds(absl::Now()) / 86400;
+    view.from = FormatDay(today - kDefaultDays + 1);
+    view.to = FormatDay(today);
+    std::move(respond)(HtmlAnswer(200, ImpactPage(view)));
     return;
   }
   if (trail) {
@@ -387,6 +432,72 @@ void GovernanceRoutes::Handle(HttpRequest request,
   if (!store_->Post(std::move(work))) {
     std::move (*pending)(Busy());
   }
+}
+
+HttpResponse GovernanceRoutes::StartImpact(const HttpRequest& request,
+                                           const Principal& person) const {
+  if (!PostedByPage(request)) {
+    return JsonError(
+        415,
+        "the analysis must be started by a JSON post from the impact page");
+  }
+  const nlohmann::json body =
+      nlohmann::json::parse(request.body, nullptr, false);
+  if (!body.is_object())
+    return JsonError(400, "the body must be a JSON object");
+  std::string fields[3];
+  const char* names[3] = {"candidate", "from", "to"};
+  for (int i = 0; i < 3; ++i) {
+    if (!body.contains(names[i]) || !body[names[i]].is_string()) {
+      return JsonError(400, absl::StrCat("'", names[i], "' (text) is required"),
+                       names[i]);
+    }
+    fields[i] = body[names[i]].get<std::string>();
+  }
+  std::shared_ptr<const ruleset::CompiledRuleSet> candidate;
+  for (const auto& rs : registry_.All()) {
+    if (rs->digest() == fields[0]) candidate = rs;
+  }
+  if (candidate == nullptr) {
+    return JsonError(404, "'candidate' names no loaded rule-set version",
+                     "candidate");
+  }
+  int64_t first_day = 0, last_day = 0;
+  if (!ParseDay(fields[1], first_day)) {
+    return JsonError(400, "'from' must be a date, e.g. 2026-12-01", "from");
+  }
+  if (!ParseDay(fields[2], last_day)) {
+    return JsonError(400, "'to' must be a date, e.g. 2026-12-01", "to");
+  }
+  if (first_day > last_day) {
+    return JsonError(400, "'from' must be on or before 'to'", "from");
+  }
+  const std::string store_path = store_->path();
+  const std::string subject =
+      absl::StrCat(candidate->metadata().id, " ", candidate->metadata().version,
+                   " over the decisions of ", fields[1], " to ", fields[2]);
+  const bool started = impact_->Start(
+      person.identity, subject,
+      [store_path, candidate, first_day, last_day](
+          const ImpactRun::Progress& progress) -> absl::StatusOr<ImpactReport> {
+        // A reader of its own: the analysis runs beside the pages.
+        ASSIGN_OR_RETURN(std::unique_ptr<AuditReader> reader,
+                         AuditReader::Open(store_path));
+        // How many there are, for the progress bar, from the daily counts.
+        ASSIGN_OR_RETURN(std::vector<DecisionDayCount> days,
+                         reader->ListDecisionCounts(first_day, last_day));
+        int64_t total = 0;
+        for (const DecisionDayCount& d : days) total += d.count;
+        DecisionQuery query;
+        query.start_micros = first_day * kMicrosPerDay;
+        query.end_micros = (last_day + 1) * kMicrosPerDay;
+        return AnalyzeImpact(*reader, *candidate, query, kImpactExamples,
+                             [&progress, total](int64_t evaluated) {
+                               return progress(evaluated, total);
+                             });
+      });
+  return started ? JsonAnswer(202, {{"message", "The analysis has started."}})
+                 : JsonError(409, "an analysis is already running");
 }
 
 void GovernanceRoutes::Act(const HttpRequest& request, const Principal& person,

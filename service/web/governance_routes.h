@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "service/audit/audit_store.h"
+#include "service/audit/impact.h"
 #include "service/decision/rule_set_registry.h"
 #include "service/decision/rule_set_versions.h"
 #include "service/http/http_server.h"
@@ -12,7 +14,8 @@
 namespace reconnect::service::web {
 
 class StoreWorker;
-class TrailCheck;
+template <typename Result>
+class BackgroundJob;
 
 // The governance console on `reconnect serve --http_listen`, for the
 // auditor and admin roles (bearer JWT, as for the MDT pages):
@@ -26,6 +29,10 @@ class TrailCheck;
 // - GET /governance/trail: the last check of the audit trail, or its
 //   progress; POST /governance/trail/verify starts one (JSON, from the
 //   page), and GET /governance/trail/status is what the page polls;
+// - GET /governance/impact: what a loaded candidate version would change
+//   over a period; POST /governance/impact/run ({"candidate": DIGEST,
+//   "from", "to"}) starts an analysis, GET /governance/impact/status is what
+//   the page polls;
 // - GET /governance/rules?from=DATE&to=DATE: rules in practice over a
 //   period (the last 30 days by default), with charts;
 // - GET /governance/rules.csv?from=DATE&to=DATE: the same as CSV.
@@ -46,12 +53,17 @@ class GovernanceRoutes {
   void Handle(http::HttpRequest request, http::Respond respond) const;
 
  private:
+  // Starts an impact analysis (POST /governance/impact/run).
+  http::HttpResponse StartImpact(const http::HttpRequest& request,
+                                 const Principal& person) const;
   // Reload or activate, for the admin role.
   void Act(const http::HttpRequest& request, const Principal& person,
            http::Respond respond) const;
 
   std::unique_ptr<StoreWorker> store_;
-  std::unique_ptr<TrailCheck> trail_;  // null when the store is off
+  // Null when the store is off.
+  std::unique_ptr<BackgroundJob<ImpactReport>> impact_;
+  std::unique_ptr<BackgroundJob<VerifyReport>> trail_;
   const RuleSetRegistry& registry_;
   RuleSetVersions& versions_;
   Authorizer& authorizer_;

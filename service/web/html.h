@@ -25,7 +25,7 @@ inline constexpr char kGovernanceNav[] =
     "<nav aria-label=\"Governance\"><a href=\"/governance/versions\">Versions"
     "</a> <a href=\"/governance/diff\">Diff</a> <a "
     "href=\"/governance/trail\">Trail</a> <a href=\"/governance/rules\">Rules "
-    "in practice</a></nav>";
+    "in practice</a> <a href=\"/governance/impact\">Impact</a></nav>";
 
 struct PageParts {
   std::string title;    // the document's title (text)

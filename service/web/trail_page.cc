@@ -2,14 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/web/html.h"
+#include "service/web/job_view.h"
 
 namespace reconnect::service::web {
 
 namespace {
-
-std::string Who(const TrailCheck::State& s) {
-  return s.who.empty() ? "an unauthenticated local user" : s.who;
-}
 
 std::string Result(const TrailCheck::State& s) {
   if (!s.result.has_value()) {
@@ -17,8 +14,8 @@ std::string Result(const TrailCheck::State& s) {
            "service started.</p>";
   }
   const std::string when =
-      absl::StrCat("<p class=\"muted\">Checked by ", Escape(Who(s)), ", ",
-                   FormatTime(s.finished_micros), ".</p>");
+      absl::StrCat("<p class=\"muted\">Checked by ", Escape(StartedBy(s.who)),
+                   ", ", FormatTime(s.finished_micros), ".</p>");
   if (!s.result->ok()) {
     return absl::StrCat(
         "<div class=\"alert critical\" id=\"trail-result\" "
@@ -69,22 +66,15 @@ std::string TrailPage(const TrailCheck::State& s) {
       "<section aria-labelledby=\"check\"><h2 id=\"check\">The last "
       "check</h2>");
   if (s.running) {
-    absl::StrAppend(&main, "<p id=\"trail-running\">Checking, started by ",
-                    Escape(Who(s)), ": <progress id=\"trail-progress\" max=\"",
-                    s.total > 0 ? s.total : 1, "\" value=\"", s.checked,
-                    "\" aria-label=\"Records checked\"></progress> <span "
-                    "id=\"trail-count\">",
-                    s.checked, " of ", s.total, " records</span></p>");
+    absl::StrAppend(&main, ProgressBar(s.done, s.total, s.who, "records"));
   } else {
     absl::StrAppend(&main, Result(s));
   }
   absl::StrAppend(
       &main,
-      "<form class=\"trail-check\" method=\"post\" "
-      "action=\"/governance/trail/verify\"><button type=\"submit\"",
-      s.running ? " disabled" : "",
-      ">Check the trail now</button> <span class=\"status\" role=\"status\" "
-      "aria-live=\"polite\"></span></form></section>\n");
+      JobForm("/governance/trail/verify", "/governance/trail/status", "",
+              "Check the trail now", s.running),
+      "</section>\n");
   PageParts parts;
   parts.title = "Audit trail";
   parts.heading = "Is the audit trail intact?";
@@ -101,10 +91,7 @@ std::string TrailPage(const TrailCheck::State& s) {
 }
 
 nlohmann::json TrailStatus(const TrailCheck::State& s) {
-  return {{"running", s.running},
-          {"checked", s.checked},
-          {"total", s.total},
-          {"finished", s.result.has_value()}};
+  return JobStatus(s.running, s.done, s.total, s.result.has_value());
 }
 
 }  // namespace reconnect::service::web

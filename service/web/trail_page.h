@@ -9,7 +9,7 @@
 #include <string>
 
 #include "nlohmann/json.hpp"
-#include "service/web/internal/trail_check.h"
+#include "service/web/internal/background_job.h"
 
 namespace reconnect::service::web {
 

@@ -241,7 +241,8 @@ try {
     const auditor = await pageAs('auditor-1', 1280, 900);
     await auditor.goto(`${base}/governance/trail`);
     assert.match(await auditor.$eval('#check', (h) => h.parentElement.innerText), /Not checked since/);
-    await Promise.all([auditor.waitForNavigation(), auditor.click('form.trail-check button')]);
+    await Promise.all([auditor.waitForNavigation(), auditor.click('form.job button')]);
+    await auditor.waitForSelector('#trail-result[data-outcome]', { timeout: 30000 });
     const dom = await auditor.evaluate(() => ({
       outcome: document.querySelector('#trail-result').dataset.outcome,
       records: document.querySelector('#trail-records').textContent,

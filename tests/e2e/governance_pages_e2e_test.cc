@@ -344,7 +344,7 @@ TEST_F(GovernancePagesTest, TheTrailIsCheckedOnDemand) {
   }
   EXPECT_FALSE(status["running"].get<bool>());
   EXPECT_TRUE(status["finished"].get<bool>());
-  EXPECT_EQ(status["checked"], decisions_);
+  EXPECT_EQ(status["done"], decisions_);
   EXPECT_EQ(status["total"], decisions_);
   const std::string html = Get("/governance/trail").body;
   EXPECT_THAT(html, HasSubstr("data-outcome=\"intact\""));
@@ -358,6 +358,65 @@ TEST_F(GovernancePagesTest, TheTrailIsCheckedOnDemand) {
   const std::string hash = html.substr(at + 25, 64);
   EXPECT_THAT(out, HasSubstr(hash));
   EXPECT_EQ(HttpCall(port_, "GET", "/governance/trail/verify")->status, 405);
+}
+
+// An impact analysis of the active version over today: every decision is
+// evaluated again and none would change; bad requests name their field.
+TEST_F(GovernancePagesTest, AnImpactAnalysisRunsAndBadRequestsAreNamed) {
+  const std::string today =
+      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+  const std::string json = "Content-Type: application/json\r\n";
+  const std::string page = Get("/governance/impact").body;
+  EXPECT_THAT(page, HasSubstr("No analysis run since the service started."));
+  EXPECT_THAT(page, HasSubstr(absl::StrCat("<option value=\"", digest_,
+                                           "\">reconnect 1.0.5 (active)")));
+  struct Case {
+    std::string body;
+    int status;
+    std::string says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"candidate":"nope","from":"2026-11-01","to":"2026-11-02"})",
+            404, "'candidate' names no loaded rule-set version"},
+           {absl::StrCat(R"({"candidate":")", digest_,
+                         R"(","from":"soon","to":"2026-11-02"})"),
+            400, "'from' must be a date"},
+           {absl::StrCat(R"({"candidate":")", digest_,
+                         R"(","from":"2026-11-03","to":"2026-11-02"})"),
+            400, "'from' must be on or before 'to'"},
+           {absl::StrCat(R"({"candidate":")", digest_, R"(","from":"x"})"), 400,
+            "'to' (text) is required"},
+       }) {
+    auto reply =
+        HttpCall(port_, "POST", "/governance/impact/run", c.body, json);
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->status, c.status) << c.body << " " << reply->body;
+    EXPECT_THAT(reply->body, HasSubstr(c.says)) << c.body;
+  }
+  EXPECT_EQ(HttpCall(port_, "POST", "/governance/impact/run", "candidate=x",
+                     "Content-Type: application/x-www-form-urlencoded\r\n")
+                ->status,
+            415);
+  auto started =
+      HttpCall(port_, "POST", "/governance/impact/run",
+               absl::StrCat(R"({"candidate":")", digest_, R"(","from":")",
+                            today, R"(","to":")", today, R"("})"),
+               json);
+  ASSERT_TRUE(started.has_value());
+  ASSERT_EQ(started->status, 202) << started->body;
+  nlohmann::json status;
+  for (int i = 0; i < 200; ++i) {
+    status = nlohmann::json::parse(Get("/governance/impact/status").body);
+    if (!status["running"].get<bool>()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(status["finished"].get<bool>());
+  EXPECT_EQ(status["total"], decisions_);
+  EXPECT_THAT(Get("/governance/impact").body,
+              HasSubstr(absl::StrCat("<strong>", decisions_,
+                                     "</strong> recorded decisions evaluated "
+                                     "again: <strong>0</strong> would "
+                                     "change.")));
 }
 
 TEST_F(GovernancePagesTest, ABadPeriodIsRefusedNamingIt) {

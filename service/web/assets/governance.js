@@ -56,29 +56,28 @@
   }
 })();
 
-// The audit-trail check: started by a post, then followed until it ends,
-// when the page reloads to show the result.
+// The console's background jobs (checking the trail, an impact analysis):
+// a form starts one by a post, then the page follows its status, moving the
+// progress bar, until it ends, when the page reloads to show the result.
 (function () {
-  const progress = () => document.getElementById("trail-progress");
-
-  async function follow() {
+  async function follow(statusUrl) {
     for (;;) {
-      const reply = await fetch("/governance/trail/status",
-                                { credentials: "same-origin" });
+      const reply = await fetch(statusUrl, { credentials: "same-origin" });
       if (!reply.ok) return;
       const state = await reply.json();
-      const bar = progress();
+      const bar = document.getElementById("job-progress");
       if (bar !== null) {
         bar.max = Math.max(state.total, 1);
-        bar.value = state.checked;
-        document.getElementById("trail-count").textContent =
-          state.checked + " of " + state.total + " records";
+        bar.value = state.done;
+        const count = document.getElementById("job-count");
+        count.textContent =
+          state.done + " of " + state.total + " " + count.dataset.unit;
       }
       if (!state.running) {
         window.location.reload();
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
@@ -87,26 +86,38 @@
     const form = event.currentTarget;
     form.querySelector("button").disabled = true;
     const status = form.querySelector(".status");
-    status.textContent = "Checking\u2026";
+    status.textContent = "Starting\u2026";
+    const body = {};
+    for (const [name, value] of new FormData(form)) body[name] = value;
     const reply = await fetch(form.action, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       credentials: "same-origin",
-      body: "{}",
+      body: JSON.stringify(body),
     });
     if (reply.status !== 202 && reply.status !== 409) {
-      status.textContent = "Not started (" + reply.status + ").";
+      let message = "Not started (" + reply.status + ").";
+      try {
+        const problem = await reply.json();
+        if (problem.error) message = "Not started: " + problem.error;
+      } catch (e) {
+        // Not JSON: the status alone says it.
+      }
+      status.textContent = message;
       status.classList.add("error");
       form.querySelector("button").disabled = false;
       return;
     }
-    follow();
+    // Reloaded, the page shows the progress bar and follows it.
+    window.location.reload();
   }
 
-  for (const form of document.querySelectorAll("form.trail-check")) {
+  for (const form of document.querySelectorAll("form.job")) {
     form.addEventListener("submit", start);
+    if (document.getElementById("job-progress") !== null) {
+      follow(form.dataset.status);
+    }
   }
-  if (progress() !== null) follow();
 
   // A copy button beside each value worth keeping elsewhere.
   for (const value of document.querySelectorAll("[data-copy]")) {

@@ -30,6 +30,7 @@ class StoreWorker {
         executor_(std::move(name), 1) {}
 
   bool enabled() const { return !path_.empty(); }
+  const std::string& path() const { return path_; }
 
   // Runs `work` on the worker; false (not queued) when too much waits.
   bool Post(std::function<void()> work);

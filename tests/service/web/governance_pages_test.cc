@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/web/diff_page.h"
+#include "service/web/impact_page.h"
 #include "service/web/rules_in_practice_page.h"
 #include "service/web/trail_page.h"
 #include "service/web/versions_page.h"
@@ -153,14 +154,14 @@ TEST(TrailPageTest, SaysWhereTheTrailBrokeAndHowFarACheckHasGot) {
   TrailCheck::State state;
   EXPECT_THAT(TrailPage(state), HasSubstr("Not checked since the service"));
   state.running = true;
-  state.checked = 4096;
+  state.done = 4096;
   state.total = 10000;
   std::string html = TrailPage(state);
-  EXPECT_THAT(html, HasSubstr("<progress id=\"trail-progress\" max=\"10000\" "
+  EXPECT_THAT(html, HasSubstr("<progress id=\"job-progress\" max=\"10000\" "
                               "value=\"4096\""));
   EXPECT_THAT(html, HasSubstr("Check the trail now</button>"));
   EXPECT_THAT(html, HasSubstr("<button type=\"submit\" disabled>"));
-  EXPECT_EQ(TrailStatus(state)["checked"], 4096);
+  EXPECT_EQ(TrailStatus(state)["done"], 4096);
 
   state.running = false;
   VerifyReport broken;
@@ -179,6 +180,51 @@ TEST(TrailPageTest, SaysWhereTheTrailBrokeAndHowFarACheckHasGot) {
   EXPECT_THAT(html, HasSubstr("could not finish:</strong> cannot read "
                               "/x/audit.db: disk I/O"));
   EXPECT_TRUE(TrailStatus(state)["finished"].get<bool>());
+}
+
+TEST(ImpactPageTest, GainsAndLossesAreChartedWithExampleDecisions) {
+  ImpactView view;
+  view.candidates = {{"d2", "rs 2.0.0"}, {"d1", "rs 1.0.0 (active)"}};
+  view.candidate = "d2";
+  view.from = "2026-11-01";
+  view.to = "2026-11-30";
+  std::string html = ImpactPage(view);
+  EXPECT_THAT(html, HasSubstr("<option value=\"d2\" selected>rs 2.0.0"));
+  EXPECT_THAT(html, HasSubstr("No analysis run since the service started."));
+  EXPECT_THAT(html, HasSubstr("name=\"from\" value=\"2026-11-01\""));
+
+  view.state.running = true;
+  view.state.done = 500;
+  view.state.total = 2000;
+  view.state.subject =
+      "rs 2.0.0 over the decisions of 2026-11-01 to 2026-11-30";
+  html = ImpactPage(view);
+  EXPECT_THAT(html, HasSubstr("max=\"2000\" value=\"500\""));
+  EXPECT_THAT(html, HasSubstr("500 of 2000 decisions"));
+  EXPECT_EQ(ImpactStatus(view.state)["total"], 2000);
+
+  view.state.running = false;
+  ImpactReport report;
+  report.evaluated = 2000;
+  report.changed = 300;
+  report.items = {{"technique", "pain_education", 0, 250, {"d-7", "d-15"}},
+                  {"prompt", "p1", 50, 0, {"d-3"}},
+                  {"alert", "a1", 5, 5, {}}};
+  view.state.result = report;
+  html = ImpactPage(view);
+  EXPECT_THAT(html, HasSubstr("<strong>2000</strong> recorded decisions "
+                              "evaluated again: <strong>300</strong> would "
+                              "change."));
+  EXPECT_EQ(Count(html, "<rect class=\"lost\""), 2u);
+  EXPECT_EQ(Count(html, "<rect class=\"gained\""), 2u);
+  EXPECT_THAT(html, HasSubstr("<a href=\"/mdt/decisions/d-7\""));
+  EXPECT_EQ(Count(html, "<tr data-item="), 3u);
+
+  view.state.result = ImpactReport{};
+  EXPECT_THAT(ImpactPage(view), HasSubstr("No technique, prompt or alert"));
+  view.state.result = absl::UnavailableError("cannot read the audit store");
+  EXPECT_THAT(ImpactPage(view), HasSubstr("could not finish:</strong> cannot "
+                                          "read the audit store"));
 }
 
 TEST(RulesInPracticeTest, FeedbackIsCountedPerRuleWithTheTopReasons) {
