@@ -4,12 +4,15 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "engine/ruleset/diff.h"
 #include "engine/ruleset/rule_set.h"
 #include "service/audit/audit_store.h"
 #include "service/audit/impact.h"
 #include "service/audit/replay.h"
 #include "service/cli/command_output.h"
+#include "service/web/report.h"
 
 namespace reconnect::service {
 
@@ -20,6 +23,52 @@ int RunAuditVerify(const std::string& path) {
     return 2;
   }
   return PrintVerifyReport(*report);
+}
+
+namespace {
+
+// A day from a date (2026-12-01) or an RFC 3339 time (its UTC day); false,
+// saying why, when it is neither.
+bool ReadDay(const std::string& text, const char* flag, int64_t& day) {
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &error) ||
+      absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+    day = DayOf(absl::ToUnixMicros(t));
+    return true;
+  }
+  std::cerr << "reconnect: " << flag << " '" << text
+            << "' is neither a date (2026-12-01) nor an RFC 3339 time\n";
+  return false;
+}
+
+}  // namespace
+
+int RunReport(const std::string& path, const std::string& from,
+              const std::string& to, bool comments) {
+  web::ReportOptions options;
+  options.store_path = path;
+  options.comments = comments;
+  options.last_day = DayOf(absl::ToUnixMicros(absl::Now()));
+  options.first_day = options.last_day - 29;
+  if ((!to.empty() && !ReadDay(to, "--to", options.last_day)) ||
+      (!from.empty() && !ReadDay(from, "--from", options.first_day))) {
+    return 2;
+  }
+  if (from.empty() && !to.empty()) options.first_day = options.last_day - 29;
+  if (options.first_day > options.last_day ||
+      options.last_day - options.first_day >= 5 * 366) {
+    std::cerr << "reconnect: --from must be on or before --to, and the period "
+                 "at most five years\n";
+    return 2;
+  }
+  absl::StatusOr<std::string> html = web::GovernanceReport(options);
+  if (!html.ok()) {
+    std::cerr << "reconnect: " << html.status().message() << "\n";
+    return 2;
+  }
+  std::cout << *html;
+  return std::cout.good() ? 0 : 2;
 }
 
 int RunReplay(const std::string& path, const std::string& decision_id) {

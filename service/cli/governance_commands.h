@@ -12,6 +12,12 @@ namespace reconnect::service {
 // Exit status 0 when intact, 1 when broken, 2 when it cannot be read.
 int RunAuditVerify(const std::string& path);
 
+// `reconnect report FILE [--from DATE] [--to DATE] [--comments]`: the
+// governance console's content for the period (the last 30 days by
+// default) as one self-contained HTML file on standard output.
+int RunReport(const std::string& path, const std::string& from,
+              const std::string& to, bool comments);
+
 // `reconnect diff FROM TO [--store FILE]`: what changed between two rule-set
 // versions, given as directories or, with a store, as digests. Exit status
 // 0 when they are the same, 1 when they differ, 2 on errors.

@@ -52,6 +52,9 @@ ABSL_FLAG(std::string, from, "",
           "Start of the time range, RFC 3339, inclusive (impact).");
 ABSL_FLAG(std::string, to, "",
           "End of the time range, RFC 3339, exclusive (impact).");
+ABSL_FLAG(bool, comments, false,
+          "report: include the comments sent with feedback (they may hold "
+          "patient words)");
 ABSL_FLAG(std::string, calling_system, "",
           "Only decisions from this calling system (impact).");
 ABSL_FLAG(std::string, assessment, "",
@@ -197,6 +200,9 @@ Usage:
   reconnect audit verify FILE                   check an audit store's trail
   reconnect replay FILE [DECISION_ID]           re-evaluate recorded decisions
   reconnect diff FROM TO [--store FILE]         compare two rule-set versions
+  reconnect report STORE [--from DATE] [--to DATE] [--comments] > report.html
+                                                the governance console as one
+                                                self-contained HTML file
   reconnect impact STORE CANDIDATE_DIR [--from T] [--to T] [--calling_system S]
                                                 what a candidate would change
   Against a running server, with --server ADDR instead of a store file:
@@ -328,6 +334,13 @@ int main(int argc, char** argv) {
       return RunAdminRemote(remote, "activate", args[1]);
     }
     return UsageError("admin takes: reload, or activate ID@VERSION");
+  }
+  if (command == "report") {
+    if (args.size() != 1 || !server.empty()) {
+      return UsageError("report takes one store file");
+    }
+    return RunReport(args[0], absl::GetFlag(FLAGS_from),
+                     absl::GetFlag(FLAGS_to), absl::GetFlag(FLAGS_comments));
   }
   if (command == "diff") {
     if (args.size() != 2)

@@ -117,12 +117,15 @@ std::string VersionName(const DiffView& view, const std::string& digest) {
   return digest.substr(0, 12);
 }
 
-std::string DiffPage(const DiffView& view) {
-  std::string main = absl::StrCat(
-      "<form class=\"search\" method=\"get\" action=\"/governance/diff\">",
-      Select(view, "from", "From version", view.from),
-      Select(view, "to", "To version", view.to),
-      "<button type=\"submit\">Compare</button></form>\n");
+PageParts DiffParts(const DiffView& view) {
+  std::string main;
+  if (view.interactive) {
+    main = absl::StrCat(
+        "<form class=\"search\" method=\"get\" action=\"/governance/diff\">",
+        Select(view, "from", "From version", view.from),
+        Select(view, "to", "To version", view.to),
+        "<button type=\"submit\">Compare</button></form>\n");
+  }
   if (view.diff.has_value()) absl::StrAppend(&main, Differences(view));
   PageParts parts;
   parts.title = view.diff.has_value()
@@ -139,9 +142,13 @@ std::string DiffPage(const DiffView& view) {
                 "</strong>: rules matched by id, catalog entries by "
                 "code, values as JSON. The same comparison as "
                 "<code>reconnect diff</code>.</p>")
-          : "<p>Choose two versions.</p>";
+          : (view.interactive ? "<p>Choose two versions.</p>"
+                              : "<p>The trail records fewer than two "
+                                "versions: nothing to compare.</p>");
   parts.main_html = main;
-  return Page(parts);
+  return parts;
 }
+
+std::string DiffPage(const DiffView& view) { return Page(DiffParts(view)); }
 
 }  // namespace reconnect::service::web

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/ruleset/diff.h"
+#include "service/web/html.h"
 
 namespace reconnect::service::web {
 
@@ -19,12 +20,15 @@ struct DiffView {
   std::vector<std::pair<std::string, std::string>> versions;
   std::string from, to;                      // digests; empty: not chosen
   std::optional<ruleset::RuleSetDiff> diff;  // when both are chosen
+  bool interactive = true;                   // the form choosing them
 };
 
 // The name of `digest` in `view.versions` (its first 12 hex digits when
 // it is not there).
 std::string VersionName(const DiffView& view, const std::string& digest);
 
+// The page, and its parts (for the static report).
+PageParts DiffParts(const DiffView& view);
 std::string DiffPage(const DiffView& view);
 
 }  // namespace reconnect::service::web

@@ -49,10 +49,20 @@ std::string Page(const PageParts& parts) {
       "<meta name=\"viewport\" content=\"width=device-width, "
       "initial-scale=1\">\n"
       "<meta name=\"referrer\" content=\"no-referrer\">\n<title>",
-      Escape(parts.title), "</title>\n<link rel=\"icon\" href=\"",
-      AssetUrl("icon.svg"), "\" type=\"image/svg+xml\">\n",
-      "<link rel=\"stylesheet\" href=\"", AssetUrl("mdt.css"), "\">\n");
-  if (!parts.script.empty()) {
+      Escape(parts.title), "</title>\n");
+  if (parts.self_contained) {
+    for (const EmbeddedAsset& a : EmbeddedAssets()) {
+      if (a.name == "mdt.css") {
+        absl::StrAppend(&html, "<style>\n", std::string(a.bytes), "</style>\n");
+      }
+    }
+  } else {
+    absl::StrAppend(&html, "<link rel=\"icon\" href=\"", AssetUrl("icon.svg"),
+                    "\" type=\"image/svg+xml\">\n<link rel=\"stylesheet\" "
+                    "href=\"",
+                    AssetUrl("mdt.css"), "\">\n");
+  }
+  if (!parts.script.empty() && !parts.self_contained) {
     absl::StrAppend(&html, "<script src=\"", AssetUrl(parts.script),
                     "\" defer></script>\n");
   }

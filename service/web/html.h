@@ -35,6 +35,8 @@ struct PageParts {
   std::string main_html;
   std::string footer_text;  // printed at the foot of every printed page
   std::string script;  // an embedded script to load ("mdt.js"); empty: none
+  // One self-contained file: the stylesheet inline, no icon or script.
+  bool self_contained = false;
 };
 
 // A whole HTML document: no inline script or style, so that a strict

@@ -391,28 +391,35 @@ void AddComments(const std::vector<FeedbackRecord>& feedback,
   }
 }
 
-std::string RulesInPracticePage(const PracticeView& v) {
+PageParts RulesInPracticeParts(const PracticeView& v) {
   int64_t total = 0;
   for (int64_t n : v.decisions_per_day) total += n;
-  std::string main = absl::StrCat(
-      "<form class=\"search\" method=\"get\" action=\"/governance/rules\">"
-      "<label>From (date)<input type=\"date\" name=\"from\" value=\"",
-      Escape(v.from),
-      "\"></label><label>To (date)<input type=\"date\" name=\"to\" value=\"",
-      Escape(v.to),
-      "\"></label><button type=\"submit\">Show</button></form><p><a "
-      "href=\"/governance/rules.csv?from=",
-      Escape(v.from), "&amp;to=", Escape(v.to),
-      "\" download>Export to CSV</a></p><section aria-labelledby=\"daily\">"
-      "<h2 id=\"daily\">Decisions per day: ",
-      total, " in all</h2>", DailyChart(v),
-      "</section>\n<section aria-labelledby=\"feedback\"><h2 "
-      "id=\"feedback\">Feedback per day</h2>",
-      Legend(), FeedbackDailyChart(v),
-      v.comments_shown ? ""
-                       : "<p class=\"muted\">Comments sent with feedback are "
-                         "shown to the auditor role only.</p>",
-      "</section>\n");
+  std::string main;
+  if (v.interactive) {
+    main = absl::StrCat(
+        "<form class=\"search\" method=\"get\" action=\"/governance/rules\">"
+        "<label>From (date)<input type=\"date\" name=\"from\" value=\"",
+        Escape(v.from),
+        "\"></label><label>To (date)<input type=\"date\" name=\"to\" "
+        "value=\"",
+        Escape(v.to),
+        "\"></label><button type=\"submit\">Show</button></form><p><a "
+        "href=\"/governance/rules.csv?from=",
+        Escape(v.from), "&amp;to=", Escape(v.to),
+        "\" download>Export to CSV</a></p>");
+  }
+  absl::StrAppend(&main,
+                  "<section aria-labelledby=\"daily\">"
+                  "<h2 id=\"daily\">Decisions per day: ",
+                  total, " in all</h2>", DailyChart(v),
+                  "</section>\n<section aria-labelledby=\"feedback\"><h2 "
+                  "id=\"feedback\">Feedback per day</h2>",
+                  Legend(), FeedbackDailyChart(v),
+                  v.comments_shown
+                      ? ""
+                      : "<p class=\"muted\">Comments sent with feedback are "
+                        "shown to the auditor role only.</p>",
+                  "</section>\n");
   for (size_t i = 0; i < v.versions.size(); ++i) {
     absl::StrAppend(&main, VersionSection(v.versions[i], static_cast<int>(i)));
   }
@@ -432,7 +439,11 @@ std::string RulesInPracticePage(const PracticeView& v) {
       "Hooks and the MDT view, in feedback received in those days. From the "
       "audit trail's daily counts.</p>");
   parts.main_html = main;
-  return Page(parts);
+  return parts;
+}
+
+std::string RulesInPracticePage(const PracticeView& v) {
+  return Page(RulesInPracticeParts(v));
 }
 
 std::string RulesInPracticeCsv(const PracticeView& v) {

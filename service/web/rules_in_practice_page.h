@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "service/audit/audit_store.h"
+#include "service/web/html.h"
 
 namespace reconnect::service::web {
 
@@ -61,6 +62,7 @@ struct PracticeView {
   std::vector<std::array<int64_t, 3>> feedback_per_day;
   std::vector<VersionInPractice> versions;  // most decisions first
   bool comments_shown = false;              // the reader may see comments
+  bool interactive = true;                  // the period form and the CSV link
 };
 
 // Fills `view.decisions_per_day`, `view.feedback_per_day` and
@@ -76,6 +78,8 @@ void CountPractice(const std::vector<DecisionDayCount>& decisions,
 void AddComments(const std::vector<FeedbackRecord>& feedback,
                  PracticeView& view);
 
+// The page, and its parts (for the static report).
+PageParts RulesInPracticeParts(const PracticeView& view);
 std::string RulesInPracticePage(const PracticeView& view);
 std::string RulesInPracticeCsv(const PracticeView& view);
 

@@ -6,9 +6,7 @@
 
 namespace reconnect::service::web {
 
-namespace {
-
-std::string Result(const TrailCheck::State& s) {
+std::string TrailResult(const TrailCheck::State& s) {
   if (!s.result.has_value()) {
     return "<p class=\"none\" id=\"trail-result\">Not checked since the "
            "service started.</p>";
@@ -59,8 +57,6 @@ std::string Result(const TrailCheck::State& s) {
   return html;
 }
 
-}  // namespace
-
 std::string TrailPage(const TrailCheck::State& s) {
   std::string main = absl::StrCat(
       "<section aria-labelledby=\"check\"><h2 id=\"check\">The last "
@@ -68,7 +64,7 @@ std::string TrailPage(const TrailCheck::State& s) {
   if (s.running) {
     absl::StrAppend(&main, ProgressBar(s.done, s.total, s.who, "records"));
   } else {
-    absl::StrAppend(&main, Result(s));
+    absl::StrAppend(&main, TrailResult(s));
   }
   absl::StrAppend(
       &main,

@@ -15,6 +15,9 @@ namespace reconnect::service::web {
 
 std::string TrailPage(const TrailCheck::State& state);
 
+// The last check's result alone (for the static report).
+std::string TrailResult(const TrailCheck::State& state);
+
 // {"running", "checked", "total", "finished"}: what the page's script polls.
 nlohmann::json TrailStatus(const TrailCheck::State& state);
 

@@ -234,7 +234,7 @@ bool ReadVersionMetadata(const std::string& canonical_content,
   return true;
 }
 
-std::string VersionsPage(const VersionsView& view) {
+PageParts VersionsParts(const VersionsView& view) {
   std::string main;
   if (view.admin) {
     absl::StrAppend(
@@ -288,7 +288,11 @@ std::string VersionsPage(const VersionsView& view) {
       active == nullptr ? "none" : Escape(Name(*active)), "</strong>.</p>");
   parts.main_html = main;
   if (view.admin) parts.script = "governance.js";
-  return Page(parts);
+  return parts;
+}
+
+std::string VersionsPage(const VersionsView& view) {
+  return Page(VersionsParts(view));
 }
 
 }  // namespace reconnect::service::web

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "service/audit/audit_store.h"
+#include "service/web/html.h"
 
 namespace reconnect::service::web {
 
@@ -43,6 +44,8 @@ struct VersionsView {
 bool ReadVersionMetadata(const std::string& canonical_content,
                          VersionEntry& entry);
 
+// The page, and its parts (for the static report).
+PageParts VersionsParts(const VersionsView& view);
 std::string VersionsPage(const VersionsView& view);
 
 }  // namespace reconnect::service::web

@@ -7,6 +7,7 @@
 // saved.
 //
 //   node tests/browser/governance_browser_test.mjs RECONNECT SOURCE_DIR WORK_DIR NPM_PREFIX
+import { execFileSync } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -276,6 +277,38 @@ try {
     assert.deepEqual(admin.problems, []);
     await admin.screenshot({ path: join(screenshots, 'governance-versions-refused.png'), fullPage: true });
     await admin.close();
+  });
+
+  await check('report: one self-contained file that reads as the console, with no script', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const file = join(h.work, 'report.html');
+    writeFileSync(file, execFileSync(h.binary, ['report', join(h.work, 'audit.db'), '--from', today, '--to', today]));
+    const reader = await pageAs('', 1280, 900);
+    await reader.setJavaScriptEnabled(false);
+    const requests = [];
+    reader.on('request', (r) => requests.push(r.url()));
+    await reader.goto(`file://${file}`);
+    assert.deepEqual(requests, [`file://${file}`], 'nothing else is fetched');
+    const dom = await reader.evaluate(() => ({
+      parts: [...document.querySelectorAll('h2.part')].map((e) => e.textContent),
+      days: document.querySelectorAll('#daily-chart rect.bar').length,
+      used: document.querySelectorAll('#timeline rect.used').length,
+      activations: document.querySelectorAll('#timeline rect.activation').length,
+      overridden: document.querySelectorAll('#feedback-chart rect.overridden').length,
+      diffRows: document.querySelectorAll('table.diff tbody tr').length,
+      trail: document.querySelector('#trail-result').dataset.outcome,
+      text: document.body.innerText,
+      styled: getComputedStyle(document.querySelector('h1')).fontFamily,
+    }));
+    assert.deepEqual(dom.parts, ['Rule-set versions', 'What changed between two versions',
+      'Is the audit trail intact?', 'Rules in practice']);
+    assert.deepEqual([dom.days, dom.used, dom.activations, dom.overridden], [1, 2, 1, 1]);
+    assert.equal(dom.diffRows, 2);  // the draft's status and version
+    assert.equal(dom.trail, 'intact');
+    assert.ok(!dom.text.includes(cdsComment), 'no comments unless asked for');
+    assert.match(dom.styled, /system-ui|sans/);
+    await reader.screenshot({ path: join(screenshots, 'report.png'), fullPage: true });
+    await reader.close();
   });
 
   await check('axe finds no accessibility violations (WCAG 2 A and AA) on the console', async () => {

@@ -218,7 +218,7 @@ export async function startHarness(argv, options = {}) {
   }
 
   return {
-    source, work, screenshots, base, token, call, cdsCall, decisionSupport, governance,
+    binary, source, work, screenshots, base, token, call, cdsCall, decisionSupport, governance,
     pageAs, axeViolations, check, finish,
   };
 }

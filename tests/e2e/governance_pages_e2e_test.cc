@@ -419,6 +419,44 @@ TEST_F(GovernancePagesTest, AnImpactAnalysisRunsAndBadRequestsAreNamed) {
                                      "change.")));
 }
 
+// `reconnect report`: the console as one self-contained file, from the
+// store the running server writes; and its bad arguments, named.
+TEST_F(GovernancePagesTest, TheReportIsOneSelfContainedFile) {
+  const std::string today =
+      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+  const std::string store = dir_ + "/audit.db";
+  const auto [code, html] = testing_util::RunReconnect(
+      "report " + store + " --from " + today + " --to " + today);
+  ASSERT_EQ(code, 0) << html;
+  EXPECT_THAT(html, testing::StartsWith("<!DOCTYPE html>"));
+  EXPECT_THAT(html, HasSubstr("<style>"));
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
+  EXPECT_THAT(html, Not(HasSubstr("<link")));
+  EXPECT_THAT(html, Not(HasSubstr("<form")));
+  EXPECT_EQ(Count(html, "<section class=\"report-part\""), 4u);
+  EXPECT_THAT(html, HasSubstr("data-version=\"reconnect 1.0.5\""));
+  EXPECT_THAT(html, HasSubstr("fewer than two versions: nothing to compare"));
+  EXPECT_THAT(html, HasSubstr("data-outcome=\"intact\""));
+  EXPECT_EQ(Count(html, "<rect class=\"bar\""), 1u);  // one day
+  EXPECT_THAT(html, HasSubstr(absl::StrCat("Decisions per day: ", decisions_,
+                                           " in all")));
+  EXPECT_EQ(Count(html, "<tr data-rule="), 29u);
+  EXPECT_THAT(html, HasSubstr("no assessment content and no comments"));
+  for (const auto& [args, says] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"report " + store + " --from 2026-13-01",
+            "--from '2026-13-01' is neither a date"},
+           {"report " + store + " --from 2026-12-03 --to 2026-12-01",
+            "--from must be on or before --to"},
+           {"report " + dir_ + "/none.db", "cannot open audit store"},
+           {"report", "report takes one store file"}}) {
+    const auto [bad, out] = testing_util::RunReconnect(args);
+    EXPECT_EQ(bad, 2) << args;
+    EXPECT_THAT(out, HasSubstr(says)) << args;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/none.db"));
+}
+
 TEST_F(GovernancePagesTest, ABadPeriodIsRefusedNamingIt) {
   const HttpReply bad = Get("/governance/rules?from=2026-13-01");
   EXPECT_EQ(bad.status, 400);
