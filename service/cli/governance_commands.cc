@@ -45,10 +45,23 @@ bool ReadDay(const std::string& text, const char* flag, int64_t& day) {
 }  // namespace
 
 int RunReport(const std::string& path, const std::string& from,
-              const std::string& to, bool comments) {
+              const std::string& to, bool comments,
+              const std::string& candidate_dir) {
   web::ReportOptions options;
   options.store_path = path;
   options.comments = comments;
+  if (!candidate_dir.empty()) {
+    ruleset::LoadResult candidate = ruleset::LoadRuleSet(candidate_dir);
+    if (!candidate.rule_set) {
+      std::cerr << "reconnect: the candidate does not load: "
+                << (candidate.issues.empty() ? candidate_dir
+                                             : candidate.issues[0].ToString())
+                << " (" << candidate.issues.size()
+                << " problem(s); see reconnect lint)\n";
+      return 2;
+    }
+    options.candidate = candidate.rule_set;
+  }
   options.last_day = DayOf(absl::ToUnixMicros(absl::Now()));
   options.first_day = options.last_day - 29;
   if ((!to.empty() && !ReadDay(to, "--to", options.last_day)) ||

@@ -12,11 +12,13 @@ namespace reconnect::service {
 // Exit status 0 when intact, 1 when broken, 2 when it cannot be read.
 int RunAuditVerify(const std::string& path);
 
-// `reconnect report FILE [--from DATE] [--to DATE] [--comments]`: the
-// governance console's content for the period (the last 30 days by
-// default) as one self-contained HTML file on standard output.
+// `reconnect report FILE [--from DATE] [--to DATE] [--comments]
+// [--candidate DIR]`: the governance console's content for the period (the
+// last 30 days by default) as one self-contained HTML file on standard
+// output; with the candidate's impact over the period when one is given.
 int RunReport(const std::string& path, const std::string& from,
-              const std::string& to, bool comments);
+              const std::string& to, bool comments,
+              const std::string& candidate_dir);
 
 // `reconnect diff FROM TO [--store FILE]`: what changed between two rule-set
 // versions, given as directories or, with a store, as digests. Exit status

@@ -52,6 +52,8 @@ ABSL_FLAG(std::string, from, "",
           "Start of the time range, RFC 3339, inclusive (impact).");
 ABSL_FLAG(std::string, to, "",
           "End of the time range, RFC 3339, exclusive (impact).");
+ABSL_FLAG(std::string, candidate, "",
+          "report: a candidate rule-set directory whose impact to include");
 ABSL_FLAG(bool, comments, false,
           "report: include the comments sent with feedback (they may hold "
           "patient words)");
@@ -200,7 +202,8 @@ Usage:
   reconnect audit verify FILE                   check an audit store's trail
   reconnect replay FILE [DECISION_ID]           re-evaluate recorded decisions
   reconnect diff FROM TO [--store FILE]         compare two rule-set versions
-  reconnect report STORE [--from DATE] [--to DATE] [--comments] > report.html
+  reconnect report STORE [--from DATE] [--to DATE] [--comments]
+                 [--candidate DIR] > report.html
                                                 the governance console as one
                                                 self-contained HTML file
   reconnect impact STORE CANDIDATE_DIR [--from T] [--to T] [--calling_system S]
@@ -340,7 +343,8 @@ int main(int argc, char** argv) {
       return UsageError("report takes one store file");
     }
     return RunReport(args[0], absl::GetFlag(FLAGS_from),
-                     absl::GetFlag(FLAGS_to), absl::GetFlag(FLAGS_comments));
+                     absl::GetFlag(FLAGS_to), absl::GetFlag(FLAGS_comments),
+                     absl::GetFlag(FLAGS_candidate));
   }
   if (command == "diff") {
     if (args.size() != 2)

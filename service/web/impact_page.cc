@@ -54,7 +54,9 @@ std::string Chart(const ImpactReport& r) {
   return svg;
 }
 
-std::string Result(const ImpactRun::State& s) {
+}  // namespace
+
+std::string ImpactResult(const ImpactRun::State& s) {
   if (!s.result.has_value()) {
     return "<p class=\"none\" id=\"impact-result\">No analysis run since the "
            "service started.</p>";
@@ -106,8 +108,6 @@ std::string Result(const ImpactRun::State& s) {
   return html;
 }
 
-}  // namespace
-
 std::string ImpactPage(const ImpactView& view) {
   std::string options;
   for (const auto& [digest, name] : view.candidates) {
@@ -136,7 +136,7 @@ std::string ImpactPage(const ImpactView& view) {
                     ProgressBar(view.state.done, view.state.total,
                                 view.state.who, "decisions"));
   } else {
-    absl::StrAppend(&main, Result(view.state));
+    absl::StrAppend(&main, ImpactResult(view.state));
   }
   absl::StrAppend(&main, "</section>\n");
   PageParts parts;

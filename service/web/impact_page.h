@@ -26,6 +26,9 @@ struct ImpactView {
 
 std::string ImpactPage(const ImpactView& view);
 
+// The last analysis's result alone (for the static report).
+std::string ImpactResult(const ImpactRun::State& state);
+
 nlohmann::json ImpactStatus(const ImpactRun::State& state);
 
 }  // namespace reconnect::service::web

@@ -7,9 +7,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "service/audit/audit_store.h"
+#include "service/audit/impact.h"
 #include "service/decision/rule_set_registry.h"
 #include "service/web/console_data.h"
 #include "service/web/html.h"
+#include "service/web/impact_page.h"
 #include "service/web/internal/background_job.h"
 #include "service/web/internal/store_worker.h"
 #include "service/web/trail_page.h"
@@ -68,6 +70,27 @@ absl::StatusOr<std::string> GovernanceReport(const ReportOptions& options) {
 
   const std::string period = absl::StrCat(FormatDay(options.first_day), " to ",
                                           FormatDay(options.last_day));
+  std::string impact;
+  if (options.candidate != nullptr) {
+    ImpactRun::State state;
+    state.who = "reconnect report";
+    state.subject = absl::StrCat(options.candidate->metadata().id, " ",
+                                 options.candidate->metadata().version,
+                                 " over the decisions of ", period);
+    absl::StatusOr<std::unique_ptr<AuditReader>> reader =
+        AuditReader::Open(options.store_path);
+    if (!reader.ok()) return reader.status();
+    DecisionQuery query;
+    query.start_micros = options.first_day * 86'400'000'000;
+    query.end_micros = (options.last_day + 1) * 86'400'000'000;
+    state.result = AnalyzeImpact(**reader, *options.candidate, query,
+                                 /*max_examples=*/5, nullptr);
+    state.finished_micros = absl::ToUnixMicros(absl::Now());
+    PageParts parts;
+    parts.heading = "What would a candidate version change?";
+    parts.main_html = ImpactResult(state);
+    impact = Part("impact", parts);
+  }
   PageParts report;
   report.title = absl::StrCat("Governance report, ", period);
   report.heading = absl::StrCat("Governance report: ", period);
@@ -86,7 +109,7 @@ absl::StatusOr<std::string> GovernanceReport(const ReportOptions& options) {
   report.main_html = absl::StrCat(
       Part("versions", VersionsParts(*read.versions)),
       Part("diff", DiffParts(*read.diff)), Part("trail", trail_parts),
-      Part("rules", RulesInPracticeParts(*read.practice)));
+      Part("rules", RulesInPracticeParts(*read.practice)), impact);
   report.footer_text = report.title;
   return Page(report);
 }

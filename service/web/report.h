@@ -7,9 +7,11 @@
 // server running.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "engine/ruleset/rule_set.h"
 
 namespace reconnect::service::web {
 
@@ -18,10 +20,14 @@ struct ReportOptions {
   int64_t first_day = 0, last_day = 0;  // the period, inclusive
   // Include the comments sent with feedback (they may hold patient words).
   bool comments = false;
+  // A candidate version whose impact over the period to include; null:
+  // none.
+  std::shared_ptr<const ruleset::CompiledRuleSet> candidate;
 };
 
 // The versions and their use, what changed between the two newest, the
-// trail checked now, and rules in practice over the period.
+// trail checked now, rules in practice over the period, and the impact of
+// the candidate over it, when one is given.
 absl::StatusOr<std::string> GovernanceReport(const ReportOptions& options);
 
 }  // namespace reconnect::service::web

@@ -92,6 +92,28 @@ try {
     await auditor.close();
   });
 
+  await check('report: the candidate\'s impact in the static file, as on the page', async () => {
+    const today = new Date();
+    const from = new Date(today.getTime() - 29 * 86400000).toISOString().slice(0, 10);
+    const file = join(h.work, 'report.html');
+    writeFileSync(file, execFileSync(h.binary, ['report', join(h.work, 'audit.db'),
+      '--from', from, '--to', today.toISOString().slice(0, 10),
+      '--candidate', join(h.work, 'rules', 'next')], { maxBuffer: 64 << 20 }));
+    const reader = await pageAs('', 1280, 900);
+    await reader.setJavaScriptEnabled(false);
+    await reader.goto(`file://${file}`);
+    const dom = await reader.evaluate(() => ({
+      last: [...document.querySelectorAll('h2.part')].pop().textContent,
+      summary: document.querySelector('#impact-result p.summary').innerText,
+      lost: [...document.querySelectorAll('#impact-chart rect.lost')].map((r) => r.textContent.split(':')[0]),
+    }));
+    assert.equal(dom.last, 'What would a candidate version change?');
+    assert.match(dom.summary, /recorded decisions evaluated again: [1-9]\d* would change/);
+    assert.ok(dom.lost.includes('technique pain_education'), dom.lost.join(', '));
+    await reader.screenshot({ path: join(screenshots, 'report-impact.png') });
+    await reader.close();
+  });
+
   await check('impact: the clinician is refused, the admin may run it', async () => {
     const clinician = await pageAs('dr-adams');
     assert.equal((await clinician.goto(`${base}/governance/impact`)).status(), 403);

@@ -442,6 +442,19 @@ TEST_F(GovernancePagesTest, TheReportIsOneSelfContainedFile) {
                                            " in all")));
   EXPECT_EQ(Count(html, "<tr data-rule="), 29u);
   EXPECT_THAT(html, HasSubstr("no assessment content and no comments"));
+  EXPECT_THAT(html, Not(HasSubstr("What would a candidate version change?")));
+  // With a candidate: its impact over the period (the bundled rule set
+  // itself: nothing would change).
+  const auto [with_code, with_impact] = testing_util::RunReconnect(
+      "report " + store + " --from " + today + " --to " + today +
+      " --candidate " + RECONNECT_SOURCE_DIR + "/rules/reconnect");
+  ASSERT_EQ(with_code, 0) << with_impact;
+  EXPECT_EQ(Count(with_impact, "<section class=\"report-part\""), 5u);
+  EXPECT_THAT(with_impact,
+              HasSubstr(absl::StrCat("<strong>", decisions_,
+                                     "</strong> recorded decisions evaluated "
+                                     "again: <strong>0</strong> would "
+                                     "change.")));
   for (const auto& [args, says] :
        std::vector<std::pair<std::string, std::string>>{
            {"report " + store + " --from 2026-13-01",
@@ -449,6 +462,8 @@ TEST_F(GovernancePagesTest, TheReportIsOneSelfContainedFile) {
            {"report " + store + " --from 2026-12-03 --to 2026-12-01",
             "--from must be on or before --to"},
            {"report " + dir_ + "/none.db", "cannot open audit store"},
+           {"report " + store + " --candidate " + dir_,
+            "the candidate does not load"},
            {"report", "report takes one store file"}}) {
     const auto [bad, out] = testing_util::RunReconnect(args);
     EXPECT_EQ(bad, 2) << args;
