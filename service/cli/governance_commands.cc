@@ -42,6 +42,20 @@ bool ReadDay(const std::string& text, const char* flag, int64_t& day) {
   return false;
 }
 
+// The candidate rule set in `dir`; null, saying why, when it does not load.
+std::shared_ptr<const ruleset::CompiledRuleSet> LoadCandidate(
+    const std::string& dir) {
+  ruleset::LoadResult candidate = ruleset::LoadRuleSet(dir);
+  if (!candidate.rule_set) {
+    std::cerr << "reconnect: the candidate does not load: "
+              << (candidate.issues.empty() ? dir
+                                           : candidate.issues[0].ToString())
+              << " (" << candidate.issues.size()
+              << " problem(s); see reconnect lint)\n";
+  }
+  return candidate.rule_set;
+}
+
 }  // namespace
 
 int RunReport(const std::string& path, const std::string& from,
@@ -51,16 +65,8 @@ int RunReport(const std::string& path, const std::string& from,
   options.store_path = path;
   options.comments = comments;
   if (!candidate_dir.empty()) {
-    ruleset::LoadResult candidate = ruleset::LoadRuleSet(candidate_dir);
-    if (!candidate.rule_set) {
-      std::cerr << "reconnect: the candidate does not load: "
-                << (candidate.issues.empty() ? candidate_dir
-                                             : candidate.issues[0].ToString())
-                << " (" << candidate.issues.size()
-                << " problem(s); see reconnect lint)\n";
-      return 2;
-    }
-    options.candidate = candidate.rule_set;
+    options.candidate = LoadCandidate(candidate_dir);
+    if (options.candidate == nullptr) return 2;
   }
   options.last_day = DayOf(absl::ToUnixMicros(absl::Now()));
   options.first_day = options.last_day - 29;
@@ -171,34 +177,27 @@ int RunImpact(const std::string& store, const std::string& candidate_dir,
   DecisionQuery query;
   if (!ParseTimeRange(options.from, options.to, query)) return 2;
   query.calling_system = options.calling_system;
-  ruleset::LoadResult candidate = ruleset::LoadRuleSet(candidate_dir);
-  if (!candidate.rule_set) {
-    std::cerr << "reconnect: the candidate does not load: "
-              << (candidate.issues.empty() ? candidate_dir
-                                           : candidate.issues[0].ToString())
-              << " (" << candidate.issues.size()
-              << " problem(s); see reconnect lint)\n";
-    return 2;
-  }
+  const std::shared_ptr<const ruleset::CompiledRuleSet> candidate =
+      LoadCandidate(candidate_dir);
+  if (candidate == nullptr) return 2;
   auto reader = AuditReader::Open(store);
   if (!reader.ok()) {
     std::cerr << "reconnect: " << reader.status().message() << "\n";
     return 2;
   }
-  auto report = AnalyzeImpact(**reader, *candidate.rule_set, query,
-                              options.max_examples, [](int64_t done) {
-                                std::cerr << "evaluated " << done
-                                          << " decision(s)\n";
-                                return true;
-                              });
+  auto report = AnalyzeImpact(
+      **reader, *candidate, query, options.max_examples, [](int64_t done) {
+        std::cerr << "evaluated " << done << " decision(s)\n";
+        return true;
+      });
   if (!report.ok()) {
     std::cerr << "reconnect: " << report.status().message() << "\n";
     return 2;
   }
-  const auto& meta = candidate.rule_set->metadata();
-  PrintImpact(absl::StrCat(meta.id, " ", meta.version, " (",
-                           candidate.rule_set->digest(), ")"),
-              *report);
+  const auto& meta = candidate->metadata();
+  PrintImpact(
+      absl::StrCat(meta.id, " ", meta.version, " (", candidate->digest(), ")"),
+      *report);
   return 0;
 }
 

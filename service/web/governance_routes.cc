@@ -21,6 +21,7 @@
 #include "service/web/impact_page.h"
 #include "service/web/internal/background_job.h"
 #include "service/web/internal/store_worker.h"
+#include "service/web/job_view.h"
 #include "service/web/responses.h"
 #include "service/web/rules_in_practice_page.h"
 #include "service/web/trail_page.h"
@@ -177,7 +178,7 @@ void GovernanceRoutes::Handle(HttpRequest request,
     ImpactView view;
     view.state = impact_->state();
     if (path == "/governance/impact/status") {
-      std::move(respond)(JsonAnswer(200, ImpactStatus(view.state)));
+      std::move(respond)(JsonAnswer(200, JobStatus(view.state)));
       return;
     }
     // The loaded versions; by default the newest that is not active.
@@ -204,7 +205,7 @@ void GovernanceRoutes::Handle(HttpRequest request,
     const TrailCheck::State state = trail_->state();
     std::move(respond)(path == "/governance/trail"
                            ? HtmlAnswer(200, TrailPage(state))
-                           : JsonAnswer(200, TrailStatus(state)));
+                           : JsonAnswer(200, JobStatus(state)));
     return;
   }
   auto pending = std::make_shared<http::Respond>(std::move(respond));

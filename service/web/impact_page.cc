@@ -65,11 +65,8 @@ std::string ImpactResult(const ImpactRun::State& s) {
       "<p class=\"muted\">", Escape(s.subject), "; run by ",
       Escape(StartedBy(s.who)), ", ", FormatTime(s.finished_micros), ".</p>");
   if (!s.result->ok()) {
-    return absl::StrCat(
-        "<div class=\"alert critical\" id=\"impact-result\" "
-        "data-outcome=\"error\"><p><strong>The analysis could not "
-        "finish:</strong> ",
-        Escape(std::string(s.result->status().message())), "</p></div>", when);
+    return JobFailed("impact-result", "The analysis",
+                     std::string(s.result->status().message()), when);
   }
   const ImpactReport& r = **s.result;
   std::string html =
@@ -152,10 +149,6 @@ std::string ImpactPage(const ImpactView& view) {
   parts.main_html = main;
   parts.script = "governance.js";
   return Page(parts);
-}
-
-nlohmann::json ImpactStatus(const ImpactRun::State& s) {
-  return JobStatus(s.running, s.done, s.total, s.result.has_value());
 }
 
 }  // namespace reconnect::service::web

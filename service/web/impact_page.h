@@ -29,8 +29,6 @@ std::string ImpactPage(const ImpactView& view);
 // The last analysis's result alone (for the static report).
 std::string ImpactResult(const ImpactRun::State& state);
 
-nlohmann::json ImpactStatus(const ImpactRun::State& state);
-
 }  // namespace reconnect::service::web
 
 #endif  // RECONNECT_SERVICE_WEB_IMPACT_PAGE_H_

@@ -30,12 +30,12 @@ std::string JobForm(const std::string& action, const std::string& status,
                       "aria-live=\"polite\"></span></form>");
 }
 
-nlohmann::json JobStatus(bool running, int64_t done, int64_t total,
-                         bool finished) {
-  return {{"running", running},
-          {"done", done},
-          {"total", total},
-          {"finished", finished}};
+std::string JobFailed(const std::string& id, const std::string& what,
+                      const std::string& reason, const std::string& when) {
+  return absl::StrCat("<div class=\"alert critical\" id=\"", id,
+                      "\" data-outcome=\"error\"><p><strong>", Escape(what),
+                      " could not finish:</strong> ", Escape(reason),
+                      "</p></div>", when);
 }
 
 }  // namespace reconnect::service::web

@@ -26,8 +26,18 @@ std::string JobForm(const std::string& action, const std::string& status,
                     bool running);
 
 // {"running", "done", "total", "finished"}: what the page's script polls.
-nlohmann::json JobStatus(bool running, int64_t done, int64_t total,
-                         bool finished);
+template <typename State>
+nlohmann::json JobStatus(const State& s) {
+  return {{"running", s.running},
+          {"done", s.done},
+          {"total", s.total},
+          {"finished", s.result.has_value()}};
+}
+
+// A job that could not finish: the result block `id` with its reason, then
+// `when` (who ran it, and when).
+std::string JobFailed(const std::string& id, const std::string& what,
+                      const std::string& reason, const std::string& when);
 
 }  // namespace reconnect::service::web
 

@@ -15,11 +15,8 @@ std::string TrailResult(const TrailCheck::State& s) {
       absl::StrCat("<p class=\"muted\">Checked by ", Escape(StartedBy(s.who)),
                    ", ", FormatTime(s.finished_micros), ".</p>");
   if (!s.result->ok()) {
-    return absl::StrCat(
-        "<div class=\"alert critical\" id=\"trail-result\" "
-        "data-outcome=\"error\"><p><strong>The check could not "
-        "finish:</strong> ",
-        Escape(std::string(s.result->status().message())), "</p></div>", when);
+    return JobFailed("trail-result", "The check",
+                     std::string(s.result->status().message()), when);
   }
   const VerifyReport& r = **s.result;
   std::string html = absl::StrCat("<div id=\"trail-result\" data-outcome=\"",
@@ -84,10 +81,6 @@ std::string TrailPage(const TrailCheck::State& s) {
   parts.main_html = main;
   parts.script = "governance.js";
   return Page(parts);
-}
-
-nlohmann::json TrailStatus(const TrailCheck::State& s) {
-  return JobStatus(s.running, s.done, s.total, s.result.has_value());
 }
 
 }  // namespace reconnect::service::web

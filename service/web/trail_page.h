@@ -18,9 +18,6 @@ std::string TrailPage(const TrailCheck::State& state);
 // The last check's result alone (for the static report).
 std::string TrailResult(const TrailCheck::State& state);
 
-// {"running", "checked", "total", "finished"}: what the page's script polls.
-nlohmann::json TrailStatus(const TrailCheck::State& state);
-
 }  // namespace reconnect::service::web
 
 #endif  // RECONNECT_SERVICE_WEB_TRAIL_PAGE_H_

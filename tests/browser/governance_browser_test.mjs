@@ -8,24 +8,15 @@
 //
 //   node tests/browser/governance_browser_test.mjs RECONNECT SOURCE_DIR WORK_DIR NPM_PREFIX
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { startHarness } from './harness.mjs';
+import { startHarness, versionsBeside } from './harness.mjs';
 
 // Two versions: the bundled one, and a draft of the next beside it, which
 // the admin activates.
 const h = await startHarness(process.argv.slice(2), {
-  rules(work, source) {
-    const root = join(work, 'rules');
-    cpSync(join(source, 'rules', 'reconnect'), join(root, 'current'), { recursive: true });
-    cpSync(join(source, 'rules', 'reconnect'), join(root, 'next'), { recursive: true });
-    const metadata = join(root, 'next', 'ruleset.json');
-    writeFileSync(metadata, readFileSync(metadata, 'utf8')
-      .replace(/"version": "[^"]+"/, '"version": "9.0.0-draft"')
-      .replace('"status": "active"', '"status": "draft"'));
-    return root;
-  },
+  rules: (work, source) => versionsBeside(work, source),
 });
 const { base, call, check, pageAs, decisionSupport, governance, screenshots, source } = h;
 

@@ -8,7 +8,7 @@
 //   await h.finish();   // closes everything; exits 1 when a check failed
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -26,6 +26,21 @@ export const people = {
   ops: ['admin'],
   reviewer: ['clinician', 'auditor'],
 };
+
+// A rules directory of two versions in WORK/rules: the bundled rule set as
+// `current`, and beside it `next`, a draft 9.0.0-draft of it, whose files
+// `edit(dir)` may change further. Returns the directory, for `options.rules`.
+export function versionsBeside(work, source, edit = () => {}) {
+  const root = join(work, 'rules');
+  cpSync(join(source, 'rules', 'reconnect'), join(root, 'current'), { recursive: true });
+  cpSync(join(source, 'rules', 'reconnect'), join(root, 'next'), { recursive: true });
+  const metadata = join(root, 'next', 'ruleset.json');
+  writeFileSync(metadata, readFileSync(metadata, 'utf8')
+    .replace(/"version": "[^"]+"/, '"version": "9.0.0-draft"')
+    .replace('"status": "active"', '"status": "draft"'));
+  edit(join(root, 'next'));
+  return root;
+}
 
 function base64url(o) {
   return Buffer.from(JSON.stringify(o)).toString('base64url');

@@ -8,27 +8,22 @@
 //
 //   node tests/browser/impact_browser_test.mjs RECONNECT SOURCE_DIR WORK_DIR NPM_PREFIX STORE_TOOL
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
-import { startHarness } from './harness.mjs';
+import { startHarness, versionsBeside } from './harness.mjs';
 
 const storeTool = resolve(process.argv[6]);
 const decisions = 30000;
 const h = await startHarness(process.argv.slice(2, 6), {
   rules(work, source) {
-    const root = join(work, 'rules');
-    cpSync(join(source, 'rules', 'reconnect'), join(root, 'current'), { recursive: true });
-    cpSync(join(source, 'rules', 'reconnect'), join(root, 'next'), { recursive: true });
-    const metadata = join(root, 'next', 'ruleset.json');
-    writeFileSync(metadata, readFileSync(metadata, 'utf8')
-      .replace(/"version": "[^"]+"/, '"version": "9.0.0-draft"')
-      .replace('"status": "active"', '"status": "draft"'));
-    const params = join(root, 'next', 'params.json');
-    const raised = readFileSync(params, 'utf8')
-      .replace('"pcs_high": {"type": "int", "value": 30', '"pcs_high": {"type": "int", "value": 33');
-    assert.notEqual(raised, readFileSync(params, 'utf8'), 'the PCS cut-off was found');
-    writeFileSync(params, raised);
+    const root = versionsBeside(work, source, (next) => {
+      const params = join(next, 'params.json');
+      const raised = readFileSync(params, 'utf8')
+        .replace('"pcs_high": {"type": "int", "value": 30', '"pcs_high": {"type": "int", "value": 33');
+      assert.notEqual(raised, readFileSync(params, 'utf8'), 'the PCS cut-off was found');
+      writeFileSync(params, raised);
+    });
     execFileSync(storeTool, ['--out', join(work, 'audit.db'), '--source', source,
       '--decisions', String(decisions), '--days', '30']);
     return root;

@@ -27,6 +27,7 @@
 #include "service/audit/rule_outcomes.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
+#include "tests/testing/html.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/server_process.h"
 
@@ -35,18 +36,10 @@ namespace {
 
 using testing::HasSubstr;
 using testing::Not;
+using testing_util::Count;
 using testing_util::HttpCall;
 using testing_util::HttpReply;
 using testing_util::ServerProcess;
-
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos;
-       at = text.find(what, at + what.size())) {
-    ++n;
-  }
-  return n;
-}
 
 class GovernancePagesTest : public testing::Test {
  protected:

@@ -10,27 +10,21 @@
 #include "gtest/gtest.h"
 #include "service/web/diff_page.h"
 #include "service/web/impact_page.h"
+#include "service/web/job_view.h"
 #include "service/web/rules_in_practice_page.h"
 #include "service/web/trail_page.h"
 #include "service/web/versions_page.h"
+#include "tests/testing/html.h"
 
 namespace reconnect::service::web {
 namespace {
 
 using testing::HasSubstr;
 using testing::Not;
+using testing_util::Count;
 
 constexpr int64_t kDay = 20'000;  // 2024-10-04
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
-
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos;
-       at = text.find(what, at + what.size())) {
-    ++n;
-  }
-  return n;
-}
 
 VersionEntry Version(const std::string& version, const std::string& digest,
                      bool loaded, bool active, int64_t first_day = -1) {
@@ -161,7 +155,7 @@ TEST(TrailPageTest, SaysWhereTheTrailBrokeAndHowFarACheckHasGot) {
                               "value=\"4096\""));
   EXPECT_THAT(html, HasSubstr("Check the trail now</button>"));
   EXPECT_THAT(html, HasSubstr("<button type=\"submit\" disabled>"));
-  EXPECT_EQ(TrailStatus(state)["done"], 4096);
+  EXPECT_EQ(JobStatus(state)["done"], 4096);
 
   state.running = false;
   VerifyReport broken;
@@ -179,7 +173,7 @@ TEST(TrailPageTest, SaysWhereTheTrailBrokeAndHowFarACheckHasGot) {
   EXPECT_THAT(html, HasSubstr("data-outcome=\"error\""));
   EXPECT_THAT(html, HasSubstr("could not finish:</strong> cannot read "
                               "/x/audit.db: disk I/O"));
-  EXPECT_TRUE(TrailStatus(state)["finished"].get<bool>());
+  EXPECT_TRUE(JobStatus(state)["finished"].get<bool>());
 }
 
 TEST(ImpactPageTest, GainsAndLossesAreChartedWithExampleDecisions) {
@@ -201,7 +195,7 @@ TEST(ImpactPageTest, GainsAndLossesAreChartedWithExampleDecisions) {
   html = ImpactPage(view);
   EXPECT_THAT(html, HasSubstr("max=\"2000\" value=\"500\""));
   EXPECT_THAT(html, HasSubstr("500 of 2000 decisions"));
-  EXPECT_EQ(ImpactStatus(view.state)["total"], 2000);
+  EXPECT_EQ(JobStatus(view.state)["total"], 2000);
 
   view.state.running = false;
   ImpactReport report;
