@@ -37,6 +37,17 @@ try {
     assert.equal((await auditor.goto(`${base}/governance/impact`)).status(), 200);
     const chosen = await auditor.$eval('select[name="candidate"]', (s) => s.selectedOptions[0].textContent);
     assert.equal(chosen, 'reconnect 9.0.0-draft');
+    // A refused start says why on the page, naming the field.
+    const from = await auditor.$eval('input[name="from"]', (i) => i.value);
+    await auditor.$eval('input[name="from"]', (i) => { i.value = ''; });
+    await auditor.click('form.job button');
+    await auditor.waitForSelector('form.job .status.error');
+    assert.match(await auditor.$eval('form.job .status', (s) => s.textContent),
+      /Not started: 'from' must be a date/);
+    // The browser logs the refused post (400) as an error: that one was asked for.
+    assert.deepEqual(auditor.problems, ['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+    auditor.problems.length = 0;
+    await auditor.$eval('input[name="from"]', (i, v) => { i.value = v; }, from);
     await auditor.click('form.job button');
     // Watch the bar as the page's script moves it, across its reloads.
     const seen = [];

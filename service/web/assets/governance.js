@@ -62,9 +62,16 @@
 (function () {
   async function follow(statusUrl) {
     for (;;) {
-      const reply = await fetch(statusUrl, { credentials: "same-origin" });
-      if (!reply.ok) return;
-      const state = await reply.json();
+      let state;
+      try {
+        const reply = await fetch(statusUrl, { credentials: "same-origin" });
+        if (!reply.ok) return;
+        state = await reply.json();
+      } catch (e) {
+        // The service could not be reached: try again shortly.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
       const bar = document.getElementById("job-progress");
       if (bar !== null) {
         bar.max = Math.max(state.total, 1);
@@ -89,12 +96,20 @@
     status.textContent = "Starting\u2026";
     const body = {};
     for (const [name, value] of new FormData(form)) body[name] = value;
-    const reply = await fetch(form.action, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify(body),
-    });
+    let reply;
+    try {
+      reply = await fetch(form.action, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify(body),
+      });
+    } catch (e) {
+      status.textContent = "Not started: the service could not be reached.";
+      status.classList.add("error");
+      form.querySelector("button").disabled = false;
+      return;
+    }
     if (reply.status !== 202 && reply.status !== 409) {
       let message = "Not started (" + reply.status + ").";
       try {
