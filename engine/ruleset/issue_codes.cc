@@ -25,9 +25,14 @@ const std::vector<IssueCodeInfo>& AllIssueCodes() {
       {kUnknownCode,
        "a rule names a catalog code (or a tag) that the catalog lacks"},
       {kUnknownCatalogReference,
-       "a catalog entry names a component or discipline the catalog lacks"},
+       "a catalog entry names a component, discipline or technique the "
+       "catalog lacks"},
       {kNoDiscipline, "a technique has no discipline to deliver it"},
       {kBadEnumValue, "an audience or severity is not one of its values"},
+      {kPromptWithoutTechnique,
+       "a warning, not a refusal: a rule recommends a prompt without any "
+       "technique the prompt belongs to, or a prompt that belongs to no "
+       "technique and is not marked standalone"},
       {kBadTestCase, "a test file or test case is malformed"},
       {kNoTestCases, "the rule set has no test cases"},
       {kBadCanonicalContent,

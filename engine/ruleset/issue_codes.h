@@ -31,6 +31,9 @@ inline constexpr char kUnknownCode[] = "RS301";
 inline constexpr char kUnknownCatalogReference[] = "RS302";
 inline constexpr char kNoDiscipline[] = "RS303";
 inline constexpr char kBadEnumValue[] = "RS304";
+// A warning: a rule recommends a prompt without any technique it belongs
+// to, or a prompt that belongs to no technique and is not standalone.
+inline constexpr char kPromptWithoutTechnique[] = "RS305";
 
 // RS4xx: the rule set's own test cases.
 inline constexpr char kBadTestCase[] = "RS401";

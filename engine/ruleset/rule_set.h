@@ -204,6 +204,10 @@ struct LoadResult {
   // Null when `issues` is not empty.
   std::shared_ptr<const CompiledRuleSet> rule_set;
   std::vector<RuleSetIssue> issues;
+  // Problems that do not stop the rule set loading, for `reconnect lint`
+  // (e.g. a prompt recommended without its technique). Only set when the
+  // rule set loaded.
+  std::vector<RuleSetIssue> warnings;
 };
 
 // Loads, checks and compiles the rule set in directory `dir`. Never throws;
@@ -253,6 +257,8 @@ struct TestReport {
   std::vector<TestCaseResult> cases;
   std::vector<RuleSetIssue> issues;  // malformed test files or cases
   std::vector<std::string> rules_never_fired;
+  // Rules whose rendered reason no case asserts ("expect_reason").
+  std::vector<std::string> reasons_never_checked;
   size_t rules_total = 0;
   size_t passed() const;
   size_t failed() const;

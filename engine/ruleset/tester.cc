@@ -52,6 +52,71 @@ std::map<std::string, std::set<std::string>> CodesOf(
   return out;
 }
 
+std::map<std::string, std::string> ReasonsOf(const v1::Recommendation& r);
+
+// "expect_reason": {"rule.id": "the reason exactly as rendered", ...}.
+void CheckReasons(const SourceFile& f, ObjectReader& cr, const json& expected,
+                  const v1::Recommendation& rec, TestCaseResult& result,
+                  const std::set<std::string>& rule_ids,
+                  std::set<std::string>& checked) {
+  if (!expected.is_object()) {
+    cr.Error(issue_codes::kBadTestCase,
+             absl::StrCat("test case '", result.name,
+                          "': \"expect_reason\" must map rule ids to the "
+                          "reason text each should render"),
+             cr.KeyOffset("expect_reason"));
+    return;
+  }
+  const auto got = ReasonsOf(rec);
+  for (const auto& [rule_id, text] : expected.items()) {
+    if (!text.is_string()) {
+      cr.Error(issue_codes::kBadTestCase,
+               absl::StrCat("test case '", result.name, "': expect_reason '",
+                            rule_id, "' must be a string"),
+               f.FindString(rule_id, cr.KeyOffset("expect_reason")));
+      continue;
+    }
+    if (rule_ids.count(rule_id) == 0) {
+      cr.Error(issue_codes::kBadTestCase,
+               absl::StrCat("test case '", result.name, "': expect_reason '",
+                            rule_id, "' is not a rule of this rule set"),
+               f.FindString(rule_id, cr.KeyOffset("expect_reason")));
+      continue;
+    }
+    checked.insert(rule_id);
+    const auto it = got.find(rule_id);
+    if (it == got.end()) {
+      result.failures.push_back(absl::StrCat(
+          "expected a reason from rule '", rule_id,
+          "', but the plan cites none (the rule did not fire, or everything "
+          "it recommended was held back)"));
+    } else if (it->second != text.get<std::string>()) {
+      result.failures.push_back(
+          absl::StrCat("rule '", rule_id, "' gave the reason \"", it->second,
+                       "\", expected \"", text.get<std::string>(), "\""));
+    }
+  }
+}
+
+// Each rule's rendered reason, wherever the plan cites it.
+std::map<std::string, std::string> ReasonsOf(const v1::Recommendation& r) {
+  std::map<std::string, std::string> out;
+  auto add = [&](const v1::Rationale& rationale) {
+    for (const auto& reason : rationale.reasons())
+      out.emplace(reason.rule_id(), reason.reason());
+  };
+  for (const auto& c : r.components()) {
+    for (const auto& t : c.techniques()) add(t.rationale());
+  }
+  for (const auto& d : r.disciplines()) add(d.rationale());
+  for (const auto& g : r.skills_gaps()) add(g.rationale());
+  for (const auto& p : r.prompts()) add(p.rationale());
+  for (const auto& a : r.alerts()) add(a.rationale());
+  for (const auto& c : r.considerations()) add(c.rationale());
+  for (const auto& h : r.held()) add(h.held_by());
+  return out;
+}
+
 }  // namespace
 
 TestReport RunRuleSetTests(const std::filesystem::path& dir,
@@ -60,6 +125,10 @@ TestReport RunRuleSetTests(const std::filesystem::path& dir,
   TestReport report;
   report.rules_total = rule_set.rule_count();
   std::vector<bool> fired_any(rule_set.rule_count(), false);
+  std::set<std::string> reason_checked, rule_ids;
+  for (size_t i = 0; i < rule_set.rule_count(); ++i) {
+    rule_ids.insert(rule_set.rule_id(i));
+  }
   const auto* descriptor =
       google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
           rule_set.input_type());
@@ -105,8 +174,8 @@ TestReport RunRuleSetTests(const std::filesystem::path& dir,
         cr.Error(issue_codes::kBadTestCase, "every test case needs a \"name\"");
         continue;
       }
-      cr.RejectUnknownKeys(
-          {"name", "description", "assessment", "expect", "expect_not"});
+      cr.RejectUnknownKeys({"name", "description", "assessment", "expect",
+                            "expect_not", "expect_reason"});
       TestCaseResult result{rel, name, {}};
       const json* input_json = cr.Member("assessment");
       if (input_json == nullptr || !input_json->is_object()) {
@@ -164,11 +233,17 @@ TestReport RunRuleSetTests(const std::filesystem::path& dir,
           }
         }
       }
+      if (const json* e = cr.Member("expect_reason")) {
+        CheckReasons(*f, cr, *e, rec, result, rule_ids, reason_checked);
+      }
       report.cases.push_back(std::move(result));
     }
   }
   for (size_t i = 0; i < fired_any.size(); ++i) {
     if (!fired_any[i]) report.rules_never_fired.push_back(rule_set.rule_id(i));
+    if (reason_checked.count(rule_set.rule_id(i)) == 0) {
+      report.reasons_never_checked.push_back(rule_set.rule_id(i));
+    }
   }
   return report;
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/cel/runtime/program.h"
+#include "engine/ruleset/layout.h"
 #include "engine/ruleset/rule_set.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
@@ -188,19 +189,48 @@ int RunExpr(const std::string& expression,
                                            : rules_dir + "/" + at);
 }
 
-int RunLint(const std::string& dir) {
-  auto rs = LoadOrReport(dir);
-  if (!rs) return 1;
-  std::cout << dir << ": ok: " << rs->metadata().id << " "
-            << rs->metadata().version << ", " << rs->rule_count()
-            << " rules, digest " << rs->digest() << "\n";
+namespace {
+
+// The rule sets `dir` names: itself, or each version directory under it.
+std::vector<std::string> VersionDirs(const std::string& dir) {
+  std::vector<std::string> dirs;
+  for (const auto& d : ruleset::RuleSetDirectories(dir)) {
+    dirs.push_back(d.string());
+  }
+  if (dirs.empty()) dirs.push_back(dir);  // LoadRuleSet says what is wrong
+  return dirs;
+}
+
+int LintOne(const std::string& dir) {
+  ruleset::LoadResult loaded = ruleset::LoadRuleSet(dir);
+  for (const auto& issue : loaded.issues) {
+    std::cerr << dir << "/" << issue.ToString() << "\n";
+  }
+  if (!loaded.rule_set) {
+    std::cerr << dir << ": " << loaded.issues.size()
+              << " problem(s); rule set not loaded\n";
+    return 1;
+  }
+  for (const auto& warning : loaded.warnings) {
+    std::cerr << dir << "/" << warning.ToString() << " (warning)\n";
+  }
+  const auto& rs = *loaded.rule_set;
+  std::cout << dir << ": ok: " << rs.metadata().id << " "
+            << rs.metadata().version << ", " << rs.rule_count()
+            << " rules, digest " << rs.digest();
+  if (!loaded.warnings.empty()) {
+    std::cout << ", " << loaded.warnings.size() << " warning(s)";
+  }
+  std::cout << "\n";
   return 0;
 }
 
-int RunTest(const std::string& dir, double min_coverage_percent) {
+int TestOne(const std::string& dir, double min_coverage_percent) {
   auto rs = LoadOrReport(dir);
   if (!rs) return 1;
   ruleset::TestReport report = ruleset::RunRuleSetTests(dir, *rs);
+  std::cout << dir << ": " << rs->metadata().id << " " << rs->metadata().version
+            << "\n";
   for (const auto& issue : report.issues)
     std::cout << dir << "/" << issue.ToString() << "\n";
   for (const auto& c : report.cases) {
@@ -221,6 +251,11 @@ int RunTest(const std::string& dir, double min_coverage_percent) {
             << "%)\n";
   for (const auto& id : report.rules_never_fired)
     std::cout << "    never fired: " << id << "\n";
+  std::cout << "reasons checked: "
+            << report.rules_total - report.reasons_never_checked.size() << "/"
+            << report.rules_total << " rules (expect_reason)\n";
+  for (const auto& id : report.reasons_never_checked)
+    std::cout << "    reason never checked: " << id << "\n";
   std::cout << report.passed() << " passed, " << report.failed() << " failed\n";
   if (percent < min_coverage_percent) {
     std::cout << "coverage " << percent << "% is below the required "
@@ -230,6 +265,22 @@ int RunTest(const std::string& dir, double min_coverage_percent) {
   return report.failed() == 0 && report.issues.empty() && !report.cases.empty()
              ? 0
              : 1;
+}
+
+}  // namespace
+
+int RunLint(const std::string& dir) {
+  int status = 0;
+  for (const std::string& d : VersionDirs(dir)) status |= LintOne(d);
+  return status;
+}
+
+int RunTest(const std::string& dir, double min_coverage_percent) {
+  int status = 0;
+  for (const std::string& d : VersionDirs(dir)) {
+    status |= TestOne(d, min_coverage_percent);
+  }
+  return status;
 }
 
 namespace {

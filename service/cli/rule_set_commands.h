@@ -11,11 +11,14 @@ namespace reconnect::service {
 // returns the process exit code: 0 on success, 1 when the input or the rule
 // set has problems (all reported), 2 on a usage error.
 
-// Loads and checks a rule set; prints every issue as file:line:col.
+// Loads and checks a rule set, or each version under `dir`; prints every
+// issue and warning as file:line:col.
 int RunLint(const std::string& dir);
 
-// Runs a rule set's own test cases and prints rule coverage. Fails when a
-// case fails or coverage is below `min_coverage_percent`.
+// Runs a rule set's own test cases (each version's, under a versions
+// directory) and prints rule coverage and which rules' reasons no case
+// checks. Fails when a case fails or coverage is below
+// `min_coverage_percent`.
 int RunTest(const std::string& dir, double min_coverage_percent);
 
 // Evaluates one assessment (protobuf JSON, from `file` or "-" for stdin)

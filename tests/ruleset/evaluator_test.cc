@@ -77,6 +77,43 @@ TEST(RuleSetEvaluatorTest, HigherPriorityRuleHoldsBackLowerPriorityItems) {
   EXPECT_EQ(held.alerts(0).title(), "A1");
 }
 
+// Holding back every technique a prompt belongs to holds back the prompt:
+// no prompt is offered for work that waits.
+TEST(RuleSetEvaluatorTest, HoldingATechniqueHoldsItsPrompts) {
+  TempRuleSet rs;
+  std::string catalog = rs.Read("catalog.json");
+  const std::string p1 =
+      R"("code": "p1", "text": "P1", "audience": "clinician")";
+  catalog.replace(catalog.find(p1), p1.size(),
+                  p1 + R"(, "techniques": ["t1"])");
+  rs.Write("catalog.json", catalog);
+  rs.Write("rules/main.json", R"json({"rules": [
+  {"id": "r.low", "title": "Low", "when": "true", "priority": 1,
+   "recommend": {"techniques": ["t1", "t2"], "prompts": ["p1", "p2"]}, "rationale": "low", "source": "s"},
+  {"id": "r.guard", "title": "Guard", "when": "has(assessment.scores.pcs_total)", "priority": 10,
+   "recommend": {"alerts": ["a1"]}, "suppress": {"techniques": ["tag:x"]},
+   "rationale": "guard", "source": "s"}
+]})json");
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+
+  const v1::Recommendation quiet = Evaluate(*compiled, "{}");
+  ASSERT_EQ(quiet.prompts_size(), 2);
+  EXPECT_THAT(quiet.held(), IsEmpty());
+
+  const v1::Recommendation held =
+      Evaluate(*compiled, R"({"scores": {"pcsTotal": 1}})");
+  EXPECT_THAT(TechniqueCodes(held), ElementsAre("t2"));
+  ASSERT_EQ(held.prompts_size(), 1);
+  EXPECT_EQ(held.prompts(0).code(), "p2");  // it belongs to no technique
+  ASSERT_EQ(held.held_size(), 2);
+  EXPECT_EQ(held.held(0).code(), "t1");
+  EXPECT_EQ(held.held(1).code(), "p1");
+  EXPECT_EQ(held.held(1).kind(), v1::ITEM_KIND_PROMPT);
+  EXPECT_THAT(held.held(1).recommended_by(), ElementsAre("r.low"));
+  EXPECT_EQ(held.held(1).held_by().reasons(0).rule_id(), "r.guard");
+}
+
 TEST(RuleSetEvaluatorTest, EqualPriorityDoesNotSuppress) {
   TempRuleSet rs;
   std::string rules = kTwoRules;
@@ -221,8 +258,49 @@ TEST(RuleSetTesterTest, ReportsFailuresAndCoverage) {
                   "tests/cases.json:4:27: test case 'bad input': "
                   "\"assessment\" is not a valid reconnect.v1.Assessment"));
   EXPECT_THAT(report.rules_never_fired, ElementsAre("r.guard"));
+  EXPECT_THAT(report.reasons_never_checked, ElementsAre("r.guard", "r.low"));
   EXPECT_EQ(report.passed(), 1u);
   EXPECT_EQ(report.failed(), 1u);
+}
+
+// Cases assert each rule's reason exactly as rendered, so that a reason
+// claiming something the input does not say fails its test.
+TEST(RuleSetTesterTest, ChecksReasonText) {
+  TempRuleSet rs;
+  rs.Write("tests/cases.json", R"({"cases": [
+    {"name": "right", "assessment": {"scores": {"pcs_total": 31}},
+     "expect_reason": {"r.high": "PCS 31 >= 30"}},
+    {"name": "wrong", "assessment": {"scores": {"pcs_total": 32}},
+     "expect_reason": {"r.high": "PCS 31 >= 30"}},
+    {"name": "not fired", "assessment": {}, "expect_reason": {"r.high": "PCS 31 >= 30"}},
+    {"name": "unknown rule", "assessment": {}, "expect_reason": {"r.nope": "x", "r.high": 3}},
+    {"name": "not a map", "assessment": {}, "expect_reason": ["r.high"]}
+  ]})");
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+  TestReport report = RunRuleSetTests(rs.dir(), *compiled);
+  ASSERT_EQ(report.cases.size(), 5u);
+  EXPECT_THAT(report.cases[0].failures, IsEmpty());
+  EXPECT_THAT(report.cases[1].failures,
+              ElementsAre("rule 'r.high' gave the reason \"PCS 32 >= 30\", "
+                          "expected \"PCS 31 >= 30\""));
+  EXPECT_THAT(report.cases[2].failures,
+              ElementsAre(testing::StartsWith(
+                  "expected a reason from rule 'r.high', but the plan cites "
+                  "none")));
+  std::vector<std::string> issues;
+  for (const auto& i : report.issues) issues.push_back(i.ToString());
+  EXPECT_THAT(
+      issues,
+      ElementsAre(
+          testing::HasSubstr("tests/cases.json:7:81: test case 'unknown "
+                             "rule': expect_reason 'r.high' must be a string"),
+          testing::HasSubstr("tests/cases.json:7:66: test case 'unknown "
+                             "rule': expect_reason 'r.nope' is not a rule of "
+                             "this rule set [RS401]"),
+          testing::HasSubstr("\"expect_reason\" must map rule ids to the "
+                             "reason text each should render")));
+  EXPECT_THAT(report.reasons_never_checked, IsEmpty());
 }
 
 }  // namespace

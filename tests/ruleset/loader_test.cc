@@ -18,6 +18,7 @@
 namespace reconnect::ruleset {
 namespace {
 
+using testing::AllOf;
 using testing::ElementsAre;
 using testing::EndsWith;
 using testing::HasSubstr;
@@ -255,6 +256,67 @@ TEST(LoaderTest, CatalogReferencesAreChecked) {
            HasSubstr(
                "\"audience\" must be clinician, patient, partner or team"),
            HasSubstr("\"severity\" must be info, warning or critical")}));
+}
+
+// The catalog's prompts name the techniques they belong to, or say they
+// stand alone; a rule recommending a prompt without its technique is a
+// warning, which does not stop the rule set loading.
+constexpr char kPromptCatalog[] = R"({
+  "components": [{"code": "c1", "display": "C1"}],
+  "disciplines": [{"code": "d1", "display": "D1"}],
+  "techniques": [{"code": "t1", "display": "T1", "component": "c1", "disciplines": ["d1"]},
+                 {"code": "t2", "display": "T2", "component": "c1", "disciplines": ["d1"]}],
+  "prompts": [{"code": "p1", "text": "P1", "audience": "patient", "techniques": ["t1"]},
+              {"code": "p2", "text": "P2", "audience": "patient"},
+              {"code": "p3", "text": "P3", "audience": "patient", "standalone": true}]
+})";
+
+TEST(LoaderTest, PromptWithoutItsTechniqueIsAWarning) {
+  TempRuleSet rs;
+  rs.Write("catalog.json", kPromptCatalog);
+  rs.Write("rules/main.json", R"({"rules": [
+  {"id": "r.with", "title": "With", "when": "true", "recommend": {"techniques": ["t1"], "prompts": ["p1", "p3"]},
+   "rationale": "r", "source": "s"},
+  {"id": "r.without", "title": "Without", "when": "true",
+   "recommend": {"techniques": ["t2"], "prompts": ["p1", "p2"]}, "rationale": "r", "source": "s"}
+]})");
+  LoadResult r = LoadRuleSet(rs.dir());
+  ASSERT_NE(r.rule_set, nullptr);
+  EXPECT_THAT(r.issues, testing::IsEmpty());
+  std::vector<std::string> warnings;
+  for (const auto& w : r.warnings) {
+    EXPECT_EQ(w.code, "RS305");
+    warnings.push_back(w.ToString());
+  }
+  EXPECT_THAT(
+      warnings,
+      ElementsAre(
+          AllOf(HasSubstr("rules/main.json:5:52: rule 'r.without': "
+                          "recommends prompt 'p1' without its technique (t1) "
+                          "[RS305]")),
+          AllOf(HasSubstr("rules/main.json:5:"),
+                HasSubstr("prompt 'p2' belongs to no technique and is not "
+                          "marked standalone"))));
+}
+
+TEST(LoaderTest, PromptTechniquesAreChecked) {
+  TempRuleSet rs;
+  std::string catalog = kPromptCatalog;
+  catalog.replace(catalog.find("\"techniques\": [\"t1\"]"), 20,
+                  "\"techniques\": [\"t9\"]");
+  catalog.replace(catalog.find("\"standalone\": true"), 18,
+                  "\"standalone\": true, \"techniques\": [\"t2\"]");
+  catalog.replace(catalog.find("\"audience\": \"patient\"}"), 22,
+                  "\"audience\": \"patient\", \"standalone\": \"yes\"}");
+  rs.Write("catalog.json", catalog);
+  EXPECT_THAT(
+      Issues(rs),
+      testing::IsSupersetOf(
+          {HasSubstr("prompt 'p1': unknown technique 't9' [RS302]"),
+           HasSubstr("prompt 'p3': a standalone prompt belongs to no "
+                     "technique; give \"techniques\" or \"standalone\", not "
+                     "both [RS104]"),
+           HasSubstr("\"standalone\" must be true or false [RS104]")}));
 }
 
 TEST(LoaderTest, MetadataIsValidated) {

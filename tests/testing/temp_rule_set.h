@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 
@@ -59,6 +60,10 @@ class TempRuleSet {
 
   void Write(const std::string& relative, const std::string& content) const {
     std::ofstream(dir_ / relative, std::ios::trunc) << content;
+  }
+  std::string Read(const std::string& relative) const {
+    std::ifstream in(dir_ / relative);
+    return std::string(std::istreambuf_iterator<char>(in), {});
   }
   const std::filesystem::path& dir() const { return dir_; }
 

@@ -118,10 +118,30 @@ void RuleSetCompiler::ReadCatalog(const SourceFile& f) {
     }
   });
   each("prompts", [&](ObjectReader& er, const std::string& code) {
-    er.RejectUnknownKeys({"code", "text", "audience", "tags"});
+    er.RejectUnknownKeys(
+        {"code", "text", "audience", "tags", "techniques", "standalone"});
     CatalogItem* item = add_item(kPrompt, er, code);
     if (item == nullptr) return;
     item->text = er.String("text", true);
+    item->standalone = er.Bool("standalone", false);
+    for (const std::string& t : er.StringList("techniques")) {
+      if (auto it = codes_[kTechnique].find(t);
+          it != codes_[kTechnique].end()) {
+        item->techniques.push_back(it->second);
+      } else {
+        er.Error(
+            issue_codes::kUnknownCatalogReference,
+            absl::StrCat("prompt '", code, "': unknown technique '", t, "'"),
+            er.KeyOffset("techniques"));
+      }
+    }
+    if (item->standalone && !item->techniques.empty()) {
+      er.Error(issue_codes::kMissingOrWrongShape,
+               absl::StrCat("prompt '", code,
+                            "': a standalone prompt belongs to no technique; "
+                            "give \"techniques\" or \"standalone\", not both"),
+               er.KeyOffset("standalone"));
+    }
     const std::string audience = er.String("audience", true);
     static const std::map<std::string, int> kAudiences = {
         {"clinician", v1::AUDIENCE_CLINICIAN},

@@ -100,6 +100,7 @@ LoadResult RuleSetCompiler::Run(const RuleSetSource& source, Extra* extra) {
     }
   }
   result.rule_set = std::move(out_);
+  result.warnings = std::move(warnings_);
   return result;
 }
 

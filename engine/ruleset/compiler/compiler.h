@@ -81,6 +81,10 @@ class RuleSetCompiler {
   void ReadRationale(const SourceFile& f, ObjectReader& r, CompiledRule& rule);
   void ReadItems(const SourceFile& f, ObjectReader& r, const char* key,
                  CompiledRule& rule, bool suppress);
+  void HoldPromptsOfHeldTechniques(const CompiledRule& rule,
+                                   std::vector<bool>& mask);
+  void WarnOfPromptsWithoutTechnique(const SourceFile& f, ObjectReader& items,
+                                     const CompiledRule& rule);
   static void AddFacts(std::vector<int>& into, const std::vector<int>& facts);
   // expressions.cc
   void DeclarePoisoned(const std::string& name);
@@ -105,6 +109,8 @@ class RuleSetCompiler {
   std::unique_ptr<CompiledRuleSetImpl> out_;
   std::unique_ptr<cel::ExpressionSetBuilder> builder_;
   std::vector<RuleSetIssue> issues_;
+  // What lint reports without refusing the rule set.
+  std::vector<RuleSetIssue> warnings_;
   std::string input_name_;
   std::array<absl::flat_hash_map<std::string, int>, kItemKinds> codes_;
   std::set<std::string> rule_ids_;

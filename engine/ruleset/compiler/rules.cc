@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/ruleset/compiler/compiler.h"
 #include "engine/ruleset/issue_codes.h"
 #include "re2/re2.h"
@@ -168,10 +169,62 @@ void RuleSetCompiler::ReadItems(const SourceFile& f, ObjectReader& r,
             at);
       }
     }
+    if (suppress && kind == kPrompt) HoldPromptsOfHeldTechniques(rule, mask);
     if (suppress && std::find(mask.begin(), mask.end(), true) != mask.end()) {
       rule.suppress[kind] = std::move(mask);
       rule.suppresses_anything = true;
     }
+  }
+  if (!suppress) WarnOfPromptsWithoutTechnique(f, ir, rule);
+}
+
+void RuleSetCompiler::HoldPromptsOfHeldTechniques(const CompiledRule& rule,
+                                                  std::vector<bool>& mask) {
+  const std::vector<bool>& held = rule.suppress[kTechnique];
+  if (held.empty()) return;
+  const auto& prompts = out_->catalog_[kPrompt];
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    const std::vector<int>& ts = prompts[p].techniques;
+    if (!ts.empty() &&
+        std::all_of(ts.begin(), ts.end(), [&](int t) { return held[t]; })) {
+      mask[p] = true;
+    }
+  }
+}
+
+void RuleSetCompiler::WarnOfPromptsWithoutTechnique(const SourceFile& f,
+                                                    ObjectReader& items,
+                                                    const CompiledRule& rule) {
+  const auto& techniques = rule.recommend[kTechnique];
+  for (int p : rule.recommend[kPrompt]) {
+    const CatalogItem& prompt = out_->catalog_[kPrompt][p];
+    if (prompt.standalone) continue;
+    const bool with_technique = std::any_of(
+        prompt.techniques.begin(), prompt.techniques.end(), [&](int t) {
+          return std::find(techniques.begin(), techniques.end(), t) !=
+                 techniques.end();
+        });
+    if (with_technique) continue;
+    std::string message;
+    if (prompt.techniques.empty()) {
+      message = absl::StrCat(
+          "prompt '", prompt.code,
+          "' belongs to no technique and is not marked standalone in the "
+          "catalog, so no hold on a technique can hold it back");
+    } else {
+      std::vector<std::string> codes;
+      for (int t : prompt.techniques)
+        codes.push_back(out_->catalog_[kTechnique][t].code);
+      message = absl::StrCat("recommends prompt '", prompt.code,
+                             "' without its technique (",
+                             absl::StrJoin(codes, " or "), ")");
+    }
+    std::vector<RuleSetIssue> found;
+    ObjectReader(f, items.json(), "\"recommend\"", rule.id, items.anchor(),
+                 found)
+        .Error(issue_codes::kPromptWithoutTechnique, std::move(message),
+               f.FindString(prompt.code, items.anchor()));
+    for (RuleSetIssue& w : found) warnings_.push_back(std::move(w));
   }
 }
 

@@ -35,7 +35,12 @@ struct CatalogItem {
   int component = -1;            // techniques
   std::vector<int> disciplines;  // techniques: who can deliver
   int audience = 0;              // prompts: reconnect.v1.Audience
-  int severity = 0;              // alerts: reconnect.v1.Severity
+  // prompts: the techniques the prompt belongs to; a rule that holds back
+  // every one of them holds back the prompt too.
+  std::vector<int> techniques;
+  // prompts: stands on its own, belonging to no technique.
+  bool standalone = false;
+  int severity = 0;  // alerts: reconnect.v1.Severity
 };
 
 struct Component {

@@ -88,6 +88,18 @@ int64_t ObjectReader::Int(const char* key, int64_t fallback) {
   return v->get<int64_t>();
 }
 
+bool ObjectReader::Bool(const char* key, bool fallback) {
+  const nlohmann::json* v = Member(key);
+  if (v == nullptr) return fallback;
+  if (!v->is_boolean()) {
+    Error(issue_codes::kMissingOrWrongShape,
+          absl::StrCat(context_, ": \"", key, "\" must be true or false"),
+          KeyOffset(key));
+    return fallback;
+  }
+  return v->get<bool>();
+}
+
 std::optional<std::string> ObjectReader::Expression(
     const char* key, bool required, std::vector<size_t>& line_offsets) {
   line_offsets.clear();

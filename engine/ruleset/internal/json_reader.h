@@ -28,6 +28,7 @@ class ObjectReader {
   std::string String(const char* key, bool required);
   std::vector<std::string> StringList(const char* key);
   int64_t Int(const char* key, int64_t fallback);
+  bool Bool(const char* key, bool fallback);
   // The text of an expression given as a string or as a list of lines; the
   // literal offsets of its lines, for positions, go to `line_offsets`.
   std::optional<std::string> Expression(const char* key, bool required,
