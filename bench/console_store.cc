@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
         "must be at least 1");
   }
   std::filesystem::remove(out);
-  auto loaded = reconnect::ruleset::LoadRuleSet(source / "rules/reconnect");
+  auto loaded = reconnect::ruleset::LoadRuleSet(source / "rules/reconnect/1.0.5");
   if (!loaded.rule_set) return Fail("the bundled rule set does not load");
   const auto& rs = *loaded.rule_set;
 

@@ -34,7 +34,7 @@ std::string ReadFile(const std::filesystem::path& p) {
 
 std::shared_ptr<const ruleset::CompiledRuleSet> BundledRuleSet() {
   static const auto rs =
-      ruleset::LoadRuleSet(kSource + "/rules/reconnect").rule_set;
+      ruleset::LoadRuleSet(kSource + "/rules/reconnect/1.0.5").rule_set;
   return rs;
 }
 
@@ -146,7 +146,7 @@ void BM_DecideWhyNot(benchmark::State& state, const std::string& example) {
 
 void BM_LoadBundledRuleSet(benchmark::State& state) {
   for (auto _ : state) {
-    auto r = ruleset::LoadRuleSet(kSource + "/rules/reconnect");
+    auto r = ruleset::LoadRuleSet(kSource + "/rules/reconnect/1.0.5");
     if (!r.rule_set) state.SkipWithError("the bundled rule set did not load");
     benchmark::DoNotOptimize(r);
   }
@@ -158,7 +158,7 @@ void BM_Load150Rules(benchmark::State& state) {
   const auto dir =
       std::filesystem::temp_directory_path() / "reconnect-bench-150";
   std::filesystem::remove_all(dir);
-  std::filesystem::copy(kSource + "/rules/reconnect", dir,
+  std::filesystem::copy(kSource + "/rules/reconnect/1.0.5", dir,
                         std::filesystem::copy_options::recursive);
   nlohmann::json all = nlohmann::json::array();
   for (const auto& entry : std::filesystem::directory_iterator(dir / "rules")) {

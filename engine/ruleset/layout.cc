@@ -32,6 +32,16 @@ bool VersionLess(const std::string& a, const std::string& b) {
   return VersionKey(a) < VersionKey(b);
 }
 
+bool PreferredAsActive(const std::string& a_status,
+                       const std::string& a_version,
+                       const std::string& b_status,
+                       const std::string& b_version) {
+  const bool a_active = a_status == "active";
+  const bool b_active = b_status == "active";
+  if (a_active != b_active) return a_active;
+  return VersionLess(b_version, a_version);
+}
+
 std::vector<std::filesystem::path> RuleSetDirectories(
     const std::filesystem::path& root) {
   std::error_code ec;

@@ -42,6 +42,13 @@ inline constexpr char kVersionPattern[] =
 // one version compare as text.
 bool VersionLess(const std::string& a, const std::string& b);
 
+// Whether version `a` should be served as active rather than `b`, when no
+// one has activated a version: an "active" status first, then the newer.
+bool PreferredAsActive(const std::string& a_status,
+                       const std::string& a_version,
+                       const std::string& b_status,
+                       const std::string& b_version);
+
 // The rule sets under `root`: `root` itself when it holds kMetadataFile,
 // or else each subdirectory that does (one per version), sorted by path.
 std::vector<std::filesystem::path> RuleSetDirectories(

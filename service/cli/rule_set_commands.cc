@@ -26,9 +26,30 @@ namespace {
 
 constexpr size_t kMaxInputBytes = 4 << 20;
 
-// Loads a rule set, printing its issues; null on failure.
+// `dir` itself when it is one rule set; given a versions directory, the
+// version the server would serve as active (of those that load).
+std::string ChosenVersionDir(const std::string& dir) {
+  const auto versions = ruleset::RuleSetDirectories(dir);
+  if (versions.size() == 1) return versions[0].string();
+  std::string chosen = dir;
+  ruleset::RuleSetMetadata best;
+  for (const auto& v : versions) {
+    const ruleset::LoadResult r = ruleset::LoadRuleSet(v);
+    if (!r.rule_set) continue;
+    const auto& m = r.rule_set->metadata();
+    if (chosen == dir || ruleset::PreferredAsActive(
+                             m.status, m.version, best.status, best.version)) {
+      chosen = v.string();
+      best = m;
+    }
+  }
+  return chosen;
+}
+
+// Loads a rule set (ChosenVersionDir), printing its issues; null on failure.
 std::shared_ptr<const ruleset::CompiledRuleSet> LoadOrReport(
-    const std::string& dir) {
+    const std::string& given) {
+  const std::string dir = ChosenVersionDir(given);
   ruleset::LoadResult loaded = ruleset::LoadRuleSet(dir);
   for (const auto& issue : loaded.issues) {
     std::cerr << dir << "/" << issue.ToString() << "\n";
@@ -116,7 +137,8 @@ int PrintExprResult(const cel::Value& value, const std::string& location) {
 
 int RunExpr(const std::string& expression,
             const std::vector<std::string>& variables,
-            const std::string& rules_dir, const std::string& assessment_file) {
+            const std::string& given_rules_dir,
+            const std::string& assessment_file) {
   std::vector<std::pair<std::string, cel::Value>> vars;
   for (const std::string& v : variables) {
     const size_t eq = v.find('=');
@@ -133,7 +155,7 @@ int RunExpr(const std::string& expression,
     }
     vars.emplace_back(name, JsonToValue(json));
   }
-  if (rules_dir.empty()) {
+  if (given_rules_dir.empty()) {
     if (!assessment_file.empty()) {
       std::cerr << "--assessment needs --rules, whose rule set names the "
                    "input type\n";
@@ -175,6 +197,7 @@ int RunExpr(const std::string& expression,
       return 1;
     }
   }
+  const std::string rules_dir = ChosenVersionDir(given_rules_dir);
   const ruleset::ExpressionResult result =
       ruleset::EvaluateExpression(rules_dir, expression, vars, &assessment);
   for (const auto& issue : result.issues) {

@@ -183,10 +183,9 @@ bool RuleSetVersions::ReloadLocked() {
   }
   std::shared_ptr<const ruleset::CompiledRuleSet> active;
   auto better = [](const auto& a, const auto& b) {
-    const bool a_active = a->metadata().status == "active";
-    const bool b_active = b->metadata().status == "active";
-    if (a_active != b_active) return a_active;
-    return ruleset::VersionLess(b->metadata().version, a->metadata().version);
+    return ruleset::PreferredAsActive(
+        a->metadata().status, a->metadata().version, b->metadata().status,
+        b->metadata().version);
   };
   for (const auto& v : versions) {
     if (!active || better(v, active)) active = v;

@@ -32,8 +32,8 @@ export const people = {
 // `edit(dir)` may change further. Returns the directory, for `options.rules`.
 export function versionsBeside(work, source, edit = () => {}) {
   const root = join(work, 'rules');
-  cpSync(join(source, 'rules', 'reconnect'), join(root, 'current'), { recursive: true });
-  cpSync(join(source, 'rules', 'reconnect'), join(root, 'next'), { recursive: true });
+  cpSync(join(source, 'rules', 'reconnect', '1.0.5'), join(root, 'current'), { recursive: true });
+  cpSync(join(source, 'rules', 'reconnect', '1.0.5'), join(root, 'next'), { recursive: true });
   const metadata = join(root, 'next', 'ruleset.json');
   writeFileSync(metadata, readFileSync(metadata, 'utf8')
     .replace(/"version": "[^"]+"/, '"version": "9.0.0-draft"')
@@ -80,7 +80,7 @@ export async function startHarness(argv, options = {}) {
     ],
   }));
   writeFileSync(join(work, 'patient.key'), randomBytes(48));
-  const rules = options.rules ? options.rules(work, source) : join(source, 'rules', 'reconnect');
+  const rules = options.rules ? options.rules(work, source) : join(source, 'rules', 'reconnect', '1.0.5');
 
   function signed(header, claims) {
     const input = `${base64url(header)}.${base64url(claims)}`;

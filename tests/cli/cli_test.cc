@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -15,6 +16,7 @@ namespace {
 
 using testing::HasSubstr;
 using testing::MatchesRegex;
+using testing::Not;
 
 struct CommandResult {
   int exit_code;
@@ -48,24 +50,90 @@ CommandResult Reconnect(const std::string& args,
   return r;
 }
 
-TEST(CliTest, LintTheBundledRuleSet) {
+// rules/reconnect holds one directory per version; lint and test take the
+// versions directory or one version.
+TEST(CliTest, LintTheBundledRuleSets) {
   const CommandResult r = Reconnect("lint rules/reconnect");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // 1.0.5 predates the catalog's prompt-to-technique links, so lint warns
-  // about each prompt it recommends; warnings do not fail lint.
-  EXPECT_THAT(r.out, MatchesRegex("rules/reconnect: ok: reconnect 1\\.0\\.5, "
-                                  "[0-9]+ rules, digest [0-9a-f]{64}, "
-                                  "[0-9]+ warning\\(s\\)\n"));
-  EXPECT_THAT(r.err, HasSubstr("rules/reconnect/rules/behavioural_activation."
-                               "json:"));
+  // about each prompt it recommends; warnings do not fail lint. 1.1.0 has
+  // none.
+  EXPECT_THAT(
+      r.out, MatchesRegex("rules/reconnect/1\\.0\\.5: ok: reconnect 1\\.0\\.5, "
+                          "[0-9]+ rules, digest [0-9a-f]{64}, "
+                          "[0-9]+ warning\\(s\\)\n"
+                          "rules/reconnect/1\\.1\\.0: ok: reconnect 1\\.1\\.0, "
+                          "[0-9]+ rules, digest [0-9a-f]{64}\n"));
+  EXPECT_THAT(r.err, HasSubstr("rules/reconnect/1.0.5/rules/"
+                               "behavioural_activation.json:"));
   EXPECT_THAT(r.err, HasSubstr("[RS305] (warning)\n"));
+  EXPECT_THAT(r.err, Not(HasSubstr("rules/reconnect/1.1.0/")));
 }
 
 TEST(CliTest, RuleSetCasesPassWithFullCoverage) {
   const CommandResult r = Reconnect("test rules/reconnect --min_coverage=100");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("(100%)"));
+  EXPECT_THAT(r.out, HasSubstr("rules/reconnect/1.0.5: reconnect 1.0.5\n"));
+  EXPECT_THAT(r.out, HasSubstr("rules/reconnect/1.1.0: reconnect 1.1.0\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("FAIL")));
   EXPECT_THAT(r.out, testing::ContainsRegex("\n[0-9]+ passed, 0 failed\n$"));
+  // 1.1.0's cases assert every rule's reason text.
+  EXPECT_TRUE(std::regex_search(
+      r.out,
+      std::regex(
+          "rules/reconnect/1\\.1\\.0: reconnect 1\\.1\\.0\n(PASS [^\n]*\n)+"
+          "rule coverage: ([0-9]+)/\\2 rules fired \\(100%\\)\n"
+          "reasons checked: \\2/\\2 rules \\(expect_reason\\)\n")))
+      << r.out;
+}
+
+// Given the versions directory, eval uses the version the server would
+// serve as active: 1.0.5, while 1.1.0 is a draft.
+TEST(CliTest, AVersionsDirectoryEvaluatesWithTheActiveVersion) {
+  const CommandResult r =
+      Reconnect("eval --rules rules/reconnect examples/red-flag-bleeding.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ruleSet"]["version"], "1.0.5");
+  const CommandResult draft = Reconnect(
+      "eval --rules rules/reconnect/1.1.0 examples/red-flag-bleeding.json");
+  ASSERT_EQ(draft.exit_code, 0) << draft.err;
+  EXPECT_EQ(nlohmann::json::parse(draft.out)["ruleSet"]["version"], "1.1.0");
+  // 1.1.0 holds the graded-touch prompt with the technique; 1.0.5 did not.
+  auto codes = [](const std::string& out, const char* list) {
+    const auto response = nlohmann::json::parse(out);
+    std::vector<std::string> found;
+    for (const auto& item : response["recommendation"][list]) {
+      found.push_back(item["code"]);
+    }
+    return found;
+  };
+  EXPECT_THAT(codes(r.out, "prompts"), testing::Contains("graded_touch"));
+  EXPECT_THAT(codes(draft.out, "prompts"),
+              Not(testing::Contains("graded_touch")));
+  EXPECT_THAT(codes(draft.out, "held"), testing::Contains("graded_touch"));
+}
+
+// A failing case fails `test` for the versions directory as a whole.
+TEST(CliTest, AFailingVersionFailsTheVersionsDirectory) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("reconnect-cli-versions-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  for (const char* v : {"1.0.5", "1.1.0"}) {
+    std::filesystem::copy(
+        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/" + v, dir / v,
+        std::filesystem::copy_options::recursive);
+  }
+  std::ofstream(dir / "1.0.5/tests/extra.json")
+      << R"({"cases": [{"name": "wrong", "assessment": {},
+                       "expect_reason": {"consent.not_asked": "no"}}]})";
+  const CommandResult r = Reconnect("test " + dir.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr("FAIL tests/extra.json: wrong\n    rule "
+                               "'consent.not_asked' gave the reason"));
+  EXPECT_THAT(r.out, HasSubstr("1.1.0: reconnect 1.1.0\n"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CliTest, EvalEveryExample) {
@@ -74,8 +142,9 @@ TEST(CliTest, EvalEveryExample) {
            std::string(RECONNECT_SOURCE_DIR) + "/examples")) {
     if (entry.path().extension() != ".json") continue;
     ++examples;
-    const CommandResult r = Reconnect("eval --rules rules/reconnect examples/" +
-                                      entry.path().filename().string());
+    const CommandResult r =
+        Reconnect("eval --rules rules/reconnect/1.0.5 examples/" +
+                  entry.path().filename().string());
     ASSERT_EQ(r.exit_code, 0) << entry.path() << ": " << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["ruleSet"]["id"], "reconnect");
@@ -86,7 +155,7 @@ TEST(CliTest, EvalEveryExample) {
 
 TEST(CliTest, EvalFromStdin) {
   const CommandResult r =
-      Reconnect("eval --rules rules/reconnect -",
+      Reconnect("eval --rules rules/reconnect/1.0.5 -",
                 R"({"intimacyConsent": "INTIMACY_CONSENT_DECLINED"})");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"door_open\""));
@@ -94,7 +163,7 @@ TEST(CliTest, EvalFromStdin) {
 
 TEST(CliTest, ExplainSaysWhyEachRuleDidNotFire) {
   const CommandResult all = Reconnect(
-      "explain --rules rules/reconnect "
+      "explain --rules rules/reconnect/1.0.5 "
       "examples/catastrophising-performance-beliefs.json");
   ASSERT_EQ(all.exit_code, 0) << all.err;
   EXPECT_THAT(all.out, MatchesRegex("reconnect [0-9.]+: [0-9]+ of 29 rules "
@@ -117,18 +186,18 @@ TEST(CliTest, ExplainSaysWhyEachRuleDidNotFire) {
   EXPECT_THAT(all.out, HasSubstr("\nWorth measuring: "));
   // A budget of 0 stops after the first condition, and says so.
   const CommandResult spent = Reconnect(
-      "explain --rules rules/reconnect --missing_data_budget=0 "
+      "explain --rules rules/reconnect/1.0.5 --missing_data_budget=0 "
       "examples/catastrophising-performance-beliefs.json");
   ASSERT_EQ(spent.exit_code, 0) << spent.err;
   EXPECT_THAT(spent.out, HasSubstr("(analysis incomplete: budget spent)"));
-  EXPECT_EQ(Reconnect("explain --rules rules/reconnect "
+  EXPECT_EQ(Reconnect("explain --rules rules/reconnect/1.0.5 "
                       "--missing_data_budget=-1 "
                       "examples/catastrophising-performance-beliefs.json")
                 .exit_code,
             2);
 
   const CommandResult one = Reconnect(
-      "explain --rules rules/reconnect --rule consent.declined "
+      "explain --rules rules/reconnect/1.0.5 --rule consent.declined "
       "examples/catastrophising-performance-beliefs.json");
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_THAT(one.out, testing::StartsWith("consent.declined: not met\n"));
@@ -137,13 +206,13 @@ TEST(CliTest, ExplainSaysWhyEachRuleDidNotFire) {
   EXPECT_THAT(one.out, Not(HasSubstr("safety.mood")));
 
   const CommandResult held = Reconnect(
-      "explain --rules rules/reconnect examples/red-flag-bleeding.json");
+      "explain --rules rules/reconnect/1.0.5 examples/red-flag-bleeding.json");
   ASSERT_EQ(held.exit_code, 0) << held.err;
   EXPECT_THAT(held.out, HasSubstr("fired, held back by safety.red_flag\n"
                                   "  held: technique desensitisation"));
 
   const CommandResult fired = Reconnect(
-      "explain --rules rules/reconnect --rule safety.red_flag "
+      "explain --rules rules/reconnect/1.0.5 --rule safety.red_flag "
       "examples/red-flag-bleeding.json");
   EXPECT_EQ(fired.exit_code, 0);
   EXPECT_THAT(fired.out, HasSubstr("safety.red_flag: fired"));
@@ -151,21 +220,21 @@ TEST(CliTest, ExplainSaysWhyEachRuleDidNotFire) {
 
 TEST(CliTest, ExplainRefusesAnUnknownRuleAndMissingArguments) {
   const CommandResult unknown = Reconnect(
-      "explain --rules rules/reconnect --rule no.such.rule "
+      "explain --rules rules/reconnect/1.0.5 --rule no.such.rule "
       "examples/red-flag-bleeding.json");
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.err, HasSubstr("no rule 'no.such.rule' in reconnect"));
   EXPECT_EQ(Reconnect("explain examples/red-flag-bleeding.json").exit_code, 2);
-  EXPECT_EQ(Reconnect("explain --rules rules/reconnect").exit_code, 2);
+  EXPECT_EQ(Reconnect("explain --rules rules/reconnect/1.0.5").exit_code, 2);
   const CommandResult bad =
-      Reconnect("explain --rules rules/reconnect -", "{\"scores\": ");
+      Reconnect("explain --rules rules/reconnect/1.0.5 -", "{\"scores\": ");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, HasSubstr("not a valid reconnect.v1.Assessment"));
 }
 
 TEST(CliTest, EvalRejectsMalformedJson) {
   const CommandResult r =
-      Reconnect("eval --rules rules/reconnect -", "{\"scores\": ");
+      Reconnect("eval --rules rules/reconnect/1.0.5 -", "{\"scores\": ");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(
       r.err,
@@ -174,15 +243,15 @@ TEST(CliTest, EvalRejectsMalformedJson) {
 }
 
 TEST(CliTest, EvalRejectsUnknownFields) {
-  const CommandResult r =
-      Reconnect("eval --rules rules/reconnect -", R"({"scores": {"pcs": 3}})");
+  const CommandResult r = Reconnect("eval --rules rules/reconnect/1.0.5 -",
+                                    R"({"scores": {"pcs": 3}})");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("pcs: Cannot find field"));
 }
 
 TEST(CliTest, EvalListsOutOfRangeFields) {
   const CommandResult r =
-      Reconnect("eval --rules rules/reconnect -",
+      Reconnect("eval --rules rules/reconnect/1.0.5 -",
                 R"({"scores": {"pcsTotal": 70, "gad7Total": 22}})");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(
@@ -195,7 +264,7 @@ TEST(CliTest, EvalListsOutOfRangeFields) {
 
 TEST(CliTest, EvalMissingFile) {
   const CommandResult r =
-      Reconnect("eval --rules rules/reconnect /nonexistent.json");
+      Reconnect("eval --rules rules/reconnect/1.0.5 /nonexistent.json");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "/nonexistent.json: cannot open file\n");
 }
@@ -261,34 +330,36 @@ TEST(CliTest, ExprRejectsBadArguments) {
   EXPECT_THAT(r.err, HasSubstr("--assessment needs --rules"));
   EXPECT_EQ(Reconnect("expr").exit_code, 2);
   EXPECT_EQ(Reconnect("expr 1 2").exit_code, 2);
-  r = Reconnect("eval --rules rules/reconnect --var n=1 -", "{}");
+  r = Reconnect("eval --rules rules/reconnect/1.0.5 --var n=1 -", "{}");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--var goes with expr"));
 }
 
 TEST(CliTest, ExprSeesTheRuleSetAsARuleDoes) {
-  CommandResult r = Reconnect("expr --rules rules/reconnect 'params.pcs_high'");
+  CommandResult r =
+      Reconnect("expr --rules rules/reconnect/1.0.5 'params.pcs_high'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "int: 30\n");
   r = Reconnect(
-      "expr --rules rules/reconnect "
+      "expr --rules rules/reconnect/1.0.5 "
       "--assessment examples/catastrophising-performance-beliefs.json "
       "'[defs.consent_given, assessment.scores.pcs_total >= params.pcs_high]'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "list: [true, true]\n");
   // Without --assessment, the assessment is empty: absent, not an error.
   r = Reconnect(
-      "expr --rules rules/reconnect 'has(assessment.scores.pcs_total)'");
+      "expr --rules rules/reconnect/1.0.5 'has(assessment.scores.pcs_total)'");
   EXPECT_EQ(r.out, "bool: false\n");
   // Enum names resolve in the rule set's container, as in rules.
   r = Reconnect(
-      "expr --rules rules/reconnect "
+      "expr --rules rules/reconnect/1.0.5 "
       "'IntimacyConsent.INTIMACY_CONSENT_GIVEN == 1'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 TEST(CliTest, ExprWithRulesReportsErrors) {
-  CommandResult r = Reconnect("expr --rules rules/reconnect 'assessment.nope'");
+  CommandResult r =
+      Reconnect("expr --rules rules/reconnect/1.0.5 'assessment.nope'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
             "<expr>:1:11: undefined field 'nope' on type "
@@ -296,10 +367,11 @@ TEST(CliTest, ExprWithRulesReportsErrors) {
   r = Reconnect("expr --rules /nonexistent 1");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("/nonexistent: not a rule-set directory"));
-  r = Reconnect("expr --rules rules/reconnect --assessment /nonexistent 1");
+  r = Reconnect(
+      "expr --rules rules/reconnect/1.0.5 --assessment /nonexistent 1");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("/nonexistent: cannot open file"));
-  r = Reconnect("expr --rules rules/reconnect --assessment - 1",
+  r = Reconnect("expr --rules rules/reconnect/1.0.5 --assessment - 1",
                 R"({"bogus": 1})");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("-: not a valid reconnect.v1.Assessment"));
@@ -312,8 +384,9 @@ TEST(CliTest, DiffNamesEveryChange) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("reconnect-diff-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  std::filesystem::copy(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
-                        dir, std::filesystem::copy_options::recursive);
+  std::filesystem::copy(
+      std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5", dir,
+      std::filesystem::copy_options::recursive);
   auto edit = [&](const std::string& file, const std::string& from,
                   const std::string& to) {
     std::string text = Slurp(dir / file);
@@ -326,20 +399,23 @@ TEST(CliTest, DiffNamesEveryChange) {
   edit("rules/consent.json", "\"priority\": 1000", "\"priority\": 999");
   edit("params.json", "\"value\": 30,", "\"value\": 31,");
 
-  const CommandResult diff = Reconnect("diff rules/reconnect " + dir.string());
+  const CommandResult diff =
+      Reconnect("diff rules/reconnect/1.0.5 " + dir.string());
   EXPECT_EQ(diff.exit_code, 1) << diff.err;
   EXPECT_THAT(diff.out, HasSubstr("~ rule consent.not_asked\n"
                                   "    priority: 1000 -> 999"));
   EXPECT_THAT(diff.out, HasSubstr("~ ruleset.version: \"1.0.5\" -> "
                                   "\"1.1.0\""));
   EXPECT_THAT(diff.out, HasSubstr("~ params.pcs_high.value: 30 -> 31"));
-  const CommandResult same = Reconnect("diff rules/reconnect rules/reconnect");
+  const CommandResult same =
+      Reconnect("diff rules/reconnect/1.0.5 rules/reconnect/1.0.5");
   EXPECT_EQ(same.exit_code, 0);
   EXPECT_EQ(same.out, "no differences\n");
-  const CommandResult broken = Reconnect("diff rules/reconnect /nonexistent");
+  const CommandResult broken =
+      Reconnect("diff rules/reconnect/1.0.5 /nonexistent");
   EXPECT_EQ(broken.exit_code, 2);
   EXPECT_THAT(broken.err, HasSubstr("not a rule-set directory"));
-  EXPECT_EQ(Reconnect("diff rules/reconnect").exit_code, 2);
+  EXPECT_EQ(Reconnect("diff rules/reconnect/1.0.5").exit_code, 2);
   std::filesystem::remove_all(dir);
 }
 
@@ -353,18 +429,19 @@ TEST(CliTest, UsageErrors) {
   // A flag absl's parser refuses is a usage error like any other: exit 2,
   // naming the flag.
   const CommandResult unknown_flag =
-      Reconnect("lint rules/reconnect --no_such_flag");
+      Reconnect("lint rules/reconnect/1.0.5 --no_such_flag");
   EXPECT_EQ(unknown_flag.exit_code, 2);
   EXPECT_THAT(unknown_flag.err, HasSubstr("unknown flag --no_such_flag"));
   const CommandResult bad_value =
-      Reconnect("serve --rules rules/reconnect --max_receive_bytes=lots");
+      Reconnect("serve --rules rules/reconnect/1.0.5 --max_receive_bytes=lots");
   EXPECT_EQ(bad_value.exit_code, 2);
   EXPECT_THAT(bad_value.err, HasSubstr("--max_receive_bytes=lots"));
-  EXPECT_EQ(Reconnect("lint rules/reconnect --min_coverage").exit_code, 2)
+  EXPECT_EQ(Reconnect("lint rules/reconnect/1.0.5 --min_coverage").exit_code, 2)
       << "a flag that needs a value";
   // Booleans, negated booleans and separate values still parse.
-  EXPECT_EQ(Reconnect("lint --noinsecure rules/reconnect").exit_code, 0);
-  EXPECT_EQ(Reconnect("test rules/reconnect --min_coverage 50").exit_code, 0);
+  EXPECT_EQ(Reconnect("lint --noinsecure rules/reconnect/1.0.5").exit_code, 0);
+  EXPECT_EQ(Reconnect("test rules/reconnect/1.0.5 --min_coverage 50").exit_code,
+            0);
   const CommandResult admin = Reconnect("admin reload");
   EXPECT_EQ(admin.exit_code, 2);
   EXPECT_THAT(admin.err, HasSubstr("admin needs --server ADDR"));

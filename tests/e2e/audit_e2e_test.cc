@@ -53,7 +53,7 @@ class AuditE2ETest : public testing::Test {
   std::unique_ptr<ServerProcess> Start() {
     auto server = std::make_unique<ServerProcess>(std::vector<std::string>{
         RECONNECT_BINARY, "serve", "--rules",
-        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect", "--listen",
+        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5", "--listen",
         "127.0.0.1:0", "--audit", store_});
     auto serving = server->WaitForEvent("serving", std::chrono::seconds(30));
     EXPECT_TRUE(serving.has_value()) << "server did not start";
@@ -282,7 +282,7 @@ TEST_F(AuditE2ETest, RecordedDecisionsReplayIdentically) {
 TEST_F(AuditE2ETest, ImpactOfACandidateOverRecordedDecisions) {
   ASSERT_GE(RecordEveryExample().size(), 8u);
   const std::string bundled =
-      std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect";
+      std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5";
   auto [same_status, same_out] = Cli("impact " + store_ + " " + bundled);
   EXPECT_EQ(same_status, 0) << same_out;
   EXPECT_THAT(same_out, testing::HasSubstr("0 would change"));
@@ -363,7 +363,7 @@ TEST_F(AuditE2ETest, ALockedStoreFailsCallsAndHealthUntilItRecovers) {
 
 TEST_F(AuditE2ETest, AnUnopenableStoreStopsTheServer) {
   ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
                         "--listen", "127.0.0.1:0", "--audit",
                         dir_ + "/missing/dir/audit.db"});
   auto failed =
@@ -376,7 +376,7 @@ TEST_F(AuditE2ETest, AnUnopenableStoreStopsTheServer) {
 
 TEST_F(AuditE2ETest, AuditOffIsLoud) {
   ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
                         "--listen", "127.0.0.1:0", "--audit=off"});
   auto warning =
       server.WaitForEvent("audit_disabled", std::chrono::seconds(30));

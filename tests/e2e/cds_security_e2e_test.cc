@@ -460,7 +460,7 @@ TEST_F(CdsSecurityTest, PublishedKeysAreFetchedAndFollowARotation) {
 TEST_F(CdsSecurityTest, UnsafeOptionsAreRefusedAtStartUpNamingTheFlag) {
   const std::string base = std::string("serve --rules ") +
                            RECONNECT_SOURCE_DIR +
-                           "/rules/reconnect --listen 127.0.0.1:0 --audit=off "
+                           "/rules/reconnect/1.0.5 --listen 127.0.0.1:0 --audit=off "
                            "--http_listen=127.0.0.1:0 ";
   const std::string clients = "--cds_clients=" + dir_ + "/clients.json ";
   for (const auto& [flags, message] :
@@ -484,7 +484,7 @@ TEST_F(CdsSecurityTest, UnsafeOptionsAreRefusedAtStartUpNamingTheFlag) {
   // Beyond loopback, authentication without TLS is not enough.
   auto [code, out] = testing_util::RunReconnect(
       std::string("serve --rules ") + RECONNECT_SOURCE_DIR +
-      "/rules/reconnect --listen 127.0.0.1:0 --audit=off "
+      "/rules/reconnect/1.0.5 --listen 127.0.0.1:0 --audit=off "
       "--http_listen=0.0.0.0:0 " +
       clients + "--http_public_url=https://cds.example.org");
   EXPECT_EQ(code, 2) << out;

@@ -93,7 +93,7 @@ class GovernanceE2ETest : public testing::Test {
                          const std::string& status) {
     const fs::path dir = *root_ / "versions" / name;
     fs::create_directories(dir.parent_path());
-    fs::copy(fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect", dir,
+    fs::copy(fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.0.5", dir,
              fs::copy_options::recursive);
     std::ifstream in(dir / "ruleset.json");
     std::stringstream s;

@@ -440,7 +440,7 @@ TEST_F(GovernancePagesTest, TheReportIsOneSelfContainedFile) {
   // itself: nothing would change).
   const auto [with_code, with_impact] = testing_util::RunReconnect(
       "report " + store + " --from " + today + " --to " + today +
-      " --candidate " + RECONNECT_SOURCE_DIR + "/rules/reconnect");
+      " --candidate " + RECONNECT_SOURCE_DIR + "/rules/reconnect/1.0.5");
   ASSERT_EQ(with_code, 0) << with_impact;
   EXPECT_EQ(Count(with_impact, "<section class=\"report-part\""), 5u);
   EXPECT_THAT(with_impact,

@@ -48,7 +48,7 @@ class ReloadE2ETest : public testing::Test {
   void AddVersion(const std::string& name, const std::string& version,
                   const std::string& status = "active") {
     const fs::path dir = root_ / "versions" / name;
-    fs::copy(fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect", dir,
+    fs::copy(fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.0.5", dir,
              fs::copy_options::recursive);
     Edit(dir / "ruleset.json",
          {{"\"version\": \"1.0.5\"", "\"version\": \"" + version + "\""},

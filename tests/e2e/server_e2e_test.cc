@@ -69,7 +69,7 @@ class ServerE2ETest : public testing::Test {
     dir_ = new std::string(mkdtemp(tmpl));
     server_ = new ServerProcess(
         {RECONNECT_BINARY, "serve", "--rules",
-         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect", "--listen",
+         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5", "--listen",
          "127.0.0.1:0", "--shutdown_grace_seconds=5", "--audit",
          *dir_ + "/audit.db"});
     auto serving = server_->WaitForEvent("serving", std::chrono::seconds(30));
@@ -386,7 +386,7 @@ TEST_F(ServerE2ETest, LogsCarryNoAssessmentContent) {
 
 TEST(ServerLifecycleTest, SigtermDrainsAndExitsZero) {
   ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
                         "--listen", "127.0.0.1:0", "--audit=off",
                         "--shutdown_grace_seconds=2"});
   ASSERT_TRUE(
@@ -460,7 +460,7 @@ TEST(ServerLifecycleTest, DrainFinishesCallsInFlightAndExitsZero) {
   char tmpl[] = "/tmp/drain_e2e_test.XXXXXX";
   const std::filesystem::path dir = mkdtemp(tmpl);
   ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
                         "--listen", "127.0.0.1:0", "--audit",
                         (dir / "audit.db").string(), "--drain_delay_seconds=6",
                         "--shutdown_grace_seconds=10",

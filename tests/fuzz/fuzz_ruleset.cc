@@ -48,7 +48,7 @@ struct Base {
 const Base& GetBase() {
   static const Base* base = [] {
     auto* b = new Base;
-    const fs::path source = fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect";
+    const fs::path source = fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.0.5";
     b->dir = fs::temp_directory_path() /
              ("reconnect-fuzz-ruleset-" + std::to_string(::getpid()));
     fs::remove_all(b->dir);

@@ -15,9 +15,9 @@ mode=$1 target=$2 binary=$3 source_dir=$4 work_dir=$5 seconds=${6:-60}
 if [[ $target == ruleset ]]; then
   seeds=$work_dir/seeds/ruleset
   rm -rf "$seeds" && mkdir -p "$seeds"
-  (cd "$source_dir/rules/reconnect" && find . -type f | sed 's|^\./||' | sort) |
+  (cd "$source_dir/rules/reconnect/1.0.5" && find . -type f | sed 's|^\./||' | sort) |
     while read -r f; do
-      { printf '%s\n' "$f"; cat "$source_dir/rules/reconnect/$f"; } \
+      { printf '%s\n' "$f"; cat "$source_dir/rules/reconnect/1.0.5/$f"; } \
         > "$seeds/$(echo "$f" | tr '/' '_')"
     done
 elif [[ $target == fhir ]]; then

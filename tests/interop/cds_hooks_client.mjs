@@ -38,7 +38,7 @@ writeFileSync(join(work, 'policy.json'),
 
 // The server, and the port its HTTP listener took.
 const server = spawn(binary, [
-  'serve', '--rules', join(source, 'rules', 'reconnect'), '--listen', '127.0.0.1:0',
+  'serve', '--rules', join(source, 'rules', 'reconnect', '1.0.5'), '--listen', '127.0.0.1:0',
   `--audit=${join(work, 'audit.db')}`, '--http_listen=127.0.0.1:0',
   `--policy=${join(work, 'policy.json')}`, `--cds_clients=${join(work, 'clients.json')}`,
   `--http_public_url=${publicUrl}`, `--http_cors_origins=${origin}`,

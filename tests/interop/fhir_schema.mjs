@@ -110,7 +110,7 @@ for (const [what, broken] of [
   }
 }
 
-const rules = join(source, 'rules', 'reconnect');
+const rules = join(source, 'rules', 'reconnect', '1.0.5');
 for (const name of readdirSync(join(source, 'examples')).filter((f) => f.endsWith('.json'))) {
   const run = spawnSync(binary, ['plan', '--rules', rules, '--fhir', join(source, 'examples', name)],
     { encoding: 'utf8' });

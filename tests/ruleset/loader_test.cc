@@ -359,7 +359,7 @@ TEST(LoaderTest, HostileExpressionIsRefusedAtLoad) {
 // them from it, and must get the same rules back.
 TEST(CanonicalTest, RebuildsTheSameRuleSet) {
   LoadResult original =
-      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect");
+      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5");
   ASSERT_NE(original.rule_set, nullptr);
   const std::string& content = original.rule_set->canonical_content();
   LoadResult again = LoadCanonicalRuleSet(content, original.rule_set->digest());
@@ -385,7 +385,7 @@ TEST(CanonicalTest, RefusesWhatIsNotCanonicalContent) {
                               "rules": {"../../etc/x.json": {}}})"),
               HasSubstr("unexpected rule file name '../../etc/x.json'"));
   LoadResult original =
-      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect");
+      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5");
   ASSERT_NE(original.rule_set, nullptr);
   EXPECT_THAT(
       first_issue(original.rule_set->canonical_content(), std::string(64, '0')),
@@ -396,7 +396,7 @@ TEST(CanonicalTest, RefusesWhatIsNotCanonicalContent) {
 // to (as in a read-only container), replay still works.
 TEST(CanonicalTest, RebuildsWithoutTemporaryFiles) {
   LoadResult original =
-      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect");
+      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5");
   ASSERT_NE(original.rule_set, nullptr);
   const char* saved = getenv("TMPDIR");
   const std::string saved_value = saved ? saved : "";
@@ -417,7 +417,7 @@ TEST(CanonicalTest, RebuildsWithoutTemporaryFiles) {
 // of what no longer compiles, as a directory would.
 TEST(CanonicalTest, AnEditedRuleSetIsReportedWithItsFile) {
   LoadResult original =
-      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect");
+      LoadRuleSet(std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5");
   ASSERT_NE(original.rule_set, nullptr);
   std::string content = original.rule_set->canonical_content();
   const size_t when = content.find("\"when\":\"");

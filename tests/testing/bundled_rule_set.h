@@ -13,7 +13,7 @@ namespace reconnect::testing_util {
 inline const ruleset::CompiledRuleSet& BundledRuleSet() {
   static const auto* rule_set = [] {
     auto loaded = ruleset::LoadRuleSet(
-        std::filesystem::path(RECONNECT_SOURCE_DIR) / "rules/reconnect");
+        std::filesystem::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.0.5");
     EXPECT_TRUE(loaded.issues.empty()) << loaded.issues[0].ToString();
     return new std::shared_ptr<const ruleset::CompiledRuleSet>(loaded.rule_set);
   }();

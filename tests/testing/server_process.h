@@ -25,7 +25,7 @@ inline std::vector<std::string> ServeBundled(
     const std::vector<std::string>& flags = {}) {
   std::vector<std::string> args = {
       RECONNECT_BINARY, "serve",
-      "--rules",        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect",
+      "--rules",        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
       "--listen",       "127.0.0.1:0"};
   args.insert(args.end(), flags.begin(), flags.end());
   return args;

@@ -261,7 +261,7 @@ TEST_F(GovernanceServiceTest, EachMethodNeedsItsRole) {
   EXPECT_THAT(stub_->ListRuleSets(As("ehr").get(), list, &listed),
               StatusIs(grpc::StatusCode::PERMISSION_DENIED));
   EXPECT_THAT(stub_->ListRuleSets(As("auditor").get(), list, &listed), IsOk());
-  EXPECT_THAT(listed.rule_sets(), testing::SizeIs(1));
+  EXPECT_THAT(listed.rule_sets(), testing::SizeIs(2));  // 1.0.5 and 1.1.0
 
   v1::ReloadRuleSetsRequest reload;
   v1::ReloadRuleSetsResponse reloaded;

@@ -67,7 +67,7 @@ class ReplayImpactTest : public ::testing::Test {
     char tmpl[] = "/tmp/replay_impact_test.XXXXXX";
     dir_ = mkdtemp(tmpl);
     ruleset::LoadResult loaded = ruleset::LoadRuleSet(
-        fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect");
+        fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.0.5");
     ASSERT_NE(loaded.rule_set, nullptr);
     rule_set_ = loaded.rule_set;
     auto opened = AuditStore::Open({dir_ + "/audit.db", 0});
@@ -204,7 +204,7 @@ TEST_F(ReplayImpactTest, ProgressCanStopAnImpactRun) {
 
 TEST(DiffTest, NamesEveryChangeBetweenTwoVersions) {
   ruleset::LoadResult loaded =
-      ruleset::LoadRuleSet(fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect");
+      ruleset::LoadRuleSet(fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.0.5");
   ASSERT_NE(loaded.rule_set, nullptr);
   const std::string from = loaded.rule_set->canonical_content();
   nlohmann::json doc = nlohmann::json::parse(from);
