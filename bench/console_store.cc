@@ -7,6 +7,7 @@
 // a comment), written through the store as the service writes it.
 //
 //   reconnect_console_store --out=FILE --decisions=1000000 --days=365
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -71,21 +72,27 @@ int main(int argc, char** argv) {
         "must be at least 1");
   }
   std::filesystem::remove(out);
-  auto loaded = reconnect::ruleset::LoadRuleSet(source / "rules/reconnect/1.0.5");
+  auto loaded =
+      reconnect::ruleset::LoadRuleSet(source / "rules/reconnect/1.0.5");
   if (!loaded.rule_set) return Fail("the bundled rule set does not load");
   const auto& rs = *loaded.rule_set;
 
-  std::vector<Example> examples;
+  // In name order, so that decision bench-N is always the same example.
+  std::vector<std::filesystem::path> files;
   for (const auto& entry :
        std::filesystem::directory_iterator(source / "examples")) {
-    if (entry.path().extension() != ".json") continue;
-    std::ifstream in(entry.path());
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<Example> examples;
+  for (const auto& path : files) {
+    std::ifstream in(path);
     std::stringstream json;
     json << in.rdbuf();
     reconnect::v1::Assessment assessment;
     if (!google::protobuf::util::JsonStringToMessage(json.str(), &assessment)
              .ok()) {
-      return Fail(absl::StrCat(entry.path().string(), " is not an assessment"));
+      return Fail(absl::StrCat(path.string(), " is not an assessment"));
     }
     reconnect::v1::Recommendation plan;
     rs.Evaluate(assessment, plan);

@@ -325,7 +325,10 @@ class Assembly {
         gap->set_display(disciplines[d].display);
         gap->add_disciplines_able(disciplines[d].code);
         gap->set_suggestion(
-            Suggestion(disciplines[d].display, {disciplines[d].display}));
+            rs_.gap_discipline_suggestion_.empty()
+                ? Suggestion(disciplines[d].display, {disciplines[d].display})
+                : absl::StrReplaceAll(rs_.gap_discipline_suggestion_,
+                                      {{"{item}", disciplines[d].display}}));
         FillRationale(gap->mutable_rationale(), rules);
       }
     }
@@ -434,6 +437,15 @@ class Assembly {
       if (!alerts.empty())
         parts.push_back(
             absl::StrCat(l.alerts, ": ", absl::StrJoin(alerts, ", ")));
+    }
+    std::vector<std::string> considerations;
+    for (int i : Active(kConsideration)) {
+      const CatalogItem& item = rs_.catalog_[kConsideration][i];
+      if (item.in_summary) considerations.push_back(item.display);
+    }
+    if (!considerations.empty()) {
+      parts.push_back(absl::StrCat(l.considerations, ": ",
+                                   absl::StrJoin(considerations, ", ")));
     }
     if (out_.components_size() > 0) {
       std::vector<std::string> comps;

@@ -142,15 +142,19 @@ TEST(CliTest, EvalEveryExample) {
            std::string(RECONNECT_SOURCE_DIR) + "/examples")) {
     if (entry.path().extension() != ".json") continue;
     ++examples;
-    const CommandResult r =
-        Reconnect("eval --rules rules/reconnect/1.0.5 examples/" +
-                  entry.path().filename().string());
-    ASSERT_EQ(r.exit_code, 0) << entry.path() << ": " << r.err;
-    const auto j = nlohmann::json::parse(r.out);
-    EXPECT_EQ(j["ruleSet"]["id"], "reconnect");
-    EXPECT_FALSE(j["recommendation"]["summary"].get<std::string>().empty());
+    for (const char* version : {"1.0.5", "1.1.0"}) {
+      const CommandResult r =
+          Reconnect(std::string("eval --rules rules/reconnect/") + version +
+                    " examples/" + entry.path().filename().string());
+      ASSERT_EQ(r.exit_code, 0) << entry.path() << ": " << r.err;
+      const auto j = nlohmann::json::parse(r.out);
+      EXPECT_EQ(j["ruleSet"]["version"], version);
+      EXPECT_FALSE(j["recommendation"]["summary"].get<std::string>().empty());
+      EXPECT_FALSE(j["recommendation"].contains("evaluationIssues"))
+          << entry.path() << " under " << version;
+    }
   }
-  EXPECT_GE(examples, 8);
+  EXPECT_GE(examples, 12);
 }
 
 TEST(CliTest, EvalFromStdin) {

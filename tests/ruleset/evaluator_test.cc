@@ -114,6 +114,36 @@ TEST(RuleSetEvaluatorTest, HoldingATechniqueHoldsItsPrompts) {
   EXPECT_EQ(held.held(1).held_by().reasons(0).rule_id(), "r.guard");
 }
 
+// Considerations the catalog marks "summary" are named in the summary line,
+// right after the alerts; others are not.
+TEST(RuleSetEvaluatorTest, SummaryNamesTheConsiderationsMarkedForIt) {
+  TempRuleSet rs;
+  std::string catalog = rs.Read("catalog.json");
+  const std::string k1 = R"("considerations": [{"code": "k1", "text": "K1"}])";
+  catalog.replace(
+      catalog.find(k1), k1.size(),
+      R"("considerations": [{"code": "k1", "text": "K1", "title": "First thing", "summary": true},
+                                        {"code": "k2", "text": "K2", "title": "Other"}])");
+  rs.Write("catalog.json", catalog);
+  rs.Write("rules/main.json", R"json({"rules": [
+  {"id": "r.k", "title": "K", "when": "true", "priority": 1,
+   "recommend": {"considerations": ["k1", "k2"], "alerts": ["a1"], "prompts": ["p1"]}, "rationale": "k", "source": "s"}
+]})json");
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+  EXPECT_EQ(Evaluate(*compiled, "{}").summary(),
+            "Alerts: A1. Considerations: First thing. Prompts: 1");
+
+  std::string untitled = catalog;
+  untitled.replace(untitled.find(R"("title": "First thing", )"), 23, "");
+  rs.Write("catalog.json", untitled);
+  LoadResult r = LoadRuleSet(rs.dir());
+  ASSERT_EQ(r.issues.size(), 1u);
+  EXPECT_THAT(r.issues[0].ToString(),
+              testing::HasSubstr("consideration 'k1': one named in the "
+                                 "summary needs a \"title\" [RS104]"));
+}
+
 TEST(RuleSetEvaluatorTest, EqualPriorityDoesNotSuppress) {
   TempRuleSet rs;
   std::string rules = kTwoRules;

@@ -176,9 +176,17 @@ void RuleSetCompiler::ReadCatalog(const SourceFile& f) {
     }
   });
   each("considerations", [&](ObjectReader& er, const std::string& code) {
-    er.RejectUnknownKeys({"code", "text", "tags"});
+    er.RejectUnknownKeys({"code", "text", "tags", "title", "summary"});
     if (CatalogItem* item = add_item(kConsideration, er, code)) {
       item->text = er.String("text", true);
+      item->display = er.String("title", false);
+      item->in_summary = er.Bool("summary", false);
+      if (item->in_summary && item->display.empty()) {
+        er.Error(issue_codes::kMissingOrWrongShape,
+                 absl::StrCat("consideration '", code,
+                              "': one named in the summary needs a \"title\""),
+                 er.KeyOffset("summary"));
+      }
     }
   });
 }

@@ -23,7 +23,8 @@ bool RuleSetCompiler::ReadMetadata(const SourceFile& f) {
   r.RejectUnknownKeys({"id", "version", "status", "effective_date", "title",
                        "description", "authors", "approvers", "changelog",
                        "input", "container", "team", "gap_suggestion",
-                       "summary_labels", "missing_data", "review_by"});
+                       "gap_discipline_suggestion", "summary_labels",
+                       "missing_data", "review_by"});
   RuleSetMetadata& m = out_->metadata_;
   m.id = r.String("id", true);
   m.version = r.String("version", true);
@@ -57,13 +58,16 @@ bool RuleSetCompiler::ReadMetadata(const SourceFile& f) {
             f.FindString(m.status));
   }
   out_->gap_suggestion_ = r.String("gap_suggestion", true);
+  out_->gap_discipline_suggestion_ =
+      r.String("gap_discipline_suggestion", false);
   if (const json* labels = r.Member("summary_labels")) {
     ObjectReader lr(f, *labels, "summary_labels", "",
                     r.KeyOffset("summary_labels"), issues_);
-    lr.RejectUnknownKeys(
-        {"alerts", "components", "prompts", "gaps", "held", "empty"});
+    lr.RejectUnknownKeys({"alerts", "considerations", "components", "prompts",
+                          "gaps", "held", "empty"});
     auto& l = out_->labels_;
     for (auto [key, dest] : {std::pair{"alerts", &l.alerts},
+                             {"considerations", &l.considerations},
                              {"components", &l.components},
                              {"prompts", &l.prompts},
                              {"gaps", &l.gaps},

@@ -40,6 +40,8 @@ struct CatalogItem {
   std::vector<int> techniques;
   // prompts: stands on its own, belonging to no technique.
   bool standalone = false;
+  // considerations: named (by `display`) in the one-line summary.
+  bool in_summary = false;
   int severity = 0;  // alerts: reconnect.v1.Severity
 };
 
@@ -71,6 +73,9 @@ struct CompiledRule {
 
 struct SummaryLabels {
   std::string alerts = "Alerts";
+  // Followed by the titles of the considerations the catalog marks
+  // "summary": true, right after the alerts.
+  std::string considerations = "Considerations";
   std::string components = "Components";
   std::string prompts = "Prompts";
   std::string gaps = "Skills gaps";
@@ -136,6 +141,9 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   // Rules sorted by priority, highest first (ties keep file order).
   std::vector<CompiledRule> rules_;
   std::string gap_suggestion_;
+  // For a discipline a rule asks for that the team lacks ({item}); when
+  // empty, gap_suggestion_ with the discipline as the one able.
+  std::string gap_discipline_suggestion_;
   SummaryLabels labels_;
   MissingDataWords missing_data_;
   // Each fact slot's label (MissingDataWords::labels), or empty.
