@@ -88,17 +88,16 @@ TEST(CliTest, RuleSetCasesPassWithFullCoverage) {
 }
 
 // Given the versions directory, eval uses the version the server would
-// serve as active: 1.0.5, while 1.1.0 is a draft.
+// serve as active: the newest of those whose status is active, 1.1.0.
 TEST(CliTest, AVersionsDirectoryEvaluatesWithTheActiveVersion) {
   const CommandResult r =
       Reconnect("eval --rules rules/reconnect examples/red-flag-bleeding.json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["ruleSet"]["version"], "1.0.5");
-  const CommandResult draft = Reconnect(
-      "eval --rules rules/reconnect/1.1.0 examples/red-flag-bleeding.json");
-  ASSERT_EQ(draft.exit_code, 0) << draft.err;
-  EXPECT_EQ(nlohmann::json::parse(draft.out)["ruleSet"]["version"], "1.1.0");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["ruleSet"]["version"], "1.1.0");
+  const CommandResult old = Reconnect(
+      "eval --rules rules/reconnect/1.0.5 examples/red-flag-bleeding.json");
+  ASSERT_EQ(old.exit_code, 0) << old.err;
+  EXPECT_EQ(nlohmann::json::parse(old.out)["ruleSet"]["version"], "1.0.5");
   // 1.1.0 holds the graded-touch prompt with the technique; 1.0.5 did not.
   auto codes = [](const std::string& out, const char* list) {
     const auto response = nlohmann::json::parse(out);
@@ -108,10 +107,9 @@ TEST(CliTest, AVersionsDirectoryEvaluatesWithTheActiveVersion) {
     }
     return found;
   };
-  EXPECT_THAT(codes(r.out, "prompts"), testing::Contains("graded_touch"));
-  EXPECT_THAT(codes(draft.out, "prompts"),
-              Not(testing::Contains("graded_touch")));
-  EXPECT_THAT(codes(draft.out, "held"), testing::Contains("graded_touch"));
+  EXPECT_THAT(codes(old.out, "prompts"), testing::Contains("graded_touch"));
+  EXPECT_THAT(codes(r.out, "prompts"), Not(testing::Contains("graded_touch")));
+  EXPECT_THAT(codes(r.out, "held"), testing::Contains("graded_touch"));
 }
 
 // A failing case fails `test` for the versions directory as a whole.
