@@ -254,6 +254,21 @@ class Renderer {
     if (body.empty()) {
       body = "<p class=\"none\">No components or techniques are suggested.</p>";
     }
+    // A discipline a rule asks for directly (e.g. psychology after trauma)
+    // that the care team lacks: no technique card carries it.
+    std::string asked;
+    for (const v1::SkillsGap& g : v_.plan.skills_gaps()) {
+      if (g.kind() != v1::ITEM_KIND_DISCIPLINE) continue;
+      absl::StrAppend(&asked, "<article class=\"item\" data-discipline-gap=\"",
+                      Escape(g.code()), "\"><h4>", Escape(g.display()),
+                      "</h4><p class=\"gap\"><strong>Skills gap:</strong> ",
+                      Escape(g.suggestion()), "</p>", Why(g.rationale()),
+                      "</article>");
+    }
+    if (!asked.empty()) {
+      absl::StrAppend(&body, "<h3>Disciplines this team lacks</h3>",
+                      "<div class=\"items\">", asked, "</div>");
+    }
     return Section("plan", "Components, techniques and who delivers them",
                    body);
   }

@@ -80,7 +80,7 @@ export async function startHarness(argv, options = {}) {
     ],
   }));
   writeFileSync(join(work, 'patient.key'), randomBytes(48));
-  const rules = options.rules ? options.rules(work, source) : join(source, 'rules', 'reconnect', '1.0.5');
+  const rules = options.rules ? options.rules(work, source) : join(source, 'rules', 'reconnect');
 
   function signed(header, claims) {
     const input = `${base64url(header)}.${base64url(claims)}`;

@@ -165,10 +165,15 @@ TEST_F(MdtTest, EveryExampleReadsAsAnExplainedCarePlan) {
         EXPECT_THAT(html, HasSubstr("<h4>" + Html(t.display()) + "</h4>"));
       }
     }
+    // Every gap: a technique's on its card, a discipline's (one a rule asks
+    // for that the team lacks) in a block of its own.
     for (const v1::SkillsGap& g : plan.skills_gaps()) {
-      if (g.kind() != v1::ITEM_KIND_TECHNIQUE) continue;
       EXPECT_THAT(html,
                   HasSubstr("Skills gap:</strong> " + Html(g.suggestion())));
+      if (g.kind() == v1::ITEM_KIND_DISCIPLINE) {
+        EXPECT_THAT(html,
+                    HasSubstr("data-discipline-gap=\"" + g.code() + "\""));
+      }
     }
     for (const v1::Prompt& p : plan.prompts()) {
       EXPECT_THAT(html, HasSubstr(Html(p.text())));
