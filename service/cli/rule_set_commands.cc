@@ -46,10 +46,8 @@ std::string ChosenVersionDir(const std::string& dir) {
   return chosen;
 }
 
-// Loads a rule set (ChosenVersionDir), printing its issues; null on failure.
-std::shared_ptr<const ruleset::CompiledRuleSet> LoadOrReport(
-    const std::string& given) {
-  const std::string dir = ChosenVersionDir(given);
+// Loads the rule set in `dir`, printing its issues.
+ruleset::LoadResult LoadReportingIssues(const std::string& dir) {
   ruleset::LoadResult loaded = ruleset::LoadRuleSet(dir);
   for (const auto& issue : loaded.issues) {
     std::cerr << dir << "/" << issue.ToString() << "\n";
@@ -58,7 +56,13 @@ std::shared_ptr<const ruleset::CompiledRuleSet> LoadOrReport(
     std::cerr << dir << ": " << loaded.issues.size()
               << " problem(s); rule set not loaded\n";
   }
-  return loaded.rule_set;
+  return loaded;
+}
+
+// Loads a rule set (ChosenVersionDir), printing its issues; null on failure.
+std::shared_ptr<const ruleset::CompiledRuleSet> LoadOrReport(
+    const std::string& given) {
+  return LoadReportingIssues(ChosenVersionDir(given)).rule_set;
 }
 
 bool ReadInput(const std::string& file, std::string& out) {
@@ -225,15 +229,8 @@ std::vector<std::string> VersionDirs(const std::string& dir) {
 }
 
 int LintOne(const std::string& dir) {
-  ruleset::LoadResult loaded = ruleset::LoadRuleSet(dir);
-  for (const auto& issue : loaded.issues) {
-    std::cerr << dir << "/" << issue.ToString() << "\n";
-  }
-  if (!loaded.rule_set) {
-    std::cerr << dir << ": " << loaded.issues.size()
-              << " problem(s); rule set not loaded\n";
-    return 1;
-  }
+  const ruleset::LoadResult loaded = LoadReportingIssues(dir);
+  if (!loaded.rule_set) return 1;
   for (const auto& warning : loaded.warnings) {
     std::cerr << dir << "/" << warning.ToString() << " (warning)\n";
   }
