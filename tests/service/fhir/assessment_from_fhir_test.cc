@@ -350,6 +350,26 @@ TEST(AssessmentFromFhirTest, ConditionsThatStandSetTheirFacts) {
   EXPECT_THAT(t.missing, Not(Contains("red flag: new mass")));
 }
 
+// Rule set 1.1.0 records a pregnancy Condition as the pregnancy fact, not
+// as a red flag (1.0.5, above).
+TEST(AssessmentFromFhirTest, APregnancyConditionIsThePregnancyFactIn110) {
+  const ruleset::LoadResult loaded = ruleset::LoadRuleSet(
+      std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.1.0");
+  ASSERT_NE(loaded.rule_set, nullptr);
+  const json prefetch = {
+      {"conditions", Bundle(json::array({Condition(
+                         "c2", "http://snomed.info/sct", "77386006", "")}))}};
+  v1::Assessment a;
+  const Translation t =
+      AssessmentFromPrefetch(loaded.rule_set->fhir_mapping(), prefetch, a);
+  for (const auto& p : t.problems) {
+    ADD_FAILURE() << p.path << ": " << p.message;
+  }
+  EXPECT_EQ(a.pregnancy().status(), v1::PREGNANCY_STATUS_PREGNANT);
+  EXPECT_THAT(a.red_flags(), IsEmpty());
+  EXPECT_THAT(t.found, Contains(Pair("pregnancy", "Condition/c2")));
+}
+
 TEST(AssessmentFromFhirTest, TheActiveCareTeamsRolesAreItsDisciplines) {
   const json team = {{"resourceType", "CareTeam"},
                      {"id", "t1"},
