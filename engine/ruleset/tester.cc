@@ -52,7 +52,24 @@ std::map<std::string, std::set<std::string>> CodesOf(
   return out;
 }
 
-std::map<std::string, std::string> ReasonsOf(const v1::Recommendation& r);
+// Each rule's rendered reason, wherever the plan cites it.
+std::map<std::string, std::string> ReasonsOf(const v1::Recommendation& r) {
+  std::map<std::string, std::string> out;
+  auto add = [&](const v1::Rationale& rationale) {
+    for (const auto& reason : rationale.reasons())
+      out.emplace(reason.rule_id(), reason.reason());
+  };
+  for (const auto& c : r.components()) {
+    for (const auto& t : c.techniques()) add(t.rationale());
+  }
+  for (const auto& d : r.disciplines()) add(d.rationale());
+  for (const auto& g : r.skills_gaps()) add(g.rationale());
+  for (const auto& p : r.prompts()) add(p.rationale());
+  for (const auto& a : r.alerts()) add(a.rationale());
+  for (const auto& c : r.considerations()) add(c.rationale());
+  for (const auto& h : r.held()) add(h.held_by());
+  return out;
+}
 
 // "expect_reason": {"rule.id": "the reason exactly as rendered", ...}.
 void CheckReasons(const SourceFile& f, ObjectReader& cr, const json& expected,
@@ -96,25 +113,6 @@ void CheckReasons(const SourceFile& f, ObjectReader& cr, const json& expected,
                        "\", expected \"", text.get<std::string>(), "\""));
     }
   }
-}
-
-// Each rule's rendered reason, wherever the plan cites it.
-std::map<std::string, std::string> ReasonsOf(const v1::Recommendation& r) {
-  std::map<std::string, std::string> out;
-  auto add = [&](const v1::Rationale& rationale) {
-    for (const auto& reason : rationale.reasons())
-      out.emplace(reason.rule_id(), reason.reason());
-  };
-  for (const auto& c : r.components()) {
-    for (const auto& t : c.techniques()) add(t.rationale());
-  }
-  for (const auto& d : r.disciplines()) add(d.rationale());
-  for (const auto& g : r.skills_gaps()) add(g.rationale());
-  for (const auto& p : r.prompts()) add(p.rationale());
-  for (const auto& a : r.alerts()) add(a.rationale());
-  for (const auto& c : r.considerations()) add(c.rationale());
-  for (const auto& h : r.held()) add(h.held_by());
-  return out;
 }
 
 }  // namespace

@@ -53,8 +53,8 @@ class AuditE2ETest : public testing::Test {
   std::unique_ptr<ServerProcess> Start() {
     auto server = std::make_unique<ServerProcess>(std::vector<std::string>{
         RECONNECT_BINARY, "serve", "--rules",
-        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5", "--listen",
-        "127.0.0.1:0", "--audit", store_});
+        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
+        "--listen", "127.0.0.1:0", "--audit", store_});
     auto serving = server->WaitForEvent("serving", std::chrono::seconds(30));
     EXPECT_TRUE(serving.has_value()) << "server did not start";
     if (serving) address_ = (*serving)["address"].get<std::string>();
@@ -362,10 +362,10 @@ TEST_F(AuditE2ETest, ALockedStoreFailsCallsAndHealthUntilItRecovers) {
 }
 
 TEST_F(AuditE2ETest, AnUnopenableStoreStopsTheServer) {
-  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
-                        "--listen", "127.0.0.1:0", "--audit",
-                        dir_ + "/missing/dir/audit.db"});
+  ServerProcess server(
+      {RECONNECT_BINARY, "serve", "--rules",
+       std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5", "--listen",
+       "127.0.0.1:0", "--audit", dir_ + "/missing/dir/audit.db"});
   auto failed =
       server.WaitForEvent("audit_store_failed", std::chrono::seconds(30));
   ASSERT_TRUE(failed.has_value());
@@ -375,9 +375,10 @@ TEST_F(AuditE2ETest, AnUnopenableStoreStopsTheServer) {
 }
 
 TEST_F(AuditE2ETest, AuditOffIsLoud) {
-  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
-                        "--listen", "127.0.0.1:0", "--audit=off"});
+  ServerProcess server(
+      {RECONNECT_BINARY, "serve", "--rules",
+       std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5", "--listen",
+       "127.0.0.1:0", "--audit=off"});
   auto warning =
       server.WaitForEvent("audit_disabled", std::chrono::seconds(30));
   ASSERT_TRUE(warning.has_value());

@@ -458,10 +458,10 @@ TEST_F(CdsSecurityTest, PublishedKeysAreFetchedAndFollowARotation) {
 }
 
 TEST_F(CdsSecurityTest, UnsafeOptionsAreRefusedAtStartUpNamingTheFlag) {
-  const std::string base = std::string("serve --rules ") +
-                           RECONNECT_SOURCE_DIR +
-                           "/rules/reconnect/1.0.5 --listen 127.0.0.1:0 --audit=off "
-                           "--http_listen=127.0.0.1:0 ";
+  const std::string base =
+      std::string("serve --rules ") + RECONNECT_SOURCE_DIR +
+      "/rules/reconnect/1.0.5 --listen 127.0.0.1:0 --audit=off "
+      "--http_listen=127.0.0.1:0 ";
   const std::string clients = "--cds_clients=" + dir_ + "/clients.json ";
   for (const auto& [flags, message] :
        std::vector<std::pair<std::string, std::string>>{

@@ -163,8 +163,8 @@ TEST_F(FhirApplyTest, RefusalsSayWhatAndWhere) {
 }
 
 TEST(FhirPlanCommandTest, PrintsTheBundleOrTheMarkdownPlan) {
-  const std::string base =
-      std::string("plan --rules ") + RECONNECT_SOURCE_DIR + "/rules/reconnect/1.0.5 ";
+  const std::string base = std::string("plan --rules ") + RECONNECT_SOURCE_DIR +
+                           "/rules/reconnect/1.0.5 ";
   const std::string example =
       std::string(RECONNECT_SOURCE_DIR) + "/examples/red-flag-bleeding.json";
   auto [code, out] = testing_util::RunReconnect(base + "--fhir " + example);

@@ -118,9 +118,9 @@ TEST(HttpE2ETest, TheLimitFlagsApply) {
 }
 
 TEST(HttpE2ETest, BadLimitsAndAddressesAreRefusedAtStartUp) {
-  const std::string base = std::string("serve --rules ") +
-                           RECONNECT_SOURCE_DIR +
-                           "/rules/reconnect/1.0.5 --listen 127.0.0.1:0 --audit=off ";
+  const std::string base =
+      std::string("serve --rules ") + RECONNECT_SOURCE_DIR +
+      "/rules/reconnect/1.0.5 --listen 127.0.0.1:0 --audit=off ";
   for (const auto& [flags, message] :
        std::vector<std::pair<std::string, std::string>>{
            {"--http_listen=127.0.0.1:0 --http_max_connections=0",

@@ -69,8 +69,8 @@ class ServerE2ETest : public testing::Test {
     dir_ = new std::string(mkdtemp(tmpl));
     server_ = new ServerProcess(
         {RECONNECT_BINARY, "serve", "--rules",
-         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5", "--listen",
-         "127.0.0.1:0", "--shutdown_grace_seconds=5", "--audit",
+         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
+         "--listen", "127.0.0.1:0", "--shutdown_grace_seconds=5", "--audit",
          *dir_ + "/audit.db"});
     auto serving = server_->WaitForEvent("serving", std::chrono::seconds(30));
     ASSERT_TRUE(serving.has_value()) << "server did not start";
@@ -385,10 +385,10 @@ TEST_F(ServerE2ETest, LogsCarryNoAssessmentContent) {
 }
 
 TEST(ServerLifecycleTest, SigtermDrainsAndExitsZero) {
-  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
-                        "--listen", "127.0.0.1:0", "--audit=off",
-                        "--shutdown_grace_seconds=2"});
+  ServerProcess server(
+      {RECONNECT_BINARY, "serve", "--rules",
+       std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5", "--listen",
+       "127.0.0.1:0", "--audit=off", "--shutdown_grace_seconds=2"});
   ASSERT_TRUE(
       server.WaitForEvent("serving", std::chrono::seconds(30)).has_value());
   EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(10)), 0);
@@ -459,12 +459,12 @@ TEST(ServerLifecycleTest, WithoutAValidRuleSetItRunsNotServingUntilOneLoads) {
 TEST(ServerLifecycleTest, DrainFinishesCallsInFlightAndExitsZero) {
   char tmpl[] = "/tmp/drain_e2e_test.XXXXXX";
   const std::filesystem::path dir = mkdtemp(tmpl);
-  ServerProcess server({RECONNECT_BINARY, "serve", "--rules",
-                        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
-                        "--listen", "127.0.0.1:0", "--audit",
-                        (dir / "audit.db").string(), "--drain_delay_seconds=6",
-                        "--shutdown_grace_seconds=10",
-                        "--max_concurrent_calls=1"});
+  ServerProcess server(
+      {RECONNECT_BINARY, "serve", "--rules",
+       std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5", "--listen",
+       "127.0.0.1:0", "--audit", (dir / "audit.db").string(),
+       "--drain_delay_seconds=6", "--shutdown_grace_seconds=10",
+       "--max_concurrent_calls=1"});
   auto serving = server.WaitForEvent("serving", std::chrono::seconds(30));
   ASSERT_TRUE(serving.has_value());
   auto channel = grpc::CreateChannel((*serving)["address"].get<std::string>(),

@@ -21,7 +21,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto* rule_set = [] {
     auto loaded = reconnect::ruleset::LoadRuleSet(
-        std::filesystem::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.0.5");
+        std::filesystem::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.1.0");
     if (loaded.rule_set == nullptr) std::abort();
     return new std::shared_ptr<const reconnect::ruleset::CompiledRuleSet>(
         loaded.rule_set);

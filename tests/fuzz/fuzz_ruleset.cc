@@ -48,7 +48,8 @@ struct Base {
 const Base& GetBase() {
   static const Base* base = [] {
     auto* b = new Base;
-    const fs::path source = fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.0.5";
+    const fs::path source =
+        fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.1.0";
     b->dir = fs::temp_directory_path() /
              ("reconnect-fuzz-ruleset-" + std::to_string(::getpid()));
     fs::remove_all(b->dir);

@@ -11,13 +11,13 @@ mode=$1 target=$2 binary=$3 source_dir=$4 work_dir=$5 seconds=${6:-60}
 
 # Seeds: expressions for the CEL targets; CDS Hooks requests for the FHIR
 # translator; for the rule-set loader, each file
-# of the bundled rule set as "path\ncontent", the input format it reads.
+# of the active bundled rule set (1.1.0) as "path\ncontent", the input format it reads.
 if [[ $target == ruleset ]]; then
   seeds=$work_dir/seeds/ruleset
   rm -rf "$seeds" && mkdir -p "$seeds"
-  (cd "$source_dir/rules/reconnect/1.0.5" && find . -type f | sed 's|^\./||' | sort) |
+  (cd "$source_dir/rules/reconnect/1.1.0" && find . -type f | sed 's|^\./||' | sort) |
     while read -r f; do
-      { printf '%s\n' "$f"; cat "$source_dir/rules/reconnect/1.0.5/$f"; } \
+      { printf '%s\n' "$f"; cat "$source_dir/rules/reconnect/1.1.0/$f"; } \
         > "$seeds/$(echo "$f" | tr '/' '_')"
     done
 elif [[ $target == fhir ]]; then

@@ -24,9 +24,12 @@ namespace reconnect::testing_util {
 inline std::vector<std::string> ServeBundled(
     const std::vector<std::string>& flags = {}) {
   std::vector<std::string> args = {
-      RECONNECT_BINARY, "serve",
-      "--rules",        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
-      "--listen",       "127.0.0.1:0"};
+      RECONNECT_BINARY,
+      "serve",
+      "--rules",
+      std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
+      "--listen",
+      "127.0.0.1:0"};
   args.insert(args.end(), flags.begin(), flags.end());
   return args;
 }

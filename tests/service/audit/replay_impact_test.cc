@@ -203,8 +203,8 @@ TEST_F(ReplayImpactTest, ProgressCanStopAnImpactRun) {
 }
 
 TEST(DiffTest, NamesEveryChangeBetweenTwoVersions) {
-  ruleset::LoadResult loaded =
-      ruleset::LoadRuleSet(fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.0.5");
+  ruleset::LoadResult loaded = ruleset::LoadRuleSet(
+      fs::path(RECONNECT_SOURCE_DIR) / "rules/reconnect/1.0.5");
   ASSERT_NE(loaded.rule_set, nullptr);
   const std::string from = loaded.rule_set->canonical_content();
   nlohmann::json doc = nlohmann::json::parse(from);
