@@ -11,10 +11,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/cel/runtime/program.h"
-#include "engine/ruleset/layout.h"
 #include "engine/ruleset/rule_set.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
+#include "service/cli/rule_set_loading.h"
 #include "service/decision/decision_engine.h"
 #include "service/decision/rule_set_registry.h"
 #include "service/fhir/plan_bundle.h"
@@ -25,45 +25,6 @@ namespace reconnect::service {
 namespace {
 
 constexpr size_t kMaxInputBytes = 4 << 20;
-
-// `dir` itself when it is one rule set; given a versions directory, the
-// version the server would serve as active (of those that load).
-std::string ChosenVersionDir(const std::string& dir) {
-  const auto versions = ruleset::RuleSetDirectories(dir);
-  if (versions.size() == 1) return versions[0].string();
-  std::string chosen = dir;
-  ruleset::RuleSetMetadata best;
-  for (const auto& v : versions) {
-    const ruleset::LoadResult r = ruleset::LoadRuleSet(v);
-    if (!r.rule_set) continue;
-    const auto& m = r.rule_set->metadata();
-    if (chosen == dir || ruleset::PreferredAsActive(
-                             m.status, m.version, best.status, best.version)) {
-      chosen = v.string();
-      best = m;
-    }
-  }
-  return chosen;
-}
-
-// Loads the rule set in `dir`, printing its issues.
-ruleset::LoadResult LoadReportingIssues(const std::string& dir) {
-  ruleset::LoadResult loaded = ruleset::LoadRuleSet(dir);
-  for (const auto& issue : loaded.issues) {
-    std::cerr << dir << "/" << issue.ToString() << "\n";
-  }
-  if (!loaded.rule_set) {
-    std::cerr << dir << ": " << loaded.issues.size()
-              << " problem(s); rule set not loaded\n";
-  }
-  return loaded;
-}
-
-// Loads a rule set (ChosenVersionDir), printing its issues; null on failure.
-std::shared_ptr<const ruleset::CompiledRuleSet> LoadOrReport(
-    const std::string& given) {
-  return LoadReportingIssues(ChosenVersionDir(given)).rule_set;
-}
 
 bool ReadInput(const std::string& file, std::string& out) {
   std::istream* in = &std::cin;
@@ -214,93 +175,6 @@ int RunExpr(const std::string& expression,
   return PrintExprResult(result.value, at.empty() || at.rfind("<expr>", 0) == 0
                                            ? at
                                            : rules_dir + "/" + at);
-}
-
-namespace {
-
-// The rule sets `dir` names: itself, or each version directory under it.
-std::vector<std::string> VersionDirs(const std::string& dir) {
-  std::vector<std::string> dirs;
-  for (const auto& d : ruleset::RuleSetDirectories(dir)) {
-    dirs.push_back(d.string());
-  }
-  if (dirs.empty()) dirs.push_back(dir);  // LoadRuleSet says what is wrong
-  return dirs;
-}
-
-int LintOne(const std::string& dir) {
-  const ruleset::LoadResult loaded = LoadReportingIssues(dir);
-  if (!loaded.rule_set) return 1;
-  for (const auto& warning : loaded.warnings) {
-    std::cerr << dir << "/" << warning.ToString() << " (warning)\n";
-  }
-  const auto& rs = *loaded.rule_set;
-  std::cout << dir << ": ok: " << rs.metadata().id << " "
-            << rs.metadata().version << ", " << rs.rule_count()
-            << " rules, digest " << rs.digest();
-  if (!loaded.warnings.empty()) {
-    std::cout << ", " << loaded.warnings.size() << " warning(s)";
-  }
-  std::cout << "\n";
-  return 0;
-}
-
-int TestOne(const std::string& dir, double min_coverage_percent) {
-  auto rs = LoadOrReport(dir);
-  if (!rs) return 1;
-  ruleset::TestReport report = ruleset::RunRuleSetTests(dir, *rs);
-  std::cout << dir << ": " << rs->metadata().id << " " << rs->metadata().version
-            << "\n";
-  for (const auto& issue : report.issues)
-    std::cout << dir << "/" << issue.ToString() << "\n";
-  for (const auto& c : report.cases) {
-    if (c.failures.empty()) {
-      std::cout << "PASS " << c.file << ": " << c.name << "\n";
-    } else {
-      std::cout << "FAIL " << c.file << ": " << c.name << "\n";
-      for (const auto& f : c.failures) std::cout << "    " << f << "\n";
-    }
-  }
-  const size_t covered = report.rules_total - report.rules_never_fired.size();
-  const double percent =
-      report.rules_total == 0
-          ? 100.0
-          : 100.0 * static_cast<double>(covered) / report.rules_total;
-  std::cout << "rule coverage: " << covered << "/" << report.rules_total
-            << " rules fired (" << absl::StrCat(static_cast<int>(percent))
-            << "%)\n";
-  for (const auto& id : report.rules_never_fired)
-    std::cout << "    never fired: " << id << "\n";
-  std::cout << "reasons checked: "
-            << report.rules_total - report.reasons_never_checked.size() << "/"
-            << report.rules_total << " rules (expect_reason)\n";
-  for (const auto& id : report.reasons_never_checked)
-    std::cout << "    reason never checked: " << id << "\n";
-  std::cout << report.passed() << " passed, " << report.failed() << " failed\n";
-  if (percent < min_coverage_percent) {
-    std::cout << "coverage " << percent << "% is below the required "
-              << min_coverage_percent << "%\n";
-    return 1;
-  }
-  return report.failed() == 0 && report.issues.empty() && !report.cases.empty()
-             ? 0
-             : 1;
-}
-
-}  // namespace
-
-int RunLint(const std::string& dir) {
-  int status = 0;
-  for (const std::string& d : VersionDirs(dir)) status |= LintOne(d);
-  return status;
-}
-
-int RunTest(const std::string& dir, double min_coverage_percent) {
-  int status = 0;
-  for (const std::string& d : VersionDirs(dir)) {
-    status |= TestOne(d, min_coverage_percent);
-  }
-  return status;
 }
 
 namespace {

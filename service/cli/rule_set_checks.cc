@@ -1,0 +1,90 @@
+// `reconnect lint` and `reconnect test`: checking a rule set, or every
+// version under a versions directory.
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "engine/ruleset/rule_set.h"
+#include "service/cli/rule_set_commands.h"
+#include "service/cli/rule_set_loading.h"
+
+namespace reconnect::service {
+
+namespace {
+
+int LintOne(const std::string& dir) {
+  const ruleset::LoadResult loaded = LoadReportingIssues(dir);
+  if (!loaded.rule_set) return 1;
+  for (const auto& warning : loaded.warnings) {
+    std::cerr << dir << "/" << warning.ToString() << " (warning)\n";
+  }
+  const auto& rs = *loaded.rule_set;
+  std::cout << dir << ": ok: " << rs.metadata().id << " "
+            << rs.metadata().version << ", " << rs.rule_count()
+            << " rules, digest " << rs.digest();
+  if (!loaded.warnings.empty()) {
+    std::cout << ", " << loaded.warnings.size() << " warning(s)";
+  }
+  std::cout << "\n";
+  return 0;
+}
+
+int TestOne(const std::string& dir, double min_coverage_percent) {
+  auto rs = LoadOrReport(dir);
+  if (!rs) return 1;
+  ruleset::TestReport report = ruleset::RunRuleSetTests(dir, *rs);
+  std::cout << dir << ": " << rs->metadata().id << " " << rs->metadata().version
+            << "\n";
+  for (const auto& issue : report.issues)
+    std::cout << dir << "/" << issue.ToString() << "\n";
+  for (const auto& c : report.cases) {
+    if (c.failures.empty()) {
+      std::cout << "PASS " << c.file << ": " << c.name << "\n";
+    } else {
+      std::cout << "FAIL " << c.file << ": " << c.name << "\n";
+      for (const auto& f : c.failures) std::cout << "    " << f << "\n";
+    }
+  }
+  const size_t covered = report.rules_total - report.rules_never_fired.size();
+  const double percent =
+      report.rules_total == 0
+          ? 100.0
+          : 100.0 * static_cast<double>(covered) / report.rules_total;
+  std::cout << "rule coverage: " << covered << "/" << report.rules_total
+            << " rules fired (" << absl::StrCat(static_cast<int>(percent))
+            << "%)\n";
+  for (const auto& id : report.rules_never_fired)
+    std::cout << "    never fired: " << id << "\n";
+  std::cout << "reasons checked: "
+            << report.rules_total - report.reasons_never_checked.size() << "/"
+            << report.rules_total << " rules (expect_reason)\n";
+  for (const auto& id : report.reasons_never_checked)
+    std::cout << "    reason never checked: " << id << "\n";
+  std::cout << report.passed() << " passed, " << report.failed() << " failed\n";
+  if (percent < min_coverage_percent) {
+    std::cout << "coverage " << percent << "% is below the required "
+              << min_coverage_percent << "%\n";
+    return 1;
+  }
+  return report.failed() == 0 && report.issues.empty() && !report.cases.empty()
+             ? 0
+             : 1;
+}
+
+}  // namespace
+
+int RunLint(const std::string& dir) {
+  int status = 0;
+  for (const std::string& d : VersionDirs(dir)) status |= LintOne(d);
+  return status;
+}
+
+int RunTest(const std::string& dir, double min_coverage_percent) {
+  int status = 0;
+  for (const std::string& d : VersionDirs(dir)) {
+    status |= TestOne(d, min_coverage_percent);
+  }
+  return status;
+}
+
+}  // namespace reconnect::service
