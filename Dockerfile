@@ -20,6 +20,7 @@ LABEL org.opencontainers.image.title="reconnect-cds" \
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libabsl20220623 libre2-9 libsqlite3-0 libssl3 \
+      libboost-url1.81.0 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 reconnect \
  && useradd --system --uid 10001 --gid 10001 --no-create-home \
@@ -30,6 +31,6 @@ RUN ldconfig
 # The bundled rule set; deployments may mount their own over /etc/reconnect/rules.
 COPY rules /opt/reconnect/rules
 USER 10001:10001
-EXPOSE 50051 8081
+EXPOSE 50051 8081 9464
 ENTRYPOINT ["/usr/local/bin/reconnect"]
 CMD ["serve", "--rules=/opt/reconnect/rules/reconnect", "--listen=127.0.0.1:50051"]

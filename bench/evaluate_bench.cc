@@ -19,6 +19,7 @@
 #include "service/audit/audit_store.h"
 #include "service/decision/decision_engine.h"
 #include "service/decision/rule_set_registry.h"
+#include "service/metrics/service_metrics.h"
 
 namespace reconnect {
 namespace {
@@ -105,19 +106,29 @@ void BM_EvaluateMissingData(benchmark::State& state,
   state.counters["facts_missing"] = static_cast<double>(missing);
 }
 
-void BM_Decide(benchmark::State& state, const std::string& example) {
+// With `metered`, as a server with --metrics_listen decides: the engine
+// reports each evaluation to the metrics, and the call's end is counted.
+void BM_Decide(benchmark::State& state, const std::string& example,
+               bool metered) {
   service::RuleSetRegistry registry;
   registry.Add(BundledRuleSet(), true);
   service::DecisionEngine engine(registry);
+  service::ServiceMetrics metrics;
+  if (metered) engine.set_observer(&metrics);
   v1::EvaluateRequest request;
   *request.mutable_assessment() = Example(example);
   for (auto _ : state) {
+    const absl::Time arrived = metered ? absl::Now() : absl::InfinitePast();
     google::protobuf::Arena arena;
     auto* response =
         google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
     std::vector<service::FieldViolation> violations;
     const absl::Status s = engine.Evaluate(request, *response, violations);
     if (!s.ok()) state.SkipWithError("evaluation failed");
+    if (metered) {
+      metrics.CallEnded("grpc", absl::StatusCodeToString(s.code()),
+                        absl::Now() - arrived);
+    }
     benchmark::DoNotOptimize(response);
   }
 }
@@ -255,7 +266,11 @@ void RegisterAll() {
     benchmark::RegisterBenchmark(("BM_EvaluateMissingData/" + name).c_str(),
                                  BM_EvaluateMissingData, name)
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("BM_Decide/" + name).c_str(), BM_Decide, name)
+    benchmark::RegisterBenchmark(("BM_Decide/" + name).c_str(), BM_Decide, name,
+                                 false)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_DecideMetered/" + name).c_str(),
+                                 BM_Decide, name, true)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("BM_DecideWhyNot/" + name).c_str(),
                                  BM_DecideWhyNot, name)

@@ -9,7 +9,9 @@
 # token on every call, as CDS Hooks defines. Prints each, with the CPU time per
 # call of the server and of the generator (they share the machine), and the
 # audit-on / empty-handler throughput ratio (DESIGN.md's target: at least 0.8)
-# and the audit-on / audit-off one. Fails if any call fails or a server
+# and the audit-on / audit-off one; and, with Prometheus metrics kept and
+# served, the change in server CPU per call with the audit store on and off
+# (the metrics' overhead). Fails if any call fails or a server
 # answers none. RECONNECT_BIN names the build directory (build/release).
 #   bash bench/service_bench.sh [SECONDS] [CHANNELS] [OUTSTANDING]
 set -euo pipefail
@@ -89,6 +91,27 @@ run audit_on -- --audit "$work/audit.db"
 # One call at a time, as an EHR at triage calls: the latency a user waits for.
 run audit_on_1x1 --channels 1 --outstanding 1 -- --audit "$work/audit-1x1.db"
 run audit_off -- --audit=off
+# The metrics' overhead: servers with and without Prometheus metrics kept
+# and served (--metrics_listen), audit on and off, in adjacent runs whose
+# order alternates by round, so that drift on a shared machine falls on
+# both sides (RECONNECT_METRICS_ROUNDS rounds, default 3).
+rounds="${RECONNECT_METRICS_ROUNDS:-3}"
+for r in $(seq 1 "$rounds"); do
+  for audit in on off; do
+    audit_flags=(--audit=off)
+    [[ $audit == on ]] && audit_flags=(--audit "$work/audit-$audit-$r-plain.db")
+    plain=("${audit_flags[@]}")
+    [[ $audit == on ]] && audit_flags=(--audit "$work/audit-$audit-$r-metrics.db")
+    metered=("${audit_flags[@]}" --metrics_listen 127.0.0.1:0)
+    if ((r % 2 == 1)); then
+      run "m_${audit}_plain_$r" -- "${plain[@]}" >/dev/null
+      run "m_${audit}_metrics_$r" -- "${metered[@]}" >/dev/null
+    else
+      run "m_${audit}_metrics_$r" -- "${metered[@]}" >/dev/null
+      run "m_${audit}_plain_$r" -- "${plain[@]}" >/dev/null
+    fi
+  done
+done
 run empty_handler -- --audit=off --empty_handler_for_benchmark
 run_cds_hooks cds_hooks_audit -- --audit "$work/audit-cds.db"
 # As CDS Hooks defines it: a fresh ES384 token on every call (signed by the
@@ -116,4 +139,27 @@ awk -v a="$(field audit_on calls_per_second)" -v o="$(field audit_off calls_per_
   -v e="$(field empty_handler calls_per_second)" 'BEGIN {
     printf "audit_on / empty_handler throughput: %.2f\n", a / e
     printf "audit_on / audit_off throughput: %.2f\n", a / o
+  }'
+# The metrics' cost: mean server CPU per call with them, against without
+# (target: under 3%).
+mean() {  # PREFIX KEY: the mean of KEY over the rounds' runs named PREFIX_N
+  local total=0
+  for r in $(seq 1 "$rounds"); do
+    total="$(awk -v t="$total" -v v="$(field "${1}_$r" "$2")" 'BEGIN { print t + v }')"
+  done
+  awk -v t="$total" -v n="$rounds" 'BEGIN { print t / n }'
+}
+for audit in on off; do
+  printf 'audit %-3s       plain %6.0f calls/s %4.0f us cpu/call;  metrics %6.0f calls/s %4.0f us cpu/call\n' \
+    "$audit" "$(mean "m_${audit}_plain" calls_per_second)" \
+    "$(mean "m_${audit}_plain" server_cpu_us_per_call)" \
+    "$(mean "m_${audit}_metrics" calls_per_second)" \
+    "$(mean "m_${audit}_metrics" server_cpu_us_per_call)"
+done
+awk -v on="$(mean m_on_plain server_cpu_us_per_call)" \
+  -v onm="$(mean m_on_metrics server_cpu_us_per_call)" \
+  -v off="$(mean m_off_plain server_cpu_us_per_call)" \
+  -v offm="$(mean m_off_metrics server_cpu_us_per_call)" -v n="$rounds" 'BEGIN {
+    printf "metrics overhead, server cpu/call, mean of %d alternated rounds: audit on %+.1f%%, audit off %+.1f%% (target < 3%%)\n",
+      n, 100 * (onm / on - 1), 100 * (offm / off - 1)
   }'

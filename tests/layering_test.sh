@@ -17,7 +17,8 @@ declare -A allowed=(
   [fhir]="common fhir"
   [http]="common audit security decision fhir http"
   [web]="common audit security decision http web"
-  [cli]="common audit security decision api fhir http web cli"
+  [metrics]="common audit security decision metrics"
+  [cli]="common audit security decision api fhir http web metrics cli"
 )
 
 bad=0

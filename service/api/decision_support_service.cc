@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -57,7 +58,12 @@ grpc::ByteBuffer WithRecommendation(const v1::EvaluateResponse& response,
 // the call, which is gone once it has finished; the others do nothing.
 class DecisionSupportService::Ending {
  public:
-  Ending(Call* call, CallSlot slot) : call_(call), slot_(std::move(slot)) {}
+  // `observer` (may be null) is told how the call ended.
+  Ending(Call* call, CallSlot slot, DecisionObserver* observer)
+      : call_(call),
+        observer_(observer),
+        arrived_(observer != nullptr ? absl::Now() : absl::InfinitePast()),
+        slot_(std::move(slot)) {}
 
   // The server's deadline timer `id`, cancelled when the call ends first.
   void set_timer(CallLimits& limits, uint64_t id) {
@@ -77,6 +83,8 @@ class DecisionSupportService::Ending {
 
  private:
   Call* const call_;
+  DecisionObserver* const observer_;
+  const absl::Time arrived_;
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<CallSlot> slot_ ABSL_GUARDED_BY(mu_);
@@ -96,7 +104,8 @@ class DecisionSupportService::Call final
       Finish(ToGrpcStatus(Shed()));
       return;
     }
-    ending_ = std::make_shared<Ending>(this, *std::move(slot));
+    ending_ = std::make_shared<Ending>(this, *std::move(slot),
+                                       service_.engine_.observer());
     if (absl::Status s = service_.authorizer_.Authorize(
             context_, Role::kEvaluator, "Evaluate", &caller_);
         !s.ok()) {
@@ -169,6 +178,12 @@ void DecisionSupportService::Ending::Finish(const grpc::Status& status) {
   // When the timer itself is finishing the call, it is already running and
   // cancelling it does nothing.
   if (limits != nullptr) limits->Cancel(timer);
+  if (observer_ != nullptr) {
+    observer_->CallEnded("grpc",
+                         absl::StatusCodeToString(static_cast<absl::StatusCode>(
+                             status.error_code())),
+                         absl::Now() - arrived_);
+  }
   call_->End(status);
 }
 

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "service/audit/rule_outcomes.h"
 
 namespace reconnect::service {
@@ -143,6 +144,22 @@ struct VerifyReport {
   bool ok() const { return problem.empty(); }
 };
 
+// One group commit as the store's writer saw it, for operators' metrics:
+// sizes, times and outcomes, never record content.
+struct CommitReport {
+  int decisions = 0;          // decision records in the transaction
+  int feedback_requests = 0;  // feedback requests in it
+  bool ok = false;            // whether it committed
+  absl::Duration took;        // from taking the batch to the commit's end
+  // Each feedback entry stored by it.
+  struct Feedback {
+    std::string service;  // FeedbackRecord::service: a CDS service, or "mdt"
+    std::string item;     // "plan", "alert/CODE", "technique/CODE", ...
+    std::string outcome;  // FeedbackRecord::outcome
+  };
+  std::vector<Feedback> feedback;
+};
+
 // The durable, tamper-evident audit trail that every decision is appended
 // to before it is answered. Decisions are chained by hash (chain.h); the
 // store assigns each its sequence number and hashes. The implementation is
@@ -167,6 +184,9 @@ class AuditStore {
     // WAL file is appended rather than overwritten).
     int checkpoint_frames = 1000;
     int writer_checkpoint_frames = 10000;
+    // Called on the writer thread after each commit of queued records,
+    // whether it went through or not; null: not called. Must be quick.
+    std::function<void(const CommitReport&)> on_commit = nullptr;
   };
 
   // Opens (creating or migrating the schema) and starts writing.
@@ -209,6 +229,9 @@ class AuditStore {
 
   // Transactions committed so far (each holds one group of records).
   virtual int64_t transactions() const = 0;
+  // Records and feedback requests queued for the writer, not yet taken
+  // into a commit.
+  virtual int64_t queued() const = 0;
 
  protected:
   AuditStore() = default;

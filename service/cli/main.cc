@@ -148,6 +148,10 @@ ABSL_FLAG(int, http_deadline_ms, 5000,
 ABSL_FLAG(std::string, health_listen, "",
           "A second, plaintext address that serves only gRPC health, for "
           "Kubernetes probes (serve); empty: none.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "A plaintext address (host:port) that serves Prometheus metrics at "
+          "/metrics and nothing else, for a scraper without a client "
+          "certificate (serve); empty: no metrics.");
 ABSL_FLAG(std::string, patient_ref_key, "",
           "A file holding at least 32 random bytes: patient references are "
           "stored in audit records as their HMAC-SHA256 under it (serve). "
@@ -434,6 +438,7 @@ int main(int argc, char** argv) {
     options.auth.jwt.max_lifetime =
         absl::Seconds(absl::GetFlag(FLAGS_jwt_max_lifetime_seconds));
     options.health_listen = absl::GetFlag(FLAGS_health_listen);
+    options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
     options.http_listen = absl::GetFlag(FLAGS_http_listen);
     options.cds_clients.file = absl::GetFlag(FLAGS_cds_clients);
     options.cds_clients.clock_skew =

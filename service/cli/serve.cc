@@ -30,6 +30,8 @@
 #include "service/decision/rule_set_registry.h"
 #include "service/decision/rule_set_versions.h"
 #include "service/http/cds_hooks.h"
+#include "service/metrics/metrics_listener.h"
+#include "service/metrics/service_metrics.h"
 #include "service/security/tls.h"
 #include "service/web/governance_routes.h"
 #include "service/web/mdt_routes.h"
@@ -139,7 +141,7 @@ std::unique_ptr<Authorizer> MakeAuthorizer(const ServeOptions& options,
 // The audit store: every answer is recorded before it is returned. Null
 // with --audit=off; an error (logged) when the store cannot be opened.
 absl::StatusOr<std::unique_ptr<AuditStore>> OpenAuditStore(
-    const ServeOptions& options) {
+    const ServeOptions& options, ServiceMetrics* metrics) {
   if (options.audit == "off") {
     Log(LogLevel::kWarning, "audit_disabled",
         {{"reason",
@@ -147,7 +149,14 @@ absl::StatusOr<std::unique_ptr<AuditStore>> OpenAuditStore(
           "replayed; for local experiments only, never for clinical use"}});
     return nullptr;
   }
-  auto opened = AuditStore::Open({options.audit, 0});
+  AuditStore::Options store_options;
+  store_options.path = options.audit;
+  if (metrics != nullptr) {
+    store_options.on_commit = [metrics](const CommitReport& report) {
+      metrics->Committed(report);
+    };
+  }
+  auto opened = AuditStore::Open(std::move(store_options));
   if (!opened.ok()) {
     Log(LogLevel::kError, "audit_store_failed",
         {{"path", options.audit},
@@ -318,7 +327,14 @@ int RunServe(const ServeOptions& options) {
         ->SetAuthMetadataProcessor(
             std::make_shared<ArrivalAuthentication>(*authorizer));
   }
-  absl::StatusOr<std::unique_ptr<AuditStore>> audit = OpenAuditStore(options);
+  // Metrics are kept only when something serves them; declared before
+  // everything that reports to them, so that it outlives them.
+  std::unique_ptr<ServiceMetrics> metrics;
+  if (!options.metrics_listen.empty()) {
+    metrics = std::make_unique<ServiceMetrics>();
+  }
+  absl::StatusOr<std::unique_ptr<AuditStore>> audit =
+      OpenAuditStore(options, metrics.get());
   if (!audit.ok()) return kExitFailed;
 
   RuleSetRegistry registry;
@@ -335,7 +351,9 @@ int RunServe(const ServeOptions& options) {
   }
   DecisionEngine engine(registry);
   engine.set_missing_data_budget(options.missing_data_budget);
+  engine.set_observer(metrics.get());
   CallLimits limits(options.limits);
+  if (metrics) metrics->Watch({&limits, &registry, &versions, audit->get()});
   DecisionSupportService service(engine, *authorizer, limits, audit->get());
   // The HTTP routes (CDS Hooks) answer from the same engine, limits and
   // store. The HTTP listener is shut down explicitly below, before they go.
@@ -404,6 +422,19 @@ int RunServe(const ServeOptions& options) {
       !http_listener->Listen(options, cds_hooks, fhir, mdt, governance_pages)) {
     return kExitFailed;
   }
+  std::unique_ptr<MetricsListener> metrics_listener;
+  if (metrics) {
+    auto started = MetricsListener::Start(options.metrics_listen, *metrics);
+    if (!started.ok()) {
+      Log(LogLevel::kError, "listen_failed",
+          {{"listen", options.metrics_listen},
+           {"reason", std::string(started.status().message())}});
+      return started.status().code() == absl::StatusCode::kInvalidArgument
+                 ? kExitRefused
+                 : kExitFailed;
+    }
+    metrics_listener = *std::move(started);
+  }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   Log(LogLevel::kInfo, "serving",
       {{"address", absl::StrCat(host, ":", port)},
@@ -414,7 +445,8 @@ int RunServe(const ServeOptions& options) {
        {"client_certificates", options.tls.client_ca_file.empty()
                                    ? "none"
                                    : options.tls.client_cert_mode},
-       {"health_port", health_port}});
+       {"health_port", health_port},
+       {"metrics_port", metrics_listener ? metrics_listener->port() : 0}});
 
   const int sig =
       ServeUntilStopped(options, signals, *authorizer, http_listener.get(),

@@ -39,6 +39,10 @@ struct ServeOptions {
   // A second, plaintext listener that serves only gRPC health, for
   // Kubernetes probes (which send no client certificate); empty: none.
   std::string health_listen;
+  // A plaintext HTTP listener that serves Prometheus metrics at /metrics
+  // and nothing else, so that a scraper needs no client certificate;
+  // empty: no metrics are kept.
+  std::string metrics_listen;
   // An HTTP/1.1 listener (CDS Hooks); empty: none. TLS comes from `tls`.
   std::string http_listen;
   http::HttpOptions http;

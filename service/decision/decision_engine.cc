@@ -36,6 +36,22 @@ absl::StatusOr<std::string> NewDecisionId(absl::Time now) {
 absl::Status DecisionEngine::Evaluate(
     const v1::EvaluateRequest& request, v1::EvaluateResponse& response,
     std::vector<FieldViolation>& violations) const {
+  std::shared_ptr<const ruleset::CompiledRuleSet> rule_set;
+  if (observer_ == nullptr) {
+    return Decide(request, response, violations, rule_set);
+  }
+  const absl::Time start = absl::Now();
+  absl::Status status = Decide(request, response, violations, rule_set);
+  observer_->Evaluated(rule_set.get(), status.code(),
+                       status.ok() ? &response.recommendation() : nullptr,
+                       absl::Now() - start);
+  return status;
+}
+
+absl::Status DecisionEngine::Decide(
+    const v1::EvaluateRequest& request, v1::EvaluateResponse& response,
+    std::vector<FieldViolation>& violations,
+    std::shared_ptr<const ruleset::CompiledRuleSet>& rule_set) const {
   if (!request.has_assessment()) {
     violations.push_back({"assessment", "is required"});
   } else {
@@ -70,7 +86,6 @@ absl::Status DecisionEngine::Evaluate(
   // so that the caller hears about every problem in one answer.
   const bool pin_is_valid =
       request.rule_set_id().empty() == request.rule_set_version().empty();
-  std::shared_ptr<const ruleset::CompiledRuleSet> rule_set;
   if (pin_is_valid && request.rule_set_id().empty()) {
     rule_set = registry_.Active();
     if (!rule_set) return absl::UnavailableError("no rule set is loaded");

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "reconnect/v1/decision_support.pb.h"
+#include "service/decision/decision_observer.h"
 #include "service/decision/request_validator.h"
 #include "service/decision/rule_set_registry.h"
 
@@ -36,11 +37,23 @@ class DecisionEngine {
     missing_data_budget_ = budget;
   }
 
+  // Told about every evaluation (null: none). Set before serving; must
+  // outlive the engine.
+  void set_observer(DecisionObserver* observer) { observer_ = observer; }
+  DecisionObserver* observer() const { return observer_; }
+
  private:
+  // Evaluate, without the observer; sets `rule_set` to the version used.
+  absl::Status Decide(
+      const v1::EvaluateRequest& request, v1::EvaluateResponse& response,
+      std::vector<FieldViolation>& violations,
+      std::shared_ptr<const ruleset::CompiledRuleSet>& rule_set) const;
+
   const RuleSetRegistry& registry_;
   const EvaluateRequestValidator validator_;
   int64_t missing_data_budget_ =
       ruleset::CompiledRuleSet::kDefaultMissingDataBudget;
+  DecisionObserver* observer_ = nullptr;
 };
 
 // A time-ordered (version 7, RFC 9562) UUID: the Unix time in milliseconds,

@@ -33,6 +33,11 @@ std::vector<RuleSetVersions::Refusal> RuleSetVersions::refusals() const {
   return refusals_;
 }
 
+RuleSetVersions::Counts RuleSetVersions::counts() const {
+  absl::MutexLock lock(&refusals_mu_);
+  return counts_;
+}
+
 bool RuleSetVersions::Changed() const {
   const std::string now = Fingerprint();
   absl::MutexLock lock(&reload_mu_);
@@ -178,6 +183,8 @@ bool RuleSetVersions::ReloadLocked() {
     Log(LogLevel::kError, "rule_sets_reloaded",
         {{"versions", 0}, {"refused", refusals.size()}});
     absl::MutexLock lock(&refusals_mu_);
+    ++counts_.reloads_refused;
+    counts_.versions_refused += static_cast<int64_t>(refusals.size());
     refusals_ = std::move(refusals);
     return false;
   }
@@ -213,6 +220,8 @@ bool RuleSetVersions::ReloadLocked() {
   const size_t refused = refusals.size();
   {
     absl::MutexLock lock(&refusals_mu_);
+    ++counts_.reloads;
+    counts_.versions_refused += static_cast<int64_t>(refusals.size());
     refusals_ = std::move(refusals);
   }
   for (const auto& v : versions) {

@@ -51,6 +51,16 @@ class RuleSetVersions {
   // path, size and modification time).
   bool Changed() const ABSL_LOCKS_EXCLUDED(reload_mu_);
 
+  // What reloads have done since start-up, for metrics. A reload "went
+  // through" when it served something, though it may have refused some
+  // versions; it was "refused" when nothing could be served.
+  struct Counts {
+    int64_t reloads = 0;
+    int64_t reloads_refused = 0;
+    int64_t versions_refused = 0;  // directories refused, over all reloads
+  };
+  Counts counts() const ABSL_LOCKS_EXCLUDED(refusals_mu_);
+
   using Refusal = RuleSetRefusal;
   // The refusals of the last reload. Thread-safe.
   std::vector<Refusal> refusals() const ABSL_LOCKS_EXCLUDED(refusals_mu_);
@@ -81,6 +91,7 @@ class RuleSetVersions {
 
   mutable absl::Mutex refusals_mu_;
   std::vector<Refusal> refusals_ ABSL_GUARDED_BY(refusals_mu_);
+  Counts counts_ ABSL_GUARDED_BY(refusals_mu_);
 };
 
 }  // namespace reconnect::service

@@ -36,6 +36,16 @@ HttpResponse NotRecorded(const absl::Status& status, std::string_view what) {
 void Decide(const DecisionEngine& engine, AuditStore* audit,
             const std::string& patient_ref_key, std::optional<CallSlot> slot,
             Decision decision, const AnswerMaker& make, Respond respond) {
+  if (DecisionObserver* observer = engine.observer(); observer != nullptr) {
+    // The observer hears how the call ended, whichever way it does.
+    respond = [observer, arrived = absl::Now(),
+               interface = decision.context.value("interface", "http"),
+               respond = std::move(respond)](HttpResponse r) mutable {
+      observer->CallEnded(interface, absl::StrCat(r.status),
+                          absl::Now() - arrived);
+      std::move(respond)(std::move(r));
+    };
+  }
   v1::EvaluateResponse response;
   std::vector<FieldViolation> violations;
   if (absl::Status s = engine.Evaluate(decision.request, response, violations);
@@ -62,6 +72,9 @@ void Decide(const DecisionEngine& engine, AuditStore* audit,
   }
   std::vector<IssuedCard> issued;
   HttpResponse answer = make(response, issued);
+  if (engine.observer() != nullptr && !issued.empty()) {
+    engine.observer()->CardsIssued(issued);
+  }
   if (audit == nullptr) {
     std::move(respond)(std::move(answer));
     return;

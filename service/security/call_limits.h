@@ -56,6 +56,10 @@ class CallLimits {
   // sampled, with the running count of shed calls).
   std::optional<CallSlot> Admit(std::string_view method);
 
+  // Calls shed so far, and calls in flight now (for metrics).
+  int64_t shed() const { return static_cast<int64_t>(shed_.load()); }
+  int in_flight() const { return in_flight_.load(); }
+
   // The deadline this server holds the call to: the client's, cut to the
   // maximum, or the default when it set none.
   absl::Time Deadline(const grpc::ServerContextBase& context) const;

@@ -51,6 +51,7 @@ refused "additional properties" --set unknownSetting=1
 refused "clientCertificates" --set tls.clientCertificates=sometimes
 refused "roles" --set 'auth.bindings[0].jwt_subject=a' --set 'auth.bindings[0].roles[0]=root'
 refused "requests" --set resources.requests=null
+refused "metrics.port and healthPort must differ" --set metrics.port=8081
 
 node "$here/check_dockerfile.mjs" "$root/Dockerfile" "$chart/values.yaml" || fail "Dockerfile"
 

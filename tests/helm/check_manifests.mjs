@@ -28,9 +28,12 @@ const one = (kind) => {
 
 // What each value set turns on.
 const expect = {
-  default: { hpa: false, jwt: false, rulesConfigMap: false, hmac: true, pvc: true, kubelet: false },
-  "mtls-jwt-values": { hpa: false, jwt: true, rulesConfigMap: true, hmac: true, pvc: true, kubelet: true },
-  "scale-values": { hpa: true, jwt: true, rulesConfigMap: false, hmac: false, pvc: false, kubelet: false },
+  default: { hpa: false, jwt: false, rulesConfigMap: false, hmac: true, pvc: true, kubelet: false,
+             metrics: true, scrapeAnnotations: true, podMonitor: false },
+  "mtls-jwt-values": { hpa: false, jwt: true, rulesConfigMap: true, hmac: true, pvc: true, kubelet: true,
+                       metrics: false, scrapeAnnotations: false, podMonitor: false },
+  "scale-values": { hpa: true, jwt: true, rulesConfigMap: false, hmac: false, pvc: false, kubelet: false,
+                    metrics: true, scrapeAnnotations: false, podMonitor: true },
 }[set];
 check(expect !== undefined, `unknown value set ${set}`);
 
@@ -68,6 +71,12 @@ for (const c of pod.containers ?? []) {
   const flag = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split("=").slice(1).join("=");
   check(flag("health_listen") === `0.0.0.0:${ports.health}`, `${c.name}: --health_listen does not match the health port`);
   check(flag("listen") === `0.0.0.0:${ports.grpc}`, `${c.name}: --listen does not match the grpc port`);
+  // Metrics on a port of their own, never the gRPC or health port.
+  check(!!ports.metrics === expect.metrics, `${c.name}: metrics port ${expect.metrics ? "missing" : "unexpected"}`);
+  check(flag("metrics_listen") === (expect.metrics ? `0.0.0.0:${ports.metrics}` : undefined),
+        `${c.name}: --metrics_listen does not match the metrics port`);
+  check(!expect.metrics || (ports.metrics !== ports.grpc && ports.metrics !== ports.health),
+        `${c.name}: the metrics port shares a port`);
   check(flag("tls_cert") && flag("tls_key"), `${c.name}: TLS not configured`);
   check(!args.includes("--insecure"), `${c.name}: --insecure`);
   check(flag("policy"), `${c.name}: no --policy`);
@@ -76,6 +85,25 @@ for (const c of pod.containers ?? []) {
   check(flag("audit")?.startsWith("/var/lib/reconnect/"), `${c.name}: audit store not on its volume`);
   check(!!c.image && !c.image.endsWith(":"), `${c.name}: image has no tag`);
 }
+const annotations = deployment.spec?.template?.metadata?.annotations ?? {};
+const metricsPort = pod.containers?.[0]?.ports?.find((p) => p.name === "metrics")?.containerPort;
+check((annotations["prometheus.io/scrape"] === "true") === expect.scrapeAnnotations, "scrape annotations");
+if (expect.scrapeAnnotations) {
+  check(annotations["prometheus.io/port"] === String(metricsPort), "prometheus.io/port is not the metrics port");
+  check(annotations["prometheus.io/path"] === "/metrics", "prometheus.io/path is not /metrics");
+}
+const podMonitors = byKind("PodMonitor");
+check(podMonitors.length === (expect.podMonitor ? 1 : 0), "PodMonitor");
+for (const m of podMonitors) {
+  const endpoints = m.spec?.podMetricsEndpoints ?? [];
+  check(endpoints.length === 1 && endpoints[0].port === "metrics" && endpoints[0].path === "/metrics",
+        "the PodMonitor does not scrape the metrics port's /metrics");
+  const selected = m.spec?.selector?.matchLabels ?? {};
+  const labels = deployment.spec?.template?.metadata?.labels ?? {};
+  check(Object.keys(selected).length > 0 && Object.entries(selected).every(([k, v]) => labels[k] === v),
+        "the PodMonitor does not select the chart's pods");
+}
+
 // Secrets are mounted, never inlined.
 check(volumes.tls?.secret?.secretName, "TLS secret not mounted");
 check(!!volumes.jwks?.secret?.secretName === expect.jwt, "JWKS secret mount");
@@ -93,6 +121,8 @@ const healthPort = pod.containers?.[0]?.ports?.find((p) => p.name === "health")?
 for (const p of service.spec?.ports ?? []) {
   check(p.targetPort !== "health" && p.targetPort !== healthPort && p.port !== healthPort,
         "the Service exposes the health port");
+  check(p.targetPort !== "metrics" && (metricsPort === undefined || (p.targetPort !== metricsPort && p.port !== metricsPort)),
+        "the Service exposes the metrics port");
 }
 
 const policyMaps = byKind("ConfigMap").filter((m) => m.data?.["policy.json"]);
@@ -129,9 +159,14 @@ const types = np.spec?.policyTypes ?? [];
 check(types.includes("Ingress") && types.includes("Egress"), "NetworkPolicy must govern ingress and egress");
 check((np.spec?.egress ?? []).length === 0, "egress allowed");
 let healthRules = 0;
+let metricsRules = 0;
 for (const rule of np.spec?.ingress ?? []) {
   check(Array.isArray(rule.from) && rule.from.length > 0, "an ingress rule admits every peer");
   check(Array.isArray(rule.ports) && rule.ports.length > 0, "an ingress rule admits every port");
+  if ((rule.ports ?? []).some((p) => p.port === "metrics" || p.port === metricsPort)) {
+    metricsRules++;
+    check(rule.ports.length === 1, "the metrics rule admits more than the metrics port");
+  }
   if ((rule.ports ?? []).some((p) => p.port === "health" || p.port === healthPort)) {
     healthRules++;
     check((rule.from ?? []).every((f) => f.ipBlock && !f.podSelector && !f.namespaceSelector),
@@ -140,6 +175,7 @@ for (const rule of np.spec?.ingress ?? []) {
   }
 }
 check(healthRules === (expect.kubelet ? 1 : 0), "health-port rule");
+check(metricsRules === (expect.metrics ? 1 : 0), "metrics-port rule");
 
 if (problems > 0) {
   console.error(`${set}: ${problems} problem(s) in ${docs.length} manifests`);

@@ -38,6 +38,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if and .Values.auth.jwt.enabled (or (empty .Values.auth.jwt.issuer) (empty .Values.auth.jwt.audience)) -}}
 {{- fail "auth.jwt.enabled needs auth.jwt.issuer and auth.jwt.audience" -}}
 {{- end -}}
+{{- if and .Values.metrics.enabled (eq (int .Values.metrics.port) (int .Values.healthPort)) -}}
+{{- fail "metrics.port and healthPort must differ: each is a listener of its own" -}}
+{{- end -}}
 {{- if and .Values.rules.files .Values.rules.existingConfigMap -}}
 {{- fail "give rules.files or rules.existingConfigMap, not both" -}}
 {{- end -}}

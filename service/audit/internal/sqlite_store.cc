@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "service/audit/chain.h"
 #include "service/audit/internal/schema.h"
@@ -292,6 +293,7 @@ void SqliteAuditStore::WriterLoop() {
       }
     }
     absl::Status status;
+    const absl::Time taken = absl::Now();
     {
       absl::MutexLock db_lock(&db_mu_);
       ApplyPageLimit();
@@ -305,9 +307,40 @@ void SqliteAuditStore::WriterLoop() {
     }
     SetHealthy(status.ok());
     if (batch.empty()) continue;
+    ReportCommit(batch, status, absl::Now() - taken);
     absl::MutexLock lock(&mu_);
     completed_.push_back({std::move(batch), std::move(status)});
   }
+}
+
+int64_t SqliteAuditStore::queued() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int64_t>(queue_.size());
+}
+
+void SqliteAuditStore::ReportCommit(const std::vector<Pending>& batch,
+                                    const absl::Status& status,
+                                    absl::Duration took) const {
+  if (!options_.on_commit) return;
+  CommitReport report;
+  report.ok = status.ok();
+  report.took = took;
+  for (const Pending& p : batch) {
+    if (!p.is_feedback) {
+      ++report.decisions;
+      continue;
+    }
+    ++report.feedback_requests;
+    if (!status.ok() || !p.result.status.ok()) continue;
+    for (size_t i = 0; i < p.feedback.size() && i < p.result.stored.size();
+         ++i) {
+      if (p.result.stored[i]) {
+        const FeedbackRecord& f = p.feedback[i];
+        report.feedback.push_back({f.service, f.card_item, f.outcome});
+      }
+    }
+  }
+  options_.on_commit(report);
 }
 
 void SqliteAuditStore::CompleterLoop() {

@@ -47,6 +47,7 @@ class SqliteAuditStore final : public AuditStore {
   void OnHealthChange(std::function<void(bool)> callback) override
       ABSL_LOCKS_EXCLUDED(mu_);
   int64_t transactions() const override { return transactions_.load(); }
+  int64_t queued() const override ABSL_LOCKS_EXCLUDED(mu_);
 
   // Test hook: changes the page limit (see Options) from the writer thread.
   void SetMaxPageCount(int64_t pages) { pending_max_pages_.store(pages); }
@@ -95,6 +96,9 @@ class SqliteAuditStore final : public AuditStore {
                                  Statement& insert, std::vector<bool>& stored)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status Probe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Tells Options::on_commit about a batch written with `status`.
+  void ReportCommit(const std::vector<Pending>& batch,
+                    const absl::Status& status, absl::Duration took) const;
   void SetHealthy(bool healthy) ABSL_LOCKS_EXCLUDED(mu_);
   void ApplyPageLimit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 
@@ -117,7 +121,7 @@ class SqliteAuditStore final : public AuditStore {
     std::vector<Pending> batch;
     absl::Status status;
   };
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void(bool)> on_health_ ABSL_GUARDED_BY(mu_);
