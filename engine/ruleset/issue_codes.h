@@ -35,6 +35,9 @@ inline constexpr char kBadEnumValue[] = "RS304";
 // to, or a prompt that belongs to no technique and is not standalone.
 inline constexpr char kPromptWithoutTechnique[] = "RS305";
 
+// A warning: the rule set, or a rule, is past its review date.
+inline constexpr char kPastReview[] = "RS501";
+
 // RS4xx: the rule set's own test cases.
 inline constexpr char kBadTestCase[] = "RS401";
 inline constexpr char kNoTestCases[] = "RS402";

@@ -36,6 +36,9 @@ inline constexpr char kTestsDir[] = "tests";
 // syntax): MAJOR.MINOR.PATCH with an optional -PRE-RELEASE.
 inline constexpr char kVersionPattern[] =
     R"((0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?)";
+// A calendar date, YYYY-MM-DD, as review dates are written.
+inline constexpr char kDatePattern[] =
+    R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))";
 
 // Orders semantic versions by precedence: "1.10.0" after "1.9.2", and a
 // pre-release before its release ("1.2.0-draft" < "1.2.0"). Pre-releases of

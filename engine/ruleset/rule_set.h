@@ -169,6 +169,11 @@ class CompiledRuleSet {
   // Rule `i`'s condition (`when`) as written, in CEL: for people, e.g. as
   // the condition of a FHIR action.
   virtual const std::string& rule_condition(size_t i) const = 0;
+  // When rule i is next due for clinical review (YYYY-MM-DD): its own
+  // "review_by", or else the rule set's; empty when neither is set.
+  virtual const std::string& rule_review_by(size_t i) const = 0;
+  // Where rule i is written: its file (relative to the rule set) and line.
+  virtual std::pair<std::string, int> rule_location(size_t i) const = 0;
 
   // Checks `input` against what the catalog knows (coded values that must
   // name catalog entries). Empty when the input is acceptable.
@@ -245,6 +250,12 @@ ExpressionResult EvaluateExpression(
     const std::filesystem::path& dir, const std::string& expression,
     const std::vector<std::pair<std::string, cel::Value>>& variables,
     const google::protobuf::Message* input, const LoadOptions& options = {});
+
+// The rule set, and its rules, whose review date is before `today`
+// (YYYY-MM-DD): warnings (RS501), never refusals, since a version past its
+// review still serves. The rule set's own date comes first.
+std::vector<RuleSetIssue> ReviewsDue(const CompiledRuleSet& rule_set,
+                                     const std::string& today);
 
 // A rule set's own test cases, run against its compiled form.
 struct TestCaseResult {

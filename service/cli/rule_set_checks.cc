@@ -4,21 +4,27 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "engine/ruleset/rule_set.h"
 #include "service/cli/rule_set_commands.h"
 #include "service/cli/rule_set_loading.h"
+#include "service/common/today.h"
 
 namespace reconnect::service {
 
 namespace {
 
-int LintOne(const std::string& dir) {
-  const ruleset::LoadResult loaded = LoadReportingIssues(dir);
+// `today` decides which review dates are past.
+int LintOne(const std::string& dir, const std::string& today) {
+  ruleset::LoadResult loaded = LoadReportingIssues(dir);
   if (!loaded.rule_set) return 1;
+  const auto& rs = *loaded.rule_set;
+  for (auto& due : ruleset::ReviewsDue(rs, today)) {
+    loaded.warnings.push_back(std::move(due));
+  }
   for (const auto& warning : loaded.warnings) {
     std::cerr << dir << "/" << warning.ToString() << " (warning)\n";
   }
-  const auto& rs = *loaded.rule_set;
   std::cout << dir << ": ok: " << rs.metadata().id << " "
             << rs.metadata().version << ", " << rs.rule_count()
             << " rules, digest " << rs.digest();
@@ -74,8 +80,13 @@ int TestOne(const std::string& dir, double min_coverage_percent) {
 }  // namespace
 
 int RunLint(const std::string& dir) {
+  const absl::StatusOr<std::string> today = Today(absl::Now());
+  if (!today.ok()) {
+    std::cerr << "reconnect lint: " << today.status().message() << "\n";
+    return 2;
+  }
   int status = 0;
-  for (const std::string& d : VersionDirs(dir)) status |= LintOne(d);
+  for (const std::string& d : VersionDirs(dir)) status |= LintOne(d, *today);
   return status;
 }
 

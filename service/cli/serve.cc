@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -26,6 +27,7 @@
 #include "service/cli/serve_http.h"
 #include "service/common/files.h"
 #include "service/common/log.h"
+#include "service/common/today.h"
 #include "service/decision/decision_engine.h"
 #include "service/decision/rule_set_registry.h"
 #include "service/decision/rule_set_versions.h"
@@ -295,6 +297,12 @@ int RunServe(const ServeOptions& options) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (const std::string problem = CheckServeLimits(options); !problem.empty()) {
     Log(LogLevel::kError, "flag_refused", {{"reason", problem}});
+    return kExitRefused;
+  }
+  // Review dates are judged by it at every load and scrape.
+  if (absl::StatusOr<std::string> today = Today(absl::Now()); !today.ok()) {
+    Log(LogLevel::kError, "flag_refused",
+        {{"reason", std::string(today.status().message())}});
     return kExitRefused;
   }
   // Block the signals before anything starts gRPC's threads (making

@@ -4,8 +4,10 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "engine/ruleset/layout.h"
 #include "service/common/log.h"
+#include "service/common/today.h"
 
 namespace reconnect::service {
 
@@ -32,6 +34,40 @@ std::vector<RuleSetVersions::Refusal> RuleSetVersions::refusals() const {
   absl::MutexLock lock(&refusals_mu_);
   return refusals_;
 }
+
+namespace {
+
+// A version past its review date still serves (patients must not lose
+// advice because paperwork is late), but says so at every load: the rule
+// set's own date as an error, its rules' as warnings.
+void LogReviewsDue(const ruleset::CompiledRuleSet& rs,
+                   const std::string& today) {
+  std::vector<std::string> rules;
+  for (const ruleset::RuleSetIssue& due : ruleset::ReviewsDue(rs, today)) {
+    if (due.rule_id.empty()) {
+      Log(LogLevel::kError, "rule_set_review_overdue",
+          {{"id", rs.metadata().id},
+           {"version", rs.metadata().version},
+           {"review_by", rs.metadata().review_by},
+           {"today", today},
+           {"reason",
+            "past its clinical review date; it still serves until a "
+            "reviewed version replaces it"}});
+    } else {
+      rules.push_back(due.rule_id);
+    }
+  }
+  if (!rules.empty()) {
+    Log(LogLevel::kWarning, "rules_review_overdue",
+        {{"id", rs.metadata().id},
+         {"version", rs.metadata().version},
+         {"today", today},
+         {"count", rules.size()},
+         {"rules", rules}});
+  }
+}
+
+}  // namespace
 
 RuleSetVersions::Counts RuleSetVersions::counts() const {
   absl::MutexLock lock(&refusals_mu_);
@@ -224,6 +260,7 @@ bool RuleSetVersions::ReloadLocked() {
     counts_.versions_refused += static_cast<int64_t>(refusals.size());
     refusals_ = std::move(refusals);
   }
+  const std::string today = TodayOrUtc(absl::Now());
   for (const auto& v : versions) {
     Log(LogLevel::kInfo, "rule_set_loaded",
         {{"id", v->metadata().id},
@@ -232,6 +269,7 @@ bool RuleSetVersions::ReloadLocked() {
          {"digest", v->digest()},
          {"rules", v->rule_count()},
          {"active", v == active}});
+    LogReviewsDue(*v, today);
   }
   // Last, once the swap and the refusals are in place.
   Log(LogLevel::kInfo, "rule_sets_reloaded",

@@ -13,8 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/text_serializer.h"
+#include "service/common/today.h"
 
 namespace reconnect::service {
 
@@ -172,6 +174,30 @@ class ServiceMetrics::Collector final : public prometheus::Collectable {
       out.push_back(Family("reconnect_rule_set_loaded",
                            "1 for each rule-set version being served.",
                            MetricType::Gauge, std::move(loaded)));
+      // Review dates: a version past its own still serves, loudly.
+      const std::string today = TodayOrUtc(absl::Now());
+      std::vector<ClientMetric> past_rules, past_set;
+      for (const auto& v : s.registry->All()) {
+        int past = 0;
+        for (size_t i = 0; i < v->rule_count(); ++i) {
+          const std::string& due = v->rule_review_by(i);
+          if (!due.empty() && due < today) ++past;
+        }
+        const std::vector<ClientMetric::Label> labels = {
+            {"rule_set_id", v->metadata().id},
+            {"rule_set_version", v->metadata().version}};
+        past_rules.push_back(Sample(past, labels));
+        const std::string& own = v->metadata().review_by;
+        past_set.push_back(Sample(!own.empty() && own < today ? 1 : 0, labels));
+      }
+      out.push_back(Family("reconnect_rules_past_review",
+                           "Rules of a served version past their clinical "
+                           "review date (their own, or the version's).",
+                           MetricType::Gauge, std::move(past_rules)));
+      out.push_back(Family("reconnect_rule_set_past_review",
+                           "1 when a served version is past its own clinical "
+                           "review date; it still serves.",
+                           MetricType::Gauge, std::move(past_set)));
     }
     const auto [resident, virtual_bytes] = ProcessMemory();
     out.push_back(Family("process_resident_memory_bytes",

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "service/common/today.h"
 #include "service/web/html.h"
 
 namespace reconnect::service::web {
@@ -115,8 +116,7 @@ class Renderer {
                            ? std::string("no approver recorded")
                            : Escape(absl::StrJoin(v_.approvers, ", ")));
     if (!v_.review_by.empty()) {
-      const std::string today =
-          absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+      const std::string today = TodayOrUtc(absl::Now());
       row("Review by",
           absl::StrCat(Escape(v_.review_by),
                        v_.review_by < today ? " <strong>(past its review date)"

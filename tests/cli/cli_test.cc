@@ -52,7 +52,16 @@ CommandResult Reconnect(const std::string& args,
 
 // rules/reconnect holds one directory per version; lint and test take the
 // versions directory or one version.
+// Fixes the day review dates are judged by, for one test.
+class FixedToday {
+ public:
+  explicit FixedToday(const char* day) { setenv("RECONNECT_TODAY", day, 1); }
+  ~FixedToday() { unsetenv("RECONNECT_TODAY"); }
+};
+
 TEST(CliTest, LintTheBundledRuleSets) {
+  // The day 1.1.0 took effect: no review is due yet.
+  FixedToday today("2026-12-02");
   const CommandResult r = Reconnect("lint rules/reconnect");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // 1.0.5 predates the catalog's prompt-to-technique links, so lint warns

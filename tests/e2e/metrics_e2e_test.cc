@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "reconnect/v1/decision_support.grpc.pb.h"
+#include "reconnect/v1/governance.grpc.pb.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/http_client.h"
@@ -192,6 +193,76 @@ TEST_F(MetricsE2ETest, ReloadsAreCounted) {
       Optional(0));
 }
 
+// A version past its review date still serves, and says so: in the log at
+// load, in the metrics and through Governance.
+TEST(ReviewDatesE2ETest, OverdueReviewsAreLoggedCountedAndAnswered) {
+  // The day after the version's own date: it and all its rules are overdue.
+  setenv("RECONNECT_TODAY", "2027-12-02", 1);
+  ServerProcess server(testing_util::ServeBundled(
+      {"--rules", std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.1.0",
+       "--audit=off", "--metrics_listen=127.0.0.1:0"}));
+  unsetenv("RECONNECT_TODAY");
+  auto overdue =
+      server.WaitForEvent("rule_set_review_overdue", std::chrono::seconds(30));
+  ASSERT_TRUE(overdue.has_value());
+  EXPECT_EQ((*overdue)["level"], "error");
+  EXPECT_EQ((*overdue)["version"], "1.1.0");
+  EXPECT_EQ((*overdue)["review_by"], "2027-12-01");
+  auto rules =
+      server.WaitForEvent("rules_review_overdue", std::chrono::seconds(30));
+  ASSERT_TRUE(rules.has_value());
+  EXPECT_EQ((*rules)["count"], 36);
+  auto serving = server.WaitForEvent("serving", std::chrono::seconds(30));
+  ASSERT_TRUE(serving.has_value());
+
+  // It serves.
+  auto channel = grpc::CreateChannel((*serving)["address"].get<std::string>(),
+                                     grpc::InsecureChannelCredentials());
+  {
+    grpc::ClientContext ctx;
+    v1::EvaluateResponse response;
+    EXPECT_TRUE(v1::DecisionSupport::NewStub(channel)
+                    ->Evaluate(&ctx,
+                               testing_util::ExampleRequest("no-partner.json",
+                                                            "review-e2e"),
+                               &response)
+                    .ok());
+  }
+  auto scraped =
+      HttpCall((*serving)["metrics_port"].get<int>(), "GET", "/metrics");
+  ASSERT_TRUE(scraped.has_value());
+  EXPECT_THAT(PromValue(scraped->body, "reconnect_rule_set_past_review",
+                        {{"rule_set_version", "1.1.0"}}),
+              Optional(1));
+  EXPECT_THAT(PromValue(scraped->body, "reconnect_rules_past_review",
+                        {{"rule_set_version", "1.1.0"}}),
+              Optional(36));
+
+  // Governance answers each rule's date. The server was started with the
+  // day fixed; the variable is read by the server, not this test.
+  grpc::ClientContext ctx;
+  v1::GetRuleSetRequest request;
+  request.set_id("reconnect");
+  request.set_version("1.1.0");
+  v1::GetRuleSetResponse got;
+  ASSERT_TRUE(
+      v1::Governance::NewStub(channel)->GetRuleSet(&ctx, request, &got).ok());
+  EXPECT_EQ(got.rule_set().review_by(), "2027-12-01");
+  EXPECT_TRUE(got.rule_set().past_review());
+  ASSERT_EQ(got.rule_set().rule_reviews_size(), 36);
+  int early = 0;
+  for (const v1::RuleReviewDate& r : got.rule_set().rule_reviews()) {
+    EXPECT_TRUE(r.past_review()) << r.rule_id();
+    if (r.review_by() == "2027-06-01")
+      ++early;
+    else
+      EXPECT_EQ(r.review_by(), "2027-12-01") << r.rule_id();
+  }
+  EXPECT_EQ(early, 4);
+  channel.reset();
+  EXPECT_EQ(server.Stop(SIGTERM, std::chrono::seconds(20)), 0);
+}
+
 TEST(MetricsE2EStartTest, AnAddressItCannotUseIsRefusedAtStartUp) {
   auto [code, out] = testing_util::RunReconnect(
       absl::StrCat("serve --rules ", RECONNECT_SOURCE_DIR,
@@ -199,6 +270,16 @@ TEST(MetricsE2EStartTest, AnAddressItCannotUseIsRefusedAtStartUp) {
                    "--metrics_listen=9464"));
   EXPECT_EQ(code, 2) << out;
   EXPECT_THAT(out, HasSubstr("--metrics_listen '9464' is not host:port"));
+}
+
+TEST(ReviewDatesE2ETest, ADayThatIsNotADateIsRefusedAtStartUp) {
+  setenv("RECONNECT_TODAY", "2027-02-30", 1);
+  auto [code, out] = testing_util::RunReconnect(
+      absl::StrCat("serve --rules ", RECONNECT_SOURCE_DIR,
+                   "/rules/reconnect --listen 127.0.0.1:0 --audit=off"));
+  unsetenv("RECONNECT_TODAY");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("RECONNECT_TODAY='2027-02-30' is not a date"));
 }
 
 }  // namespace

@@ -34,9 +34,7 @@ bool RuleSetCompiler::ReadMetadata(const SourceFile& f) {
   m.authors = r.StringList("authors");
   m.approvers = r.StringList("approvers");
   m.review_by = r.String("review_by", false);
-  if (!m.review_by.empty() &&
-      !RE2::FullMatch(m.review_by,
-                      R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))")) {
+  if (!m.review_by.empty() && !RE2::FullMatch(m.review_by, kDatePattern)) {
     r.Error(issue_codes::kBadName,
             "\"review_by\" must be a date such as 2027-12-01",
             f.FindString(m.review_by));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/ruleset/compiler/compiler.h"
 #include "engine/ruleset/issue_codes.h"
+#include "engine/ruleset/layout.h"
 #include "re2/re2.h"
 
 namespace reconnect::ruleset::ruleset_internal {
@@ -44,11 +45,20 @@ void RuleSetCompiler::ReadRules(const SourceFile& f) {
       continue;
     }
     r.RejectUnknownKeys({"id", "title", "when", "priority", "recommend",
-                         "suppress", "rationale", "source"});
+                         "suppress", "rationale", "source", "review_by"});
     CompiledRule rule;
     rule.id = id;
     rule.title = r.String("title", true);
     rule.source = r.String("source", true);
+    rule.file = f.relative_path;
+    rule.line = f.LineColumn(at).first;
+    rule.review_by = r.String("review_by", false);
+    if (!rule.review_by.empty() &&
+        !RE2::FullMatch(rule.review_by, kDatePattern)) {
+      r.Error(issue_codes::kBadName,
+              "\"review_by\" must be a date such as 2027-12-01",
+              r.KeyOffset("review_by"));
+    }
     rule.priority = static_cast<int>(r.Int("priority", 0));
     std::vector<size_t> lines;
     if (auto when = r.Expression("when", true, lines)) {

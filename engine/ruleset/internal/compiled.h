@@ -60,6 +60,9 @@ struct CompiledRule {
   std::string id;
   std::string title;
   std::string source;
+  std::string review_by;  // its own review date; empty: the rule set's
+  std::string file;       // where it is written, and its line
+  int line = 0;
   int priority = 0;
   int when = -1;
   std::string when_text;  // as written
@@ -119,6 +122,13 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   }
   const std::string& rule_condition(size_t i) const override {
     return rules_[i].when_text;
+  }
+  const std::string& rule_review_by(size_t i) const override {
+    return rules_[i].review_by.empty() ? metadata_.review_by
+                                       : rules_[i].review_by;
+  }
+  std::pair<std::string, int> rule_location(size_t i) const override {
+    return {rules_[i].file, rules_[i].line};
   }
   std::vector<InputViolation> ValidateInput(
       const google::protobuf::Message& input) const override;

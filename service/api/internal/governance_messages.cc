@@ -3,9 +3,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 #include "service/api/status_mapping.h"
+#include "service/common/today.h"
 
 namespace reconnect::service::governance_internal {
 
@@ -68,6 +70,14 @@ void FillSummary(const ruleset::CompiledRuleSet& rs, bool active,
   out.set_title(m.title);
   out.set_effective_date(m.effective_date);
   out.set_review_by(m.review_by);
+  const std::string today = TodayOrUtc(absl::Now());
+  out.set_past_review(!m.review_by.empty() && m.review_by < today);
+  for (size_t i = 0; i < rs.rule_count(); ++i) {
+    v1::RuleReviewDate* r = out.add_rule_reviews();
+    r->set_rule_id(rs.rule_id(i));
+    r->set_review_by(rs.rule_review_by(i));
+    r->set_past_review(!r->review_by().empty() && r->review_by() < today);
+  }
   for (const auto& a : m.authors) out.add_authors(a);
   for (const auto& a : m.approvers) out.add_approvers(a);
   out.set_loaded(true);
