@@ -38,6 +38,20 @@ inline constexpr char kPromptWithoutTechnique[] = "RS305";
 // A warning: the rule set, or a rule, is past its review date.
 inline constexpr char kPastReview[] = "RS501";
 
+// RS6xx: the hazard log (hazards.json).
+// A hazard's severity or likelihood is not in the risk matrix, or the
+// matrix is malformed.
+inline constexpr char kHazardRating[] = "RS601";
+// A hazard names a mitigating rule the rule set does not have.
+inline constexpr char kHazardRule[] = "RS602";
+// A hazard names no test case, or one no test file holds.
+inline constexpr char kHazardTest[] = "RS603";
+// A test case a hazard names as proof of its mitigation fails.
+inline constexpr char kHazardTestFails[] = "RS604";
+// A rule that recommends a critical alert or suppresses with "*" mitigates
+// no hazard.
+inline constexpr char kUnloggedSafetyRule[] = "RS605";
+
 // RS4xx: the rule set's own test cases.
 inline constexpr char kBadTestCase[] = "RS401";
 inline constexpr char kNoTestCases[] = "RS402";

@@ -27,8 +27,11 @@ struct OptionalFile {
   const char* file;
   const char* key;
 };
+inline constexpr char kHazardsFile[] = "hazards.json";
 inline constexpr OptionalFile kOptionalFiles[] = {
-    {kCdsHooksFile, "cds_hooks"}, {kFhirMappingFile, "fhir_mapping"}};
+    {kCdsHooksFile, "cds_hooks"},
+    {kFhirMappingFile, "fhir_mapping"},
+    {kHazardsFile, "hazards"}};
 inline constexpr char kRulesDir[] = "rules";
 inline constexpr char kTestsDir[] = "tests";
 

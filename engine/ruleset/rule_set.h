@@ -45,6 +45,23 @@ struct RuleSetMetadata {
   std::string review_by;
 };
 
+// One clinical hazard of the rule set's hazard log (hazards.json), as a
+// clinical safety officer files it (DCB0129): what could go wrong, how
+// likely and how bad, the rules that mitigate it and the test cases that
+// prove they do.
+struct Hazard {
+  std::string id;
+  std::string title;
+  std::string cause;
+  std::string effect;
+  std::string severity;                   // one of the risk matrix's severities
+  std::string likelihood;                 // one of its likelihoods
+  int risk = 0;                           // the matrix's rating for the two
+  std::vector<std::string> mitigated_by;  // rule ids
+  std::vector<std::string> tests;         // test case names
+  int line = 0;                           // in hazards.json
+};
+
 struct LoadOptions {
   cel::Limits limits;
   // Largest rule-set file accepted, in bytes.
@@ -174,6 +191,9 @@ class CompiledRuleSet {
   virtual const std::string& rule_review_by(size_t i) const = 0;
   // Where rule i is written: its file (relative to the rule set) and line.
   virtual std::pair<std::string, int> rule_location(size_t i) const = 0;
+  // The hazard log (hazards.json), checked at load: null when the rule set
+  // has none.
+  virtual const std::vector<Hazard>* hazards() const = 0;
 
   // Checks `input` against what the catalog knows (coded values that must
   // name catalog entries). Empty when the input is acceptable.
@@ -279,6 +299,12 @@ struct TestReport {
 TestReport RunRuleSetTests(const std::filesystem::path& dir,
                            const CompiledRuleSet& rule_set,
                            const LoadOptions& options = {});
+
+// The hazard log's proofs against the rule set's test results: each test
+// case a hazard names must exist (RS603) and pass (RS604). Empty when the
+// rule set has no hazard log, or every proof holds.
+std::vector<RuleSetIssue> CheckHazardTests(const CompiledRuleSet& rule_set,
+                                           const TestReport& report);
 
 }  // namespace reconnect::ruleset
 

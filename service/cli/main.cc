@@ -201,6 +201,8 @@ Usage:
                                                 and which absent facts could change that
   reconnect lint DIR                            load and check a rule set
   reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases
+  reconnect hazards DIR                         the hazard log, with each mitigation's
+                                                test status, as a safety officer files it
   reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
                                                 evaluate one CEL expression
   reconnect audit verify FILE                   check an audit store's trail
@@ -303,9 +305,10 @@ int main(int argc, char** argv) {
   const std::string command = positional[1];
   const std::vector<std::string> args(positional.begin() + 2, positional.end());
   using namespace reconnect::service;
-  if (command == "lint" || command == "test") {
+  if (command == "lint" || command == "test" || command == "hazards") {
     if (args.size() != 1)
       return UsageError(command + " takes one rule-set directory");
+    if (command == "hazards") return RunHazards(args[0]);
     return command == "lint"
                ? RunLint(args[0])
                : RunTest(args[0], absl::GetFlag(FLAGS_min_coverage));

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/ruleset/rule_set.h"
 #include "service/cli/rule_set_commands.h"
@@ -22,6 +23,15 @@ int LintOne(const std::string& dir, const std::string& today) {
   for (auto& due : ruleset::ReviewsDue(rs, today)) {
     loaded.warnings.push_back(std::move(due));
   }
+  // A hazard log's proofs are test cases, so they are run here too.
+  if (rs.hazards() != nullptr) {
+    const std::vector<ruleset::RuleSetIssue> proofs =
+        ruleset::CheckHazardTests(rs, ruleset::RunRuleSetTests(dir, rs));
+    for (const auto& issue : proofs) {
+      std::cerr << dir << "/" << issue.ToString() << "\n";
+    }
+    if (!proofs.empty()) return 1;
+  }
   for (const auto& warning : loaded.warnings) {
     std::cerr << dir << "/" << warning.ToString() << " (warning)\n";
   }
@@ -39,6 +49,9 @@ int TestOne(const std::string& dir, double min_coverage_percent) {
   auto rs = LoadOrReport(dir);
   if (!rs) return 1;
   ruleset::TestReport report = ruleset::RunRuleSetTests(dir, *rs);
+  for (auto& issue : ruleset::CheckHazardTests(*rs, report)) {
+    report.issues.push_back(std::move(issue));
+  }
   std::cout << dir << ": " << rs->metadata().id << " " << rs->metadata().version
             << "\n";
   for (const auto& issue : report.issues)
@@ -77,7 +90,51 @@ int TestOne(const std::string& dir, double min_coverage_percent) {
              : 1;
 }
 
+int HazardsOne(const std::string& dir) {
+  auto rs = LoadOrReport(dir);
+  if (!rs) return 1;
+  std::cout << dir << ": " << rs->metadata().id << " " << rs->metadata().version
+            << ", digest " << rs->digest() << "\n";
+  if (rs->hazards() == nullptr) {
+    std::cout << "no hazard log (hazards.json)\n";
+    return 1;
+  }
+  const ruleset::TestReport report = ruleset::RunRuleSetTests(dir, *rs);
+  int unproven = 0;
+  for (const ruleset::Hazard& h : *rs->hazards()) {
+    std::cout << "\n"
+              << h.id << "  " << h.title << "\n"
+              << "  cause:        " << h.cause << "\n"
+              << "  effect:       " << h.effect << "\n"
+              << "  severity:     " << h.severity << "\n"
+              << "  likelihood:   " << h.likelihood << "\n"
+              << "  risk rating:  " << h.risk << "\n"
+              << "  mitigated by: " << absl::StrJoin(h.mitigated_by, ", ")
+              << "\n";
+    for (const std::string& name : h.tests) {
+      std::string status = "MISSING";
+      for (const auto& c : report.cases) {
+        if (c.name != name) continue;
+        status = c.failures.empty() ? "PASS" : "FAIL";
+        if (!c.failures.empty()) break;
+      }
+      if (status != "PASS") ++unproven;
+      std::cout << "  " << status << "  " << name << "\n";
+    }
+  }
+  std::cout << "\n"
+            << rs->hazards()->size() << " hazard(s), " << unproven
+            << " proof(s) not holding\n";
+  return unproven == 0 ? 0 : 1;
+}
+
 }  // namespace
+
+int RunHazards(const std::string& dir) {
+  int status = 0;
+  for (const std::string& d : VersionDirs(dir)) status |= HazardsOne(d);
+  return status;
+}
 
 int RunLint(const std::string& dir) {
   const absl::StatusOr<std::string> today = Today(absl::Now());

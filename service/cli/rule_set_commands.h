@@ -21,6 +21,12 @@ int RunLint(const std::string& dir);
 // `min_coverage_percent`.
 int RunTest(const std::string& dir, double min_coverage_percent);
 
+// Prints the hazard log of a rule set (each version's, under a versions
+// directory): each hazard's cause, effect, rating, mitigating rules and
+// the status of the test cases that prove them. Fails when a version has
+// no hazard log, or a proof does not hold.
+int RunHazards(const std::string& dir);
+
 // Evaluates one assessment (protobuf JSON, from `file` or "-" for stdin)
 // and prints the response as JSON.
 int RunEval(const std::string& dir, const std::string& file);

@@ -170,6 +170,11 @@ bool RuleSetVersions::ReloadLocked() {
     }
     ruleset::TestReport tests =
         ruleset::RunRuleSetTests(path, *loaded.rule_set);
+    // The hazard log's proofs are test cases; one it names that is missing
+    // refuses the version as a failing case does.
+    for (auto& issue : ruleset::CheckHazardTests(*loaded.rule_set, tests)) {
+      tests.issues.push_back(std::move(issue));
+    }
     if (tests.failed() > 0 || !tests.issues.empty()) {
       std::vector<std::string> why;
       for (const auto& c : tests.cases) {

@@ -57,6 +57,7 @@ LoadResult RuleSetCompiler::Run(const RuleSetSource& source, Extra* extra) {
   if (optional[0]) ReadCdsHooks(*optional[0]);
   if (optional[1]) ReadFhirMapping(*optional[1]);
   for (const SourceFile& f : rule_files) ReadRules(f);
+  if (optional[2]) ReadHazards(*optional[2]);
   if (!issues_.empty()) {
     result.issues = std::move(issues_);
     return result;

@@ -78,6 +78,8 @@ class RuleSetCompiler {
   void ReadFhirMapping(const SourceFile& f);
   // rules.cc
   void ReadRules(const SourceFile& f);
+  // After the rules: the hazard log, its ratings, and the rules it names.
+  void ReadHazards(const SourceFile& f);
   void ReadRationale(const SourceFile& f, ObjectReader& r, CompiledRule& rule);
   void ReadItems(const SourceFile& f, ObjectReader& r, const char* key,
                  CompiledRule& rule, bool suppress);

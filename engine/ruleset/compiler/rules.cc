@@ -152,6 +152,7 @@ void RuleSetCompiler::ReadItems(const SourceFile& f, ObjectReader& r,
       const size_t at = f.FindString(code, ir.anchor());
       if (suppress && code == "*") {
         mask.assign(catalog.size(), true);
+        rule.suppresses_everything = true;
       } else if (suppress && code.rfind("tag:", 0) == 0) {
         const std::string tag = code.substr(4);
         bool any = false;

@@ -71,6 +71,7 @@ struct CompiledRule {
   // Per kind, a mask over catalog entries this rule suppresses (empty: none).
   std::array<std::vector<bool>, kItemKinds> suppress;
   bool suppresses_anything = false;
+  bool suppresses_everything = false;  // "*" in some kind
   std::vector<int> facts;  // fact slots read by `when` and the rationale
 };
 
@@ -130,6 +131,9 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   std::pair<std::string, int> rule_location(size_t i) const override {
     return {rules_[i].file, rules_[i].line};
   }
+  const std::vector<Hazard>* hazards() const override {
+    return has_hazards_ ? &hazards_ : nullptr;
+  }
   std::vector<InputViolation> ValidateInput(
       const google::protobuf::Message& input) const override;
   void Evaluate(const google::protobuf::Message& input,
@@ -137,6 +141,8 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
                 const Explain* explain) const override;
 
   RuleSetMetadata metadata_;
+  bool has_hazards_ = false;
+  std::vector<Hazard> hazards_;
   std::string digest_;
   std::string canonical_;
   nlohmann::json cds_hooks_;
