@@ -372,7 +372,7 @@ absl::StatusOr<CdsCaller> CdsClientVerifier::Verify(
     }
     if (!jws.kid.empty() && !trusted.keys->Names(jws.kid)) WantKeys(issuer);
   }
-  RETURN_IF_ERROR(trusted.keys->VerifySignature(jws));
+  RETURN_IF_ERROR(trusted.keys->VerifySignature(jws, now));
   if (!AudienceIs(claims, audience)) {
     return Unauthenticated(absl::StrCat(
         "the token's aud is not the URL called (", std::string(audience), ")"));

@@ -129,6 +129,26 @@ absl::StatusOr<EVP_PKEY*> EcKey(const nlohmann::json& jwk, const Curve& curve) {
   return pkey;
 }
 
+// An Ed25519 public key (kty OKP, RFC 8037): 32 raw bytes in `x`.
+absl::StatusOr<EVP_PKEY*> Ed25519Key(const nlohmann::json& jwk) {
+  if (!jwk.contains("crv") || jwk["crv"] != "Ed25519") {
+    return absl::InvalidArgumentError("has a crv other than Ed25519 (EdDSA)");
+  }
+  ASSIGN_OR_RETURN(std::string x, Member(jwk, "x"));
+  EVP_PKEY* pkey =
+      x.size() == 32
+          ? EVP_PKEY_new_raw_public_key(
+                EVP_PKEY_ED25519, nullptr,
+                reinterpret_cast<const unsigned char*>(x.data()), x.size())
+          : nullptr;
+  ERR_clear_error();
+  if (pkey == nullptr) {
+    return absl::InvalidArgumentError(
+        "has an x that is not a 32-byte Ed25519 public key");
+  }
+  return pkey;
+}
+
 // ECDSA signatures in JOSE are r || s, each as long as a coordinate;
 // OpenSSL verifies DER.
 bool EcdsaRawToDer(const std::string& raw, size_t half, std::string& der) {
@@ -153,22 +173,25 @@ bool EcdsaRawToDer(const std::string& raw, size_t half, std::string& der) {
   return true;
 }
 
-// `alg` is one of the four accepted: RS256, RS384, ES256, ES384.
+// `alg` is one of the five accepted: RS256, RS384, ES256, ES384, EdDSA.
 bool VerifySignature(EVP_PKEY* key, const std::string& alg,
                      std::string_view signing_input,
                      const std::string& signature) {
   const bool sha384 = absl::EndsWith(alg, "384");
+  // EdDSA hashes inside the algorithm: OpenSSL takes no digest for it.
+  const EVP_MD* md = alg == "EdDSA" ? nullptr
+                     : sha384       ? EVP_sha384()
+                                    : EVP_sha256();
   std::string der;
   const std::string* sig = &signature;
-  if (alg[0] == 'E') {
+  if (alg[0] == 'E' && alg != "EdDSA") {
     if (!EcdsaRawToDer(signature, sha384 ? 48 : 32, der)) return false;
     sig = &der;
   }
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   const bool ok =
       ctx != nullptr &&
-      EVP_DigestVerifyInit(ctx, nullptr, sha384 ? EVP_sha384() : EVP_sha256(),
-                           nullptr, key) == 1 &&
+      EVP_DigestVerifyInit(ctx, nullptr, md, nullptr, key) == 1 &&
       EVP_DigestVerify(
           ctx, reinterpret_cast<const unsigned char*>(sig->data()), sig->size(),
           reinterpret_cast<const unsigned char*>(signing_input.data()),
@@ -194,13 +217,14 @@ absl::StatusOr<std::optional<absl::Time>> NumericDate(
 }
 
 bool IsAcceptedAlg(std::string_view alg) {
-  return alg == "RS256" || alg == "RS384" || alg == "ES256" || alg == "ES384";
+  return alg == "RS256" || alg == "RS384" || alg == "ES256" || alg == "ES384" ||
+         alg == "EdDSA";
 }
 
 // One key of a JWKS document, `where` naming it in errors.
 absl::Status ParseJwk(const nlohmann::json& jwk, const std::string& where,
                       std::string& kid, std::vector<std::string>& algs,
-                      EVP_PKEY*& pkey) {
+                      std::optional<absl::Time>& expires, EVP_PKEY*& pkey) {
   auto error = [&where](const std::string& what) {
     return absl::InvalidArgumentError(absl::StrCat(where, " ", what));
   };
@@ -214,6 +238,13 @@ absl::Status ParseJwk(const nlohmann::json& jwk, const std::string& where,
   if (jwk.contains("kid")) {
     if (!jwk["kid"].is_string()) return error("has a kid that is not a string");
     kid = jwk["kid"].get<std::string>();
+  }
+  // "exp" (seconds since the epoch, as in a JWT) retires a key: from then
+  // on nothing it signed is trusted.
+  if (auto exp = NumericDate(jwk, "exp"); !exp.ok()) {
+    return error("has an exp that is not a number");
+  } else {
+    expires = *exp;
   }
   absl::StatusOr<EVP_PKEY*> key;
   if (kty == "RSA") {
@@ -229,10 +260,13 @@ absl::Status ParseJwk(const nlohmann::json& jwk, const std::string& where,
     }
     algs = {curve->alg};
     key = EcKey(jwk, *curve);
+  } else if (kty == "OKP") {
+    algs = {"EdDSA"};
+    key = Ed25519Key(jwk);
   } else {
     return error(absl::StrCat("has kty '", kty,
-                              "'; only RSA (RS256, RS384) and EC (ES256, "
-                              "ES384)"));
+                              "'; only RSA (RS256, RS384), EC (ES256, "
+                              "ES384) and OKP (EdDSA)"));
   }
   if (!key.ok()) return error(std::string(key.status().message()));
   pkey = *key;
@@ -280,7 +314,8 @@ absl::StatusOr<CompactJws> ParseCompactJws(std::string_view token) {
   if (!IsAcceptedAlg(jws.alg)) {
     return Unauthenticated(
         absl::StrCat("the token is signed with '", jws.alg,
-                     "'; only RS256, RS384, ES256 and ES384 are accepted"));
+                     "'; only RS256, RS384, ES256, ES384 and EdDSA are "
+                     "accepted"));
   }
   if (jws.header.contains("crit")) {
     return Unauthenticated("the token has critical header extensions");
@@ -317,7 +352,8 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> JwkSet::Parse(
             ? absl::StrCat(" (kid '", jwk["kid"].get<std::string>(), "')")
             : std::string());
     Key key;
-    RETURN_IF_ERROR(ParseJwk(jwk, where, key.kid, key.algs, key.pkey));
+    RETURN_IF_ERROR(
+        ParseJwk(jwk, where, key.kid, key.algs, key.expires, key.pkey));
     set->keys_.push_back(std::move(key));
   }
   if (set->keys_.empty()) {
@@ -337,12 +373,18 @@ bool JwkSet::Names(std::string_view kid) const {
   return false;
 }
 
-absl::Status JwkSet::VerifySignature(const CompactJws& jws) const {
+absl::Status JwkSet::VerifySignature(const CompactJws& jws,
+                                     absl::Time now) const {
   bool key_found = false;
+  std::optional<absl::Time> expired;
   for (const Key& key : keys_) {
     if (std::find(key.algs.begin(), key.algs.end(), jws.alg) ==
             key.algs.end() ||
         (!jws.kid.empty() && key.kid != jws.kid)) {
+      continue;
+    }
+    if (key.expires.has_value() && now >= *key.expires) {
+      expired = key.expires;
       continue;
     }
     key_found = true;
@@ -350,6 +392,11 @@ absl::Status JwkSet::VerifySignature(const CompactJws& jws) const {
                                             jws.signing_input, jws.signature)) {
       return absl::OkStatus();
     }
+  }
+  if (!key_found && expired.has_value()) {
+    return Unauthenticated(absl::StrCat(
+        "the ", jws.alg, " key '", jws.kid, "' expired at ",
+        absl::FormatTime(absl::RFC3339_sec, *expired, absl::UTCTimeZone())));
   }
   if (!key_found) {
     return Unauthenticated(absl::StrCat(
@@ -409,7 +456,7 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(
 absl::StatusOr<JwtClaims> JwtVerifier::Verify(std::string_view token,
                                               absl::Time now) const {
   ASSIGN_OR_RETURN(CompactJws jws, ParseCompactJws(token));
-  RETURN_IF_ERROR(keys_->VerifySignature(jws));
+  RETURN_IF_ERROR(keys_->VerifySignature(jws, now));
   const nlohmann::json& claims = jws.claims;
   if (!claims.contains("iss") || claims["iss"] != policy_.issuer) {
     return Unauthenticated("the token's issuer is not the one trusted");

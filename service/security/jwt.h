@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,7 @@ namespace reconnect::service {
 // signature not yet checked: nothing in it may be trusted until a JwkSet
 // has verified it.
 struct CompactJws {
-  std::string alg;  // RS256, RS384, ES256 or ES384
+  std::string alg;  // RS256, RS384, ES256, ES384 or EdDSA
   std::string kid;  // empty when the header names none
   nlohmann::json header;
   nlohmann::json claims;      // an object
@@ -29,13 +30,14 @@ struct CompactJws {
 
 // Splits and decodes `token`, or UNAUTHENTICATED saying why (for the log):
 // not three base64url segments, not JSON objects, an algorithm other than
-// the four above, or critical header extensions.
+// the five above, or critical header extensions.
 absl::StatusOr<CompactJws> ParseCompactJws(std::string_view token);
 
 // The signing keys of a JSON Web Key Set: RSA keys of at least 2048 bits
-// (RS256 and RS384, or the one their `alg` names) and EC keys on P-256
-// (ES256) or P-384 (ES384). Signatures are checked by OpenSSL. Immutable,
-// so any thread may verify.
+// (RS256 and RS384, or the one their `alg` names), EC keys on P-256
+// (ES256) or P-384 (ES384), and Ed25519 keys (kty OKP, EdDSA). A key may
+// carry "exp" (seconds since the epoch): it verifies nothing from then on.
+// Signatures are checked by OpenSSL. Immutable, so any thread may verify.
 class JwkSet {
  public:
   // Parses a JWKS document ({"keys": [...]}); every key must be usable,
@@ -47,8 +49,10 @@ class JwkSet {
   JwkSet& operator=(const JwkSet&) = delete;
 
   // OK when a key for the token's algorithm (with its kid, when it names
-  // one) verifies its signature; UNAUTHENTICATED otherwise.
-  absl::Status VerifySignature(const CompactJws& jws) const;
+  // one), not expired at `now`, verifies its signature; UNAUTHENTICATED
+  // saying why otherwise.
+  absl::Status VerifySignature(const CompactJws& jws,
+                               absl::Time now = absl::InfinitePast()) const;
 
   size_t size() const { return keys_.size(); }
   // Whether a key has the id `kid`.
@@ -58,6 +62,7 @@ class JwkSet {
   struct Key {
     std::string kid;
     std::vector<std::string> algs;  // the algorithms it may verify
+    std::optional<absl::Time> expires;
     EVP_PKEY* pkey = nullptr;
   };
   JwkSet() = default;

@@ -255,10 +255,10 @@ TEST_F(JwtTest, RefusesOtherAlgorithmsAndMalformedTokens) {
   absl::WebSafeBase64Escape(R"({"alg":"none"})", &header);
   EXPECT_THAT(Why(header + "." + payload + "."), HasSubstr("compact JWS"));
   EXPECT_THAT(Why(header + "." + payload + ".c2ln"),
-              HasSubstr("only RS256, RS384, ES256 and ES384"));
+              HasSubstr("only RS256, RS384, ES256, ES384 and EdDSA"));
   absl::WebSafeBase64Escape(R"({"alg":"HS256","kid":"rsa-1"})", &header);
   EXPECT_THAT(Why(header + "." + payload + ".c2ln"),
-              HasSubstr("only RS256, RS384, ES256 and ES384"));
+              HasSubstr("only RS256, RS384, ES256, ES384 and EdDSA"));
   absl::WebSafeBase64Escape(R"({"alg":"RS256","crit":["exp"]})", &header);
   EXPECT_THAT(Why(header + "." + payload + ".c2ln"), HasSubstr("critical"));
   EXPECT_THAT(Why(""), HasSubstr("compact JWS"));
@@ -294,8 +294,9 @@ TEST(JwksTest, RefusesUnusableKeysNamingThem) {
   nlohmann::json rsa = Key::Rsa().Jwk("no-n");
   rsa.erase("n");
   EXPECT_THAT(why({{"keys", {rsa}}}), HasSubstr("no string member 'n'"));
-  EXPECT_THAT(why({{"keys", {{{"kty", "oct"}, {"k", "c2VjcmV0"}}}}}),
-              HasSubstr("only RSA (RS256, RS384) and EC (ES256, ES384)"));
+  EXPECT_THAT(
+      why({{"keys", {{{"kty", "oct"}, {"k", "c2VjcmV0"}}}}}),
+      HasSubstr("only RSA (RS256, RS384), EC (ES256, ES384) and OKP (EdDSA)"));
   nlohmann::json enc = Key::EcP256().Jwk("enc");
   enc["use"] = "enc";
   EXPECT_THAT(why({{"keys", {enc}}}), HasSubstr("not for signatures"));
