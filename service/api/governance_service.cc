@@ -188,8 +188,24 @@ grpc::ServerUnaryReactor* GovernanceService::GetRuleSet(
   std::vector<FieldViolation> violations;
   ValidateSelector(*request, "", violations);
   if (!violations.empty()) return Refuse(ctx, std::move(violations));
-  return Run(ctx, [this, request, response] {
-    return Lookup(*request, reader_, *response);
+  return Run(ctx, [this, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(Lookup(*request, reader_, *response));
+    if (audit_path_.empty()) return absl::OkStatus();
+    // The sign-offs the version was served with, as the store keeps them.
+    ASSIGN_OR_RETURN(AuditReader * reader, reader_.Get());
+    ASSIGN_OR_RETURN(
+        std::vector<RuleSetSignature> signatures,
+        reader->GetRuleSetSignatures(response->rule_set().digest()));
+    for (const RuleSetSignature& s : signatures) {
+      v1::RuleSetSignature* out = response->add_signatures();
+      out->set_role(s.role);
+      out->set_signer(s.signer);
+      out->set_signed_at(s.signed_at);
+      out->set_key_id(s.key_id);
+      out->set_algorithm(s.algorithm);
+      out->set_jws(s.jws);
+    }
+    return absl::OkStatus();
   });
 }
 

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "service/audit/rule_outcomes.h"
+#include "service/common/rule_set_signature.h"
 
 namespace reconnect::service {
 
@@ -216,6 +217,13 @@ class AuditStore {
                                      const std::string& version,
                                      const std::string& canonical_content) = 0;
 
+  // Keeps the verified sign-offs of the rule set with `digest` (each once;
+  // a signature already kept is a no-op). Blocks until written; for
+  // start-up and reloads, not request threads.
+  virtual absl::Status RecordRuleSetSignatures(
+      const std::string& digest,
+      const std::vector<RuleSetSignature>& signatures) = 0;
+
   // Records a reload or an activation. Blocks until written; for reloads
   // and admin actions, not request threads.
   virtual absl::Status RecordRuleSetEvent(RuleSetEvent event) = 0;
@@ -337,6 +345,10 @@ class AuditReader {
   // The canonical content of the rule set with `digest`; NOT_FOUND when the
   // store holds none.
   virtual absl::StatusOr<std::string> GetRuleSetContent(
+      const std::string& digest) = 0;
+  // The sign-offs kept with the rule set `digest`, by role and time; none
+  // from a store of a schema before them.
+  virtual absl::StatusOr<std::vector<RuleSetSignature>> GetRuleSetSignatures(
       const std::string& digest) = 0;
   // Decisions matching `query`, in sequence order (or its reverse).
   virtual absl::StatusOr<std::vector<DecisionRecord>> ListDecisions(

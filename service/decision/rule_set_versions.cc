@@ -69,6 +69,11 @@ void LogReviewsDue(const ruleset::CompiledRuleSet& rs,
 
 }  // namespace
 
+void RuleSetVersions::set_approval_check(ApprovalCheck check) {
+  absl::MutexLock lock(&reload_mu_);
+  approval_check_ = std::move(check);
+}
+
 RuleSetVersions::Counts RuleSetVersions::counts() const {
   absl::MutexLock lock(&refusals_mu_);
   return counts_;
@@ -187,12 +192,24 @@ bool RuleSetVersions::ReloadLocked() {
       refuse(dir, std::move(why));
       continue;
     }
+    Approval approval;
+    if (approval_check_) {
+      approval = approval_check_(path, *loaded.rule_set);
+      if (!approval.problems.empty()) {
+        refuse(dir, std::move(approval.problems));
+        continue;
+      }
+    }
     if (audit_ != nullptr) {
       const auto& meta = loaded.rule_set->metadata();
-      if (auto s = audit_->RecordRuleSet(loaded.rule_set->digest(), meta.id,
-                                         meta.version,
-                                         loaded.rule_set->canonical_content());
-          !s.ok()) {
+      absl::Status s = audit_->RecordRuleSet(
+          loaded.rule_set->digest(), meta.id, meta.version,
+          loaded.rule_set->canonical_content());
+      if (s.ok() && !approval.signatures.empty()) {
+        s = audit_->RecordRuleSetSignatures(loaded.rule_set->digest(),
+                                            approval.signatures);
+      }
+      if (!s.ok()) {
         refuse(dir, {std::string(s.message())});
         continue;
       }

@@ -2,6 +2,7 @@
 #define RECONNECT_SERVICE_DECISION_RULE_SET_VERSIONS_H_
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/ruleset/rule_set.h"
 #include "service/audit/audit_store.h"
+#include "service/common/rule_set_signature.h"
 #include "service/decision/rule_set_registry.h"
 
 namespace reconnect::service {
@@ -61,6 +63,18 @@ class RuleSetVersions {
   };
   Counts counts() const ABSL_LOCKS_EXCLUDED(refusals_mu_);
 
+  // A check each version must pass before it serves, after its own test
+  // cases: its sign-off. Its problems refuse the version as a failing test
+  // case does; its signatures are kept in the audit store with the version.
+  struct Approval {
+    std::vector<std::string> problems;
+    std::vector<RuleSetSignature> signatures;
+  };
+  using ApprovalCheck = std::function<Approval(
+      const std::filesystem::path& dir, const ruleset::CompiledRuleSet& rs)>;
+  // Sets the check for every Reload from now on.
+  void set_approval_check(ApprovalCheck check) ABSL_LOCKS_EXCLUDED(reload_mu_);
+
   using Refusal = RuleSetRefusal;
   // The refusals of the last reload. Thread-safe.
   std::vector<Refusal> refusals() const ABSL_LOCKS_EXCLUDED(refusals_mu_);
@@ -86,6 +100,7 @@ class RuleSetVersions {
   // What each version directory last loaded successfully.
   std::map<std::string, std::shared_ptr<const ruleset::CompiledRuleSet>> by_dir_
       ABSL_GUARDED_BY(reload_mu_);
+  ApprovalCheck approval_check_ ABSL_GUARDED_BY(reload_mu_);
   // The files as the last Reload found them.
   std::string fingerprint_ ABSL_GUARDED_BY(reload_mu_);
 

@@ -39,6 +39,9 @@ absl::StatusOr<std::map<std::string, VersionEntry>> KnownVersions(
   for (const StoredRuleSet& s : *stored) {
     VersionEntry& e = by_digest[s.digest];
     e.first_recorded_micros = s.first_recorded_micros;
+    auto signatures = reader.GetRuleSetSignatures(s.digest);
+    if (!signatures.ok()) return signatures.status();
+    e.signatures = *std::move(signatures);
     if (e.loaded) continue;
     e.id = s.id;
     e.version = s.version;

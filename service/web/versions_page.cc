@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
@@ -19,6 +20,23 @@ std::string Name(const VersionEntry& v) {
 std::string List(const std::vector<std::string>& items,
                  const char* none = "None recorded") {
   return items.empty() ? none : absl::StrJoin(items, ", ");
+}
+
+// Who signed the version off, in what role, when and with which key; the
+// server verified each before the version served.
+std::string SignOff(const VersionEntry& v) {
+  if (v.signatures.empty()) return "No recorded sign-off";
+  std::string html = "<ul>";
+  for (const RuleSetSignature& s : v.signatures) {
+    std::string role = s.role;
+    std::replace(role.begin(), role.end(), '_', ' ');
+    if (!role.empty()) role[0] = absl::ascii_toupper(role[0]);
+    absl::StrAppend(
+        &html, "<li><strong>", Escape(role), "</strong>: ", Escape(s.signer),
+        ", signed ", Escape(s.signed_at), " with key <span class=\"mono\">",
+        Escape(s.key_id), "</span> (", Escape(s.algorithm), ")</li>");
+  }
+  return html + "</ul>";
 }
 
 // One row per version, from its first to its last day of decisions, and a
@@ -121,6 +139,7 @@ std::string VersionArticle(const VersionEntry& v, bool admin) {
       Escape(v.review_by.empty() ? "Not set" : v.review_by),
       "</dd><dt>Authors</dt><dd>", Escape(List(v.authors)),
       "</dd><dt>Approvers</dt><dd>", Escape(List(v.approvers)),
+      "</dd><dt>Signed off</dt><dd class=\"sign-off\">", SignOff(v),
       "</dd><dt>Change log</dt><dd class=\"changes\">",
       v.changes.empty()
           ? "No entry for this version"
@@ -258,8 +277,9 @@ PageParts VersionsParts(const VersionsView& view) {
     absl::StrAppend(&main,
                     "<section class=\"alert\" aria-labelledby=\"refused\"><h2 "
                     "id=\"refused\">Refused at the last reload</h2><p>These "
-                    "directories did not load or failed their own test cases; "
-                    "what they held before, if anything, serves on.</p>",
+                    "directories did not load, failed their own test cases "
+                    "or lack a valid sign-off; what they held before, if "
+                    "anything, serves on.</p>",
                     Problems(view.refusals), "</section>\n");
   }
   absl::StrAppend(&main,

@@ -25,6 +25,9 @@ struct VersionEntry {
   bool loaded = false;                // served now
   bool active = false;                // answers unpinned calls now
   int64_t first_recorded_micros = 0;  // 0: not recorded (no audit store)
+  // The sign-offs verified when it was loaded, as the audit store keeps
+  // them.
+  std::vector<RuleSetSignature> signatures;
   // Days it made decisions on (from the daily counts); -1 when none.
   int64_t first_day = -1, last_day = -1;
   int64_t decisions = 0;

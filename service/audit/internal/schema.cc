@@ -336,7 +336,22 @@ absl::Status Migrate(sqlite3* db, const std::string& path) {
   if (have < 4) RETURN_IF_ERROR(MigrateTo4(db));
   if (have < 5) RETURN_IF_ERROR(MigrateTo5(db));
   if (have < 6) RETURN_IF_ERROR(MigrateTo6(db));
-  return MigrateTo7(db);
+  if (have < 7) RETURN_IF_ERROR(MigrateTo7(db));
+  // 7 to 8: the sign-offs each rule-set version was served with.
+  return Exec(db,
+              "BEGIN IMMEDIATE;"
+              "CREATE TABLE rule_set_signatures("
+              "  digest TEXT NOT NULL,"
+              "  role TEXT NOT NULL,"
+              "  signer TEXT NOT NULL,"
+              "  signed_at TEXT NOT NULL,"
+              "  key_id TEXT NOT NULL,"
+              "  algorithm TEXT NOT NULL,"
+              "  jws TEXT NOT NULL,"
+              "  first_recorded_micros INTEGER NOT NULL,"
+              "  PRIMARY KEY (digest, jws)) WITHOUT ROWID;"
+              "PRAGMA user_version = 8;"
+              "COMMIT;");
 }
 
 absl::StatusOr<int> CheckReadable(sqlite3* db, const std::string& path) {

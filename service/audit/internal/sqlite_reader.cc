@@ -29,6 +29,8 @@ class SqliteAuditReader final : public AuditReader {
       const std::string& decision_id) override;
   absl::StatusOr<std::string> GetRuleSetContent(
       const std::string& digest) override;
+  absl::StatusOr<std::vector<RuleSetSignature>> GetRuleSetSignatures(
+      const std::string& digest) override;
   absl::StatusOr<std::vector<DecisionRecord>> ListDecisions(
       const DecisionQuery& query) override;
   absl::StatusOr<std::vector<FeedbackRecord>> ListFeedback(
@@ -83,6 +85,34 @@ absl::StatusOr<std::string> SqliteAuditReader::GetRuleSetContent(
   }
   return absl::UnavailableError(
       absl::StrCat("cannot read the audit store: ", row.Error()));
+}
+
+absl::StatusOr<std::vector<RuleSetSignature>>
+SqliteAuditReader::GetRuleSetSignatures(const std::string& digest) {
+  std::vector<RuleSetSignature> out;
+  if (version_ < 8) return out;
+  Statement rows(db_,
+                 "SELECT role, signer, signed_at, key_id, algorithm, jws"
+                 " FROM rule_set_signatures WHERE digest = ?"
+                 " ORDER BY role, signed_at, signer");
+  rows.BindText(1, digest);
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    RuleSetSignature s;
+    s.digest = digest;
+    s.role = rows.Bytes(0);
+    s.signer = rows.Bytes(1);
+    s.signed_at = rows.Bytes(2);
+    s.key_id = rows.Bytes(3);
+    s.algorithm = rows.Bytes(4);
+    s.jws = rows.Bytes(5);
+    out.push_back(std::move(s));
+  }
+  if (step != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the audit store: ", rows.Error()));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<std::pair<int64_t, std::string>>>

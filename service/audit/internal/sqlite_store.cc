@@ -456,40 +456,5 @@ absl::Status SqliteAuditStore::Probe() {
   return absl::OkStatus();
 }
 
-absl::Status SqliteAuditStore::RecordRuleSet(
-    const std::string& digest, const std::string& id,
-    const std::string& version, const std::string& canonical_content) {
-  absl::MutexLock lock(&db_mu_);
-  Statement insert(db_,
-                   "INSERT OR IGNORE INTO rule_sets (digest, id, version,"
-                   " content, first_recorded_micros) VALUES (?, ?, ?, ?, ?)");
-  insert.BindText(1, digest)
-      .BindText(2, id)
-      .BindText(3, version)
-      .BindText(4, canonical_content)
-      .Bind(5, NowMicros());
-  if (insert.Step() != SQLITE_DONE) {
-    return absl::UnavailableError(absl::StrCat(
-        "audit store cannot record rule set ", digest, ": ", insert.Error()));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SqliteAuditStore::RecordRuleSetEvent(RuleSetEvent event) {
-  if (event.time_micros == 0) event.time_micros = NowMicros();
-  absl::MutexLock lock(&db_mu_);
-  Statement insert(db_,
-                   "INSERT INTO rule_set_events (time_micros, action, who,"
-                   " refused, active_digest, loaded_digests, refusals)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?)");
-  BindRuleSetEvent(insert, event);
-  if (insert.Step() != SQLITE_DONE) {
-    return absl::UnavailableError(
-        absl::StrCat("audit store cannot record the rule-set ", event.action,
-                     ": ", insert.Error()));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace audit_internal
 }  // namespace reconnect::service

@@ -41,6 +41,10 @@ class SqliteAuditStore final : public AuditStore {
                              const std::string& version,
                              const std::string& canonical_content) override
       ABSL_LOCKS_EXCLUDED(db_mu_);
+  absl::Status RecordRuleSetSignatures(
+      const std::string& digest,
+      const std::vector<RuleSetSignature>& signatures) override
+      ABSL_LOCKS_EXCLUDED(db_mu_);
   absl::Status RecordRuleSetEvent(RuleSetEvent event) override
       ABSL_LOCKS_EXCLUDED(db_mu_);
   bool healthy() const override { return healthy_.load(); }

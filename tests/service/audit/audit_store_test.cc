@@ -364,7 +364,7 @@ TEST_F(AuditStoreTest, MigratesAVersion4StoreFillingThePatientColumn) {
       "ALTER TABLE decisions DROP COLUMN patient_hmac;"
       "DROP TABLE decision_daily; DROP TABLE rule_daily;"
       "DROP TABLE feedback_daily; DROP INDEX feedback_by_time;"
-      "DROP TABLE rule_set_events;"
+      "DROP TABLE rule_set_events; DROP TABLE rule_set_signatures;"
       "PRAGMA user_version = 4;");
   { ASSERT_THAT(AuditStore::Open({path_, 0}), IsOk()); }
   auto reader = AuditReader::Open(path_);
@@ -400,6 +400,7 @@ TEST_F(AuditStoreTest, MigratesAVersion1Store) {
       "DROP TABLE cards; DROP TABLE feedback; DROP TABLE feedback_head;"
       "DROP TABLE decision_daily; DROP TABLE rule_daily;"
       "DROP TABLE feedback_daily; DROP TABLE rule_set_events;"
+      "DROP TABLE rule_set_signatures;"
       "PRAGMA user_version = 1;");
   auto index_exists = [&] {
     sqlite3* db = nullptr;

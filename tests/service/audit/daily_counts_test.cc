@@ -158,7 +158,7 @@ TEST_F(DailyCountsTest, AVersion5StoreIsCountedFromItsDecisionsWhenMigrated) {
   Tamper(
       "DROP TABLE decision_daily; DROP TABLE rule_daily;"
       "DROP TABLE feedback_daily; DROP INDEX feedback_by_time;"
-      "DROP TABLE rule_set_events;"
+      "DROP TABLE rule_set_events; DROP TABLE rule_set_signatures;"
       "PRAGMA user_version = 5;");
   {
     auto reader = AuditReader::Open(path_);
@@ -313,7 +313,7 @@ TEST_F(FeedbackCountsTest, AVersion6StoreIsCountedFromItsFeedbackWhenMigrated) {
   ASSERT_FALSE(counts.empty());
   Tamper(
       "DROP TABLE feedback_daily; DROP INDEX feedback_by_time;"
-      "DROP TABLE rule_set_events;"
+      "DROP TABLE rule_set_events; DROP TABLE rule_set_signatures;"
       "PRAGMA user_version = 6;");
   {
     auto reader = AuditReader::Open(path_);

@@ -208,5 +208,59 @@ TEST_F(RuleSetVersionsTest, ReloadsAndActivationsAreRecorded) {
   fs::remove(path + "-shm");
 }
 
+// The approval check (a sign-off) refuses as a failing test case does, the
+// version before keeps serving, and what it approved with is kept in the
+// audit store with the version.
+TEST_F(RuleSetVersionsTest, AnApprovalCheckRefusesOrRecordsItsSignatures) {
+  AddVersion("a", "1.0.0", "active");
+  const std::string path = root_.string() + "-approval.db";
+  {
+    auto audit = AuditStore::Open({path});
+    ASSERT_THAT(audit, IsOk());
+    RuleSetVersions versions(root_, registry_, audit->get());
+    bool approve = true;
+    versions.set_approval_check([&approve](const fs::path& dir,
+                                           const ruleset::CompiledRuleSet& rs) {
+      RuleSetVersions::Approval approval;
+      if (!approve) {
+        approval.problems.push_back("not signed: " + dir.filename().string());
+        return approval;
+      }
+      RuleSetSignature s;
+      s.digest = rs.digest();
+      s.role = "clinical_lead";
+      s.signer = "B. Lead";
+      s.signed_at = "2026-12-01T10:00:00Z";
+      s.key_id = "lead";
+      s.algorithm = "EdDSA";
+      s.jws = "h.p." + rs.metadata().version;
+      approval.signatures = {s};
+      return approval;
+    });
+    ASSERT_TRUE(versions.Reload("start-up"));
+    const std::string first = registry_.Active()->digest();
+    approve = false;
+    AddVersion("b", "1.1.0", "active");
+    ASSERT_TRUE(versions.Reload("SIGHUP"));
+    // a was approved before and serves on; b is refused.
+    EXPECT_EQ(ActiveVersion(), "1.0.0");
+    ASSERT_THAT(versions.refusals(), SizeIs(2));
+    EXPECT_THAT(versions.refusals()[1].problems, ElementsAre("not signed: b"));
+
+    auto reader = AuditReader::Open(path);
+    ASSERT_THAT(reader, IsOk());
+    auto kept = (*reader)->GetRuleSetSignatures(first);
+    ASSERT_THAT(kept, IsOk());
+    ASSERT_THAT(*kept, SizeIs(1));
+    EXPECT_EQ((*kept)[0].signer, "B. Lead");
+    EXPECT_EQ((*kept)[0].jws, "h.p.1.0.0");
+    EXPECT_EQ((*kept)[0].digest, first);
+    EXPECT_THAT(*(*reader)->GetRuleSetSignatures("other"), IsEmpty());
+  }
+  fs::remove(path);
+  fs::remove(path + "-wal");
+  fs::remove(path + "-shm");
+}
+
 }  // namespace
 }  // namespace reconnect::service

@@ -91,6 +91,26 @@ TEST(VersionsPageTest, MarksAndButtonsFollowWhatHappened) {
   EXPECT_THAT(html, HasSubstr("governance.js"));
 }
 
+TEST(VersionsPageTest, EachVersionSaysWhoSignedItOff) {
+  VersionsView view;
+  view.today = kDay;
+  view.versions = {Version("2.0.0", "d2", true, true),
+                   Version("1.0.0", "d1", true, false)};
+  RuleSetSignature s;
+  s.role = "clinical_safety_officer";
+  s.signer = "Dr <A> Officer";
+  s.signed_at = "2026-12-01T10:00:00Z";
+  s.key_id = "cso-2026";
+  s.algorithm = "ES256";
+  view.versions[0].signatures = {s};
+  const std::string html = VersionsPage(view);
+  EXPECT_THAT(html, HasSubstr("<li><strong>Clinical safety officer</strong>: "
+                              "Dr &lt;A&gt; Officer, signed "
+                              "2026-12-01T10:00:00Z with key <span "
+                              "class=\"mono\">cso-2026</span> (ES256)</li>"));
+  EXPECT_EQ(Count(html, "No recorded sign-off"), 1u);
+}
+
 TEST(VersionsPageTest, MetadataComesFromTheVersionsOwnRulesetJson) {
   VersionEntry v;
   v.version = "1.0.1";
