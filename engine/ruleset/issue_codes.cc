@@ -33,6 +33,9 @@ const std::vector<IssueCodeInfo>& AllIssueCodes() {
        "a warning, not a refusal: a rule recommends a prompt without any "
        "technique the prompt belongs to, or a prompt that belongs to no "
        "technique and is not marked standalone"},
+      {kSignOff,
+       "signatures.json is malformed, a signature covers another digest, or "
+       "the signers and the approvers in ruleset.json differ"},
       {kBadTestCase, "a test file or test case is malformed"},
       {kNoTestCases, "the rule set has no test cases"},
       {kBadCanonicalContent,

@@ -52,6 +52,11 @@ inline constexpr char kHazardTestFails[] = "RS604";
 // no hazard.
 inline constexpr char kUnloggedSafetyRule[] = "RS605";
 
+// RS7xx: sign-off (signatures.json, checked by the service's tools).
+// signatures.json is malformed, a signature covers another digest, or the
+// signers and the approvers in ruleset.json differ.
+inline constexpr char kSignOff[] = "RS701";
+
 // RS4xx: the rule set's own test cases.
 inline constexpr char kBadTestCase[] = "RS401";
 inline constexpr char kNoTestCases[] = "RS402";

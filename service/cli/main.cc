@@ -1,10 +1,12 @@
 // The `reconnect` command: serve, eval, lint and test, in the manner of `opa`.
 
 #include <iostream>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
@@ -14,6 +16,7 @@
 #include "service/cli/remote_commands.h"
 #include "service/cli/rule_set_commands.h"
 #include "service/cli/serve.h"
+#include "service/cli/sign_off_commands.h"
 
 ABSL_FLAG(std::string, rules, "",
           "Rule-set directory (serve, eval). For serve, either one rule set "
@@ -188,6 +191,9 @@ ABSL_FLAG(
     double, min_coverage, 0,
     "Fail `test` when fewer than this percentage of rules fire in some case.");
 
+ABSL_DECLARE_FLAG(std::string, rule_signers);  // sign_off_commands.cc
+ABSL_DECLARE_FLAG(std::string, require_signatures);
+
 namespace {
 
 constexpr char kUsage[] = R"(reconnect: Re-Connect clinical decision support.
@@ -203,6 +209,11 @@ Usage:
   reconnect test DIR [--min_coverage=PCT]       run a rule set's own test cases
   reconnect hazards DIR                         the hazard log, with each mitigation's
                                                 test status, as a safety officer files it
+  reconnect sign DIR --key KEY.pem --role ROLE --signer NAME [--key_id ID]
+  reconnect verify-signatures DIR --keys JWKS [--require_signatures ROLE,...]
+  reconnect signer-jwk --key KEY.pem [--key_id ID]
+                                                sign off a version, check its sign-offs,
+                                                publish a signing key (a JWKS)
   reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
                                                 evaluate one CEL expression
   reconnect audit verify FILE                   check an audit store's trail
@@ -313,6 +324,9 @@ int main(int argc, char** argv) {
                ? RunLint(args[0])
                : RunTest(args[0], absl::GetFlag(FLAGS_min_coverage));
   }
+  std::string usage_problem;
+  if (auto status = RunSignOffCommand(command, args, usage_problem))
+    return usage_problem.empty() ? *status : UsageError(usage_problem);
   if (command == "expr") {
     if (args.size() != 1) return UsageError("expr takes one expression");
     return RunExpr(args[0], vars, absl::GetFlag(FLAGS_rules),
@@ -478,6 +492,8 @@ int main(int argc, char** argv) {
         absl::GetFlag(FLAGS_max_connection_age_seconds);
     options.max_grpc_memory_mb = absl::GetFlag(FLAGS_max_grpc_memory_mb);
     options.patient_ref_key_file = absl::GetFlag(FLAGS_patient_ref_key);
+    options.rule_signers = absl::GetFlag(FLAGS_rule_signers);
+    options.require_signatures = absl::GetFlag(FLAGS_require_signatures);
     return RunServe(options);
   }
   return UsageError("unknown command '" + command + "'");

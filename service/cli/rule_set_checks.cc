@@ -9,6 +9,7 @@
 #include "engine/ruleset/rule_set.h"
 #include "service/cli/rule_set_commands.h"
 #include "service/cli/rule_set_loading.h"
+#include "service/cli/sign_off_commands.h"
 #include "service/common/today.h"
 
 namespace reconnect::service {
@@ -32,6 +33,14 @@ int LintOne(const std::string& dir, const std::string& today) {
     }
     if (!proofs.empty()) return 1;
   }
+  // A signed version's signatures must cover this digest and be its
+  // approvers'; the keys are verify-signatures' and the server's to check.
+  const std::vector<ruleset::RuleSetIssue> sign_off =
+      SignOffLintIssues(dir, rs);
+  for (const auto& issue : sign_off) {
+    std::cerr << dir << "/" << issue.ToString() << "\n";
+  }
+  if (!sign_off.empty()) return 1;
   for (const auto& warning : loaded.warnings) {
     std::cerr << dir << "/" << warning.ToString() << " (warning)\n";
   }

@@ -347,6 +347,7 @@ int RunServe(const ServeOptions& options) {
 
   RuleSetRegistry registry;
   RuleSetVersions versions(options.rules_dir, registry, audit->get());
+  if (!SetSignOffCheck(options, versions)) return kExitRefused;
   // Without a valid rule set the server still starts, but reports
   // NOT_SERVING (and Evaluate answers UNAVAILABLE) until a version loads: a
   // broken ConfigMap keeps a pod out of rotation rather than crash-looping.

@@ -71,7 +71,20 @@ struct ServeOptions {
   // Server reflection on the main listener: "auto" (only while
   // authorization is off), "on" or "off". Never on the health listener.
   std::string reflection = "auto";
+  // The signers' public keys (a JWKS file): every signature a version
+  // holds must verify against them; empty: signatures are not checked.
+  std::string rule_signers;
+  // The roles (comma-separated) that must each have signed a version
+  // before it serves; needs rule_signers.
+  std::string require_signatures;
 };
+
+class RuleSetVersions;
+
+// Sets on `versions` the sign-off check `options` ask for (none without
+// --rule_signers); false, logged, when the options are refused
+// (serve_sign_off.cc).
+bool SetSignOffCheck(const ServeOptions& options, RuleSetVersions& versions);
 
 // The first limit among `options` that makes no sense, as a message that
 // names its flag; empty when they all do (serve_limits.cc).
