@@ -52,6 +52,8 @@ refused "clientCertificates" --set tls.clientCertificates=sometimes
 refused "roles" --set 'auth.bindings[0].jwt_subject=a' --set 'auth.bindings[0].roles[0]=root'
 refused "requests" --set resources.requests=null
 refused "metrics.port and healthPort must differ" --set metrics.port=8081
+refused "signOff.required needs signOff.signersSecretName" --set signOff.signersSecretName=
+refused "signOff" --set 'signOff.required[0]=porter'
 
 node "$here/check_dockerfile.mjs" "$root/Dockerfile" "$chart/values.yaml" || fail "Dockerfile"
 

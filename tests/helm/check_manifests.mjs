@@ -29,11 +29,11 @@ const one = (kind) => {
 // What each value set turns on.
 const expect = {
   default: { hpa: false, jwt: false, rulesConfigMap: false, hmac: true, pvc: true, kubelet: false,
-             metrics: true, scrapeAnnotations: true, podMonitor: false },
+             metrics: true, scrapeAnnotations: true, podMonitor: false, signOff: true },
   "mtls-jwt-values": { hpa: false, jwt: true, rulesConfigMap: true, hmac: true, pvc: true, kubelet: true,
-                       metrics: false, scrapeAnnotations: false, podMonitor: false },
+                       metrics: false, scrapeAnnotations: false, podMonitor: false, signOff: true },
   "scale-values": { hpa: true, jwt: true, rulesConfigMap: false, hmac: false, pvc: false, kubelet: false,
-                    metrics: true, scrapeAnnotations: false, podMonitor: true },
+                    metrics: true, scrapeAnnotations: false, podMonitor: true, signOff: false },
 }[set];
 check(expect !== undefined, `unknown value set ${set}`);
 
@@ -81,6 +81,11 @@ for (const c of pod.containers ?? []) {
   check(!args.includes("--insecure"), `${c.name}: --insecure`);
   check(flag("policy"), `${c.name}: no --policy`);
   check(!!flag("jwks") === expect.jwt, `${c.name}: --jwks ${expect.jwt ? "missing" : "unexpected"}`);
+  // Sign-off is required unless a test cluster turns it off.
+  check(flag("require_signatures") === (expect.signOff ? "clinical_safety_officer,clinical_lead" : undefined),
+        `${c.name}: --require_signatures ${expect.signOff ? "missing" : "unexpected"}`);
+  check(flag("rule_signers") === (expect.signOff ? "/etc/reconnect/signers/signers.jwks.json" : undefined),
+        `${c.name}: --rule_signers does not match the signers' mount`);
   check(!!flag("patient_ref_key") === expect.hmac, `${c.name}: --patient_ref_key ${expect.hmac ? "missing" : "unexpected"}`);
   check(flag("audit")?.startsWith("/var/lib/reconnect/"), `${c.name}: audit store not on its volume`);
   check(!!c.image && !c.image.endsWith(":"), `${c.name}: image has no tag`);
@@ -107,6 +112,7 @@ for (const m of podMonitors) {
 // Secrets are mounted, never inlined.
 check(volumes.tls?.secret?.secretName, "TLS secret not mounted");
 check(!!volumes.jwks?.secret?.secretName === expect.jwt, "JWKS secret mount");
+check(!!volumes["rule-signers"]?.secret?.secretName === expect.signOff, "rule signers' JWKS secret mount");
 check(!!volumes["patient-ref-key"]?.secret?.secretName === expect.hmac, "patient-ref key secret mount");
 check(byKind("Secret").length === 0, "the chart must not create Secrets holding keys");
 check(volumes.policy?.configMap?.name, "policy ConfigMap not mounted");

@@ -41,6 +41,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if and .Values.metrics.enabled (eq (int .Values.metrics.port) (int .Values.healthPort)) -}}
 {{- fail "metrics.port and healthPort must differ: each is a listener of its own" -}}
 {{- end -}}
+{{- if and .Values.signOff.required (empty .Values.signOff.signersSecretName) -}}
+{{- fail "signOff.required needs signOff.signersSecretName, the Secret with the signers' JWKS; on a test cluster with unsigned rule sets, set signOff.required to []" -}}
+{{- end -}}
 {{- if and .Values.rules.files .Values.rules.existingConfigMap -}}
 {{- fail "give rules.files or rules.existingConfigMap, not both" -}}
 {{- end -}}
