@@ -54,7 +54,10 @@ bool SetSignOffCheck(const ServeOptions& options, RuleSetVersions& versions) {
             .Check(dir, rs.digest(), rs.metadata().approvers, absl::Now());
     approval.problems = check.problems;
     approval.signatures = check.verified;
-    if (approval.problems.empty()) {
+    if (approval.problems.empty() && check.verified.empty()) {
+      Log(LogLevel::kInfo, "rule_set_unsigned",
+          {{"dir", dir.string()}, {"digest", rs.digest()}});
+    } else if (approval.problems.empty()) {
       std::vector<std::string> signed_by;
       for (const RuleSetSignature& s : check.verified) {
         signed_by.push_back(s.role);

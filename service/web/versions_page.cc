@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "service/web/html.h"
 
@@ -31,10 +32,17 @@ std::string SignOff(const VersionEntry& v) {
     std::string role = s.role;
     std::replace(role.begin(), role.end(), '_', ' ');
     if (!role.empty()) role[0] = absl::ascii_toupper(role[0]);
-    absl::StrAppend(
-        &html, "<li><strong>", Escape(role), "</strong>: ", Escape(s.signer),
-        ", signed ", Escape(s.signed_at), " with key <span class=\"mono\">",
-        Escape(s.key_id), "</span> (", Escape(s.algorithm), ")</li>");
+    // The time as signed (RFC 3339), shown as every other time here.
+    absl::Time at;
+    std::string error;
+    const std::string when =
+        absl::ParseTime(absl::RFC3339_full, s.signed_at, &at, &error)
+            ? FormatTime(absl::ToUnixMicros(at))
+            : s.signed_at;
+    absl::StrAppend(&html, "<li><strong>", Escape(role),
+                    "</strong>: ", Escape(s.signer), ", signed ", Escape(when),
+                    " with key <span class=\"mono\">", Escape(s.key_id),
+                    "</span> (", Escape(s.algorithm), ")</li>");
   }
   return html + "</ul>";
 }

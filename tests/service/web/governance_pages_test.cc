@@ -106,7 +106,7 @@ TEST(VersionsPageTest, EachVersionSaysWhoSignedItOff) {
   const std::string html = VersionsPage(view);
   EXPECT_THAT(html, HasSubstr("<li><strong>Clinical safety officer</strong>: "
                               "Dr &lt;A&gt; Officer, signed "
-                              "2026-12-01T10:00:00Z with key <span "
+                              "2026-12-01 10:00 UTC with key <span "
                               "class=\"mono\">cso-2026</span> (ES256)</li>"));
   EXPECT_EQ(Count(html, "No recorded sign-off"), 1u);
 }
