@@ -155,6 +155,17 @@ void BM_DecideWhyNot(benchmark::State& state, const std::string& example) {
   }
 }
 
+// A decision id (a UUIDv7 from the time and random bytes), as Decide makes
+// one per call.
+void BM_NewDecisionId(benchmark::State& state) {
+  const absl::Time now = absl::Now();
+  for (auto _ : state) {
+    absl::StatusOr<std::string> id = service::NewDecisionId(now);
+    if (!id.ok()) state.SkipWithError("no decision id");
+    benchmark::DoNotOptimize(id);
+  }
+}
+
 void BM_LoadBundledRuleSet(benchmark::State& state) {
   for (auto _ : state) {
     auto r = ruleset::LoadRuleSet(kSource + "/rules/reconnect/1.0.5");
@@ -276,6 +287,8 @@ void RegisterAll() {
                                  BM_DecideWhyNot, name)
         ->Unit(benchmark::kMicrosecond);
   }
+  benchmark::RegisterBenchmark("BM_NewDecisionId", BM_NewDecisionId)
+      ->Unit(benchmark::kNanosecond);
   benchmark::RegisterBenchmark("BM_LoadBundledRuleSet", BM_LoadBundledRuleSet)
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("BM_Load150Rules", BM_Load150Rules)
