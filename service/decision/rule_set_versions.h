@@ -22,8 +22,9 @@ namespace reconnect::service {
 // The rule-set versions under one directory, loaded into a registry and
 // reloaded on demand. The directory is either one rule set (it holds
 // ruleset.json) or a directory of versions (each subdirectory that holds
-// ruleset.json). A version is served only once it loads, lints and passes
-// its own test cases. The active version is the highest semantic version
+// ruleset.json). A version is served only once it loads, lints, passes
+// its own test cases and, when one is set, the approval check (its
+// sign-off). The active version is the highest semantic version
 // whose status is "active", or else the highest version.
 class RuleSetVersions {
  public:
