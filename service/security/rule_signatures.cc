@@ -62,7 +62,8 @@ absl::StatusOr<RuleSetSignature> ParseEntry(const json& entry,
   if (!entry.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(where, " is not an object"));
   }
-  for (const auto& [key, value] : entry.items()) {
+  for (auto it = entry.begin(); it != entry.end(); ++it) {
+    const std::string& key = it.key();
     if (std::none_of(std::begin(kFields), std::end(kFields),
                      [&key](const char* f) { return key == f; })) {
       return absl::InvalidArgumentError(
