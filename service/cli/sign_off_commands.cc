@@ -5,8 +5,10 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "engine/ruleset/issue_codes.h"
 #include "engine/ruleset/layout.h"
@@ -236,7 +238,15 @@ std::vector<ruleset::RuleSetIssue> SignOffLintIssues(
   absl::StatusOr<std::vector<RuleSetSignature>> signatures =
       ReadSignatures(dir);
   if (!signatures.ok()) {
-    add(std::string(signatures.status().message()));
+    // The issue names the file already; the message need not again.
+    std::string message(signatures.status().message());
+    const std::string path =
+        (std::filesystem::path(dir) / kSignaturesFile).string();
+    if (absl::StartsWith(message, path)) {
+      message = std::string(absl::StripPrefix(
+          absl::StripPrefix(message.substr(path.size()), ":"), " "));
+    }
+    add(std::move(message));
     return issues;
   }
   if (signatures->empty()) return issues;

@@ -172,7 +172,11 @@ absl::StatusOr<std::vector<RuleSetSignature>> ReadSignatures(
     return absl::InvalidArgumentError(absl::StrCat(where, " cannot be read"));
   }
   json doc = json::parse(text.str(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("signatures") ||
+  if (doc.is_discarded()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, " is not valid JSON (UTF-8)"));
+  }
+  if (!doc.is_object() || !doc.contains("signatures") ||
       !doc["signatures"].is_array() || doc.size() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, " is not a JSON object holding only a 'signatures' array"));

@@ -200,7 +200,7 @@ TEST_F(SignOffE2ETest, AForgedSignerIsRefused) {
 
 TEST_F(SignOffE2ETest, AMalformedFileIsRefused) {
   std::ofstream(Next() / "signatures.json") << "{\"signatures\": [";
-  ExpectRefused("signatures.json is not a JSON object");
+  ExpectRefused("signatures.json is not valid JSON");
 }
 
 TEST_F(SignOffE2ETest, ASignedReloadIsAcceptedAndKept) {

@@ -193,7 +193,10 @@ TEST_F(SignaturesFileTest, RoundTripsAndNoFileIsNoSignatures) {
 }
 
 TEST_F(SignaturesFileTest, MalformedFilesNameWhatAndWhere) {
-  EXPECT_THAT(Why("{"), HasSubstr("signatures.json is not a JSON object"));
+  EXPECT_THAT(Why("{"), HasSubstr("signatures.json is not valid JSON"));
+  EXPECT_THAT(Why("{\"signatures\": [\"\xff\"]}"),
+              HasSubstr("is not valid JSON (UTF-8)"));
+  EXPECT_THAT(Why("[]"), HasSubstr("signatures.json is not a JSON object"));
   EXPECT_THAT(Why(R"({"signatures": {}})"),
               HasSubstr("holding only a 'signatures' array"));
   EXPECT_THAT(Why(R"({"signatures": [], "extra": 1})"),
