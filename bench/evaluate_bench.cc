@@ -17,6 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "reconnect/v1/assessment.pb.h"
 #include "service/audit/audit_store.h"
+#include "service/api/decision_support_service.h"
 #include "service/decision/decision_engine.h"
 #include "service/decision/rule_set_registry.h"
 #include "service/metrics/service_metrics.h"
@@ -52,9 +53,10 @@ v1::Assessment Example(const std::string& name) {
 void BM_EvaluateRuleSet(benchmark::State& state, const std::string& example) {
   const auto rs = BundledRuleSet();
   const v1::Assessment a = Example(example);
-  // The service builds each response on a per-call arena; so does this.
+  // The service builds each response on a per-call arena, with its
+  // options; so does this.
   for (auto _ : state) {
-    google::protobuf::Arena arena;
+    google::protobuf::Arena arena(service::CallArenaOptions());
     auto* out =
         google::protobuf::Arena::CreateMessage<v1::Recommendation>(&arena);
     rs->Evaluate(a, *out);
@@ -70,7 +72,7 @@ void BM_EvaluateWhyNot(benchmark::State& state, const std::string& example) {
   const v1::Assessment a = Example(example);
   size_t explained = 0;
   for (auto _ : state) {
-    google::protobuf::Arena arena;
+    google::protobuf::Arena arena(service::CallArenaOptions());
     auto* response =
         google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
     ruleset::CompiledRuleSet::Explain explain;
@@ -92,7 +94,7 @@ void BM_EvaluateMissingData(benchmark::State& state,
   size_t missing = 0;
   bool complete = true;
   for (auto _ : state) {
-    google::protobuf::Arena arena;
+    google::protobuf::Arena arena(service::CallArenaOptions());
     auto* response =
         google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
     ruleset::CompiledRuleSet::Explain explain;
@@ -119,7 +121,7 @@ void BM_Decide(benchmark::State& state, const std::string& example,
   *request.mutable_assessment() = Example(example);
   for (auto _ : state) {
     const absl::Time arrived = metered ? absl::Now() : absl::InfinitePast();
-    google::protobuf::Arena arena;
+    google::protobuf::Arena arena(service::CallArenaOptions());
     auto* response =
         google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
     std::vector<service::FieldViolation> violations;
@@ -143,7 +145,7 @@ void BM_DecideWhyNot(benchmark::State& state, const std::string& example) {
   *request.mutable_assessment() = Example(example);
   request.set_explanation(v1::EXPLANATION_WHY_NOT);
   for (auto _ : state) {
-    google::protobuf::Arena arena;
+    google::protobuf::Arena arena(service::CallArenaOptions());
     auto* response =
         google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
     std::vector<service::FieldViolation> violations;

@@ -19,13 +19,13 @@
 
 namespace reconnect::service {
 
-namespace {
-
-google::protobuf::ArenaOptions ArenaOptions() {
+google::protobuf::ArenaOptions CallArenaOptions() {
   google::protobuf::ArenaOptions options;
   options.start_block_size = 16 * 1024;
   return options;
 }
+
+namespace {
 
 // `response` (without its recommendation) followed by `recommendation`, the
 // serialised recommendation, as field `recommendation`: the bytes of the
@@ -208,7 +208,7 @@ void DecisionSupportService::Call::Evaluate() {
   // A recommendation is many small messages and strings; one arena for the
   // call's messages, freed in one step on return, costs far less than
   // allocating them one by one.
-  google::protobuf::Arena arena(ArenaOptions());
+  google::protobuf::Arena arena(CallArenaOptions());
   auto* request =
       google::protobuf::Arena::CreateMessage<v1::EvaluateRequest>(&arena);
   const bool parsed =

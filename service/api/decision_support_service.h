@@ -1,6 +1,7 @@
 #ifndef RECONNECT_SERVICE_API_DECISION_SUPPORT_SERVICE_H_
 #define RECONNECT_SERVICE_API_DECISION_SUPPORT_SERVICE_H_
 
+#include "google/protobuf/arena.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "service/audit/audit_store.h"
 #include "service/decision/decision_engine.h"
@@ -8,6 +9,10 @@
 #include "service/security/call_limits.h"
 
 namespace reconnect::service {
+
+// The arena each Evaluate call builds its request and response on: one
+// block large enough for a typical call, so that a call mallocs once.
+google::protobuf::ArenaOptions CallArenaOptions();
 
 // The DecisionSupport gRPC service (callback API). Evaluation takes
 // microseconds and never blocks, so it runs on the gRPC thread that received
