@@ -171,7 +171,12 @@ absl::StatusOr<std::vector<RuleSetSignature>> ReadSignatures(
   if (!in.good() && !in.eof()) {
     return absl::InvalidArgumentError(absl::StrCat(where, " cannot be read"));
   }
-  json doc = json::parse(text.str(), nullptr, false);
+  return ParseSignatures(text.str(), where);
+}
+
+absl::StatusOr<std::vector<RuleSetSignature>> ParseSignatures(
+    std::string_view text, const std::string& where) {
+  json doc = json::parse(text, nullptr, false);
   if (doc.is_discarded()) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, " is not valid JSON (UTF-8)"));

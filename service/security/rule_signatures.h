@@ -43,6 +43,11 @@ absl::StatusOr<std::vector<RuleSetSignature>> ReadSignatures(
 absl::StatusOr<std::shared_ptr<const JwkSet>> ReadSignerKeys(
     const std::string& path, const std::string& flag);
 
+// The signatures in `text`, signatures.json's content; INVALID_ARGUMENT
+// naming it as `where`, the entry and the field when it is malformed.
+absl::StatusOr<std::vector<RuleSetSignature>> ParseSignatures(
+    std::string_view text, const std::string& where);
+
 // signatures.json's text for `signatures`.
 std::string SignaturesJson(const std::vector<RuleSetSignature>& signatures);
 

@@ -10,7 +10,7 @@ set -euo pipefail
 mode=$1 target=$2 binary=$3 source_dir=$4 work_dir=$5 seconds=${6:-60}
 
 # Seeds: expressions for the CEL targets; CDS Hooks requests for the FHIR
-# translator; for the rule-set loader, each file
+# translator; the bundled signatures.json for the signatures target; for the rule-set loader, each file
 # of the active bundled rule set (1.1.0) as "path\ncontent", the input format it reads.
 if [[ $target == ruleset ]]; then
   seeds=$work_dir/seeds/ruleset
@@ -20,6 +20,10 @@ if [[ $target == ruleset ]]; then
       { printf '%s\n' "$f"; cat "$source_dir/rules/reconnect/1.1.0/$f"; } \
         > "$seeds/$(echo "$f" | tr '/' '_')"
     done
+elif [[ $target == signatures ]]; then
+  seeds=$work_dir/seeds/signatures
+  rm -rf "$seeds" && mkdir -p "$seeds"
+  cp "$source_dir/rules/reconnect/1.1.0/signatures.json" "$seeds/"
 elif [[ $target == fhir ]]; then
   seeds=$source_dir/examples/cds-hooks
 else
