@@ -161,16 +161,27 @@ struct CommitReport {
   std::vector<Feedback> feedback;
 };
 
+// Whether `target` names a PostgreSQL store (a libpq URI, postgresql://...)
+// rather than a SQLite file.
+bool IsPostgresUri(const std::string& target);
+
 // The durable, tamper-evident audit trail that every decision is appended
 // to before it is answered. Decisions are chained by hash (chain.h); the
-// store assigns each its sequence number and hashes. The implementation is
-// one SQLite file in WAL mode with synchronous=FULL, written by one writer
-// thread that commits whatever has queued up in one transaction (group
-// commit), so concurrent calls share the cost of a sync and no caller's
-// thread waits on the disk (internal/sqlite_store.h). Thread-safe.
+// store assigns each its sequence number and hashes. One writer thread
+// commits whatever has queued up in one transaction (group commit), so
+// concurrent calls share the cost of a sync and no caller's thread waits on
+// the disk (internal/group_commit.h). Two implementations:
+// - one SQLite file in WAL mode with synchronous=FULL, the embedded default
+//   (internal/sqlite_store.h);
+// - a PostgreSQL database that several replicas share, with one chain for
+//   all of them (internal/postgres_store.h).
+// Thread-safe.
 class AuditStore {
  public:
   struct Options {
+    // A SQLite file, or a PostgreSQL URI (IsPostgresUri) without a password:
+    // libpq reads it from PGPASSWORD or a password file (PGPASSFILE). The
+    // SQLite-only options below do nothing for PostgreSQL.
     std::string path;
     // Largest database size in pages (0: unlimited). Reaching it fails
     // writes as a full disk does; tests use it to fill the disk.
@@ -329,12 +340,14 @@ inline int64_t DayOf(int64_t micros) {
                      : (micros - kMicrosPerDay + 1) / kMicrosPerDay;
 }
 
-// Read access to a store file (read-only; safe while a server writes it).
-// One reader is used by one thread at a time.
+// Read access to a store (read-only; safe while servers write it). One
+// reader is used by one thread at a time.
 class AuditReader {
  public:
-  // NOT_FOUND when the file cannot be opened; FAILED_PRECONDITION when it
-  // is not an audit store of a schema version this binary reads.
+  // `path` is a SQLite file or a PostgreSQL URI (a read-only role is
+  // enough). NOT_FOUND when the file cannot be opened; UNAVAILABLE when the
+  // database cannot be reached; FAILED_PRECONDITION when it is not an audit
+  // store of a schema version this binary reads.
   static absl::StatusOr<std::unique_ptr<AuditReader>> Open(
       const std::string& path);
   virtual ~AuditReader() = default;
@@ -386,7 +399,8 @@ class AuditReader {
   AuditReader& operator=(const AuditReader&) = delete;
 };
 
-// Checks the trail in the store at `path`, opened read-only: every sequence
+// Checks the trail in the store at `path` (a SQLite file or a PostgreSQL
+// URI), read-only and as of one snapshot: every sequence
 // number present from 1 on, each record's hash, each link to the previous
 // record, and the head recorded with the last commit.
 // `progress`, when set, is called as the check goes (every few thousand

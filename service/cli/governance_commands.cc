@@ -9,6 +9,7 @@
 #include "engine/ruleset/diff.h"
 #include "engine/ruleset/rule_set.h"
 #include "service/audit/audit_store.h"
+#include "service/audit/copy.h"
 #include "service/audit/impact.h"
 #include "service/audit/replay.h"
 #include "service/cli/command_output.h"
@@ -23,6 +24,18 @@ int RunAuditVerify(const std::string& path) {
     return 2;
   }
   return PrintVerifyReport(*report);
+}
+
+int RunAuditCopy(const std::string& from, const std::string& to) {
+  absl::StatusOr<CopyReport> copied = CopyTrail(from, to);
+  if (!copied.ok()) {
+    std::cerr << "reconnect: " << copied.status().message() << "\n";
+    return absl::IsDataLoss(copied.status()) ? 1 : 2;
+  }
+  std::cout << "copied " << copied->decisions << " decision(s), "
+            << copied->feedback << " feedback record(s) and "
+            << copied->rule_sets << " rule set(s) from " << from << "\n";
+  return PrintVerifyReport(copied->arrived);
 }
 
 namespace {

@@ -12,6 +12,12 @@ namespace reconnect::service {
 // Exit status 0 when intact, 1 when broken, 2 when it cannot be read.
 int RunAuditVerify(const std::string& path);
 
+// `reconnect audit copy FILE URI`: copies the trail in a SQLite store into
+// an empty PostgreSQL store and verifies it there (audit/copy.h). Exit
+// status 0 when it arrived intact, 1 when it arrived otherwise, 2 when it
+// could not be copied (nothing was).
+int RunAuditCopy(const std::string& from, const std::string& to);
+
 // `reconnect report FILE [--from DATE] [--to DATE] [--comments]
 // [--candidate DIR]`: the governance console's content for the period (the
 // last 30 days by default) as one self-contained HTML file on standard

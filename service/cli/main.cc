@@ -36,9 +36,9 @@ ABSL_FLAG(int, drain_delay_seconds, 0,
           "calls are still answered, so load balancers stop routing before "
           "the listener closes (serve).");
 ABSL_FLAG(std::string, audit, "reconnect-audit.db",
-          "The audit store, a SQLite file every decision is recorded in "
-          "before it is returned (serve); `off` records nothing, for local "
-          "experiments only.");
+          "Where decisions are recorded before they are returned (serve): a "
+          "SQLite file, or postgresql://USER@HOST/DB shared by replicas "
+          "(password: PGPASSWORD or PGPASSFILE); `off`: none (experiments).");
 ABSL_FLAG(int, reload_poll_seconds, 2,
           "Seconds between checks for changed rule files, which reload them "
           "as SIGHUP does (serve); 0 reloads on SIGHUP only.");
@@ -216,7 +216,8 @@ Usage:
                                                 publish a signing key (a JWKS)
   reconnect expr 'EXPR' [--var NAME=JSON]... [--rules DIR [--assessment FILE]]
                                                 evaluate one CEL expression
-  reconnect audit verify FILE                   check an audit store's trail
+  reconnect audit verify STORE                  check an audit store's trail
+  reconnect audit copy FILE postgresql://...    move a SQLite trail into PostgreSQL
   reconnect replay FILE [DECISION_ID]           re-evaluate recorded decisions
   reconnect diff FROM TO [--store FILE]         compare two rule-set versions
   reconnect report STORE [--from DATE] [--to DATE] [--comments]
@@ -341,9 +342,13 @@ int main(int argc, char** argv) {
   remote.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   remote.token_file = absl::GetFlag(FLAGS_token_file);
   if (command == "audit") {
+    if (args.size() == 3 && args[0] == "copy" && server.empty()) {
+      return RunAuditCopy(args[1], args[2]);
+    }
     if (args.empty() || args[0] != "verify" ||
         args.size() != (server.empty() ? 2u : 1u)) {
-      return UsageError("audit takes: verify FILE, or verify --server ADDR");
+      return UsageError(
+          "audit takes: verify STORE, verify --server ADDR, or copy FILE URI");
     }
     return server.empty() ? RunAuditVerify(args[1])
                           : RunAuditVerifyRemote(remote);

@@ -39,10 +39,16 @@ class DailyCounts {
   absl::Status Write(sqlite3* db);
   bool empty() const { return decisions_.empty(); }
 
+  // What was counted: (day, rule set, calling system) and (day, rule set,
+  // rule, holder), each with its count, in key order.
+  using DecisionKey = std::tuple<int64_t, std::string, std::string>;
+  using RuleKey = std::tuple<int64_t, std::string, std::string, std::string>;
+  const std::map<DecisionKey, int64_t>& decisions() const { return decisions_; }
+  const std::map<RuleKey, int64_t>& rules() const { return rules_; }
+
  private:
-  std::map<std::tuple<int64_t, std::string, std::string>, int64_t> decisions_;
-  std::map<std::tuple<int64_t, std::string, std::string, std::string>, int64_t>
-      rules_;
+  std::map<DecisionKey, int64_t> decisions_;
+  std::map<RuleKey, int64_t> rules_;
 };
 
 // Adds the feedback rows with sequences `first` to `last` to the daily

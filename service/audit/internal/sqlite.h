@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "service/audit/audit_store.h"
+#include "service/audit/internal/rows.h"
 
 namespace reconnect::service::audit_internal {
 
@@ -52,6 +53,9 @@ class Statement {
     sqlite3_clear_bindings(stmt_);
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  // SQLITE_INTEGER, SQLITE_TEXT, SQLITE_BLOB, ...
+  int Type(int col) { return sqlite3_column_type(stmt_, col); }
+  int Columns() { return sqlite3_column_count(stmt_); }
   std::string Bytes(int col) {
     const void* p = sqlite3_column_blob(stmt_, col);
     const int n = sqlite3_column_bytes(stmt_, col);
@@ -79,49 +83,11 @@ inline std::string DecisionColumns(int version) {
          (version >= 5 ? ", patient_hmac" : ", ''");
 }
 
-inline DecisionRecord ReadDecision(Statement& row) {
-  DecisionRecord r;
-  r.sequence = row.Int(0);
-  r.decision_id = row.Bytes(1);
-  r.time_micros = row.Int(2);
-  r.calling_system = row.Bytes(3);
-  r.caller = row.Bytes(4);
-  r.rule_set_digest = row.Bytes(5);
-  r.assessment = row.Bytes(6);
-  r.recommendation = row.Bytes(7);
-  r.prev_hash = row.Bytes(8);
-  r.hash = row.Bytes(9);
-  r.context = row.Bytes(10);
-  r.patient_hmac = row.Bytes(11);
-  return r;
-}
-
-// The columns of a feedback row, as ReadFeedback reads them (schema 4 on).
-inline constexpr char kFeedbackColumns[] =
-    "sequence, time_micros, caller, service, card_uuid, outcome,"
-    " outcome_time, accepted_suggestions, override_reason, decision_id,"
-    " card_item, rule_ids, rule_set_digest, prev_hash, hash";
-
-FeedbackRecord ReadFeedback(Statement& row);
-
-// A list of strings as a JSON array, and back (a malformed array: none).
-std::string JsonArray(const std::vector<std::string>& items);
-std::vector<std::string> FromJsonArray(const std::string& text);
-
-// The rule_set_events columns, in the order ReadRuleSetEvent reads them.
-inline constexpr char kRuleSetEventColumns[] =
-    "sequence, time_micros, action, who, refused, active_digest,"
-    " loaded_digests, refusals";
-
-// Binds an event's columns after the sequence (?1 to ?7), and reads one.
+// Binds an event's columns after the sequence (?1 to ?7).
 void BindRuleSetEvent(Statement& insert, const RuleSetEvent& e);
-RuleSetEvent ReadRuleSetEvent(Statement& row);
 
 // Runs `sql` (one or more statements); UNAVAILABLE with SQLite's message.
 absl::Status Exec(sqlite3* db, const std::string& sql);
-
-// Now, in microseconds since the Unix epoch.
-int64_t NowMicros();
 
 }  // namespace reconnect::service::audit_internal
 

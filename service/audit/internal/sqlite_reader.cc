@@ -13,6 +13,7 @@
 #include "service/audit/audit_store.h"
 #include "service/audit/internal/schema.h"
 #include "service/audit/internal/sqlite.h"
+#include "service/audit/internal/trail_source.h"
 
 namespace reconnect::service {
 
@@ -91,22 +92,14 @@ absl::StatusOr<std::vector<RuleSetSignature>>
 SqliteAuditReader::GetRuleSetSignatures(const std::string& digest) {
   std::vector<RuleSetSignature> out;
   if (version_ < 8) return out;
-  Statement rows(db_,
-                 "SELECT role, signer, signed_at, key_id, algorithm, jws"
-                 " FROM rule_set_signatures WHERE digest = ?"
-                 " ORDER BY role, signed_at, signer");
+  Statement rows(db_, absl::StrCat("SELECT ", kSignatureColumns,
+                                   " FROM rule_set_signatures WHERE digest = ?"
+                                   " ORDER BY role, signed_at, signer")
+                          .c_str());
   rows.BindText(1, digest);
   int step;
   while ((step = rows.Step()) == SQLITE_ROW) {
-    RuleSetSignature s;
-    s.digest = digest;
-    s.role = rows.Bytes(0);
-    s.signer = rows.Bytes(1);
-    s.signed_at = rows.Bytes(2);
-    s.key_id = rows.Bytes(3);
-    s.algorithm = rows.Bytes(4);
-    s.jws = rows.Bytes(5);
-    out.push_back(std::move(s));
+    out.push_back(ReadSignature(rows, digest));
   }
   if (step != SQLITE_DONE) {
     return absl::UnavailableError(
@@ -358,6 +351,7 @@ using audit_internal::SqliteAuditReader;
 
 absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(
     const std::string& path) {
+  if (IsPostgresUri(path)) return audit_internal::OpenPostgresReader(path);
   sqlite3* db = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);

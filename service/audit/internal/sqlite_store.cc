@@ -1,13 +1,13 @@
 #include "service/audit/internal/sqlite_store.h"
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "service/audit/chain.h"
+#include "service/audit/internal/postgres_store.h"
 #include "service/audit/internal/schema.h"
 #include "service/audit/internal/sqlite.h"
 #include "service/common/status_macros.h"
@@ -15,18 +15,18 @@
 namespace reconnect::service {
 
 absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(Options options) {
+  if (IsPostgresUri(options.path)) {
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<audit_internal::PostgresAuditStore> store,
+        audit_internal::PostgresAuditStore::Open(std::move(options)));
+    return store;
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<audit_internal::SqliteAuditStore> store,
                    audit_internal::SqliteAuditStore::Open(std::move(options)));
   return store;
 }
 
 namespace audit_internal {
-
-namespace {
-
-constexpr auto kProbeInterval = std::chrono::milliseconds(500);
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
     Options options) {
@@ -78,10 +78,7 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
   SqliteAuditStore* s = store.get();
   s->checkpointer_ = std::make_unique<Executor>("audit-checkpoint", 1);
   s->checkpointer_->Post([s] { s->CheckpointerLoop(); });
-  s->writer_ = std::make_unique<Executor>("audit-writer", 1);
-  s->writer_->Post([s] { s->WriterLoop(); });
-  s->completer_ = std::make_unique<Executor>("audit-complete", 1);
-  s->completer_->Post([s] { s->CompleterLoop(); });
+  s->StartWriting();
   return store;
 }
 
@@ -140,22 +137,15 @@ void SqliteAuditStore::PauseCheckpointerForTest(bool paused) {
 
 SqliteAuditStore::SqliteAuditStore(Options options, sqlite3* db,
                                    sqlite3* checkpoint_db)
-    : options_(std::move(options)), db_(db), checkpoint_db_(checkpoint_db) {
+    : GroupCommitStore(std::move(options)),
+      db_(db),
+      checkpoint_db_(checkpoint_db) {
   pending_max_pages_.store(options_.max_page_count > 0 ? options_.max_page_count
                                                        : -1);
 }
 
 SqliteAuditStore::~SqliteAuditStore() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  writer_.reset();  // commits what is queued, then returns
-  {
-    absl::MutexLock lock(&mu_);
-    writer_done_ = true;
-  }
-  completer_.reset();
+  StopWriting();
   {
     absl::MutexLock lock(&checkpoint_mu_);
     checkpoint_stopping_ = true;
@@ -213,56 +203,6 @@ absl::Status SqliteAuditStore::LoadHead() {
   return absl::OkStatus();
 }
 
-void SqliteAuditStore::OnHealthChange(std::function<void(bool)> callback) {
-  absl::MutexLock lock(&mu_);
-  on_health_ = std::move(callback);
-}
-
-void SqliteAuditStore::Append(DecisionRecord record, Done done) {
-  Pending p;
-  p.record = std::move(record);
-  p.done = std::move(done);
-  Enqueue(std::move(p));
-}
-
-void SqliteAuditStore::AppendFeedback(std::vector<FeedbackRecord> entries,
-                                      FeedbackDone done) {
-  Pending p;
-  p.is_feedback = true;
-  p.feedback = std::move(entries);
-  p.feedback_done = std::move(done);
-  Enqueue(std::move(p));
-}
-
-void SqliteAuditStore::Enqueue(Pending pending) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (!stopping_) {
-      queue_.push_back(std::move(pending));
-      return;
-    }
-  }
-  const absl::Status down =
-      absl::UnavailableError("the audit store is shutting down");
-  if (pending.is_feedback) {
-    FeedbackResult result;
-    result.status = down;
-    pending.feedback_done(result);
-  } else {
-    pending.done(down);
-  }
-}
-
-void SqliteAuditStore::SetHealthy(bool healthy) {
-  if (healthy_.exchange(healthy) == healthy) return;
-  std::function<void(bool)> callback;
-  {
-    absl::MutexLock lock(&mu_);
-    callback = on_health_;
-  }
-  if (callback) callback(healthy);
-}
-
 void SqliteAuditStore::ApplyPageLimit() {
   const int64_t pages = pending_max_pages_.exchange(-1);
   if (pages < 0) return;
@@ -272,103 +212,10 @@ void SqliteAuditStore::ApplyPageLimit() {
       .IgnoreError();
 }
 
-void SqliteAuditStore::WriterLoop() {
-  while (true) {
-    std::vector<Pending> batch;
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !queue_.empty();
-      };
-      if (healthy_.load()) {
-        mu_.Await(absl::Condition(&ready));
-      } else {
-        mu_.AwaitWithTimeout(absl::Condition(&ready),
-                             absl::FromChrono(kProbeInterval));
-      }
-      if (queue_.empty() && stopping_) return;
-      while (!queue_.empty()) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    absl::Status status;
-    const absl::Time taken = absl::Now();
-    {
-      absl::MutexLock db_lock(&db_mu_);
-      ApplyPageLimit();
-      if (batch.empty()) {
-        // Unhealthy and idle: find out whether writing works again.
-        status = Probe();
-        if (!status.ok()) continue;
-      } else {
-        status = WriteBatch(batch);
-      }
-    }
-    SetHealthy(status.ok());
-    if (batch.empty()) continue;
-    ReportCommit(batch, status, absl::Now() - taken);
-    absl::MutexLock lock(&mu_);
-    completed_.push_back({std::move(batch), std::move(status)});
-  }
-}
-
-int64_t SqliteAuditStore::queued() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int64_t>(queue_.size());
-}
-
-void SqliteAuditStore::ReportCommit(const std::vector<Pending>& batch,
-                                    const absl::Status& status,
-                                    absl::Duration took) const {
-  if (!options_.on_commit) return;
-  CommitReport report;
-  report.ok = status.ok();
-  report.took = took;
-  for (const Pending& p : batch) {
-    if (!p.is_feedback) {
-      ++report.decisions;
-      continue;
-    }
-    ++report.feedback_requests;
-    if (!status.ok() || !p.result.status.ok()) continue;
-    for (size_t i = 0; i < p.feedback.size() && i < p.result.stored.size();
-         ++i) {
-      if (p.result.stored[i]) {
-        const FeedbackRecord& f = p.feedback[i];
-        report.feedback.push_back({f.service, f.card_item, f.outcome});
-      }
-    }
-  }
-  options_.on_commit(report);
-}
-
-void SqliteAuditStore::CompleterLoop() {
-  while (true) {
-    std::deque<Completed> ready;
-    {
-      absl::MutexLock lock(&mu_);
-      auto due = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return writer_done_ || !completed_.empty();
-      };
-      mu_.Await(absl::Condition(&due));
-      if (completed_.empty()) return;  // the writer is done, and so are we
-      ready.swap(completed_);
-    }
-    for (Completed& c : ready) {
-      for (Pending& p : c.batch) {
-        if (!p.is_feedback) {
-          p.done(c.status);
-        } else if (c.status.ok()) {
-          p.feedback_done(p.result);
-        } else {
-          FeedbackResult failed;
-          failed.status = c.status;
-          p.feedback_done(failed);
-        }
-      }
-    }
-  }
+absl::Status SqliteAuditStore::Commit(std::vector<Pending>& batch) {
+  absl::MutexLock lock(&db_mu_);
+  ApplyPageLimit();
+  return WriteBatch(batch);
 }
 
 absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
@@ -439,11 +286,13 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
     }
   }
   if (!Exec(db_, "COMMIT").ok()) return fail("commit");
-  transactions_.fetch_add(1);
+  CountTransaction();
   return absl::OkStatus();
 }
 
 absl::Status SqliteAuditStore::Probe() {
+  absl::MutexLock lock(&db_mu_);
+  ApplyPageLimit();
   if (!Exec(db_, "BEGIN IMMEDIATE").ok()) {
     return absl::UnavailableError("audit store still cannot write");
   }

@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,27 +15,22 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "service/audit/audit_store.h"
+#include "service/audit/internal/group_commit.h"
 #include "service/audit/internal/sqlite.h"
 #include "service/common/executor.h"
 
 namespace reconnect::service::audit_internal {
 
-// The audit store on one SQLite file in WAL mode with synchronous=FULL.
-// Three executors, one thread each: the writer commits whatever has queued
-// up in one transaction (group commit); the completer tells the batch's
-// callers, so that the writer can start the next commit while answers go
-// out; the checkpointer copies the WAL into the database file on a
-// connection of its own, woken by the writer's WAL hook.
-class SqliteAuditStore final : public AuditStore {
+// The audit store on one SQLite file in WAL mode with synchronous=FULL,
+// written by GroupCommitStore's writer thread. A third thread, the
+// checkpointer, copies the WAL into the database file on a connection of
+// its own, woken by the writer's WAL hook.
+class SqliteAuditStore final : public GroupCommitStore {
  public:
   static absl::StatusOr<std::unique_ptr<SqliteAuditStore>> Open(
       Options options);
   ~SqliteAuditStore() override;
 
-  void Append(DecisionRecord record, Done done) override
-      ABSL_LOCKS_EXCLUDED(mu_);
-  void AppendFeedback(std::vector<FeedbackRecord> entries,
-                      FeedbackDone done) override ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status RecordRuleSet(const std::string& digest, const std::string& id,
                              const std::string& version,
                              const std::string& canonical_content) override
@@ -47,11 +41,6 @@ class SqliteAuditStore final : public AuditStore {
       ABSL_LOCKS_EXCLUDED(db_mu_);
   absl::Status RecordRuleSetEvent(RuleSetEvent event) override
       ABSL_LOCKS_EXCLUDED(db_mu_);
-  bool healthy() const override { return healthy_.load(); }
-  void OnHealthChange(std::function<void(bool)> callback) override
-      ABSL_LOCKS_EXCLUDED(mu_);
-  int64_t transactions() const override { return transactions_.load(); }
-  int64_t queued() const override ABSL_LOCKS_EXCLUDED(mu_);
 
   // Test hook: changes the page limit (see Options) from the writer thread.
   void SetMaxPageCount(int64_t pages) { pending_max_pages_.store(pages); }
@@ -66,21 +55,11 @@ class SqliteAuditStore final : public AuditStore {
       ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
 
  private:
-  // A decision, or the entries of one feedback request.
-  struct Pending {
-    DecisionRecord record;
-    Done done;
-    bool is_feedback = false;
-    std::vector<FeedbackRecord> feedback;
-    FeedbackDone feedback_done;
-    FeedbackResult result;  // set by WriteFeedback
-  };
-  void Enqueue(Pending pending) ABSL_LOCKS_EXCLUDED(mu_);
-
   SqliteAuditStore(Options options, sqlite3* db, sqlite3* checkpoint_db);
   absl::Status LoadHead() ABSL_LOCKS_EXCLUDED(db_mu_);
-  void WriterLoop() ABSL_LOCKS_EXCLUDED(mu_, db_mu_);
-  void CompleterLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Commit(std::vector<Pending>& batch) override
+      ABSL_LOCKS_EXCLUDED(db_mu_);
+  absl::Status Probe() override ABSL_LOCKS_EXCLUDED(db_mu_);
   void CheckpointerLoop() ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
   // sqlite3_wal_hook: after each commit, with the WAL's length in frames.
   // Runs inside WriteBatch's COMMIT, so with db_mu_ held.
@@ -99,14 +78,7 @@ class SqliteAuditStore final : public AuditStore {
   absl::Status AppendFeedbackRow(FeedbackRecord& f, Statement& seen,
                                  Statement& insert, std::vector<bool>& stored)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  absl::Status Probe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  // Tells Options::on_commit about a batch written with `status`.
-  void ReportCommit(const std::vector<Pending>& batch,
-                    const absl::Status& status, absl::Duration took) const;
-  void SetHealthy(bool healthy) ABSL_LOCKS_EXCLUDED(mu_);
   void ApplyPageLimit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-
-  const Options options_;
 
   // The writer's connection and the chain head it extends. The writer
   // thread, RecordRuleSet and Open use them, one at a time.
@@ -118,23 +90,7 @@ class SqliteAuditStore final : public AuditStore {
   int64_t feedback_sequence_ ABSL_GUARDED_BY(db_mu_) = 0;
   std::string feedback_hash_ ABSL_GUARDED_BY(db_mu_);
 
-  // Appended records waiting for the writer, and committed (or failed)
-  // batches whose callers are yet to hear: the completer thread tells them,
-  // so that the writer can start the next commit while responses go out.
-  struct Completed {
-    std::vector<Pending> batch;
-    absl::Status status;
-  };
-  mutable absl::Mutex mu_;
-  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::function<void(bool)> on_health_ ABSL_GUARDED_BY(mu_);
-  std::deque<Completed> completed_ ABSL_GUARDED_BY(mu_);
-  bool writer_done_ ABSL_GUARDED_BY(mu_) = false;
-
-  std::atomic<bool> healthy_{true};
   std::atomic<int64_t> pending_max_pages_{-1};
-  std::atomic<int64_t> transactions_{0};
 
   // The checkpointer: its own connection (used on its thread only), woken
   // by the writer's WAL hook.
@@ -147,9 +103,6 @@ class SqliteAuditStore final : public AuditStore {
   std::atomic<int64_t> background_checkpoints_{0};
   std::atomic<int64_t> writer_checkpoints_{0};
 
-  // Each runs one loop; the destructor stops them in this order.
-  std::unique_ptr<Executor> writer_;
-  std::unique_ptr<Executor> completer_;
   std::unique_ptr<Executor> checkpointer_;
 };
 

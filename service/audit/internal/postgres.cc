@@ -1,0 +1,183 @@
+#include "service/audit/internal/postgres.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "service/audit/audit_store.h"
+
+namespace reconnect::service {
+
+bool IsPostgresUri(const std::string& target) {
+  return absl::StartsWith(target, "postgresql://") ||
+         absl::StartsWith(target, "postgres://");
+}
+
+namespace audit_internal {
+
+namespace {
+
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kByteaOid = 17;
+
+}  // namespace
+
+absl::Status CheckPostgresUri(const std::string& uri) {
+  if (!IsPostgresUri(uri)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", uri, "' is not a PostgreSQL URI (postgresql://...)"));
+  }
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
+  if (options == nullptr) {
+    // libpq's message names the part it could not read; it is not the
+    // password (a URI that holds one is refused below once it parses).
+    std::string why = error ? std::string(absl::StripTrailingAsciiWhitespace(
+                                  std::string(error)))
+                            : "out of memory";
+    PQfreemem(error);
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a valid PostgreSQL URI: ", why));
+  }
+  bool has_password = false;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::string(o->keyword) == "password" && o->val != nullptr &&
+        o->val[0] != '\0') {
+      has_password = true;
+    }
+  }
+  PQconninfoFree(options);
+  if (has_password) {
+    return absl::InvalidArgumentError(
+        "the PostgreSQL URI holds a password: leave it out, and give it in "
+        "the environment (PGPASSWORD) or a password file (PGPASSFILE), so "
+        "that it is in no command line and no log");
+  }
+  return absl::OkStatus();
+}
+
+std::string MultiRowInsert(const std::string& head, int per_row, size_t rows,
+                           const std::string& tail) {
+  std::string sql = head + " VALUES ";
+  int n = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    absl::StrAppend(&sql, r == 0 ? "(" : ", (");
+    for (int c = 0; c < per_row; ++c) {
+      absl::StrAppend(&sql, c == 0 ? "$" : ", $", ++n);
+    }
+    absl::StrAppend(&sql, ")");
+  }
+  return sql + tail;
+}
+
+int64_t PgResult::Int(int row, int col) const {
+  const char* p = PQgetvalue(result_.get(), row, col);
+  const int n = PQgetlength(result_.get(), row, col);
+  uint64_t v = 0;
+  for (int i = 0; i < n && i < 8; ++i) {
+    v = (v << 8) | static_cast<unsigned char>(p[i]);
+  }
+  // Sign-extend a 2- or 4-byte integer.
+  if (n == 4) return static_cast<int32_t>(static_cast<uint32_t>(v));
+  if (n == 2) return static_cast<int16_t>(static_cast<uint16_t>(v));
+  return static_cast<int64_t>(v);
+}
+
+std::string PgResult::Bytes(int row, int col) const {
+  return std::string(PQgetvalue(result_.get(), row, col),
+                     static_cast<size_t>(PQgetlength(result_.get(), row, col)));
+}
+
+PgParams& PgParams::Int(int64_t v) {
+  values_.push_back(absl::StrCat(v));
+  types_.push_back(kInt8Oid);
+  formats_.push_back(0);
+  return *this;
+}
+
+PgParams& PgParams::Text(std::string v) {
+  values_.push_back(std::move(v));
+  types_.push_back(0);  // as the statement needs it
+  formats_.push_back(0);
+  return *this;
+}
+
+PgParams& PgParams::Bytes(std::string v) {
+  values_.push_back(std::move(v));
+  types_.push_back(kByteaOid);
+  formats_.push_back(1);
+  return *this;
+}
+
+absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
+    const std::string& uri) {
+  if (absl::Status s = CheckPostgresUri(uri); !s.ok()) return s;
+  // Defaults first: what the URI says wins (libpq takes the last value).
+  const char* keywords[] = {"connect_timeout", "application_name", "dbname",
+                            nullptr};
+  const char* values[] = {"5", "reconnect", uri.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    const std::string why =
+        conn ? std::string(absl::StripTrailingAsciiWhitespace(
+                   std::string(PQerrorMessage(conn))))
+             : "out of memory";
+    PQfinish(conn);
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to the PostgreSQL audit store: ", why));
+  }
+  // The server's notices ("relation ... already exists, skipping") are
+  // not for operators: libpq would print them to stderr.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+absl::Status PgConnection::Failed(PGresult* result) {
+  const char* state =
+      result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  last_sqlstate_ = state ? state : "";
+  std::string why(absl::StripTrailingAsciiWhitespace(
+      std::string(result && PQresultErrorMessage(result)[0] != '\0'
+                      ? PQresultErrorMessage(result)
+                      : PQerrorMessage(conn_))));
+  PQclear(result);
+  return absl::UnavailableError(absl::StrCat("PostgreSQL audit store: ", why));
+}
+
+absl::StatusOr<PgResult> PgConnection::Query(const std::string& sql,
+                                             const PgParams& params) {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  values.reserve(params.values_.size());
+  for (const std::string& v : params.values_) {
+    values.push_back(v.data());
+    lengths.push_back(static_cast<int>(v.size()));
+  }
+  PGresult* result = PQexecParams(
+      conn_, sql.c_str(), params.size(), params.types_.data(), values.data(),
+      lengths.data(), params.formats_.data(), /*resultFormat=*/1);
+  const ExecStatusType status = PQresultStatus(result);
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    return Failed(result);
+  }
+  last_sqlstate_.clear();
+  return PgResult(result);
+}
+
+absl::Status PgConnection::Exec(const std::string& sql) {
+  PGresult* result = PQexec(conn_, sql.c_str());
+  const ExecStatusType status = PQresultStatus(result);
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    return Failed(result);
+  }
+  PQclear(result);
+  last_sqlstate_.clear();
+  return absl::OkStatus();
+}
+
+}  // namespace audit_internal
+}  // namespace reconnect::service

@@ -1,0 +1,224 @@
+// Several `reconnect serve` replicas on one PostgreSQL audit store, as a
+// health board runs them: real processes and a real PostgreSQL 15, killed,
+// cut off and restarted under load, with one trail that `reconnect audit
+// verify` passes and that holds every decision any client was answered.
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "reconnect/v1/decision_support.grpc.pb.h"
+#include "service/audit/audit_store.h"
+#include "tests/testing/cli.h"
+#include "tests/testing/examples.h"
+#include "tests/testing/health.h"
+#include "tests/testing/postgres.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
+
+namespace reconnect {
+namespace {
+
+using ::reconnect::testing_util::IsOk;
+using ::reconnect::testing_util::StatusIs;
+using testing_util::ServerProcess;
+using testing_util::TestPostgres;
+
+constexpr int kReplicas = 3;
+
+class PostgresE2ETest : public testing::Test {
+ protected:
+  void SetUp() override {
+    auto pg = TestPostgres::Start("postgres_e2e_test");
+    ASSERT_THAT(pg, IsOk()) << pg.status();
+    pg_ = *std::move(pg);
+    ASSERT_THAT(pg_->CreateDatabase("trail"), IsOk());
+    uri_ = pg_->Uri("trail");
+  }
+
+  // A replica on the shared store; its address once it serves.
+  std::unique_ptr<ServerProcess> StartReplica(std::string& address) {
+    auto server = std::make_unique<ServerProcess>(std::vector<std::string>{
+        RECONNECT_BINARY, "serve", "--rules",
+        std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
+        "--listen", "127.0.0.1:0", "--audit", uri_, "--reload_poll_seconds",
+        "0"});
+    auto serving = server->WaitForEvent("serving", std::chrono::seconds(30));
+    EXPECT_TRUE(serving.has_value()) << "replica did not start";
+    if (serving) address = (*serving)["address"].get<std::string>();
+    return server;
+  }
+
+  // Every decision id in the store.
+  std::set<std::string> StoredIds() {
+    std::set<std::string> ids;
+    auto reader = service::AuditReader::Open(uri_);
+    EXPECT_THAT(reader, IsOk()) << reader.status();
+    if (!reader.ok()) return ids;
+    int64_t after = 0;
+    while (true) {
+      auto page = (*reader)->ListDecisionIds(after, 5000);
+      EXPECT_THAT(page, IsOk());
+      if (!page.ok() || page->empty()) return ids;
+      for (const auto& [sequence, id] : *page) ids.insert(id);
+      after = page->back().first;
+    }
+  }
+
+  std::unique_ptr<TestPostgres> pg_;
+  std::string uri_;
+};
+
+TEST_F(PostgresE2ETest, ReplicasKeepOneTrailThroughKillsAndOutages) {
+  std::mutex mu;
+  std::condition_variable answered;
+  std::set<std::string> received;
+  std::vector<std::string> addresses(kReplicas);
+  std::vector<std::unique_ptr<ServerProcess>> replicas(kReplicas);
+  for (int i = 0; i < kReplicas; ++i) {
+    std::string address;
+    replicas[i] = StartReplica(address);
+    ASSERT_FALSE(address.empty());
+    addresses[i] = address;
+  }
+  const v1::EvaluateRequest request =
+      testing_util::ExampleRequest("red-flag-bleeding.json", "pg-e2e");
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  // Two clients per replica, each following its replica to a new address
+  // when it is restarted.
+  for (int c = 0; c < 2 * kReplicas; ++c) {
+    clients.emplace_back([&, replica = c % kReplicas] {
+      std::string address;
+      std::unique_ptr<v1::DecisionSupport::Stub> stub;
+      while (!stop.load()) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (addresses[replica] != address) {
+            address = addresses[replica];
+            stub = v1::DecisionSupport::NewStub(grpc::CreateChannel(
+                address, grpc::InsecureChannelCredentials()));
+          }
+        }
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(2));
+        v1::EvaluateResponse response;
+        if (stub->Evaluate(&ctx, request, &response).ok()) {
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            received.insert(response.decision_id());
+          }
+          answered.notify_all();
+        } else {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }
+    });
+  }
+  // Waits for `n` more answers than now.
+  auto wait_for_answers = [&](size_t n, const std::string& when) {
+    std::unique_lock<std::mutex> lock(mu);
+    const size_t target = received.size() + n;
+    EXPECT_TRUE(answered.wait_for(lock, std::chrono::seconds(60),
+                                  [&] { return received.size() >= target; }))
+        << when << ": too few answers";
+  };
+
+  // 20 rounds of SIGKILL on a random replica, at a random moment.
+  std::mt19937 random(20261203);
+  for (int round = 0; round < 20; ++round) {
+    wait_for_answers(std::uniform_int_distribution<size_t>(1, 100)(random),
+                     absl::StrCat("round ", round));
+    const int victim =
+        std::uniform_int_distribution<int>(0, kReplicas - 1)(random);
+    EXPECT_EQ(replicas[victim]->Stop(SIGKILL, std::chrono::seconds(10)),
+              128 + SIGKILL);
+    std::string address;
+    replicas[victim] = StartReplica(address);
+    ASSERT_FALSE(address.empty()) << "round " << round;
+    std::lock_guard<std::mutex> lock(mu);
+    addresses[victim] = address;
+  }
+
+  // The writers' connections terminated by the database: the replicas go
+  // on, on new ones.
+  ASSERT_THAT(pg_->Sql("postgres",
+                       "SELECT pg_terminate_backend(pid) FROM"
+                       " pg_stat_activity WHERE datname = 'trail'"),
+              IsOk());
+  wait_for_answers(50, "after pg_terminate_backend");
+
+  // PostgreSQL down: every replica answers UNAVAILABLE and is not serving;
+  // back up, each recovers by itself, with no restart.
+  ASSERT_THAT(pg_->Stop(), IsOk());
+  for (int i = 0; i < kReplicas; ++i) {
+    EXPECT_TRUE(replicas[i]->WaitForEvent("audit_store_unwritable",
+                                          std::chrono::seconds(30)))
+        << "replica " << i;
+    std::string address;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      address = addresses[i];
+    }
+    auto channel =
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    v1::EvaluateResponse response;
+    EXPECT_THAT(v1::DecisionSupport::NewStub(channel)->Evaluate(&ctx, request,
+                                                                &response),
+                StatusIs(grpc::StatusCode::UNAVAILABLE))
+        << "replica " << i;
+    EXPECT_EQ(testing_util::CheckHealth(channel, ""),
+              testing_util::Serving::kNotServing)
+        << "replica " << i;
+  }
+  ASSERT_THAT(pg_->Restart(), IsOk());
+  for (int i = 0; i < kReplicas; ++i) {
+    EXPECT_TRUE(replicas[i]->WaitForEvent("audit_store_recovered",
+                                          std::chrono::seconds(30)))
+        << "replica " << i;
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(testing_util::CheckHealth(
+                  grpc::CreateChannel(addresses[i],
+                                      grpc::InsecureChannelCredentials()),
+                  ""),
+              testing_util::Serving::kServing)
+        << "replica " << i;
+  }
+  wait_for_answers(50, "after PostgreSQL restarted");
+
+  stop = true;
+  for (auto& t : clients) t.join();
+  for (auto& replica : replicas) {
+    EXPECT_EQ(replica->Stop(SIGTERM, std::chrono::seconds(20)), 0);
+  }
+  auto [code, out] =
+      testing_util::RunReconnect(absl::StrCat("audit verify '", uri_, "'"));
+  EXPECT_EQ(code, 0) << out;
+  const std::set<std::string> stored = StoredIds();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_GT(received.size(), 200u);
+  for (const std::string& id : received) {
+    ASSERT_TRUE(stored.count(id))
+        << "decision " << id << " was answered but not recorded";
+  }
+}
+
+}  // namespace
+}  // namespace reconnect
