@@ -4,10 +4,12 @@
 // verify` passes and that holds every decision any client was answered.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -49,13 +51,15 @@ class PostgresE2ETest : public testing::Test {
     uri_ = pg_->Uri("trail");
   }
 
-  // A replica on the shared store; its address once it serves.
-  std::unique_ptr<ServerProcess> StartReplica(std::string& address) {
+  // A replica on the shared store (or on `store`); its address once it
+  // serves.
+  std::unique_ptr<ServerProcess> StartReplica(std::string& address,
+                                              const std::string& store = "") {
     auto server = std::make_unique<ServerProcess>(std::vector<std::string>{
         RECONNECT_BINARY, "serve", "--rules",
         std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5",
-        "--listen", "127.0.0.1:0", "--audit", uri_, "--reload_poll_seconds",
-        "0"});
+        "--listen", "127.0.0.1:0", "--audit", store.empty() ? uri_ : store,
+        "--reload_poll_seconds", "0"});
     auto serving = server->WaitForEvent("serving", std::chrono::seconds(30));
     EXPECT_TRUE(serving.has_value()) << "replica did not start";
     if (serving) address = (*serving)["address"].get<std::string>();
@@ -218,6 +222,63 @@ TEST_F(PostgresE2ETest, ReplicasKeepOneTrailThroughKillsAndOutages) {
     ASSERT_TRUE(stored.count(id))
         << "decision " << id << " was answered but not recorded";
   }
+}
+
+// An existing SQLite trail moves into PostgreSQL with `reconnect audit
+// copy`, and replicas, verify, replay and the governance report go on from
+// it there.
+TEST_F(PostgresE2ETest, AnExistingTrailMovesIntoPostgresql) {
+  const std::string file =
+      absl::StrCat(RECONNECT_BUILD_DIR, "/pg-tests/move-", getpid(), ".db");
+  std::filesystem::remove(file);
+  auto evaluate = [](const std::string& address, int n) {
+    auto stub = v1::DecisionSupport::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    for (int i = 0; i < n; ++i) {
+      grpc::ClientContext ctx;
+      v1::EvaluateResponse response;
+      ASSERT_THAT(stub->Evaluate(
+                      &ctx,
+                      testing_util::ExampleRequest(
+                          "catastrophising-performance-beliefs.json", "pg-e2e"),
+                      &response),
+                  IsOk());
+    }
+  };
+  {
+    std::string address;
+    auto server = StartReplica(address, file);
+    evaluate(address, 5);
+    EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(20)), 0);
+  }
+  auto [copy_code, copied] = testing_util::RunReconnect(
+      absl::StrCat("audit copy '", file, "' '", uri_, "'"));
+  EXPECT_EQ(copy_code, 0) << copied;
+  EXPECT_THAT(copied, testing::HasSubstr("copied 5 decision(s)"));
+  EXPECT_THAT(copied, testing::HasSubstr("audit trail intact: 5 record(s)"));
+  {
+    std::string address;
+    auto server = StartReplica(address);
+    evaluate(address, 5);
+    EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(20)), 0);
+  }
+  auto [verify_code, verified] =
+      testing_util::RunReconnect(absl::StrCat("audit verify '", uri_, "'"));
+  EXPECT_EQ(verify_code, 0) << verified;
+  EXPECT_THAT(verified, testing::HasSubstr("intact: 10 record(s)"));
+  auto [replay_code, replayed] =
+      testing_util::RunReconnect(absl::StrCat("replay '", uri_, "'"));
+  EXPECT_EQ(replay_code, 0) << replayed;
+  auto [report_code, report] =
+      testing_util::RunReconnect(absl::StrCat("report '", uri_, "'"));
+  EXPECT_EQ(report_code, 0) << report.substr(0, 500);
+  EXPECT_THAT(report, testing::HasSubstr("<html"));
+  // Copied once; a second copy into the same store is refused.
+  auto [again_code, again] = testing_util::RunReconnect(
+      absl::StrCat("audit copy '", file, "' '", uri_, "'"));
+  EXPECT_EQ(again_code, 2);
+  EXPECT_THAT(again, testing::HasSubstr("already holds a trail"));
+  std::filesystem::remove(file);
 }
 
 }  // namespace
