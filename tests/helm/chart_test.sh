@@ -19,7 +19,8 @@ export HELM_CACHE_HOME="$build/helm/cache" HELM_CONFIG_HOME="$build/helm/config"
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
-sets=(default "$chart/ci/mtls-jwt-values.yaml" "$chart/ci/scale-values.yaml")
+sets=(default "$chart/ci/mtls-jwt-values.yaml" "$chart/ci/scale-values.yaml"
+      "$chart/ci/postgresql-values.yaml")
 for set in "${sets[@]}"; do
   name="$(basename "$set" .yaml)"
   args=()
@@ -54,6 +55,15 @@ refused "requests" --set resources.requests=null
 refused "metrics.port and healthPort must differ" --set metrics.port=8081
 refused "signOff.required needs signOff.signersSecretName" --set signOff.signersSecretName=
 refused "signOff" --set 'signOff.required[0]=porter'
+refused "needs audit.postgresql.secretName" --set audit.type=postgresql
+refused "needs audit.postgresql.peers" --set audit.type=postgresql \
+  --set audit.postgresql.secretName=reconnect-audit-db
+refused "audit.type" --set audit.type=mysql
+# PostgreSQL mode with the HPA turned off keeps replicaCount replicas.
+pg_fixed="$("$helm" template reconnect-test "$chart" -f "$chart/ci/postgresql-values.yaml" \
+  --set autoscaling.enabled=false --set replicaCount=3)" || fail "postgresql without the HPA"
+grep -q "kind: HorizontalPodAutoscaler" <<<"$pg_fixed" && fail "an HPA with autoscaling.enabled=false"
+grep -q "replicas: 3" <<<"$pg_fixed" || fail "replicaCount not kept without the HPA"
 
 node "$here/check_dockerfile.mjs" "$root/Dockerfile" "$chart/values.yaml" || fail "Dockerfile"
 

@@ -29,11 +29,16 @@ const one = (kind) => {
 // What each value set turns on.
 const expect = {
   default: { hpa: false, jwt: false, rulesConfigMap: false, hmac: true, pvc: true, kubelet: false,
-             metrics: true, scrapeAnnotations: true, podMonitor: false, signOff: true },
+             metrics: true, scrapeAnnotations: true, podMonitor: false, signOff: true, postgresql: false },
   "mtls-jwt-values": { hpa: false, jwt: true, rulesConfigMap: true, hmac: true, pvc: true, kubelet: true,
-                       metrics: false, scrapeAnnotations: false, podMonitor: false, signOff: true },
+                       metrics: false, scrapeAnnotations: false, podMonitor: false, signOff: true,
+                       postgresql: false },
   "scale-values": { hpa: true, jwt: true, rulesConfigMap: false, hmac: false, pvc: false, kubelet: false,
-                    metrics: true, scrapeAnnotations: false, podMonitor: true, signOff: false },
+                    metrics: true, scrapeAnnotations: false, podMonitor: true, signOff: false,
+                    postgresql: false },
+  "postgresql-values": { hpa: true, jwt: true, rulesConfigMap: false, hmac: true, pvc: false, kubelet: false,
+                         metrics: true, scrapeAnnotations: true, podMonitor: false, signOff: true,
+                         postgresql: true },
 }[set];
 check(expect !== undefined, `unknown value set ${set}`);
 
@@ -87,7 +92,19 @@ for (const c of pod.containers ?? []) {
   check(flag("rule_signers") === (expect.signOff ? "/etc/reconnect/signers/signers.jwks.json" : undefined),
         `${c.name}: --rule_signers does not match the signers' mount`);
   check(!!flag("patient_ref_key") === expect.hmac, `${c.name}: --patient_ref_key ${expect.hmac ? "missing" : "unexpected"}`);
-  check(flag("audit")?.startsWith("/var/lib/reconnect/"), `${c.name}: audit store not on its volume`);
+  if (expect.postgresql) {
+    // The URI and the password from the Secret, the password in the
+    // environment only; no audit volume.
+    check(flag("audit") === "$(RECONNECT_AUDIT_URI)", `${c.name}: --audit is not the URI from the Secret`);
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e]));
+    check(env.RECONNECT_AUDIT_URI?.valueFrom?.secretKeyRef?.key === "uri", `${c.name}: the URI is not from a Secret`);
+    check(env.PGPASSWORD?.valueFrom?.secretKeyRef?.key === "password", `${c.name}: PGPASSWORD is not from a Secret`);
+    check(env.PGPASSWORD?.value === undefined, `${c.name}: the password is inlined`);
+    check(!args.some((a) => a.includes("password")), `${c.name}: a password in the arguments`);
+    check(!(c.volumeMounts ?? []).some((m) => m.name === "audit"), `${c.name}: an audit volume with PostgreSQL`);
+  } else {
+    check(flag("audit")?.startsWith("/var/lib/reconnect/"), `${c.name}: audit store not on its volume`);
+  }
   check(!!c.image && !c.image.endsWith(":"), `${c.name}: image has no tag`);
 }
 const annotations = deployment.spec?.template?.metadata?.annotations ?? {};
@@ -117,6 +134,16 @@ check(!!volumes["patient-ref-key"]?.secret?.secretName === expect.hmac, "patient
 check(byKind("Secret").length === 0, "the chart must not create Secrets holding keys");
 check(volumes.policy?.configMap?.name, "policy ConfigMap not mounted");
 check(!!volumes.audit?.persistentVolumeClaim === expect.pvc, "audit volume type");
+check(!!volumes.audit === !expect.postgresql, "an audit volume only for SQLite");
+if (expect.postgresql) {
+  // Spread over nodes, and not all of them down at once.
+  const anti = pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+  const labels = deployment.spec?.template?.metadata?.labels ?? {};
+  check(anti.length === 1 && anti[0].podAffinityTerm?.topologyKey === "kubernetes.io/hostname" &&
+        Object.entries(anti[0].podAffinityTerm?.labelSelector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v),
+        "replicas are not spread over nodes by pod anti-affinity");
+  check(deployment.spec?.strategy?.type !== "Recreate", "stateless replicas need no Recreate strategy");
+}
 check(byKind("PersistentVolumeClaim").length === (expect.pvc ? 1 : 0), "audit PVC");
 if (expect.pvc) {
   check(deployment.spec?.strategy?.type === "Recreate", "a PVC-backed store needs the Recreate strategy");
@@ -152,6 +179,7 @@ check(hpas.length === (expect.hpa ? 1 : 0), "HPA");
 if (expect.hpa) {
   check(hpas[0].spec?.scaleTargetRef?.name === deployment.metadata.name, "HPA does not target the Deployment");
   check(deployment.spec?.replicas === undefined, "replicas set while the HPA scales");
+  check(hpas[0].spec?.minReplicas >= 2, "the HPA keeps fewer than 2 replicas");
 }
 const pdb = one("PodDisruptionBudget");
 check(pdb.spec?.maxUnavailable !== undefined || pdb.spec?.minAvailable !== undefined, "PDB without a budget");
@@ -163,7 +191,16 @@ check(pod.serviceAccountName === sa.metadata.name, "pod does not use the chart's
 const np = one("NetworkPolicy");
 const types = np.spec?.policyTypes ?? [];
 check(types.includes("Ingress") && types.includes("Egress"), "NetworkPolicy must govern ingress and egress");
-check((np.spec?.egress ?? []).length === 0, "egress allowed");
+if (expect.postgresql) {
+  // The database's peers on its port, and DNS; nothing else.
+  const egress = np.spec?.egress ?? [];
+  check(egress.length === 2, `egress rules: ${egress.length}, expected the database and DNS`);
+  check((egress[0]?.to ?? []).length > 0 && (egress[0]?.ports ?? []).length === 1 &&
+        egress[0].ports[0].port === 5432, "egress to the database is not its peers on its port");
+  check((egress[1]?.ports ?? []).every((p) => p.port === 53), "the DNS rule admits more than port 53");
+} else {
+  check((np.spec?.egress ?? []).length === 0, "egress allowed");
+}
 let healthRules = 0;
 let metricsRules = 0;
 for (const rule of np.spec?.ingress ?? []) {

@@ -29,8 +29,15 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{/* Settings that cannot work together are refused at render time. */}}
 {{- define "reconnect.validate" -}}
 {{- $replicas := int .Values.replicaCount -}}
-{{- if and (eq .Values.audit.persistence.type "pvc") (or .Values.autoscaling.enabled (gt $replicas 1)) -}}
-{{- fail "audit.persistence.type=pvc holds one SQLite audit store, written by one replica: keep replicaCount 1 and autoscaling off, or use emptyDir (a trail per pod, for evaluation only)" -}}
+{{- $sqlite := eq .Values.audit.type "sqlite" -}}
+{{- if and $sqlite (eq .Values.audit.persistence.type "pvc") (or (include "reconnect.autoscaling" .) (gt $replicas 1)) -}}
+{{- fail "audit.persistence.type=pvc holds one SQLite audit store, written by one replica: keep replicaCount 1 and autoscaling off, use audit.type=postgresql (one trail that replicas share), or use emptyDir (a trail per pod, for evaluation only)" -}}
+{{- end -}}
+{{- if and (not $sqlite) (empty .Values.audit.postgresql.secretName) -}}
+{{- fail "audit.type=postgresql needs audit.postgresql.secretName, a Secret with the database's URI (key uri, no password) and password (key password)" -}}
+{{- end -}}
+{{- if and (not $sqlite) .Values.networkPolicy.enabled (empty .Values.audit.postgresql.peers) -}}
+{{- fail "audit.type=postgresql with networkPolicy.enabled needs audit.postgresql.peers, where the database is (NetworkPolicyPeer objects): no egress is allowed otherwise" -}}
 {{- end -}}
 {{- if and (eq .Values.tls.clientCertificates "none") (not .Values.auth.jwt.enabled) -}}
 {{- fail "with tls.clientCertificates=none, callers can only identify by bearer token: enable auth.jwt" -}}
@@ -46,6 +53,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- if and .Values.rules.files .Values.rules.existingConfigMap -}}
 {{- fail "give rules.files or rules.existingConfigMap, not both" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when the HPA scales the Deployment: autoscaling.enabled, or by
+default with audit.type postgresql; "" otherwise. */}}
+{{- define "reconnect.autoscaling" -}}
+{{- if kindIs "invalid" .Values.autoscaling.enabled -}}
+{{- if eq .Values.audit.type "postgresql" }}true{{ end -}}
+{{- else if .Values.autoscaling.enabled -}}
+true
 {{- end -}}
 {{- end -}}
 
