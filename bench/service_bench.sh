@@ -11,8 +11,14 @@
 # audit-on / empty-handler throughput ratio (DESIGN.md's target: at least 0.8)
 # and the audit-on / audit-off one; and, with Prometheus metrics kept and
 # served, the change in server CPU per call with the audit store on and off
-# (the metrics' overhead). Fails if any call fails or a server
-# answers none. RECONNECT_BIN names the build directory (build/release).
+# (the metrics' overhead). Then the PostgreSQL audit store against the
+# SQLite one: a PostgreSQL 15 started here (initdb into the build tree,
+# pg_ctl on a loopback port, fsync and synchronous commit on, as SQLite's
+# synchronous=FULL), with one replica and with two replicas sharing it (a
+# generator each, half the channels each), and PostgreSQL's own CPU per
+# record beside the replicas' CPU per call. Fails if any call fails or a
+# server answers none. RECONNECT_BIN names the build directory
+# (build/release); RECONNECT_PG_BINDIR PostgreSQL's binaries.
 #   bash bench/service_bench.sh [SECONDS] [CHANNELS] [OUTSTANDING]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +27,47 @@ channels="${2:-4}"
 outstanding="${3:-16}"
 bin="${RECONNECT_BIN:-build/release}"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+pg_data=""
+cleanup() {
+  if [[ -n "$pg_data" ]]; then pg_run pg_ctl stop -m fast -D "$pg_data" >/dev/null 2>&1 || true; fi
+  [[ -n "$pg_data" ]] && rm -rf "$(dirname "$pg_data")"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# PostgreSQL's binaries, run as the postgres user when root (it refuses root).
+pg_bin="${RECONNECT_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
+pg_run() {  # BINARY ARGS...
+  local b="$1"
+  shift
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$pg_bin/$b" "$@"; else "$pg_bin/$b" "$@"; fi
+}
+
+# A PostgreSQL 15 cluster in the build tree on a free loopback port; sets
+# pg_uri to a fresh database's URI (DB).
+start_postgres() {
+  local dir
+  dir="$(realpath "$bin")/pg-bench-$$"
+  rm -rf "$dir"
+  mkdir -p "$dir/data"
+  [[ $(id -u) -eq 0 ]] && chown -R postgres "$dir"
+  pg_run initdb -D "$dir/data" -U reconnect --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1
+  pg_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  pg_data="$dir/data"
+  pg_run pg_ctl start -w -D "$pg_data" -l "$dir/server.log" \
+    -o "-p $pg_port -c listen_addresses=127.0.0.1 -k $dir" >/dev/null
+}
+new_pg_database() {  # NAME
+  "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U reconnect -d postgres -c "CREATE DATABASE $1"
+  pg_uri="postgresql://reconnect@127.0.0.1:$pg_port/$1"
+}
+# CPU seconds (user + system) of every PostgreSQL process of the cluster.
+pg_cpu_seconds() {
+  local master
+  master="$(head -1 "$pg_data/postmaster.pid")"
+  awk -v tck="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%.3f", t / tck }' \
+    "/proc/$master/stat" $(for c in $(pgrep -P "$master"); do echo "/proc/$c/stat"; done) 2>/dev/null
+}
 
 # Starts `reconnect serve` with SERVE-FLAGS, logging to $work/NAME.log, and
 # sets pid and address (from the log line of EVENT: "serving" for gRPC,
@@ -124,6 +170,44 @@ run tls_jwt_audit --tls_ca "$work/ca.pem" --token_file "$work/token.jwt" -- \
   --audit "$work/audit-tls.db" --tls_cert "$work/server.pem" --tls_key "$work/server.key" \
   --policy "$work/policy.json" --jwks "$work/jwks.json" \
   --jwt_issuer https://ehr.example/auth --jwt_audience https://cds.example/reconnect
+# The PostgreSQL audit store: REPLICAS servers sharing a fresh database,
+# a generator each (the channels shared out), PostgreSQL's own CPU sampled
+# while they are still connected. Keeps NAME_1, NAME_2, ... and NAME.pgcpu.
+run_pg() {  # NAME REPLICAS
+  local name="$1" replicas="$2" r
+  new_pg_database "$name"
+  local pids=() addresses=() generators=()
+  for r in $(seq 1 "$replicas"); do
+    start_server "${name}_server_$r" serving --audit "$pg_uri"
+    pids+=("$pid")
+    addresses+=("$address")
+  done
+  local share=$(((channels + replicas - 1) / replicas)) before after
+  before="$(pg_cpu_seconds)"
+  for r in $(seq 1 "$replicas"); do
+    "$bin/reconnect_load" --target "${addresses[r - 1]}" --server_pid "${pids[r - 1]}" \
+      --assessment examples/catastrophising-performance-beliefs.json \
+      --channels "$share" --outstanding "$outstanding" --seconds "$seconds" \
+      >"$work/${name}_$r.json" &
+    generators+=($!)
+  done
+  for r in "${generators[@]}"; do wait "$r"; done
+  after="$(pg_cpu_seconds)"
+  echo "$before $after" >"$work/$name.pgcpu"
+  kill -TERM "${pids[@]}"
+  for r in "${pids[@]}"; do wait "$r" || true; done
+  for r in $(seq 1 "$replicas"); do
+    if ! grep -q '"calls":[1-9]' "$work/${name}_$r.json"; then
+      echo "service_bench: $name replica $r answered no calls: $(cat "$work/${name}_$r.json")" >&2
+      return 1
+    fi
+    echo "${name}_$r $(cat "$work/${name}_$r.json")"
+  done
+}
+start_postgres
+run_pg pg1 1
+run_pg pg2 2
+
 field() {  # NAME KEY
   grep -o "\"$2\":[0-9.e+-]*" "$work/$1.json" | cut -d: -f2
 }
@@ -163,3 +247,28 @@ awk -v on="$(mean m_on_plain server_cpu_us_per_call)" \
     printf "metrics overhead, server cpu/call, mean of %d alternated rounds: audit on %+.1f%%, audit off %+.1f%% (target < 3%%)\n",
       n, 100 * (onm / on - 1), 100 * (offm / off - 1)
   }'
+# PostgreSQL against SQLite, with one replica and two. Over a run's
+# replicas: calls/s summed; p50 and p99 the highest of the generators';
+# server CPU per call weighted by calls. PostgreSQL's CPU per record: its
+# processes' CPU over the run over the calls answered (a record each).
+pg_summary() {  # NAME REPLICAS
+  local files=() r
+  for r in $(seq 1 "$2"); do files+=("$work/${1}_$r.json"); done
+  awk -v pgcpu="$(cat "$work/$1.pgcpu")" -v label="postgresql, $2 replica(s)" '
+    function num(key,   m) {
+      return match($0, "\"" key "\":[0-9.e+-]*") ? substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) + 0 : 0
+    }
+    { calls += num("calls"); rate += num("calls_per_second")
+      cpu += num("server_cpu_us_per_call") * num("calls")
+      if (num("p50_us") > p50) p50 = num("p50_us")
+      if (num("p99_us") > p99) p99 = num("p99_us") }
+    END { split(pgcpu, t, " ")
+      printf "%-24s %8.0f %9.0f %9.0f %13.0f us %17.0f us\n", label, rate, p50, p99, cpu / calls,
+        1e6 * (t[2] - t[1]) / calls }' "${files[@]}"
+}
+printf '%-24s %8s %9s %9s %16s %20s\n' store calls/s "p50 us" "p99 us" "server cpu/call" "postgres cpu/record"
+printf '%-24s %8.0f %9.0f %9.0f %13.0f us %20s\n' "sqlite, 1 replica" \
+  "$(field audit_on calls_per_second)" "$(field audit_on p50_us)" "$(field audit_on p99_us)" \
+  "$(field audit_on server_cpu_us_per_call)" "-"
+pg_summary pg1 1
+pg_summary pg2 2
