@@ -82,6 +82,15 @@ class PostgresE2ETest : public testing::Test {
     }
   }
 
+  // The replica's log lines about its audit store, for failure messages.
+  static std::string StoreEvents(const ServerProcess& replica) {
+    std::string out;
+    for (const std::string& line : replica.lines()) {
+      if (line.find("audit_store") != std::string::npos) out += line + "\n";
+    }
+    return out;
+  }
+
   std::unique_ptr<TestPostgres> pg_;
   std::string uri_;
 };
@@ -165,6 +174,28 @@ TEST_F(PostgresE2ETest, ReplicasKeepOneTrailThroughKillsAndOutages) {
                        " pg_stat_activity WHERE datname = 'trail'"),
               IsOk());
   wait_for_answers(50, "after pg_terminate_backend");
+  // Every replica serving again, and its log read so far.
+  for (int i = 0; i < kReplicas; ++i) {
+    std::string address;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      address = addresses[i];
+    }
+    auto channel =
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (testing_util::CheckHealth(channel, "") !=
+               testing_util::Serving::kServing &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(testing_util::CheckHealth(channel, ""),
+              testing_util::Serving::kServing)
+        << "replica " << i << ":\n"
+        << StoreEvents(*replicas[i]);
+    replicas[i]->SkipLinesSoFar();
+  }
 
   // PostgreSQL down: every replica answers UNAVAILABLE and is not serving;
   // back up, each recovers by itself, with no restart.
@@ -203,7 +234,8 @@ TEST_F(PostgresE2ETest, ReplicasKeepOneTrailThroughKillsAndOutages) {
                                       grpc::InsecureChannelCredentials()),
                   ""),
               testing_util::Serving::kServing)
-        << "replica " << i;
+        << "replica " << i << ":\n"
+        << StoreEvents(*replicas[i]);
   }
   wait_for_answers(50, "after PostgreSQL restarted");
 

@@ -67,6 +67,12 @@ class ServerProcess {
     if (fd_ >= 0) close(fd_);
   }
 
+  // From now on, WaitForEvent looks only at lines written after this call.
+  void SkipLinesSoFar() {
+    absl::MutexLock lock(&mu_);
+    next_ = lines_.size();
+  }
+
   // Waits for a log line, after the last one this returned, with "event" ==
   // `event`, up to `timeout`.
   std::optional<nlohmann::json> WaitForEvent(

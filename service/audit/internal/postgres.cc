@@ -140,6 +140,10 @@ absl::Status PgConnection::Failed(PGresult* result) {
   const char* state =
       result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   last_sqlstate_ = state ? state : "";
+  if (absl::StartsWith(last_sqlstate_, "57P") ||
+      absl::StartsWith(last_sqlstate_, "08")) {
+    ending_ = true;
+  }
   std::string why(absl::StripTrailingAsciiWhitespace(
       std::string(result && PQresultErrorMessage(result)[0] != '\0'
                       ? PQresultErrorMessage(result)
@@ -166,6 +170,74 @@ absl::StatusOr<PgResult> PgConnection::Query(const std::string& sql,
   }
   last_sqlstate_.clear();
   return PgResult(result);
+}
+
+PgConnection::PipelineResult PgConnection::Pipeline(
+    const std::vector<Statement>& statements) {
+  PipelineResult out;
+  if (PQenterPipelineMode(conn_) != 1) {
+    out.status = Failed(nullptr);
+    out.failed = 0;
+    return out;
+  }
+  bool sent = true;
+  for (const Statement& st : statements) {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    for (const std::string& v : st.params.values_) {
+      values.push_back(v.data());
+      lengths.push_back(static_cast<int>(v.size()));
+    }
+    if (PQsendQueryParams(conn_, st.sql.c_str(), st.params.size(),
+                          st.params.types_.data(), values.data(),
+                          lengths.data(), st.params.formats_.data(),
+                          /*resultFormat=*/1) != 1) {
+      sent = false;
+      break;
+    }
+  }
+  if (!sent || PQpipelineSync(conn_) != 1) {
+    out.status = Failed(nullptr);
+    out.failed = 0;
+    PQexitPipelineMode(conn_);
+    return out;
+  }
+  // Each statement's result, then the NULL that ends it; then the sync.
+  for (size_t i = 0; i < statements.size(); ++i) {
+    PGresult* result = PQgetResult(conn_);
+    if (result == nullptr) {  // the connection went away
+      if (out.status.ok()) {
+        out.status = Failed(nullptr);
+        out.failed = static_cast<int>(i);
+      }
+      return out;
+    }
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      out.results.emplace_back(result);
+    } else if (status == PGRES_PIPELINE_ABORTED) {
+      PQclear(result);
+    } else if (out.status.ok()) {
+      out.status = Failed(result);
+      out.failed = static_cast<int>(i);
+    } else {
+      PQclear(result);
+    }
+    PQclear(PQgetResult(conn_));  // NULL: the end of this statement's
+  }
+  PGresult* sync = PQgetResult(conn_);
+  if (sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC) {
+    PQclear(sync);
+    PQexitPipelineMode(conn_);
+  } else {
+    PQclear(sync);
+    if (out.status.ok()) {
+      out.status = Failed(nullptr);
+      out.failed = static_cast<int>(statements.size()) - 1;
+    }
+  }
+  if (out.status.ok()) last_sqlstate_.clear();
+  return out;
 }
 
 absl::Status PgConnection::Exec(const std::string& sql) {

@@ -84,8 +84,26 @@ class PgConnection {
                                  const PgParams& params = PgParams());
   // Runs one or more statements without parameters.
   absl::Status Exec(const std::string& sql);
-  // Whether the connection is still up (false once the server went away).
-  bool up() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+  // Statements sent together and answered together: one round trip for
+  // all of them (libpq's pipeline mode).
+  struct Statement {
+    std::string sql;
+    PgParams params;
+  };
+  struct PipelineResult {
+    std::vector<PgResult> results;  // one per statement run, in order
+    absl::Status status;            // the first failure, or OK
+    int failed = -1;                // which statement failed, or -1
+  };
+  // Runs `statements` in order in one round trip; after a failure the rest
+  // are not run.
+  PipelineResult Pipeline(const std::vector<Statement>& statements);
+  // Whether the connection is still up: false once the server went away,
+  // or said it is ending the session (SQLSTATE 57P01 when its backend is
+  // terminated, 57P02 and 57P03 when shutting down or starting; class 08),
+  // which libpq may not have noticed yet.
+  bool up() const { return !ending_ && PQstatus(conn_) == CONNECTION_OK; }
   // The SQLSTATE of the last failure ("40P01": a deadlock), or "".
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 
@@ -95,6 +113,7 @@ class PgConnection {
 
   PGconn* const conn_;
   std::string last_sqlstate_;
+  bool ending_ = false;
 };
 
 }  // namespace reconnect::service::audit_internal

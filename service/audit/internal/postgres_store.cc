@@ -60,6 +60,20 @@ bool Retriable(const PgConnection& db) {
   return absl::StartsWith(db.last_sqlstate(), "40");
 }
 
+// The writer's connection.
+absl::StatusOr<std::unique_ptr<PgConnection>> OpenWriterConnection(
+    const std::string& uri) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> db, PgConnection::Open(uri));
+  // A replica that stops while it holds the chain head (frozen, cut off)
+  // holds up the others only so long: its transaction is ended after 10 s
+  // idle, and a commit waiting for the head longer fails (UNAVAILABLE)
+  // rather than hanging its callers.
+  RETURN_IF_ERROR(
+      db->Exec("SET lock_timeout = '10s';"
+               "SET idle_in_transaction_session_timeout = '10s'"));
+  return db;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresAuditStore>> PostgresAuditStore::Open(
@@ -101,7 +115,7 @@ absl::StatusOr<std::unique_ptr<PostgresAuditStore>> PostgresAuditStore::Open(
         "verify`");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> writer,
-                   PgConnection::Open(options.path));
+                   OpenWriterConnection(options.path));
   std::unique_ptr<PostgresAuditStore> store(
       new PostgresAuditStore(std::move(options)));
   store->writer_db_ = std::move(writer);
@@ -118,7 +132,7 @@ PostgresAuditStore::~PostgresAuditStore() { StopWriting(); }
 absl::StatusOr<PgConnection*> PostgresAuditStore::Writer() {
   if (writer_db_ == nullptr || !writer_db_->up()) {
     writer_db_.reset();
-    ASSIGN_OR_RETURN(writer_db_, PgConnection::Open(options_.path));
+    ASSIGN_OR_RETURN(writer_db_, OpenWriterConnection(options_.path));
   }
   return writer_db_.get();
 }
@@ -137,22 +151,19 @@ absl::Status PostgresAuditStore::Commit(std::vector<Pending>& batch) {
   // A commit that failed before COMMIT was sent stored nothing, so it is
   // run again: on a new connection when the old one went down (a restarted
   // server, a terminated backend), or after a deadlock. One whose COMMIT
-  // failed is not: it may have been stored, and its callers hear
-  // UNAVAILABLE (what a caller was not told is not a decision it holds).
+  // was sent and not answered is not: it may have been stored, and its
+  // callers hear UNAVAILABLE (what a caller was not told is not a decision
+  // it holds).
   for (int attempt = 0; attempt < 3; ++attempt) {
     absl::StatusOr<PgConnection*> db = Writer();
     if (!db.ok()) return db.status();
-    bool committing = false;
-    status = WriteBatch(**db, batch);
+    bool commit_sent = false;
+    status = WriteBatch(**db, batch, commit_sent);
     if (status.ok()) {
-      committing = true;
-      status = (*db)->Exec("COMMIT");
-      if (status.ok()) {
-        CountTransaction();
-        return status;
-      }
+      CountTransaction();
+      return status;
     }
-    const bool retry = !committing && (!(*db)->up() || Retriable(**db));
+    const bool retry = !commit_sent && (!(*db)->up() || Retriable(**db));
     if ((*db)->up()) (*db)->Exec("ROLLBACK").IgnoreError();
     if (!retry) break;
   }
@@ -160,11 +171,56 @@ absl::Status PostgresAuditStore::Commit(std::vector<Pending>& batch) {
       absl::StrCat("audit store cannot record: ", status.message()));
 }
 
+absl::Status PostgresAuditStore::RunPipeline(
+    PgConnection& db, const std::vector<PgConnection::Statement>& statements,
+    bool commits, bool& commit_sent, std::vector<PgResult>* results) {
+  PgConnection::PipelineResult run = db.Pipeline(statements);
+  // COMMIT was sent: unless a statement before it failed (so that it was
+  // not run), whether it took is unknown once the connection is gone.
+  commit_sent =
+      commits &&
+      (run.status.ok() ||
+       run.failed == static_cast<int>(statements.size()) - 1 || !db.up());
+  if (results != nullptr) *results = std::move(run.results);
+  return run.status;
+}
+
 absl::Status PostgresAuditStore::WriteBatch(PgConnection& db,
-                                            std::vector<Pending>& batch) {
-  RETURN_IF_ERROR(db.Exec("BEGIN"));
-  RETURN_IF_ERROR(WriteCardsAndCounts(db, batch));
-  RETURN_IF_ERROR(WriteDecisions(db, batch));
+                                            std::vector<Pending>& batch,
+                                            bool& commit_sent) {
+  bool has_feedback = false, has_decisions = false;
+  for (const Pending& p : batch) {
+    (p.is_feedback ? has_feedback : has_decisions) = true;
+  }
+  // Two round trips for decisions: what needs no chain head, then the head
+  // taken FOR UPDATE; then the chained records, the head moved and COMMIT.
+  std::vector<PgConnection::Statement> first = {{"BEGIN", PgParams()}};
+  AddCardsAndCounts(batch, first);
+  if (has_decisions) {
+    first.push_back({"SELECT sequence, hash FROM head WHERE id = 1 FOR UPDATE",
+                     PgParams()});
+  }
+  std::vector<PgResult> results;
+  RETURN_IF_ERROR(RunPipeline(db, first, false, commit_sent, &results));
+  std::vector<PgConnection::Statement> second;
+  if (has_decisions) {
+    const PgResult& head = results.back();
+    if (head.rows() != 1) {
+      return absl::DataLossError("the chain head is missing");
+    }
+    AddDecisions(head.Int(0, 0), head.Bytes(0, 1), batch, second);
+  }
+  if (!has_feedback) {
+    second.push_back({"COMMIT", PgParams()});
+    return RunPipeline(db, second, true, commit_sent, nullptr);
+  }
+  RETURN_IF_ERROR(RunPipeline(db, second, false, commit_sent, nullptr));
+  RETURN_IF_ERROR(WriteAllFeedback(db, batch));
+  return RunPipeline(db, {{"COMMIT", PgParams()}}, true, commit_sent, nullptr);
+}
+
+absl::Status PostgresAuditStore::WriteAllFeedback(PgConnection& db,
+                                                  std::vector<Pending>& batch) {
   bool feedback_locked = false;
   FeedbackCounts counts;
   for (Pending& p : batch) {
@@ -177,6 +233,7 @@ absl::Status PostgresAuditStore::WriteBatch(PgConnection& db,
   }
   // Each entry stored counts at least once (as "*").
   if (counts.empty()) return absl::OkStatus();
+  std::vector<PgConnection::Statement> writes;
   for (auto it = counts.begin(); it != counts.end();) {
     const size_t rows = std::min<size_t>(
         kRowsPerInsert, static_cast<size_t>(std::distance(it, counts.end())));
@@ -191,27 +248,27 @@ absl::Status PostgresAuditStore::WriteBatch(PgConnection& db,
           .Text(value.second)
           .Int(value.first);
     }
-    RETURN_IF_ERROR(
-        db.Query(MultiRowInsert(
-                     "INSERT INTO feedback_daily (day, rule_set_digest,"
-                     " rule_id, outcome, reason, display, count)",
-                     7, rows,
-                     " ON CONFLICT (day, rule_set_digest, rule_id, outcome,"
-                     " reason) DO UPDATE SET count = feedback_daily.count +"
-                     " excluded.count, display = CASE WHEN excluded.display"
-                     " <> '' THEN excluded.display ELSE feedback_daily.display"
-                     " END"),
-                 params)
-            .status());
+    writes.push_back(
+        {MultiRowInsert("INSERT INTO feedback_daily (day, rule_set_digest,"
+                        " rule_id, outcome, reason, display, count)",
+                        7, rows,
+                        " ON CONFLICT (day, rule_set_digest, rule_id, outcome,"
+                        " reason) DO UPDATE SET count = feedback_daily.count +"
+                        " excluded.count, display = CASE WHEN excluded.display"
+                        " <> '' THEN excluded.display ELSE"
+                        " feedback_daily.display END"),
+         std::move(params)});
   }
-  return db
-      .Query("UPDATE feedback_head SET sequence = $1, hash = $2 WHERE id = 1",
-             PgParams().Int(feedback_sequence_).Bytes(feedback_hash_))
-      .status();
+  writes.push_back(
+      {"UPDATE feedback_head SET sequence = $1, hash = $2 WHERE id = 1",
+       PgParams().Int(feedback_sequence_).Bytes(feedback_hash_)});
+  bool ignored = false;
+  return RunPipeline(db, writes, false, ignored, nullptr);
 }
 
-absl::Status PostgresAuditStore::WriteCardsAndCounts(
-    PgConnection& db, const std::vector<Pending>& batch) {
+void PostgresAuditStore::AddCardsAndCounts(
+    const std::vector<Pending>& batch,
+    std::vector<PgConnection::Statement>& out) {
   DailyCounts counts;
   std::vector<std::pair<const DecisionRecord*, const IssuedCard*>> cards;
   for (const Pending& p : batch) {
@@ -232,12 +289,10 @@ absl::Status PostgresAuditStore::WriteCardsAndCounts(
           .Text(JsonArray(c->rule_ids))
           .Text(JsonArray(c->suggestions));
     }
-    RETURN_IF_ERROR(db.Query(MultiRowInsert("INSERT INTO cards (card_uuid,"
-                                            " decision_id, service, item,"
-                                            " rule_ids, suggestions)",
-                                            6, rows),
-                             params)
-                        .status());
+    out.push_back({MultiRowInsert("INSERT INTO cards (card_uuid, decision_id,"
+                                  " service, item, rule_ids, suggestions)",
+                                  6, rows),
+                   std::move(params)});
   }
   // In key order, as every replica takes them, so that two commits
   // counting the same rows never wait on each other in a cycle.
@@ -249,15 +304,13 @@ absl::Status PostgresAuditStore::WriteCardsAndCounts(
           .Text(std::get<2>(key))
           .Int(n);
     }
-    RETURN_IF_ERROR(
-        db.Query(MultiRowInsert("INSERT INTO decision_daily (day,"
-                                " rule_set_digest, calling_system, count)",
-                                4, counts.decisions().size(),
-                                " ON CONFLICT (day, rule_set_digest,"
-                                " calling_system) DO UPDATE SET count ="
-                                " decision_daily.count + excluded.count"),
-                 params)
-            .status());
+    out.push_back({MultiRowInsert("INSERT INTO decision_daily (day,"
+                                  " rule_set_digest, calling_system, count)",
+                                  4, counts.decisions().size(),
+                                  " ON CONFLICT (day, rule_set_digest,"
+                                  " calling_system) DO UPDATE SET count ="
+                                  " decision_daily.count + excluded.count"),
+                   std::move(params)});
   }
   const auto& rules = counts.rules();
   for (auto it = rules.begin(); it != rules.end();) {
@@ -271,34 +324,23 @@ absl::Status PostgresAuditStore::WriteCardsAndCounts(
           .Text(std::get<3>(it->first))
           .Int(it->second);
     }
-    RETURN_IF_ERROR(
-        db.Query(MultiRowInsert("INSERT INTO rule_daily (day,"
-                                " rule_set_digest, rule_id, holder, count)",
-                                5, rows,
-                                " ON CONFLICT (day, rule_set_digest, rule_id,"
-                                " holder) DO UPDATE SET count ="
-                                " rule_daily.count + excluded.count"),
-                 params)
-            .status());
+    out.push_back({MultiRowInsert("INSERT INTO rule_daily (day,"
+                                  " rule_set_digest, rule_id, holder, count)",
+                                  5, rows,
+                                  " ON CONFLICT (day, rule_set_digest, rule_id,"
+                                  " holder) DO UPDATE SET count ="
+                                  " rule_daily.count + excluded.count"),
+                   std::move(params)});
   }
-  return absl::OkStatus();
 }
 
-absl::Status PostgresAuditStore::WriteDecisions(PgConnection& db,
-                                                std::vector<Pending>& batch) {
+void PostgresAuditStore::AddDecisions(
+    int64_t sequence, std::string hash, std::vector<Pending>& batch,
+    std::vector<PgConnection::Statement>& out) {
   std::vector<DecisionRecord*> records;
   for (Pending& p : batch) {
     if (!p.is_feedback) records.push_back(&p.record);
   }
-  if (records.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(
-      PgResult head,
-      db.Query("SELECT sequence, hash FROM head WHERE id = 1 FOR UPDATE"));
-  if (head.rows() != 1) {
-    return absl::DataLossError("the chain head is missing");
-  }
-  int64_t sequence = head.Int(0, 0);
-  std::string hash = head.Bytes(0, 1);
   for (DecisionRecord* r : records) {
     r->sequence = ++sequence;
     r->prev_hash = hash;
@@ -323,17 +365,13 @@ absl::Status PostgresAuditStore::WriteDecisions(PgConnection& db,
           .Text(r.context)
           .Text(r.patient_hmac);
     }
-    RETURN_IF_ERROR(
-        db.Query(MultiRowInsert(absl::StrCat("INSERT INTO decisions (",
-                                             kDecisionColumns, ")"),
-                                12, rows),
-                 params)
-            .status());
+    out.push_back({MultiRowInsert(absl::StrCat("INSERT INTO decisions (",
+                                               kDecisionColumns, ")"),
+                                  12, rows),
+                   std::move(params)});
   }
-  return db
-      .Query("UPDATE head SET sequence = $1, hash = $2 WHERE id = 1",
-             PgParams().Int(sequence).Bytes(hash))
-      .status();
+  out.push_back({"UPDATE head SET sequence = $1, hash = $2 WHERE id = 1",
+                 PgParams().Int(sequence).Bytes(hash)});
 }
 
 absl::Status PostgresAuditStore::WriteFeedback(PgConnection& db, Pending& p,

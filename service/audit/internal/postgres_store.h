@@ -63,13 +63,26 @@ class PostgresAuditStore final : public GroupCommitStore {
   absl::Status Probe() override;
   // The writer's connection, opened again when it went down.
   absl::StatusOr<PgConnection*> Writer();
-  absl::Status WriteBatch(PgConnection& db, std::vector<Pending>& batch);
-  // The cards of the batch's decisions, and its daily counts.
-  absl::Status WriteCardsAndCounts(PgConnection& db,
-                                   const std::vector<Pending>& batch);
-  // Locks the head, chains the batch's decisions onto it, inserts them and
-  // moves the head.
-  absl::Status WriteDecisions(PgConnection& db, std::vector<Pending>& batch);
+  // Writes and commits `batch`; `commit_sent` says whether COMMIT was sent
+  // (when it fails after that, whether it took is unknown).
+  absl::Status WriteBatch(PgConnection& db, std::vector<Pending>& batch,
+                          bool& commit_sent);
+  // Runs `statements` in one round trip; `commits` when the last is COMMIT.
+  static absl::Status RunPipeline(
+      PgConnection& db, const std::vector<PgConnection::Statement>& statements,
+      bool commits, bool& commit_sent, std::vector<PgResult>* results);
+  // The statements for the cards of the batch's decisions and its daily
+  // counts, which need no chain head.
+  static void AddCardsAndCounts(const std::vector<Pending>& batch,
+                                std::vector<PgConnection::Statement>& out);
+  // Chains the batch's decisions onto the head (`sequence`, `hash`), and
+  // the statements that insert them and move the head.
+  static void AddDecisions(int64_t sequence, std::string hash,
+                           std::vector<Pending>& batch,
+                           std::vector<PgConnection::Statement>& out);
+  // The batch's feedback requests, their daily counts and the feedback
+  // head, inside the transaction.
+  absl::Status WriteAllFeedback(PgConnection& db, std::vector<Pending>& batch);
   // Checks and chains one feedback request's entries, all or none (a
   // savepoint), setting `p.result`; an error only when the database fails.
   absl::Status WriteFeedback(PgConnection& db, Pending& p,
