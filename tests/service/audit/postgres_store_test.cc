@@ -90,6 +90,19 @@ class PostgresStoreTest : public AuditStoreTest {
     return r;
   }
 
+  // Feedback from an EHR on card `card`.
+  static FeedbackRecord OnCard(const std::string& card,
+                               const std::string& outcome) {
+    FeedbackRecord f;
+    f.time_micros = 1'800'000'000'000'000;
+    f.caller = "cds:https://ehr.example.org";
+    f.service = kService;
+    f.card_uuid = card;
+    f.outcome = outcome;
+    f.outcome_time = "2026-12-01T10:00:00Z";
+    return f;
+  }
+
   void Fill(AuditStore& store, int n, const std::string& replica = "a") {
     for (int i = 1; i <= n; ++i) {
       ASSERT_THAT(AppendAndWait(store, Decision(i, replica)), IsOk());
@@ -125,13 +138,7 @@ TEST_F(PostgresStoreTest, HoldsTheSameRecordsAndHashesAsASqliteStore) {
     ASSERT_THAT(AppendAndWait(*pg, Decision(i)), IsOk());
     ASSERT_THAT(AppendAndWait(*sqlite, Decision(i)), IsOk());
   }
-  FeedbackRecord f;
-  f.time_micros = 1'800'000'000'000'000;
-  f.caller = "cds:https://ehr.example.org";
-  f.service = kService;
-  f.card_uuid = "card-a-3";
-  f.outcome = "overridden";
-  f.outcome_time = "2026-12-01T10:00:00Z";
+  FeedbackRecord f = OnCard("card-a-3", "overridden");
   f.override_reason =
       R"({"reason":{"code":"not-now","display":"Not now"},"userComment":"x"})";
   FeedbackRecord accepted = f;
@@ -513,14 +520,9 @@ TEST_F(PostgresStoreTest, CopiesASqliteTrailAndVerifiesItOnArrival) {
     for (int i = 1; i <= 450; ++i) {
       ASSERT_THAT(AppendAndWait(*sqlite, Decision(i)), IsOk());
     }
-    FeedbackRecord f;
-    f.time_micros = 1'800'000'000'000'000;
-    f.caller = "cds:https://ehr.example.org";
-    f.service = kService;
-    f.card_uuid = "card-a-3";
-    f.outcome = "accepted";
-    f.outcome_time = "2026-12-01T10:00:00Z";
-    ASSERT_THAT(AppendFeedbackAndWait(*sqlite, {f}).status, IsOk());
+    ASSERT_THAT(
+        AppendFeedbackAndWait(*sqlite, {OnCard("card-a-3", "accepted")}).status,
+        IsOk());
     RuleSetEvent event;
     event.action = "reload";
     event.who = "start-up";
