@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -35,6 +36,27 @@ int FreePort() {
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
+// 32 random hex digits.
+std::string RandomSecret() {
+  std::ifstream random("/dev/urandom", std::ios::binary);
+  unsigned char bytes[16] = {};
+  random.read(reinterpret_cast<char*>(bytes), sizeof(bytes));
+  std::string out;
+  for (unsigned char b : bytes)
+    absl::StrAppend(&out, absl::Hex(b, absl::kZeroPad2));
+  return out;
+}
+
+// Appends a line for `role` to the password file `path` (kept 0600, as
+// libpq requires).
+void AddToPasswordFile(const std::string& path, const std::string& role,
+                       const std::string& password) {
+  std::ofstream(path, std::ios::app)
+      << "127.0.0.1:*:*:" << role << ":" << password << "\n";
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TestPostgres>> TestPostgres::Start(
@@ -57,13 +79,29 @@ absl::StatusOr<std::unique_ptr<TestPostgres>> TestPostgres::Start(
           absl::StrCat("chown -R postgres ", Quote(pg->dir_)).c_str()) != 0) {
     return absl::InternalError("cannot hand the data directory to postgres");
   }
+  // The superuser's password: for initdb in a file of the server's, and
+  // for clients in the password file.
+  const std::string password = RandomSecret();
+  const std::string pwfile = pg->dir_ + "/superuser-password";
+  std::ofstream(pwfile) << password << "\n";
+  if (geteuid() == 0 &&
+      std::system(absl::StrCat("chown postgres ", Quote(pwfile)).c_str()) !=
+          0) {
+    return absl::InternalError("cannot hand the password file to postgres");
+  }
   if (absl::Status s =
           pg->Run("initdb", absl::StrCat("-D ", Quote(pg->dir_ + "/data"),
-                                         " -U reconnect --auth=trust"
+                                         " -U reconnect --auth-local=trust"
+                                         " --auth-host=scram-sha-256 --pwfile=",
+                                         Quote(pwfile),
                                          " --no-sync -E UTF8 --no-locale"));
       !s.ok()) {
     return s;
   }
+  std::filesystem::remove(pwfile);
+  const std::string passfile = pg->dir_ + "/pgpass";
+  AddToPasswordFile(passfile, "reconnect", password);
+  setenv("PGPASSFILE", passfile.c_str(), 1);
   pg->port_ = FreePort();
   if (absl::Status s = pg->Restart(); !s.ok()) return s;
   return pg;
@@ -132,6 +170,19 @@ absl::Status TestPostgres::Sql(const std::string& database,
     return absl::InternalError(
         absl::StrCat(sql, ": ", PQresultErrorMessage(result.get())));
   }
+  return absl::OkStatus();
+}
+
+absl::Status TestPostgres::AddLogin(const std::string& role,
+                                    const std::string& password,
+                                    bool in_password_file) {
+  if (absl::Status s =
+          Sql("postgres", absl::StrCat("CREATE ROLE \"", role,
+                                       "\" LOGIN PASSWORD '", password, "'"));
+      !s.ok()) {
+    return s;
+  }
+  if (in_password_file) AddToPasswordFile(dir_ + "/pgpass", role, password);
   return absl::OkStatus();
 }
 

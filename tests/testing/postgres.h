@@ -11,7 +11,9 @@ namespace reconnect::testing_util {
 
 // A real PostgreSQL 15 server for a test: `initdb` into a fresh directory
 // of the build tree, `pg_ctl` on a free loopback port, stopped and removed
-// when destroyed. Its superuser is `reconnect`, trusted on loopback. Run as
+// when destroyed. Its superuser is `reconnect`. Connections over TCP need a
+// password (SCRAM), which the test process and its children find in a
+// password file (PGPASSFILE, set by Start), as a deployment would. Run as
 // root, the server runs as the `postgres` user (PostgreSQL refuses root).
 // The binaries are Debian's postgresql-15 (RECONNECT_PG_BINDIR overrides
 // their directory).
@@ -26,6 +28,10 @@ class TestPostgres {
   std::string Uri(const std::string& database,
                   const std::string& user = "reconnect") const;
   absl::Status CreateDatabase(const std::string& name);
+  // Creates a login role with `password`; with `in_password_file`, adds it
+  // to the password file too.
+  absl::Status AddLogin(const std::string& role, const std::string& password,
+                        bool in_password_file = true);
   // Runs `sql` in `database` as the superuser (tampering, roles, and
   // pg_terminate_backend).
   absl::Status Sql(const std::string& database, const std::string& sql);

@@ -458,11 +458,12 @@ TEST_F(PostgresStoreTest, GovernanceNeedsOnlyAReadOnlyRole) {
     ASSERT_NE(store, nullptr);
     Fill(*store, 4);
   }
-  ASSERT_THAT(Tamper("CREATE ROLE governance_reader LOGIN;"
-                     "GRANT SELECT ON ALL TABLES IN SCHEMA public"
-                     " TO governance_reader"),
+  const std::string role = absl::StrCat("reader_", database_);
+  ASSERT_THAT(server_->AddLogin(role, "reader-secret"), IsOk());
+  ASSERT_THAT(Tamper(absl::StrCat(
+                  "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ", role)),
               IsOk());
-  const std::string read_only = server_->Uri(database_, "governance_reader");
+  const std::string read_only = server_->Uri(database_, role);
   auto report = VerifyAuditTrail(read_only);
   ASSERT_THAT(report, IsOk()) << report.status();
   EXPECT_TRUE(report->ok()) << report->problem;
@@ -474,6 +475,38 @@ TEST_F(PostgresStoreTest, GovernanceNeedsOnlyAReadOnlyRole) {
   auto store = AuditStore::Open({.path = read_only});
   EXPECT_THAT(store, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(store.status().message(), HasSubstr("permission denied"));
+}
+
+TEST_F(PostgresStoreTest, ThePasswordComesFromTheEnvironmentOrAFile) {
+  {
+    auto store = OpenPg();  // as the superuser, from the password file
+    ASSERT_NE(store, nullptr);
+    Fill(*store, 2);
+  }
+  const std::string role = absl::StrCat("env_", database_);
+  ASSERT_THAT(server_->AddLogin(role, "env-secret-1", false), IsOk());
+  ASSERT_THAT(Tamper(absl::StrCat(
+                  "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ", role)),
+              IsOk());
+  const std::string uri = server_->Uri(database_, role);
+  // Neither in the file nor in the environment: refused, saying why.
+  auto none = AuditReader::Open(uri);
+  EXPECT_THAT(none, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(none.status().message(), HasSubstr("password"));
+  // A wrong one: refused, and not repeated back.
+  setenv("PGPASSWORD", "wrong-secret-2", 1);
+  auto wrong = VerifyAuditTrail(uri);
+  EXPECT_THAT(wrong, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(wrong.status().message(),
+              HasSubstr("password authentication failed"));
+  EXPECT_THAT(wrong.status().message(), Not(HasSubstr("wrong-secret-2")));
+  // The right one, from the environment.
+  setenv("PGPASSWORD", "env-secret-1", 1);
+  auto report = VerifyAuditTrail(uri);
+  unsetenv("PGPASSWORD");
+  ASSERT_THAT(report, IsOk()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->problem;
+  EXPECT_EQ(report->records, 2);
 }
 
 TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
