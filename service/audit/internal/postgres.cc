@@ -114,9 +114,15 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
     const std::string& uri) {
   if (absl::Status s = CheckPostgresUri(uri); !s.ok()) return s;
   // Defaults first: what the URI says wins (libpq takes the last value).
-  const char* keywords[] = {"connect_timeout", "application_name", "dbname",
-                            nullptr};
-  const char* values[] = {"5", "reconnect", uri.c_str(), nullptr};
+  // A server that stops answering without closing the connection (a
+  // partition, a frozen host) is given up on after about 10 s, rather than
+  // holding the writer, and its callers, indefinitely.
+  const char* keywords[] = {
+      "connect_timeout",     "keepalives",       "keepalives_idle",
+      "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+      "application_name",    "dbname",           nullptr};
+  const char* values[] = {"5",     "1",         "5",         "2",    "3",
+                          "10000", "reconnect", uri.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     const std::string why =
@@ -199,7 +205,7 @@ PgConnection::PipelineResult PgConnection::Pipeline(
   if (!sent || PQpipelineSync(conn_) != 1) {
     out.status = Failed(nullptr);
     out.failed = 0;
-    PQexitPipelineMode(conn_);
+    LeavePipeline();
     return out;
   }
   // Each statement's result, then the NULL that ends it; then the sync.
@@ -210,6 +216,7 @@ PgConnection::PipelineResult PgConnection::Pipeline(
         out.status = Failed(nullptr);
         out.failed = static_cast<int>(i);
       }
+      LeavePipeline();
       return out;
     }
     const ExecStatusType status = PQresultStatus(result);
@@ -226,18 +233,25 @@ PgConnection::PipelineResult PgConnection::Pipeline(
     PQclear(PQgetResult(conn_));  // NULL: the end of this statement's
   }
   PGresult* sync = PQgetResult(conn_);
-  if (sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC) {
-    PQclear(sync);
-    PQexitPipelineMode(conn_);
-  } else {
-    PQclear(sync);
-    if (out.status.ok()) {
-      out.status = Failed(nullptr);
-      out.failed = static_cast<int>(statements.size()) - 1;
-    }
+  const bool synced =
+      sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  PQclear(sync);
+  if (!synced && out.status.ok()) {
+    out.status = Failed(nullptr);
+    out.failed = static_cast<int>(statements.size()) - 1;
   }
+  LeavePipeline();
   if (out.status.ok()) last_sqlstate_.clear();
   return out;
+}
+
+void PgConnection::LeavePipeline() {
+  // A connection left in pipeline mode (results still pending after a
+  // failure) can run nothing else: it is replaced.
+  if (PQexitPipelineMode(conn_) != 1 ||
+      PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) {
+    ending_ = true;
+  }
 }
 
 absl::Status PgConnection::Exec(const std::string& sql) {

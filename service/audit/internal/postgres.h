@@ -110,6 +110,8 @@ class PgConnection {
  private:
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
   absl::Status Failed(PGresult* result);
+  // Leaves pipeline mode, or marks the connection as ending when it cannot.
+  void LeavePipeline();
 
   PGconn* const conn_;
   std::string last_sqlstate_;

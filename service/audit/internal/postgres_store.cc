@@ -66,11 +66,12 @@ absl::StatusOr<std::unique_ptr<PgConnection>> OpenWriterConnection(
   ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> db, PgConnection::Open(uri));
   // A replica that stops while it holds the chain head (frozen, cut off)
   // holds up the others only so long: its transaction is ended after 10 s
-  // idle, and a commit waiting for the head longer fails (UNAVAILABLE)
-  // rather than hanging its callers.
+  // idle, and a commit waiting for the head longer, or any statement
+  // running over 15 s, fails (UNAVAILABLE) rather than hanging its callers.
   RETURN_IF_ERROR(
       db->Exec("SET lock_timeout = '10s';"
-               "SET idle_in_transaction_session_timeout = '10s'"));
+               "SET idle_in_transaction_session_timeout = '10s';"
+               "SET statement_timeout = '15s'"));
   return db;
 }
 

@@ -3,6 +3,8 @@
 // replica, tampering of every kind found by `audit verify`, outages ridden
 // out, and governance on a read-only role.
 
+#include <libpq-fe.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -450,6 +452,35 @@ TEST_F(PostgresStoreTest, RidesOutARestartAndTerminatedConnections) {
   EXPECT_TRUE(report->ok()) << report->problem;
   // Decision 5 was refused and is not in the trail.
   EXPECT_EQ(report->records, 5);
+}
+
+// A replica frozen while it holds the chain head holds the others up for
+// 10 s at most: their commits fail (UNAVAILABLE, the store unhealthy) rather
+// than hang, and go through once the head is free.
+TEST_F(PostgresStoreTest, AHeldChainHeadHoldsUpCommitsOnlySoLong) {
+  auto store = OpenPg();
+  ASSERT_NE(store, nullptr);
+  Fill(*store, 1);
+  std::unique_ptr<PGconn, decltype(&PQfinish)> frozen(PQconnectdb(uri_.c_str()),
+                                                      &PQfinish);
+  ASSERT_EQ(PQstatus(frozen.get()), CONNECTION_OK);
+  PQclear(PQexec(frozen.get(),
+                 "BEGIN; SELECT * FROM head WHERE id = 1 FOR UPDATE"));
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_THAT(AppendAndWait(*store, Decision(2)),
+              StatusIs(absl::StatusCode::kUnavailable));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, std::chrono::seconds(9));
+  EXPECT_LT(waited, std::chrono::seconds(30));
+  EXPECT_FALSE(store->healthy());
+  PQclear(PQexec(frozen.get(), "ROLLBACK"));
+  ASSERT_THAT(AppendAndWait(*store, Decision(3)), IsOk());
+  EXPECT_TRUE(store->healthy());
+  store.reset();
+  auto report = VerifyAuditTrail(uri_);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->ok()) << report->problem;
+  EXPECT_EQ(report->records, 2);
 }
 
 TEST_F(PostgresStoreTest, GovernanceNeedsOnlyAReadOnlyRole) {
