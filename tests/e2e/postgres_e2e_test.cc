@@ -23,6 +23,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
+#include "reconnect/v1/governance.grpc.pb.h"
 #include "service/audit/audit_store.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
@@ -292,6 +293,35 @@ TEST_F(PostgresE2ETest, AnExistingTrailMovesIntoPostgresql) {
     std::string address;
     auto server = StartReplica(address);
     evaluate(address, 5);
+    // The Governance service of a replica on PostgreSQL reads the trail:
+    // its decisions, a replay, and the check of both chains.
+    auto governance = v1::Governance::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    v1::ListDecisionsResponse listed;
+    {
+      grpc::ClientContext ctx;
+      ASSERT_THAT(
+          governance->ListDecisions(&ctx, v1::ListDecisionsRequest(), &listed),
+          IsOk());
+    }
+    ASSERT_EQ(listed.decisions_size(), 10);
+    {
+      grpc::ClientContext ctx;
+      v1::ReplayDecisionRequest request;
+      request.set_decision_id(listed.decisions(0).decision_id());
+      v1::ReplayDecisionResponse replayed;
+      ASSERT_THAT(governance->ReplayDecision(&ctx, request, &replayed), IsOk());
+      EXPECT_TRUE(replayed.identical()) << replayed.differences();
+    }
+    {
+      grpc::ClientContext ctx;
+      v1::VerifyAuditTrailResponse verified;
+      ASSERT_THAT(governance->VerifyAuditTrail(
+                      &ctx, v1::VerifyAuditTrailRequest(), &verified),
+                  IsOk());
+      EXPECT_TRUE(verified.intact()) << verified.problem();
+      EXPECT_EQ(verified.records(), 10);
+    }
     EXPECT_EQ(server->Stop(SIGTERM, std::chrono::seconds(20)), 0);
   }
   auto [verify_code, verified] =
@@ -301,6 +331,10 @@ TEST_F(PostgresE2ETest, AnExistingTrailMovesIntoPostgresql) {
   auto [replay_code, replayed] =
       testing_util::RunReconnect(absl::StrCat("replay '", uri_, "'"));
   EXPECT_EQ(replay_code, 0) << replayed;
+  auto [impact_code, impact] = testing_util::RunReconnect(
+      absl::StrCat("impact '", uri_, "' '", RECONNECT_SOURCE_DIR,
+                   "/rules/reconnect/1.0.5'"));
+  EXPECT_EQ(impact_code, 0) << impact;
   auto [report_code, report] =
       testing_util::RunReconnect(absl::StrCat("report '", uri_, "'"));
   EXPECT_EQ(report_code, 0) << report.substr(0, 500);
