@@ -165,6 +165,11 @@ struct CommitReport {
 // rather than a SQLite file.
 bool IsPostgresUri(const std::string& target);
 
+// How logs and pages name the store at `target`: `target` itself, unless it
+// is a PostgreSQL URI that is malformed or holds a password, which is not
+// shown (so that no password reaches a log).
+std::string StoreNameForLogs(const std::string& target);
+
 // The durable, tamper-evident audit trail that every decision is appended
 // to before it is answered. Decisions are chained by hash (chain.h); the
 // store assigns each its sequence number and hashes. One writer thread

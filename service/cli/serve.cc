@@ -161,11 +161,12 @@ absl::StatusOr<std::unique_ptr<AuditStore>> OpenAuditStore(
   auto opened = AuditStore::Open(std::move(store_options));
   if (!opened.ok()) {
     Log(LogLevel::kError, "audit_store_failed",
-        {{"path", options.audit},
+        {{"path", StoreNameForLogs(options.audit)},
          {"reason", std::string(opened.status().message())}});
     return opened.status();
   }
-  Log(LogLevel::kInfo, "audit_store_opened", {{"path", options.audit}});
+  Log(LogLevel::kInfo, "audit_store_opened",
+      {{"path", StoreNameForLogs(options.audit)}});
   return opened;
 }
 

@@ -257,6 +257,26 @@ TEST_F(PostgresE2ETest, ReplicasKeepOneTrailThroughKillsAndOutages) {
   }
 }
 
+// A URI that holds a password is refused at start-up, and the password is
+// in no log line.
+TEST_F(PostgresE2ETest, APasswordInTheUriIsRefusedAndNeverLogged) {
+  ServerProcess server(std::vector<std::string>{
+      RECONNECT_BINARY, "serve", "--rules",
+      std::string(RECONNECT_SOURCE_DIR) + "/rules/reconnect/1.0.5", "--listen",
+      "127.0.0.1:0", "--audit",
+      absl::StrCat("postgresql://reconnect:hunter2-secret@127.0.0.1:",
+                   pg_->port(), "/trail")});
+  auto failed =
+      server.WaitForEvent("audit_store_failed", std::chrono::seconds(30));
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_THAT((*failed)["reason"].get<std::string>(),
+              testing::HasSubstr("PGPASSWORD"));
+  EXPECT_NE(server.Stop(SIGTERM, std::chrono::seconds(10)), 0);
+  for (const std::string& line : server.lines()) {
+    EXPECT_EQ(line.find("hunter2"), std::string::npos) << line;
+  }
+}
+
 // An existing SQLite trail moves into PostgreSQL with `reconnect audit
 // copy`, and replicas, verify, replay and the governance report go on from
 // it there.

@@ -14,6 +14,13 @@ bool IsPostgresUri(const std::string& target) {
          absl::StartsWith(target, "postgres://");
 }
 
+std::string StoreNameForLogs(const std::string& target) {
+  if (!IsPostgresUri(target) || audit_internal::CheckPostgresUri(target).ok()) {
+    return target;
+  }
+  return "(a PostgreSQL URI, not shown: it is malformed or holds a password)";
+}
+
 namespace audit_internal {
 
 namespace {
