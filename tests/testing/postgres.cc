@@ -156,6 +156,23 @@ absl::Status TestPostgres::Restart() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> TestPostgres::Value(const std::string& database,
+                                                const std::string& sql) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(
+      PQconnectdb(Uri(database).c_str()), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return absl::UnavailableError(PQerrorMessage(conn.get()));
+  }
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(
+      PQexec(conn.get(), sql.c_str()), &PQclear);
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK ||
+      PQntuples(result.get()) < 1) {
+    return absl::InternalError(
+        absl::StrCat(sql, ": ", PQresultErrorMessage(result.get())));
+  }
+  return std::string(PQgetvalue(result.get(), 0, 0));
+}
+
 absl::Status TestPostgres::Sql(const std::string& database,
                                const std::string& sql) {
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn(

@@ -35,6 +35,9 @@ class TestPostgres {
   // Runs `sql` in `database` as the superuser (tampering, roles, and
   // pg_terminate_backend).
   absl::Status Sql(const std::string& database, const std::string& sql);
+  // The first value of the first row `sql` returns, as text.
+  absl::StatusOr<std::string> Value(const std::string& database,
+                                    const std::string& sql);
   // Stops the server (a fast shutdown), and starts it again on its port.
   absl::Status Stop();
   absl::Status Restart();

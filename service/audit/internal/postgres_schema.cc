@@ -153,6 +153,21 @@ absl::Status MigratePostgres(PgConnection& db) {
     status = db.Exec(
         absl::StrCat(kSchema1, "INSERT INTO audit_schema VALUES (1, 1);"));
   }
+  if (status.ok() && *have < 2) {
+    // New values only; a server built without lz4 keeps pglz (the
+    // savepoint undoes just this).
+    status = db.Exec(
+        "SAVEPOINT lz4;"
+        "ALTER TABLE decisions ALTER COLUMN assessment SET COMPRESSION lz4,"
+        "  ALTER COLUMN recommendation SET COMPRESSION lz4;"
+        "RELEASE lz4;");
+    if (!status.ok() && db.last_sqlstate() == "0A000") {
+      status = db.Exec("ROLLBACK TO SAVEPOINT lz4; RELEASE lz4;");
+    }
+    if (status.ok()) {
+      status = db.Exec("UPDATE audit_schema SET version = 2 WHERE id = 1");
+    }
+  }
   if (!status.ok()) {
     db.Exec("ROLLBACK").IgnoreError();
     return status;

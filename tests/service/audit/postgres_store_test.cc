@@ -551,6 +551,33 @@ TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(opened.load(), 6);
   EXPECT_EQ(Problem(), "");
+  // At the latest version, whose stored protobufs are compressed with lz4
+  // (Debian's PostgreSQL has it).
+  auto version = server_->Value(
+      database_, "SELECT version FROM audit_schema WHERE id = 1");
+  ASSERT_THAT(version, IsOk());
+  EXPECT_EQ(*version, "2");
+  auto compression =
+      server_->Value(database_,
+                     "SELECT attcompression FROM pg_attribute WHERE attrelid ="
+                     " 'decisions'::regclass AND attname = 'recommendation'");
+  ASSERT_THAT(compression, IsOk());
+  EXPECT_EQ(*compression, "l");
+
+  // A store of version 1 is migrated when a replica opens it.
+  ASSERT_THAT(Tamper("ALTER TABLE decisions ALTER COLUMN recommendation SET"
+                     " COMPRESSION pglz; UPDATE audit_schema SET version = 1"),
+              IsOk());
+  ASSERT_THAT(AuditStore::Open({.path = uri_}), IsOk());
+  EXPECT_EQ(*server_->Value(database_, "SELECT version FROM audit_schema"),
+            "2");
+  // One newer than this binary is refused, by writers and readers alike.
+  ASSERT_THAT(Tamper("UPDATE audit_schema SET version = 99"), IsOk());
+  auto newer = AuditStore::Open({.path = uri_});
+  EXPECT_THAT(newer, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(newer.status().message(), HasSubstr("schema version 99"));
+  EXPECT_THAT(AuditReader::Open(uri_),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(PostgresStoreTest, RefusesAPasswordInTheUriAndNamesBadOnes) {
