@@ -156,38 +156,42 @@ absl::Status TestPostgres::Restart() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> TestPostgres::Value(const std::string& database,
-                                                const std::string& sql) {
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(
-      PQconnectdb(Uri(database).c_str()), &PQfinish);
-  if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return absl::UnavailableError(PQerrorMessage(conn.get()));
-  }
-  std::unique_ptr<PGresult, decltype(&PQclear)> result(
-      PQexec(conn.get(), sql.c_str()), &PQclear);
-  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK ||
-      PQntuples(result.get()) < 1) {
-    return absl::InternalError(
-        absl::StrCat(sql, ": ", PQresultErrorMessage(result.get())));
-  }
-  return std::string(PQgetvalue(result.get(), 0, 0));
-}
+namespace {
 
-absl::Status TestPostgres::Sql(const std::string& database,
-                               const std::string& sql) {
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(
-      PQconnectdb(Uri(database).c_str()), &PQfinish);
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+// Runs `sql` on a connection of its own to `uri`: its last result, or why
+// it failed.
+absl::StatusOr<Result> RunSql(const std::string& uri, const std::string& sql) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(uri.c_str()),
+                                                    &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return absl::UnavailableError(PQerrorMessage(conn.get()));
   }
-  std::unique_ptr<PGresult, decltype(&PQclear)> result(
-      PQexec(conn.get(), sql.c_str()), &PQclear);
+  Result result(PQexec(conn.get(), sql.c_str()), &PQclear);
   const ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return absl::InternalError(
         absl::StrCat(sql, ": ", PQresultErrorMessage(result.get())));
   }
-  return absl::OkStatus();
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> TestPostgres::Value(const std::string& database,
+                                                const std::string& sql) {
+  absl::StatusOr<Result> result = RunSql(Uri(database), sql);
+  if (!result.ok()) return result.status();
+  if (PQntuples(result->get()) < 1) {
+    return absl::NotFoundError(absl::StrCat(sql, ": no rows"));
+  }
+  return std::string(PQgetvalue(result->get(), 0, 0));
+}
+
+absl::Status TestPostgres::Sql(const std::string& database,
+                               const std::string& sql) {
+  return RunSql(Uri(database), sql).status();
 }
 
 absl::Status TestPostgres::AddLogin(const std::string& role,
