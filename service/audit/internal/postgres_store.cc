@@ -50,7 +50,7 @@ void CountFeedbackEntry(const FeedbackRecord& f, FeedbackCounts& counts) {
     auto& [count, shown] = counts[{DayOf(f.time_micros), f.rule_set_digest,
                                    rule, f.outcome, reason}];
     ++count;
-    shown = std::max(shown, display);
+    if (!display.empty()) shown = display;  // the latest sent, as SQLite
   }
 }
 

@@ -148,8 +148,14 @@ TEST_F(PostgresStoreTest, HoldsTheSameRecordsAndHashesAsASqliteStore) {
   accepted.outcome = "accepted";
   accepted.override_reason = "";
   accepted.accepted_suggestions = {"suggestion-a-4"};
+  // The same reason again, later in the request, displayed otherwise: the
+  // daily counts keep the display sent last.
+  FeedbackRecord again_later = OnCard("card-a-5", "overridden");
+  again_later.override_reason =
+      R"({"reason":{"code":"not-now","display":"Later"}})";
   for (AuditStore* store : {pg.get(), static_cast<AuditStore*>(sqlite.get())}) {
-    FeedbackResult stored = AppendFeedbackAndWait(*store, {f, accepted});
+    FeedbackResult stored =
+        AppendFeedbackAndWait(*store, {f, accepted, again_later});
     ASSERT_THAT(stored.status, IsOk());
     // The same interaction again is not stored again.
     FeedbackResult again = AppendFeedbackAndWait(*store, {f});
@@ -184,7 +190,7 @@ TEST_F(PostgresStoreTest, HoldsTheSameRecordsAndHashesAsASqliteStore) {
   ASSERT_THAT(sqlite_report, IsOk());
   EXPECT_TRUE(pg_report->ok()) << pg_report->problem;
   EXPECT_EQ(pg_report->records, 12);
-  EXPECT_EQ(pg_report->feedback_records, 2);
+  EXPECT_EQ(pg_report->feedback_records, 3);
   // Byte for byte the same chain: the same heads.
   EXPECT_EQ(pg_report->head_hash, sqlite_report->head_hash);
   EXPECT_EQ(pg_report->feedback_head_hash, sqlite_report->feedback_head_hash);
@@ -293,6 +299,12 @@ TEST_F(PostgresStoreTest, HoldsTheSameRecordsAndHashesAsASqliteStore) {
     EXPECT_EQ((*fc)[i].reason, (*fc_sqlite)[i].reason);
     EXPECT_EQ((*fc)[i].display, (*fc_sqlite)[i].display);
     EXPECT_EQ((*fc)[i].count, (*fc_sqlite)[i].count);
+  }
+  for (const FeedbackDayCount& c : *fc) {
+    if (c.reason == "not-now" && c.rule_id == "*") {
+      EXPECT_EQ(c.display, "Later");
+      EXPECT_EQ(c.count, 2);
+    }
   }
   auto usage = a.ListRuleSetUsage();
   ASSERT_THAT(usage, IsOk());
