@@ -26,6 +26,8 @@ absl::Status CheckPostgresUri(const std::string& uri);
 // parameters in one).
 std::string MultiRowInsert(const std::string& head, int per_row, size_t rows,
                            const std::string& tail = "");
+// Rows per INSERT the store writes: well under that limit.
+inline constexpr size_t kPgRowsPerInsert = 1000;
 
 // A query's result, read in binary: integers as Int, text and bytea as
 // Bytes.
