@@ -493,6 +493,17 @@ void CompiledRuleSetImpl::Evaluate(const google::protobuf::Message& input,
   Assembly(*this, input, out).Run(fired, explain);
 }
 
+void CompiledRuleSetImpl::EvaluateConditions(
+    const google::protobuf::Message& input, std::vector<bool>& met) const {
+  cel::Evaluation ev(*expressions_);
+  ev.SetInput(input_index_, input);
+  met.assign(rules_.size(), false);
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    const cel::Value v = ev.Evaluate(rules_[i].when);
+    met[i] = v.kind() == cel::Value::Kind::kBool && v.bool_value();
+  }
+}
+
 std::vector<InputViolation> CompiledRuleSetImpl::ValidateInput(
     const google::protobuf::Message& input) const {
   std::vector<InputViolation> violations;

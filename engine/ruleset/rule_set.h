@@ -223,6 +223,13 @@ class CompiledRuleSet {
                         reconnect::v1::Recommendation& out,
                         std::vector<size_t>* fired = nullptr,
                         const Explain* explain = nullptr) const = 0;
+
+  // Only the first stage of Evaluate: whether each rule's condition holds
+  // on `input` (`met[i]` for rule i; false also when it is an error),
+  // with the definitions it uses, and nothing assembled. What the
+  // conditions alone cost, for benchmarks and tools.
+  virtual void EvaluateConditions(const google::protobuf::Message& input,
+                                  std::vector<bool>& met) const = 0;
 };
 
 struct LoadResult {

@@ -139,6 +139,8 @@ class CompiledRuleSetImpl final : public CompiledRuleSet {
   void Evaluate(const google::protobuf::Message& input,
                 reconnect::v1::Recommendation& out, std::vector<size_t>* fired,
                 const Explain* explain) const override;
+  void EvaluateConditions(const google::protobuf::Message& input,
+                          std::vector<bool>& met) const override;
 
   RuleSetMetadata metadata_;
   bool has_hazards_ = false;
