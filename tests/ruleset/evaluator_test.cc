@@ -256,6 +256,52 @@ TEST(RuleSetEvaluatorTest, RuntimeErrorIsReportedAndTheRuleDoesNotFire) {
   EXPECT_THAT(present.evaluation_issues(), IsEmpty());
 }
 
+// The conditions alone say which rules fire, as the full evaluation does; a
+// condition that is an error is not met. r.guard holds back r.low's
+// techniques, and r.low still counts as met (it fired).
+TEST(RuleSetEvaluatorTest, ConditionsMetAreTheRulesThatFire) {
+  TempRuleSet rs;
+  rs.Write("rules/main.json", R"json({"rules": [
+  {"id": "r.low", "title": "Low", "when": "true", "priority": 1,
+   "recommend": {"techniques": ["t1"]}, "rationale": "low", "source": "s"},
+  {"id": "r.guard", "title": "Guard", "when": "has(assessment.scores.pcs_total)",
+   "priority": 10, "recommend": {"alerts": ["a1"]},
+   "suppress": {"techniques": ["*"]}, "rationale": "guard", "source": "s"},
+  {"id": "r.ratio", "title": "Ratio", "priority": 5,
+   "when": "100 / assessment.scores.phq9_total > 1",
+   "recommend": {"techniques": ["t2"]}, "rationale": "ratio", "source": "s"}
+]})json");
+  auto compiled = Load(rs);
+  ASSERT_NE(compiled, nullptr);
+  // Rules are in priority order: r.guard, r.ratio, r.low.
+  ASSERT_EQ(compiled->rule_id(0), "r.guard");
+  ASSERT_EQ(compiled->rule_id(1), "r.ratio");
+  for (const char* json :
+       {R"json({})json", R"json({"scores": {"pcsTotal": 3}})json",
+        R"json({"scores": {"phq9Total": 4}})json",
+        R"json({"scores": {"phq9Total": 400}})json"}) {
+    v1::Assessment a;
+    ASSERT_THAT(google::protobuf::util::JsonStringToMessage(json, &a), IsOk());
+    std::vector<bool> met = {true, true, true, true, true};  // replaced
+    compiled->EvaluateConditions(a, met);
+    std::vector<size_t> fired;
+    v1::Recommendation out;
+    compiled->Evaluate(a, out, &fired);
+    std::vector<bool> fired_mask(compiled->rule_count(), false);
+    for (size_t i : fired) fired_mask[i] = true;
+    EXPECT_EQ(met, fired_mask) << json;
+  }
+  v1::Assessment a;
+  ASSERT_THAT(google::protobuf::util::JsonStringToMessage(
+                  R"json({"scores": {"pcsTotal": 3, "phq9Total": 4}})json", &a),
+              IsOk());
+  std::vector<bool> met;
+  compiled->EvaluateConditions(a, met);
+  EXPECT_THAT(met, ElementsAre(true, true, true));
+  compiled->EvaluateConditions(v1::Assessment(), met);  // 100 / 0: an error
+  EXPECT_THAT(met, ElementsAre(false, false, true));
+}
+
 TEST(RuleSetEvaluatorTest, SameInputSameOutput) {
   TempRuleSet rs;
   rs.Write("rules/main.json", kTwoRules);
