@@ -1,4 +1,7 @@
+#include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -358,6 +361,81 @@ TEST(EvalLimitsTest, EvaluationCostIsBounded) {
       "bool: true");
   // The default budget leaves ordinary expressions alone.
   EXPECT_EQ(EvalCel(search, {}, big), "bool: true");
+}
+
+// A comparison with a constant number and `in` a constant list of ints are
+// specialised when planned (CallNode): when the operand is of the
+// constant's kind they compare directly; otherwise they take the general
+// path. Either way the value is CEL's, with numbers compared across kinds.
+TEST(EvalSpecialisedCallTest, SameValuesAsTheGeneralPath) {
+  const Value nan = Value::Double(std::numeric_limits<double>::quiet_NaN());
+  struct Input {
+    Value x;
+    std::string at_least_30, equals_2, in_123, below_2_5;
+  };
+  const std::vector<Input> inputs = {
+      {Value::Int(30), "bool: true", "bool: false", "bool: false",
+       "bool: false"},
+      {Value::Int(2), "bool: false", "bool: true", "bool: true", "bool: true"},
+      {Value::Double(2.0), "bool: false", "bool: true", "bool: true",
+       "bool: true"},
+      {Value::Double(30.5), "bool: true", "bool: false", "bool: false",
+       "bool: false"},
+      {Value::Uint(3), "bool: false", "bool: false", "bool: true",
+       "bool: false"},
+      {nan, "bool: false", "bool: false", "bool: false", "bool: false"},
+      {Value::String("2"),
+       "error: no matching overload for '_>=_' applied to (string, int)",
+       "bool: false", "bool: false",
+       "error: no matching overload for '_<_' applied to (string, double)"},
+      {Value::Error("boom"), "error: boom", "error: boom", "error: boom",
+       "error: boom"},
+  };
+  for (const Input& in : inputs) {
+    const std::string name = in.x.DebugString();
+    EXPECT_EQ(EvalCel("x >= 30", {}, in.x), in.at_least_30) << name;
+    EXPECT_EQ(EvalCel("x >= params.limit", {}, in.x), in.at_least_30) << name;
+    EXPECT_EQ(EvalCel("x == 2", {}, in.x), in.equals_2) << name;
+    EXPECT_EQ(EvalCel("x in [1, 2, 3]", {}, in.x), in.in_123) << name;
+    EXPECT_EQ(EvalCel("x in [3, 1, 2]", {}, in.x), in.in_123) << name;
+    EXPECT_EQ(EvalCel("x < 2.5", {}, in.x), in.below_2_5) << name;
+  }
+  // On a fact: an enum field (an int) in a list of enum values.
+  v1::Assessment a;
+  a.set_intimacy_consent(v1::INTIMACY_CONSENT_DECLINED);
+  EXPECT_EQ(EvalCel("assessment.intimacy_consent in "
+                    "[IntimacyConsent.INTIMACY_CONSENT_GIVEN, "
+                    "IntimacyConsent.INTIMACY_CONSENT_DECLINED]",
+                    a),
+            "bool: true");
+  EXPECT_EQ(EvalCel("assessment.intimacy_consent == "
+                    "IntimacyConsent.INTIMACY_CONSENT_GIVEN",
+                    a),
+            "bool: false");
+}
+
+// The specialised calls cost what the general path costs, node for node:
+// each budget stops the specialised form exactly where it stops the same
+// call written so that it is not specialised (the constant first, or a
+// list that is not all ints).
+TEST(EvalSpecialisedCallTest, SameCostAsTheGeneralPath) {
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"x >= 30", "30 <= x"},
+      {"x == 2", "2 == x"},
+      {"x < 2.5", "2.5 > x"},
+      {"x in [1, 2, 3]", "x in [1, 2, dyn(3u)]"},
+      {"(x + 1) in [1, 2, 3]", "(x + 1) in [1, 2, dyn(3u)]"},
+  };
+  for (const auto& [fast, general] : pairs) {
+    for (int64_t budget = 1; budget <= 12; ++budget) {
+      Limits limits;
+      limits.max_cost = budget;
+      for (const Value& x : {Value::Int(2), Value::Int(40)}) {
+        EXPECT_EQ(EvalCel(fast, {}, x, limits), EvalCel(general, {}, x, limits))
+            << fast << " with max_cost " << budget << ", x " << x.DebugString();
+      }
+    }
+  }
 }
 
 TEST(EvalLimitsTest, ValueSizeIsBounded) {

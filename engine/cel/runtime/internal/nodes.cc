@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
@@ -160,33 +161,39 @@ class SelectNode final : public Node {
   bool test_only_;
 };
 
+// A call. The commonest calls in conditions, a comparison of a value with a
+// constant number (`x >= 30`, `x == 2`) and `x in` a constant list of ints
+// (enum values), are specialised when planned: when `x` turns out to be of
+// the constant's kind, they compare directly, without building the argument
+// vector or dispatching on kinds, and with the same cost as the general path.
+// Anything else (another kind, an error, an unknown) takes the general path.
 class CallNode final : public Node {
  public:
   CallNode(Function fn, std::vector<NodePtr> args)
-      : fn_(fn), args_(std::move(args)) {}
+      : fn_(fn), args_(std::move(args)) {
+    Specialise();
+  }
   Value DoEval(Frame& f) const override {
     absl::InlinedVector<Value, 3> values;
+    if (fast_ != Fast::kNone) {
+      Value x = args_[0]->Eval(f);
+      // The constant's own evaluation, as the general path counts it.
+      if (ABSL_PREDICT_FALSE(++f.cost > f.max_cost)) {
+        values.push_back(std::move(x));
+        values.push_back(CostExceeded(f));
+        return Finish(f, values);
+      }
+      if (std::optional<bool> b = EvalFast(f, x)) {
+        if (f.cost > f.max_cost) return CostExceeded(f);
+        return Value::Bool(*b);
+      }
+      values.push_back(std::move(x));
+      values.push_back(*args_[1]->constant());
+      return Finish(f, values);
+    }
     values.reserve(args_.size());
     for (const auto& a : args_) values.push_back(a->Eval(f));
-    // Work that grows with the size of the arguments costs in proportion.
-    for (const Value& v : values) {
-      switch (v.kind()) {
-        case Value::Kind::kString:
-        case Value::Kind::kBytes:
-          f.cost += static_cast<int64_t>(v.string_value().size() / 32);
-          break;
-        case Value::Kind::kList:
-          f.cost += static_cast<int64_t>(v.list().size());
-          break;
-        case Value::Kind::kMap:
-          f.cost += static_cast<int64_t>(v.map().size());
-          break;
-        default:
-          break;
-      }
-    }
-    if (f.cost > f.max_cost) return CostExceeded(f);
-    return Apply(fn_, values.data(), values.size(), f.set.limits());
+    return Finish(f, values);
   }
   Shape shape() const override {
     if (fn_ == Function::kNot) return Shape::kNot;
@@ -216,8 +223,112 @@ class CallNode final : public Node {
   const Node* operand(size_t i) const override { return args_[i].get(); }
 
  private:
+  enum class Fast : uint8_t { kNone, kCompareInt, kCompareDouble, kInInts };
+
+  // The general path, once the arguments are evaluated: work that grows
+  // with the size of the arguments costs in proportion.
+  Value Finish(Frame& f, const absl::InlinedVector<Value, 3>& values) const {
+    for (const Value& v : values) {
+      switch (v.kind()) {
+        case Value::Kind::kString:
+        case Value::Kind::kBytes:
+          f.cost += static_cast<int64_t>(v.string_value().size() / 32);
+          break;
+        case Value::Kind::kList:
+          f.cost += static_cast<int64_t>(v.list().size());
+          break;
+        case Value::Kind::kMap:
+          f.cost += static_cast<int64_t>(v.map().size());
+          break;
+        default:
+          break;
+      }
+    }
+    if (f.cost > f.max_cost) return CostExceeded(f);
+    return Apply(fn_, values.data(), values.size(), f.set.limits());
+  }
+
+  // `x OP constant`, when `x` is of the kind specialised for; nullopt
+  // otherwise. Adds the cost the general path would (the list's size).
+  std::optional<bool> EvalFast(Frame& f, const Value& x) const {
+    switch (fast_) {
+      case Fast::kCompareInt:
+        if (x.kind() != Value::Kind::kInt) return std::nullopt;
+        return Holds(x.int_value(), int_);
+      case Fast::kCompareDouble:
+        if (x.kind() != Value::Kind::kDouble) return std::nullopt;
+        return Holds(x.double_value(), double_);
+      case Fast::kInInts:
+        if (x.kind() != Value::Kind::kInt) return std::nullopt;
+        f.cost += static_cast<int64_t>(list_size_);
+        return std::binary_search(ints_.begin(), ints_.end(), x.int_value());
+      case Fast::kNone:
+        break;
+    }
+    return std::nullopt;
+  }
+
+  // A comparison of two numbers of one kind, as CEL's: NaN compares false
+  // (and unequal), as IEEE's operators have it.
+  template <typename T>
+  bool Holds(T a, T b) const {
+    switch (fn_) {
+      case Function::kEq:
+        return a == b;
+      case Function::kNe:
+        return a != b;
+      case Function::kLt:
+        return a < b;
+      case Function::kLe:
+        return a <= b;
+      case Function::kGt:
+        return a > b;
+      default:
+        return a >= b;
+    }
+  }
+
+  void Specialise() {
+    if (args_.size() != 2 || args_[1]->constant() == nullptr) return;
+    const Value& c = *args_[1]->constant();
+    switch (fn_) {
+      case Function::kEq:
+      case Function::kNe:
+      case Function::kLt:
+      case Function::kLe:
+      case Function::kGt:
+      case Function::kGe:
+        if (c.kind() == Value::Kind::kInt) {
+          fast_ = Fast::kCompareInt;
+          int_ = c.int_value();
+        } else if (c.kind() == Value::Kind::kDouble) {
+          fast_ = Fast::kCompareDouble;
+          double_ = c.double_value();
+        }
+        break;
+      case Function::kIn:
+        if (c.kind() != Value::Kind::kList) break;
+        for (size_t i = 0; i < c.list().size(); ++i) {
+          const Value e = c.list().at(i);
+          if (e.kind() != Value::Kind::kInt) return;  // 1 == 1u == 1.0
+          ints_.push_back(e.int_value());
+        }
+        std::sort(ints_.begin(), ints_.end());
+        list_size_ = c.list().size();
+        fast_ = Fast::kInInts;
+        break;
+      default:
+        break;
+    }
+  }
+
   Function fn_;
   std::vector<NodePtr> args_;
+  Fast fast_ = Fast::kNone;
+  int64_t int_ = 0;
+  double double_ = 0;
+  std::vector<int64_t> ints_;  // sorted
+  size_t list_size_ = 0;
 };
 
 Value LogicalOverloadError(const char* fn, const Value& a, const Value& b) {
