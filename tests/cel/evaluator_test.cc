@@ -1,11 +1,15 @@
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "engine/cel/runtime/program.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "reconnect/v1/assessment.pb.h"
 #include "tests/testing/cel_eval.h"
 #include "tests/testing/status_matchers.h"
 
@@ -436,6 +440,64 @@ TEST(EvalSpecialisedCallTest, SameCostAsTheGeneralPath) {
       }
     }
   }
+}
+
+// Facts are read with the reflection planned for the input type's own class
+// (the generated one here). An input of another class of the same type (a
+// dynamic message) is read with its own reflection, to the same values.
+TEST(EvalFactsTest, AnInputOfAnotherClassReadsTheSame) {
+  v1::Assessment generated;
+  ASSERT_THAT(google::protobuf::util::JsonStringToMessage(
+                  R"json({"scores": {"pcsTotal": 34, "fsfiTotal": 20.5},
+                  "beliefs": [{"code": "BELIEF_CODE_PAIN_MEANS_HARM"}],
+                  "redFlags": ["RED_FLAG_NEW_OR_UNEXPLAINED_BLEEDING"],
+                  "intimacyConsent": "INTIMACY_CONSENT_GIVEN"})json",
+                  &generated),
+              IsOk());
+  google::protobuf::DynamicMessageFactory factory;
+  std::unique_ptr<google::protobuf::Message> dynamic(
+      factory.GetPrototype(v1::Assessment::descriptor())->New());
+  ASSERT_TRUE(dynamic->ParseFromString(generated.SerializeAsString()));
+  ASSERT_NE(dynamic->GetReflection(), generated.GetReflection());
+
+  ExpressionSetBuilder builder(
+      google::protobuf::DescriptorPool::generated_pool(), "reconnect.v1");
+  const int input =
+      builder.DeclareInput("assessment", v1::Assessment::descriptor());
+  std::vector<int> ids;
+  for (const char* expr : {
+           "assessment.scores.pcs_total",
+           "has(assessment.scores.pcs_total)",
+           "has(assessment.scores.tsk17_total)",
+           "assessment.scores.fsfi_total",
+           "assessment.intimacy_consent",
+           "size(assessment.red_flags)",
+           "assessment.red_flags",
+           "assessment.beliefs.exists(b, b.code == "
+           "BeliefCode.BELIEF_CODE_PAIN_MEANS_HARM)",
+           "has(assessment.scores)",
+           "assessment.relationship.partner_status",
+       }) {
+    const auto c = builder.Compile(expr);
+    ASSERT_GE(c.id, 0) << expr;
+    ids.push_back(c.id);
+  }
+  const auto set = builder.Build();
+  std::vector<std::string> want, got;
+  const std::vector<const google::protobuf::Message*> inputs = {&generated,
+                                                                dynamic.get()};
+  for (const google::protobuf::Message* m : inputs) {
+    Evaluation ev(*set);
+    ev.SetInput(input, *m);
+    auto& out = m == dynamic.get() ? got : want;
+    for (int id : ids) out.push_back(ev.Evaluate(id).DebugString());
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(want[0], "34");
+  EXPECT_EQ(want[1], "true");
+  EXPECT_EQ(want[2], "false");
+  EXPECT_EQ(want[5], "1");
+  EXPECT_EQ(want[7], "true");
 }
 
 TEST(EvalLimitsTest, ValueSizeIsBounded) {

@@ -8,6 +8,7 @@
 #include "engine/cel/checker/checker.h"
 #include "engine/cel/common/ast_debug.h"
 #include "engine/cel/parser/parser.h"
+#include "engine/cel/runtime/internal/fields.h"
 #include "engine/cel/runtime/internal/functions.h"
 #include "engine/cel/runtime/internal/nodes.h"
 #include "google/protobuf/dynamic_message.h"
@@ -262,8 +263,15 @@ class Planner {
     auto [it, inserted] = st_.fact_slots.try_emplace(
         key, static_cast<int>(st_.set->facts_.size()));
     if (inserted) {
+      std::vector<const google::protobuf::Reflection*> reflections;
+      for (const FieldDescriptor* f : fields) {
+        reflections.push_back(
+            runtime_internal::PrototypeFor(f->containing_type())
+                ->GetReflection());
+      }
       st_.set->facts_.push_back({input, std::move(fields), std::move(display),
-                                 presence, presence ? attribute : it->second});
+                                 presence, presence ? attribute : it->second,
+                                 std::move(reflections)});
     }
     return it->second;
   }
@@ -435,6 +443,8 @@ ExpressionSetBuilder::~ExpressionSetBuilder() = default;
 int ExpressionSetBuilder::DeclareInput(std::string name,
                                        const Descriptor* type) {
   const int index = static_cast<int>(state_->set->inputs_++);
+  state_->set->input_reflections_.push_back(
+      runtime_internal::PrototypeFor(type)->GetReflection());
   state_->env.AddVariable(name, Type::Message(type));
   state_->bindings[std::move(name)] = {
       State::Binding::Kind::kInput, index, {}, {}};
@@ -526,6 +536,8 @@ Evaluation::~Evaluation() {
 
 void Evaluation::SetInput(int index, const google::protobuf::Message& message) {
   frame_->inputs[index] = &message;
+  frame_->own_class[index] =
+      message.GetReflection() == frame_->set.input_reflections_[index];
 }
 void Evaluation::SetVariable(int index, Value value) {
   frame_->variables[index] = std::move(value);

@@ -34,6 +34,11 @@ struct FactPath {
   // The slot of the field's value: this slot's own, or, for a presence
   // slot, the value slot of the same path. An unknown names this slot.
   int attribute = -1;
+  // The reflection of the message that holds each field, for an input of
+  // the type's own class (generated, or this process's dynamic one), whose
+  // sub-messages are of their types' own classes too: looked up once, when
+  // planned, not on every read.
+  std::vector<const google::protobuf::Reflection*> reflections = {};
 };
 
 // A set of compiled expressions that share inputs, constants, definitions
@@ -81,6 +86,9 @@ class ExpressionSet {
   std::vector<int> def_roots_;          // definition index -> expression id
   std::vector<std::string> def_names_;  // definition index -> name
   size_t inputs_ = 0;
+  // Per input, the reflection of its type's own class (see
+  // FactPath::reflections).
+  std::vector<const google::protobuf::Reflection*> input_reflections_;
   size_t variables_ = 0;
   size_t locals_ = 0;
   // The prototype to create messages of type `d` from: the generated one, or

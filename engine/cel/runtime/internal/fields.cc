@@ -13,10 +13,10 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-Value ReadRepeatedElement(const Message& m, const FieldDescriptor* f, int i,
+Value ReadRepeatedElement(const Reflection* r, const Message& m,
+                          const FieldDescriptor* f, int i,
                           const std::shared_ptr<const void>& owner,
                           bool strong_enums) {
-  const Reflection* r = m.GetReflection();
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
       return Value::Int(r->GetRepeatedInt32(m, f, i));
@@ -58,18 +58,25 @@ Value ReadRepeatedElement(const Message& m, const FieldDescriptor* f, int i,
 // A view of a repeated field as a CEL list.
 class RepeatedFieldList final : public ListRep {
  public:
-  RepeatedFieldList(const Message& m, const FieldDescriptor* f,
-                    std::shared_ptr<const void> owner, bool strong_enums)
-      : m_(m), f_(f), owner_(std::move(owner)), strong_enums_(strong_enums) {}
+  // `r` is the reflection of `m`'s class.
+  RepeatedFieldList(const Reflection* r, const Message& m,
+                    const FieldDescriptor* f, std::shared_ptr<const void> owner,
+                    bool strong_enums)
+      : r_(r),
+        m_(m),
+        f_(f),
+        owner_(std::move(owner)),
+        strong_enums_(strong_enums) {}
   size_t size() const override {
-    return static_cast<size_t>(m_.GetReflection()->FieldSize(m_, f_));
+    return static_cast<size_t>(r_->FieldSize(m_, f_));
   }
   Value at(size_t i) const override {
-    return ReadRepeatedElement(m_, f_, static_cast<int>(i), owner_,
+    return ReadRepeatedElement(r_, m_, f_, static_cast<int>(i), owner_,
                                strong_enums_);
   }
 
  private:
+  const Reflection* r_;
   const Message& m_;
   const FieldDescriptor* f_;
   std::shared_ptr<const void> owner_;
@@ -169,7 +176,8 @@ Value ProtoValueToValue(const Message& m,
   }
   const Message& list = r->GetMessage(m, set);
   return Value::List(std::make_shared<const RepeatedFieldList>(
-      list, list.GetDescriptor()->FindFieldByName("values"), owner,
+      list.GetReflection(), list,
+      list.GetDescriptor()->FindFieldByName("values"), owner,
       /*strong_enums=*/false));
 }
 
@@ -226,7 +234,7 @@ Value MessageToValue(const Message& m,
   }
   if (n == "google.protobuf.ListValue") {
     return Value::List(std::make_shared<const RepeatedFieldList>(
-        m, d->FindFieldByName("values"), owner, /*strong_enums=*/false));
+        r, m, d->FindFieldByName("values"), owner, /*strong_enums=*/false));
   }
   if (d->well_known_type() >= Descriptor::WELLKNOWNTYPE_DOUBLEVALUE &&
       d->well_known_type() <= Descriptor::WELLKNOWNTYPE_BOOLVALUE) {
@@ -237,14 +245,20 @@ Value MessageToValue(const Message& m,
 
 Value ReadField(const Message& m, const FieldDescriptor* f,
                 const std::shared_ptr<const void>& owner, bool strong_enums) {
-  const Reflection* r = m.GetReflection();
+  return ReadField(*m.GetReflection(), m, f, owner, strong_enums);
+}
+
+Value ReadField(const Reflection& reflection, const Message& m,
+                const FieldDescriptor* f,
+                const std::shared_ptr<const void>& owner, bool strong_enums) {
+  const Reflection* r = &reflection;
   if (f->is_map()) {
     return Value::Map(
         std::make_shared<const MapFieldMap>(m, f, owner, strong_enums));
   }
   if (f->is_repeated()) {
-    return Value::List(
-        std::make_shared<const RepeatedFieldList>(m, f, owner, strong_enums));
+    return Value::List(std::make_shared<const RepeatedFieldList>(r, m, f, owner,
+                                                                 strong_enums));
   }
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
@@ -294,9 +308,12 @@ Value ReadField(const Message& m, const FieldDescriptor* f,
 }
 
 bool HasField(const Message& m, const FieldDescriptor* f) {
-  const Reflection* r = m.GetReflection();
-  if (f->is_repeated()) return r->FieldSize(m, f) > 0;
-  return r->HasField(m, f);
+  return HasField(*m.GetReflection(), m, f);
+}
+
+bool HasField(const Reflection& r, const Message& m, const FieldDescriptor* f) {
+  if (f->is_repeated()) return r.FieldSize(m, f) > 0;
+  return r.HasField(m, f);
 }
 
 }  // namespace reconnect::cel::runtime_internal

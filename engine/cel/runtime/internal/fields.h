@@ -18,6 +18,11 @@ Value ReadField(const google::protobuf::Message& m,
                 const google::protobuf::FieldDescriptor* f,
                 const std::shared_ptr<const void>& owner,
                 bool strong_enums = false);
+// As ReadField, with `r` the reflection of `m`'s class.
+Value ReadField(const google::protobuf::Reflection& r,
+                const google::protobuf::Message& m,
+                const google::protobuf::FieldDescriptor* f,
+                const std::shared_ptr<const void>& owner, bool strong_enums);
 
 // Converts a message-typed value to its CEL meaning: a well-known type to its
 // value, any other message to a message value.
@@ -32,6 +37,10 @@ const google::protobuf::Message* PrototypeFor(
 // CEL's has(): presence of a field as protobuf defines it (repeated and map
 // fields: non-empty).
 bool HasField(const google::protobuf::Message& m,
+              const google::protobuf::FieldDescriptor* f);
+// As HasField, with `r` the reflection of `m`'s class.
+bool HasField(const google::protobuf::Reflection& r,
+              const google::protobuf::Message& m,
               const google::protobuf::FieldDescriptor* f);
 
 }  // namespace reconnect::cel::runtime_internal

@@ -19,6 +19,7 @@ Frame::Frame(const ExpressionSet& s)
     : set(s),
       set_id(s.id_),
       inputs(s.inputs_, nullptr),
+      own_class(s.inputs_, 0),
       variables(s.variables_),
       facts(s.facts_.size()),
       fact_loaded(s.facts_.size(), 0),
@@ -29,6 +30,7 @@ Frame::Frame(const ExpressionSet& s)
 
 void Frame::Clear() {
   std::fill(inputs.begin(), inputs.end(), nullptr);
+  std::fill(own_class.begin(), own_class.end(), 0);
   std::fill(variables.begin(), variables.end(), Value());
   std::fill(facts.begin(), facts.end(), Value());
   std::fill(fact_loaded.begin(), fact_loaded.end(), 0);
@@ -47,14 +49,23 @@ const Value& Frame::Fact(int slot) {
     if (input == nullptr) {
       facts[slot] = Value::Error("input is not bound");
     } else {
-      const Message& m = FactHolder(*input, path);
+      // The planned reflections, when the input is of its type's own
+      // class; else each message's own.
+      const bool planned = own_class[path.input];
+      const Message* m = input;
+      const size_t n = path.fields.size();
+      for (size_t i = 0; i + 1 < n; ++i) {
+        const auto* r = planned ? path.reflections[i] : m->GetReflection();
+        m = &r->GetMessage(*m, path.fields[i]);
+      }
+      const auto* r = planned ? path.reflections[n - 1] : m->GetReflection();
       const FieldDescriptor* last = path.fields.back();
-      if (ABSL_PREDICT_FALSE(partial) && FieldAbsent(m, last)) {
+      if (ABSL_PREDICT_FALSE(partial) && FieldAbsent(*m, last)) {
         facts[slot] = Value::Unknown(path.attribute);
       } else {
-        facts[slot] = path.presence
-                          ? Value::Bool(HasField(m, last))
-                          : ReadField(m, last, nullptr, set.strong_enums());
+        facts[slot] = path.presence ? Value::Bool(HasField(*r, *m, last))
+                                    : ReadField(*r, *m, last, nullptr,
+                                                set.strong_enums());
       }
     }
     fact_loaded[slot] = 1;
