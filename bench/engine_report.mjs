@@ -1,33 +1,61 @@
-// Prints the engine's figures beside the performance targets, from one run
-// of reconnect_bench (its JSON output) and of cel_js_bench.mjs (its --json):
+// Prints the engine's figures beside the performance targets, from runs of
+// reconnect_bench (its JSON output) and of cel_js_bench.mjs (its --json):
 //
-//   node bench/engine_report.mjs ENGINE.json CEL_JS.json [EXAMPLE]
+//   node bench/engine_report.mjs ENGINE.json[,ENGINE.json...] \
+//       CEL_JS.json[,CEL_JS.json...] [EXAMPLE]
 //
-// EXAMPLE (default: the catastrophising one) is the example the single
-// figures are read from; the conditions are compared on every example.
+// With several runs of each (alternated, as bench/engine_bench.sh runs
+// them), each figure is the best of its runs: on a shared machine, noise
+// only ever slows a run down. EXAMPLE (default: the catastrophising one) is
+// the example the single figures are read from; the conditions are compared
+// on every example.
 
 import {readFileSync} from 'node:fs';
 
-const [enginePath, celJsPath, example =
+const [enginePaths, celJsPaths, example =
            'catastrophising-performance-beliefs.json'] = process.argv.slice(2);
-const engine = JSON.parse(readFileSync(enginePath, 'utf8'));
-const celJs = JSON.parse(readFileSync(celJsPath, 'utf8'));
+const read = (p) => JSON.parse(readFileSync(p, 'utf8'));
+const engineRuns = enginePaths.split(',').map(read);
+const celJsRuns = celJsPaths.split(',').map(read);
+
+// The best (least) of the runs' values, each given by `get` (undefined
+// where a run lacks it).
+function best(runs, get) {
+  const values = runs.map(get).filter((v) => v !== undefined && !Number.isNaN(v));
+  return values.length === 0 ? undefined : Math.min(...values);
+}
+
+// cel-js's figures per example, the best of its runs.
+const celJs = {
+  implementation: celJsRuns[0].implementation,
+  expressions: celJsRuns[0].expressions,
+  results: celJsRuns[0].results.map((r) => {
+    const of = (key) => best(celJsRuns, (run) =>
+        run.results.find((x) => x.example === r.example)?.[key]);
+    return {
+      example: r.example,
+      conditions_ns: of('conditions_ns'),
+      conditions_and_rationale_ns: of('conditions_and_rationale_ns'),
+    };
+  }),
+};
 
 const units = {ns: 1e-3, us: 1, ms: 1e3, s: 1e6};
-// The run of benchmark `name` (which Google Benchmark may suffix, as in
-// "BM_AuditAppend/process_time/real_time").
-function find(name) {
-  return engine.benchmarks.find(
+// The result of benchmark `name` in `run` (Google Benchmark may suffix the
+// name, as in "BM_AuditAppend/process_time/real_time").
+function find(run, name) {
+  return run.benchmarks.find(
       (x) => x.name === name || x.name.startsWith(`${name}/`));
 }
 // Microseconds per iteration of `name` (real time; CPU time when `cpu`).
 function micros(name, cpu = false) {
-  const b = find(name);
-  if (b === undefined) return undefined;
-  return (cpu ? b.cpu_time : b.real_time) * units[b.time_unit];
+  return best(engineRuns, (run) => {
+    const b = find(run, name);
+    return b && (cpu ? b.cpu_time : b.real_time) * units[b.time_unit];
+  });
 }
 function counter(name, key) {
-  return find(name)?.[key];
+  return best(engineRuns, (run) => find(run, name)?.[key]);
 }
 
 const rows = [];
