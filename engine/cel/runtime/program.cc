@@ -8,12 +8,27 @@
 #include "engine/cel/checker/checker.h"
 #include "engine/cel/common/ast_debug.h"
 #include "engine/cel/parser/parser.h"
-#include "engine/cel/runtime/internal/fields.h"
 #include "engine/cel/runtime/internal/functions.h"
 #include "engine/cel/runtime/internal/nodes.h"
 #include "google/protobuf/dynamic_message.h"
 
 namespace reconnect::cel {
+
+namespace {
+
+// The reflection of `d`'s generated class; null for a type of another pool
+// (whose pool may not live as long as a process-wide factory's prototypes).
+const google::protobuf::Reflection* GeneratedReflection(
+    const google::protobuf::Descriptor* d) {
+  if (d->file()->pool() != google::protobuf::DescriptorPool::generated_pool()) {
+    return nullptr;
+  }
+  return google::protobuf::MessageFactory::generated_factory()
+      ->GetPrototype(d)
+      ->GetReflection();
+}
+
+}  // namespace
 
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
@@ -265,9 +280,7 @@ class Planner {
     if (inserted) {
       std::vector<const google::protobuf::Reflection*> reflections;
       for (const FieldDescriptor* f : fields) {
-        reflections.push_back(
-            runtime_internal::PrototypeFor(f->containing_type())
-                ->GetReflection());
+        reflections.push_back(GeneratedReflection(f->containing_type()));
       }
       st_.set->facts_.push_back({input, std::move(fields), std::move(display),
                                  presence, presence ? attribute : it->second,
@@ -443,8 +456,7 @@ ExpressionSetBuilder::~ExpressionSetBuilder() = default;
 int ExpressionSetBuilder::DeclareInput(std::string name,
                                        const Descriptor* type) {
   const int index = static_cast<int>(state_->set->inputs_++);
-  state_->set->input_reflections_.push_back(
-      runtime_internal::PrototypeFor(type)->GetReflection());
+  state_->set->input_reflections_.push_back(GeneratedReflection(type));
   state_->env.AddVariable(name, Type::Message(type));
   state_->bindings[std::move(name)] = {
       State::Binding::Kind::kInput, index, {}, {}};
@@ -536,8 +548,10 @@ Evaluation::~Evaluation() {
 
 void Evaluation::SetInput(int index, const google::protobuf::Message& message) {
   frame_->inputs[index] = &message;
+  const google::protobuf::Reflection* planned =
+      frame_->set.input_reflections_[index];
   frame_->own_class[index] =
-      message.GetReflection() == frame_->set.input_reflections_[index];
+      planned != nullptr && message.GetReflection() == planned;
 }
 void Evaluation::SetVariable(int index, Value value) {
   frame_->variables[index] = std::move(value);

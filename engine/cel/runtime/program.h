@@ -34,10 +34,10 @@ struct FactPath {
   // The slot of the field's value: this slot's own, or, for a presence
   // slot, the value slot of the same path. An unknown names this slot.
   int attribute = -1;
-  // The reflection of the message that holds each field, for an input of
-  // the type's own class (generated, or this process's dynamic one), whose
-  // sub-messages are of their types' own classes too: looked up once, when
-  // planned, not on every read.
+  // The reflection of the generated class of the message that holds each
+  // field (null for types of other pools), for an input of its generated
+  // class, whose sub-messages are of their generated classes too: looked up
+  // once, when planned, not on every read.
   std::vector<const google::protobuf::Reflection*> reflections = {};
 };
 
@@ -86,7 +86,7 @@ class ExpressionSet {
   std::vector<int> def_roots_;          // definition index -> expression id
   std::vector<std::string> def_names_;  // definition index -> name
   size_t inputs_ = 0;
-  // Per input, the reflection of its type's own class (see
+  // Per input, the reflection of its type's generated class, or null (see
   // FactPath::reflections).
   std::vector<const google::protobuf::Reflection*> input_reflections_;
   size_t variables_ = 0;

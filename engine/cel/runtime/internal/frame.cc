@@ -49,8 +49,8 @@ const Value& Frame::Fact(int slot) {
     if (input == nullptr) {
       facts[slot] = Value::Error("input is not bound");
     } else {
-      // The planned reflections, when the input is of its type's own
-      // class; else each message's own.
+      // The planned reflections, when the input is of its type's
+      // generated class; else each message's own.
       const bool planned = own_class[path.input];
       const Message* m = input;
       const size_t n = path.fields.size();

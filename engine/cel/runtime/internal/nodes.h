@@ -33,7 +33,7 @@ struct Frame {
   const ExpressionSet& set;
   const uint64_t set_id;  // ExpressionSet::id_
   std::vector<const google::protobuf::Message*> inputs;
-  // Per input: whether it is of its type's own class, so that the
+  // Per input: whether it is of its type's generated class, so that the
   // reflections planned in FactPath::reflections apply.
   std::vector<uint8_t> own_class;
   std::vector<Value> variables;
