@@ -16,9 +16,11 @@
 # pg_ctl on a loopback port, fsync and synchronous commit on, as SQLite's
 # synchronous=FULL), with one replica and with two replicas sharing it (a
 # generator each, half the channels each), and PostgreSQL's own CPU per
-# record beside the replicas' CPU per call. Fails if any call fails or a
-# server answers none. RECONNECT_BIN names the build directory
-# (build/release); RECONNECT_PG_BINDIR PostgreSQL's binaries.
+# record beside the replicas' CPU per call; last, the performance targets
+# (server CPU per call against the empty handler's, audit-on throughput
+# against audit-off's, peak RSS under load), each beside its limit. Fails
+# if any call fails or a server answers none. RECONNECT_BIN names the build
+# directory (build/release); RECONNECT_PG_BINDIR PostgreSQL's binaries.
 #   bash bench/service_bench.sh [SECONDS] [CHANNELS] [OUTSTANDING]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,6 +97,8 @@ start_server() {  # NAME EVENT SERVE-FLAGS...
 
 # Stops the server and keeps the generator's RESULT as NAME.
 finish() {  # NAME RESULT
+  # The server's peak resident set over the run, in KiB.
+  awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" >"$work/$1.rss_kib" 2>/dev/null || true
   kill -TERM "$pid"
   wait "$pid" || true
   if ! grep -q '"calls":[1-9]' <<<"$2"; then
@@ -272,3 +276,24 @@ printf '%-24s %8.0f %9.0f %9.0f %13.0f us %20s\n' "sqlite, 1 replica" \
   "$(field audit_on server_cpu_us_per_call)" "-"
 pg_summary pg1 1
 pg_summary pg2 2
+
+# The performance targets: server CPU per call against the empty handler's
+# (gRPC's own cost), audit-on throughput against audit-off's in the same run,
+# and the peak resident set of the audit-on server under load.
+echo
+echo "Targets, each figure beside its limit:"
+awk -v on="$(field audit_on server_cpu_us_per_call)" \
+  -v off="$(field audit_off server_cpu_us_per_call)" \
+  -v empty="$(field empty_handler server_cpu_us_per_call)" \
+  -v ton="$(field audit_on calls_per_second)" -v toff="$(field audit_off calls_per_second)" \
+  -v rss="$(cat "$work/audit_on.rss_kib" 2>/dev/null || echo 0)" '
+  function report(figure, shown, value, limit, at_least) {
+    printf "  %-46s %12s  target %s %s: %s\n", figure, shown, at_least ? "at least" : "at most",
+      limit, (at_least ? value >= limit : value <= limit) ? "met" : "not met"
+  }
+  BEGIN {
+    report("server cpu/call, --audit=off / empty handler", sprintf("%.2fx", off / empty), off / empty, 2, 0)
+    report("server cpu/call, audit on / empty handler", sprintf("%.2fx", on / empty), on / empty, 3, 0)
+    report("throughput, audit on / audit off", sprintf("%.2fx", ton / toff), ton / toff, 0.85, 1)
+    report("peak RSS under load, audit on (MiB)", sprintf("%.1f", rss / 1024), rss / 1024, 64, 0)
+  }'
