@@ -57,9 +57,9 @@ void BM_EvaluateRuleSet(benchmark::State& state, const std::string& example) {
   // The service builds each response on a per-call arena, with its
   // options; so does this.
   for (auto _ : state) {
-    google::protobuf::Arena arena(service::CallArenaOptions());
+    service::CallArena arena;
     auto* out =
-        google::protobuf::Arena::CreateMessage<v1::Recommendation>(&arena);
+        google::protobuf::Arena::CreateMessage<v1::Recommendation>(arena.get());
     rs->Evaluate(a, *out);
     benchmark::DoNotOptimize(out);
   }
@@ -87,9 +87,10 @@ void BM_EvaluateWhyNot(benchmark::State& state, const std::string& example) {
   const v1::Assessment a = Example(example);
   size_t explained = 0;
   for (auto _ : state) {
-    google::protobuf::Arena arena(service::CallArenaOptions());
+    service::CallArena arena;
     auto* response =
-        google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
+        google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(
+            arena.get());
     ruleset::CompiledRuleSet::Explain explain;
     explain.why_not = response->mutable_why_not();
     rs->Evaluate(a, *response->mutable_recommendation(), nullptr, &explain);
@@ -109,9 +110,10 @@ void BM_EvaluateMissingData(benchmark::State& state,
   size_t missing = 0;
   bool complete = true;
   for (auto _ : state) {
-    google::protobuf::Arena arena(service::CallArenaOptions());
+    service::CallArena arena;
     auto* response =
-        google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
+        google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(
+            arena.get());
     ruleset::CompiledRuleSet::Explain explain;
     explain.missing_data = response->mutable_missing_data();
     rs->Evaluate(a, *response->mutable_recommendation(), nullptr, &explain);
@@ -136,9 +138,10 @@ void BM_Decide(benchmark::State& state, const std::string& example,
   *request.mutable_assessment() = Example(example);
   for (auto _ : state) {
     const absl::Time arrived = metered ? absl::Now() : absl::InfinitePast();
-    google::protobuf::Arena arena(service::CallArenaOptions());
+    service::CallArena arena;
     auto* response =
-        google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
+        google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(
+            arena.get());
     std::vector<service::FieldViolation> violations;
     const absl::Status s = engine.Evaluate(request, *response, violations);
     if (!s.ok()) state.SkipWithError("evaluation failed");
@@ -160,9 +163,10 @@ void BM_DecideWhyNot(benchmark::State& state, const std::string& example) {
   *request.mutable_assessment() = Example(example);
   request.set_explanation(v1::EXPLANATION_WHY_NOT);
   for (auto _ : state) {
-    google::protobuf::Arena arena(service::CallArenaOptions());
+    service::CallArena arena;
     auto* response =
-        google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(&arena);
+        google::protobuf::Arena::CreateMessage<v1::EvaluateResponse>(
+            arena.get());
     std::vector<service::FieldViolation> violations;
     const absl::Status s = engine.Evaluate(request, *response, violations);
     if (!s.ok() || response->why_not_size() == 0) {

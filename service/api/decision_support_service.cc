@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -19,9 +20,45 @@
 
 namespace reconnect::service {
 
-google::protobuf::ArenaOptions CallArenaOptions() {
+namespace {
+
+constexpr size_t kCallBlockBytes = 16 * 1024;
+
+// The thread's first block for call arenas, and whether one holds it.
+struct ThreadCallBlock {
+  alignas(std::max_align_t) char bytes[kCallBlockBytes];
+  bool held = false;
+};
+ThreadCallBlock& CallBlock() {
+  thread_local ThreadCallBlock block;
+  return block;
+}
+
+bool TakeCallBlock() {
+  ThreadCallBlock& block = CallBlock();
+  if (block.held) return false;
+  block.held = true;
+  return true;
+}
+
+}  // namespace
+
+CallArena::CallArena()
+    : thread_block_(TakeCallBlock()), arena_(Options(thread_block_)) {}
+
+// The arena is destroyed right after this body, on this thread, before any
+// other CallArena here can take the block.
+CallArena::~CallArena() {
+  if (thread_block_) CallBlock().held = false;
+}
+
+google::protobuf::ArenaOptions CallArena::Options(bool thread_block) {
   google::protobuf::ArenaOptions options;
-  options.start_block_size = 16 * 1024;
+  options.start_block_size = kCallBlockBytes;
+  if (thread_block) {
+    options.initial_block = CallBlock().bytes;
+    options.initial_block_size = kCallBlockBytes;
+  }
   return options;
 }
 
@@ -208,7 +245,8 @@ void DecisionSupportService::Call::Evaluate() {
   // A recommendation is many small messages and strings; one arena for the
   // call's messages, freed in one step on return, costs far less than
   // allocating them one by one.
-  google::protobuf::Arena arena(CallArenaOptions());
+  CallArena call_arena;
+  google::protobuf::Arena& arena = *call_arena.get();
   auto* request =
       google::protobuf::Arena::CreateMessage<v1::EvaluateRequest>(&arena);
   const bool parsed =

@@ -10,9 +10,26 @@
 
 namespace reconnect::service {
 
-// The arena each Evaluate call builds its request and response on: one
-// block large enough for a typical call, so that a call mallocs once.
-google::protobuf::ArenaOptions CallArenaOptions();
+// The arena each Evaluate call builds its request and response on. Its first
+// block, large enough for a typical call, is the thread's own and is reused
+// from call to call, so that a typical call's arena costs no malloc and no
+// free; while another CallArena on the same thread holds that block, the
+// first block is the heap's.
+class CallArena {
+ public:
+  CallArena();
+  ~CallArena();
+  CallArena(const CallArena&) = delete;
+  CallArena& operator=(const CallArena&) = delete;
+
+  google::protobuf::Arena* get() { return &arena_; }
+
+ private:
+  static google::protobuf::ArenaOptions Options(bool thread_block);
+
+  const bool thread_block_;  // whether this arena holds the thread's block
+  google::protobuf::Arena arena_;
+};
 
 // The DecisionSupport gRPC service (callback API). Evaluation takes
 // microseconds and never blocks, so it runs on the gRPC thread that received
