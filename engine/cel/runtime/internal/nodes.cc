@@ -177,10 +177,13 @@ class CallNode final : public Node {
     absl::InlinedVector<Value, 3> values;
     if (fast_ != Fast::kNone) {
       Value x = args_[0]->Eval(f);
-      // The constant's own evaluation, as the general path counts it.
+      // The constant's own evaluation, as the general path counts it (and,
+      // over the budget, marks the error with the constant's site).
       if (ABSL_PREDICT_FALSE(++f.cost > f.max_cost)) {
+        Value exceeded = CostExceeded(f);
+        exceeded.set_error_site(args_[1]->site());
         values.push_back(std::move(x));
-        values.push_back(CostExceeded(f));
+        values.push_back(std::move(exceeded));
         return Finish(f, values);
       }
       if (std::optional<bool> b = EvalFast(f, x)) {
