@@ -21,6 +21,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libabsl20220623 libre2-9 libsqlite3-0 libssl3 \
       libboost-url1.81.0 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
+      libpq5 libzstd1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 reconnect \
  && useradd --system --uid 10001 --gid 10001 --no-create-home \

@@ -244,6 +244,16 @@ void BM_AuditAppend(benchmark::State& state) {
     state.SkipWithError("the audit store did not open");
     return;
   }
+  // As the service does on loading it: the rule set is recorded once, and
+  // its decisions are packed with it as dictionary.
+  const auto& meta = BundledRuleSet()->metadata();
+  if (!(*store)
+           ->RecordRuleSet(BundledRuleSet()->digest(), meta.id, meta.version,
+                           BundledRuleSet()->canonical_content())
+           .ok()) {
+    state.SkipWithError("the rule set was not recorded");
+    return;
+  }
   const v1::Assessment a = Example("catastrophising-performance-beliefs.json");
   v1::Recommendation rec;
   BundledRuleSet()->Evaluate(a, rec);

@@ -43,6 +43,10 @@ struct DecisionRecord {
   std::string rule_set_digest;
   std::string assessment;      // reconnect.v1.Assessment as submitted (binary)
   std::string recommendation;  // reconnect.v1.Recommendation returned (binary)
+  // How a row holds the two above (internal/packing.h). Readers hand out
+  // records as returned (0); only `audit verify` and `audit copy` see the
+  // packed bytes of a row.
+  int packing = 0;
   // The interface and request the decision came through, as compact JSON
   // (e.g. {"interface":"cds-hooks","hookInstance":...}); empty for gRPC.
   std::string context;
@@ -204,6 +208,9 @@ class AuditStore {
     // Called on the writer thread after each commit of queued records,
     // whether it went through or not; null: not called. Must be quick.
     std::function<void(const CommitReport&)> on_commit = nullptr;
+    // Whether decisions are packed (internal/packing.h). Off only to write
+    // rows as stores before packing held them, for the migration tests.
+    bool pack = true;
   };
 
   // Opens (creating or migrating the schema) and starts writing.

@@ -12,6 +12,7 @@
 #include "engine/ruleset/rule_set.h"
 #include "service/audit/audit_store.h"
 #include "service/audit/chain.h"
+#include "service/audit/internal/packing.h"
 #include "service/audit/internal/trail_source.h"
 #include "service/common/status_macros.h"
 
@@ -107,10 +108,14 @@ absl::StatusOr<VerifyReport> CheckTrail(TrailSource& source,
   // it made cannot be replayed: the first that does not is the problem.
   std::set<std::string> rule_sets;
   std::string altered_digest, altered_problem;
+  // Each stored rule set is also the dictionary its decisions were packed
+  // with (packing.h).
+  audit_internal::PackingDictionaries dictionaries;
   RETURN_IF_ERROR(source.ForEachRuleSet(
       [&](const std::string& digest, const std::string& id,
           const std::string& version, const std::string& content) {
         rule_sets.insert(digest);
+        dictionaries.Add(digest, content);
         if (!altered_digest.empty()) return;
         ruleset::LoadResult rebuilt =
             ruleset::LoadCanonicalRuleSet(content, digest);
@@ -134,7 +139,22 @@ absl::StatusOr<VerifyReport> CheckTrail(TrailSource& source,
   std::string prev = ZeroHash();
   Problem problem;
   bool cancelled = false;
-  RETURN_IF_ERROR(source.ForEachDecision([&](const DecisionRecord& r) {
+  const audit_internal::RuleSetContentFn not_held =
+      [](const std::string& digest) -> absl::StatusOr<std::string> {
+    return absl::NotFoundError(digest);
+  };
+  DecisionRecord unpacked;
+  absl::Status unpacking;
+  RETURN_IF_ERROR(source.ForEachDecision([&](const DecisionRecord& stored) {
+    // The hash is over the bytes as returned: unpacked first.
+    const DecisionRecord* read = &stored;
+    unpacking = absl::OkStatus();
+    if (stored.packing != audit_internal::kPackedAsIs) {
+      unpacked = stored;
+      unpacking = audit_internal::Unpack(dictionaries, not_held, unpacked);
+      read = &unpacked;
+    }
+    const DecisionRecord& r = *read;
     if (r.sequence != expected) {
       problem = std::make_pair(
           expected, absl::StrCat("record ", expected,
@@ -144,7 +164,10 @@ absl::StatusOr<VerifyReport> CheckTrail(TrailSource& source,
       problem = std::make_pair(
           r.sequence, absl::StrCat("record ", r.sequence,
                                    " does not link to the record before it"));
-    } else if (ChainHash(r) != r.hash) {
+    } else if (!unpacking.ok() && r.rule_set_digest != altered_digest) {
+      // (Its rule set is also its dictionary: an altered one is the cause.)
+      problem = std::make_pair(r.sequence, std::string(unpacking.message()));
+    } else if (unpacking.ok() && ChainHash(r) != r.hash) {
       problem = std::make_pair(
           r.sequence,
           absl::StrCat("record ", r.sequence,

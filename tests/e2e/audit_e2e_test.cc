@@ -27,6 +27,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "reconnect/v1/decision_support.grpc.pb.h"
+#include "service/audit/audit_store.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
 #include "tests/testing/health.h"
@@ -147,35 +148,34 @@ TEST_F(AuditE2ETest, EveryAnswerIsRecordedAsSubmittedAndReturned) {
   EXPECT_EQ(status, 0) << out;
   EXPECT_THAT(out, testing::HasSubstr("intact: 12 record(s)"));
 
-  // Each record holds the assessment as submitted and the answer returned.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(store_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-            SQLITE_OK);
+  // Each record holds the assessment as submitted and the answer returned,
+  // packed with the rule set that decided it, as a reader unpacks them.
+  auto reader = service::AuditReader::Open(store_);
+  ASSERT_THAT(reader, IsOk()) << reader.status();
   for (const auto& response : responses) {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db,
-                       "SELECT calling_system, rule_set_digest, assessment,"
-                       " recommendation FROM decisions WHERE decision_id = ?",
-                       -1, &st, nullptr);
-    sqlite3_bind_text(st, 1, response.decision_id().c_str(), -1,
-                      SQLITE_TRANSIENT);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW) << response.decision_id();
-    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
-                 "audit-e2e");
-    EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)),
-              response.rule_set().digest());
+    auto record = (*reader)->GetDecision(response.decision_id());
+    ASSERT_THAT(record, IsOk()) << response.decision_id();
+    EXPECT_EQ(record->calling_system, "audit-e2e");
+    EXPECT_EQ(record->rule_set_digest, response.rule_set().digest());
     v1::Assessment assessment;
-    ASSERT_TRUE(assessment.ParseFromArray(sqlite3_column_blob(st, 2),
-                                          sqlite3_column_bytes(st, 2)));
+    ASSERT_TRUE(assessment.ParseFromString(record->assessment));
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
         assessment, request.assessment()));
     v1::Recommendation recommendation;
-    ASSERT_TRUE(recommendation.ParseFromArray(sqlite3_column_blob(st, 3),
-                                              sqlite3_column_bytes(st, 3)));
+    ASSERT_TRUE(recommendation.ParseFromString(record->recommendation));
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
         recommendation, response.recommendation()));
-    sqlite3_finalize(st);
   }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(store_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM decisions WHERE packing = 1", -1,
+                     &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0),
+            static_cast<int64_t>(responses.size()));
+  sqlite3_finalize(st);
   sqlite3_close(db);
 }
 

@@ -20,6 +20,7 @@
 #include "reconnect/v1/decision_support.grpc.pb.h"
 #include "reconnect/v1/governance.grpc.pb.h"
 #include "service/api/decision_support_service.h"
+#include "service/audit/audit_store.h"
 #include "service/decision/stored_record.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/examples.h"
@@ -177,17 +178,29 @@ TEST(PrivacyE2ETest, NoLogLineHoldsAssessmentContent) {
         << line;
     EXPECT_EQ(line.find(kCanary), std::string::npos) << line;
   }
-  // The store's files hold the assessment, but the patient reference only
-  // as its HMAC.
+  // The store holds the assessment, but the patient reference only as its
+  // HMAC: in the records as read (unpacked), and in the files' bytes.
+  auto reader = service::AuditReader::Open((dir / "audit.db").string());
+  ASSERT_THAT(reader, IsOk()) << reader.status();
+  auto records = (*reader)->ListDecisions({});
+  ASSERT_THAT(records, IsOk()) << records.status();
+  ASSERT_FALSE(records->empty());
   std::string stored;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().filename().string().rfind("audit.db", 0) == 0) {
-      stored += ReadAll(entry.path());
-    }
+  for (const service::DecisionRecord& r : *records) {
+    stored += r.assessment;
+    stored += r.patient_hmac;
   }
   EXPECT_NE(stored.find(request.assessment().assessment_ref()),
             std::string::npos);
   EXPECT_EQ(stored.find(request.assessment().patient_ref()), std::string::npos);
+  reader->reset();
+  std::string files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind("audit.db", 0) == 0) {
+      files += ReadAll(entry.path());
+    }
+  }
+  EXPECT_EQ(files.find(request.assessment().patient_ref()), std::string::npos);
   fs::remove_all(dir);
 }
 

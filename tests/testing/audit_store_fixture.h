@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,9 @@ class AuditStoreTest : public ::testing::Test {
   // The SQLite store itself, whose test hooks and checkpoint counts the
   // tests use, holding the bundled rule set.
   std::unique_ptr<SqliteAuditStore> Open(int64_t max_pages = 0) {
-    return OpenWith({path_, max_pages});
+    AuditStore::Options options{path_, max_pages};
+    options.pack = pack_;
+    return OpenWith(std::move(options));
   }
 
   // A store that checkpoints in the background every `background` WAL
@@ -93,6 +96,14 @@ class AuditStoreTest : public ::testing::Test {
           R"({"interface":"cds-hooks","hookInstance":"hook-)", i, R"("})");
     }
     return r;
+  }
+
+  // `n` bytes that packing does not shrink: to fill a disk with.
+  static std::string Incompressible(size_t n) {
+    std::mt19937 random(20261203);
+    std::string bytes(n, '\0');
+    for (char& c : bytes) c = static_cast<char>(random());
+    return bytes;
   }
 
   // Appends and waits for the commit.
@@ -150,6 +161,9 @@ class AuditStoreTest : public ::testing::Test {
 
   std::string dir_;
   std::string path_;
+  // Off: Open writes rows as stores before packing did (with the packing
+  // column dropped, they are such a store's rows).
+  bool pack_ = true;
 };
 
 }  // namespace reconnect::testing_util

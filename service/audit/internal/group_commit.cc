@@ -40,6 +40,11 @@ void GroupCommitStore::OnHealthChange(std::function<void(bool)> callback) {
 
 void GroupCommitStore::Append(DecisionRecord record, Done done) {
   Pending p;
+  if (options_.pack) {
+    p.packed = Pack(dictionaries_, record);
+  } else {
+    p.packed = {kPackedAsIs, record.assessment, record.recommendation};
+  }
   p.record = std::move(record);
   p.done = std::move(done);
   Enqueue(std::move(p));

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/audit/audit_store.h"
+#include "service/audit/internal/packing.h"
 #include "service/common/executor.h"
 
 namespace reconnect::service::audit_internal {
@@ -38,7 +39,10 @@ class GroupCommitStore : public AuditStore {
  protected:
   // A decision, or the entries of one feedback request.
   struct Pending {
-    DecisionRecord record;
+    DecisionRecord record;  // as returned: what the chain hashes
+    // Its assessment and recommendation as the row holds them, packed by
+    // the thread that appended it (packing.h).
+    PackedContent packed;
     Done done;
     bool is_feedback = false;
     std::vector<FeedbackRecord> feedback;
@@ -62,6 +66,10 @@ class GroupCommitStore : public AuditStore {
   virtual absl::Status Probe() = 0;
 
   void CountTransaction() { transactions_.fetch_add(1); }
+
+  // The dictionaries of the rule sets recorded, for packing (RecordRuleSet
+  // adds to them).
+  PackingDictionaries dictionaries_;
   void SetHealthy(bool healthy) ABSL_LOCKS_EXCLUDED(mu_);
 
   const Options options_;

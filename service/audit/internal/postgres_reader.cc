@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "service/audit/audit_store.h"
+#include "service/audit/internal/packing.h"
 #include "service/audit/internal/postgres.h"
 #include "service/audit/internal/postgres_schema.h"
 #include "service/audit/internal/rows.h"
@@ -76,12 +78,15 @@ absl::Status ReadFailed(const absl::Status& status) {
 
 class PostgresAuditReader final : public AuditReader {
  public:
-  PostgresAuditReader(std::unique_ptr<PgConnection> db, std::string uri)
-      : uri_(std::move(uri)), db_(std::move(db)) {}
+  PostgresAuditReader(std::unique_ptr<PgConnection> db, std::string uri,
+                      int version)
+      : uri_(std::move(uri)),
+        columns_(PostgresDecisionColumns(version)),
+        db_(std::move(db)) {}
 
   absl::StatusOr<DecisionRecord> GetDecision(
       const std::string& decision_id) override {
-    ASSIGN_OR_RETURN(PgResult r, Query(absl::StrCat("SELECT ", kDecisionColumns,
+    ASSIGN_OR_RETURN(PgResult r, Query(absl::StrCat("SELECT ", columns_,
                                                     " FROM decisions WHERE"
                                                     " decision_id = $1"),
                                        PgParams().Text(decision_id)));
@@ -90,7 +95,9 @@ class PostgresAuditReader final : public AuditReader {
           absl::StrCat("the audit store holds no decision ", decision_id));
     }
     PgRow row(r, 0);
-    return ReadDecision(row);
+    DecisionRecord record = ReadDecision(row);
+    RETURN_IF_ERROR(UnpackRecord(record));
+    return record;
   }
 
   absl::StatusOr<std::string> GetRuleSetContent(
@@ -134,11 +141,11 @@ class PostgresAuditReader final : public AuditReader {
     if (!q.patient_hmac.empty()) {
       where.Add("patient_hmac = ", q.patient_hmac);
     }
-    std::string columns = kDecisionColumns;
+    std::string columns = columns_;
     if (q.metadata_only) {
-      columns.replace(columns.find("assessment, recommendation"),
-                      std::string("assessment, recommendation").size(),
-                      "''::bytea, ''::bytea");
+      columns = absl::StrReplaceAll(
+          columns, {{"assessment, recommendation", "''::bytea, ''::bytea"},
+                    {", packing", ", 0"}});
     }
     const std::string limit = where.Limit(q.limit);
     ASSIGN_OR_RETURN(PgResult r,
@@ -146,8 +153,11 @@ class PostgresAuditReader final : public AuditReader {
                                         where.sql(), " ORDER BY sequence",
                                         q.newest_first ? " DESC" : "", limit),
                            where.params()));
-    return AllRows<DecisionRecord>(
+    std::vector<DecisionRecord> records = AllRows<DecisionRecord>(
         r, [](PgRow& row) { return ReadDecision(row); });
+    for (DecisionRecord& record : records)
+      RETURN_IF_ERROR(UnpackRecord(record));
+    return records;
   }
 
   absl::StatusOr<std::vector<FeedbackRecord>> ListFeedback(
@@ -285,6 +295,15 @@ class PostgresAuditReader final : public AuditReader {
   }
 
   const std::string uri_;
+  absl::Status UnpackRecord(DecisionRecord& record) {
+    return Unpack(
+        dictionaries_,
+        [this](const std::string& digest) { return GetRuleSetContent(digest); },
+        record);
+  }
+
+  std::string columns_;
+  PackingDictionaries dictionaries_;
   std::unique_ptr<PgConnection> db_;
 };
 
@@ -292,8 +311,8 @@ class PostgresAuditReader final : public AuditReader {
 // one snapshot, while replicas go on writing.
 class PostgresTrail final : public TrailSource {
  public:
-  explicit PostgresTrail(std::unique_ptr<PgConnection> db)
-      : db_(std::move(db)) {}
+  PostgresTrail(std::unique_ptr<PgConnection> db, int version)
+      : columns_(PostgresDecisionColumns(version)), db_(std::move(db)) {}
   ~PostgresTrail() override { db_->Exec("COMMIT").IgnoreError(); }
 
   absl::Status ForEachRuleSet(const RuleSetFn& each) override {
@@ -319,7 +338,7 @@ class PostgresTrail final : public TrailSource {
 
   absl::Status ForEachDecision(
       const std::function<bool(const DecisionRecord&)>& each) override {
-    return Pages(absl::StrCat("SELECT ", kDecisionColumns,
+    return Pages(absl::StrCat("SELECT ", columns_,
                               " FROM decisions WHERE sequence > $1"
                               " ORDER BY sequence LIMIT 1000"),
                  [&](PgRow& row) { return each(ReadDecision(row)); });
@@ -363,6 +382,7 @@ class PostgresTrail final : public TrailSource {
     }
   }
 
+  std::string columns_;
   std::unique_ptr<PgConnection> db_;
 };
 
@@ -371,17 +391,17 @@ class PostgresTrail final : public TrailSource {
 absl::StatusOr<std::unique_ptr<AuditReader>> OpenPostgresReader(
     const std::string& uri) {
   ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> db, PgConnection::Open(uri));
-  RETURN_IF_ERROR(CheckPostgresReadable(*db));
-  return std::make_unique<PostgresAuditReader>(std::move(db), uri);
+  ASSIGN_OR_RETURN(const int version, CheckPostgresReadable(*db));
+  return std::make_unique<PostgresAuditReader>(std::move(db), uri, version);
 }
 
 absl::StatusOr<std::unique_ptr<TrailSource>> OpenPostgresTrail(
     const std::string& uri) {
   ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> db, PgConnection::Open(uri));
-  RETURN_IF_ERROR(CheckPostgresReadable(*db));
+  ASSIGN_OR_RETURN(const int version, CheckPostgresReadable(*db));
   RETURN_IF_ERROR(
       db->Exec("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  return std::make_unique<PostgresTrail>(std::move(db));
+  return std::make_unique<PostgresTrail>(std::move(db), version);
 }
 
 }  // namespace reconnect::service::audit_internal

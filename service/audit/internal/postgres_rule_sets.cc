@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/audit/internal/postgres_store.h"
 #include "service/audit/internal/rows.h"
+#include "service/common/status_macros.h"
 
 namespace reconnect::service::audit_internal {
 
@@ -40,16 +41,18 @@ absl::Status PostgresAuditStore::AdminWrite(const std::string& what,
 absl::Status PostgresAuditStore::RecordRuleSet(
     const std::string& digest, const std::string& id,
     const std::string& version, const std::string& canonical_content) {
-  return AdminWrite(absl::StrCat("record rule set ", digest),
-                    "INSERT INTO rule_sets (digest, id, version, content,"
-                    " first_recorded_micros) VALUES ($1, $2, $3, $4, $5)"
-                    " ON CONFLICT (digest) DO NOTHING",
-                    PgParams()
-                        .Text(digest)
-                        .Text(id)
-                        .Text(version)
-                        .Text(canonical_content)
-                        .Int(NowMicros()));
+  RETURN_IF_ERROR(AdminWrite(absl::StrCat("record rule set ", digest),
+                             "INSERT INTO rule_sets (digest, id, version,"
+                             " content, first_recorded_micros) VALUES ($1,"
+                             " $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING",
+                             PgParams()
+                                 .Text(digest)
+                                 .Text(id)
+                                 .Text(version)
+                                 .Text(canonical_content)
+                                 .Int(NowMicros())));
+  dictionaries_.Add(digest, canonical_content);
+  return absl::OkStatus();
 }
 
 absl::Status PostgresAuditStore::RecordRuleSetSignatures(

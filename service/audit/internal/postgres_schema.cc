@@ -1,6 +1,7 @@
 #include "service/audit/internal/postgres_schema.h"
 
 #include "absl/strings/str_cat.h"
+#include "service/audit/internal/rows.h"
 #include "service/common/status_macros.h"
 
 namespace reconnect::service::audit_internal {
@@ -168,6 +169,14 @@ absl::Status MigratePostgres(PgConnection& db) {
       status = db.Exec("UPDATE audit_schema SET version = 2 WHERE id = 1");
     }
   }
+  if (status.ok() && *have < 3) {
+    // The rows already stored stay as they are (0). Packed values are
+    // small and do not compress further, so the server stores them as
+    // they come.
+    status = db.Exec(
+        "ALTER TABLE decisions ADD COLUMN packing integer NOT NULL DEFAULT 0;"
+        "UPDATE audit_schema SET version = 3 WHERE id = 1");
+  }
   if (!status.ok()) {
     db.Exec("ROLLBACK").IgnoreError();
     return status;
@@ -175,7 +184,7 @@ absl::Status MigratePostgres(PgConnection& db) {
   return db.Exec("COMMIT");
 }
 
-absl::Status CheckPostgresReadable(PgConnection& db) {
+absl::StatusOr<int> CheckPostgresReadable(PgConnection& db) {
   ASSIGN_OR_RETURN(const int version, SchemaVersion(db));
   if (version < 1 || version > kPostgresSchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -186,7 +195,16 @@ absl::Status CheckPostgresReadable(PgConnection& db) {
                        "--audit URI` creates one)"
                      : ""));
   }
-  return absl::OkStatus();
+  return version;
+}
+
+std::string PostgresDecisionColumns(int version) {
+  std::string columns = kDecisionColumns;
+  if (version < 3) {
+    columns.replace(columns.find(", packing"), std::string(", packing").size(),
+                    ", 0");
+  }
+  return columns;
 }
 
 }  // namespace reconnect::service::audit_internal

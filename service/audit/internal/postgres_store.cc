@@ -255,37 +255,40 @@ void PostgresAuditStore::AddCardsAndCounts(
 void PostgresAuditStore::AddDecisions(
     int64_t sequence, std::string hash, std::vector<Pending>& batch,
     std::vector<PgConnection::Statement>& out) {
-  std::vector<DecisionRecord*> records;
+  std::vector<Pending*> records;
   for (Pending& p : batch) {
-    if (!p.is_feedback) records.push_back(&p.record);
+    if (!p.is_feedback) records.push_back(&p);
   }
-  for (DecisionRecord* r : records) {
-    r->sequence = ++sequence;
-    r->prev_hash = hash;
-    r->hash = ChainHash(*r);
-    hash = r->hash;
+  for (Pending* p : records) {
+    DecisionRecord& r = p->record;
+    r.sequence = ++sequence;
+    r.prev_hash = hash;
+    r.hash = ChainHash(r);
+    hash = r.hash;
   }
   for (size_t at = 0; at < records.size(); at += kPgRowsPerInsert) {
     const size_t rows = std::min(kPgRowsPerInsert, records.size() - at);
     PgParams params;
     for (size_t i = at; i < at + rows; ++i) {
-      const DecisionRecord& r = *records[i];
+      const DecisionRecord& r = records[i]->record;
+      const PackedContent& packed = records[i]->packed;
       params.Int(r.sequence)
           .Text(r.decision_id)
           .Int(r.time_micros)
           .Text(r.calling_system)
           .Text(r.caller)
           .Text(r.rule_set_digest)
-          .Bytes(r.assessment)
-          .Bytes(r.recommendation)
+          .Bytes(packed.assessment)
+          .Bytes(packed.recommendation)
           .Bytes(r.prev_hash)
           .Bytes(r.hash)
           .Text(r.context)
-          .Text(r.patient_hmac);
+          .Text(r.patient_hmac)
+          .Int(packed.packing);
     }
     out.push_back({MultiRowInsert(absl::StrCat("INSERT INTO decisions (",
                                                kDecisionColumns, ")"),
-                                  12, rows),
+                                  13, rows),
                    std::move(params)});
   }
   out.push_back({"UPDATE head SET sequence = $1, hash = $2 WHERE id = 1",

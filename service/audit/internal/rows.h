@@ -26,8 +26,10 @@ std::vector<RuleSetRefusal> FromRefusalsJson(const std::string& text);
 inline constexpr char kDecisionColumns[] =
     "sequence, decision_id, time_micros, calling_system, caller,"
     " rule_set_digest, assessment, recommendation, prev_hash, hash, context,"
-    " patient_hmac";
+    " patient_hmac, packing";
 
+// As read: `packing` says whether the assessment and recommendation are
+// still to be unpacked (packing.h).
 template <typename Row>
 DecisionRecord ReadDecision(Row& row) {
   DecisionRecord r;
@@ -43,6 +45,7 @@ DecisionRecord ReadDecision(Row& row) {
   r.hash = row.Bytes(9);
   r.context = row.Bytes(10);
   r.patient_hmac = row.Bytes(11);
+  r.packing = static_cast<int>(row.Int(12));
   return r;
 }
 

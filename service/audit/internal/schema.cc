@@ -338,19 +338,29 @@ absl::Status Migrate(sqlite3* db, const std::string& path) {
   if (have < 6) RETURN_IF_ERROR(MigrateTo6(db));
   if (have < 7) RETURN_IF_ERROR(MigrateTo7(db));
   // 7 to 8: the sign-offs each rule-set version was served with.
+  if (have < 8) {
+    RETURN_IF_ERROR(Exec(db,
+                         "BEGIN IMMEDIATE;"
+                         "CREATE TABLE rule_set_signatures("
+                         "  digest TEXT NOT NULL,"
+                         "  role TEXT NOT NULL,"
+                         "  signer TEXT NOT NULL,"
+                         "  signed_at TEXT NOT NULL,"
+                         "  key_id TEXT NOT NULL,"
+                         "  algorithm TEXT NOT NULL,"
+                         "  jws TEXT NOT NULL,"
+                         "  first_recorded_micros INTEGER NOT NULL,"
+                         "  PRIMARY KEY (digest, jws)) WITHOUT ROWID;"
+                         "PRAGMA user_version = 8;"
+                         "COMMIT;"));
+  }
+  // 8 to 9: how each decision's assessment and recommendation are held
+  // (packing.h). The rows already stored stay as they are (0).
   return Exec(db,
               "BEGIN IMMEDIATE;"
-              "CREATE TABLE rule_set_signatures("
-              "  digest TEXT NOT NULL,"
-              "  role TEXT NOT NULL,"
-              "  signer TEXT NOT NULL,"
-              "  signed_at TEXT NOT NULL,"
-              "  key_id TEXT NOT NULL,"
-              "  algorithm TEXT NOT NULL,"
-              "  jws TEXT NOT NULL,"
-              "  first_recorded_micros INTEGER NOT NULL,"
-              "  PRIMARY KEY (digest, jws)) WITHOUT ROWID;"
-              "PRAGMA user_version = 8;"
+              "ALTER TABLE decisions ADD COLUMN packing INTEGER NOT NULL "
+              "DEFAULT 0;"
+              "PRAGMA user_version = 9;"
               "COMMIT;");
 }
 

@@ -23,8 +23,10 @@ namespace reconnect::service::audit_internal {
 // own. 5: each decision's patient HMAC, indexed. 6: daily counts of
 // decisions and of rule fires and holds. 7: daily counts of feedback per
 // rule, outcome and reason; feedback indexed by time; rule-set reloads and
-// activations. 8: the verified sign-offs of rule-set versions.
-inline constexpr int kSchemaVersion = 8;
+// activations. 8: the verified sign-offs of rule-set versions. 9: each
+// decision's assessment and recommendation packed with its rule set as
+// dictionary (packing.h).
+inline constexpr int kSchemaVersion = 9;
 // Readers (verify, replay, governance) read every version from this one on.
 inline constexpr int kOldestReadableVersion = 1;
 

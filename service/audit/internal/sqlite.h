@@ -73,14 +73,15 @@ class Statement {
 
 // The columns of a decisions row, as ReadDecision reads them, in a store of
 // schema `version` (before 3, the context is empty; before 5, the patient
-// HMAC).
+// HMAC; before 9, every row is held as is).
 inline std::string DecisionColumns(int version) {
   return std::string(
              "sequence, decision_id, time_micros, calling_system, caller,"
              " rule_set_digest, assessment, recommendation, prev_hash, "
              "hash, ") +
          (version >= 3 ? "context" : "''") +
-         (version >= 5 ? ", patient_hmac" : ", ''");
+         (version >= 5 ? ", patient_hmac" : ", ''") +
+         (version >= 9 ? ", packing" : ", 0");
 }
 
 // Binds an event's columns after the sequence (?1 to ?7).

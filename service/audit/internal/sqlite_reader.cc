@@ -11,9 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "service/audit/audit_store.h"
+#include "service/audit/internal/packing.h"
 #include "service/audit/internal/schema.h"
 #include "service/audit/internal/sqlite.h"
 #include "service/audit/internal/trail_source.h"
+#include "service/common/status_macros.h"
 
 namespace reconnect::service {
 
@@ -50,8 +52,17 @@ class SqliteAuditReader final : public AuditReader {
   absl::StatusOr<std::vector<RuleSetUsage>> ListRuleSetUsage() override;
 
  private:
+  // Unpacks a record read in full (packing.h).
+  absl::Status UnpackRecord(DecisionRecord& record) {
+    return Unpack(
+        dictionaries_,
+        [this](const std::string& digest) { return GetRuleSetContent(digest); },
+        record);
+  }
+
   sqlite3* const db_;
   const int version_;
+  PackingDictionaries dictionaries_;
 };
 
 SqliteAuditReader::~SqliteAuditReader() { sqlite3_close(db_); }
@@ -71,7 +82,9 @@ absl::StatusOr<DecisionRecord> SqliteAuditReader::GetDecision(
     return absl::UnavailableError(
         absl::StrCat("cannot read the audit store: ", row.Error()));
   }
-  return ReadDecision(row);
+  DecisionRecord record = ReadDecision(row);
+  RETURN_IF_ERROR(UnpackRecord(record));
+  return record;
 }
 
 absl::StatusOr<std::string> SqliteAuditReader::GetRuleSetContent(
@@ -150,7 +163,9 @@ absl::StatusOr<std::vector<DecisionRecord>> SqliteAuditReader::ListDecisions(
   }
   std::string columns = DecisionColumns(version_);
   if (q.metadata_only) {
-    absl::StrReplaceAll({{"assessment, recommendation", "x'', x''"}}, &columns);
+    absl::StrReplaceAll(
+        {{"assessment, recommendation", "x'', x''"}, {", packing", ", 0"}},
+        &columns);
   }
   const std::string sql = absl::StrCat(
       "SELECT ", columns, " FROM decisions", where, " ORDER BY sequence",
@@ -174,6 +189,7 @@ absl::StatusOr<std::vector<DecisionRecord>> SqliteAuditReader::ListDecisions(
     return absl::UnavailableError(
         absl::StrCat("cannot read the audit store: ", rows.Error()));
   }
+  for (DecisionRecord& record : out) RETURN_IF_ERROR(UnpackRecord(record));
   return out;
 }
 

@@ -27,6 +27,7 @@ absl::Status SqliteAuditStore::RecordRuleSet(
     return absl::UnavailableError(absl::StrCat(
         "audit store cannot record rule set ", digest, ": ", insert.Error()));
   }
+  dictionaries_.Add(digest, canonical_content);
   return absl::OkStatus();
 }
 

@@ -239,8 +239,8 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
   Statement row(db_,
                 "INSERT INTO decisions (sequence, decision_id, time_micros,"
                 " calling_system, caller, rule_set_digest, assessment,"
-                " recommendation, prev_hash, hash, context, patient_hmac)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                " recommendation, prev_hash, hash, context, patient_hmac,"
+                " packing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (Pending& p : batch) {
     if (p.is_feedback) {
       if (!WriteFeedback(p).ok()) return fail("record feedback");
@@ -257,12 +257,13 @@ absl::Status SqliteAuditStore::WriteBatch(std::vector<Pending>& batch) {
         .BindText(4, r.calling_system)
         .BindText(5, r.caller)
         .BindText(6, r.rule_set_digest)
-        .BindBlob(7, r.assessment)
-        .BindBlob(8, r.recommendation)
+        .BindBlob(7, p.packed.assessment)
+        .BindBlob(8, p.packed.recommendation)
         .BindBlob(9, r.prev_hash)
         .BindBlob(10, r.hash)
         .BindText(11, r.context)
-        .BindText(12, r.patient_hmac);
+        .BindText(12, r.patient_hmac)
+        .Bind(13, p.packed.packing);
     if (row.Step() != SQLITE_DONE) {
       absl::Status s = fail("record a decision");
       row.Reset();

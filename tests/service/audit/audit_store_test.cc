@@ -261,16 +261,99 @@ INSTANTIATE_TEST_SUITE_P(
                    "INSERT INTO decisions SELECT 5 - sequence, decision_id,"
                    " time_micros, calling_system, caller, rule_set_digest,"
                    " assessment, recommendation, prev_hash, hash, context,"
-                   " patient_hmac FROM t;",
+                   " patient_hmac, packing FROM t;",
                    2, "record 2"},
         TamperCase{"Renumber",
                    "UPDATE decisions SET sequence = 10 WHERE sequence = 6", 6,
                    "record 6 is missing"},
         TamperCase{"DropRuleSet", "DELETE FROM rule_sets", 1,
-                   "which the store does not hold"}),
+                   "which the store does not hold"},
+        TamperCase{"CutPackedPayload",
+                   "UPDATE decisions SET assessment = substr(assessment, 1,"
+                   " length(assessment) - 1) WHERE sequence = 4",
+                   4,
+                   "record 4 was altered: the stored assessment of decision "
+                   "decision-4 does not unpack"},
+        TamperCase{"UnknownPacking",
+                   "UPDATE decisions SET packing = 7 WHERE sequence = 2", 2,
+                   "has packing 7"},
+        TamperCase{"Unpacked",
+                   // Held as is, the bytes of the row no longer hash the same.
+                   "UPDATE decisions SET packing = 0 WHERE sequence = 2", 2,
+                   "record 2 was altered"}),
     [](const ::testing::TestParamInfo<TamperCase>& info) {
       return info.param.name;
     });
+
+// Rows hold each record packed with its rule set as dictionary; the
+// readers hand back the bytes as they were returned.
+TEST_F(AuditStoreTest, RowsArePackedAndReadAsReturned) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    DecisionRecord big = Record(1);
+    // What a recommendation repeats is in its rule set: a run of it.
+    big.recommendation = Bundled().canonical_content().substr(0, 4000);
+    ASSERT_THAT(AppendAndWait(*store, big), IsOk());
+    DecisionRecord other = Record(2);
+    other.rule_set_digest = "sha256:not-recorded";
+    ASSERT_THAT(AppendAndWait(*store, other), IsOk());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT packing, length(recommendation) FROM"
+                               " decisions ORDER BY sequence",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 1);  // with its rule set
+  EXPECT_LT(sqlite3_column_int(st, 1), 100);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2);  // alone: not recorded
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+
+  auto reader = AuditReader::Open(path_);
+  ASSERT_THAT(reader, IsOk());
+  auto first = (*reader)->GetDecision("decision-1");
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->recommendation,
+            Bundled().canonical_content().substr(0, 4000));
+  EXPECT_EQ(first->assessment, Record(1).assessment);
+  EXPECT_EQ(first->packing, 0);
+  auto listed = (*reader)->ListDecisions({});
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[1].recommendation, Record(2).recommendation);
+  DecisionQuery metadata;
+  metadata.metadata_only = true;
+  listed = (*reader)->ListDecisions(metadata);
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].recommendation, "");
+  EXPECT_EQ((*listed)[0].decision_id, "decision-1");
+}
+
+// A reader meets an altered row as an error that names it, not as other
+// bytes.
+TEST_F(AuditStoreTest, AnAlteredPackedRowIsAnErrorForReaders) {
+  FillWith(3);
+  Tamper(
+      "UPDATE decisions SET recommendation = substr(recommendation, 1,"
+      " length(recommendation) - 1) WHERE sequence = 2");
+  auto reader = AuditReader::Open(path_);
+  ASSERT_THAT(reader, IsOk());
+  EXPECT_THAT((*reader)->GetDecision("decision-1"), IsOk());
+  auto second = (*reader)->GetDecision("decision-2");
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(second.status().message(),
+              HasSubstr("record 2 was altered: the stored recommendation of "
+                        "decision decision-2 does not unpack"));
+  EXPECT_THAT((*reader)->ListDecisions({}),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
 
 TEST_F(AuditStoreTest, FullDiskFailsAppendsThenRecovers) {
   auto store = Open();
@@ -281,7 +364,7 @@ TEST_F(AuditStoreTest, FullDiskFailsAppendsThenRecovers) {
   // Cap the file at its current size: the next write finds the disk full.
   store->SetMaxPageCount(PageCount());
   DecisionRecord big = Record(2);
-  big.assessment = std::string(256 * 1024, 'a');
+  big.assessment = Incompressible(256 * 1024);
   const absl::Status failed = AppendAndWait(*store, big);
   EXPECT_THAT(failed, StatusIs(absl::StatusCode::kUnavailable)) << failed;
   EXPECT_THAT(failed.message(), HasSubstr("full"));
@@ -346,7 +429,9 @@ TEST_F(AuditStoreTest, ReaderListsByFilter) {
 // decisions are found by their HMAC too.
 TEST_F(AuditStoreTest, MigratesAVersion4StoreFillingThePatientColumn) {
   {
-    auto store = AuditStore::Open({path_, 0});
+    AuditStore::Options options{path_, 0};
+    options.pack = false;  // as version 4 held them
+    auto store = AuditStore::Open(std::move(options));
     ASSERT_THAT(store, IsOk()) << store.status();
     ASSERT_THAT((*store)->RecordRuleSet(Bundled().digest(), "reconnect", "test",
                                         Bundled().canonical_content()),
@@ -365,6 +450,7 @@ TEST_F(AuditStoreTest, MigratesAVersion4StoreFillingThePatientColumn) {
       "DROP TABLE decision_daily; DROP TABLE rule_daily;"
       "DROP TABLE feedback_daily; DROP INDEX feedback_by_time;"
       "DROP TABLE rule_set_events; DROP TABLE rule_set_signatures;"
+      "ALTER TABLE decisions DROP COLUMN packing;"
       "PRAGMA user_version = 4;");
   { ASSERT_THAT(AuditStore::Open({path_, 0}), IsOk()); }
   auto reader = AuditReader::Open(path_);
@@ -392,6 +478,7 @@ TEST_F(AuditStoreTest, MigratesAVersion4StoreFillingThePatientColumn) {
 // migrated when a server opens it, and read as it is by the readers until
 // then.
 TEST_F(AuditStoreTest, MigratesAVersion1Store) {
+  pack_ = false;
   FillWith(2);  // records without a context, as version 1 held them
   Tamper(
       "DROP INDEX decisions_by_caller; DROP INDEX decisions_by_patient;"
@@ -401,6 +488,7 @@ TEST_F(AuditStoreTest, MigratesAVersion1Store) {
       "DROP TABLE decision_daily; DROP TABLE rule_daily;"
       "DROP TABLE feedback_daily; DROP TABLE rule_set_events;"
       "DROP TABLE rule_set_signatures;"
+      "ALTER TABLE decisions DROP COLUMN packing;"
       "PRAGMA user_version = 1;");
   auto index_exists = [&] {
     sqlite3* db = nullptr;

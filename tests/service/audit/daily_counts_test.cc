@@ -141,6 +141,7 @@ TEST_F(DailyCountsTest, DecisionsAndRulesAreCountedPerDay) {
 }
 
 TEST_F(DailyCountsTest, AVersion5StoreIsCountedFromItsDecisionsWhenMigrated) {
+  pack_ = false;  // as version 5 held them
   {
     auto store = Open();
     ASSERT_NE(store, nullptr);
@@ -159,6 +160,7 @@ TEST_F(DailyCountsTest, AVersion5StoreIsCountedFromItsDecisionsWhenMigrated) {
       "DROP TABLE decision_daily; DROP TABLE rule_daily;"
       "DROP TABLE feedback_daily; DROP INDEX feedback_by_time;"
       "DROP TABLE rule_set_events; DROP TABLE rule_set_signatures;"
+      "ALTER TABLE decisions DROP COLUMN packing;"
       "PRAGMA user_version = 5;");
   {
     auto reader = AuditReader::Open(path_);
@@ -188,7 +190,7 @@ TEST_F(DailyCountsTest, AFailedWriteCountsNothing) {
     // Cap the file at its current size: the next write finds the disk full.
     store->SetMaxPageCount(PageCount());
     DecisionRecord big = Decision(2, 0, "east", "no-partner.json");
-    big.assessment = std::string(256 * 1024, 'a');
+    big.assessment = Incompressible(256 * 1024);
     EXPECT_FALSE(AppendAndWait(*store, big).ok());
   }
   EXPECT_EQ(
@@ -308,12 +310,14 @@ TEST_F(FeedbackCountsTest, FeedbackIsCountedPerRuleOutcomeAndReason) {
 }
 
 TEST_F(FeedbackCountsTest, AVersion6StoreIsCountedFromItsFeedbackWhenMigrated) {
+  pack_ = false;  // as version 6 held them
   Fill();
   const auto counts = Counts();
   ASSERT_FALSE(counts.empty());
   Tamper(
       "DROP TABLE feedback_daily; DROP INDEX feedback_by_time;"
       "DROP TABLE rule_set_events; DROP TABLE rule_set_signatures;"
+      "ALTER TABLE decisions DROP COLUMN packing;"
       "PRAGMA user_version = 6;");
   {
     auto reader = AuditReader::Open(path_);

@@ -194,6 +194,11 @@ TEST_F(PostgresStoreTest, HoldsTheSameRecordsAndHashesAsASqliteStore) {
   // Byte for byte the same chain: the same heads.
   EXPECT_EQ(pg_report->head_hash, sqlite_report->head_hash);
   EXPECT_EQ(pg_report->feedback_head_hash, sqlite_report->feedback_head_hash);
+  // Each row packed with the rule set recorded (packing.h), and read back as
+  // it was appended.
+  EXPECT_EQ(*server_->Value(database_,
+                            "SELECT count(*) FROM decisions WHERE packing = 1"),
+            "12");
 
   auto pg_reader = AuditReader::Open(uri_);
   auto sqlite_reader = AuditReader::Open(path_);
@@ -220,6 +225,10 @@ TEST_F(PostgresStoreTest, HoldsTheSameRecordsAndHashesAsASqliteStore) {
   const auto patient = With<DecisionQuery>(
       [](DecisionQuery& q) { q.patient_hmac = "hmac-sha256:patient-1"; });
   same_decisions({});
+  auto first = a.GetDecision(Decision(1).decision_id);
+  ASSERT_THAT(first, IsOk()) << first.status();
+  EXPECT_EQ(first->recommendation, Decision(1).recommendation);
+  EXPECT_EQ(first->assessment, Decision(1).assessment);
   same_decisions(With<DecisionQuery>([](DecisionQuery& q) {
     q.after_sequence = 3;
     q.before_sequence = 9;
@@ -563,12 +572,13 @@ TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(opened.load(), 6);
   EXPECT_EQ(Problem(), "");
-  // At the latest version, whose stored protobufs are compressed with lz4
-  // (Debian's PostgreSQL has it).
+  // At the latest version, whose stored protobufs are packed by the
+  // service, and were compressed with lz4 before (Debian's PostgreSQL has
+  // it).
   auto version = server_->Value(
       database_, "SELECT version FROM audit_schema WHERE id = 1");
   ASSERT_THAT(version, IsOk());
-  EXPECT_EQ(*version, "2");
+  EXPECT_EQ(*version, "3");
   auto compression =
       server_->Value(database_,
                      "SELECT attcompression FROM pg_attribute WHERE attrelid ="
@@ -578,11 +588,12 @@ TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
 
   // A store of version 1 is migrated when a replica opens it.
   ASSERT_THAT(Tamper("ALTER TABLE decisions ALTER COLUMN recommendation SET"
-                     " COMPRESSION pglz; UPDATE audit_schema SET version = 1"),
+                     " COMPRESSION pglz, DROP COLUMN packing;"
+                     " UPDATE audit_schema SET version = 1"),
               IsOk());
   ASSERT_THAT(AuditStore::Open({.path = uri_}), IsOk());
   EXPECT_EQ(*server_->Value(database_, "SELECT version FROM audit_schema"),
-            "2");
+            "3");
   // One newer than this binary is refused, by writers and readers alike.
   ASSERT_THAT(Tamper("UPDATE audit_schema SET version = 99"), IsOk());
   auto newer = AuditStore::Open({.path = uri_});
